@@ -1,0 +1,88 @@
+/**
+ * Domain errors. Services throw these; one handler in `api/errors.ts` maps them to HTTP answers.
+ * Messages are shown to clients, so they name the problem and never carry internals.
+ */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  readonly status: number = 500;
+  readonly code: string = 'internal';
+  constructor(
+    message: string,
+    readonly details?: ErrorDetail[],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The request is malformed or fails validation (400). */
+export class InputError extends DomainError {
+  override readonly status = 400;
+  override readonly code = 'invalid_input';
+}
+
+/** The caller is not authenticated (401). */
+export class AuthenticationError extends DomainError {
+  override readonly status = 401;
+  override readonly code = 'unauthenticated';
+}
+
+/** The caller is authenticated but lacks the permission (403). */
+export class NotAllowedError extends DomainError {
+  override readonly status = 403;
+  override readonly code = 'forbidden';
+}
+
+/** The record does not exist or is outside the caller's org units (404). */
+export class NotFoundError extends DomainError {
+  override readonly status = 404;
+  override readonly code = 'not_found';
+}
+
+/** The change conflicts with the current state (409). */
+export class ConflictError extends DomainError {
+  override readonly status = 409;
+  override readonly code = 'conflict';
+}
+
+/** The body is larger than allowed (413). */
+export class PayloadTooLargeError extends DomainError {
+  override readonly status = 413;
+  override readonly code = 'payload_too_large';
+}
+
+/** Too many attempts; retry later (429). */
+export class RateLimitError extends DomainError {
+  override readonly status = 429;
+  override readonly code = 'rate_limited';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A quota would be exceeded (409 with its own code). */
+export class QuotaExceededError extends DomainError {
+  override readonly status = 409;
+  override readonly code = 'quota_exceeded';
+}
+
+/** A dependency (store, upstream) is not available (503). */
+export class UnavailableError extends DomainError {
+  override readonly status = 503;
+  override readonly code = 'unavailable';
+}
+
+/** Turns zod issues into error details with dotted paths. */
+export function zodDetails(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): ErrorDetail[] {
+  return issues.slice(0, 20).map((i) => ({
+    path: i.path.length ? i.path.map(String).join('.') : '(root)',
+    message: i.message,
+  }));
+}

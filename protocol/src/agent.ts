@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/** Roles an agent process can run; one process may combine several. */
+export const AgentRole = z.enum(['host', 'edge', 'lab']);
+export type AgentRole = z.infer<typeof AgentRole>;
+
+const hostname = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9._-]+$/, 'hostname may contain letters, digits, ".", "_" and "-" only');
+
+/** `POST /api/v1/fleet/enrol` — the agent trades a bootstrap token for an identity. */
+export const EnrolRequest = z
+  .object({
+    token: z.string().min(8, 'enrolment token is too short').max(256),
+    hostname,
+    roles: z.array(AgentRole).min(1).max(3),
+    version: z.string().min(1).max(64),
+    os: z.string().max(128).optional(),
+    arch: z.string().max(32).optional(),
+  })
+  .strict();
+export type EnrolRequest = z.infer<typeof EnrolRequest>;
+
+export const EnrolResponse = z
+  .object({
+    agentId: z.string().uuid(),
+    /** Long-lived credential; shown once, the server keeps only its hash. */
+    credential: z.string().min(32),
+    orgUnitId: z.string(),
+    configVersion: z.string(),
+  })
+  .strict();
+export type EnrolResponse = z.infer<typeof EnrolResponse>;
+
+/** `POST /api/v1/agents/{id}/heartbeat` */
+export const HeartbeatRequest = z
+  .object({
+    version: z.string().min(1).max(64),
+    uptimeSeconds: z.number().nonnegative(),
+    queue: z
+      .object({
+        pendingBatches: z.number().int().nonnegative(),
+        pendingBytes: z.number().int().nonnegative(),
+        droppedBatches: z.number().int().nonnegative(),
+      })
+      .strict(),
+    configVersion: z.string().max(128).optional(),
+  })
+  .strict();
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+export const HeartbeatResponse = z
+  .object({
+    serverTime: z.string(),
+    /** The agent re-pulls its config when this differs from what it holds. */
+    configVersion: z.string(),
+  })
+  .strict();
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
+
+/** `GET /api/v1/agents/{id}/config` — what the agent should do. */
+export const AgentConfig = z
+  .object({
+    configVersion: z.string(),
+    heartbeatIntervalSeconds: z.number().int().min(1).max(3600),
+    host: z
+      .object({
+        enabled: z.boolean(),
+        intervalSeconds: z.number().int().min(1).max(3600),
+      })
+      .strict(),
+    report: z
+      .object({
+        /** Largest number of samples the agent puts in one batch. */
+        maxSamplesPerBatch: z.number().int().min(1).max(1_000_000),
+        flushIntervalSeconds: z.number().int().min(1).max(3600),
+      })
+      .strict(),
+  })
+  .strict();
+export type AgentConfig = z.infer<typeof AgentConfig>;

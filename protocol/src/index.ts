@@ -1,0 +1,4 @@
+export * from './agent.js';
+export * from './report.js';
+export * from './errors.js';
+export * from './paths.js';

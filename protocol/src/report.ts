@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** Metric names follow Prometheus naming: lowercase snake case with a unit suffix. */
+export const MetricName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[a-z_][a-z0-9_]*$/, 'metric name must match [a-z_][a-z0-9_]*');
+
+const LabelValue = z.string().max(256);
+export const Labels = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z_][a-z0-9_]*$/, 'label name must match [a-z_][a-z0-9_]*'),
+    LabelValue,
+  )
+  .refine((l) => Object.keys(l).length <= 16, 'at most 16 labels per series');
+
+/** One point: [unix time in milliseconds, value]. */
+export const Point = z.tuple([
+  z.number().int().min(0).max(4_102_444_800_000, 'timestamp is after 2100'),
+  z.number().refine(Number.isFinite, 'value must be a finite number'),
+]);
+export type Point = z.infer<typeof Point>;
+
+/** A series of points for one metric name and label set (the shape of Prometheus remote write). */
+export const Series = z
+  .object({
+    name: MetricName,
+    labels: Labels.default({}),
+    points: z.array(Point).min(1).max(100_000),
+  })
+  .strict();
+export type Series = z.infer<typeof Series>;
+
+/** Host metrics: CPU, memory, load, disk and network counters read from /proc. */
+export const HostMetricsPayload = z
+  .object({
+    kind: z.literal('host-metrics'),
+    host: z.string().min(1).max(253),
+    series: z.array(Series).max(100_000),
+  })
+  .strict();
+export type HostMetricsPayload = z.infer<typeof HostMetricsPayload>;
+
+/** Every kind of report content; later capabilities add members. */
+export const ReportPayload = z.discriminatedUnion('kind', [HostMetricsPayload]);
+export type ReportPayload = z.infer<typeof ReportPayload>;
+
+/**
+ * `POST /api/v1/agents/{id}/reports` — a batch. The batch id makes the post idempotent: the server
+ * stores a batch once however often it is replayed, and acknowledges only after it is durable.
+ */
+export const ReportBatch = z
+  .object({
+    batchId: z.string().uuid(),
+    /** Monotonic per agent; the order in which the agent produced batches. */
+    sequence: z.number().int().nonnegative(),
+    createdAt: z.string().datetime({ offset: true }),
+    payloads: z.array(ReportPayload).min(1).max(1000),
+  })
+  .strict();
+export type ReportBatch = z.infer<typeof ReportBatch>;
+
+export const ReportAck = z
+  .object({
+    batchId: z.string().uuid(),
+    /** True when this batch had been stored before (a replay). */
+    duplicate: z.boolean(),
+    samples: z.number().int().nonnegative(),
+  })
+  .strict();
+export type ReportAck = z.infer<typeof ReportAck>;
+
+/** Count of samples (points) in a batch. */
+export function countSamples(batch: Pick<ReportBatch, 'payloads'>): number {
+  let n = 0;
+  for (const p of batch.payloads) {
+    for (const s of p.series) n += s.points.length;
+  }
+  return n;
+}
