@@ -13,6 +13,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
+          globalSetup: ['test/support/global-setup.ts'],
           include: ['protocol/src/**/*.test.ts', 'control-plane/src/**/*.test.ts', 'agents/src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
@@ -23,6 +24,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
+          globalSetup: ['test/support/global-setup.ts'],
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           testTimeout: 180_000,

@@ -1,0 +1,151 @@
+import type { Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { AuthenticationError, InputError, NotFoundError, zodDetails } from '../errors.js';
+import { requirePermission, type Identity } from '../auth/identity.js';
+import type { Permission } from '../auth/permissions.js';
+import type { AgentPrincipal } from '../fleet/service.js';
+import type { AppEnv } from './env.js';
+
+/**
+ * How a route authenticates: `user` (console session or API token; the default), `agent` (agent
+ * credential, and the `{id}` in the path must be the agent's own), or `public` (health, login,
+ * enrolment — which checks its own bootstrap token).
+ */
+export type RouteAuth = 'user' | 'agent' | 'public';
+
+export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI-style path: `/api/v1/users/{id}`. */
+  path: string;
+  summary: string;
+  tags: string[];
+  auth?: RouteAuth;
+  permission?: Permission;
+  body?: B;
+  query?: Q;
+  /** Response schema for the OpenAPI document. */
+  response?: z.ZodType;
+  status?: ContentfulStatusCode | 204;
+}
+
+export interface HandlerArgs<B, Q> {
+  c: Context<AppEnv>;
+  body: B;
+  query: Q;
+  params: Record<string, string>;
+  /** Present on `user` routes. */
+  identity: Identity;
+  /** Present on `agent` routes. */
+  agent: AgentPrincipal;
+}
+
+/** Every route defined through `defineRoute`, so tests can check each one's authentication. */
+export interface RouteInfo {
+  method: string;
+  path: string;
+  auth: RouteAuth;
+}
+
+const ErrorSchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    requestId: z.string().optional(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+/** Reads and validates a JSON body; names the problem on malformed JSON, wrong types or unknown fields. */
+export async function readJson<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new InputError('request body must be JSON (Content-Type: application/json)');
+  }
+  let raw: unknown;
+  const text = await c.req.text();
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+  return validate(schema, raw, 'request body');
+}
+
+export function validate<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const details = zodDetails(r.error.issues);
+    const first = details[0];
+    throw new InputError(`${what} is not valid${first ? `: ${first.path}: ${first.message}` : ''}`, details);
+  }
+  return r.data;
+}
+
+export class Router {
+  readonly routes: RouteInfo[] = [];
+
+  constructor(
+    private readonly app: Hono<AppEnv>,
+    private readonly registry: OpenAPIRegistry,
+  ) {}
+
+  define<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+    spec: RouteSpec<B, Q>,
+    handler: (
+      args: HandlerArgs<B extends z.ZodType ? z.infer<B> : undefined, Q extends z.ZodType ? z.infer<Q> : undefined>,
+    ) => Promise<unknown>,
+  ): void {
+    const auth = spec.auth ?? 'user';
+    this.routes.push({ method: spec.method.toUpperCase(), path: spec.path, auth });
+    const paramNames = [...spec.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+    const status = spec.status ?? 200;
+    this.registry.registerPath({
+      method: spec.method,
+      path: spec.path,
+      summary: spec.summary,
+      tags: spec.tags,
+      ...(auth === 'public' ? { security: [] } : auth === 'agent' ? { security: [{ agentCredential: [] }] } : {}),
+      request: {
+        ...(paramNames.length
+          ? { params: z.object(Object.fromEntries(paramNames.map((p) => [p, z.string()]))) }
+          : {}),
+        ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
+        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}),
+      },
+      responses: {
+        [String(status)]:
+          status === 204 || !spec.response
+            ? { description: status === 204 ? 'No content' : 'Success' }
+            : { description: 'Success', content: { 'application/json': { schema: spec.response } } },
+        '4XX': { description: 'Client error', content: { 'application/json': { schema: ErrorSchema } } },
+      },
+    });
+    const honoPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
+    this.app.on(spec.method.toUpperCase(), honoPath, async (c) => {
+      const identity = c.get('identity');
+      const agent = c.get('agent');
+      if (auth === 'user') {
+        if (!identity) throw new AuthenticationError('authentication required: log in or send an API token');
+        if (spec.permission) requirePermission(identity, spec.permission);
+      } else if (auth === 'agent') {
+        if (!agent) throw new AuthenticationError('agent credential required');
+        if (c.req.param('id') !== agent.agentId) throw new NotFoundError('agent not found');
+      }
+      const body = spec.body ? await readJson(c, spec.body) : undefined;
+      const query = spec.query ? validate(spec.query, c.req.query(), 'query string') : undefined;
+      const out = await handler({
+        c,
+        body: body as never,
+        query: query as never,
+        params: c.req.param() as Record<string, string>,
+        identity: identity as Identity,
+        agent: agent as AgentPrincipal,
+      });
+      if (out instanceof Response) return out;
+      if (status === 204) return c.body(null, 204);
+      return c.json(out as object, status);
+    });
+  }
+}

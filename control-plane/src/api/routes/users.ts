@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { Router } from '../route.js';
+import type { Services } from '../../services.js';
+import { UserInput, UserPatch } from '../../auth/service.js';
+
+const UserOut = z.object({
+  id: z.string(),
+  username: z.string(),
+  displayName: z.string(),
+  roles: z.array(z.string()),
+  orgUnitId: z.string(),
+  disabled: z.boolean(),
+  createdAt: z.string(),
+});
+
+export function userRoutes(r: Router, s: Services): void {
+  r.define(
+    {
+      method: 'get',
+      path: '/api/v1/users',
+      summary: "Users in the caller's org-unit subtree",
+      tags: ['users'],
+      permission: 'users:read',
+      response: z.object({ items: z.array(UserOut) }),
+    },
+    async ({ identity }) => ({ items: await s.auth.listUsers(identity) }),
+  );
+  r.define(
+    {
+      method: 'post',
+      path: '/api/v1/users',
+      summary: 'Create a user bound to an org unit in the caller’s subtree',
+      tags: ['users'],
+      permission: 'users:write',
+      status: 201,
+      body: UserInput,
+      response: UserOut,
+    },
+    async ({ identity, body }) => s.auth.createUser(identity, body),
+  );
+  r.define(
+    { method: 'get', path: '/api/v1/users/{id}', summary: 'One user', tags: ['users'], permission: 'users:read', response: UserOut },
+    async ({ identity, params }) => s.auth.getUser(identity, params.id!),
+  );
+  r.define(
+    {
+      method: 'patch',
+      path: '/api/v1/users/{id}',
+      summary: 'Change a user (name, password, roles, disabled)',
+      tags: ['users'],
+      permission: 'users:write',
+      body: UserPatch,
+      response: UserOut,
+    },
+    async ({ identity, params, body }) => s.auth.updateUser(identity, params.id!, body),
+  );
+  r.define(
+    {
+      method: 'delete',
+      path: '/api/v1/users/{id}',
+      summary: 'Delete a user',
+      tags: ['users'],
+      permission: 'users:write',
+      status: 204,
+    },
+    async ({ identity, params }) => {
+      await s.auth.deleteUser(identity, params.id!);
+      return undefined;
+    },
+  );
+}

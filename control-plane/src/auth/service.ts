@@ -1,0 +1,496 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import {
+  AuthenticationError,
+  ConflictError,
+  InputError,
+  NotFoundError,
+  RateLimitError,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { PolicyStore } from '../policies/index.js';
+import type { Queryable, StateStore } from '../store/state/index.js';
+import type { OrgUnitService } from '../inventory/org-units.js';
+import type { AuditLog } from './audit.js';
+import { inScope, requirePermission, type Identity } from './identity.js';
+import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './password.js';
+import type { Permission } from './permissions.js';
+import { displayPrefix, generatePassword, hashSecret, newSecret } from './secrets.js';
+
+export const Username = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'usernames are 2–64 lowercase letters, digits, ".", "_" or "-"');
+
+export const UserInput = z
+  .object({
+    username: Username,
+    displayName: z.string().min(1).max(200),
+    password: z.string().min(1).max(256),
+    roles: z.array(z.string().min(1).max(64)).min(1).max(10),
+    orgUnitId: z.string().min(1).max(63),
+  })
+  .strict();
+export type UserInput = z.infer<typeof UserInput>;
+
+export const UserPatch = z
+  .object({
+    displayName: z.string().min(1).max(200).optional(),
+    password: z.string().min(1).max(256).optional(),
+    roles: z.array(z.string().min(1).max(64)).min(1).max(10).optional(),
+    disabled: z.boolean().optional(),
+  })
+  .strict();
+export type UserPatch = z.infer<typeof UserPatch>;
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  roles: string[];
+  orgUnitId: string;
+  disabled: boolean;
+  createdAt: string;
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  roles: string[];
+  org_unit_id: string;
+  disabled: boolean;
+  created_at: Date;
+}
+
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  username: r.username,
+  displayName: r.display_name,
+  roles: r.roles,
+  orgUnitId: r.org_unit_id,
+  disabled: r.disabled,
+  createdAt: new Date(r.created_at).toISOString(),
+});
+
+export interface RequestContext {
+  sourceIp?: string | undefined;
+  userAgent?: string | undefined;
+  requestId?: string | undefined;
+}
+
+export interface LoginResult {
+  sessionId: string;
+  csrfToken: string;
+  expiresAt: Date;
+  identity: Identity;
+  user: User;
+}
+
+export interface ApiTokenInfo {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** Users, passwords, console sessions, API tokens and login throttling. */
+export class AuthService {
+  constructor(
+    private readonly deps: {
+      db: StateStore;
+      policies: PolicyStore;
+      audit: AuditLog;
+      orgUnits: OrgUnitService;
+      config: Config['auth'];
+      log: Logger;
+    },
+  ) {}
+
+  /** Permissions granted by a set of roles under the current roles policy. */
+  permissionsOf(roles: readonly string[]): Set<Permission | '*'> {
+    const policy = this.deps.policies.get('roles.yaml').roles;
+    const out = new Set<Permission | '*'>();
+    for (const role of roles) for (const p of policy[role]?.permissions ?? []) out.add(p);
+    return out;
+  }
+
+  private assertRolesKnown(roles: readonly string[]): void {
+    const policy = this.deps.policies.get('roles.yaml').roles;
+    const unknown = roles.filter((r) => !(r in policy));
+    if (unknown.length) {
+      throw new InputError(`unknown role(s): ${unknown.join(', ')}; known roles: ${Object.keys(policy).join(', ')}`);
+    }
+  }
+
+  private async identityFor(row: UserRow, kind: 'user' | 'token', id: string, ctx: RequestContext): Promise<Identity> {
+    const path = await this.deps.orgUnits.pathOf(row.org_unit_id);
+    if (!path) throw new AuthenticationError('your org unit no longer exists');
+    return {
+      kind,
+      id,
+      name: row.username,
+      roles: row.roles,
+      permissions: this.permissionsOf(row.roles),
+      orgUnitId: row.org_unit_id,
+      orgUnitPath: path,
+      sourceIp: ctx.sourceIp,
+      requestId: ctx.requestId,
+    };
+  }
+
+  // ---- login throttling -------------------------------------------------------------------------
+
+  private async checkThrottle(keys: string[]): Promise<void> {
+    const r = await this.deps.db.query<{ locked_until: Date | null }>(
+      'SELECT locked_until FROM login_throttle WHERE key = ANY($1) AND locked_until > now()',
+      [keys],
+    );
+    if (r.rowCount > 0) {
+      const until = Math.max(...r.rows.map((x) => new Date(x.locked_until!).getTime()));
+      const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+      throw new RateLimitError(`too many failed logins; try again in ${seconds} s`, seconds);
+    }
+  }
+
+  private async recordFailure(keys: string[]): Promise<void> {
+    const { loginMaxFailures, loginWindowSeconds, loginLockoutSeconds } = this.deps.config;
+    for (const key of keys) {
+      await this.deps.db.query(
+        `INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, now())
+         ON CONFLICT (key) DO UPDATE SET
+           failures = CASE WHEN login_throttle.window_start < now() - make_interval(secs => $2)
+                           THEN 1 ELSE login_throttle.failures + 1 END,
+           window_start = CASE WHEN login_throttle.window_start < now() - make_interval(secs => $2)
+                               THEN now() ELSE login_throttle.window_start END`,
+        [key, loginWindowSeconds],
+      );
+      await this.deps.db.query(
+        `UPDATE login_throttle SET locked_until = now() + make_interval(secs => $3), failures = 0, window_start = now()
+         WHERE key = $1 AND failures >= $2`,
+        [key, loginMaxFailures, loginLockoutSeconds],
+      );
+    }
+  }
+
+  // ---- sessions ---------------------------------------------------------------------------------
+
+  async login(username: string, password: string, ctx: RequestContext): Promise<LoginResult> {
+    const keys = [`user:${username.toLowerCase()}`, `ip:${ctx.sourceIp ?? 'unknown'}`];
+    await this.checkThrottle(keys);
+    const r = await this.deps.db.query<UserRow>('SELECT * FROM users WHERE username = $1', [username.toLowerCase()]);
+    const row = r.rows[0];
+    // Spend the same time whether or not the user exists.
+    const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
+    const anonymous: Identity = {
+      kind: 'user',
+      id: row?.id ?? 'unknown',
+      name: username.slice(0, 64),
+      roles: [],
+      permissions: new Set(),
+      orgUnitId: row?.org_unit_id ?? '',
+      orgUnitPath: (row && (await this.deps.orgUnits.pathOf(row.org_unit_id))) || (await this.rootPath()),
+      sourceIp: ctx.sourceIp,
+      requestId: ctx.requestId,
+    };
+    if (!row || !ok || row.disabled) {
+      await this.recordFailure(keys);
+      await this.deps.audit.record(anonymous, {
+        action: 'auth.login',
+        targetType: 'session',
+        outcome: 'failure',
+        details: { reason: !row ? 'unknown user' : row.disabled ? 'user disabled' : 'wrong password' },
+      });
+      throw new AuthenticationError('wrong username or password');
+    }
+    await this.deps.db.query('DELETE FROM login_throttle WHERE key = $1', [keys[0]]);
+    const sessionId = randomBytes(32).toString('base64url');
+    const csrfToken = randomBytes(24).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.deps.config.sessionTtlHours * 3_600_000);
+    await this.deps.db.query(
+      `INSERT INTO sessions (id_hash, user_id, csrf_token, source_ip, user_agent, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [hashSecret(sessionId), row.id, csrfToken, ctx.sourceIp ?? null, ctx.userAgent?.slice(0, 300) ?? null, expiresAt],
+    );
+    const identity = await this.identityFor(row, 'user', row.id, ctx);
+    identity.csrfToken = csrfToken;
+    await this.deps.audit.record(identity, { action: 'auth.login', targetType: 'session', targetId: row.id });
+    return { sessionId, csrfToken, expiresAt, identity, user: toUser(row) };
+  }
+
+  private async rootPath(): Promise<string> {
+    return (await this.deps.orgUnits.root())?.path ?? '/';
+  }
+
+  async logout(identity: Identity, sessionId: string): Promise<void> {
+    await this.deps.db.query('DELETE FROM sessions WHERE id_hash = $1', [hashSecret(sessionId)]);
+    await this.deps.audit.record(identity, { action: 'auth.logout', targetType: 'session', targetId: identity.id });
+  }
+
+  /** The identity behind a session cookie, or undefined when it is unknown or expired. */
+  async resolveSession(sessionId: string, ctx: RequestContext): Promise<Identity | undefined> {
+    const r = await this.deps.db.query<UserRow & { csrf_token: string; last_seen_at: Date }>(
+      `SELECT u.*, s.csrf_token, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.id_hash = $1 AND s.expires_at > now() AND NOT u.disabled`,
+      [hashSecret(sessionId)],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    if (Date.now() - new Date(row.last_seen_at).getTime() > 60_000) {
+      await this.deps.db.query('UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1', [hashSecret(sessionId)]);
+    }
+    const identity = await this.identityFor(row, 'user', row.id, ctx);
+    identity.csrfToken = row.csrf_token;
+    return identity;
+  }
+
+  async userOf(identity: Identity): Promise<User & { orgUnitName: string }> {
+    const r = await this.deps.db.query<UserRow & { org_unit_name: string }>(
+      'SELECT u.*, o.name AS org_unit_name FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.username = $1',
+      [identity.name],
+    );
+    const row = r.rows[0];
+    if (!row) throw new NotFoundError('user not found');
+    return { ...toUser(row), orgUnitName: row.org_unit_name };
+  }
+
+  // ---- API tokens -------------------------------------------------------------------------------
+
+  /** Creates a token acting as the caller; the secret is returned once and stored hashed. */
+  async createApiToken(
+    identity: Identity,
+    input: { name: string; expiresInDays?: number | undefined },
+  ): Promise<ApiTokenInfo & { token: string }> {
+    requirePermission(identity, 'tokens:write');
+    if (identity.kind !== 'user') throw new InputError('API tokens are created by users from a console session');
+    const token = newSecret('tsk');
+    const id = randomUUID();
+    const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
+    await this.deps.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO api_tokens (id, name, token_hash, prefix, user_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [id, input.name, hashSecret(token), displayPrefix(token), identity.id, expiresAt],
+      );
+      await this.deps.audit.record(
+        identity,
+        { action: 'api-token.create', targetType: 'api-token', targetId: id, details: { name: input.name } },
+        tx,
+      );
+    });
+    return {
+      id,
+      name: input.name,
+      prefix: displayPrefix(token),
+      createdAt: new Date().toISOString(),
+      expiresAt: expiresAt?.toISOString() ?? null,
+      lastUsedAt: null,
+      revokedAt: null,
+      token,
+    };
+  }
+
+  async listApiTokens(identity: Identity): Promise<ApiTokenInfo[]> {
+    const r = await this.deps.db.query<{
+      id: string;
+      name: string;
+      prefix: string;
+      created_at: Date;
+      expires_at: Date | null;
+      last_used_at: Date | null;
+      revoked_at: Date | null;
+    }>('SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC', [identity.kind === 'user' ? identity.id : null]);
+    const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+    return r.rows.map((t) => ({
+      id: t.id,
+      name: t.name,
+      prefix: t.prefix,
+      createdAt: new Date(t.created_at).toISOString(),
+      expiresAt: iso(t.expires_at),
+      lastUsedAt: iso(t.last_used_at),
+      revokedAt: iso(t.revoked_at),
+    }));
+  }
+
+  async revokeApiToken(identity: Identity, id: string): Promise<void> {
+    await this.deps.db.transaction(async (tx) => {
+      const r = await tx.query(
+        'UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL',
+        [id, identity.kind === 'user' ? identity.id : null],
+      );
+      if (r.rowCount === 0) throw new NotFoundError(`API token "${id}" not found`);
+      await this.deps.audit.record(identity, { action: 'api-token.revoke', targetType: 'api-token', targetId: id }, tx);
+    });
+  }
+
+  async resolveApiToken(token: string, ctx: RequestContext): Promise<Identity | undefined> {
+    const r = await this.deps.db.query<UserRow & { token_id: string; token_last_used: Date | null }>(
+      `SELECT u.*, t.id AS token_id, t.last_used_at AS token_last_used FROM api_tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+         AND NOT u.disabled`,
+      [hashSecret(token)],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    if (!row.token_last_used || Date.now() - new Date(row.token_last_used).getTime() > 60_000) {
+      await this.deps.db.query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [row.token_id]);
+    }
+    const identity = await this.identityFor(row, 'token', row.token_id, ctx);
+    identity.name = `${row.username} (token)`;
+    return identity;
+  }
+
+  // ---- users ------------------------------------------------------------------------------------
+
+  async listUsers(identity: Identity): Promise<User[]> {
+    requirePermission(identity, 'users:read');
+    const r = await this.deps.db.query<UserRow>(
+      `SELECT u.* FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE o.path LIKE $1 ORDER BY u.username`,
+      [identity.orgUnitPath + '%'],
+    );
+    return r.rows.map(toUser);
+  }
+
+  private async loadUserInScope(identity: Identity, id: string, q: Queryable): Promise<UserRow> {
+    const r = await q.query<UserRow & { path: string }>(
+      'SELECT u.*, o.path FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.id::text = $1',
+      [id],
+    );
+    const row = r.rows[0];
+    if (!row || !inScope(identity, row.path)) throw new NotFoundError(`user "${id}" not found`);
+    return row;
+  }
+
+  async getUser(identity: Identity, id: string): Promise<User> {
+    requirePermission(identity, 'users:read');
+    return toUser(await this.loadUserInScope(identity, id, this.deps.db));
+  }
+
+  /** A caller may only grant roles whose permissions it holds itself (no privilege escalation). */
+  private assertCanGrant(identity: Identity, roles: readonly string[]): void {
+    if (identity.permissions.has('*')) return;
+    for (const p of this.permissionsOf(roles)) {
+      if (!identity.permissions.has(p)) throw new InputError(`you cannot grant roles with permission "${p}" that you do not hold`);
+    }
+  }
+
+  async createUser(identity: Identity, input: UserInput, tx?: Queryable): Promise<User> {
+    requirePermission(identity, 'users:write');
+    this.assertRolesKnown(input.roles);
+    this.assertCanGrant(identity, input.roles);
+    const problem = passwordProblem(input.password);
+    if (problem) throw new InputError(problem);
+    const hash = await hashPassword(input.password);
+    const run = async (q: Queryable) => {
+      await this.deps.orgUnits.assertInScope(identity, input.orgUnitId, q);
+      const dup = await q.query('SELECT 1 FROM users WHERE username = $1', [input.username]);
+      if (dup.rowCount) throw new ConflictError(`user "${input.username}" already exists`);
+      const r = await q.query<UserRow>(
+        `INSERT INTO users (id, username, display_name, password_hash, roles, org_unit_id)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+        [randomUUID(), input.username, input.displayName, hash, input.roles, input.orgUnitId],
+      );
+      const user = toUser(r.rows[0]!);
+      await this.deps.audit.record(
+        identity,
+        {
+          action: 'user.create',
+          targetType: 'user',
+          targetId: user.id,
+          orgUnitId: user.orgUnitId,
+          details: { username: user.username, roles: user.roles },
+        },
+        q,
+      );
+      return user;
+    };
+    return tx ? run(tx) : this.deps.db.transaction(run);
+  }
+
+  async updateUser(identity: Identity, id: string, patch: UserPatch): Promise<User> {
+    requirePermission(identity, 'users:write');
+    if (patch.roles) {
+      this.assertRolesKnown(patch.roles);
+      this.assertCanGrant(identity, patch.roles);
+    }
+    let hash: string | undefined;
+    if (patch.password !== undefined) {
+      const problem = passwordProblem(patch.password);
+      if (problem) throw new InputError(problem);
+      hash = await hashPassword(patch.password);
+    }
+    return this.deps.db.transaction(async (q) => {
+      const row = await this.loadUserInScope(identity, id, q);
+      if (row.id === identity.id && (patch.disabled || patch.roles)) {
+        throw new InputError('you cannot disable yourself or change your own roles');
+      }
+      const r = await q.query<UserRow>(
+        `UPDATE users SET display_name = COALESCE($2, display_name), roles = COALESCE($3, roles),
+           disabled = COALESCE($4, disabled), password_hash = COALESCE($5, password_hash),
+           password_changed_at = CASE WHEN $5::text IS NULL THEN password_changed_at ELSE now() END,
+           updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [row.id, patch.displayName ?? null, patch.roles ?? null, patch.disabled ?? null, hash ?? null],
+      );
+      if (patch.disabled || hash) await q.query('DELETE FROM sessions WHERE user_id = $1', [row.id]);
+      const { password: _omit, ...shown } = patch;
+      await this.deps.audit.record(
+        identity,
+        {
+          action: 'user.update',
+          targetType: 'user',
+          targetId: row.id,
+          orgUnitId: row.org_unit_id,
+          details: { ...shown, passwordChanged: hash !== undefined },
+        },
+        q,
+      );
+      return toUser(r.rows[0]!);
+    });
+  }
+
+  async deleteUser(identity: Identity, id: string): Promise<void> {
+    requirePermission(identity, 'users:write');
+    await this.deps.db.transaction(async (q) => {
+      const row = await this.loadUserInScope(identity, id, q);
+      if (row.id === identity.id) throw new InputError('you cannot delete yourself');
+      await q.query('DELETE FROM users WHERE id = $1', [row.id]);
+      await this.deps.audit.record(
+        identity,
+        { action: 'user.delete', targetType: 'user', targetId: row.id, orgUnitId: row.org_unit_id, details: { username: row.username } },
+        q,
+      );
+    });
+  }
+
+  /**
+   * First start: creates user `admin` bound to the root org unit with `password`, or with a generated
+   * one that is returned so the caller can print it once. Does nothing when `admin` exists.
+   */
+  async ensureAdmin(identity: Identity, rootOrgUnitId: string, password?: string): Promise<string | undefined> {
+    const r = await this.deps.db.query('SELECT 1 FROM users WHERE username = $1', ['admin']);
+    if (r.rowCount > 0) return undefined;
+    const pw = password ?? generatePassword();
+    await this.createUser(identity, {
+      username: 'admin',
+      displayName: 'Administrator',
+      password: pw,
+      roles: ['admin'],
+      orgUnitId: rootOrgUnitId,
+    });
+    this.deps.log.info('created user admin');
+    return password ? undefined : pw;
+  }
+
+  /** Removes expired sessions and stale throttle rows (periodic job). */
+  async sweep(): Promise<void> {
+    await this.deps.db.query('DELETE FROM sessions WHERE expires_at < now()');
+    await this.deps.db.query(
+      `DELETE FROM login_throttle WHERE (locked_until IS NULL OR locked_until < now())
+         AND window_start < now() - interval '1 day'`,
+    );
+  }
+}

@@ -1,0 +1,320 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * Typed configuration of the control plane. Every setting has a default; a config file (YAML or JSON,
+ * `--config FILE` or `TIANSHU_CONFIG`) overrides defaults, and `TIANSHU_*` environment variables
+ * override the file. The variable for a setting is `TIANSHU_` + its path in SCREAMING_SNAKE_CASE:
+ * `port` → `TIANSHU_PORT`, `auth.sessionTtlHours` → `TIANSHU_AUTH_SESSION_TTL_HOURS`.
+ */
+export const ConfigSchema = z
+  .object({
+    host: z.string().default('0.0.0.0').describe('Address the HTTP server listens on.'),
+    port: z.number().int().min(0).max(65535).default(8080).describe('HTTP(S) port.'),
+    publicUrl: z
+      .string()
+      .url()
+      .optional()
+      .describe('URL agents and browsers use to reach the control plane; printed at start.'),
+    dataDir: z
+      .string()
+      .default('./data')
+      .describe('Directory of the embedded stores (PGlite state, chDB telemetry) and agent state.'),
+    databaseUrl: z
+      .string()
+      .optional()
+      .describe('PostgreSQL URL of the state store. Unset: embedded PGlite under dataDir/state.'),
+    clickhouseUrl: z
+      .string()
+      .url()
+      .optional()
+      .describe('ClickHouse HTTP URL of the telemetry store. Unset: embedded chDB under dataDir/telemetry.'),
+    clickhouseUser: z.string().default('default').describe('ClickHouse user.'),
+    clickhousePassword: z.string().default('').describe('ClickHouse password.'),
+    clickhouseDatabase: z.string().default('default').describe('ClickHouse database.'),
+    adminPassword: z
+      .string()
+      .min(12, 'admin password must have at least 12 characters')
+      .optional()
+      .describe('Password of the first user `admin`; when unset one is generated and printed once.'),
+    policiesDir: z.string().default('./policies').describe('Directory of the policy files.'),
+    inventoryFile: z
+      .string()
+      .optional()
+      .describe('YAML inventory loaded (created or updated) at start. Embedded mode defaults to the demo province.'),
+    logLevel: z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+      .default('info')
+      .describe('Log level.'),
+    tls: z
+      .object({
+        certFile: z.string().optional().describe('PEM certificate; with keyFile the server speaks HTTPS.'),
+        keyFile: z.string().optional().describe('PEM private key.'),
+      })
+      .strict()
+      .default({}),
+    limits: z
+      .object({
+        bodyBytes: z.number().int().min(1024).default(1_048_576).describe('Largest API request body.'),
+        reportBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1_048_576)
+          .describe('Largest agent report body (after gzip decoding).'),
+      })
+      .strict()
+      .default({ bodyBytes: 1_048_576, reportBodyBytes: 64 * 1_048_576 }),
+    auth: z
+      .object({
+        sessionTtlHours: z.number().min(0.1).max(720).default(12).describe('Console session lifetime.'),
+        cookieSecure: z
+          .enum(['auto', 'always', 'never'])
+          .default('auto')
+          .describe('Secure flag on the session cookie; auto = when serving HTTPS.'),
+        loginMaxFailures: z
+          .number()
+          .int()
+          .min(1)
+          .default(5)
+          .describe('Failed logins per username or address before lockout.'),
+        loginWindowSeconds: z.number().int().min(1).default(300).describe('Window counting failed logins.'),
+        loginLockoutSeconds: z.number().int().min(1).default(300).describe('Lockout after too many failures.'),
+      })
+      .strict()
+      .default({
+        sessionTtlHours: 12,
+        cookieSecure: 'auto',
+        loginMaxFailures: 5,
+        loginWindowSeconds: 300,
+        loginLockoutSeconds: 300,
+      }),
+    fleet: z
+      .object({
+        heartbeatIntervalSeconds: z.number().int().min(1).default(30).describe('Agent heartbeat period.'),
+        hostIntervalSeconds: z.number().int().min(1).default(15).describe('Host metric collection period.'),
+        maxSamplesPerBatch: z.number().int().min(1).default(50_000).describe('Samples per report batch.'),
+        flushIntervalSeconds: z.number().int().min(1).default(15).describe('Agent batch flush period.'),
+        staleAfterSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(90)
+          .describe('An agent silent this long is stale; three times this, offline.'),
+        batchRetentionDays: z
+          .number()
+          .int()
+          .min(1)
+          .default(30)
+          .describe('How long batch ids are remembered for idempotency.'),
+      })
+      .strict()
+      .default({
+        heartbeatIntervalSeconds: 30,
+        hostIntervalSeconds: 15,
+        maxSamplesPerBatch: 50_000,
+        flushIntervalSeconds: 15,
+        staleAfterSeconds: 90,
+        batchRetentionDays: 30,
+      }),
+    retention: z
+      .object({
+        rawDays: z.number().int().min(1).default(30).describe('Raw telemetry retention.'),
+        minuteDays: z.number().int().min(1).default(180).describe('1-minute roll-up retention.'),
+        hourDays: z.number().int().min(1).default(730).describe('1-hour roll-up retention.'),
+      })
+      .strict()
+      .default({ rawDays: 30, minuteDays: 180, hourDays: 730 }),
+    metrics: z
+      .object({
+        public: z
+          .boolean()
+          .default(false)
+          .describe('Serve /metrics without authentication (for a scraper on a trusted network).'),
+      })
+      .strict()
+      .default({ public: false }),
+    otel: z
+      .object({
+        endpoint: z
+          .string()
+          .url()
+          .optional()
+          .describe('OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces; unset = no tracing.'),
+        serviceName: z.string().default('tianshu-control-plane').describe('service.name of traces.'),
+      })
+      .strict()
+      .default({ serviceName: 'tianshu-control-plane' }),
+    embedded: z
+      .object({
+        hostAgent: z
+          .boolean()
+          .default(true)
+          .describe('In embedded mode, run a host agent for this machine, enrolled automatically.'),
+      })
+      .strict()
+      .default({ hostAgent: true }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function snake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+interface ZodLike {
+  def: { type: string; innerType?: ZodLike; shape?: Record<string, ZodLike> };
+  shape?: Record<string, ZodLike>;
+  description?: string;
+}
+
+function unwrap(s: ZodLike): ZodLike {
+  let cur = s;
+  while (cur.def.type === 'default' || cur.def.type === 'optional') cur = cur.def.innerType as ZodLike;
+  return cur;
+}
+
+export interface SettingDoc {
+  path: string;
+  env: string;
+  type: string;
+  default: unknown;
+  description: string;
+}
+
+/** Every leaf setting with its env var, type, default and description (for docs and tests). */
+export function describeSettings(): SettingDoc[] {
+  const out: SettingDoc[] = [];
+  const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
+  const walk = (shape: Record<string, ZodLike>, prefix: string[], defs: Record<string, unknown>) => {
+    for (const [key, schema] of Object.entries(shape)) {
+      const inner = unwrap(schema);
+      const path = [...prefix, key];
+      if (inner.def.type === 'object' && inner.shape) {
+        walk(inner.shape, path, (defs[key] as Record<string, unknown>) ?? {});
+        continue;
+      }
+      out.push({
+        path: path.join('.'),
+        env: envName(path),
+        type: inner.def.type,
+        default: defs[key],
+        description: schema.description ?? inner.description ?? '',
+      });
+    }
+  };
+  walk(ConfigSchema.shape as unknown as Record<string, ZodLike>, [], defaults);
+  return out;
+}
+
+function envName(path: string[]): string {
+  return 'TIANSHU_' + path.map(snake).join('_');
+}
+
+function coerce(raw: string, schema: ZodLike, env: string): unknown {
+  const t = unwrap(schema).def.type;
+  if (t === 'number') {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${env} must be a number, got "${raw}"`);
+    return n;
+  }
+  if (t === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(`${env} must be true or false, got "${raw}"`);
+  }
+  return raw;
+}
+
+function overlayEnv(
+  target: Record<string, unknown>,
+  shape: Record<string, ZodLike>,
+  prefix: string[],
+  env: NodeJS.ProcessEnv,
+): void {
+  for (const [key, schema] of Object.entries(shape)) {
+    const inner = unwrap(schema);
+    const path = [...prefix, key];
+    if (inner.def.type === 'object' && inner.shape) {
+      const sub = (target[key] ?? {}) as Record<string, unknown>;
+      overlayEnv(sub, inner.shape, path, env);
+      if (Object.keys(sub).length > 0) target[key] = sub;
+      continue;
+    }
+    const name = envName(path);
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') target[key] = coerce(raw, schema, name);
+  }
+}
+
+export interface LoadConfigOptions {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Record<string, unknown>;
+}
+
+/** Loads defaults ← file ← environment ← overrides, validated; throws ConfigError naming the problem. */
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.TIANSHU_CONFIG;
+  let base: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(resolve(file), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new ConfigError(`config file ${file} must hold a mapping of settings`);
+      }
+      base = parsed as Record<string, unknown>;
+    }
+  }
+  overlayEnv(base, ConfigSchema.shape as unknown as Record<string, ZodLike>, [], env);
+  const merged = deepMerge(base, opts.overrides ?? {});
+  const result = ConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  return result.data;
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)) {
+      out[k] = deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>);
+    } else if (v !== undefined) {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** The effective configuration with secrets masked, for `--print-config`. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const copy = structuredClone(config) as Record<string, unknown>;
+  if (copy.adminPassword) copy.adminPassword = '***';
+  if (copy.clickhousePassword) copy.clickhousePassword = '***';
+  if (typeof copy.databaseUrl === 'string') copy.databaseUrl = copy.databaseUrl.replace(/:[^:@/]+@/, ':***@');
+  return copy;
+}

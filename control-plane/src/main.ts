@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, redactConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { PolicyError, checkPolicies } from './policies/index.js';
+import { createControlPlane } from './server.js';
+import { startEmbeddedAgent } from './embedded.js';
+import { VERSION } from './version.js';
+
+const HELP = `tianshu ${VERSION} — operations control plane for a provincial e-government
+
+usage: tianshu [command] [--config FILE] [--print-config]
+
+commands:
+  serve             run the control plane (default)
+  embedded          run with embedded stores under TIANSHU_DATA_DIR, the demo province,
+                    and a host agent for this machine enrolled automatically
+  policies check    validate the policy files in TIANSHU_POLICIES_DIR (or the given dir)
+
+options:
+  --config FILE     YAML/JSON config file (also TIANSHU_CONFIG); TIANSHU_* variables override it
+  --print-config    print the effective configuration (secrets masked) and exit
+  --help, --version`;
+
+function parseArgs(argv: string[]): { command: string[]; config?: string; printConfig: boolean } {
+  const command: string[] = [];
+  let config: string | undefined;
+  let printConfig = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config') config = argv[++i];
+    else if (a.startsWith('--config=')) config = a.slice('--config='.length);
+    else if (a === '--print-config') printConfig = true;
+    else if (a === '--help' || a === '-h') {
+      console.log(HELP);
+      process.exit(0);
+    } else if (a === '--version') {
+      console.log(VERSION);
+      process.exit(0);
+    } else if (a.startsWith('-')) {
+      console.error(`unknown option ${a}\n\n${HELP}`);
+      process.exit(2);
+    } else command.push(a);
+  }
+  return { command, config, printConfig };
+}
+
+const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const cmd = args.command[0] ?? 'serve';
+  const embedded = cmd === 'embedded';
+  let config: Config;
+  try {
+    config = loadConfig({ file: args.config });
+    if (embedded && !config.inventoryFile && !process.env.TIANSHU_INVENTORY_FILE) {
+      config = { ...config, inventoryFile: here('../inventory/demo-province.yaml') };
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`tianshu: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (args.printConfig) {
+    console.log(JSON.stringify(redactConfig(config), null, 2));
+    return;
+  }
+  if (cmd === 'policies') {
+    if (args.command[1] !== 'check') {
+      console.error('usage: tianshu policies check [dir]');
+      process.exit(2);
+    }
+    const dir = args.command[2] ?? config.policiesDir;
+    const results = checkPolicies(dir);
+    for (const r of results) console.log(r.ok ? `ok    ${r.file}` : `FAIL  ${r.file}\n${r.problems.map((p) => `      ${p}`).join('\n')}`);
+    process.exit(results.every((r) => r.ok) ? 0 : 1);
+  }
+  if (cmd !== 'serve' && !embedded) {
+    console.error(`unknown command "${cmd}"\n\n${HELP}`);
+    process.exit(2);
+  }
+
+  const log = createLogger(config.logLevel);
+  const consoleDir = process.env.TIANSHU_CONSOLE_DIR ?? here('../../console/dist');
+  let cp;
+  try {
+    cp = await createControlPlane({ config, log, consoleDir: existsSync(consoleDir) ? consoleDir : undefined });
+  } catch (err) {
+    if (err instanceof PolicyError || err instanceof ConfigError) {
+      console.error(`tianshu: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const url = await cp.listen();
+  const publicUrl = config.publicUrl ?? url;
+  log.info({ url: publicUrl, version: VERSION, state: cp.services.db.kind, telemetry: cp.services.telemetry.kind }, 'control plane listening');
+  if (cp.generatedAdminPassword) {
+    console.log(`\n  First start: user "admin" was created with password  ${cp.generatedAdminPassword}\n  It is shown only this once; change it after logging in.\n`);
+  }
+  let agent: { stop(): Promise<void> } | undefined;
+  if (embedded && config.embedded.hostAgent) {
+    try {
+      agent = await startEmbeddedAgent(cp, log);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'embedded host agent did not start');
+    }
+  }
+  console.log(`\n  Tianshu console: ${publicUrl}/\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    await agent?.stop().catch(() => undefined);
+    await cp.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`tianshu: fatal: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { openStateStore, type StateStore } from './store/state/index.js';
+import { createTelemetryStore, type TelemetryStore } from './store/telemetry/index.js';
+import { PolicyStore } from './policies/index.js';
+import { AuditLog } from './auth/audit.js';
+import { AuthService } from './auth/service.js';
+import { systemIdentity } from './auth/identity.js';
+import { OrgUnitService } from './inventory/org-units.js';
+import { applyInventory, loadInventoryFile } from './inventory/file.js';
+import { FleetService } from './fleet/service.js';
+import { IngestService } from './ingest/service.js';
+import { Metrics } from './observability/metrics.js';
+import { startTracing } from './observability/tracing.js';
+import { buildApp, type BuiltApp } from './api/app.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import type { Services } from './services.js';
+import { VERSION } from './version.js';
+
+export interface ControlPlane {
+  services: Services;
+  built: BuiltApp;
+  /** Base URL the server listens on (after `listen`). */
+  url: string;
+  /** Password generated for `admin` at first start (undefined when given or already set). */
+  generatedAdminPassword: string | undefined;
+  listen(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface CreateOptions {
+  config: Config;
+  log?: Logger;
+  consoleDir?: string | undefined;
+  /** Injected stores (tests); otherwise opened from the config. */
+  db?: StateStore;
+  telemetry?: TelemetryStore;
+}
+
+/**
+ * Opens the stores, applies migrations, loads policies and the inventory file, creates the first
+ * admin, and assembles the services and the HTTP app. `listen()` starts serving.
+ */
+export async function createControlPlane(opts: CreateOptions): Promise<ControlPlane> {
+  const { config } = opts;
+  const log = opts.log ?? createLogger(config.logLevel);
+  const tracing = await startTracing({ endpoint: config.otel.endpoint, serviceName: config.otel.serviceName, version: VERSION });
+  const policies = PolicyStore.load(config.policiesDir, log);
+  const db = opts.db ?? (await openStateStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  let telemetry: TelemetryStore | undefined;
+  try {
+    await db.migrate();
+    telemetry =
+      opts.telemetry ??
+      (await createTelemetryStore(
+        config.clickhouseUrl
+          ? {
+              kind: 'clickhouse',
+              url: config.clickhouseUrl,
+              username: config.clickhouseUser,
+              password: config.clickhousePassword,
+              database: config.clickhouseDatabase,
+            }
+          : { kind: 'chdb', dataDir: config.dataDir },
+        config.retention,
+      ));
+    await telemetry.migrate();
+  } catch (err) {
+    await telemetry?.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  const metrics = new Metrics();
+  let auditRef: AuditLog | undefined;
+  const orgUnits = new OrgUnitService(db, () => auditRef!);
+  const audit = new AuditLog(db, (id) => orgUnits.pathOf(id));
+  auditRef = audit;
+  const auth = new AuthService({ db, policies, audit, orgUnits, config: config.auth, log });
+  const fleet = new FleetService({ db, audit, orgUnits, config: config.fleet });
+  const ingest = new IngestService({ db, telemetry, fleet, metrics });
+
+  const system = systemIdentity();
+  if (config.inventoryFile) {
+    const inv = loadInventoryFile(config.inventoryFile);
+    const r = await applyInventory(db, orgUnits, system, inv);
+    if (r.created || r.updated) log.info({ file: config.inventoryFile, ...r }, 'inventory loaded');
+  }
+  let root = await orgUnits.root();
+  if (!root) {
+    await orgUnits.create(system, { id: 'province', level: 'province', name: 'Province' });
+    root = (await orgUnits.root())!;
+  }
+  const generatedAdminPassword = await auth.ensureAdmin(system, root.id, config.adminPassword);
+
+  const services: Services = {
+    version: VERSION,
+    config,
+    log,
+    db,
+    telemetry,
+    metrics,
+    policies,
+    audit,
+    orgUnits,
+    auth,
+    fleet,
+    ingest,
+    consoleDir: opts.consoleDir,
+  };
+  const built = buildApp(services);
+  policies.watch();
+
+  const scheduler = new Scheduler(db, log);
+  scheduler.every('auth.sweep', 300_000, () => auth.sweep());
+  scheduler.every('ingest.sweep', 3_600_000, async () => {
+    await ingest.sweep(config.fleet.batchRetentionDays);
+  });
+
+  let server: ServerType | undefined;
+  const cp: ControlPlane = {
+    services,
+    built,
+    url: '',
+    generatedAdminPassword,
+    listen: () =>
+      new Promise<string>((resolve, reject) => {
+        const tls = config.tls.certFile && config.tls.keyFile;
+        const s = serve(
+          {
+            fetch: built.app.fetch,
+            hostname: config.host,
+            port: config.port,
+            ...(tls
+              ? {
+                  createServer: createHttpsServer,
+                  serverOptions: { cert: readFileSync(config.tls.certFile!), key: readFileSync(config.tls.keyFile!) },
+                }
+              : {}),
+          },
+          (info: AddressInfo) => {
+            const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+            cp.url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+            scheduler.start();
+            resolve(cp.url);
+          },
+        );
+        s.once('error', reject);
+        server = s;
+      }),
+    async stop() {
+      scheduler.stop();
+      policies.close();
+      if (server) {
+        const srv = server;
+        await new Promise<void>((resolve) => {
+          srv.close(() => resolve());
+          // Long-lived connections (SSE, keep-alive) would hold close() open.
+          (srv as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        });
+      }
+      await telemetry!.close().catch((err: unknown) => log.warn({ err }, 'closing telemetry store failed'));
+      await db.close().catch((err: unknown) => log.warn({ err }, 'closing state store failed'));
+      await tracing?.shutdown().catch(() => undefined);
+    },
+  };
+  return cp;
+}

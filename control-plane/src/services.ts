@@ -1,0 +1,29 @@
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { AuditLog } from './auth/audit.js';
+import type { AuthService } from './auth/service.js';
+import type { FleetService } from './fleet/service.js';
+import type { IngestService } from './ingest/service.js';
+import type { OrgUnitService } from './inventory/org-units.js';
+import type { Metrics } from './observability/metrics.js';
+import type { PolicyStore } from './policies/index.js';
+import type { StateStore } from './store/state/index.js';
+import type { TelemetryStore } from './store/telemetry/index.js';
+
+/** Everything the API layer needs, passed in (never reached for as globals). */
+export interface Services {
+  version: string;
+  config: Config;
+  log: Logger;
+  db: StateStore;
+  telemetry: TelemetryStore;
+  metrics: Metrics;
+  policies: PolicyStore;
+  audit: AuditLog;
+  orgUnits: OrgUnitService;
+  auth: AuthService;
+  fleet: FleetService;
+  ingest: IngestService;
+  /** Directory of the built console (index.html and assets); undefined when not built. */
+  consoleDir?: string | undefined;
+}

@@ -1,0 +1,56 @@
+import type { Queryable } from './types.js';
+import { migrations } from './migrations/index.js';
+
+/** Advisory-lock key shared by all replicas so that only one applies migrations at a time. */
+export const MIGRATION_LOCK_KEY = 7_411_322_001;
+
+/**
+ * Applies pending migrations in one transaction under a transaction-scoped advisory lock. Several
+ * replicas starting at once serialise here; the second finds nothing left to do.
+ */
+export async function applyMigrations(
+  transaction: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>,
+): Promise<number[]> {
+  return transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         id integer PRIMARY KEY,
+         name text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const done = await tx.query<{ id: number }>('SELECT id FROM schema_migrations');
+    const applied = new Set(done.rows.map((r) => Number(r.id)));
+    const ran: number[] = [];
+    for (const m of migrations) {
+      if (applied.has(m.id)) continue;
+      for (const statement of splitStatements(m.sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
+      ran.push(m.id);
+    }
+    return ran;
+  });
+}
+
+/**
+ * Splits a migration into statements on `;` at line ends, keeping `$$ ... $$` bodies whole, so each
+ * statement can run through the extended protocol (which takes one statement at a time).
+ */
+export function splitStatements(sql: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inDollar = false;
+  for (const line of sql.split('\n')) {
+    const dollars = line.match(/\$\$/g)?.length ?? 0;
+    if (dollars % 2 === 1) inDollar = !inDollar;
+    cur += line + '\n';
+    if (!inDollar && /;\s*$/.test(line)) {
+      const s = cur.trim();
+      if (s && s !== ';') out.push(s);
+      cur = '';
+    }
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out.filter((s) => !/^(--[^\n]*\n?)*$/.test(s));
+}
