@@ -1,0 +1,512 @@
+import { LitElement, css, html, nothing, svg } from 'lit';
+import { customElement, query, state } from 'lit/decorators.js';
+import { onUnauthorized } from '../data/api.js';
+import { fetchMe, logout } from '../data/auth.js';
+import type { User } from '../data/auth.js';
+import {
+  internalLinkTarget,
+  isActivePath,
+  locationChangedEvent,
+  navigate,
+  resolveRoute,
+} from '../common/router.js';
+import { sharedStyles, themeTokens } from '../common/styles.js';
+import { isGroup, navigation, routes } from './navigation.js';
+import type { AppRoute, NavItem } from './navigation.js';
+import type { LoginEventDetail } from '../pages/ts-page-login.js';
+import '../pages/ts-page-login.js';
+import '../pages/ts-page-overview.js';
+import '../pages/ts-page-agents.js';
+import '../pages/ts-page-audit.js';
+import '../pages/ts-page-users.js';
+import '../pages/ts-page-area.js';
+
+const productTitle = '天枢 Tianshu';
+
+/** The Big Dipper, whose first star is Tianshu (Dubhe), drawn as the product mark. */
+const logo = svg`<svg viewBox="0 0 32 32" width="26" height="26" aria-hidden="true">
+  <rect width="32" height="32" rx="6" fill="#1f3a5c"></rect>
+  <polyline points="6,9 12,12 17,15 21,19 27,17 27,25 20,26 21,19" fill="none" stroke="#5f8fc7" stroke-width="1"></polyline>
+  <g fill="#cfe3ff">
+    <circle cx="6" cy="9" r="2.6" fill="#ffffff"></circle>
+    <circle cx="12" cy="12" r="1.7"></circle><circle cx="17" cy="15" r="1.7"></circle>
+    <circle cx="21" cy="19" r="1.7"></circle><circle cx="27" cy="17" r="1.7"></circle>
+    <circle cx="27" cy="25" r="1.7"></circle><circle cx="20" cy="26" r="1.7"></circle>
+  </g>
+</svg>`;
+
+/**
+ * The console shell: it checks the session, shows the login page or the header, navigation and the
+ * page for the current path, and routes with the History API.
+ */
+@customElement('ts-app')
+export class TsApp extends LitElement {
+  static override styles = [
+    themeTokens,
+    sharedStyles,
+    css`
+      :host {
+        display: grid;
+        grid-template-rows: 44px 1fr;
+        grid-template-columns: 208px 1fr;
+        height: 100vh;
+        background: var(--ts-bg);
+      }
+      :host([signed-out]) {
+        display: block;
+      }
+      .splash {
+        display: flex;
+        height: 100vh;
+        align-items: center;
+        justify-content: center;
+        background: var(--ts-header-bg);
+        color: var(--ts-nav-fg);
+      }
+      .skip {
+        position: absolute;
+        left: 8px;
+        top: -40px;
+        z-index: 10;
+        padding: 6px 10px;
+        background: var(--ts-surface);
+        color: var(--ts-text);
+      }
+      .skip:focus {
+        top: 8px;
+      }
+      header {
+        grid-column: 1 / -1;
+        display: flex;
+        align-items: center;
+        gap: 12px;
+        padding: 0 12px 0 14px;
+        background: var(--ts-header-bg);
+        color: var(--ts-header-fg);
+        border-bottom: 1px solid #0a1118;
+      }
+      .brand {
+        display: flex;
+        align-items: center;
+        gap: 9px;
+        color: inherit;
+        text-decoration: none;
+        border-radius: 3px;
+      }
+      .brand strong {
+        font-size: 15px;
+        font-weight: 600;
+        letter-spacing: 0.02em;
+      }
+      .brand .sub {
+        padding-left: 10px;
+        border-left: 1px solid #2f3d4c;
+        color: var(--ts-nav-fg);
+        font-size: 12px;
+      }
+      header .spacer {
+        flex: 1;
+      }
+      .scope {
+        color: var(--ts-nav-fg);
+        font-size: 12px;
+      }
+      .scope b {
+        color: var(--ts-header-fg);
+        font-weight: 500;
+      }
+      .menu {
+        position: relative;
+      }
+      .menu-button {
+        display: flex;
+        align-items: center;
+        gap: 8px;
+        height: 30px;
+        padding: 0 8px 0 4px;
+        border: 1px solid transparent;
+        border-radius: var(--ts-radius);
+        background: transparent;
+        color: var(--ts-header-fg);
+        font: inherit;
+        cursor: pointer;
+      }
+      .menu-button:hover,
+      .menu-button[aria-expanded='true'] {
+        background: #1d2a37;
+        border-color: #2f3d4c;
+      }
+      .avatar {
+        display: inline-flex;
+        align-items: center;
+        justify-content: center;
+        width: 22px;
+        height: 22px;
+        border-radius: 50%;
+        background: #2f5f99;
+        color: #fff;
+        font-size: 11px;
+        font-weight: 600;
+      }
+      .chevron {
+        font-size: 9px;
+        color: var(--ts-nav-fg);
+      }
+      .dropdown {
+        position: absolute;
+        right: 0;
+        top: calc(100% + 6px);
+        z-index: 20;
+        width: 250px;
+        padding: 6px 0;
+        background: var(--ts-surface);
+        color: var(--ts-text);
+        border: 1px solid var(--ts-border-strong);
+        border-radius: var(--ts-radius);
+        box-shadow: 0 6px 20px rgba(10, 17, 24, 0.25);
+      }
+      .identity {
+        padding: 6px 14px 10px;
+        border-bottom: 1px solid var(--ts-border);
+      }
+      .identity .name {
+        font-weight: 600;
+      }
+      .identity dl {
+        display: grid;
+        grid-template-columns: auto 1fr;
+        gap: 2px 10px;
+        margin: 6px 0 0;
+        font-size: 12px;
+      }
+      .identity dt {
+        color: var(--ts-text-muted);
+      }
+      .identity dd {
+        margin: 0;
+        overflow-wrap: anywhere;
+      }
+      .dropdown [role='menuitem'] {
+        display: block;
+        width: 100%;
+        padding: 7px 14px;
+        border: 0;
+        background: transparent;
+        color: inherit;
+        font: inherit;
+        text-align: start;
+        cursor: pointer;
+      }
+      .dropdown [role='menuitem']:hover,
+      .dropdown [role='menuitem']:focus-visible {
+        background: var(--ts-accent-soft);
+        box-shadow: none;
+      }
+      nav {
+        overflow-y: auto;
+        padding: 10px 0 16px;
+        background: var(--ts-nav-bg);
+        color: var(--ts-nav-fg);
+      }
+      nav ul {
+        margin: 0;
+        padding: 0;
+        list-style: none;
+      }
+      nav a {
+        display: block;
+        margin: 1px 8px;
+        padding: 6px 10px;
+        border-radius: 3px;
+        color: inherit;
+        text-decoration: none;
+      }
+      nav a:hover {
+        background: var(--ts-nav-hover-bg);
+        color: var(--ts-nav-active-fg);
+      }
+      nav a[aria-current='page'] {
+        background: var(--ts-nav-active-bg);
+        color: var(--ts-nav-active-fg);
+        box-shadow: inset 3px 0 0 #5b9bf0;
+      }
+      nav a.group {
+        margin-top: 12px;
+        padding: 4px 10px;
+        color: var(--ts-nav-heading);
+        font-size: 11px;
+        font-weight: 600;
+        letter-spacing: 0.06em;
+        text-transform: uppercase;
+      }
+      nav a.group.active {
+        color: var(--ts-nav-fg);
+      }
+      nav a.child {
+        padding-left: 18px;
+      }
+      nav .later {
+        float: right;
+        color: var(--ts-nav-heading);
+        font-size: 10px;
+      }
+      main {
+        overflow: auto;
+        min-width: 0;
+      }
+      main:focus {
+        outline: none;
+      }
+      .not-found {
+        padding: 32px 20px;
+      }
+    `,
+  ];
+
+  /** Undefined while the session is being checked, null when signed out. */
+  @state() private _user: User | null | undefined = undefined;
+
+  @state() private _path = window.location.pathname;
+
+  @state() private _menuOpen = false;
+
+  @query('main') private _main?: HTMLElement;
+
+  private _stopUnauthorized?: () => void;
+
+  override connectedCallback() {
+    super.connectedCallback();
+    window.addEventListener('popstate', this._onLocationChanged);
+    window.addEventListener(locationChangedEvent, this._onLocationChanged);
+    document.addEventListener('click', this._onDocumentClick);
+    this.addEventListener('click', this._onLinkClick);
+    this._stopUnauthorized = onUnauthorized(() => {
+      this._user = null;
+      this._menuOpen = false;
+    });
+    void this._checkSession();
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    window.removeEventListener('popstate', this._onLocationChanged);
+    window.removeEventListener(locationChangedEvent, this._onLocationChanged);
+    document.removeEventListener('click', this._onDocumentClick);
+    this.removeEventListener('click', this._onLinkClick);
+    this._stopUnauthorized?.();
+  }
+
+  private async _checkSession() {
+    try {
+      this._user = await fetchMe();
+    } catch {
+      this._user = null;
+    }
+  }
+
+  override render() {
+    if (this._user === undefined) {
+      return html`<div class="splash" role="status">Loading…</div>`;
+    }
+    if (this._user === null) {
+      return html`<ts-page-login @ts-login=${this._onLogin}></ts-page-login>`;
+    }
+    const match = resolveRoute(routes, this._path);
+    return html`
+      <a class="skip" href="#main" @click=${this._skipToMain}>Skip to content</a>
+      ${this._renderHeader(this._user)} ${this._renderNav()}
+      <main id="main" tabindex="-1">${this._renderPage(match?.route)}</main>
+    `;
+  }
+
+  protected override willUpdate() {
+    this.toggleAttribute('signed-out', this._user == null);
+  }
+
+  protected override updated() {
+    const match = resolveRoute(routes, this._path);
+    const title = this._user ? (match?.route.item?.label ?? 'Not found') : 'Sign in';
+    document.title = `${title} · ${productTitle}`;
+    if (this._user && match?.route.redirect) navigate(match.route.redirect, { replace: true });
+    if (this._user && this._path === '/login') navigate('/', { replace: true });
+  }
+
+  private _renderHeader(user: User) {
+    const initial = (user.displayName || user.username).trim().charAt(0).toUpperCase();
+    return html`<header>
+      <a class="brand" href="/" aria-label="${productTitle}, overview">
+        ${logo}<strong>${productTitle}</strong><span class="sub">Operations control plane</span>
+      </a>
+      <span class="spacer"></span>
+      <span class="scope">Scope <b>${user.orgUnitName}</b></span>
+      <div class="menu">
+        <button
+          class="menu-button"
+          type="button"
+          data-testid="user-menu"
+          aria-haspopup="menu"
+          aria-expanded=${this._menuOpen ? 'true' : 'false'}
+          aria-controls="user-menu"
+          @click=${this._toggleMenu}
+        >
+          <span class="avatar" aria-hidden="true">${initial}</span>
+          <span>${user.displayName || user.username}</span>
+          <span class="chevron" aria-hidden="true">▼</span>
+        </button>
+        ${
+          this._menuOpen
+            ? html`<div class="dropdown" id="user-menu" @keydown=${this._onMenuKeyDown}>
+                <div class="identity">
+                  <div class="name">${user.displayName}</div>
+                  <dl>
+                    <dt>User</dt>
+                    <dd class="mono">${user.username}</dd>
+                    <dt>Roles</dt>
+                    <dd>${user.roles.join(', ') || '—'}</dd>
+                    <dt>Org unit</dt>
+                    <dd>${user.orgUnitName}</dd>
+                  </dl>
+                </div>
+                <div role="menu" aria-label="Account">
+                  <button type="button" role="menuitem" data-testid="logout" @click=${this._logout}>
+                    Sign out
+                  </button>
+                </div>
+              </div>`
+            : nothing
+        }
+      </div>
+    </header>`;
+  }
+
+  private _renderNav() {
+    const link = (item: NavItem, child: boolean) => {
+      const current = item.path === '/' ? this._path === '/' : isActivePath(item.path, this._path);
+      return html`<li>
+        <a
+          href=${item.path}
+          class=${child ? 'child' : ''}
+          data-testid="nav-${item.id}"
+          aria-current=${current ? 'page' : 'false'}
+          >${item.label}${
+            item.page === 'area'
+              ? html`<span class="later" title="Arrives in a later release">soon</span>`
+              : nothing
+          }</a
+        >
+      </li>`;
+    };
+    return html`<nav aria-label="Main">
+      <ul>
+        ${navigation.map((entry) => {
+          if (!isGroup(entry)) return link(entry, false);
+          const active = entry.items.some((item) => isActivePath(item.path, this._path));
+          return html`<li>
+            <a
+              class="group ${active ? 'active' : ''}"
+              href=${entry.items[0]?.path ?? '/'}
+              data-testid="nav-${entry.id}"
+              >${entry.label}</a
+            >
+            <ul>
+              ${entry.items.map((item) => link(item, true))}
+            </ul>
+          </li>`;
+        })}
+      </ul>
+    </nav>`;
+  }
+
+  private _renderPage(route: AppRoute | undefined) {
+    const item = route?.item;
+    if (!item) {
+      if (route?.redirect) return nothing;
+      return html`<div class="not-found">
+        <h1>Page not found</h1>
+        <p>
+          There is no page at <span class="mono">${this._path}</span>. <a href="/">Go to the overview</a>.
+        </p>
+      </div>`;
+    }
+    switch (item.page) {
+      case 'overview':
+        return html`<ts-page-overview></ts-page-overview>`;
+      case 'agents':
+        return html`<ts-page-agents></ts-page-agents>`;
+      case 'audit':
+        return html`<ts-page-audit></ts-page-audit>`;
+      case 'users':
+        return html`<ts-page-users></ts-page-users>`;
+      case 'area':
+        return html`<ts-page-area
+          .heading=${item.label}
+          .group=${route.group?.label ?? ''}
+          .description=${item.description ?? ''}
+        ></ts-page-area>`;
+    }
+  }
+
+  private _onLocationChanged = () => {
+    this._path = window.location.pathname;
+    this._menuOpen = false;
+    this._main?.scrollTo(0, 0);
+  };
+
+  private _onLinkClick = (event: MouseEvent) => {
+    const target = internalLinkTarget(event);
+    if (target === null || target.startsWith('#')) return;
+    const url = new URL(target, window.location.origin);
+    if (url.pathname === window.location.pathname && url.hash) return;
+    event.preventDefault();
+    navigate(target);
+  };
+
+  private _onDocumentClick = (event: MouseEvent) => {
+    if (!this._menuOpen) return;
+    const inside = event
+      .composedPath()
+      .some((node) => node instanceof HTMLElement && node.classList.contains('menu'));
+    if (!inside) this._menuOpen = false;
+  };
+
+  private _skipToMain(event: Event) {
+    event.preventDefault();
+    this._main?.focus();
+  }
+
+  private async _toggleMenu() {
+    this._menuOpen = !this._menuOpen;
+    if (this._menuOpen) {
+      await this.updateComplete;
+      this.renderRoot.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    }
+  }
+
+  private _onMenuKeyDown(event: KeyboardEvent) {
+    if (event.key === 'Escape') {
+      this._menuOpen = false;
+      this.renderRoot.querySelector<HTMLElement>('.menu-button')?.focus();
+    }
+  }
+
+  private _onLogin(event: CustomEvent<LoginEventDetail>) {
+    this._user = event.detail.user;
+    if (this._path === '/login') navigate('/', { replace: true });
+  }
+
+  private async _logout() {
+    this._menuOpen = false;
+    try {
+      await logout();
+    } catch {
+      // The session is treated as ended even if the server could not be told.
+    }
+    this._user = null;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ts-app': TsApp;
+  }
+}

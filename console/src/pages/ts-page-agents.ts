@@ -1,0 +1,237 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { Task } from '@lit/task';
+import { errorMessage } from '../data/api.js';
+import { agentStatuses, sortAgents } from '../data/agents.js';
+import type { Agent, AgentStatus } from '../data/agents.js';
+import { fetchOrgUnits, orgUnitNames } from '../data/org-units.js';
+import { FleetLiveController } from '../common/fleet-live-controller.js';
+import {
+  formatBytes,
+  formatCount,
+  formatDateTime,
+  formatPercent,
+  formatRelativeTime,
+} from '../common/format.js';
+import { pageStyles, sharedStyles } from '../common/styles.js';
+import type { DataTableColumn } from '../components/ts-data-table.js';
+import '../components/ts-data-table.js';
+import '../components/ts-panel.js';
+import '../components/ts-status-badge.js';
+
+type StatusFilter = AgentStatus | 'all';
+
+/** Every enrolled agent with its version, liveness, transport queue and latest sample; live. */
+@customElement('ts-page-agents')
+export class TsPageAgents extends LitElement {
+  static override styles = [
+    sharedStyles,
+    pageStyles,
+    css`
+      ts-panel {
+        --ts-panel-padding: 0;
+      }
+      .filters {
+        display: inline-flex;
+        gap: 4px;
+      }
+      .filters button {
+        height: 24px;
+        padding: 0 9px;
+        border: 1px solid var(--ts-border-strong);
+        border-radius: 12px;
+        background: var(--ts-surface);
+        color: var(--ts-text);
+        font: inherit;
+        font-size: 12px;
+        cursor: pointer;
+      }
+      .filters button[aria-pressed='true'] {
+        background: var(--ts-accent-soft);
+        border-color: var(--ts-accent);
+        color: var(--ts-accent-strong);
+      }
+    `,
+  ];
+
+  @state() private _filter: StatusFilter = 'all';
+
+  @state() private _now = Date.now();
+
+  private _clock?: number;
+
+  private readonly _fleet = new FleetLiveController(this);
+
+  private readonly _orgUnitsTask = new Task(this, {
+    task: async (_args: [], { signal }) => orgUnitNames((await fetchOrgUnits(signal)).items),
+    args: () => [] as [],
+  });
+
+  override connectedCallback() {
+    super.connectedCallback();
+    this._clock = window.setInterval(() => (this._now = Date.now()), 10_000);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    window.clearInterval(this._clock);
+  }
+
+  override render() {
+    const mode = this._fleet.mode;
+    return html`
+      <div class="page-header">
+        <h1>Agents</h1>
+        <span class="muted"
+          >${mode === 'live' ? 'Updated live' : mode === 'polling' ? 'Refreshing every 15 s' : 'Connecting…'}</span
+        >
+      </div>
+      ${this._fleet.task.render({
+        pending: () => {
+          const agents = this._fleet.agents;
+          return agents
+            ? this._panel(agents, true)
+            : html`<ts-panel heading="Enrolled agents" state="loading"></ts-panel>`;
+        },
+        complete: () => this._panel(this._fleet.agents ?? [], false),
+        error: (error) =>
+          html`<ts-panel
+            heading="Enrolled agents"
+            state="error"
+            .error=${errorMessage(error)}
+            @ts-retry=${() => this._fleet.reload()}
+          ></ts-panel>`,
+      })}
+    `;
+  }
+
+  private _panel(agents: Agent[], busy: boolean) {
+    const counts = new Map<StatusFilter, number>([['all', agents.length]]);
+    for (const a of agents) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
+    const rows = this._filter === 'all' ? agents : agents.filter((a) => a.status === this._filter);
+    return html`<ts-panel heading="Enrolled agents" ?busy=${busy}>
+      <span slot="meta">${formatCount(agents.length)} agents</span>
+      <div class="filters" role="group" aria-label="Filter by status" slot="actions">
+        ${(['all', ...agentStatuses] as StatusFilter[]).map(
+          (status) =>
+            html`<button
+              type="button"
+              aria-pressed=${this._filter === status ? 'true' : 'false'}
+              @click=${() => (this._filter = status)}
+            >
+              ${status} ${counts.get(status) ?? 0}
+            </button>`,
+        )}
+      </div>
+      <ts-data-table
+        caption="Enrolled agents"
+        .columns=${this._columns()}
+        .rows=${sortAgents(rows)}
+        .rowKey=${(a: Agent) => a.id}
+        .rowAttributes=${(a: Agent) => ({
+          'data-testid': 'agent-row',
+          'data-status': a.status,
+          'data-hostname': a.hostname,
+        })}
+        emptyMessage=${this._filter === 'all' ? 'No agents are enrolled in this org unit yet.' : `No ${this._filter} agents.`}
+      ></ts-data-table>
+    </ts-panel>`;
+  }
+
+  private _columns(): DataTableColumn<Agent>[] {
+    const names = this._orgUnitsTask.value;
+    const time = (value: string | null) =>
+      html`<span title=${formatDateTime(value)}>${formatRelativeTime(value, this._now)}</span>`;
+    return [
+      { id: 'hostname', title: 'Hostname', sortValue: (a) => a.hostname, render: (a) => a.hostname },
+      {
+        id: 'status',
+        title: 'Status',
+        sortValue: (a) => a.status,
+        render: (a) => html`<ts-status-badge .status=${a.status}></ts-status-badge>`,
+      },
+      {
+        id: 'roles',
+        title: 'Roles',
+        render: (a) =>
+          html`<span class="chips">${a.roles.map((r) => html`<span class="chip">${r}</span>`)}</span>`,
+      },
+      {
+        id: 'org',
+        title: 'Org unit',
+        sortValue: (a) => names?.get(a.orgUnitId) ?? a.orgUnitId,
+        render: (a) => names?.get(a.orgUnitId) ?? a.orgUnitId,
+      },
+      {
+        id: 'platform',
+        title: 'Platform',
+        sortValue: (a) => `${a.os ?? ''}/${a.arch ?? ''}`,
+        render: (a) => (a.os || a.arch ? [a.os, a.arch].filter(Boolean).join(' / ') : '—'),
+      },
+      {
+        id: 'version',
+        title: 'Version',
+        sortValue: (a) => a.version,
+        render: (a) => html`<span class="mono">${a.version}</span>`,
+      },
+      {
+        id: 'seen',
+        title: 'Last seen',
+        sortValue: (a) => (a.lastSeenAt ? -Date.parse(a.lastSeenAt) : Infinity),
+        render: (a) => time(a.lastSeenAt),
+      },
+      {
+        id: 'report',
+        title: 'Last report',
+        sortValue: (a) => (a.lastReportAt ? -Date.parse(a.lastReportAt) : Infinity),
+        render: (a) => time(a.lastReportAt),
+      },
+      {
+        id: 'queue',
+        title: 'Queued',
+        align: 'end',
+        sortValue: (a) => a.queue?.pendingBytes ?? -1,
+        render: (a) =>
+          a.queue ? `${formatCount(a.queue.pendingBatches)} · ${formatBytes(a.queue.pendingBytes)}` : '—',
+      },
+      {
+        id: 'dropped',
+        title: 'Dropped',
+        align: 'end',
+        sortValue: (a) => a.queue?.droppedBatches ?? -1,
+        render: (a) =>
+          a.queue
+            ? html`<span class=${a.queue.droppedBatches > 0 ? 'cell-bad' : ''}
+                >${formatCount(a.queue.droppedBatches)}</span
+              >`
+            : '—',
+      },
+      {
+        id: 'cpu',
+        title: 'CPU',
+        align: 'end',
+        sortValue: (a) => a.latest?.cpuPercent ?? -1,
+        render: (a) => formatPercent(a.latest?.cpuPercent),
+      },
+      {
+        id: 'memory',
+        title: 'Memory',
+        align: 'end',
+        sortValue: (a) => a.latest?.memoryPercent ?? -1,
+        render: (a) => formatPercent(a.latest?.memoryPercent),
+      },
+      {
+        id: 'enrolled',
+        title: 'Enrolled',
+        sortValue: (a) => a.enrolledAt,
+        render: (a) => formatDateTime(a.enrolledAt),
+      },
+    ];
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ts-page-agents': TsPageAgents;
+  }
+}

@@ -1,0 +1,166 @@
+import { LitElement, css, html } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { Task } from '@lit/task';
+import { errorMessage } from '../data/api.js';
+import { fetchAudit } from '../data/audit.js';
+import type { AuditEntry, AuditPage } from '../data/audit.js';
+import { formatDateTime } from '../common/format.js';
+import { pageStyles, sharedStyles } from '../common/styles.js';
+import type { DataTableColumn } from '../components/ts-data-table.js';
+import '../components/ts-data-table.js';
+import '../components/ts-panel.js';
+import '../components/ts-status-badge.js';
+
+const pageSize = 100;
+
+/** Renders an entry's details as compact `key=value` text. */
+function detailsText(details: unknown): string {
+  if (details === null || details === undefined) return '';
+  if (typeof details !== 'object') return String(details);
+  return Object.entries(details as Record<string, unknown>)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+}
+
+/** The audit trail, newest first, one page at a time: who did what, to which object, from where. */
+@customElement('ts-page-audit')
+export class TsPageAudit extends LitElement {
+  static override styles = [
+    sharedStyles,
+    pageStyles,
+    css`
+      ts-panel {
+        --ts-panel-padding: 0;
+      }
+      .more {
+        display: flex;
+        justify-content: center;
+        gap: 12px;
+        align-items: center;
+        padding: 10px;
+        border-top: 1px solid var(--ts-border);
+      }
+      .more .error {
+        color: var(--ts-bad);
+      }
+    `,
+  ];
+
+  /** Older pages loaded with "Load older entries", appended to the first page. */
+  @state() private _older: AuditEntry[] = [];
+
+  @state() private _nextBefore: string | null | undefined;
+
+  @state() private _loadingMore = false;
+
+  @state() private _moreError = '';
+
+  private readonly _task = new Task<[], AuditPage>(this, {
+    task: async (_args, { signal }) => {
+      const page = await fetchAudit({ limit: pageSize }, signal);
+      this._older = [];
+      this._nextBefore = page.nextBefore;
+      this._moreError = '';
+      return page;
+    },
+    args: () => [],
+  });
+
+  override render() {
+    return html`
+      <div class="page-header">
+        <h1>Audit log</h1>
+        <span class="muted">Who did what, to which object, from where — newest first</span>
+        <span class="spacer"></span>
+        <button class="btn" type="button" @click=${() => this._task.run()}>Refresh</button>
+      </div>
+      ${this._task.render({
+        pending: () =>
+          this._task.value
+            ? this._panel(this._task.value.items, true)
+            : html`<ts-panel heading="Entries" state="loading"></ts-panel>`,
+        complete: (page) => this._panel(page.items, false),
+        error: (error) =>
+          html`<ts-panel
+            heading="Entries"
+            state="error"
+            .error=${errorMessage(error)}
+            @ts-retry=${() => this._task.run()}
+          ></ts-panel>`,
+      })}
+    `;
+  }
+
+  private _panel(first: AuditEntry[], busy: boolean) {
+    const entries = [...first, ...this._older];
+    return html`<ts-panel heading="Entries" ?busy=${busy || this._loadingMore}>
+      <span slot="meta">${entries.length} shown</span>
+      <ts-data-table
+        caption="Audit log entries"
+        .columns=${this._columns()}
+        .rows=${entries}
+        .rowKey=${(e: AuditEntry) => e.id}
+        .rowAttributes=${() => ({ 'data-testid': 'audit-row' })}
+        emptyMessage="No audit entries yet."
+      ></ts-data-table>
+      ${
+        this._nextBefore
+          ? html`<div class="more">
+              ${this._moreError ? html`<span class="error" role="alert">${this._moreError}</span>` : ''}
+              <button class="btn" type="button" ?disabled=${this._loadingMore} @click=${this._loadMore}>
+                ${this._loadingMore ? 'Loading…' : 'Load older entries'}
+              </button>
+            </div>`
+          : ''
+      }
+    </ts-panel>`;
+  }
+
+  private _columns(): DataTableColumn<AuditEntry>[] {
+    return [
+      { id: 'at', title: 'Time', render: (e) => html`<span class="num">${formatDateTime(e.at)}</span>` },
+      { id: 'actor', title: 'Actor', render: (e) => e.actor },
+      { id: 'action', title: 'Action', render: (e) => html`<span class="mono">${e.action}</span>` },
+      {
+        id: 'target',
+        title: 'Target',
+        render: (e) => html`${e.targetType} <span class="mono muted">${e.targetId}</span>`,
+      },
+      {
+        id: 'outcome',
+        title: 'Outcome',
+        render: (e) => html`<ts-status-badge .status=${e.outcome}></ts-status-badge>`,
+      },
+      { id: 'source', title: 'Source IP', render: (e) => html`<span class="mono">${e.sourceIp}</span>` },
+      {
+        id: 'details',
+        title: 'Details',
+        render: (e) => {
+          const text = detailsText(e.details);
+          return html`<span class="cell-truncate mono muted" title=${text}>${text}</span>`;
+        },
+      },
+    ];
+  }
+
+  private async _loadMore() {
+    if (!this._nextBefore) return;
+    this._loadingMore = true;
+    this._moreError = '';
+    try {
+      const page = await fetchAudit({ limit: pageSize, before: this._nextBefore });
+      this._older = [...this._older, ...page.items];
+      this._nextBefore = page.nextBefore;
+    } catch (error) {
+      this._moreError = errorMessage(error);
+    } finally {
+      this._loadingMore = false;
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ts-page-audit': TsPageAudit;
+  }
+}

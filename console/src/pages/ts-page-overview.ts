@@ -1,0 +1,597 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { Task } from '@lit/task';
+import { errorMessage } from '../data/api.js';
+import { defaultChartAgent, sortAgents } from '../data/agents.js';
+import type { Agent } from '../data/agents.js';
+import { fetchOverview } from '../data/overview.js';
+import type { Overview } from '../data/overview.js';
+import { fetchHostMetrics, metricsRanges, rangeMillis } from '../data/hosts.js';
+import type { HostMetrics, MetricPoint, MetricsRange } from '../data/hosts.js';
+import { FleetLiveController } from '../common/fleet-live-controller.js';
+import type { LiveMode } from '../common/fleet-live-controller.js';
+import {
+  formatBitRate,
+  formatCount,
+  formatDateTime,
+  formatNumber,
+  formatPercent,
+  formatRelativeTime,
+} from '../common/format.js';
+import { pageStyles, sharedStyles } from '../common/styles.js';
+import type { DataTableColumn, RowSelectDetail } from '../components/ts-data-table.js';
+import type { ChartSeries } from '../components/ts-line-chart.js';
+import '../components/ts-data-table.js';
+import '../components/ts-line-chart.js';
+import '../components/ts-panel.js';
+import '../components/ts-status-badge.js';
+
+interface MetricsResult {
+  metrics: HostMetrics;
+  /** When the metrics were fetched: the right edge of the time axis. */
+  end: number;
+  range: MetricsRange;
+}
+
+const colors = {
+  cpu: '#2a6fd6',
+  memory: '#7a4fd0',
+  disk: '#9aa5b1',
+  load: '#0f8b8d',
+  rx: '#1d8a56',
+  tx: '#d9822b',
+};
+
+/** Metrics of the selected host are fetched again at most this often (or once per step) when it reports. */
+const metricsRefreshMillis = 15_000;
+
+const bits = (points: readonly MetricPoint[]): MetricPoint[] => points.map(([t, v]) => [t, v * 8]);
+
+/**
+ * The operator's first screen: fleet status of the cloud hosts and agents, and the charts of one host.
+ * Network and security panels are placeholders until those areas arrive.
+ */
+@customElement('ts-page-overview')
+export class TsPageOverview extends LitElement {
+  static override styles = [
+    sharedStyles,
+    pageStyles,
+    css`
+      .live {
+        display: inline-flex;
+        align-items: center;
+        gap: 6px;
+        font-size: 12px;
+        color: var(--ts-text-muted);
+      }
+      .live::before {
+        content: '';
+        width: 8px;
+        height: 8px;
+        border-radius: 50%;
+        background: var(--ts-idle);
+      }
+      .live.live-live::before {
+        background: var(--ts-ok);
+        box-shadow: 0 0 0 3px var(--ts-ok-soft);
+      }
+      .live.live-polling::before {
+        background: var(--ts-warn);
+      }
+      :host {
+        container-type: inline-size;
+      }
+      .top {
+        display: grid;
+        grid-template-columns: minmax(0, 2.6fr) minmax(0, 1fr) minmax(0, 1fr);
+        gap: 12px;
+        margin-bottom: 12px;
+      }
+      .main {
+        display: grid;
+        grid-template-columns: minmax(0, 5fr) minmax(0, 7fr);
+        gap: 12px;
+        align-items: start;
+      }
+      @container (max-width: 1080px) {
+        .main {
+          grid-template-columns: minmax(0, 1fr);
+        }
+      }
+      @container (max-width: 760px) {
+        .top {
+          grid-template-columns: minmax(0, 1fr);
+        }
+      }
+      .stats {
+        display: flex;
+        flex-wrap: wrap;
+        row-gap: 8px;
+      }
+      .stat {
+        flex: 1 1 84px;
+        padding: 2px 12px;
+        border-left: 1px solid var(--ts-border);
+      }
+      .stat:first-child {
+        border-left: 0;
+        padding-left: 0;
+      }
+      .stat .label {
+        color: var(--ts-text-muted);
+        font-size: 12px;
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
+      }
+      .stat .value {
+        font-size: 22px;
+        font-weight: 600;
+        line-height: 1.3;
+        font-variant-numeric: tabular-nums;
+      }
+      .stat.ok .value {
+        color: var(--ts-ok);
+      }
+      .stat.warn .value {
+        color: var(--ts-warn);
+      }
+      .stat.bad .value {
+        color: var(--ts-bad);
+      }
+      .stat.zero .value {
+        color: var(--ts-text-muted);
+      }
+      .pending p {
+        margin: 0 0 6px;
+        color: var(--ts-text-muted);
+      }
+      .pending a {
+        color: var(--ts-accent);
+      }
+      .agents {
+        --ts-panel-padding: 0;
+        --ts-table-max-height: 560px;
+      }
+      .ranges {
+        display: inline-flex;
+        border: 1px solid var(--ts-border-strong);
+        border-radius: var(--ts-radius);
+        overflow: hidden;
+      }
+      .ranges button {
+        height: 24px;
+        padding: 0 9px;
+        border: 0;
+        border-left: 1px solid var(--ts-border-strong);
+        background: var(--ts-surface);
+        color: var(--ts-text);
+        font: inherit;
+        font-size: 12px;
+        cursor: pointer;
+      }
+      .ranges button:first-child {
+        border-left: 0;
+      }
+      .ranges button[aria-pressed='true'] {
+        background: var(--ts-accent);
+        color: #fff;
+      }
+      .charts-wrap {
+        container-type: inline-size;
+      }
+      .charts {
+        display: grid;
+        grid-template-columns: minmax(0, 1fr);
+        gap: 16px 20px;
+      }
+      @container (min-width: 600px) {
+        .charts {
+          grid-template-columns: repeat(2, minmax(0, 1fr));
+        }
+      }
+      figure {
+        margin: 0;
+        min-width: 0;
+      }
+      figcaption {
+        margin-bottom: 4px;
+        font-weight: 600;
+        font-size: 12px;
+      }
+      figcaption .muted {
+        font-weight: 400;
+      }
+      .hostname {
+        font-weight: 600;
+        color: var(--ts-text);
+      }
+      .no-host {
+        padding: 24px 0;
+        text-align: center;
+        color: var(--ts-text-muted);
+      }
+    `,
+  ];
+
+  @state() private _selectedId?: string;
+
+  @state() private _range: MetricsRange = '1h';
+
+  /** The clock for relative times; it ticks every 10 s. */
+  @state() private _now = Date.now();
+
+  private _clock?: number;
+
+  private _lastMetricsRun = 0;
+
+  private _overviewTimer?: number;
+
+  private _fleetLoads = 0;
+
+  private readonly _fleet = new FleetLiveController(this, {
+    onAgentEvent: (agent, previous) => this._onAgentEvent(agent, previous),
+    onReload: () => this._refreshAfterReload(),
+  });
+
+  private readonly _overviewTask = new Task<[], Overview>(this, {
+    task: (_args, { signal }) => fetchOverview(signal),
+    args: () => [],
+  });
+
+  private readonly _metricsTask = new Task<[string | undefined, MetricsRange], MetricsResult | undefined>(
+    this,
+    {
+      task: async ([agentId, range], { signal }) => {
+        if (!agentId) return undefined;
+        this._lastMetricsRun = Date.now();
+        const metrics = await fetchHostMetrics(agentId, range, signal);
+        return { metrics, end: Date.now(), range };
+      },
+      args: () => [this._chartAgentId(), this._range],
+    },
+  );
+
+  override connectedCallback() {
+    super.connectedCallback();
+    this._clock = window.setInterval(() => (this._now = Date.now()), 10_000);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    window.clearInterval(this._clock);
+    window.clearTimeout(this._overviewTimer);
+  }
+
+  override render() {
+    return html`
+      <div class="page-header">
+        <h1>Overview</h1>
+        ${
+          this._overviewTask.value
+            ? html`<span class="muted">${this._overviewTask.value.orgUnit.name}</span>`
+            : nothing
+        }
+        <span class="spacer"></span>
+        ${this._renderLiveMode(this._fleet.mode)}
+      </div>
+      <div class="top">
+        ${this._renderFleetCounts()}
+        <ts-panel heading="Network" class="pending">
+          <p>Extranet link health, utilisation and failover arrive in a later release.</p>
+          <a href="/network/links">About the network area</a>
+        </ts-panel>
+        <ts-panel heading="Security" class="pending">
+          <p>Alerts, incidents and risk per org unit arrive in a later release.</p>
+          <a href="/security/alerts">About the security area</a>
+        </ts-panel>
+      </div>
+      <div class="main">${this._renderAgents()} ${this._renderCharts()}</div>
+    `;
+  }
+
+  private _renderLiveMode(mode: LiveMode) {
+    const text =
+      mode === 'live' ? 'Live' : mode === 'polling' ? 'Refreshing every 15 s' : 'Connecting to live updates…';
+    return html`<span class="live live-${mode}" role="status">${text}</span>`;
+  }
+
+  private _renderFleetCounts() {
+    return this._overviewTask.render({
+      pending: () =>
+        this._overviewTask.value
+          ? this._fleetCountsPanel(this._overviewTask.value, true)
+          : html`<ts-panel heading="Cloud hosts and agents" state="loading"></ts-panel>`,
+      complete: (overview) => this._fleetCountsPanel(overview, false),
+      error: (error) =>
+        html`<ts-panel
+          heading="Cloud hosts and agents"
+          state="error"
+          .error=${errorMessage(error)}
+          @ts-retry=${() => this._overviewTask.run()}
+        ></ts-panel>`,
+    });
+  }
+
+  private _fleetCountsPanel(overview: Overview, busy: boolean) {
+    const { fleet, ingest } = overview;
+    const stat = (label: string, value: number, tone: string, testId?: string) =>
+      html`<div class="stat ${value === 0 && tone !== '' ? 'zero' : tone}">
+        <div class="label">${label}</div>
+        <div class="value" data-testid=${testId ?? nothing}>${formatCount(value)}</div>
+      </div>`;
+    return html`<ts-panel heading="Cloud hosts and agents" ?busy=${busy}>
+      <div class="stats">
+        ${stat('Agents', fleet.total, '', 'fleet-total')}
+        ${stat('Online', fleet.online, 'ok', 'fleet-online')}
+        ${stat('Stale', fleet.stale, 'warn', 'fleet-stale')}
+        ${stat('Offline', fleet.offline, 'bad', 'fleet-offline')}
+        ${stat('Batches / h', ingest.batchesLastHour, '')} ${stat('Samples / h', ingest.samplesLastHour, '')}
+      </div>
+    </ts-panel>`;
+  }
+
+  private _agentColumns(): DataTableColumn<Agent>[] {
+    return [
+      {
+        id: 'host',
+        title: 'Host',
+        sortValue: (a) => a.hostname,
+        render: (a) =>
+          html`<span class="cell-stack"
+            ><span>${a.hostname}</span><span class="cell-sub">${a.roles.join(' · ')}</span></span
+          >`,
+      },
+      {
+        id: 'status',
+        title: 'Status',
+        sortValue: (a) => a.status,
+        render: (a) => html`<ts-status-badge .status=${a.status}></ts-status-badge>`,
+      },
+      {
+        id: 'seen',
+        title: 'Last seen',
+        sortValue: (a) => (a.lastSeenAt ? -Date.parse(a.lastSeenAt) : Infinity),
+        render: (a) =>
+          html`<span title=${formatDateTime(a.lastSeenAt)}
+            >${formatRelativeTime(a.lastSeenAt, this._now)}</span
+          >`,
+      },
+      {
+        id: 'cpu',
+        title: 'CPU',
+        align: 'end',
+        sortValue: (a) => a.latest?.cpuPercent ?? -1,
+        render: (a) => formatPercent(a.latest?.cpuPercent),
+      },
+      {
+        id: 'memory',
+        title: 'Memory',
+        align: 'end',
+        sortValue: (a) => a.latest?.memoryPercent ?? -1,
+        render: (a) => formatPercent(a.latest?.memoryPercent),
+      },
+    ];
+  }
+
+  private _renderAgents() {
+    const heading = 'Agents';
+    return this._fleet.task.render({
+      pending: () => {
+        const agents = this._fleet.agents;
+        return agents
+          ? this._agentsPanel(agents, true)
+          : html`<ts-panel class="agents" heading=${heading} state="loading"></ts-panel>`;
+      },
+      complete: () => this._agentsPanel(this._fleet.agents ?? [], false),
+      error: (error) =>
+        html`<ts-panel
+          class="agents"
+          heading=${heading}
+          state="error"
+          .error=${errorMessage(error)}
+          @ts-retry=${() => this._fleet.reload()}
+        ></ts-panel>`,
+    });
+  }
+
+  private _agentsPanel(agents: Agent[], busy: boolean) {
+    return html`<ts-panel class="agents" heading="Agents" ?busy=${busy}>
+      <span slot="meta">${agents.length} enrolled · select one to chart it</span>
+      <ts-data-table
+        caption="Agents"
+        selectable
+        .columns=${this._agentColumns()}
+        .rows=${sortAgents(agents)}
+        .rowKey=${(a: Agent) => a.id}
+        .rowAttributes=${(a: Agent) => ({
+          'data-testid': 'agent-row',
+          'data-status': a.status,
+          'data-hostname': a.hostname,
+        })}
+        .selectedKey=${this._chartAgentId()}
+        emptyMessage="No agents are enrolled in this org unit yet."
+        @ts-row-select=${this._onSelect}
+      ></ts-data-table>
+    </ts-panel>`;
+  }
+
+  private _renderCharts() {
+    const agent = this._chartAgent();
+    const ranges = html`<div class="ranges" role="group" aria-label="Time range" slot="actions">
+      ${metricsRanges.map(
+        (range) =>
+          html`<button
+            type="button"
+            aria-pressed=${range === this._range ? 'true' : 'false'}
+            @click=${() => (this._range = range)}
+          >
+            ${range}
+          </button>`,
+      )}
+    </div>`;
+    const meta = agent
+      ? html`<span slot="meta"
+          ><span class="hostname">${agent.hostname}</span> · ${agent.status} · last report
+          ${formatRelativeTime(agent.lastReportAt, this._now)}</span
+        >`
+      : nothing;
+    const heading = 'Host metrics';
+    return this._metricsTask.render({
+      initial: () => html`<ts-panel heading=${heading} state="loading">${ranges}</ts-panel>`,
+      pending: () => {
+        const value = this._metricsTask.value;
+        return value
+          ? this._chartsPanel(value, ranges, meta, true)
+          : html`<ts-panel heading=${heading} state="loading">${meta}${ranges}</ts-panel>`;
+      },
+      complete: (value) =>
+        value
+          ? this._chartsPanel(value, ranges, meta, false)
+          : html`<ts-panel heading=${heading}>
+              ${ranges}
+              <div class="no-host">
+                ${this._fleet.agents ? 'No agent to chart yet.' : 'Waiting for the agent list…'}
+              </div>
+            </ts-panel>`,
+      error: (error) =>
+        html`<ts-panel
+          heading=${heading}
+          state="error"
+          .error=${errorMessage(error)}
+          @ts-retry=${() => this._metricsTask.run()}
+          >${meta}${ranges}</ts-panel
+        >`,
+    });
+  }
+
+  private _chartsPanel(result: MetricsResult, ranges: unknown, meta: unknown, busy: boolean) {
+    const { metrics, end, range } = result;
+    const start = end - rangeMillis[range];
+    const maxGap = Math.max(metrics.stepSeconds, 1) * 1000 * 2.5;
+    const s = metrics.series;
+    const chart = (
+      testId: string,
+      title: string,
+      unit: string,
+      series: ChartSeries[],
+      options: { max?: number; format: (v: number) => string; tick?: (v: number) => string },
+    ) =>
+      html`<figure>
+        <figcaption>${title}</figcaption>
+        <ts-line-chart
+          data-testid=${testId}
+          .label=${`${title} of ${metrics.host}`}
+          .unit=${unit}
+          .series=${series}
+          .start=${start}
+          .end=${end}
+          .min=${0}
+          .max=${options.max}
+          .maxGap=${maxGap}
+          .formatValue=${options.format}
+          .formatTick=${options.tick}
+        ></ts-line-chart>
+      </figure>`;
+    return html`<ts-panel heading="Host metrics" ?busy=${busy}>
+      ${meta}${ranges}
+      <div class="charts-wrap">
+        <div class="charts">
+          ${chart('chart-cpu', 'CPU', '%', [{ label: 'CPU', color: colors.cpu, points: s.cpuPercent }], {
+            max: 100,
+            format: (v) => formatPercent(v),
+            tick: (v) => formatNumber(v, 0),
+          })}
+          ${chart(
+            'chart-memory',
+            'Memory and disk',
+            '%',
+            [
+              { label: 'Memory used', color: colors.memory, points: s.memoryPercent },
+              { label: 'Disk used', color: colors.disk, points: s.diskUsedPercent },
+            ],
+            { max: 100, format: (v) => formatPercent(v), tick: (v) => formatNumber(v, 0) },
+          )}
+          ${chart(
+            'chart-load',
+            'Load',
+            '1-min avg',
+            [{ label: 'Load', color: colors.load, points: s.load1 }],
+            {
+              format: (v) => formatNumber(v, 2),
+            },
+          )}
+          ${chart(
+            'chart-network',
+            'Network',
+            'bit/s',
+            [
+              { label: 'Received', color: colors.rx, points: bits(s.netRxBytesPerSecond) },
+              { label: 'Sent', color: colors.tx, points: bits(s.netTxBytesPerSecond) },
+            ],
+            { format: (v) => formatBitRate(v), tick: (v) => formatBitRate(v, 0).replace('bit/s', '') },
+          )}
+        </div>
+      </div>
+    </ts-panel>`;
+  }
+
+  /** The agent whose charts are shown: the one the user chose, or a sensible default. */
+  private _chartAgent(): Agent | undefined {
+    const agents = this._fleet.agents;
+    if (!agents) return undefined;
+    return (
+      (this._selectedId ? agents.find((a) => a.id === this._selectedId) : undefined) ??
+      defaultChartAgent(sortAgents(agents))
+    );
+  }
+
+  private _chartAgentId(): string | undefined {
+    return this._chartAgent()?.id;
+  }
+
+  private _onSelect(event: CustomEvent<RowSelectDetail<unknown>>) {
+    this._selectedId = event.detail.key;
+  }
+
+  private _onAgentEvent(agent: Agent, previous: Agent | undefined) {
+    if (previous?.status !== agent.status) this._scheduleOverviewRefresh();
+    if (
+      agent.id === this._chartAgentId() &&
+      agent.lastReportAt !== previous?.lastReportAt &&
+      this._metricsDue()
+    ) {
+      void this._metricsTask.run();
+    }
+  }
+
+  /** After the agent list was loaded again (periodically or while polling), refresh the rest too. */
+  private _refreshAfterReload() {
+    // The first load happens together with the other panels' own first loads.
+    if (this._fleetLoads++ === 0) return;
+    this._scheduleOverviewRefresh();
+    if (this._metricsTask.value && this._metricsDue()) {
+      void this._metricsTask.run();
+    }
+  }
+
+  /** Whether the charts are old enough to fetch again: never sooner than one step of the series. */
+  private _metricsDue(): boolean {
+    const stepMillis = (this._metricsTask.value?.metrics.stepSeconds ?? 0) * 1000;
+    return Date.now() - this._lastMetricsRun >= Math.max(metricsRefreshMillis, stepMillis);
+  }
+
+  private _scheduleOverviewRefresh() {
+    if (this._overviewTimer !== undefined) return;
+    this._overviewTimer = window.setTimeout(() => {
+      this._overviewTimer = undefined;
+      void this._overviewTask.run();
+    }, 1_000);
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ts-page-overview': TsPageOverview;
+  }
+}
