@@ -1,0 +1,174 @@
+/**
+ * The one place where the console talks HTTP to the control plane. Elements call the thin functions in
+ * the other `data/*.ts` modules, which call `apiFetch`.
+ */
+
+/** One field-level problem reported by the server, e.g. a failed validation. */
+export interface ApiErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** An error answer of the API, or a failure to reach it (status 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly requestId: string | undefined;
+  readonly details: ApiErrorDetail[];
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    requestId?: string,
+    details: ApiErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.requestId = requestId;
+    this.details = details;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Codes used when the server did not send a usable error body. */
+function fallbackCode(status: number): string {
+  switch (status) {
+    case 0:
+      return 'network_error';
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthenticated';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 429:
+      return 'rate_limited';
+    default:
+      return status >= 500 ? 'server_error' : 'http_error';
+  }
+}
+
+function fallbackMessage(status: number, statusText: string): string {
+  if (status === 0) return 'The control plane could not be reached.';
+  if (status === 429) return 'Too many requests. Wait a moment and try again.';
+  if (status >= 500) return `The control plane failed to answer (HTTP ${status}).`;
+  return statusText ? `${statusText} (HTTP ${status}).` : `Request failed (HTTP ${status}).`;
+}
+
+/**
+ * Turns an error answer into an `ApiError`. The body is `{error:{code, message, requestId?, details?}}`
+ * when the control plane produced it; anything else (a proxy's HTML page, an empty body) still gives a
+ * readable message.
+ */
+export function parseApiError(status: number, bodyText: string, statusText = ''): ApiError {
+  let parsed: unknown;
+  try {
+    parsed = bodyText ? JSON.parse(bodyText) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const error = isRecord(parsed) ? parsed['error'] : undefined;
+  if (isRecord(error)) {
+    const code = typeof error['code'] === 'string' && error['code'] ? error['code'] : fallbackCode(status);
+    const message =
+      typeof error['message'] === 'string' && error['message']
+        ? error['message']
+        : fallbackMessage(status, statusText);
+    const requestId = typeof error['requestId'] === 'string' ? error['requestId'] : undefined;
+    const rawDetails = Array.isArray(error['details']) ? error['details'] : [];
+    const details = rawDetails.filter(
+      (d): d is ApiErrorDetail =>
+        isRecord(d) && typeof d['path'] === 'string' && typeof d['message'] === 'string',
+    );
+    return new ApiError(status, code, message, requestId, details);
+  }
+  return new ApiError(status, fallbackCode(status), fallbackMessage(status, statusText));
+}
+
+/** A readable one-line message for anything thrown by a data call. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+let csrfToken: string | null = null;
+
+/** Keeps the CSRF token from login or `me` in memory; it is sent on every non-GET request. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+type UnauthorizedListener = () => void;
+const unauthorizedListeners = new Set<UnauthorizedListener>();
+
+/** Registers a function to run whenever the API answers 401; returns a function that unregisters it. */
+export function onUnauthorized(listener: UnauthorizedListener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface ApiFetchOptions {
+  method?: HttpMethod;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Whether a 401 should send the user to the login page; false for the login call itself. */
+  notifyUnauthorized?: boolean;
+}
+
+/** Calls the API with JSON in and out; resolves `undefined` for 204 and rejects with `ApiError`. */
+export async function apiFetch<T>(path: string, options: ApiFetchOptions = {}): Promise<T> {
+  const method = options.method ?? 'GET';
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+    throw parseApiError(0, '');
+  }
+
+  if (!response.ok) {
+    const text = await response.text().catch(() => '');
+    const error = parseApiError(response.status, text, response.statusText);
+    if (response.status === 401 && options.notifyUnauthorized !== false) {
+      csrfToken = null;
+      for (const listener of unauthorizedListeners) listener();
+    }
+    throw error;
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Builds a query string from defined values only, e.g. `?limit=100`. */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}

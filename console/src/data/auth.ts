@@ -1,0 +1,44 @@
+import { apiFetch, setCsrfToken } from './api.js';
+
+/** The signed-in user as the control plane describes them. */
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  roles: string[];
+  orgUnitId: string;
+  orgUnitName: string;
+}
+
+export interface Session {
+  user: User;
+  /** Null when the caller is not authenticated by a browser session (e.g. an API token). */
+  csrfToken: string | null;
+}
+
+/** Signs in; the server sets an HttpOnly session cookie and returns the CSRF token for later writes. */
+export async function login(username: string, password: string): Promise<User> {
+  const session = await apiFetch<Session>('/api/v1/auth/login', {
+    method: 'POST',
+    body: { username, password },
+    notifyUnauthorized: false,
+  });
+  setCsrfToken(session.csrfToken);
+  return session.user;
+}
+
+/** Returns the current user, or rejects with a 401 `ApiError` when there is no session. */
+export async function fetchMe(signal?: AbortSignal): Promise<User> {
+  const session = await apiFetch<Session>('/api/v1/auth/me', { signal, notifyUnauthorized: false });
+  setCsrfToken(session.csrfToken);
+  return session.user;
+}
+
+/** Ends the session; the CSRF token is forgotten even if the server cannot be reached. */
+export async function logout(): Promise<void> {
+  try {
+    await apiFetch<void>('/api/v1/auth/logout', { method: 'POST', notifyUnauthorized: false });
+  } finally {
+    setCsrfToken(null);
+  }
+}
