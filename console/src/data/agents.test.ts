@@ -18,9 +18,9 @@ const agent = (id: string, status: AgentStatus, roles: string[] = ['host']): Age
 
 describe('defaultChartAgent', () => {
   it('prefers an online host agent, then any online agent, then the first', () => {
-    expect(defaultChartAgent([agent('a', 'offline'), agent('b', 'online', ['edge']), agent('c', 'online')])?.id).toBe(
-      'c',
-    );
+    expect(
+      defaultChartAgent([agent('a', 'offline'), agent('b', 'online', ['edge']), agent('c', 'online')])?.id,
+    ).toBe('c');
     expect(defaultChartAgent([agent('a', 'offline'), agent('b', 'online', ['edge'])])?.id).toBe('b');
     expect(defaultChartAgent([agent('a', 'stale', ['edge']), agent('b', 'offline')])?.id).toBe('b');
     expect(defaultChartAgent([])).toBeUndefined();
@@ -29,7 +29,12 @@ describe('defaultChartAgent', () => {
 
 describe('sortAgents', () => {
   it('puts problems first, then orders by hostname', () => {
-    const sorted = sortAgents([agent('b', 'online'), agent('z', 'offline'), agent('a', 'online'), agent('s', 'stale')]);
+    const sorted = sortAgents([
+      agent('b', 'online'),
+      agent('z', 'offline'),
+      agent('a', 'online'),
+      agent('s', 'stale'),
+    ]);
     expect(sorted.map((a) => a.id)).toEqual(['z', 's', 'a', 'b']);
   });
 });

@@ -60,9 +60,7 @@ export function defaultChartAgent(agents: readonly Agent[]): Agent | undefined {
 /** Orders agents for display: problems first (offline, stale), then by hostname. */
 export function sortAgents(agents: readonly Agent[]): Agent[] {
   const rank: Record<AgentStatus, number> = { offline: 0, stale: 1, online: 2, never: 3 };
-  return [...agents].sort(
-    (a, b) => rank[a.status] - rank[b.status] || a.hostname.localeCompare(b.hostname),
-  );
+  return [...agents].sort((a, b) => rank[a.status] - rank[b.status] || a.hostname.localeCompare(b.hostname));
 }
 
 /**

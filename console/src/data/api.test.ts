@@ -24,7 +24,10 @@ describe('parseApiError', () => {
   });
 
   it('keeps the server message for wrong passwords and rate limits', () => {
-    const wrong = parseApiError(401, '{"error":{"code":"unauthenticated","message":"Wrong username or password."}}');
+    const wrong = parseApiError(
+      401,
+      '{"error":{"code":"unauthenticated","message":"Wrong username or password."}}',
+    );
     expect([wrong.status, wrong.code, wrong.message]).toEqual([
       401,
       'unauthenticated',
