@@ -21,6 +21,13 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          name: 'console',
+          include: ['console/src/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
         resolve: { alias },
         test: {
           name: 'integration',

@@ -77,7 +77,7 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   const metrics = new Metrics();
   let auditRef: AuditLog | undefined;
   const orgUnits = new OrgUnitService(db, () => auditRef!);
-  const audit = new AuditLog(db, (id) => orgUnits.pathOf(id));
+  const audit = new AuditLog(db, (id, tx) => orgUnits.pathOf(id, tx));
   auditRef = audit;
   const auth = new AuthService({ db, policies, audit, orgUnits, config: config.auth, log });
   const fleet = new FleetService({ db, audit, orgUnits, config: config.fleet });

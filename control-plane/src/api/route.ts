@@ -24,6 +24,8 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   auth?: RouteAuth;
   permission?: Permission;
   body?: B;
+  /** The handler reads the body itself (e.g. gzip); `body` then only documents it. */
+  rawBody?: boolean;
   query?: Q;
   /** Response schema for the OpenAPI document. */
   response?: z.ZodType;
@@ -133,7 +135,7 @@ export class Router {
         if (!agent) throw new AuthenticationError('agent credential required');
         if (c.req.param('id') !== agent.agentId) throw new NotFoundError('agent not found');
       }
-      const body = spec.body ? await readJson(c, spec.body) : undefined;
+      const body = spec.body && !spec.rawBody ? await readJson(c, spec.body) : undefined;
       const query = spec.query ? validate(spec.query, c.req.query(), 'query string') : undefined;
       const out = await handler({
         c,

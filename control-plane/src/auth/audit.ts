@@ -49,12 +49,16 @@ interface AuditRow {
 export class AuditLog {
   constructor(
     private readonly db: StateStore,
-    private readonly pathOf: (orgUnitId: string) => Promise<string | undefined>,
+    private readonly pathOf: (orgUnitId: string, tx?: Queryable) => Promise<string | undefined>,
   ) {}
 
   /** Records one entry; pass `tx` to make it part of the change's own transaction. */
   async record(identity: Identity, entry: AuditEntryInput, tx?: Queryable): Promise<void> {
-    const path = entry.orgUnitId ? ((await this.pathOf(entry.orgUnitId)) ?? identity.orgUnitPath) : identity.orgUnitPath;
+    // Inside a transaction the path must be read through it: PGlite has one connection, and on a
+    // server a unit created in this transaction is not visible to other connections yet.
+    const path = entry.orgUnitId
+      ? ((await this.pathOf(entry.orgUnitId, tx)) ?? identity.orgUnitPath)
+      : identity.orgUnitPath;
     await (tx ?? this.db).query(
       `INSERT INTO audit_log (actor_type, actor_id, actor_name, action, target_type, target_id, org_unit_id,
          org_unit_path, source_ip, request_id, outcome, details)

@@ -8,6 +8,8 @@ export interface Identity {
   id: string;
   /** Shown in the audit log. */
   name: string;
+  /** The user behind a session or API token. */
+  userId?: string | undefined;
   roles: string[];
   permissions: ReadonlySet<Permission | '*'>;
   /** The org unit the caller is bound to; it sees this unit and everything below it. */

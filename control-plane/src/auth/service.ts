@@ -134,6 +134,7 @@ export class AuthService {
       kind,
       id,
       name: row.username,
+      userId: row.id,
       roles: row.roles,
       permissions: this.permissionsOf(row.roles),
       orgUnitId: row.org_unit_id,
@@ -157,9 +158,14 @@ export class AuthService {
     }
   }
 
+  /**
+   * Counts a failure against the username and the source address. An address gets four times the
+   * allowance of a username, since many users may share one (a county office behind NAT).
+   */
   private async recordFailure(keys: string[]): Promise<void> {
-    const { loginMaxFailures, loginWindowSeconds, loginLockoutSeconds } = this.deps.config;
+    const { loginWindowSeconds, loginLockoutSeconds } = this.deps.config;
     for (const key of keys) {
+      const loginMaxFailures = key.startsWith('ip:') ? this.deps.config.loginMaxFailures * 4 : this.deps.config.loginMaxFailures;
       await this.deps.db.query(
         `INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, now())
          ON CONFLICT (key) DO UPDATE SET
@@ -250,8 +256,8 @@ export class AuthService {
 
   async userOf(identity: Identity): Promise<User & { orgUnitName: string }> {
     const r = await this.deps.db.query<UserRow & { org_unit_name: string }>(
-      'SELECT u.*, o.name AS org_unit_name FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.username = $1',
-      [identity.name],
+      'SELECT u.*, o.name AS org_unit_name FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.id::text = $1',
+      [identity.userId ?? ''],
     );
     const row = r.rows[0];
     if (!row) throw new NotFoundError('user not found');
@@ -266,14 +272,16 @@ export class AuthService {
     input: { name: string; expiresInDays?: number | undefined },
   ): Promise<ApiTokenInfo & { token: string }> {
     requirePermission(identity, 'tokens:write');
-    if (identity.kind !== 'user') throw new InputError('API tokens are created by users from a console session');
+    if (identity.kind !== 'user' || !identity.userId) {
+      throw new InputError('API tokens are created by users from a console session');
+    }
     const token = newSecret('tsk');
     const id = randomUUID();
     const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
     await this.deps.db.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO api_tokens (id, name, token_hash, prefix, user_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [id, input.name, hashSecret(token), displayPrefix(token), identity.id, expiresAt],
+        [id, input.name, hashSecret(token), displayPrefix(token), identity.userId, expiresAt],
       );
       await this.deps.audit.record(
         identity,
@@ -302,7 +310,7 @@ export class AuthService {
       expires_at: Date | null;
       last_used_at: Date | null;
       revoked_at: Date | null;
-    }>('SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC', [identity.kind === 'user' ? identity.id : null]);
+    }>('SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC', [identity.userId ?? null]);
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     return r.rows.map((t) => ({
       id: t.id,
@@ -319,7 +327,7 @@ export class AuthService {
     await this.deps.db.transaction(async (tx) => {
       const r = await tx.query(
         'UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL',
-        [id, identity.kind === 'user' ? identity.id : null],
+        [id, identity.userId ?? null],
       );
       if (r.rowCount === 0) throw new NotFoundError(`API token "${id}" not found`);
       await this.deps.audit.record(identity, { action: 'api-token.revoke', targetType: 'api-token', targetId: id }, tx);
@@ -424,7 +432,7 @@ export class AuthService {
     }
     return this.deps.db.transaction(async (q) => {
       const row = await this.loadUserInScope(identity, id, q);
-      if (row.id === identity.id && (patch.disabled || patch.roles)) {
+      if (row.id === identity.userId && (patch.disabled || patch.roles)) {
         throw new InputError('you cannot disable yourself or change your own roles');
       }
       const r = await q.query<UserRow>(
@@ -456,7 +464,7 @@ export class AuthService {
     requirePermission(identity, 'users:write');
     await this.deps.db.transaction(async (q) => {
       const row = await this.loadUserInScope(identity, id, q);
-      if (row.id === identity.id) throw new InputError('you cannot delete yourself');
+      if (row.id === identity.userId) throw new InputError('you cannot delete yourself');
       await q.query('DELETE FROM users WHERE id = $1', [row.id]);
       await this.deps.audit.record(
         identity,

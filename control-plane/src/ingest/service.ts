@@ -4,7 +4,7 @@ import type { FleetService, AgentPrincipal } from '../fleet/service.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { StateStore } from '../store/state/index.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
-import { seriesToRows } from '../store/telemetry/index.js';
+import { insertHostMetrics } from '../store/telemetry/index.js';
 
 /**
  * Stores agent report batches in the telemetry store, exactly once per batch id, and acknowledges a
@@ -66,14 +66,15 @@ export class IngestService {
         const token = `${batch.batchId}:${index++}`;
         switch (payload.kind) {
           case 'host-metrics': {
-            const rows = seriesToRows(
-              { agentId: agent.agentId, orgUnitId: agent.orgUnitId, host: payload.host },
-              payload.series,
+            const rows = await metrics.timeStore('telemetry', 'insert_host_metrics', () =>
+              insertHostMetrics(
+                this.deps.telemetry,
+                { agentId: agent.agentId, orgUnitId: agent.orgUnitId, host: payload.host },
+                payload.series,
+                { dedupToken: token },
+              ),
             );
-            await metrics.timeStore('telemetry', 'insert_host_metrics', () =>
-              this.deps.telemetry.insert('host_metrics', rows, { dedupToken: token }),
-            );
-            metrics.ingestSamples.inc({ kind: payload.kind }, rows.length);
+            metrics.ingestSamples.inc({ kind: payload.kind }, rows);
             break;
           }
         }

@@ -120,6 +120,7 @@ export function fleetRoutes(r: Router, s: Services, latest: (agentIds: string[])
       tags: ['fleet'],
       auth: 'agent',
       body: ReportBatch,
+      rawBody: true,
       response: ReportAck,
     },
     async ({ c, agent }) => {

@@ -17,8 +17,9 @@ export async function latestFigures(s: Services, agentIds: string[]): Promise<Ma
   if (agentIds.length === 0) return out;
   try {
     const snap = await s.metrics.timeStore('telemetry', 'latest_snapshot', () => latestHostSnapshot(s.telemetry, agentIds));
-    for (const [id, v] of snap) {
-      out.set(id, {
+    for (const v of snap) {
+      if (v.lastSampleMs === null) continue;
+      out.set(v.agentId, {
         cpuPercent: v.cpuPercent ?? null,
         memoryPercent: v.memoryPercent ?? null,
         load1: v.load1 ?? null,

@@ -1,4 +1,5 @@
 import { sql as core } from './0001-core.js';
+import { sql as inventory } from './0002-inventory.js';
 
 export interface Migration {
   id: number;
@@ -7,4 +8,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Never edit one that has shipped; add the next. */
-export const migrations: Migration[] = [{ id: 1, name: 'core', sql: core }];
+export const migrations: Migration[] = [
+  { id: 1, name: 'core', sql: core },
+  { id: 2, name: 'inventory', sql: inventory },
+];

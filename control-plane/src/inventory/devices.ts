@@ -1,0 +1,273 @@
+import { z } from 'zod';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { inScope, requirePermission, type Identity } from '../auth/identity.js';
+import type { Queryable } from '../store/state/index.js';
+import {
+  assertUnreferenced,
+  check,
+  inTx,
+  IpAddress,
+  Name,
+  pageClause,
+  recordChange,
+  scopePrefix,
+  setClause,
+  Slug,
+  type InventoryDeps,
+  type Page,
+} from './common.js';
+import { OrgUnitId } from './org-units.js';
+
+export const DEVICE_ROLES = ['core', 'aggregation', 'access', 'firewall', 'egress'] as const;
+export const PLANES = ['A', 'B'] as const;
+export type Plane = (typeof PLANES)[number];
+
+/** Where the device's SNMP credentials live; the secrets themselves are never stored in inventory. */
+export const SnmpRef = z
+  .object({
+    version: z.enum(['2c', '3']),
+    credentialRef: z.string().trim().min(1).max(200),
+  })
+  .strict();
+
+const Oid = z.string().regex(/^[0-9]+(\.[0-9]+)+$/, 'sysObjectId is a dotted OID such as 1.3.6.1.4.1.2011.2.224');
+
+export const DeviceInput = z
+  .object({
+    id: Slug,
+    siteId: Slug,
+    name: Name,
+    role: z.enum(DEVICE_ROLES),
+    vendor: z.string().trim().min(1).max(100).optional(),
+    model: z.string().trim().min(1).max(100).optional(),
+    managementAddress: IpAddress,
+    snmp: SnmpRef.optional(),
+    sysObjectId: Oid.optional(),
+    plane: z.enum(PLANES).optional(),
+  })
+  .strict();
+export type DeviceInput = z.infer<typeof DeviceInput>;
+
+export const DevicePatch = z
+  .object({
+    siteId: Slug.optional(),
+    name: Name.optional(),
+    role: z.enum(DEVICE_ROLES).optional(),
+    vendor: z.string().trim().min(1).max(100).nullable().optional(),
+    model: z.string().trim().min(1).max(100).nullable().optional(),
+    managementAddress: IpAddress.optional(),
+    snmp: SnmpRef.nullable().optional(),
+    sysObjectId: Oid.nullable().optional(),
+    plane: z.enum(PLANES).nullable().optional(),
+  })
+  .strict();
+export type DevicePatch = z.infer<typeof DevicePatch>;
+
+export const DeviceFilter = z
+  .object({
+    orgUnitId: OrgUnitId.optional(),
+    siteId: Slug.optional(),
+    role: z.enum(DEVICE_ROLES).optional(),
+    plane: z.enum(PLANES).optional(),
+  })
+  .strict();
+export type DeviceFilter = z.infer<typeof DeviceFilter>;
+
+export interface Device {
+  id: string;
+  siteId: string;
+  /** The site's org unit. */
+  orgUnitId: string;
+  name: string;
+  role: (typeof DEVICE_ROLES)[number];
+  vendor: string | null;
+  model: string | null;
+  managementAddress: string;
+  snmp: { version: '2c' | '3'; credentialRef: string } | null;
+  sysObjectId: string | null;
+  plane: Plane | null;
+}
+
+interface Row {
+  id: string;
+  site_id: string;
+  org_unit_id: string;
+  name: string;
+  role: Device['role'];
+  vendor: string | null;
+  model: string | null;
+  management_address: string;
+  snmp_version: '2c' | '3' | null;
+  snmp_credential_ref: string | null;
+  sys_object_id: string | null;
+  plane: Plane | null;
+  path: string;
+}
+
+const SELECT = `SELECT d.*, u.path FROM devices d JOIN org_units u ON u.id = d.org_unit_id`;
+
+const toDevice = (r: Row): Device => ({
+  id: r.id,
+  siteId: r.site_id,
+  orgUnitId: r.org_unit_id,
+  name: r.name,
+  role: r.role,
+  vendor: r.vendor,
+  model: r.model,
+  managementAddress: r.management_address,
+  snmp: r.snmp_version && r.snmp_credential_ref ? { version: r.snmp_version, credentialRef: r.snmp_credential_ref } : null,
+  sysObjectId: r.sys_object_id,
+  plane: r.plane,
+});
+
+/** Routers, switches and firewalls. A device's org unit is its site's. */
+export class DeviceService {
+  constructor(private readonly deps: InventoryDeps) {}
+
+  async list(identity: Identity, filter: DeviceFilter = {}, page?: Page): Promise<Device[]> {
+    requirePermission(identity, 'inventory:read');
+    const f = check(DeviceFilter, filter, 'device filter');
+    const params: unknown[] = [(await scopePrefix(this.deps.orgUnits, identity, f.orgUnitId)) + '%'];
+    let where = 'u.path LIKE $1';
+    for (const [key, column] of [
+      ['siteId', 'd.site_id'],
+      ['role', 'd.role'],
+      ['plane', 'd.plane'],
+    ] as const) {
+      if (f[key] === undefined) continue;
+      params.push(f[key]);
+      where += ` AND ${column} = $${params.length}`;
+    }
+    const r = await this.deps.db.query<Row>(`${SELECT} WHERE ${where} ORDER BY d.id${pageClause(page, params)}`, params);
+    return r.rows.map(toDevice);
+  }
+
+  async get(identity: Identity, id: string, tx?: Queryable): Promise<Device> {
+    requirePermission(identity, 'inventory:read');
+    return toDevice(await this.row(identity, id, tx ?? this.deps.db));
+  }
+
+  /** Returns the device when it is in scope, or undefined (for idempotent loads). */
+  async find(identity: Identity, id: string, tx?: Queryable): Promise<Device | undefined> {
+    requirePermission(identity, 'inventory:read');
+    const r = await (tx ?? this.deps.db).query<Row>(`${SELECT} WHERE d.id = $1`, [id]);
+    const row = r.rows[0];
+    return row && inScope(identity, row.path) ? toDevice(row) : undefined;
+  }
+
+  async create(identity: Identity, input: DeviceInput, tx?: Queryable): Promise<Device> {
+    requirePermission(identity, 'inventory:write');
+    const v = check(DeviceInput, input, 'device');
+    return inTx(this.deps.db, tx, async (q) => {
+      const orgUnitId = await this.siteOrgUnit(identity, v.siteId, q);
+      const exists = await q.query('SELECT 1 FROM devices WHERE id = $1', [v.id]);
+      if (exists.rowCount > 0) throw new ConflictError(`device "${v.id}" already exists`);
+      await this.assertAddressFree(identity, v.managementAddress, v.id, q);
+      await q.query(
+        `INSERT INTO devices (id, site_id, org_unit_id, name, role, vendor, model, management_address, snmp_version,
+           snmp_credential_ref, sys_object_id, plane)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          v.id,
+          v.siteId,
+          orgUnitId,
+          v.name,
+          v.role,
+          v.vendor ?? null,
+          v.model ?? null,
+          v.managementAddress,
+          v.snmp?.version ?? null,
+          v.snmp?.credentialRef ?? null,
+          v.sysObjectId ?? null,
+          v.plane ?? null,
+        ],
+      );
+      await recordChange(this.deps.audit, identity, q, 'device', 'create', v.id, orgUnitId, { ...v });
+      return toDevice(await this.row(identity, v.id, q));
+    });
+  }
+
+  /** Changes a device; moving it to another site moves it (and its interfaces) to that site's org unit. */
+  async update(identity: Identity, id: string, patch: DevicePatch, tx?: Queryable): Promise<Device> {
+    requirePermission(identity, 'inventory:write');
+    const v = check(DevicePatch, patch, 'device patch');
+    return inTx(this.deps.db, tx, async (q) => {
+      const before = await this.row(identity, id, q);
+      const orgUnitId = v.siteId ? await this.siteOrgUnit(identity, v.siteId, q) : before.org_unit_id;
+      if (v.managementAddress) await this.assertAddressFree(identity, v.managementAddress, id, q);
+      const params: unknown[] = [id];
+      const flat = {
+        ...v,
+        orgUnitId: v.siteId ? orgUnitId : undefined,
+        snmpVersion: v.snmp === undefined ? undefined : (v.snmp?.version ?? null),
+        snmpCredentialRef: v.snmp === undefined ? undefined : (v.snmp?.credentialRef ?? null),
+      };
+      const sets = setClause(
+        flat,
+        {
+          siteId: 'site_id',
+          orgUnitId: 'org_unit_id',
+          name: 'name',
+          role: 'role',
+          vendor: 'vendor',
+          model: 'model',
+          managementAddress: 'management_address',
+          snmpVersion: 'snmp_version',
+          snmpCredentialRef: 'snmp_credential_ref',
+          sysObjectId: 'sys_object_id',
+          plane: 'plane',
+        },
+        params,
+      );
+      if (sets) await q.query(`UPDATE devices SET ${sets}, updated_at = now() WHERE id = $1`, params);
+      await recordChange(this.deps.audit, identity, q, 'device', 'update', id, orgUnitId, { ...v });
+      return toDevice(await this.row(identity, id, q));
+    });
+  }
+
+  /** Deletes a device and its interfaces, unless a link still ends on it. */
+  async remove(identity: Identity, id: string, tx?: Queryable): Promise<void> {
+    requirePermission(identity, 'inventory:write');
+    await inTx(this.deps.db, tx, async (q) => {
+      const before = await this.row(identity, id, q);
+      const links = await q.query<{ id: string }>(
+        'SELECT id FROM links WHERE a_device_id = $1 OR b_device_id = $1 ORDER BY id',
+        [id],
+      );
+      assertUnreferenced(`device "${id}"`, [{ kind: 'links', ids: links.rows.map((l) => l.id) }]);
+      await q.query('DELETE FROM devices WHERE id = $1', [id]);
+      await recordChange(this.deps.audit, identity, q, 'device', 'delete', id, before.org_unit_id);
+    });
+  }
+
+  private async siteOrgUnit(identity: Identity, siteId: string, q: Queryable): Promise<string> {
+    const r = await q.query<{ org_unit_id: string; path: string }>(
+      'SELECT s.org_unit_id, u.path FROM sites s JOIN org_units u ON u.id = s.org_unit_id WHERE s.id = $1',
+      [siteId],
+    );
+    const row = r.rows[0];
+    if (!row || !inScope(identity, row.path)) throw new NotFoundError(`siteId: site "${siteId}" not found`);
+    return row.org_unit_id;
+  }
+
+  /** Management addresses are unique; a device outside the caller's scope is not named. */
+  private async assertAddressFree(identity: Identity, address: string, id: string, q: Queryable): Promise<void> {
+    const r = await q.query<{ id: string; path: string }>(
+      `SELECT d.id, u.path FROM devices d JOIN org_units u ON u.id = d.org_unit_id
+        WHERE d.management_address = $1 AND d.id <> $2`,
+      [address, id],
+    );
+    const other = r.rows[0];
+    if (other) {
+      const who = inScope(identity, other.path) ? `device "${other.id}"` : 'another device';
+      throw new ConflictError(`managementAddress: ${address} is already used by ${who}`);
+    }
+  }
+
+  private async row(identity: Identity, id: string, q: Queryable): Promise<Row> {
+    const r = await q.query<Row>(`${SELECT} WHERE d.id = $1`, [id]);
+    const row = r.rows[0];
+    if (!row || !inScope(identity, row.path)) throw new NotFoundError(`device "${id}" not found`);
+    return row;
+  }
+}

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config } from '../../control-plane/src/config.js';
+import { createLogger } from '../../control-plane/src/logger.js';
+import { createControlPlane, type ControlPlane } from '../../control-plane/src/server.js';
+import type { StateStore } from '../../control-plane/src/store/state/index.js';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const ADMIN_PASSWORD = 'correct-horse-battery-staple';
+
+export interface TestControlPlane {
+  cp: ControlPlane;
+  dataDir: string;
+  config: Config;
+  /** In-process request against the app (no socket). */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * A control plane in this process on embedded stores (PGlite + chDB) in a temporary directory, with
+ * the repository's policies and the demo province, and `admin` / ADMIN_PASSWORD.
+ */
+export async function startTestControlPlane(
+  opts: { dataDir?: string; db?: StateStore; overrides?: Record<string, unknown>; listen?: boolean } = {},
+): Promise<TestControlPlane> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tianshu-cp-'));
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      adminPassword: ADMIN_PASSWORD,
+      policiesDir: join(REPO, 'policies'),
+      inventoryFile: join(REPO, 'control-plane/inventory/demo-province.yaml'),
+      logLevel: 'silent',
+      ...opts.overrides,
+    },
+  });
+  const cp = await createControlPlane({ config, log: createLogger('silent'), ...(opts.db ? { db: opts.db } : {}) });
+  if (opts.listen) await cp.listen();
+  return {
+    cp,
+    dataDir,
+    config,
+    request: async (path, init) => cp.built.app.request(path, init),
+    close: async () => {
+      await cp.stop();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A logged-in console session: cookie + CSRF token, with helpers that send both. */
+export interface Session {
+  cookie: string;
+  csrf: string;
+  get(path: string): Promise<Response>;
+  send(method: string, path: string, body?: unknown): Promise<Response>;
+}
+
+export async function login(
+  request: (path: string, init?: RequestInit) => Promise<Response>,
+  username: string,
+  password: string,
+): Promise<Session> {
+  const res = await request('/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login as ${username} failed: ${res.status} ${await res.text()}`);
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  return {
+    cookie,
+    csrf: csrfToken,
+    get: (path) => request(path, { headers: { cookie } }),
+    send: (method, path, body) =>
+      request(path, {
+        method,
+        headers: { cookie, 'x-csrf-token': csrfToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      }),
+  };
+}
