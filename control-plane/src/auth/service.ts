@@ -326,7 +326,7 @@ export class AuthService {
   async revokeApiToken(identity: Identity, id: string): Promise<void> {
     await this.deps.db.transaction(async (tx) => {
       const r = await tx.query(
-        'UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL',
+        'UPDATE api_tokens SET revoked_at = now() WHERE id::text = $1 AND user_id = $2 AND revoked_at IS NULL',
         [id, identity.userId ?? null],
       );
       if (r.rowCount === 0) throw new NotFoundError(`API token "${id}" not found`);
