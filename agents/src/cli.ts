@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadSettings, printableSettings, SettingsError } from './config.js';
+import { enrol, EnrolError } from './enrol.js';
+import { startAgent } from './agent.js';
+import { agentVersion } from './version.js';
+import { createJsonLogger, errorFields } from './runtime/logger.js';
+
+export const usage = `usage: tianshu-agent <command> [options]
+
+commands:
+  enrol   trade a bootstrap token for an identity (writes identity.json)
+  run     run the enrolled agent until SIGTERM or SIGINT
+
+options:
+  --server <url>            control-plane url (enrol)             TIANSHU_AGENT_SERVER
+  --token <token>           one-time bootstrap token (enrol)      TIANSHU_AGENT_TOKEN
+  --state-dir <dir>         identity, config cache and queue      TIANSHU_AGENT_STATE_DIR
+  --ca <file>               ca certificate of the server (pem)    TIANSHU_AGENT_CA_FILE
+  --roles <list>            comma-separated roles, e.g. host      TIANSHU_AGENT_ROLES
+  --metrics-listen <h:p>    serve /metrics and /healthz (run)     TIANSHU_AGENT_METRICS_LISTEN
+  --print-config            print the effective configuration and exit
+  --version                 print the version and exit
+  --help                    print this help and exit
+
+other settings come from the environment: TIANSHU_AGENT_HOST_INTERVAL_SECONDS,
+TIANSHU_AGENT_QUEUE_MAX_BYTES, TIANSHU_AGENT_QUEUE_MAX_BATCHES, TIANSHU_AGENT_LOG_LEVEL,
+TIANSHU_AGENT_REQUEST_TIMEOUT_SECONDS, TIANSHU_AGENT_RETRY_MAX_SECONDS, TIANSHU_PROC_ROOT.
+`;
+
+/** Output streams and environment of one CLI invocation, replaceable in tests. */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: CliIo = {
+  env: process.env,
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+/** Runs the CLI and resolves with the process exit code. */
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        server: { type: 'string' },
+        token: { type: 'string' },
+        'state-dir': { type: 'string' },
+        ca: { type: 'string' },
+        roles: { type: 'string' },
+        'metrics-listen': { type: 'string' },
+        'print-config': { type: 'boolean' },
+        version: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    io.err(`tianshu-agent: ${(err as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(usage);
+    return 0;
+  }
+  if (values.version) {
+    io.out(`tianshu-agent ${agentVersion}\n`);
+    return 0;
+  }
+  let settings;
+  try {
+    settings = loadSettings(io.env, {
+      server: values.server,
+      token: values.token,
+      stateDir: values['state-dir'],
+      caFile: values.ca,
+      roles: values.roles,
+      metricsListen: values['metrics-listen'],
+    });
+  } catch (err) {
+    io.err(`tianshu-agent: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (values['print-config']) {
+    io.out(JSON.stringify(printableSettings(settings), null, 2) + '\n');
+    return 0;
+  }
+  const command = positionals[0];
+  if (positionals.length > 1) {
+    io.err(`tianshu-agent: unexpected argument "${positionals[1]}"\n`);
+    return 2;
+  }
+  const log = createJsonLogger({ level: settings.logLevel, write: io.err });
+
+  if (command === 'enrol' || command === 'enroll') {
+    if (!settings.server || !settings.token) {
+      io.err(
+        'tianshu-agent: enrol needs --server and --token (or TIANSHU_AGENT_SERVER and TIANSHU_AGENT_TOKEN)\n',
+      );
+      return 2;
+    }
+    try {
+      const r = await enrol({
+        server: settings.server,
+        token: settings.token,
+        stateDir: settings.stateDir,
+        roles: settings.roles,
+        ...(settings.caFile ? { caFile: settings.caFile } : {}),
+        timeoutMillis: settings.requestTimeoutSeconds * 1000,
+        logger: log,
+      });
+      io.out(`enrolled as agent ${r.identity.agentId}; identity written to ${r.identityPath}\n`);
+      return 0;
+    } catch (err) {
+      io.err(
+        `tianshu-agent: ${err instanceof EnrolError ? err.message : `enrolment failed: ${(err as Error).message}`}\n`,
+      );
+      return 1;
+    }
+  }
+
+  if (command === 'run') {
+    let agent;
+    try {
+      agent = await startAgent({ ...settings, logger: log });
+    } catch (err) {
+      io.err(`tianshu-agent: ${(err as Error).message}\n`);
+      return err instanceof SettingsError ? 2 : 1;
+    }
+    const running = agent;
+    // Something must keep the event loop alive: every agent timer is unref()ed on purpose.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    return await new Promise<number>((resolve) => {
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        signals += 1;
+        if (signals > 1) {
+          log.warn('second signal, exiting at once', { signal });
+          resolve(130);
+          return;
+        }
+        log.info('signal received, shutting down', { signal });
+        running.stop().then(
+          () => {
+            clearInterval(keepAlive);
+            process.off('SIGTERM', onSignal);
+            process.off('SIGINT', onSignal);
+            resolve(0);
+          },
+          (err: unknown) => {
+            log.error('shutdown failed', errorFields(err));
+            resolve(1);
+          },
+        );
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+  }
+
+  io.err(command ? `tianshu-agent: unknown command "${command}"\n\n${usage}` : usage);
+  return 2;
+}
+
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`tianshu-agent: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

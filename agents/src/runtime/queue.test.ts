@@ -1,0 +1,155 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DiskQueue, queueFileName } from './queue.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = join(await mkdtemp(join(tmpdir(), 'tianshu-queue-')), 'queue');
+});
+afterEach(async () => {
+  await rm(join(dir, '..'), { recursive: true, force: true });
+});
+
+const item = (n: number, pad = 0): string => JSON.stringify({ n, pad: 'x'.repeat(pad) });
+const open = (opts: Partial<{ maxBytes: number; maxBatches: number }> = {}): Promise<DiskQueue> =>
+  DiskQueue.open({ dir, maxBytes: opts.maxBytes ?? 1 << 20, maxBatches: opts.maxBatches ?? 100 });
+
+async function drain(q: DiskQueue): Promise<number[]> {
+  const out: number[] = [];
+  for (let head = await q.peek(); head; head = await q.peek()) {
+    out.push((JSON.parse(head.data.toString()) as { n: number }).n);
+    await q.ack(head.seq);
+  }
+  return out;
+}
+
+describe('DiskQueue', () => {
+  it('is first in, first out and names files by zero-padded sequence', async () => {
+    const q = await open();
+    for (let i = 0; i < 3; i++) await q.append(() => item(i));
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== 'queue-state.json');
+    expect(files.sort()).toEqual([queueFileName(0), queueFileName(1), queueFileName(2)]);
+    expect(queueFileName(7)).toBe('00000000000000000007.json');
+    expect(await drain(q)).toEqual([0, 1, 2]);
+    expect(q.stats()).toMatchObject({ pendingBatches: 0, pendingBytes: 0, nextSequence: 3 });
+  });
+
+  it('passes each item its sequence number', async () => {
+    const q = await open();
+    const seqs: number[] = [];
+    for (let i = 0; i < 3; i++) await q.append((seq) => (seqs.push(seq), item(seq)));
+    expect(seqs).toEqual([0, 1, 2]);
+  });
+
+  it('drops the oldest beyond the count bound and counts them', async () => {
+    const q = await open({ maxBatches: 3 });
+    const dropped: number[] = [];
+    q.onDrop((n) => dropped.push(n));
+    for (let i = 0; i < 5; i++) await q.append(() => item(i));
+    expect(q.stats()).toMatchObject({ pendingBatches: 3, droppedBatches: 2 });
+    expect(dropped).toEqual([1, 1]);
+    expect(await drain(q)).toEqual([2, 3, 4]);
+  });
+
+  it('drops the oldest beyond the byte bound but never the newest item', async () => {
+    const q = await open({ maxBytes: 250 });
+    for (let i = 0; i < 4; i++) await q.append(() => item(i, 90));
+    // Each item is about 110 bytes, so two fit in 250.
+    expect(q.stats().pendingBatches).toBe(2);
+    expect(q.stats().pendingBytes).toBeLessThanOrEqual(250);
+    expect(q.stats().droppedBatches).toBe(2);
+    await q.append(() => item(9, 1000));
+    expect(q.stats().pendingBatches).toBe(1);
+    expect(await drain(q)).toEqual([9]);
+  });
+
+  it('keeps order, sequence and the drop counter across a reopen', async () => {
+    let q = await open({ maxBatches: 2 });
+    for (let i = 0; i < 4; i++) await q.append(() => item(i));
+    await q.close();
+    q = await open({ maxBatches: 2 });
+    expect(q.stats()).toMatchObject({ pendingBatches: 2, droppedBatches: 2, nextSequence: 4 });
+    await q.append(() => item(4));
+    expect(q.stats().droppedBatches).toBe(3);
+    expect(await drain(q)).toEqual([3, 4]);
+    // Acknowledging everything must not reset the sequence after a restart.
+    q = await open({ maxBatches: 2 });
+    const { seq } = await q.append(() => item(5));
+    expect(seq).toBe(5);
+  });
+
+  it('recovers the next sequence from the files when the state file is lost', async () => {
+    let q = await open();
+    for (let i = 0; i < 3; i++) await q.append(() => item(i));
+    await rm(join(dir, 'queue-state.json'));
+    q = await open();
+    expect(q.stats().nextSequence).toBe(3);
+    expect(await drain(q)).toEqual([0, 1, 2]);
+  });
+
+  it('moves corrupt and stray files aside on open, counts them, and deletes unfinished temp files', async () => {
+    let q = await open();
+    for (let i = 0; i < 3; i++) await q.append(() => item(i));
+    await q.close();
+    await writeFile(join(dir, queueFileName(1)), '{"n": 1, trunc');
+    await writeFile(join(dir, 'garbage.bin'), 'zzz');
+    await writeFile(join(dir, `.${queueFileName(3)}.abc.tmp`), '{"n":3}');
+    q = await open();
+    expect(q.stats()).toMatchObject({ pendingBatches: 2, corruptBatches: 2 });
+    expect((await readdir(join(dir, 'corrupt'))).sort()).toEqual([queueFileName(1), 'garbage.bin']);
+    expect((await readdir(dir)).some((f) => f.endsWith('.tmp'))).toBe(false);
+    expect(await drain(q)).toEqual([0, 2]);
+    // The counter persists too.
+    q = await open();
+    expect(q.stats().corruptBatches).toBe(2);
+  });
+
+  it('skips an item damaged after opening instead of returning it', async () => {
+    const q = await open();
+    await q.append(() => item(0));
+    await q.append(() => item(1));
+    await writeFile(join(dir, queueFileName(0)), 'not json');
+    expect(await drain(q)).toEqual([1]);
+    expect(q.stats().corruptBatches).toBe(1);
+  });
+
+  it('moves rejected items to rejected/ and counts them', async () => {
+    const q = await open();
+    await q.append(() => item(0));
+    await q.append(() => item(1));
+    await q.reject(0);
+    expect(q.stats()).toMatchObject({ pendingBatches: 1, rejectedBatches: 1 });
+    expect(JSON.parse(await readFile(join(dir, 'rejected', queueFileName(0)), 'utf8'))).toEqual({
+      n: 0,
+      pad: '',
+    });
+    expect(await drain(q)).toEqual([1]);
+  });
+
+  it('uses the validator given to it', async () => {
+    let q = await open();
+    await q.append(() => JSON.stringify({ ok: false }));
+    await q.append(() => JSON.stringify({ ok: true }));
+    await q.close();
+    q = await DiskQueue.open({
+      dir,
+      maxBytes: 1 << 20,
+      maxBatches: 10,
+      validate: (d) => (JSON.parse(d.toString()) as { ok: boolean }).ok,
+    });
+    expect(q.stats()).toMatchObject({ pendingBatches: 1, corruptBatches: 1 });
+  });
+
+  it('checks its options at once', async () => {
+    await expect(DiskQueue.open({ dir, maxBytes: 0, maxBatches: 1 })).rejects.toThrow(/maxBytes/);
+    await expect(DiskQueue.open({ dir, maxBytes: 10, maxBatches: 0.5 })).rejects.toThrow(/maxBatches/);
+  });
+
+  it('serialises concurrent appends without losing or reordering items', async () => {
+    const q = await open();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => q.append((seq) => item(seq + i * 0))));
+    expect(await drain(q)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
