@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
 import { userRoutes } from './routes/users.js';
 import { orgUnitRoutes } from './routes/org-units.js';
+import { inventoryRoutes } from './routes/inventory.js';
 import { auditRoutes } from './routes/audit.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { eventRoutes } from './routes/events.js';
@@ -168,13 +169,14 @@ export function buildApp(s: Services): BuiltApp {
       // The store being down must not break the exposition.
     }
     c.header('content-type', s.metrics.registry.contentType);
-    return c.body(await s.metrics.registry.metrics());
+    return c.body(await s.metrics.exposition());
   });
 
   healthRoutes(router, s);
   authRoutes(router, s);
   userRoutes(router, s);
   orgUnitRoutes(router, s);
+  inventoryRoutes(router, s);
   auditRoutes(router, s);
   fleetRoutes(router, s, (ids) => latestFigures(s, ids));
   overviewRoutes(router, s);

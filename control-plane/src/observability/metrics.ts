@@ -86,6 +86,19 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'tianshu_' });
   }
 
+  /**
+   * The Prometheus text exposition. prom-client's default metrics include three gauges named with the
+   * counter suffix `_total` (`nodejs_active_handles_total`, ...), which promtool rejects; they only
+   * sum the per-type gauges exposed beside them, so they are left out.
+   */
+  async exposition(): Promise<string> {
+    const text = await this.registry.metrics();
+    return text
+      .split('\n')
+      .filter((line) => !/^(# (HELP|TYPE) )?tianshu_nodejs_active_(handles|requests|resources)_total\b/.test(line))
+      .join('\n');
+  }
+
   /** Times `fn` as a store operation; counts failures. */
   async timeStore<T>(store: 'state' | 'telemetry', operation: string, fn: () => Promise<T>): Promise<T> {
     const end = this.storeQueryDuration.startTimer({ store, operation });

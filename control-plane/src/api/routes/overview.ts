@@ -85,10 +85,11 @@ export function overviewRoutes(r: Router, s: Services): void {
       const stepSeconds = STEPS[range];
       const toMs = Date.now();
       const fromMs = toMs - RANGES[range] * 1000;
-      const series = await s.metrics.timeStore('telemetry', 'host_charts', () =>
+      const charts = await s.metrics.timeStore('telemetry', 'host_charts', () =>
         hostCharts(s.telemetry, { agentId: agent.id, fromMs, toMs, stepSeconds }),
       );
-      return { agentId: agent.id, host: agent.hostname, range, stepSeconds, series };
+      const { resolution: _resolution, stepSeconds: used, ...series } = charts;
+      return { agentId: agent.id, host: agent.hostname, range, stepSeconds: used, series };
     },
   );
 }
