@@ -19,6 +19,8 @@ export interface Proc {
   /** Resolves when the output matches, rejects on exit or timeout. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code once the process ends by itself. */
+  exited(): Promise<number | null>;
 }
 
 export function startProcess(args: string[], env: Record<string, string>, name = 'proc'): Proc {
@@ -48,6 +50,11 @@ export function startProcess(args: string[], env: Record<string, string>, name =
           setTimeout(tick, 100);
         };
         tick();
+      }),
+    exited: () =>
+      new Promise((resolve) => {
+        if (proc.exitCode !== null) return resolve(proc.exitCode);
+        proc.once('exit', (code) => resolve(code));
       }),
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
