@@ -40,6 +40,12 @@ export const ConfigSchema = z
       .optional()
       .describe('Password of the first user `admin`; when unset one is generated and printed once.'),
     policiesDir: z.string().default('./policies').describe('Directory of the policy files.'),
+    trustProxy: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Take the client address from X-Forwarded-For (last hop) — only behind a load balancer that sets it.',
+      ),
     inventoryFile: z
       .string()
       .optional()
@@ -157,7 +163,16 @@ export const ConfigSchema = z
       .strict()
       .default({ hostAgent: true }),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (Boolean(c.tls.certFile) !== Boolean(c.tls.keyFile)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message: 'tls.certFile and tls.keyFile must be set together (TIANSHU_TLS_CERT_FILE, TIANSHU_TLS_KEY_FILE)',
+      });
+    }
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -62,10 +62,15 @@ export function buildApp(s: Services): BuiltApp {
     } catch {
       // In-process requests (tests) have no socket.
     }
+    if (s.config.trustProxy) {
+      // The last hop is the one our own load balancer appended; earlier ones are client-supplied.
+      const forwarded = c.req.header('x-forwarded-for')?.split(',').pop()?.trim();
+      if (forwarded && /^[0-9a-fA-F:.]{2,45}$/.test(forwarded)) ip = forwarded;
+    }
     c.set('sourceIp', ip);
     c.header('x-request-id', requestId);
     const started = performance.now();
-    await tracer().startActiveSpan(`${c.req.method} ${c.req.path}`, async (span) => {
+    await tracer().startActiveSpan(`${c.req.method}`, async (span) => {
       try {
         await next();
       } finally {
@@ -74,6 +79,7 @@ export function buildApp(s: Services): BuiltApp {
         const seconds = (performance.now() - started) / 1000;
         s.metrics.httpRequests.inc({ method: c.req.method, route, status: `${Math.floor(status / 100)}xx` });
         s.metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
+        span.updateName(`${c.req.method} ${route}`);
         span.setAttributes({ 'http.request.method': c.req.method, 'http.route': route, 'http.response.status_code': status });
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         span.end();
@@ -153,18 +159,7 @@ export function buildApp(s: Services): BuiltApp {
       if (!can(identity, 'metrics:read')) throw new NotAllowedError('permission "metrics:read" is required');
     }
     try {
-      const counts = await s.fleet.summary({
-        kind: 'system',
-        id: 'system',
-        name: 'system',
-        roles: [],
-        permissions: new Set(['*']),
-        orgUnitId: '',
-        orgUnitPath: '/',
-      });
-      s.metrics.agents.set({ status: 'online' }, counts.online);
-      s.metrics.agents.set({ status: 'stale' }, counts.stale);
-      s.metrics.agents.set({ status: 'offline' }, counts.offline);
+      for (const [status, n] of Object.entries(await s.fleet.countByStatus())) s.metrics.agents.set({ status }, n);
     } catch {
       // The store being down must not break the exposition.
     }

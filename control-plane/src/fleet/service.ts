@@ -393,6 +393,24 @@ export class FleetService {
     this.principalCache.delete(agent.id);
   }
 
+  /** Counts of all agents by status, computed in SQL (for the Prometheus gauge). */
+  async countByStatus(): Promise<Record<'online' | 'stale' | 'offline' | 'never' | 'revoked', number>> {
+    const stale = this.deps.config.staleAfterSeconds;
+    const r = await this.deps.db.query<{ status: string; n: number | string }>(
+      `SELECT CASE
+         WHEN revoked_at IS NOT NULL THEN 'revoked'
+         WHEN last_seen_at IS NULL THEN 'never'
+         WHEN last_seen_at > now() - make_interval(secs => $1) THEN 'online'
+         WHEN last_seen_at > now() - make_interval(secs => $1 * 3) THEN 'stale'
+         ELSE 'offline' END AS status, count(*) AS n
+       FROM agents GROUP BY 1`,
+      [stale],
+    );
+    const out = { online: 0, stale: 0, offline: 0, never: 0, revoked: 0 };
+    for (const row of r.rows) out[row.status as keyof typeof out] = Number(row.n);
+    return out;
+  }
+
   /** Counts of agents by status in the caller's subtree. */
   async summary(identity: Identity): Promise<{ total: number; online: number; stale: number; offline: number }> {
     const agents = await this.listAgents(identity);

@@ -5,8 +5,8 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { trace, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 
 /**
- * OpenTelemetry tracing, on only when an OTLP/HTTP endpoint is configured. Spans are made by the HTTP
- * middleware (one per request) and around store operations; without an endpoint the API's no-op
+ * OpenTelemetry tracing, on only when an OTLP/HTTP endpoint is configured. The HTTP middleware makes
+ * one span per request, named by method and route template; without an endpoint the API's no-op
  * tracer costs nothing.
  */
 export async function startTracing(opts: {

@@ -87,6 +87,7 @@ export function runStateStoreSuite(name: string, open: () => Promise<StateStore>
         /append-only/,
       );
       await expect(db.query(`DELETE FROM audit_log WHERE action = 'test.append'`)).rejects.toThrow(/append-only/);
+      await expect(db.query(`TRUNCATE audit_log`)).rejects.toThrow(/append-only/);
       const r = await db.query(`SELECT 1 FROM audit_log WHERE action = 'test.append'`);
       expect(r.rowCount).toBe(1);
     });
