@@ -6,7 +6,12 @@ import { execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const NEEDED = [
-  { what: 'PostgreSQL server', check: () => ['13', '14', '15', '16', '17'].some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)), pkg: 'postgresql' },
+  {
+    what: 'PostgreSQL server',
+    check: () =>
+      ['13', '14', '15', '16', '17'].some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)),
+    pkg: 'postgresql',
+  },
   { what: 'Chromium', check: () => existsSync('/usr/bin/chromium'), pkg: 'chromium' },
   { what: 'promtool', check: () => has('promtool'), pkg: 'prometheus' },
   { what: 'openssl', check: () => has('openssl'), pkg: 'openssl' },
@@ -21,7 +26,9 @@ function step(name, cmd) {
   console.log(`\n== ${name}: ${cmd}`);
   const started = Date.now();
   const r = spawnSync(cmd, { shell: true, stdio: 'inherit', env: process.env });
-  console.log(`== ${name}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(
+    `== ${name}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
@@ -29,14 +36,19 @@ const missing = NEEDED.filter((n) => !n.check());
 if (missing.length) {
   const pkgs = [...new Set(missing.map((m) => m.pkg))];
   if (process.getuid?.() !== 0) {
-    console.error(`missing: ${missing.map((m) => m.what).join(', ')}; install as root: apt-get install -y ${pkgs.join(' ')}`);
+    console.error(
+      `missing: ${missing.map((m) => m.what).join(', ')}; install as root: apt-get install -y ${pkgs.join(' ')}`,
+    );
     process.exit(1);
   }
   console.log(`== installing ${pkgs.join(' ')} (apt-get)`);
   execSync('apt-get update -qq', { stdio: 'inherit' });
-  execSync(`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkgs.join(' ')}`, {
-    stdio: 'inherit',
-  });
+  execSync(
+    `DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkgs.join(' ')}`,
+    {
+      stdio: 'inherit',
+    },
+  );
   // Debian starts the packaged PostgreSQL cluster; the tests run their own, so stop it.
   spawnSync('sh', ['-c', 'service postgresql stop || true'], { stdio: 'ignore' });
 }

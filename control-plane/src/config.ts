@@ -49,7 +49,9 @@ export const ConfigSchema = z
     inventoryFile: z
       .string()
       .optional()
-      .describe('YAML inventory loaded (created or updated) at start. Embedded mode defaults to the demo province.'),
+      .describe(
+        'YAML inventory loaded (created or updated) at start. Embedded mode defaults to the demo province.',
+      ),
     logLevel: z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
       .default('info')
@@ -87,7 +89,12 @@ export const ConfigSchema = z
           .default(5)
           .describe('Failed logins per username or address before lockout.'),
         loginWindowSeconds: z.number().int().min(1).default(300).describe('Window counting failed logins.'),
-        loginLockoutSeconds: z.number().int().min(1).default(300).describe('Lockout after too many failures.'),
+        loginLockoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(300)
+          .describe('Lockout after too many failures.'),
       })
       .strict()
       .default({
@@ -169,7 +176,8 @@ export const ConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['tls'],
-        message: 'tls.certFile and tls.keyFile must be set together (TIANSHU_TLS_CERT_FILE, TIANSHU_TLS_KEY_FILE)',
+        message:
+          'tls.certFile and tls.keyFile must be set together (TIANSHU_TLS_CERT_FILE, TIANSHU_TLS_KEY_FILE)',
       });
     }
   });
@@ -237,7 +245,8 @@ function coerce(raw: string, schema: ZodLike, env: string): unknown {
   const t = unwrap(schema).def.type;
   if (t === 'number') {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${env} must be a number, got "${raw}"`);
+    if (raw.trim() === '' || !Number.isFinite(n))
+      throw new ConfigError(`${env} must be a number, got "${raw}"`);
     return n;
   }
   if (t === 'boolean') {
@@ -316,7 +325,14 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const cur = out[k];
-    if (v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)) {
+    if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      cur &&
+      typeof cur === 'object' &&
+      !Array.isArray(cur)
+    ) {
       out[k] = deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>);
     } else if (v !== undefined) {
       out[k] = v;

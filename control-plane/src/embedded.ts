@@ -41,7 +41,10 @@ export async function startEmbeddedAgent(cp: ControlPlane, log: Logger): Promise
       maxUses: 1,
       expiresInHours: 1,
     });
-    await run(['enrol', '--server', cp.url, '--token', token.token, '--state-dir', stateDir, '--roles', 'host'], log);
+    await run(
+      ['enrol', '--server', cp.url, '--token', token.token, '--state-dir', stateDir, '--roles', 'host'],
+      log,
+    );
     log.info('embedded host agent enrolled');
   }
   let child: ChildProcess | undefined;

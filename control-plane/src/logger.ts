@@ -10,7 +10,16 @@ export function createLogger(level: string, name = 'tianshu'): Logger {
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['password', '*.password', 'token', '*.token', 'credential', '*.credential', 'req.headers.authorization', 'req.headers.cookie'],
+      paths: [
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+        'credential',
+        '*.credential',
+        'req.headers.authorization',
+        'req.headers.cookie',
+      ],
       censor: '***',
     },
   });

@@ -76,7 +76,10 @@ async function main(): Promise<void> {
     }
     const dir = args.command[2] ?? config.policiesDir;
     const results = checkPolicies(dir);
-    for (const r of results) console.log(r.ok ? `ok    ${r.file}` : `FAIL  ${r.file}\n${r.problems.map((p) => `      ${p}`).join('\n')}`);
+    for (const r of results)
+      console.log(
+        r.ok ? `ok    ${r.file}` : `FAIL  ${r.file}\n${r.problems.map((p) => `      ${p}`).join('\n')}`,
+      );
     process.exit(results.every((r) => r.ok) ? 0 : 1);
   }
   if (cmd !== 'serve' && !embedded) {
@@ -88,7 +91,11 @@ async function main(): Promise<void> {
   const consoleDir = process.env.TIANSHU_CONSOLE_DIR ?? here('../../console/dist');
   let cp;
   try {
-    cp = await createControlPlane({ config, log, consoleDir: existsSync(consoleDir) ? consoleDir : undefined });
+    cp = await createControlPlane({
+      config,
+      log,
+      consoleDir: existsSync(consoleDir) ? consoleDir : undefined,
+    });
   } catch (err) {
     if (err instanceof PolicyError || err instanceof ConfigError) {
       console.error(`tianshu: ${err.message}`);
@@ -98,9 +105,14 @@ async function main(): Promise<void> {
   }
   const url = await cp.listen();
   const publicUrl = config.publicUrl ?? url;
-  log.info({ url: publicUrl, version: VERSION, state: cp.services.db.kind, telemetry: cp.services.telemetry.kind }, 'control plane listening');
+  log.info(
+    { url: publicUrl, version: VERSION, state: cp.services.db.kind, telemetry: cp.services.telemetry.kind },
+    'control plane listening',
+  );
   if (cp.generatedAdminPassword) {
-    console.log(`\n  First start: user "admin" was created with password  ${cp.generatedAdminPassword}\n  It is shown only this once; change it after logging in.\n`);
+    console.log(
+      `\n  First start: user "admin" was created with password  ${cp.generatedAdminPassword}\n  It is shown only this once; change it after logging in.\n`,
+    );
   }
   let agent: { stop(): Promise<void> } | undefined;
   if (embedded && config.embedded.hostAgent) {

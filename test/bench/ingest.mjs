@@ -52,7 +52,9 @@ function request(base, method, path, { headers = {}, body } = {}) {
     const req = http.request(`${base}${path}`, { method, headers, agent: agentKeep }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString() }),
+      );
     });
     req.on('error', reject);
     if (body) req.end(body);
@@ -63,10 +65,18 @@ function request(base, method, path, { headers = {}, body } = {}) {
 /** One agent's batch of host metrics: 200 series × 50 points, recent timestamps. */
 function makeSeries(host, t0) {
   const series = [];
-  const names = ['node_cpu_seconds_total', 'node_network_receive_bytes_total', 'node_network_transmit_bytes_total', 'node_disk_read_bytes_total'];
+  const names = [
+    'node_cpu_seconds_total',
+    'node_network_receive_bytes_total',
+    'node_network_transmit_bytes_total',
+    'node_disk_read_bytes_total',
+  ];
   for (let s = 0; s < SERIES_PER_BATCH; s++) {
     const name = names[s % names.length];
-    const labels = name === 'node_cpu_seconds_total' ? { cpu: String(s % 64), mode: ['user', 'system', 'idle', 'iowait'][s % 4] } : { device: `eth${s % 50}` };
+    const labels =
+      name === 'node_cpu_seconds_total'
+        ? { cpu: String(s % 64), mode: ['user', 'system', 'idle', 'iowait'][s % 4] }
+        : { device: `eth${s % 50}` };
     const points = [];
     for (let p = 0; p < POINTS_PER_SERIES; p++) points.push([t0 + p * 15_000, s * 1000 + p * 1.5]);
     series.push({ name, labels, points });
@@ -79,23 +89,28 @@ async function main() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const cpArgs = [join(REPO, 'control-plane/dist/main.js'), 'serve'];
-  const cp = spawn(hasTaskset ? 'taskset' : process.execPath, hasTaskset ? ['-c', '0', process.execPath, ...cpArgs] : cpArgs, {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      TIANSHU_DATA_DIR: dataDir,
-      TIANSHU_PORT: String(port),
-      TIANSHU_HOST: '127.0.0.1',
-      TIANSHU_ADMIN_PASSWORD: PASSWORD,
-      TIANSHU_LOG_LEVEL: 'warn',
+  const cp = spawn(
+    hasTaskset ? 'taskset' : process.execPath,
+    hasTaskset ? ['-c', '0', process.execPath, ...cpArgs] : cpArgs,
+    {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        TIANSHU_DATA_DIR: dataDir,
+        TIANSHU_PORT: String(port),
+        TIANSHU_HOST: '127.0.0.1',
+        TIANSHU_ADMIN_PASSWORD: PASSWORD,
+        TIANSHU_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   let out = '';
   cp.stdout.on('data', (d) => (out += d));
   const started = Date.now();
   while (!/Tianshu console/.test(out)) {
-    if (cp.exitCode !== null || Date.now() - started > 90_000) throw new Error(`control plane did not start:\n${out}`);
+    if (cp.exitCode !== null || Date.now() - started > 90_000)
+      throw new Error(`control plane did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   try {
@@ -154,7 +169,8 @@ async function main() {
           batches++;
         } else {
           errors++;
-          if (res.status !== 503) process.stderr.write(`report failed: ${res.status} ${res.text.slice(0, 200)}\n`);
+          if (res.status !== 503)
+            process.stderr.write(`report failed: ${res.status} ${res.text.slice(0, 200)}\n`);
           else await new Promise((r) => setTimeout(r, 20));
         }
         if (ready[i].length < 2) ready[i].push(bodyOf(i, a));
@@ -168,7 +184,9 @@ async function main() {
     // Stop the control plane and count what chDB really holds.
     cp.kill('SIGTERM');
     await new Promise((r) => cp.once('exit', r));
-    const { ChdbTelemetryStore, insertHostMetrics } = await import(join(REPO, 'control-plane/dist/store/telemetry/index.js'));
+    const { ChdbTelemetryStore, insertHostMetrics } = await import(
+      join(REPO, 'control-plane/dist/store/telemetry/index.js')
+    );
     const tel = new ChdbTelemetryStore({ dataDir });
     let stored;
     let directSamplesPerSecond;
@@ -180,7 +198,9 @@ async function main() {
       const n = 20;
       const d0 = performance.now();
       for (let k = 0; k < n; k++) {
-        await insertHostMetrics(tel, { agentId: 'direct', orgUnitId: 'province', host: 'direct' }, series, { dedupToken: randomUUID() });
+        await insertHostMetrics(tel, { agentId: 'direct', orgUnitId: 'province', host: 'direct' }, series, {
+          dedupToken: randomUUID(),
+        });
       }
       directSamplesPerSecond = Math.round((n * samplesPerBatch) / ((performance.now() - d0) / 1000));
     } finally {

@@ -41,7 +41,14 @@ beforeAll(async () => {
   await cp.waitFor(/Tianshu console: http/, 90_000);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage();
   page.on('console', (m) => {
@@ -93,7 +100,11 @@ describe('console in Chromium', () => {
   }, 120_000);
 });
 
-async function expectText(locator: ReturnType<Page['getByTestId']>, re: RegExp, timeoutMs = 15_000): Promise<void> {
+async function expectText(
+  locator: ReturnType<Page['getByTestId']>,
+  re: RegExp,
+  timeoutMs = 15_000,
+): Promise<void> {
   const started = Date.now();
   let last = '';
   while (Date.now() - started < timeoutMs) {

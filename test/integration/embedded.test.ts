@@ -92,13 +92,21 @@ describe('embedded mode', () => {
     const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${tok.body.token}` } });
     expect(res.status).toBe(200);
     const text = await res.text();
-    for (const m of ['tianshu_http_requests_total', 'tianshu_ingest_batches_total', 'tianshu_store_operation_duration_seconds', 'tianshu_agents']) {
+    for (const m of [
+      'tianshu_http_requests_total',
+      'tianshu_ingest_batches_total',
+      'tianshu_store_operation_duration_seconds',
+      'tianshu_agents',
+    ]) {
       expect(text).toContain(m);
     }
     const file = join(dataDir, 'metrics.txt');
     writeFileSync(file, text);
     // promtool exits 1 on an invalid exposition and 3 on lint problems (naming, help, units).
-    const out = execFileSync('sh', ['-c', `promtool check metrics < ${file} 2>&1; echo "exit=$?"`]).toString();
+    const out = execFileSync('sh', [
+      '-c',
+      `promtool check metrics < ${file} 2>&1; echo "exit=$?"`,
+    ]).toString();
     expect(out).toBe('exit=0\n');
   });
 
@@ -114,7 +122,9 @@ describe('embedded mode', () => {
     expect(created.status).toBe(201);
     const before = await s.get<{ items: AgentItem[] }>('/api/v1/agents');
     const agentId = before.body.items[0]!.id;
-    const metricsBefore = await s.get<{ series: { load1: [number, number][] } }>(`/api/v1/hosts/${agentId}/metrics?range=15m`);
+    const metricsBefore = await s.get<{ series: { load1: [number, number][] } }>(
+      `/api/v1/hosts/${agentId}/metrics?range=15m`,
+    );
     expect(metricsBefore.body.series.load1.length).toBeGreaterThan(0);
 
     expect(await cp!.stop('SIGTERM')).toBe(0);
@@ -127,9 +137,15 @@ describe('embedded mode', () => {
     const admin = await httpLogin(base, 'admin', PASSWORD);
     const after = await admin.get<{ items: AgentItem[] }>('/api/v1/agents');
     expect(after.body.items.map((a) => a.id)).toEqual([agentId]);
-    const metricsAfter = await admin.get<{ series: { load1: [number, number][] } }>(`/api/v1/hosts/${agentId}/metrics?range=15m`);
-    expect(metricsAfter.body.series.load1.length).toBeGreaterThanOrEqual(metricsBefore.body.series.load1.length);
-    const audit = await admin.get<{ items: { action: string; details: { username?: string } }[] }>('/api/v1/audit?action=user.create&limit=1000');
+    const metricsAfter = await admin.get<{ series: { load1: [number, number][] } }>(
+      `/api/v1/hosts/${agentId}/metrics?range=15m`,
+    );
+    expect(metricsAfter.body.series.load1.length).toBeGreaterThanOrEqual(
+      metricsBefore.body.series.load1.length,
+    );
+    const audit = await admin.get<{ items: { action: string; details: { username?: string } }[] }>(
+      '/api/v1/audit?action=user.create&limit=1000',
+    );
     expect(audit.body.items.some((e) => e.details.username === 'persist-me')).toBe(true);
     // The same agent identity keeps reporting after the restart.
     await eventually(async () => {

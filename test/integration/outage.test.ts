@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, freePort } from '../support/postgres.js';
-import { AGENT_CLI, CP_MAIN, assertBuilt, eventually, httpLogin, startProcess, type Proc } from '../support/process.js';
+import {
+  AGENT_CLI,
+  CP_MAIN,
+  assertBuilt,
+  eventually,
+  httpLogin,
+  startProcess,
+  type Proc,
+} from '../support/process.js';
 
 /**
  * The outage test: a real agent process reports to a real control plane (PostgreSQL server for
@@ -27,7 +35,9 @@ async function batches(): Promise<{ sequence: number; samples: number; batch_id:
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
   try {
-    const r = await c.query('SELECT sequence::int AS sequence, samples, batch_id FROM agent_batches ORDER BY sequence');
+    const r = await c.query(
+      'SELECT sequence::int AS sequence, samples, batch_id FROM agent_batches ORDER BY sequence',
+    );
     return r.rows as { sequence: number; samples: number; batch_id: string }[];
   } finally {
     await c.end();
@@ -53,12 +63,23 @@ beforeAll(async () => {
   cp = startProcess([CP_MAIN, 'serve'], cpEnv, 'control-plane');
   await cp.waitFor(/Tianshu console: http/, 60_000);
   const admin = await httpLogin(base, 'admin', PASSWORD);
-  const tok = await admin.post<{ token: string }>('/api/v1/fleet/enrolment-tokens', { name: 'outage', orgUnitId: 'province' });
+  const tok = await admin.post<{ token: string }>('/api/v1/fleet/enrolment-tokens', {
+    name: 'outage',
+    orgUnitId: 'province',
+  });
   expect(tok.status).toBe(201);
   const stateDir = join(dataDir, 'agent');
-  const enrol = startProcess([AGENT_CLI, 'enrol', '--server', base, '--token', tok.body.token, '--state-dir', stateDir], {}, 'enrol');
+  const enrol = startProcess(
+    [AGENT_CLI, 'enrol', '--server', base, '--token', tok.body.token, '--state-dir', stateDir],
+    {},
+    'enrol',
+  );
   expect(await enrol.exited()).toBe(0);
-  agent = startProcess([AGENT_CLI, 'run', '--state-dir', stateDir], { TIANSHU_AGENT_RETRY_MAX_SECONDS: '2' }, 'agent');
+  agent = startProcess(
+    [AGENT_CLI, 'run', '--state-dir', stateDir],
+    { TIANSHU_AGENT_RETRY_MAX_SECONDS: '2' },
+    'agent',
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -83,7 +104,10 @@ describe('control-plane outage', () => {
     await eventually(async () => queued() <= 1, 90_000, 500);
     // Let one more batch through, so the replay is followed by live reporting.
     const replayedUpTo = lastBefore + pendingDuringOutage;
-    await eventually(async () => Math.max(...(await batches()).map((b) => b.sequence)) > replayedUpTo, 30_000);
+    await eventually(
+      async () => Math.max(...(await batches()).map((b) => b.sequence)) > replayedUpTo,
+      30_000,
+    );
     await agent!.stop('SIGTERM');
 
     const stored = await batches();
@@ -95,7 +119,9 @@ describe('control-plane outage', () => {
     expect(Math.max(...seqs)).toBeGreaterThan(replayedUpTo);
     // Nothing stored twice: telemetry rows equal the acknowledged samples.
     const admin = await httpLogin(base, 'admin', PASSWORD);
-    const agents = await admin.get<{ items: { id: string; queue: { droppedBatches: number } | null }[] }>('/api/v1/agents');
+    const agents = await admin.get<{ items: { id: string; queue: { droppedBatches: number } | null }[] }>(
+      '/api/v1/agents',
+    );
     const agentId = agents.body.items[0]!.id;
     expect(agentId).toBeTruthy();
     expect(agents.body.items[0]!.queue?.droppedBatches ?? 0).toBe(0);

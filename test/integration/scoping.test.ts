@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, login, startTestControlPlane, type Session, type TestControlPlane } from '../support/control-plane.js';
+import {
+  ADMIN_PASSWORD,
+  login,
+  startTestControlPlane,
+  type Session,
+  type TestControlPlane,
+} from '../support/control-plane.js';
 
 /**
  * Org-unit scoping across every route: a user bound to one county (锦江区, sc-cd-jj) must not read,
@@ -11,11 +17,20 @@ let t: TestControlPlane;
 let admin: Session;
 let jj: Session;
 let city: Session;
-const other = { users: [] as string[], agents: [] as string[], tokens: [] as string[], orgUnits: ['sc-cd-sl', 'sc-cd-sl-dsj'] };
+const other = {
+  users: [] as string[],
+  agents: [] as string[],
+  tokens: [] as string[],
+  orgUnits: ['sc-cd-sl', 'sc-cd-sl-dsj'],
+};
 const own = { agents: [] as string[] };
 
 async function enrol(orgUnitId: string): Promise<string> {
-  const tok = await admin.send('POST', '/api/v1/fleet/enrolment-tokens', { name: `tok-${orgUnitId}`, orgUnitId, maxUses: 1 });
+  const tok = await admin.send('POST', '/api/v1/fleet/enrolment-tokens', {
+    name: `tok-${orgUnitId}`,
+    orgUnitId,
+    maxUses: 1,
+  });
   const { token, id } = (await tok.json()) as { token: string; id: string };
   if (orgUnitId === 'sc-cd-sl') other.tokens.push(id);
   const res = await t.request('/api/v1/fleet/enrol', {
@@ -32,14 +47,26 @@ async function enrol(orgUnitId: string): Promise<string> {
       batchId: randomUUID(),
       sequence: 1,
       createdAt: new Date().toISOString(),
-      payloads: [{ kind: 'host-metrics', host: `host-${orgUnitId}`, series: [{ name: 'node_load1', labels: {}, points: [[Date.now(), 1.5]] }] }],
+      payloads: [
+        {
+          kind: 'host-metrics',
+          host: `host-${orgUnitId}`,
+          series: [{ name: 'node_load1', labels: {}, points: [[Date.now(), 1.5]] }],
+        },
+      ],
     }),
   });
   return agentId;
 }
 
 async function mkUser(username: string, orgUnitId: string, roles: string[]): Promise<string> {
-  const res = await admin.send('POST', '/api/v1/users', { username, displayName: username, password: `${username}-password-1`, roles, orgUnitId });
+  const res = await admin.send('POST', '/api/v1/users', {
+    username,
+    displayName: username,
+    password: `${username}-password-1`,
+    roles,
+    orgUnitId,
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return ((await res.json()) as { id: string }).id;
 }
@@ -62,8 +89,17 @@ afterAll(async () => {
 
 describe('a county user', () => {
   it('lists only its own subtree on every list route', async () => {
-    const secrets = [...other.users, ...other.agents, ...other.tokens, 'sc-cd-sl', 'sl-admin', 'host-sc-cd-sl'];
-    const lists = t.cp.built.router.routes.filter((r) => r.method === 'GET' && r.auth === 'user' && !r.path.includes('{') && r.path !== '/api/v1/events');
+    const secrets = [
+      ...other.users,
+      ...other.agents,
+      ...other.tokens,
+      'sc-cd-sl',
+      'sl-admin',
+      'host-sc-cd-sl',
+    ];
+    const lists = t.cp.built.router.routes.filter(
+      (r) => r.method === 'GET' && r.auth === 'user' && !r.path.includes('{') && r.path !== '/api/v1/events',
+    );
     expect(lists.length).toBeGreaterThan(5);
     for (const r of lists) {
       const res = await jj.get(r.path);
@@ -75,10 +111,14 @@ describe('a county user', () => {
   });
 
   it('gets 404 (or 403) from every route given another county’s record, and changes nothing', async () => {
-    const before = await t.cp.services.db.query('SELECT id, display_name, roles, disabled FROM users ORDER BY id');
+    const before = await t.cp.services.db.query(
+      'SELECT id, display_name, roles, disabled FROM users ORDER BY id',
+    );
     const beforeUnits = await t.cp.services.db.query('SELECT id, name FROM org_units ORDER BY id');
     const beforeAgents = await t.cp.services.db.query('SELECT id, revoked_at FROM agents ORDER BY id');
-    const beforeTokens = await t.cp.services.db.query('SELECT id, revoked_at FROM enrolment_tokens ORDER BY id');
+    const beforeTokens = await t.cp.services.db.query(
+      'SELECT id, revoked_at FROM enrolment_tokens ORDER BY id',
+    );
     const ids = [...other.users, ...other.agents, ...other.tokens, ...other.orgUnits];
     const routes = t.cp.built.router.routes.filter((r) => r.auth === 'user' && r.path.includes('{'));
     expect(routes.length).toBeGreaterThan(8);
@@ -99,28 +139,56 @@ describe('a county user', () => {
       }
     }
     expect(tried).toBeGreaterThan(40);
-    expect((await t.cp.services.db.query('SELECT id, display_name, roles, disabled FROM users ORDER BY id')).rows).toEqual(before.rows);
-    expect((await t.cp.services.db.query('SELECT id, name FROM org_units ORDER BY id')).rows).toEqual(beforeUnits.rows);
-    expect((await t.cp.services.db.query('SELECT id, revoked_at FROM agents ORDER BY id')).rows).toEqual(beforeAgents.rows);
-    expect((await t.cp.services.db.query('SELECT id, revoked_at FROM enrolment_tokens ORDER BY id')).rows).toEqual(beforeTokens.rows);
+    expect(
+      (await t.cp.services.db.query('SELECT id, display_name, roles, disabled FROM users ORDER BY id')).rows,
+    ).toEqual(before.rows);
+    expect((await t.cp.services.db.query('SELECT id, name FROM org_units ORDER BY id')).rows).toEqual(
+      beforeUnits.rows,
+    );
+    expect((await t.cp.services.db.query('SELECT id, revoked_at FROM agents ORDER BY id')).rows).toEqual(
+      beforeAgents.rows,
+    );
+    expect(
+      (await t.cp.services.db.query('SELECT id, revoked_at FROM enrolment_tokens ORDER BY id')).rows,
+    ).toEqual(beforeTokens.rows);
   });
 
   it('cannot create records in another county', async () => {
-    const u = await jj.send('POST', '/api/v1/users', { username: 'intruder', displayName: 'x', password: 'intruder-password-1', roles: ['auditor'], orgUnitId: 'sc-cd-sl' });
+    const u = await jj.send('POST', '/api/v1/users', {
+      username: 'intruder',
+      displayName: 'x',
+      password: 'intruder-password-1',
+      roles: ['auditor'],
+      orgUnitId: 'sc-cd-sl',
+    });
     expect(u.status).toBe(404);
     const tok = await jj.send('POST', '/api/v1/fleet/enrolment-tokens', { name: 'x', orgUnitId: 'sc-cd-sl' });
     expect(tok.status).toBe(404);
-    const ou = await jj.send('POST', '/api/v1/org-units', { id: 'sl-new', parentId: 'sc-cd-sl-dsj', level: 'village', name: 'x' });
+    const ou = await jj.send('POST', '/api/v1/org-units', {
+      id: 'sl-new',
+      parentId: 'sc-cd-sl-dsj',
+      level: 'village',
+      name: 'x',
+    });
     expect(ou.status).toBe(404);
-    const up = await jj.send('POST', '/api/v1/org-units', { id: 'cd-new', parentId: 'sc-cd', level: 'county', name: 'x' });
+    const up = await jj.send('POST', '/api/v1/org-units', {
+      id: 'cd-new',
+      parentId: 'sc-cd',
+      level: 'county',
+      name: 'x',
+    });
     expect(up.status).toBe(404);
   });
 
   it('sees none of the other county’s audit entries, while the city sees both', async () => {
-    const mine = (await (await jj.get('/api/v1/audit?limit=1000')).json()) as { items: { orgUnitId: string | null }[] };
+    const mine = (await (await jj.get('/api/v1/audit?limit=1000')).json()) as {
+      items: { orgUnitId: string | null }[];
+    };
     expect(mine.items.length).toBeGreaterThan(0);
     for (const e of mine.items) expect(e.orgUnitId).toMatch(/^sc-cd-jj/);
-    const cityView = (await (await city.get('/api/v1/audit?limit=1000')).json()) as { items: { orgUnitId: string | null }[] };
+    const cityView = (await (await city.get('/api/v1/audit?limit=1000')).json()) as {
+      items: { orgUnitId: string | null }[];
+    };
     const units = new Set(cityView.items.map((e) => e.orgUnitId));
     expect(units.has('sc-cd-jj')).toBe(true);
     expect(units.has('sc-cd-sl')).toBe(true);

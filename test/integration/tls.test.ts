@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrol, EnrolError, startAgent } from '../../agents/src/index.js';
 import { makeTestPki, type TestPki } from '../../agents/src/testing/certs.js';
-import { ADMIN_PASSWORD, login, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import {
+  ADMIN_PASSWORD,
+  login,
+  startTestControlPlane,
+  type TestControlPlane,
+} from '../support/control-plane.js';
 import { eventually } from '../support/process.js';
 
 /**
@@ -39,7 +44,11 @@ afterAll(async () => {
 
 async function token(): Promise<string> {
   const admin = await login(t.request, 'admin', ADMIN_PASSWORD);
-  const res = await admin.send('POST', '/api/v1/fleet/enrolment-tokens', { name: 'tls', orgUnitId: 'sc', maxUses: 5 });
+  const res = await admin.send('POST', '/api/v1/fleet/enrolment-tokens', {
+    name: 'tls',
+    orgUnitId: 'sc',
+    maxUses: 5,
+  });
   return ((await res.json()) as { token: string }).token;
 }
 
@@ -55,19 +64,29 @@ describe('HTTPS between agents and the control plane', () => {
   });
 
   it('refuses to enrol against a certificate the agent cannot verify', async () => {
-    const err = await enrol({ server: base, token: await token(), stateDir: tmp(), roles: ['host'] }).catch((e: unknown) => e);
+    const err = await enrol({ server: base, token: await token(), stateDir: tmp(), roles: ['host'] }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(EnrolError);
     expect(String((err as Error).message)).toMatch(/certificate|self.signed|verify/i);
   });
 
   it('enrols and reports when given the CA', async () => {
     const stateDir = tmp();
-    const result = await enrol({ server: base, token: await token(), stateDir, caFile: pki.caFile, roles: ['host'] });
+    const result = await enrol({
+      server: base,
+      token: await token(),
+      stateDir,
+      caFile: pki.caFile,
+      roles: ['host'],
+    });
     const agent = await startAgent({ stateDir, retryInitialMillis: 100 });
     try {
       const admin = await login(t.request, 'admin', ADMIN_PASSWORD);
       const seen = await eventually(async () => {
-        const r = (await (await admin.get(`/api/v1/agents/${result.identity.agentId}`)).json()) as { lastReportAt: string | null };
+        const r = (await (await admin.get(`/api/v1/agents/${result.identity.agentId}`)).json()) as {
+          lastReportAt: string | null;
+        };
         return r.lastReportAt;
       }, 30_000);
       expect(Date.parse(seen)).toBeGreaterThan(Date.now() - 60_000);

@@ -40,7 +40,11 @@ export async function startTestControlPlane(
       ...opts.overrides,
     },
   });
-  const cp = await createControlPlane({ config, log: createLogger('silent'), ...(opts.db ? { db: opts.db } : {}) });
+  const cp = await createControlPlane({
+    config,
+    log: createLogger('silent'),
+    ...(opts.db ? { db: opts.db } : {}),
+  });
   if (opts.listen) await cp.listen();
   return {
     cp,
@@ -82,7 +86,11 @@ export async function login(
     send: (method, path, body) =>
       request(path, {
         method,
-        headers: { cookie, 'x-csrf-token': csrfToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          cookie,
+          'x-csrf-token': csrfToken,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       }),
   };

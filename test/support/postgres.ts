@@ -19,7 +19,9 @@ function binDir(): string {
     const d = `/usr/lib/postgresql/${v}/bin`;
     if (existsSync(join(d, 'initdb'))) return d;
   }
-  throw new Error('PostgreSQL server binaries not found: install Debian package postgresql (apt-get install postgresql)');
+  throw new Error(
+    'PostgreSQL server binaries not found: install Debian package postgresql (apt-get install postgresql)',
+  );
 }
 
 export function freePort(): Promise<number> {
@@ -42,14 +44,41 @@ export async function startPostgres(): Promise<PostgresServer> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'tianshu-pg-'));
   const data = join(dir, 'data');
-  if (process.getuid?.() === 0) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), Number(execFileSync('id', ['-g', 'postgres']).toString().trim()));
+  if (process.getuid?.() === 0)
+    chownSync(
+      dir,
+      Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+      Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+    );
   const pwfile = join(dir, 'pw');
   writeFileSync(pwfile, 'unused\n');
-  const [c1, a1] = asPostgresUser(join(bin, 'initdb'), ['-D', data, '-U', 'tianshu', '-A', 'trust', '-E', 'UTF8', '--no-locale', '-N']);
+  const [c1, a1] = asPostgresUser(join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'tianshu',
+    '-A',
+    'trust',
+    '-E',
+    'UTF8',
+    '--no-locale',
+    '-N',
+  ]);
   execFileSync(c1, a1, { stdio: 'pipe' });
   const port = await freePort();
   const [c2, a2] = asPostgresUser(join(bin, 'postgres'), [
-    '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'max_connections=200',
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-h',
+    '127.0.0.1',
+    '-k',
+    dir,
+    '-c',
+    'fsync=off',
+    '-c',
+    'max_connections=200',
   ]);
   const proc = spawn(c2, a2, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -75,7 +104,16 @@ export async function startPostgres(): Promise<PostgresServer> {
     url,
     stop: async () => {
       // runuser does not forward signals, so stop the server through pg_ctl.
-      const [c3, a3] = asPostgresUser(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '20']);
+      const [c3, a3] = asPostgresUser(join(bin, 'pg_ctl'), [
+        'stop',
+        '-D',
+        data,
+        '-m',
+        'immediate',
+        '-w',
+        '-t',
+        '20',
+      ]);
       try {
         execFileSync(c3, a3, { stdio: 'ignore' });
       } catch {

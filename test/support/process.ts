@@ -45,8 +45,12 @@ export function startProcess(args: string[], env: Record<string, string>, name =
         const tick = () => {
           const m = out.match(pattern);
           if (m) return resolve(m);
-          if (proc.exitCode !== null) return reject(new Error(`${name} exited with ${proc.exitCode} before ${pattern}:\n${out.slice(-4000)}`));
-          if (Date.now() - started > timeoutMs) return reject(new Error(`${name}: timed out waiting for ${pattern}:\n${out.slice(-4000)}`));
+          if (proc.exitCode !== null)
+            return reject(
+              new Error(`${name} exited with ${proc.exitCode} before ${pattern}:\n${out.slice(-4000)}`),
+            );
+          if (Date.now() - started > timeoutMs)
+            return reject(new Error(`${name}: timed out waiting for ${pattern}:\n${out.slice(-4000)}`));
           setTimeout(tick, 100);
         };
         tick();
@@ -70,7 +74,11 @@ export function startProcess(args: string[], env: Record<string, string>, name =
 }
 
 /** Polls `fn` until it returns a truthy value (bounded by time); resolves with that value. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
   const started = Date.now();
   let lastErr: unknown;
   for (;;) {
@@ -80,7 +88,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     } catch (err) {
       lastErr = err;
     }
-    if (Date.now() - started > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms${lastErr ? `: ${String(lastErr)}` : ''}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`condition not met in ${timeoutMs} ms${lastErr ? `: ${String(lastErr)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

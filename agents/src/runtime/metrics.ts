@@ -168,14 +168,14 @@ export async function startMetricsServer(
         // prom-client's default metrics include three gauges named with the counter suffix `_total`,
         // which promtool rejects; they only sum the per-type gauges beside them, so they are left out.
         (text) =>
-          res
-            .writeHead(200, { 'content-type': metrics.registry.contentType })
-            .end(
-              text
-                .split('\n')
-                .filter((l) => !/^(# (HELP|TYPE) )?\w*nodejs_active_(handles|requests|resources)_total\b/.test(l))
-                .join('\n'),
-            ),
+          res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(
+            text
+              .split('\n')
+              .filter(
+                (l) => !/^(# (HELP|TYPE) )?\w*nodejs_active_(handles|requests|resources)_total\b/.test(l),
+              )
+              .join('\n'),
+          ),
         (err: unknown) => {
           log.warn('metrics rendering failed', { error: String(err) });
           res.writeHead(500).end();

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, login, startTestControlPlane, type Session, type TestControlPlane } from '../../../test/support/control-plane.js';
+import {
+  ADMIN_PASSWORD,
+  login,
+  startTestControlPlane,
+  type Session,
+  type TestControlPlane,
+} from '../../../test/support/control-plane.js';
 
 let t: TestControlPlane;
 let admin: Session;
@@ -21,10 +27,18 @@ const json = (body: unknown, headers: Record<string, string> = {}): RequestInit 
 });
 
 async function enrolAgent(orgUnitId = 'sc'): Promise<{ agentId: string; credential: string; auth: string }> {
-  const tok = await admin.send('POST', '/api/v1/fleet/enrolment-tokens', { name: 't', orgUnitId, roles: ['host'], maxUses: 1 });
+  const tok = await admin.send('POST', '/api/v1/fleet/enrolment-tokens', {
+    name: 't',
+    orgUnitId,
+    roles: ['host'],
+    maxUses: 1,
+  });
   expect(tok.status).toBe(201);
   const { token } = (await tok.json()) as { token: string };
-  const res = await t.request('/api/v1/fleet/enrol', json({ token, hostname: `h-${randomUUID().slice(0, 8)}`, roles: ['host'], version: '0.1.0' }));
+  const res = await t.request(
+    '/api/v1/fleet/enrol',
+    json({ token, hostname: `h-${randomUUID().slice(0, 8)}`, roles: ['host'], version: '0.1.0' }),
+  );
   expect(res.status).toBe(201);
   const body = (await res.json()) as { agentId: string; credential: string };
   return { ...body, auth: `Bearer ${body.agentId}.${body.credential}` };
@@ -39,7 +53,13 @@ function batch(samples: number, t0 = Date.now()) {
       {
         kind: 'host-metrics' as const,
         host: 'test-host',
-        series: [{ name: 'node_load1', labels: {}, points: Array.from({ length: samples }, (_, i) => [t0 + i * 1000, i / 10]) }],
+        series: [
+          {
+            name: 'node_load1',
+            labels: {},
+            points: Array.from({ length: samples }, (_, i) => [t0 + i * 1000, i / 10]),
+          },
+        ],
       },
     ],
   };
@@ -66,9 +86,14 @@ describe('health and authentication', () => {
   });
 
   it('answers a wrong password with 401 and a message', async () => {
-    const res = await t.request('/api/v1/auth/login', json({ username: 'admin', password: 'wrong-password-123' }));
+    const res = await t.request(
+      '/api/v1/auth/login',
+      json({ username: 'admin', password: 'wrong-password-123' }),
+    );
     expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: { code: 'unauthenticated', message: 'wrong username or password' } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 'unauthenticated', message: 'wrong username or password' },
+    });
   });
 
   it('requires a session for /api/v1/agents and lists agents with one', async () => {
@@ -89,7 +114,12 @@ describe('health and authentication', () => {
   });
 
   it('requires authentication on every route except health, login and enrolment', async () => {
-    const open = new Set(['GET /healthz', 'GET /readyz', 'POST /api/v1/auth/login', 'POST /api/v1/fleet/enrol']);
+    const open = new Set([
+      'GET /healthz',
+      'GET /readyz',
+      'POST /api/v1/auth/login',
+      'POST /api/v1/fleet/enrol',
+    ]);
     const routes = t.cp.built.router.routes;
     expect(routes.length).toBeGreaterThan(20);
     for (const r of routes) {
@@ -100,7 +130,11 @@ describe('health and authentication', () => {
       }
       expect(r.auth, key).not.toBe('public');
       const path = r.path.replace(/\{(\w+)\}/g, '00000000-0000-4000-8000-000000000000');
-      const res = await t.request(path, { method: r.method, headers: { 'content-type': 'application/json' }, ...(r.method === 'GET' ? {} : { body: '{}' }) });
+      const res = await t.request(path, {
+        method: r.method,
+        headers: { 'content-type': 'application/json' },
+        ...(r.method === 'GET' ? {} : { body: '{}' }),
+      });
       expect(res.status, key).toBe(401);
     }
     expect((await t.request('/metrics')).status).toBe(401);
@@ -116,10 +150,16 @@ describe('health and authentication', () => {
     });
     expect(create.status).toBe(201);
     for (let i = 0; i < 5; i++) {
-      const r = await t.request('/api/v1/auth/login', json({ username: 'lockme', password: `bad-password-${i}` }));
+      const r = await t.request(
+        '/api/v1/auth/login',
+        json({ username: 'lockme', password: `bad-password-${i}` }),
+      );
       expect(r.status).toBe(401);
     }
-    const locked = await t.request('/api/v1/auth/login', json({ username: 'lockme', password: 'a-long-password-1' }));
+    const locked = await t.request(
+      '/api/v1/auth/login',
+      json({ username: 'lockme', password: 'a-long-password-1' }),
+    );
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
   });
@@ -129,7 +169,10 @@ describe('health and authentication', () => {
     expect(res.status).toBe(201);
     const tok = (await res.json()) as { id: string; token: string };
     expect(tok.token).toMatch(/^tsk_/);
-    const stored = await t.cp.services.db.query<{ token_hash: string }>('SELECT token_hash FROM api_tokens WHERE id = $1', [tok.id]);
+    const stored = await t.cp.services.db.query<{ token_hash: string }>(
+      'SELECT token_hash FROM api_tokens WHERE id = $1',
+      [tok.id],
+    );
     expect(stored.rows[0]!.token_hash).not.toContain(tok.token);
     expect(stored.rows[0]!.token_hash).toMatch(/^[0-9a-f]{64}$/);
     const list = await admin.get('/api/v1/auth/tokens');
@@ -140,7 +183,9 @@ describe('health and authentication', () => {
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain('tianshu_http_requests_total');
     expect((await admin.send('DELETE', `/api/v1/auth/tokens/${tok.id}`)).status).toBe(204);
-    expect((await t.request('/api/v1/auth/me', { headers: { authorization: `Bearer ${tok.token}` } })).status).toBe(401);
+    expect(
+      (await t.request('/api/v1/auth/me', { headers: { authorization: `Bearer ${tok.token}` } })).status,
+    ).toBe(401);
   });
 
   it('logs out and the session stops working', async () => {
@@ -164,41 +209,81 @@ describe('bad input gets a 4xx naming the problem', () => {
     expect(body.error.details[0]!.path).toBe('username');
   });
   it('unknown fields', async () => {
-    const res = await admin.send('POST', '/api/v1/org-units', { id: 'x-new', parentId: 'sc', level: 'city', name: 'X', colour: 'red' });
+    const res = await admin.send('POST', '/api/v1/org-units', {
+      id: 'x-new',
+      parentId: 'sc',
+      level: 'city',
+      name: 'X',
+      colour: 'red',
+    });
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toMatch(/colour/);
   });
   it('oversize bodies', async () => {
-    const res = await t.request('/api/v1/auth/login', json({ username: 'admin', password: 'x'.repeat(2_000_000) }));
+    const res = await t.request(
+      '/api/v1/auth/login',
+      json({ username: 'admin', password: 'x'.repeat(2_000_000) }),
+    );
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
   });
   it('a non-JSON content type', async () => {
-    const res = await t.request('/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    const res = await t.request('/api/v1/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hi',
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/must be JSON/);
   });
   it('bad enrolment tokens', async () => {
-    const bad = await t.request('/api/v1/fleet/enrol', json({ token: 'tse_not-a-real-token', hostname: 'h', roles: ['host'], version: '1' }));
+    const bad = await t.request(
+      '/api/v1/fleet/enrol',
+      json({ token: 'tse_not-a-real-token', hostname: 'h', roles: ['host'], version: '1' }),
+    );
     expect(bad.status).toBe(401);
-    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('enrolment token is not valid');
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe(
+      'enrolment token is not valid',
+    );
 
-    const tok = await admin.send('POST', '/api/v1/fleet/enrolment-tokens', { name: 'once', orgUnitId: 'sc', maxUses: 1 });
+    const tok = await admin.send('POST', '/api/v1/fleet/enrolment-tokens', {
+      name: 'once',
+      orgUnitId: 'sc',
+      maxUses: 1,
+    });
     const { token, id } = (await tok.json()) as { token: string; id: string };
-    const wrongRole = await t.request('/api/v1/fleet/enrol', json({ token, hostname: 'h', roles: ['edge'], version: '1' }));
+    const wrongRole = await t.request(
+      '/api/v1/fleet/enrol',
+      json({ token, hostname: 'h', roles: ['edge'], version: '1' }),
+    );
     expect(wrongRole.status).toBe(400);
     expect(await wrongRole.text()).toMatch(/does not allow role/);
-    expect((await t.request('/api/v1/fleet/enrol', json({ token, hostname: 'h', roles: ['host'], version: '1' }))).status).toBe(201);
-    const used = await t.request('/api/v1/fleet/enrol', json({ token, hostname: 'h', roles: ['host'], version: '1' }));
+    expect(
+      (await t.request('/api/v1/fleet/enrol', json({ token, hostname: 'h', roles: ['host'], version: '1' })))
+        .status,
+    ).toBe(201);
+    const used = await t.request(
+      '/api/v1/fleet/enrol',
+      json({ token, hostname: 'h', roles: ['host'], version: '1' }),
+    );
     expect(used.status).toBe(401);
     expect(await used.text()).toMatch(/no uses left/);
 
-    const tok2 = await admin.send('POST', '/api/v1/fleet/enrolment-tokens', { name: 'revoked', orgUnitId: 'sc' });
+    const tok2 = await admin.send('POST', '/api/v1/fleet/enrolment-tokens', {
+      name: 'revoked',
+      orgUnitId: 'sc',
+    });
     const t2 = (await tok2.json()) as { token: string; id: string };
     expect((await admin.send('DELETE', `/api/v1/fleet/enrolment-tokens/${t2.id}`)).status).toBe(204);
-    const revoked = await t.request('/api/v1/fleet/enrol', json({ token: t2.token, hostname: 'h', roles: ['host'], version: '1' }));
+    const revoked = await t.request(
+      '/api/v1/fleet/enrol',
+      json({ token: t2.token, hostname: 'h', roles: ['host'], version: '1' }),
+    );
     expect(await revoked.text()).toMatch(/revoked/);
-    const missing = await t.request('/api/v1/fleet/enrol', json({ hostname: 'h', roles: ['host'], version: '1' }));
+    const missing = await t.request(
+      '/api/v1/fleet/enrol',
+      json({ hostname: 'h', roles: ['host'], version: '1' }),
+    );
     expect(missing.status).toBe(400);
     expect(await missing.text()).toMatch(/token/);
     void id;
@@ -248,7 +333,10 @@ describe('agent reports', () => {
   it('refuses another agent’s endpoint, a revoked agent and garbage gzip', async () => {
     const a = await enrolAgent();
     const b = await enrolAgent();
-    const cross = await t.request(`/api/v1/agents/${b.agentId}/reports`, json(batch(1), { authorization: a.auth }));
+    const cross = await t.request(
+      `/api/v1/agents/${b.agentId}/reports`,
+      json(batch(1), { authorization: a.auth }),
+    );
     expect(cross.status).toBe(404);
     const gz = await t.request(`/api/v1/agents/${a.agentId}/reports`, {
       method: 'POST',
@@ -258,21 +346,35 @@ describe('agent reports', () => {
     expect(gz.status).toBe(400);
     expect(await gz.text()).toMatch(/gzip/);
     expect((await admin.send('DELETE', `/api/v1/agents/${a.agentId}`)).status).toBe(204);
-    const revoked = await t.request(`/api/v1/agents/${a.agentId}/heartbeat`, json({ version: '1', uptimeSeconds: 1, queue: { pendingBatches: 0, pendingBytes: 0, droppedBatches: 0 } }, { authorization: a.auth }));
+    const revoked = await t.request(
+      `/api/v1/agents/${a.agentId}/heartbeat`,
+      json(
+        { version: '1', uptimeSeconds: 1, queue: { pendingBatches: 0, pendingBytes: 0, droppedBatches: 0 } },
+        { authorization: a.auth },
+      ),
+    );
     expect(revoked.status).toBe(401);
   });
 
   it('heartbeats advance lastSeenAt and config carries a version', async () => {
     const a = await enrolAgent();
-    const hb = { version: '0.1.0', uptimeSeconds: 5, queue: { pendingBatches: 2, pendingBytes: 100, droppedBatches: 1 } };
+    const hb = {
+      version: '0.1.0',
+      uptimeSeconds: 5,
+      queue: { pendingBatches: 2, pendingBytes: 100, droppedBatches: 1 },
+    };
     const r1 = await t.request(`/api/v1/agents/${a.agentId}/heartbeat`, json(hb, { authorization: a.auth }));
     expect(r1.status).toBe(200);
-    const seen1 = ((await (await admin.get(`/api/v1/agents/${a.agentId}`)).json()) as { lastSeenAt: string; status: string; queue: unknown });
+    const seen1 = (await (await admin.get(`/api/v1/agents/${a.agentId}`)).json()) as {
+      lastSeenAt: string;
+      status: string;
+      queue: unknown;
+    };
     expect(seen1.status).toBe('online');
     expect(seen1.queue).toEqual(hb.queue);
     await new Promise((r) => setTimeout(r, 20));
     await t.request(`/api/v1/agents/${a.agentId}/heartbeat`, json(hb, { authorization: a.auth }));
-    const seen2 = ((await (await admin.get(`/api/v1/agents/${a.agentId}`)).json()) as { lastSeenAt: string });
+    const seen2 = (await (await admin.get(`/api/v1/agents/${a.agentId}`)).json()) as { lastSeenAt: string };
     expect(Date.parse(seen2.lastSeenAt)).toBeGreaterThan(Date.parse(seen1.lastSeenAt));
     const cfg = await t.request(`/api/v1/agents/${a.agentId}/config`, { headers: { authorization: a.auth } });
     expect(((await cfg.json()) as { configVersion: string }).configVersion).toMatch(/^[0-9a-f]{16}$/);
@@ -289,7 +391,9 @@ describe('audit log and OpenAPI', () => {
       orgUnitId: 'sc-cd',
     });
     const res = await admin.get('/api/v1/audit?action=user.create');
-    const { items } = (await res.json()) as { items: { actor: string; action: string; sourceIp: string; details: { username: string } }[] };
+    const { items } = (await res.json()) as {
+      items: { actor: string; action: string; sourceIp: string; details: { username: string } }[];
+    };
     const entry = items.find((i) => i.details.username === 'aud-city');
     expect(entry).toMatchObject({ actor: 'admin', action: 'user.create' });
     expect(entry!.sourceIp).toBeTruthy();
@@ -308,7 +412,10 @@ describe('audit log and OpenAPI', () => {
 
   it('publishes an OpenAPI 3.1 document generated from the schemas', async () => {
     const res = await admin.get('/api/v1/openapi.json');
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths['/api/v1/agents/{id}/reports']?.post?.requestBody).toBeDefined();
     expect(JSON.stringify(doc.paths['/api/v1/auth/login'])).toContain('password');

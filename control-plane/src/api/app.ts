@@ -39,7 +39,11 @@ export interface BuiltApp {
 export function buildApp(s: Services): BuiltApp {
   const app = new Hono<AppEnv>();
   const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE });
+  registry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+  });
   registry.registerComponent('securitySchemes', 'apiToken', { type: 'http', scheme: 'bearer' });
   registry.registerComponent('securitySchemes', 'agentCredential', {
     type: 'http',
@@ -49,7 +53,9 @@ export function buildApp(s: Services): BuiltApp {
   const router = new Router(app, registry);
 
   app.onError((err, c) => errorResponse(c, err, s.log));
-  app.notFound((c) => errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), s.log));
+  app.notFound((c) =>
+    errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), s.log),
+  );
 
   // Request id, source address, metrics, access log and a trace span for every request.
   app.use('*', async (c, next) => {
@@ -74,13 +80,20 @@ export function buildApp(s: Services): BuiltApp {
       try {
         await next();
       } finally {
-        const route = c.req.routePath && c.req.routePath !== '*' && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
+        const route =
+          c.req.routePath && c.req.routePath !== '*' && c.req.routePath !== '/*'
+            ? c.req.routePath
+            : 'unmatched';
         const status = c.res.status;
         const seconds = (performance.now() - started) / 1000;
         s.metrics.httpRequests.inc({ method: c.req.method, route, status: `${Math.floor(status / 100)}xx` });
         s.metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
         span.updateName(`${c.req.method} ${route}`);
-        span.setAttributes({ 'http.request.method': c.req.method, 'http.route': route, 'http.response.status_code': status });
+        span.setAttributes({
+          'http.request.method': c.req.method,
+          'http.route': route,
+          'http.response.status_code': status,
+        });
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         span.end();
         if (status >= 500 || c.req.path.startsWith('/api/')) {
@@ -112,17 +125,30 @@ export function buildApp(s: Services): BuiltApp {
   const tooLarge = (limit: number) => () => {
     throw new PayloadTooLargeError(`request body is larger than the limit of ${limit} bytes`);
   };
-  app.use('/api/v1/agents/:id/reports', bodyLimit({ maxSize: s.config.limits.reportBodyBytes, onError: tooLarge(s.config.limits.reportBodyBytes) }));
+  app.use(
+    '/api/v1/agents/:id/reports',
+    bodyLimit({
+      maxSize: s.config.limits.reportBodyBytes,
+      onError: tooLarge(s.config.limits.reportBodyBytes),
+    }),
+  );
   app.use('*', async (c, next) => {
     if (/^\/api\/v1\/agents\/[^/]+\/reports$/.test(c.req.path)) return next();
-    return bodyLimit({ maxSize: s.config.limits.bodyBytes, onError: tooLarge(s.config.limits.bodyBytes) })(c, next);
+    return bodyLimit({ maxSize: s.config.limits.bodyBytes, onError: tooLarge(s.config.limits.bodyBytes) })(
+      c,
+      next,
+    );
   });
 
   // Who is calling: console session cookie, API token, or agent credential.
   app.use('*', async (c, next) => {
     const path = c.req.path;
     if (!path.startsWith('/api/') && path !== '/metrics') return next();
-    const ctx = { sourceIp: c.get('sourceIp'), requestId: c.get('requestId'), userAgent: c.req.header('user-agent') };
+    const ctx = {
+      sourceIp: c.get('sourceIp'),
+      requestId: c.get('requestId'),
+      userAgent: c.req.header('user-agent'),
+    };
     const authz = c.req.header('authorization');
     if (authz && AGENT_BEARER.test(authz)) {
       c.set('agent', await s.fleet.authenticate(authz));
@@ -155,11 +181,13 @@ export function buildApp(s: Services): BuiltApp {
   app.get('/metrics', async (c) => {
     if (!s.config.metrics.public) {
       const identity = c.get('identity');
-      if (!identity) throw new AuthenticationError('authentication required for /metrics (API token with metrics:read)');
+      if (!identity)
+        throw new AuthenticationError('authentication required for /metrics (API token with metrics:read)');
       if (!can(identity, 'metrics:read')) throw new NotAllowedError('permission "metrics:read" is required');
     }
     try {
-      for (const [status, n] of Object.entries(await s.fleet.countByStatus())) s.metrics.agents.set({ status }, n);
+      for (const [status, n] of Object.entries(await s.fleet.countByStatus()))
+        s.metrics.agents.set({ status }, n);
     } catch {
       // The store being down must not break the exposition.
     }
@@ -197,13 +225,21 @@ export function buildApp(s: Services): BuiltApp {
   );
 
   // Unknown API paths are JSON 404s, never the console page.
-  app.all('/api/*', (c) => errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), s.log));
+  app.all('/api/*', (c) =>
+    errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), s.log),
+  );
 
   // The console: static files, and index.html for client-side routes.
   const dir = s.consoleDir;
   if (dir && existsSync(join(dir, 'index.html'))) {
     const index = readFileSync(join(dir, 'index.html'), 'utf8');
-    app.use('/assets/*', serveStatic({ root: dir, onFound: (_p, c) => void c.header('cache-control', 'public, max-age=31536000, immutable') }));
+    app.use(
+      '/assets/*',
+      serveStatic({
+        root: dir,
+        onFound: (_p, c) => void c.header('cache-control', 'public, max-age=31536000, immutable'),
+      }),
+    );
     app.use('*', serveStatic({ root: dir }));
     app.get('*', (c) => {
       c.header('cache-control', 'no-cache');

@@ -96,7 +96,10 @@ export class Router {
   define<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
     spec: RouteSpec<B, Q>,
     handler: (
-      args: HandlerArgs<B extends z.ZodType ? z.infer<B> : undefined, Q extends z.ZodType ? z.infer<Q> : undefined>,
+      args: HandlerArgs<
+        B extends z.ZodType ? z.infer<B> : undefined,
+        Q extends z.ZodType ? z.infer<Q> : undefined
+      >,
     ) => Promise<unknown>,
   ): void {
     const auth = spec.auth ?? 'user';
@@ -108,13 +111,19 @@ export class Router {
       path: spec.path,
       summary: spec.summary,
       tags: spec.tags,
-      ...(auth === 'public' ? { security: [] } : auth === 'agent' ? { security: [{ agentCredential: [] }] } : {}),
+      ...(auth === 'public'
+        ? { security: [] }
+        : auth === 'agent'
+          ? { security: [{ agentCredential: [] }] }
+          : {}),
       request: {
         ...(paramNames.length
           ? { params: z.object(Object.fromEntries(paramNames.map((p) => [p, z.string()]))) }
           : {}),
         ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
-        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}),
+        ...(spec.body
+          ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } }
+          : {}),
       },
       responses: {
         [String(status)]:

@@ -115,7 +115,10 @@ export class AuditLog {
         sourceIp: row.source_ip,
         requestId: row.request_id,
         outcome: row.outcome,
-        details: typeof row.details === 'string' ? (JSON.parse(row.details) as Record<string, unknown>) : row.details,
+        details:
+          typeof row.details === 'string'
+            ? (JSON.parse(row.details) as Record<string, unknown>)
+            : row.details,
       })),
       nextBefore: r.rows.length > opts.limit && rows.length ? String(rows[rows.length - 1]!.id) : null,
     };

@@ -1,13 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import {
-  AuthenticationError,
-  ConflictError,
-  InputError,
-  NotFoundError,
-  RateLimitError,
-} from '../errors.js';
+import { AuthenticationError, ConflictError, InputError, NotFoundError, RateLimitError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PolicyStore } from '../policies/index.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
@@ -123,11 +117,18 @@ export class AuthService {
     const policy = this.deps.policies.get('roles.yaml').roles;
     const unknown = roles.filter((r) => !(r in policy));
     if (unknown.length) {
-      throw new InputError(`unknown role(s): ${unknown.join(', ')}; known roles: ${Object.keys(policy).join(', ')}`);
+      throw new InputError(
+        `unknown role(s): ${unknown.join(', ')}; known roles: ${Object.keys(policy).join(', ')}`,
+      );
     }
   }
 
-  private async identityFor(row: UserRow, kind: 'user' | 'token', id: string, ctx: RequestContext): Promise<Identity> {
+  private async identityFor(
+    row: UserRow,
+    kind: 'user' | 'token',
+    id: string,
+    ctx: RequestContext,
+  ): Promise<Identity> {
     const path = await this.deps.orgUnits.pathOf(row.org_unit_id);
     if (!path) throw new AuthenticationError('your org unit no longer exists');
     return {
@@ -165,7 +166,9 @@ export class AuthService {
   private async recordFailure(keys: string[]): Promise<void> {
     const { loginWindowSeconds, loginLockoutSeconds } = this.deps.config;
     for (const key of keys) {
-      const loginMaxFailures = key.startsWith('ip:') ? this.deps.config.loginMaxFailures * 4 : this.deps.config.loginMaxFailures;
+      const loginMaxFailures = key.startsWith('ip:')
+        ? this.deps.config.loginMaxFailures * 4
+        : this.deps.config.loginMaxFailures;
       await this.deps.db.query(
         `INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, now())
          ON CONFLICT (key) DO UPDATE SET
@@ -188,7 +191,9 @@ export class AuthService {
   async login(username: string, password: string, ctx: RequestContext): Promise<LoginResult> {
     const keys = [`user:${username.toLowerCase()}`, `ip:${ctx.sourceIp ?? 'unknown'}`];
     await this.checkThrottle(keys);
-    const r = await this.deps.db.query<UserRow>('SELECT * FROM users WHERE username = $1', [username.toLowerCase()]);
+    const r = await this.deps.db.query<UserRow>('SELECT * FROM users WHERE username = $1', [
+      username.toLowerCase(),
+    ]);
     const row = r.rows[0];
     // Spend the same time whether or not the user exists.
     const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
@@ -220,7 +225,14 @@ export class AuthService {
     await this.deps.db.query(
       `INSERT INTO sessions (id_hash, user_id, csrf_token, source_ip, user_agent, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6)`,
-      [hashSecret(sessionId), row.id, csrfToken, ctx.sourceIp ?? null, ctx.userAgent?.slice(0, 300) ?? null, expiresAt],
+      [
+        hashSecret(sessionId),
+        row.id,
+        csrfToken,
+        ctx.sourceIp ?? null,
+        ctx.userAgent?.slice(0, 300) ?? null,
+        expiresAt,
+      ],
     );
     const identity = await this.identityFor(row, 'user', row.id, ctx);
     identity.csrfToken = csrfToken;
@@ -234,7 +246,11 @@ export class AuthService {
 
   async logout(identity: Identity, sessionId: string): Promise<void> {
     await this.deps.db.query('DELETE FROM sessions WHERE id_hash = $1', [hashSecret(sessionId)]);
-    await this.deps.audit.record(identity, { action: 'auth.logout', targetType: 'session', targetId: identity.id });
+    await this.deps.audit.record(identity, {
+      action: 'auth.logout',
+      targetType: 'session',
+      targetId: identity.id,
+    });
   }
 
   /** The identity behind a session cookie, or undefined when it is unknown or expired. */
@@ -247,7 +263,9 @@ export class AuthService {
     const row = r.rows[0];
     if (!row) return undefined;
     if (Date.now() - new Date(row.last_seen_at).getTime() > 60_000) {
-      await this.deps.db.query('UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1', [hashSecret(sessionId)]);
+      await this.deps.db.query('UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1', [
+        hashSecret(sessionId),
+      ]);
     }
     const identity = await this.identityFor(row, 'user', row.id, ctx);
     identity.csrfToken = row.csrf_token;
@@ -330,7 +348,11 @@ export class AuthService {
         [id, identity.userId ?? null],
       );
       if (r.rowCount === 0) throw new NotFoundError(`API token "${id}" not found`);
-      await this.deps.audit.record(identity, { action: 'api-token.revoke', targetType: 'api-token', targetId: id }, tx);
+      await this.deps.audit.record(
+        identity,
+        { action: 'api-token.revoke', targetType: 'api-token', targetId: id },
+        tx,
+      );
     });
   }
 
@@ -381,7 +403,8 @@ export class AuthService {
   private assertCanGrant(identity: Identity, roles: readonly string[]): void {
     if (identity.permissions.has('*')) return;
     for (const p of this.permissionsOf(roles)) {
-      if (!identity.permissions.has(p)) throw new InputError(`you cannot grant roles with permission "${p}" that you do not hold`);
+      if (!identity.permissions.has(p))
+        throw new InputError(`you cannot grant roles with permission "${p}" that you do not hold`);
     }
   }
 
@@ -468,7 +491,13 @@ export class AuthService {
       await q.query('DELETE FROM users WHERE id = $1', [row.id]);
       await this.deps.audit.record(
         identity,
-        { action: 'user.delete', targetType: 'user', targetId: row.id, orgUnitId: row.org_unit_id, details: { username: row.username } },
+        {
+          action: 'user.delete',
+          targetType: 'user',
+          targetId: row.id,
+          orgUnitId: row.org_unit_id,
+          details: { username: row.username },
+        },
         q,
       );
     });
@@ -478,7 +507,11 @@ export class AuthService {
    * First start: creates user `admin` bound to the root org unit with `password`, or with a generated
    * one that is returned so the caller can print it once. Does nothing when `admin` exists.
    */
-  async ensureAdmin(identity: Identity, rootOrgUnitId: string, password?: string): Promise<string | undefined> {
+  async ensureAdmin(
+    identity: Identity,
+    rootOrgUnitId: string,
+    password?: string,
+  ): Promise<string | undefined> {
     const r = await this.deps.db.query('SELECT 1 FROM users WHERE username = $1', ['admin']);
     if (r.rowCount > 0) return undefined;
     const pw = password ?? generatePassword();

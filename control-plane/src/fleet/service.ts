@@ -1,6 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { AgentConfig, EnrolRequest, EnrolResponse, HeartbeatRequest, HeartbeatResponse } from '@tianshu/protocol';
+import type {
+  AgentConfig,
+  EnrolRequest,
+  EnrolResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+} from '@tianshu/protocol';
 import { AgentRole } from '@tianshu/protocol';
 import type { Config } from '../config.js';
 import { AuthenticationError, InputError, NotFoundError } from '../errors.js';
@@ -103,7 +109,10 @@ export interface AgentPrincipal {
 /** Agent enrolment, credentials, heartbeats and config distribution. */
 export class FleetService {
   /** Credential checks are cached briefly so a busy agent does not cost a query per request. */
-  private readonly principalCache = new Map<string, { principal: AgentPrincipal; hash: string; at: number }>();
+  private readonly principalCache = new Map<
+    string,
+    { principal: AgentPrincipal; hash: string; at: number }
+  >();
   private readonly listeners = new Set<(agentId: string) => void>();
 
   constructor(
@@ -151,7 +160,10 @@ export class FleetService {
   }
 
   private toAgent(r: AgentRow): Agent {
-    const hb = typeof r.last_heartbeat === 'string' ? (JSON.parse(r.last_heartbeat) as HeartbeatRequest) : r.last_heartbeat;
+    const hb =
+      typeof r.last_heartbeat === 'string'
+        ? (JSON.parse(r.last_heartbeat) as HeartbeatRequest)
+        : r.last_heartbeat;
     return {
       id: r.id,
       hostname: r.hostname,
@@ -203,7 +215,12 @@ export class FleetService {
           targetType: 'enrolment-token',
           targetId: created.id,
           orgUnitId: created.orgUnitId,
-          details: { name: input.name, roles: input.roles, maxUses: input.maxUses, expiresAt: created.expiresAt },
+          details: {
+            name: input.name,
+            roles: input.roles,
+            maxUses: input.maxUses,
+            expiresAt: created.expiresAt,
+          },
         },
         tx,
       );
@@ -230,10 +247,17 @@ export class FleetService {
       );
       const row = r.rows[0];
       if (!row || !inScope(identity, row.path)) throw new NotFoundError(`enrolment token "${id}" not found`);
-      await tx.query('UPDATE enrolment_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [row.id]);
+      await tx.query('UPDATE enrolment_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [
+        row.id,
+      ]);
       await this.deps.audit.record(
         identity,
-        { action: 'enrolment-token.revoke', targetType: 'enrolment-token', targetId: row.id, orgUnitId: row.org_unit_id },
+        {
+          action: 'enrolment-token.revoke',
+          targetType: 'enrolment-token',
+          targetId: row.id,
+          orgUnitId: row.org_unit_id,
+        },
         tx,
       );
     });
@@ -242,7 +266,10 @@ export class FleetService {
   // ---- enrolment --------------------------------------------------------------------------------
 
   /** Trades a bootstrap token for an agent identity and a long-lived credential (shown once). */
-  async enrol(req: EnrolRequest, ctx: { sourceIp?: string | undefined; requestId?: string | undefined }): Promise<EnrolResponse> {
+  async enrol(
+    req: EnrolRequest,
+    ctx: { sourceIp?: string | undefined; requestId?: string | undefined },
+  ): Promise<EnrolResponse> {
     return this.deps.db.transaction(async (tx) => {
       // Lock the token row so that concurrent enrolments cannot exceed max_uses.
       const r = await tx.query<TokenRow>('SELECT * FROM enrolment_tokens WHERE token_hash = $1 FOR UPDATE', [
@@ -261,7 +288,9 @@ export class FleetService {
       if (problem || !t) throw new AuthenticationError(problem ?? 'enrolment token is not valid');
       const disallowed = req.roles.filter((role) => !t.roles.includes(role));
       if (disallowed.length) {
-        throw new InputError(`enrolment token does not allow role(s) ${disallowed.join(', ')}; it allows ${t.roles.join(', ')}`);
+        throw new InputError(
+          `enrolment token does not allow role(s) ${disallowed.join(', ')}; it allows ${t.roles.join(', ')}`,
+        );
       }
       await tx.query('UPDATE enrolment_tokens SET uses = uses + 1 WHERE id = $1', [t.id]);
       const agentId = randomUUID();
@@ -269,7 +298,17 @@ export class FleetService {
       await tx.query(
         `INSERT INTO agents (id, hostname, roles, org_unit_id, version, os, arch, credential_hash, enrolment_token_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [agentId, req.hostname, req.roles, t.org_unit_id, req.version, req.os ?? null, req.arch ?? null, hashSecret(credential), t.id],
+        [
+          agentId,
+          req.hostname,
+          req.roles,
+          t.org_unit_id,
+          req.version,
+          req.os ?? null,
+          req.arch ?? null,
+          hashSecret(credential),
+          t.id,
+        ],
       );
       const path = (await this.deps.orgUnits.pathOf(t.org_unit_id, tx)) ?? '/';
       await this.deps.audit.record(
@@ -304,7 +343,8 @@ export class FleetService {
     if (!m) throw new AuthenticationError('agent credential missing or malformed');
     const [, agentId, credential] = m as unknown as [string, string, string];
     const cached = this.principalCache.get(agentId);
-    if (cached && Date.now() - cached.at < 30_000 && secretMatches(credential, cached.hash)) return cached.principal;
+    if (cached && Date.now() - cached.at < 30_000 && secretMatches(credential, cached.hash))
+      return cached.principal;
     const r = await this.deps.db.query<AgentRow & { path: string }>(
       'SELECT a.*, o.path FROM agents a JOIN org_units o ON o.id = a.org_unit_id WHERE a.id = $1',
       [agentId],
@@ -341,18 +381,19 @@ export class FleetService {
   }
 
   async heartbeat(agent: AgentPrincipal, hb: HeartbeatRequest): Promise<HeartbeatResponse> {
-    await this.deps.db.query('UPDATE agents SET last_seen_at = now(), last_heartbeat = $2, version = $3 WHERE id = $1', [
-      agent.agentId,
-      JSON.stringify(hb),
-      hb.version,
-    ]);
+    await this.deps.db.query(
+      'UPDATE agents SET last_seen_at = now(), last_heartbeat = $2, version = $3 WHERE id = $1',
+      [agent.agentId, JSON.stringify(hb), hb.version],
+    );
     this.emitActivity(agent.agentId);
     return { serverTime: new Date().toISOString(), configVersion: this.configVersion() };
   }
 
   /** Marks that the agent reported (a report is also proof of life). */
   async touchReport(agentId: string): Promise<void> {
-    await this.deps.db.query('UPDATE agents SET last_seen_at = now(), last_report_at = now() WHERE id = $1', [agentId]);
+    await this.deps.db.query('UPDATE agents SET last_seen_at = now(), last_report_at = now() WHERE id = $1', [
+      agentId,
+    ]);
     this.emitActivity(agentId);
   }
 
@@ -386,7 +427,13 @@ export class FleetService {
       await tx.query('UPDATE agents SET revoked_at = now() WHERE id = $1', [agent.id]);
       await this.deps.audit.record(
         identity,
-        { action: 'agent.revoke', targetType: 'agent', targetId: agent.id, orgUnitId: agent.orgUnitId, details: { hostname: agent.hostname } },
+        {
+          action: 'agent.revoke',
+          targetType: 'agent',
+          targetId: agent.id,
+          orgUnitId: agent.orgUnitId,
+          details: { hostname: agent.hostname },
+        },
         tx,
       );
     });
@@ -412,7 +459,9 @@ export class FleetService {
   }
 
   /** Counts of agents by status in the caller's subtree. */
-  async summary(identity: Identity): Promise<{ total: number; online: number; stale: number; offline: number }> {
+  async summary(
+    identity: Identity,
+  ): Promise<{ total: number; online: number; stale: number; offline: number }> {
     const agents = await this.listAgents(identity);
     const out = { total: agents.length, online: 0, stale: 0, offline: 0 };
     for (const a of agents) {

@@ -50,7 +50,9 @@ export class IngestService {
     const end = metrics.ingestDuration.startTimer();
     try {
       const seen = await metrics.timeStore('state', 'batch_lookup', () =>
-        this.deps.db.query<{ agent_id: string }>('SELECT agent_id FROM agent_batches WHERE batch_id = $1', [batch.batchId]),
+        this.deps.db.query<{ agent_id: string }>('SELECT agent_id FROM agent_batches WHERE batch_id = $1', [
+          batch.batchId,
+        ]),
       );
       const samples = countSamples(batch);
       if (seen.rowCount > 0) {
@@ -104,7 +106,10 @@ export class IngestService {
        WHERE b.received_at > now() - interval '1 hour' AND o.path LIKE $1`,
       [orgUnitPath + '%'],
     );
-    return { batchesLastHour: Number(r.rows[0]?.batches ?? 0), samplesLastHour: Number(r.rows[0]?.samples ?? 0) };
+    return {
+      batchesLastHour: Number(r.rows[0]?.batches ?? 0),
+      samplesLastHour: Number(r.rows[0]?.samples ?? 0),
+    };
   }
 
   /** Forgets batch ids older than the retention (periodic job). */

@@ -95,7 +95,9 @@ export class Metrics {
     const text = await this.registry.metrics();
     return text
       .split('\n')
-      .filter((line) => !/^(# (HELP|TYPE) )?tianshu_nodejs_active_(handles|requests|resources)_total\b/.test(line))
+      .filter(
+        (line) => !/^(# (HELP|TYPE) )?tianshu_nodejs_active_(handles|requests|resources)_total\b/.test(line),
+      )
       .join('\n');
   }
 

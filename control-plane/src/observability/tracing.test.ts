@@ -22,7 +22,9 @@ describe('OpenTelemetry tracing', () => {
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
-    const t = await startTestControlPlane({ overrides: { otel: { endpoint: `http://127.0.0.1:${port}/v1/traces` } } });
+    const t = await startTestControlPlane({
+      overrides: { otel: { endpoint: `http://127.0.0.1:${port}/v1/traces` } },
+    });
     try {
       expect((await t.request('/healthz')).status).toBe(200);
       expect((await t.request('/api/v1/agents/00000000-0000-4000-8000-000000000000')).status).toBe(401);

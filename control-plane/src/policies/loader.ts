@@ -1,7 +1,7 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { POLICY_FILES, type Policies, type PolicyFileName } from './schemas.js';
 
@@ -30,7 +30,8 @@ export function parsePolicy<F extends PolicyFileName>(file: F, text: string): Po
       file,
       result.error.issues.map((i) => {
         const path = i.path.join('.') || '(root)';
-        if (i.code === 'unrecognized_keys') return `${path}: unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+        if (i.code === 'unrecognized_keys')
+          return `${path}: unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
         return `${path}: ${i.message}`;
       }),
     );
@@ -104,7 +105,10 @@ export class PolicyStore {
       } catch (err) {
         ok = false;
         this.lastError = err instanceof PolicyError ? err : new PolicyError(file, [(err as Error).message]);
-        this.log.error({ file, err: this.lastError.message }, 'policy file rejected, keeping the previous version');
+        this.log.error(
+          { file, err: this.lastError.message },
+          'policy file rejected, keeping the previous version',
+        );
       }
     }
     this.current = next;

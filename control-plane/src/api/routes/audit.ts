@@ -13,11 +13,17 @@ export function auditRoutes(r: Router, s: Services): void {
       query: z
         .object({
           limit: z.coerce.number().int().min(1).max(1000).default(100),
-          before: z.string().regex(/^\d{1,19}$/, 'before is an audit entry id').optional(),
+          before: z
+            .string()
+            .regex(/^\d{1,19}$/, 'before is an audit entry id')
+            .optional(),
           action: z.string().max(100).optional(),
         })
         .strict(),
-      response: z.object({ items: z.array(z.record(z.string(), z.unknown())), nextBefore: z.string().nullable() }),
+      response: z.object({
+        items: z.array(z.record(z.string(), z.unknown())),
+        nextBefore: z.string().nullable(),
+      }),
     },
     async ({ identity, query }) => s.audit.list(identity, query),
   );

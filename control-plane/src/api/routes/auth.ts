@@ -105,14 +105,23 @@ export function authRoutes(r: Router, s: Services): void {
       permission: 'tokens:write',
       status: 201,
       body: z
-        .object({ name: z.string().min(1).max(200), expiresInDays: z.number().int().min(1).max(3650).optional() })
+        .object({
+          name: z.string().min(1).max(200),
+          expiresInDays: z.number().int().min(1).max(3650).optional(),
+        })
         .strict(),
       response: TokenOut.extend({ token: z.string() }),
     },
     async ({ identity, body }) => s.auth.createApiToken(identity, body),
   );
   r.define(
-    { method: 'delete', path: '/api/v1/auth/tokens/{id}', summary: 'Revoke an API token', tags: ['auth'], status: 204 },
+    {
+      method: 'delete',
+      path: '/api/v1/auth/tokens/{id}',
+      summary: 'Revoke an API token',
+      tags: ['auth'],
+      status: 204,
+    },
     async ({ identity, params }) => {
       await s.auth.revokeApiToken(identity, params.id!);
       return undefined;

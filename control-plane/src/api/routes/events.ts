@@ -10,7 +10,13 @@ import { requirePermission } from '../../auth/identity.js';
  */
 export function eventRoutes(r: Router, s: Services): void {
   r.define(
-    { method: 'get', path: '/api/v1/events', summary: 'Live updates (Server-Sent Events)', tags: ['events'], permission: 'fleet:read' },
+    {
+      method: 'get',
+      path: '/api/v1/events',
+      summary: 'Live updates (Server-Sent Events)',
+      tags: ['events'],
+      permission: 'fleet:read',
+    },
     async ({ c, identity }) => {
       requirePermission(identity, 'fleet:read');
       return streamSSE(c, async (stream) => {
@@ -20,7 +26,10 @@ export function eventRoutes(r: Router, s: Services): void {
         stream.onAbort(() => {
           open = false;
         });
-        await stream.writeSSE({ event: 'hello', data: JSON.stringify({ serverTime: new Date().toISOString() }) });
+        await stream.writeSSE({
+          event: 'hello',
+          data: JSON.stringify({ serverTime: new Date().toISOString() }),
+        });
         let ticks = 0;
         try {
           while (open) {
@@ -31,7 +40,8 @@ export function eventRoutes(r: Router, s: Services): void {
               try {
                 const agent = await s.fleet.getAgent(identity, id);
                 const path = await s.orgUnits.pathOf(agent.orgUnitId);
-                if (inScope(identity, path)) await stream.writeSSE({ event: 'agent', id, data: JSON.stringify(agent) });
+                if (inScope(identity, path))
+                  await stream.writeSSE({ event: 'agent', id, data: JSON.stringify(agent) });
               } catch {
                 // Not in the caller's scope, or gone: nothing to send.
               }

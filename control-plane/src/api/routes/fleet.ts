@@ -17,7 +17,11 @@ import { EnrolmentTokenInput } from '../../fleet/service.js';
 
 const gunzipAsync = promisify(gunzip);
 
-const QueueOut = z.object({ pendingBatches: z.number(), pendingBytes: z.number(), droppedBatches: z.number() });
+const QueueOut = z.object({
+  pendingBatches: z.number(),
+  pendingBytes: z.number(),
+  droppedBatches: z.number(),
+});
 export const AgentOut = z.object({
   id: z.string(),
   hostname: z.string(),
@@ -33,7 +37,12 @@ export const AgentOut = z.object({
   queue: QueueOut.nullable(),
   revoked: z.boolean(),
   latest: z
-    .object({ cpuPercent: z.number().nullable(), memoryPercent: z.number().nullable(), load1: z.number().nullable(), at: z.string() })
+    .object({
+      cpuPercent: z.number().nullable(),
+      memoryPercent: z.number().nullable(),
+      load1: z.number().nullable(),
+      at: z.string(),
+    })
     .nullable(),
 });
 
@@ -52,7 +61,11 @@ const TokenOut = z.object({
 });
 
 /** Reads a possibly gzip-compressed JSON body within `limit` bytes (after decoding). */
-async function readReportBody(raw: ArrayBuffer, encoding: string | undefined, limit: number): Promise<unknown> {
+async function readReportBody(
+  raw: ArrayBuffer,
+  encoding: string | undefined,
+  limit: number,
+): Promise<unknown> {
   let buf = Buffer.from(raw);
   if (encoding && /gzip/i.test(encoding)) {
     try {
@@ -74,7 +87,11 @@ async function readReportBody(raw: ArrayBuffer, encoding: string | undefined, li
   }
 }
 
-export function fleetRoutes(r: Router, s: Services, latest: (agentIds: string[]) => Promise<Map<string, z.infer<typeof AgentOut>['latest']>>): void {
+export function fleetRoutes(
+  r: Router,
+  s: Services,
+  latest: (agentIds: string[]) => Promise<Map<string, z.infer<typeof AgentOut>['latest']>>,
+): void {
   // ---- agents' own endpoints ---------------------------------------------------------------------
   r.define(
     {
@@ -87,7 +104,8 @@ export function fleetRoutes(r: Router, s: Services, latest: (agentIds: string[])
       body: EnrolRequest,
       response: EnrolResponse,
     },
-    async ({ c, body }) => s.fleet.enrol(body, { sourceIp: c.get('sourceIp'), requestId: c.get('requestId') }),
+    async ({ c, body }) =>
+      s.fleet.enrol(body, { sourceIp: c.get('sourceIp'), requestId: c.get('requestId') }),
   );
   r.define(
     {
@@ -155,7 +173,14 @@ export function fleetRoutes(r: Router, s: Services, latest: (agentIds: string[])
     },
   );
   r.define(
-    { method: 'get', path: '/api/v1/agents/{id}', summary: 'One agent', tags: ['fleet'], permission: 'fleet:read', response: AgentOut },
+    {
+      method: 'get',
+      path: '/api/v1/agents/{id}',
+      summary: 'One agent',
+      tags: ['fleet'],
+      permission: 'fleet:read',
+      response: AgentOut,
+    },
     async ({ identity, params }) => {
       const a = await s.fleet.getAgent(identity, params.id!);
       return { ...a, latest: (await latest([a.id])).get(a.id) ?? null };
@@ -190,7 +215,8 @@ export function fleetRoutes(r: Router, s: Services, latest: (agentIds: string[])
     {
       method: 'post',
       path: '/api/v1/fleet/enrolment-tokens',
-      summary: 'Create an enrolment token scoped to an org unit, expiring, with limited uses; secret shown once',
+      summary:
+        'Create an enrolment token scoped to an org unit, expiring, with limited uses; secret shown once',
       tags: ['fleet'],
       permission: 'fleet:write',
       status: 201,

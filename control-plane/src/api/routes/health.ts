@@ -29,7 +29,9 @@ export function healthRoutes(r: Router, s: Services): void {
         try {
           await Promise.race([
             fn(),
-            new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 2 s')), 2000).unref()),
+            new Promise((_, reject) =>
+              setTimeout(() => reject(new Error('timed out after 2 s')), 2000).unref(),
+            ),
           ]);
           checks[name] = 'ok';
           s.metrics.storeUp.set({ store: name }, 1);

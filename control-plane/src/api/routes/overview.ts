@@ -9,14 +9,21 @@ const STEPS: Record<keyof typeof RANGES, number> = { '15m': 15, '1h': 30, '6h': 
 
 const Points = z.array(z.tuple([z.number(), z.number()]));
 
-export type LatestFigures = { cpuPercent: number | null; memoryPercent: number | null; load1: number | null; at: string };
+export type LatestFigures = {
+  cpuPercent: number | null;
+  memoryPercent: number | null;
+  load1: number | null;
+  at: string;
+};
 
 /** Latest CPU, memory and load of each agent, from the telemetry store; empty when it cannot answer. */
 export async function latestFigures(s: Services, agentIds: string[]): Promise<Map<string, LatestFigures>> {
   const out = new Map<string, LatestFigures>();
   if (agentIds.length === 0) return out;
   try {
-    const snap = await s.metrics.timeStore('telemetry', 'latest_snapshot', () => latestHostSnapshot(s.telemetry, agentIds));
+    const snap = await s.metrics.timeStore('telemetry', 'latest_snapshot', () =>
+      latestHostSnapshot(s.telemetry, agentIds),
+    );
     for (const v of snap) {
       if (v.lastSampleMs === null) continue;
       out.set(v.agentId, {

@@ -39,7 +39,14 @@ export function userRoutes(r: Router, s: Services): void {
     async ({ identity, body }) => s.auth.createUser(identity, body),
   );
   r.define(
-    { method: 'get', path: '/api/v1/users/{id}', summary: 'One user', tags: ['users'], permission: 'users:read', response: UserOut },
+    {
+      method: 'get',
+      path: '/api/v1/users/{id}',
+      summary: 'One user',
+      tags: ['users'],
+      permission: 'users:read',
+      response: UserOut,
+    },
     async ({ identity, params }) => s.auth.getUser(identity, params.id!),
   );
   r.define(

@@ -20,7 +20,9 @@ describe('PGlite on a data directory', () => {
     const dir = tempDir();
     const a = await PgliteStateStore.open(dir);
     await a.migrate();
-    await a.query(`INSERT INTO org_units (id, level, name, path) VALUES ('keep', 'province', '保留', '/keep/')`);
+    await a.query(
+      `INSERT INTO org_units (id, level, name, path) VALUES ('keep', 'province', '保留', '/keep/')`,
+    );
     await a.close();
     const b = await PgliteStateStore.open(dir);
     await b.migrate();

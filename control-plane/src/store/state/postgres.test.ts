@@ -5,7 +5,9 @@ import { PostgresStateStore } from './postgres.js';
 import { runStateStoreSuite } from './state.case.js';
 
 // A real PostgreSQL server (Debian's postgresql), started by the test run's global setup.
-runStateStoreSuite('PostgreSQL server', async () => PostgresStateStore.open(await createDatabase(inject('postgresUrl'))));
+runStateStoreSuite('PostgreSQL server', async () =>
+  PostgresStateStore.open(await createDatabase(inject('postgresUrl'))),
+);
 
 describe('PostgreSQL migrations across replicas', () => {
   it('serialises concurrent migrate() calls so each migration applies once', async () => {

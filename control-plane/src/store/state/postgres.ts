@@ -24,7 +24,10 @@ export class PostgresStateStore implements StateStore {
     return store;
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params?: ReadonlyArray<unknown>): Promise<QueryResult<T>> {
+  async query<T = Record<string, unknown>>(
+    sql: string,
+    params?: ReadonlyArray<unknown>,
+  ): Promise<QueryResult<T>> {
     const r = await this.pool.query(sql, params ? [...params] : undefined);
     return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
   }

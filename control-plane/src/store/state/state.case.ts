@@ -25,11 +25,10 @@ export function runStateStoreSuite(name: string, open: () => Promise<StateStore>
     });
 
     it('binds positional parameters and returns typed rows', async () => {
-      const r = await db.query<{ a: number; b: string; c: boolean }>('SELECT $1::int AS a, $2::text AS b, $3::boolean AS c', [
-        42,
-        '成都',
-        true,
-      ]);
+      const r = await db.query<{ a: number; b: string; c: boolean }>(
+        'SELECT $1::int AS a, $2::text AS b, $3::boolean AS c',
+        [42, '成都', true],
+      );
       expect(r.rows).toEqual([{ a: 42, b: '成都', c: true }]);
       expect(r.rowCount).toBe(1);
     });
@@ -46,7 +45,9 @@ export function runStateStoreSuite(name: string, open: () => Promise<StateStore>
     });
 
     it('commits a transaction that resolves and rolls back one that throws', async () => {
-      await db.query(`INSERT INTO org_units (id, level, name, path) VALUES ('tx-root', 'province', 'P', '/tx-root/')`);
+      await db.query(
+        `INSERT INTO org_units (id, level, name, path) VALUES ('tx-root', 'province', 'P', '/tx-root/')`,
+      );
       await db.transaction(async (tx) => {
         await tx.query(`UPDATE org_units SET name = 'committed' WHERE id = 'tx-root'`);
       });
@@ -83,10 +84,12 @@ export function runStateStoreSuite(name: string, open: () => Promise<StateStore>
       await db.query(
         `INSERT INTO audit_log (actor_type, actor_name, action, target_type, outcome) VALUES ('system', 'system', 'test.append', 'test', 'success')`,
       );
-      await expect(db.query(`UPDATE audit_log SET action = 'forged' WHERE action = 'test.append'`)).rejects.toThrow(
+      await expect(
+        db.query(`UPDATE audit_log SET action = 'forged' WHERE action = 'test.append'`),
+      ).rejects.toThrow(/append-only/);
+      await expect(db.query(`DELETE FROM audit_log WHERE action = 'test.append'`)).rejects.toThrow(
         /append-only/,
       );
-      await expect(db.query(`DELETE FROM audit_log WHERE action = 'test.append'`)).rejects.toThrow(/append-only/);
       await expect(db.query(`TRUNCATE audit_log`)).rejects.toThrow(/append-only/);
       const r = await db.query(`SELECT 1 FROM audit_log WHERE action = 'test.append'`);
       expect(r.rowCount).toBe(1);
@@ -115,7 +118,9 @@ export function runStateStoreSuite(name: string, open: () => Promise<StateStore>
 
 describe('splitStatements', () => {
   it('splits on statement ends but keeps $$ bodies whole', () => {
-    const parts = splitStatements(`CREATE TABLE a (x int);\nCREATE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n  RAISE EXCEPTION 'x';\nEND;\n$$ LANGUAGE plpgsql;\n-- trailing comment\n`);
+    const parts = splitStatements(
+      `CREATE TABLE a (x int);\nCREATE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n  RAISE EXCEPTION 'x';\nEND;\n$$ LANGUAGE plpgsql;\n-- trailing comment\n`,
+    );
     expect(parts).toHaveLength(2);
     expect(parts[1]).toContain('END;');
   });
