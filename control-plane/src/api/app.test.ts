@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,13 +14,17 @@ import {
 
 let t: TestControlPlane;
 let admin: Session;
+// A copy of the policies, since one test replaces a policy file through the API.
+const policiesDir = mkdtempSync(join(tmpdir(), 'tianshu-app-policies-'));
 
 beforeAll(async () => {
-  t = await startTestControlPlane();
+  cpSync(new URL('../../../policies', import.meta.url).pathname, policiesDir, { recursive: true });
+  t = await startTestControlPlane({ overrides: { policiesDir } });
   admin = await login(t.request, 'admin', ADMIN_PASSWORD);
 });
 afterAll(async () => {
   await t?.close();
+  rmSync(policiesDir, { recursive: true, force: true });
 });
 
 const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
@@ -378,6 +385,39 @@ describe('agent reports', () => {
     expect(Date.parse(seen2.lastSeenAt)).toBeGreaterThan(Date.parse(seen1.lastSeenAt));
     const cfg = await t.request(`/api/v1/agents/${a.agentId}/config`, { headers: { authorization: a.auth } });
     expect(((await cfg.json()) as { configVersion: string }).configVersion).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('policies through the API', () => {
+  it('checks policy text and names unknown fields', async () => {
+    const good = readFileSync(join(policiesDir, 'roles.yaml'), 'utf8');
+    const ok = await admin.send('POST', '/api/v1/policies/roles.yaml/check', { content: good });
+    expect(ok.status).toBe(200);
+    const bad = await admin.send('POST', '/api/v1/policies/roles.yaml/check', {
+      content: `${good}\nsurprise: true\n`,
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
+      /unknown field\(s\) "surprise"/,
+    );
+    expect((await admin.send('POST', '/api/v1/policies/nope.yaml/check', { content: 'x' })).status).toBe(404);
+  });
+
+  it('replaces a policy file, reloads it and audits the change; an invalid one changes nothing', async () => {
+    const good = readFileSync(join(policiesDir, 'roles.yaml'), 'utf8');
+    const changed = good.replace('Read-only access', 'Read-only review');
+    expect((await admin.send('PUT', '/api/v1/policies/roles.yaml', { content: changed })).status).toBe(200);
+    const live = (await (await admin.get('/api/v1/policies')).json()) as {
+      roles: Record<string, { description: string }>;
+    };
+    expect(live.roles.auditor!.description).toMatch(/^Read-only review/);
+    const bad = await admin.send('PUT', '/api/v1/policies/roles.yaml', { content: 'roles: {}\n' });
+    expect(bad.status).toBe(400);
+    expect(readFileSync(join(policiesDir, 'roles.yaml'), 'utf8')).toBe(changed);
+    const audit = (await (await admin.get('/api/v1/audit?action=policy.update')).json()) as {
+      items: unknown[];
+    };
+    expect(audit.items).toHaveLength(1);
   });
 });
 

@@ -1,8 +1,40 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { Router } from '../route.js';
 import type { Services } from '../../services.js';
-import { NotFoundError } from '../../errors.js';
-import { POLICY_FILES, checkPolicies, type PolicyFileName } from '../../policies/index.js';
+import { InputError, NotFoundError } from '../../errors.js';
+import {
+  POLICY_FILES,
+  PolicyError,
+  checkPolicies,
+  parsePolicy,
+  type PolicyFileName,
+} from '../../policies/index.js';
+
+const PolicyText = z.object({ content: z.string().min(1).max(1_000_000) }).strict();
+
+function policyFile(name: string | undefined): PolicyFileName {
+  if (!name || !Object.hasOwn(POLICY_FILES, name)) {
+    throw new NotFoundError(`no policy file named "${name}"; known: ${Object.keys(POLICY_FILES).join(', ')}`);
+  }
+  return name as PolicyFileName;
+}
+
+/** Validates policy text; a bad file is a 400 listing every problem. */
+function validatePolicy(file: PolicyFileName, content: string): void {
+  try {
+    parsePolicy(file, content);
+  } catch (err) {
+    if (err instanceof PolicyError) {
+      throw new InputError(
+        `${file} is not valid: ${err.problems.join('; ')}`,
+        err.problems.map((p) => ({ path: p.split(':')[0] ?? '(root)', message: p })),
+      );
+    }
+    throw err;
+  }
+}
 
 export function policyRoutes(r: Router, s: Services): void {
   r.define(
@@ -27,11 +59,55 @@ export function policyRoutes(r: Router, s: Services): void {
       tags: ['policies'],
       permission: 'policies:read',
     },
-    async ({ params }) => {
-      const file = params.file as PolicyFileName;
-      const schema = POLICY_FILES[file];
-      if (!schema) throw new NotFoundError(`no policy file named "${params.file}"`);
-      return z.toJSONSchema(schema, { io: 'input' });
+    async ({ params }) => z.toJSONSchema(POLICY_FILES[policyFile(params.file)], { io: 'input' }),
+  );
+  r.define(
+    {
+      method: 'post',
+      path: '/api/v1/policies/{file}/check',
+      summary: 'Validate the text of a policy file without applying it',
+      tags: ['policies'],
+      permission: 'policies:read',
+      body: PolicyText,
+      response: z.object({ ok: z.literal(true) }),
+    },
+    async ({ params, body }) => {
+      validatePolicy(policyFile(params.file), body.content);
+      return { ok: true as const };
+    },
+  );
+  r.define(
+    {
+      method: 'put',
+      path: '/api/v1/policies/{file}',
+      summary: 'Replace a policy file; validated first, then written and reloaded',
+      tags: ['policies'],
+      permission: 'policies:write',
+      body: PolicyText,
+      response: z.object({ ok: z.literal(true) }),
+    },
+    async ({ identity, params, body }) => {
+      const file = policyFile(params.file);
+      validatePolicy(file, body.content);
+      // Policies govern every org unit, so only a caller scoped to the whole tree may change them.
+      const root = await s.orgUnits.root();
+      if (!root || identity.orgUnitId !== root.id) {
+        throw new InputError(
+          'policy files apply to the whole province; only a province-level user may change them',
+        );
+      }
+      const target = join(s.config.policiesDir, file);
+      const tmp = `${target}.${process.pid}.tmp`;
+      writeFileSync(tmp, body.content);
+      renameSync(tmp, target);
+      s.policies.reload();
+      await s.audit.record(identity, {
+        action: 'policy.update',
+        targetType: 'policy',
+        targetId: file,
+        orgUnitId: root.id,
+      });
+      return { ok: true as const };
     },
   );
 }
