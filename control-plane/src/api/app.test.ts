@@ -388,6 +388,27 @@ describe('agent reports', () => {
   });
 });
 
+describe('live updates', () => {
+  it('streams an agent event over SSE when an agent in scope heartbeats', async () => {
+    const a = await enrolAgent('sc-cd-jj');
+    const res = await admin.get('/api/v1/events');
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    const hb = { version: '0.1.0', uptimeSeconds: 1, queue: { pendingBatches: 0, pendingBytes: 0, droppedBatches: 0 } };
+    await t.request(`/api/v1/agents/${a.agentId}/heartbeat`, json(hb, { authorization: a.auth }));
+    let text = '';
+    const deadline = Date.now() + 10_000;
+    while (!text.includes(`"id":"${a.agentId}"`) && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text).toContain('event: agent');
+    expect(text).toContain(`"id":"${a.agentId}"`);
+  });
+});
+
 describe('policies through the API', () => {
   it('checks policy text and names unknown fields', async () => {
     const good = readFileSync(join(policiesDir, 'roles.yaml'), 'utf8');
