@@ -12,6 +12,7 @@ import { AuthService } from './auth/service.js';
 import { systemIdentity } from './auth/identity.js';
 import { OrgUnitService } from './inventory/org-units.js';
 import { applyInventory, loadInventoryFile } from './inventory/file.js';
+import { createInventory } from './inventory/inventory.js';
 import { FleetService } from './fleet/service.js';
 import { IngestService } from './ingest/service.js';
 import { Metrics } from './observability/metrics.js';
@@ -82,11 +83,12 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   const auth = new AuthService({ db, policies, audit, orgUnits, config: config.auth, log });
   const fleet = new FleetService({ db, audit, orgUnits, config: config.fleet });
   const ingest = new IngestService({ db, telemetry, fleet, metrics });
+  const inventory = createInventory({ db, audit, orgUnits });
 
   const system = systemIdentity();
   if (config.inventoryFile) {
     const inv = loadInventoryFile(config.inventoryFile);
-    const r = await applyInventory(db, orgUnits, system, inv);
+    const r = await applyInventory(db, orgUnits, system, inv, { inventory, source: config.inventoryFile });
     if (r.created || r.updated) log.info({ file: config.inventoryFile, ...r }, 'inventory loaded');
   }
   let root = await orgUnits.root();
@@ -106,6 +108,7 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     policies,
     audit,
     orgUnits,
+    inventory,
     auth,
     fleet,
     ingest,

@@ -5,6 +5,7 @@ import type { AuthService } from './auth/service.js';
 import type { FleetService } from './fleet/service.js';
 import type { IngestService } from './ingest/service.js';
 import type { OrgUnitService } from './inventory/org-units.js';
+import type { Inventory } from './inventory/inventory.js';
 import type { Metrics } from './observability/metrics.js';
 import type { PolicyStore } from './policies/index.js';
 import type { StateStore } from './store/state/index.js';
@@ -21,6 +22,8 @@ export interface Services {
   policies: PolicyStore;
   audit: AuditLog;
   orgUnits: OrgUnitService;
+  /** Sites, devices, interfaces, links, clouds, hosts and dedicated networks. */
+  inventory: Inventory;
   auth: AuthService;
   fleet: FleetService;
   ingest: IngestService;

@@ -22,9 +22,7 @@ export const CLOUD_KINDS = ['kubernetes', 'openstack', 'vmware', 'xinchuang', 'o
 /** The "1 + N + N + 1" structure: the provincial cloud, city and department clouds, carriers' clouds, DR. */
 export const CLOUD_TIERS = ['provincial', 'city', 'department', 'carrier', 'dr'] as const;
 
-const ApiEndpoint = z
-  .url({ protocol: /^https?$/, error: 'apiEndpoint is an http(s) URL' })
-  .max(2000);
+const ApiEndpoint = z.url({ protocol: /^https?$/, error: 'apiEndpoint is an http(s) URL' }).max(2000);
 const Region = z.string().trim().min(1).max(100);
 
 export const CloudInput = z
@@ -112,7 +110,10 @@ export class CloudService {
       params.push(f[key]);
       where += ` AND ${column} = $${params.length}`;
     }
-    const r = await this.deps.db.query<Row>(`${SELECT} WHERE ${where} ORDER BY c.id${pageClause(page, params)}`, params);
+    const r = await this.deps.db.query<Row>(
+      `${SELECT} WHERE ${where} ORDER BY c.id${pageClause(page, params)}`,
+      params,
+    );
     return r.rows.map(toCloud);
   }
 
@@ -153,11 +154,27 @@ export class CloudService {
       const params: unknown[] = [id];
       const sets = setClause(
         v,
-        { orgUnitId: 'org_unit_id', name: 'name', kind: 'kind', tier: 'tier', apiEndpoint: 'api_endpoint', region: 'region' },
+        {
+          orgUnitId: 'org_unit_id',
+          name: 'name',
+          kind: 'kind',
+          tier: 'tier',
+          apiEndpoint: 'api_endpoint',
+          region: 'region',
+        },
         params,
       );
       if (sets) await q.query(`UPDATE clouds SET ${sets}, updated_at = now() WHERE id = $1`, params);
-      await recordChange(this.deps.audit, identity, q, 'cloud', 'update', id, v.orgUnitId ?? before.org_unit_id, { ...v });
+      await recordChange(
+        this.deps.audit,
+        identity,
+        q,
+        'cloud',
+        'update',
+        id,
+        v.orgUnitId ?? before.org_unit_id,
+        { ...v },
+      );
       return toCloud(await this.row(identity, id, q));
     });
   }
@@ -166,7 +183,9 @@ export class CloudService {
     requirePermission(identity, 'inventory:write');
     await inTx(this.deps.db, tx, async (q) => {
       const before = await this.row(identity, id, q);
-      const hosts = await q.query<{ id: string }>('SELECT id FROM hosts WHERE cloud_id = $1 ORDER BY id', [id]);
+      const hosts = await q.query<{ id: string }>('SELECT id FROM hosts WHERE cloud_id = $1 ORDER BY id', [
+        id,
+      ]);
       assertUnreferenced(`cloud "${id}"`, [{ kind: 'hosts', ids: hosts.rows.map((h) => h.id) }]);
       await q.query('DELETE FROM clouds WHERE id = $1', [id]);
       await recordChange(this.deps.audit, identity, q, 'cloud', 'delete', id, before.org_unit_id);

@@ -52,11 +52,18 @@ export function check<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
   const details = zodDetails(r.error.issues);
-  throw new InputError(`${what} is not valid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+  throw new InputError(
+    `${what} is not valid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`,
+    details,
+  );
 }
 
 /** Runs `fn` in the caller's transaction when given, otherwise in a new one. */
-export function inTx<T>(db: StateStore, tx: Queryable | undefined, fn: (q: Queryable) => Promise<T>): Promise<T> {
+export function inTx<T>(
+  db: StateStore,
+  tx: Queryable | undefined,
+  fn: (q: Queryable) => Promise<T>,
+): Promise<T> {
   return tx ? fn(tx) : db.transaction(fn);
 }
 
@@ -65,7 +72,10 @@ export function assertUnreferenced(what: string, refs: { kind: string; ids: stri
   const used = refs.filter((r) => r.ids.length > 0);
   if (!used.length) return;
   const list = used
-    .map((r) => `${r.kind} ${r.ids.slice(0, 5).join(', ')}${r.ids.length > 5 ? ` and ${r.ids.length - 5} more` : ''}`)
+    .map(
+      (r) =>
+        `${r.kind} ${r.ids.slice(0, 5).join(', ')}${r.ids.length > 5 ? ` and ${r.ids.length - 5} more` : ''}`,
+    )
     .join('; ');
   throw new ConflictError(`${what} is still referred to by ${list}; remove or move them first`);
 }
@@ -130,5 +140,9 @@ export function recordChange(
   orgUnitId: string,
   details: Record<string, unknown> = {},
 ): Promise<void> {
-  return audit.record(identity, { action: `${kind}.${verb}`, targetType: kind, targetId: id, orgUnitId, details }, q);
+  return audit.record(
+    identity,
+    { action: `${kind}.${verb}`, targetType: kind, targetId: id, orgUnitId, details },
+    q,
+  );
 }

@@ -131,7 +131,11 @@ export class DedicatedNetworkService {
     private readonly target = INTEGRATION_TARGET,
   ) {}
 
-  async list(identity: Identity, filter: DedicatedNetworkFilter = {}, page?: Page): Promise<DedicatedNetwork[]> {
+  async list(
+    identity: Identity,
+    filter: DedicatedNetworkFilter = {},
+    page?: Page,
+  ): Promise<DedicatedNetwork[]> {
     requirePermission(identity, 'inventory:read');
     const f = check(DedicatedNetworkFilter, filter, 'dedicated network filter');
     const params: unknown[] = [(await scopePrefix(this.deps.orgUnits, identity, f.orgUnitId)) + '%'];
@@ -144,7 +148,10 @@ export class DedicatedNetworkService {
       params.push(f[key]);
       where += ` AND ${column} = $${params.length}`;
     }
-    const r = await this.deps.db.query<Row>(`${SELECT} WHERE ${where} ORDER BY n.id${pageClause(page, params)}`, params);
+    const r = await this.deps.db.query<Row>(
+      `${SELECT} WHERE ${where} ORDER BY n.id${pageClause(page, params)}`,
+      params,
+    );
     return r.rows.map(toNetwork);
   }
 
@@ -183,7 +190,9 @@ export class DedicatedNetworkService {
           v.migratedAt ?? null,
         ],
       );
-      await recordChange(this.deps.audit, identity, q, 'dedicated-network', 'create', v.id, v.orgUnitId, { ...v });
+      await recordChange(this.deps.audit, identity, q, 'dedicated-network', 'create', v.id, v.orgUnitId, {
+        ...v,
+      });
       return toNetwork(await this.row(identity, v.id, q));
     });
   }
@@ -198,7 +207,10 @@ export class DedicatedNetworkService {
     const v = check(DedicatedNetworkPatch, patch, 'dedicated network patch');
     return inTx(this.deps.db, tx, async (q) => {
       const before = await this.row(identity, id, q);
-      checkClassification(v.classification ?? before.classification, v.migrationState ?? before.migration_state);
+      checkClassification(
+        v.classification ?? before.classification,
+        v.migrationState ?? before.migration_state,
+      );
       if (v.orgUnitId) await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q);
       const params: unknown[] = [id];
       const sets = setClause(
@@ -214,7 +226,8 @@ export class DedicatedNetworkService {
         },
         params,
       );
-      if (sets) await q.query(`UPDATE dedicated_networks SET ${sets}, updated_at = now() WHERE id = $1`, params);
+      if (sets)
+        await q.query(`UPDATE dedicated_networks SET ${sets}, updated_at = now() WHERE id = $1`, params);
       await recordChange(
         this.deps.audit,
         identity,

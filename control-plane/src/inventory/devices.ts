@@ -30,7 +30,9 @@ export const SnmpRef = z
   })
   .strict();
 
-const Oid = z.string().regex(/^[0-9]+(\.[0-9]+)+$/, 'sysObjectId is a dotted OID such as 1.3.6.1.4.1.2011.2.224');
+const Oid = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)+$/, 'sysObjectId is a dotted OID such as 1.3.6.1.4.1.2011.2.224');
 
 export const DeviceInput = z
   .object({
@@ -115,7 +117,10 @@ const toDevice = (r: Row): Device => ({
   vendor: r.vendor,
   model: r.model,
   managementAddress: r.management_address,
-  snmp: r.snmp_version && r.snmp_credential_ref ? { version: r.snmp_version, credentialRef: r.snmp_credential_ref } : null,
+  snmp:
+    r.snmp_version && r.snmp_credential_ref
+      ? { version: r.snmp_version, credentialRef: r.snmp_credential_ref }
+      : null,
   sysObjectId: r.sys_object_id,
   plane: r.plane,
 });
@@ -138,7 +143,10 @@ export class DeviceService {
       params.push(f[key]);
       where += ` AND ${column} = $${params.length}`;
     }
-    const r = await this.deps.db.query<Row>(`${SELECT} WHERE ${where} ORDER BY d.id${pageClause(page, params)}`, params);
+    const r = await this.deps.db.query<Row>(
+      `${SELECT} WHERE ${where} ORDER BY d.id${pageClause(page, params)}`,
+      params,
+    );
     return r.rows.map(toDevice);
   }
 
@@ -251,7 +259,12 @@ export class DeviceService {
   }
 
   /** Management addresses are unique; a device outside the caller's scope is not named. */
-  private async assertAddressFree(identity: Identity, address: string, id: string, q: Queryable): Promise<void> {
+  private async assertAddressFree(
+    identity: Identity,
+    address: string,
+    id: string,
+    q: Queryable,
+  ): Promise<void> {
     const r = await q.query<{ id: string; path: string }>(
       `SELECT d.id, u.path FROM devices d JOIN org_units u ON u.id = d.org_unit_id
         WHERE d.management_address = $1 AND d.id <> $2`,

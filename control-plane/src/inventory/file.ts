@@ -89,7 +89,12 @@ function itemName(section: string, item: unknown): string | undefined {
 /** Turns a zod path (`devices.3.interfaces.0.ifIndex`) into `devices[3] "sc-core-a": interfaces.0.ifIndex`. */
 function describePath(doc: unknown, path: string): string {
   const [section, index, ...rest] = path.split('.');
-  if (!section || !(SECTIONS as readonly string[]).includes(section) || index === undefined || !/^\d+$/.test(index)) {
+  if (
+    !section ||
+    !(SECTIONS as readonly string[]).includes(section) ||
+    index === undefined ||
+    !/^\d+$/.test(index)
+  ) {
     return path;
   }
   const items = (doc as Record<string, unknown>)[section];
@@ -125,7 +130,9 @@ function checkUnique(inv: InventoryFile, source: string): void {
     const seen = new Set<number>();
     for (const i of d.interfaces ?? []) {
       if (seen.has(i.ifIndex)) {
-        throw new InputError(`${source}: devices "${d.id}": interfaces: ifIndex ${i.ifIndex} is listed twice`);
+        throw new InputError(
+          `${source}: devices "${d.id}": interfaces: ifIndex ${i.ifIndex} is listed twice`,
+        );
       }
       seen.add(i.ifIndex);
     }
@@ -136,7 +143,10 @@ function checkUnique(inv: InventoryFile, source: string): void {
     for (const side of ['a', 'b'] as const) {
       const key = `${l[side].device}:${l[side].ifIndex}`;
       const other = ends.get(key);
-      if (other) throw new InputError(`${source}: links "${name}": ${side}: interface ${key} also ends link "${other}"`);
+      if (other)
+        throw new InputError(
+          `${source}: links "${name}": ${side}: interface ${key} also ends link "${other}"`,
+        );
       ends.set(key, name);
     }
   }
@@ -227,12 +237,13 @@ export async function applyInventory(
   if (!inventory && SECTIONS.some((s) => (inv[s]?.length ?? 0) > 0)) {
     throw new Error('applyInventory needs the inventory services to load anything beside orgUnits');
   }
-  const count = (section: keyof ApplyResult['sections'], what: keyof SectionCounts) => sections[section][what]++;
+  const count = (section: keyof ApplyResult['sections'], what: keyof SectionCounts) =>
+    sections[section][what]++;
 
   await db.transaction(async (tx) => {
     if (inv.orgUnits) await applyUnits(tx, orgUnits, identity, inv.orgUnits, source, count);
     if (!inventory) return;
-    const { sites, devices, interfaces, links, clouds, hosts, dedicatedNetworks } = inventory;
+    const { sites, devices, interfaces, clouds, hosts, dedicatedNetworks } = inventory;
 
     for (const s of inv.sites ?? []) {
       try {
@@ -242,7 +253,14 @@ export async function applyInventory(
           count('sites', 'created');
           continue;
         }
-        const patch = changes(s, { ...have }, ['orgUnitId', 'name', 'kind', 'address', 'latitude', 'longitude']);
+        const patch = changes(s, { ...have }, [
+          'orgUnitId',
+          'name',
+          'kind',
+          'address',
+          'latitude',
+          'longitude',
+        ]);
         if (Object.keys(patch).length) {
           await sites.update(identity, s.id, patch, tx);
           count('sites', 'updated');
@@ -321,7 +339,14 @@ export async function applyInventory(
           continue;
         }
         const want = { ...h, addresses: h.addresses ?? [] };
-        const patch = changes(want, { ...have }, ['cloudId', 'orgUnitId', 'hostname', 'addresses', 'agentId', 'role']);
+        const patch = changes(want, { ...have }, [
+          'cloudId',
+          'orgUnitId',
+          'hostname',
+          'addresses',
+          'agentId',
+          'role',
+        ]);
         if (Object.keys(patch).length) {
           await hosts.update(identity, h.id, patch, tx);
           count('hosts', 'updated');
@@ -387,7 +412,11 @@ async function applyUnits(
       );
       const row = existing.rows[0];
       if (!row) {
-        await orgUnits.create(identity, { id: u.id, parentId, level: u.level, name: u.name, code: u.code }, tx);
+        await orgUnits.create(
+          identity,
+          { id: u.id, parentId, level: u.level, name: u.name, code: u.code },
+          tx,
+        );
         count('orgUnits', 'created');
       } else if (row.name !== u.name || (u.code ?? null) !== row.code) {
         await orgUnits.update(identity, u.id, { name: u.name, code: u.code ?? null }, tx);
@@ -412,7 +441,9 @@ async function applyLink(
   const resolve = async (side: 'a' | 'b') => {
     const ifc = await inventory.interfaces.findByIndex(identity, l[side].device, l[side].ifIndex, tx);
     if (!ifc) {
-      throw new InputError(`${side}: device "${l[side].device}" has no interface with ifIndex ${l[side].ifIndex}`);
+      throw new InputError(
+        `${side}: device "${l[side].device}" has no interface with ifIndex ${l[side].ifIndex}`,
+      );
     }
     return { deviceId: l[side].device, interfaceId: ifc.id };
   };

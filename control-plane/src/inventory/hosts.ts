@@ -114,7 +114,10 @@ export class HostService {
       params.push(f.cloudId);
       where += ` AND h.cloud_id = $${params.length}`;
     }
-    const r = await this.deps.db.query<Row>(`${SELECT} WHERE ${where} ORDER BY h.id${pageClause(page, params)}`, params);
+    const r = await this.deps.db.query<Row>(
+      `${SELECT} WHERE ${where} ORDER BY h.id${pageClause(page, params)}`,
+      params,
+    );
     return r.rows.map(toHost);
   }
 
@@ -153,18 +156,36 @@ export class HostService {
     const v = check(HostPatch, patch, 'host patch');
     return inTx(this.deps.db, tx, async (q) => {
       const before = await this.row(identity, id, q);
-      const path = v.orgUnitId ? await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q) : before.path;
+      const path = v.orgUnitId
+        ? await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q)
+        : before.path;
       const cloudId = v.cloudId === undefined ? before.cloud_id : v.cloudId;
       if (cloudId && (v.cloudId !== undefined || v.orgUnitId)) await this.checkCloud(cloudId, path, q);
       if (v.agentId) await this.checkAgent(identity, v.agentId, id, q);
       const params: unknown[] = [id];
       const sets = setClause(
         v,
-        { cloudId: 'cloud_id', orgUnitId: 'org_unit_id', hostname: 'hostname', addresses: 'addresses', agentId: 'agent_id', role: 'role' },
+        {
+          cloudId: 'cloud_id',
+          orgUnitId: 'org_unit_id',
+          hostname: 'hostname',
+          addresses: 'addresses',
+          agentId: 'agent_id',
+          role: 'role',
+        },
         params,
       );
       if (sets) await q.query(`UPDATE hosts SET ${sets}, updated_at = now() WHERE id = $1`, params);
-      await recordChange(this.deps.audit, identity, q, 'host', 'update', id, v.orgUnitId ?? before.org_unit_id, { ...v });
+      await recordChange(
+        this.deps.audit,
+        identity,
+        q,
+        'host',
+        'update',
+        id,
+        v.orgUnitId ?? before.org_unit_id,
+        { ...v },
+      );
       return toHost(await this.row(identity, id, q));
     });
   }
@@ -196,8 +217,12 @@ export class HostService {
       [agentId],
     );
     if (!inScope(identity, r.rows[0]?.path)) throw new NotFoundError(`agentId: agent "${agentId}" not found`);
-    const taken = await q.query<{ id: string }>('SELECT id FROM hosts WHERE agent_id = $1 AND id <> $2', [agentId, hostId]);
-    if (taken.rows[0]) throw new ConflictError(`agentId: agent "${agentId}" is already tied to host "${taken.rows[0].id}"`);
+    const taken = await q.query<{ id: string }>('SELECT id FROM hosts WHERE agent_id = $1 AND id <> $2', [
+      agentId,
+      hostId,
+    ]);
+    if (taken.rows[0])
+      throw new ConflictError(`agentId: agent "${agentId}" is already tied to host "${taken.rows[0].id}"`);
   }
 
   private async row(identity: Identity, id: string, q: Queryable): Promise<Row> {

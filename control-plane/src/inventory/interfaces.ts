@@ -113,7 +113,12 @@ export class InterfaceService {
   }
 
   /** The interface with `ifIndex` on `deviceId` when it is in scope, or undefined. */
-  async findByIndex(identity: Identity, deviceId: string, ifIndex: number, tx?: Queryable): Promise<Interface | undefined> {
+  async findByIndex(
+    identity: Identity,
+    deviceId: string,
+    ifIndex: number,
+    tx?: Queryable,
+  ): Promise<Interface | undefined> {
     requirePermission(identity, 'inventory:read');
     const r = await (tx ?? this.deps.db).query<Row>(`${SELECT} WHERE i.device_id = $1 AND i.if_index = $2`, [
       deviceId,
@@ -132,7 +137,8 @@ export class InterfaceService {
         [v.deviceId],
       );
       const d = dev.rows[0];
-      if (!d || !inScope(identity, d.path)) throw new NotFoundError(`deviceId: device "${v.deviceId}" not found`);
+      if (!d || !inScope(identity, d.path))
+        throw new NotFoundError(`deviceId: device "${v.deviceId}" not found`);
       await this.assertIndexFree(v.deviceId, v.ifIndex, undefined, q);
       const id = randomUUID();
       await q.query(
@@ -152,7 +158,11 @@ export class InterfaceService {
       const before = await this.row(identity, id, q);
       if (v.ifIndex !== undefined) await this.assertIndexFree(before.device_id, v.ifIndex, id, q);
       const params: unknown[] = [id];
-      const sets = setClause(v, { ifIndex: 'if_index', name: 'name', alias: 'alias', speedMbps: 'speed_mbps' }, params);
+      const sets = setClause(
+        v,
+        { ifIndex: 'if_index', name: 'name', alias: 'alias', speedMbps: 'speed_mbps' },
+        params,
+      );
       if (sets) await q.query(`UPDATE interfaces SET ${sets}, updated_at = now() WHERE id = $1`, params);
       await recordChange(this.deps.audit, identity, q, 'interface', 'update', id, before.org_unit_id, {
         deviceId: before.device_id,
@@ -181,13 +191,20 @@ export class InterfaceService {
     });
   }
 
-  private async assertIndexFree(deviceId: string, ifIndex: number, id: string | undefined, q: Queryable): Promise<void> {
-    const r = await q.query('SELECT 1 FROM interfaces WHERE device_id = $1 AND if_index = $2 AND id IS DISTINCT FROM $3', [
-      deviceId,
-      ifIndex,
-      id ?? null,
-    ]);
-    if (r.rowCount > 0) throw new ConflictError(`ifIndex: device "${deviceId}" already has an interface with ifIndex ${ifIndex}`);
+  private async assertIndexFree(
+    deviceId: string,
+    ifIndex: number,
+    id: string | undefined,
+    q: Queryable,
+  ): Promise<void> {
+    const r = await q.query(
+      'SELECT 1 FROM interfaces WHERE device_id = $1 AND if_index = $2 AND id IS DISTINCT FROM $3',
+      [deviceId, ifIndex, id ?? null],
+    );
+    if (r.rowCount > 0)
+      throw new ConflictError(
+        `ifIndex: device "${deviceId}" already has an interface with ifIndex ${ifIndex}`,
+      );
   }
 
   private async row(identity: Identity, id: string, q: Queryable): Promise<Row> {

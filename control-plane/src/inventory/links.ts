@@ -159,7 +159,10 @@ export class LinkService {
       params.push(f[key]);
       where += ` AND ${column} = $${params.length}`;
     }
-    const r = await this.deps.db.query<Row>(`${SELECT} WHERE ${where} ORDER BY u.path, l.pair_id, l.role, l.id${pageClause(page, params)}`, params);
+    const r = await this.deps.db.query<Row>(
+      `${SELECT} WHERE ${where} ORDER BY u.path, l.pair_id, l.role, l.id${pageClause(page, params)}`,
+      params,
+    );
     return r.rows.map(toLink);
   }
 
@@ -223,7 +226,8 @@ export class LinkService {
         role: v.role ?? before.role,
         plane: v.plane ?? before.plane,
         pairId: v.pairId === undefined ? (before.pairId ?? undefined) : (v.pairId ?? undefined),
-        targetMbps: v.targetMbps === undefined ? (before.targetMbps ?? undefined) : (v.targetMbps ?? undefined),
+        targetMbps:
+          v.targetMbps === undefined ? (before.targetMbps ?? undefined) : (v.targetMbps ?? undefined),
       };
       await this.validate(identity, after, id, q);
       const params: unknown[] = [id];
@@ -276,15 +280,26 @@ export class LinkService {
   }
 
   /** Every rule a link must satisfy; errors name the field at fault. */
-  private async validate(identity: Identity, v: LinkInput, selfId: string | undefined, q: Queryable): Promise<void> {
+  private async validate(
+    identity: Identity,
+    v: LinkInput,
+    selfId: string | undefined,
+    q: Queryable,
+  ): Promise<void> {
     if (v.a.interfaceId === v.b.interfaceId) {
-      throw new InputError('b.interfaceId: a link joins two different interfaces, but A and B name the same one');
+      throw new InputError(
+        'b.interfaceId: a link joins two different interfaces, but A and B name the same one',
+      );
     }
     if (v.a.deviceId === v.b.deviceId) {
-      throw new InputError(`b.deviceId: a link joins two different devices, but A and B are both "${v.a.deviceId}"`);
+      throw new InputError(
+        `b.deviceId: a link joins two different devices, but A and B are both "${v.a.deviceId}"`,
+      );
     }
     const servedPath = await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q);
-    const served = await q.query<{ level: OrgLevel }>('SELECT level FROM org_units WHERE id = $1', [v.orgUnitId]);
+    const served = await q.query<{ level: OrgLevel }>('SELECT level FROM org_units WHERE id = $1', [
+      v.orgUnitId,
+    ]);
     const servedLevel = served.rows[0]!.level;
     const allowed = LEVEL_SERVES[v.level];
     if (allowed !== 'any' && !allowed.includes(servedLevel)) {
@@ -300,10 +315,15 @@ export class LinkService {
         [ep.deviceId],
       );
       const path = dev.rows[0]?.path;
-      if (!path || !inScope(identity, path)) throw new NotFoundError(`${side}.deviceId: device "${ep.deviceId}" not found`);
-      const ifc = await q.query<{ device_id: string }>('SELECT device_id FROM interfaces WHERE id = $1', [ep.interfaceId]);
+      if (!path || !inScope(identity, path))
+        throw new NotFoundError(`${side}.deviceId: device "${ep.deviceId}" not found`);
+      const ifc = await q.query<{ device_id: string }>('SELECT device_id FROM interfaces WHERE id = $1', [
+        ep.interfaceId,
+      ]);
       if (ifc.rows[0]?.device_id !== ep.deviceId) {
-        throw new InputError(`${side}.interfaceId: "${ep.interfaceId}" is not an interface of device "${ep.deviceId}"`);
+        throw new InputError(
+          `${side}.interfaceId: "${ep.interfaceId}" is not an interface of device "${ep.deviceId}"`,
+        );
       }
       const used = await q.query<{ id: string }>(
         'SELECT id FROM links WHERE (a_interface_id = $1 OR b_interface_id = $1) AND id IS DISTINCT FROM $2',
@@ -323,7 +343,9 @@ export class LinkService {
       endPaths.push(path);
     }
     if (!endPaths.some((p) => p.startsWith(servedPath))) {
-      throw new InputError(`orgUnitId: neither endpoint device is in org unit "${v.orgUnitId}", so the link cannot serve it`);
+      throw new InputError(
+        `orgUnitId: neither endpoint device is in org unit "${v.orgUnitId}", so the link cannot serve it`,
+      );
     }
     if (v.pairId) {
       const others = await q.query<{ id: string; role: string; org_unit_id: string; level: string }>(
@@ -332,7 +354,9 @@ export class LinkService {
       );
       for (const o of others.rows) {
         if (o.role === v.role) {
-          throw new InputError(`pairId: pair "${v.pairId}" already has a ${v.role} link ("${o.id}"); a pair holds one primary and one backup`);
+          throw new InputError(
+            `pairId: pair "${v.pairId}" already has a ${v.role} link ("${o.id}"); a pair holds one primary and one backup`,
+          );
         }
         if (o.org_unit_id !== v.orgUnitId || o.level !== v.level) {
           throw new InputError(
@@ -358,7 +382,9 @@ export class LinkService {
   }
 
   private async row(identity: Identity, id: string, q: Queryable): Promise<Row> {
-    const r = Uuid.safeParse(id).success ? await q.query<Row>(`${SELECT} WHERE l.id = $1`, [id]) : { rows: [] as Row[] };
+    const r = Uuid.safeParse(id).success
+      ? await q.query<Row>(`${SELECT} WHERE l.id = $1`, [id])
+      : { rows: [] as Row[] };
     const row = r.rows[0];
     if (!row || !inScope(identity, row.path)) throw new NotFoundError(`link "${id}" not found`);
     return row;

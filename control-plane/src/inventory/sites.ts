@@ -103,7 +103,10 @@ export class SiteService {
       params.push(f.kind);
       where += ` AND s.kind = $${params.length}`;
     }
-    const r = await this.deps.db.query<Row>(`${SELECT} WHERE ${where} ORDER BY s.id${pageClause(page, params)}`, params);
+    const r = await this.deps.db.query<Row>(
+      `${SELECT} WHERE ${where} ORDER BY s.id${pageClause(page, params)}`,
+      params,
+    );
     return r.rows.map(toSite);
   }
 
@@ -158,9 +161,18 @@ export class SiteService {
         params,
       );
       if (sets) await q.query(`UPDATE sites SET ${sets}, updated_at = now() WHERE id = $1`, params);
-      await recordChange(this.deps.audit, identity, q, 'site', 'update', id, v.orgUnitId ?? before.org_unit_id, {
-        ...v,
-      });
+      await recordChange(
+        this.deps.audit,
+        identity,
+        q,
+        'site',
+        'update',
+        id,
+        v.orgUnitId ?? before.org_unit_id,
+        {
+          ...v,
+        },
+      );
       return toSite(await this.row(identity, id, q));
     });
   }
@@ -169,7 +181,9 @@ export class SiteService {
     requirePermission(identity, 'inventory:write');
     await inTx(this.deps.db, tx, async (q) => {
       const before = await this.row(identity, id, q);
-      const devices = await q.query<{ id: string }>('SELECT id FROM devices WHERE site_id = $1 ORDER BY id', [id]);
+      const devices = await q.query<{ id: string }>('SELECT id FROM devices WHERE site_id = $1 ORDER BY id', [
+        id,
+      ]);
       assertUnreferenced(`site "${id}"`, [{ kind: 'devices', ids: devices.rows.map((d) => d.id) }]);
       await q.query('DELETE FROM sites WHERE id = $1', [id]);
       await recordChange(this.deps.audit, identity, q, 'site', 'delete', id, before.org_unit_id);
