@@ -8,6 +8,8 @@
 // the rows in chDB are counted and must equal the acknowledged samples. For scale, the same batches
 // are also inserted straight into chDB in-process (no HTTP, no JSON parsing, no validation): the
 // ratio says what the HTTP path costs. The last line printed is one JSON object.
+// Knobs: BENCH_DURATION_MS, BENCH_MAX_BATCHES, BENCH_AGENTS, BENCH_IN_FLIGHT, BENCH_SERIES_PER_BATCH (×50
+// points), BENCH_CP_NODE_ARGS (extra node flags for the control plane, e.g. --cpu-prof).
 import { spawn, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -88,7 +90,11 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tianshu-bench-ingest-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const cpArgs = [join(REPO, 'control-plane/dist/main.js'), 'serve'];
+  const cpArgs = [
+    ...(process.env.BENCH_CP_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    join(REPO, 'control-plane/dist/main.js'),
+    'serve',
+  ];
   const cp = spawn(
     hasTaskset ? 'taskset' : process.execPath,
     hasTaskset ? ['-c', '0', process.execPath, ...cpArgs] : cpArgs,
