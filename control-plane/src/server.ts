@@ -76,10 +76,9 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     throw err;
   }
   const metrics = new Metrics();
-  let auditRef: AuditLog | undefined;
-  const orgUnits = new OrgUnitService(db, () => auditRef!);
-  const audit = new AuditLog(db, (id, tx) => orgUnits.pathOf(id, tx));
-  auditRef = audit;
+  // The audit log and the org-unit service need each other; each reaches the other only when called.
+  const audit: AuditLog = new AuditLog(db, (id, tx) => orgUnits.pathOf(id, tx));
+  const orgUnits: OrgUnitService = new OrgUnitService(db, () => audit);
   const auth = new AuthService({ db, policies, audit, orgUnits, config: config.auth, log });
   const fleet = new FleetService({ db, audit, orgUnits, config: config.fleet });
   const ingest = new IngestService({ db, telemetry, fleet, metrics });

@@ -86,9 +86,12 @@ function mutateValue(rand: () => number, v: unknown, depth = 0): unknown {
 function mutateBytes(rand: () => number, b: Buffer): Buffer {
   const out = Buffer.from(b);
   const op = Math.floor(rand() * 4);
-  if (op === 0)
-    for (let i = 0; i < 1 + rand() * 8; i++)
-      out[Math.floor(rand() * out.length)] ^= 1 << Math.floor(rand() * 8);
+  if (op === 0) {
+    for (let i = 0; i < 1 + rand() * 8; i++) {
+      const at = Math.floor(rand() * out.length);
+      out[at] = (out[at] ?? 0) ^ (1 << Math.floor(rand() * 8));
+    }
+  }
   if (op === 1) return out.subarray(0, Math.floor(rand() * out.length));
   if (op === 2)
     return Buffer.concat([
