@@ -49,7 +49,11 @@ export interface CreateOptions {
 export async function createControlPlane(opts: CreateOptions): Promise<ControlPlane> {
   const { config } = opts;
   const log = opts.log ?? createLogger(config.logLevel);
-  const tracing = await startTracing({ endpoint: config.otel.endpoint, serviceName: config.otel.serviceName, version: VERSION });
+  const tracing = await startTracing({
+    endpoint: config.otel.endpoint,
+    serviceName: config.otel.serviceName,
+    version: VERSION,
+  });
   const policies = PolicyStore.load(config.policiesDir, log);
   const db = opts.db ?? (await openStateStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   let telemetry: TelemetryStore | undefined;
@@ -139,7 +143,10 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
             ...(tls
               ? {
                   createServer: createHttpsServer,
-                  serverOptions: { cert: readFileSync(config.tls.certFile!), key: readFileSync(config.tls.keyFile!) },
+                  serverOptions: {
+                    cert: readFileSync(config.tls.certFile!),
+                    key: readFileSync(config.tls.keyFile!),
+                  },
                 }
               : {}),
           },

@@ -394,7 +394,11 @@ describe('live updates', () => {
     const res = await admin.get('/api/v1/events');
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.getReader();
-    const hb = { version: '0.1.0', uptimeSeconds: 1, queue: { pendingBatches: 0, pendingBytes: 0, droppedBatches: 0 } };
+    const hb = {
+      version: '0.1.0',
+      uptimeSeconds: 1,
+      queue: { pendingBatches: 0, pendingBytes: 0, droppedBatches: 0 },
+    };
     await t.request(`/api/v1/agents/${a.agentId}/heartbeat`, json(hb, { authorization: a.auth }));
     let text = '';
     const deadline = Date.now() + 10_000;

@@ -9,7 +9,10 @@ export type OrgLevel = (typeof ORG_LEVELS)[number];
 
 export const OrgUnitId = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'org unit ids are lowercase letters, digits and "-", up to 63 characters');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'org unit ids are lowercase letters, digits and "-", up to 63 characters',
+  );
 
 export const OrgUnitInput = z
   .object({
@@ -87,7 +90,9 @@ export class OrgUnitService {
   }
 
   async root(): Promise<OrgUnit | undefined> {
-    const r = await this.db.query<Row>('SELECT * FROM org_units WHERE parent_id IS NULL ORDER BY created_at LIMIT 1');
+    const r = await this.db.query<Row>(
+      'SELECT * FROM org_units WHERE parent_id IS NULL ORDER BY created_at LIMIT 1',
+    );
     return r.rows[0] ? toUnit(r.rows[0]) : undefined;
   }
 
@@ -125,7 +130,8 @@ export class OrgUnitService {
       if (input.parentId) {
         const parent = await q.query<Row>('SELECT * FROM org_units WHERE id = $1', [input.parentId]);
         const p = parent.rows[0];
-        if (!p || !inScope(identity, p.path)) throw new NotFoundError(`parent org unit "${input.parentId}" not found`);
+        if (!p || !inScope(identity, p.path))
+          throw new NotFoundError(`parent org unit "${input.parentId}" not found`);
         const pl = ORG_LEVELS.indexOf(p.level);
         if (ORG_LEVELS.indexOf(input.level) !== pl + 1) {
           throw new InputError(
@@ -146,7 +152,13 @@ export class OrgUnitService {
       );
       await this.audit().record(
         identity,
-        { action: 'org-unit.create', targetType: 'org-unit', targetId: input.id, orgUnitId: input.id, details: { ...input } },
+        {
+          action: 'org-unit.create',
+          targetType: 'org-unit',
+          targetId: input.id,
+          orgUnitId: input.id,
+          details: { ...input },
+        },
         q,
       );
       return toUnit(r.rows[0]!);
@@ -165,7 +177,13 @@ export class OrgUnitService {
       );
       await this.audit().record(
         identity,
-        { action: 'org-unit.update', targetType: 'org-unit', targetId: id, orgUnitId: id, details: { ...patch } },
+        {
+          action: 'org-unit.update',
+          targetType: 'org-unit',
+          targetId: id,
+          orgUnitId: id,
+          details: { ...patch },
+        },
         q,
       );
       return toUnit(r.rows[0]!);
@@ -178,15 +196,23 @@ export class OrgUnitService {
     requirePermission(identity, 'org-units:write');
     await this.db.transaction(async (q) => {
       const path = await this.assertInScope(identity, id, q);
-      if (path === identity.orgUnitPath) throw new InputError('you cannot delete the org unit you are bound to');
+      if (path === identity.orgUnitPath)
+        throw new InputError('you cannot delete the org unit you are bound to');
       const children = await q.query('SELECT 1 FROM org_units WHERE parent_id = $1 LIMIT 1', [id]);
-      if (children.rowCount > 0) throw new ConflictError(`org unit "${id}" has child units; delete them first`);
+      if (children.rowCount > 0)
+        throw new ConflictError(`org unit "${id}" has child units; delete them first`);
       try {
         await q.query('DELETE FROM org_units WHERE id = $1', [id]);
       } catch {
-        throw new ConflictError(`org unit "${id}" still has records (users, agents, inventory); move them first`);
+        throw new ConflictError(
+          `org unit "${id}" still has records (users, agents, inventory); move them first`,
+        );
       }
-      await this.audit().record(identity, { action: 'org-unit.delete', targetType: 'org-unit', targetId: id }, q);
+      await this.audit().record(
+        identity,
+        { action: 'org-unit.delete', targetType: 'org-unit', targetId: id },
+        q,
+      );
     });
     this.pathCache.delete(id);
   }
