@@ -22,7 +22,18 @@ const other = {
   agents: [] as string[],
   tokens: [] as string[],
   orgUnits: ['sc-cd-sl', 'sc-cd-sl-dsj'],
+  /** Inventory records of 双流区 and below, from the demo province. */
+  inventory: [] as string[],
 };
+const INVENTORY_TABLES = ['sites', 'devices', 'interfaces', 'links', 'clouds', 'hosts', 'dedicated_networks'];
+
+async function inventorySnapshot(): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const table of INVENTORY_TABLES) {
+    out.push((await t.cp.services.db.query(`SELECT * FROM ${table} ORDER BY id`)).rows);
+  }
+  return out;
+}
 const own = { agents: [] as string[] };
 
 async function enrol(orgUnitId: string): Promise<string> {
@@ -80,6 +91,12 @@ beforeAll(async () => {
   await mkUser('cd-admin', 'sc-cd', ['admin']);
   own.agents.push(await enrol('sc-cd-jj'));
   other.agents.push(await enrol('sc-cd-sl'));
+  for (const table of INVENTORY_TABLES) {
+    const r = await t.cp.services.db.query<{ id: string }>(
+      `SELECT x.id::text AS id FROM ${table} x JOIN org_units o ON o.id = x.org_unit_id WHERE o.path LIKE '/sc/sc-cd/sc-cd-sl/%'`,
+    );
+    other.inventory.push(...r.rows.map((row) => row.id));
+  }
   jj = await login(t.request, 'jj-admin', 'jj-admin-password-1');
   city = await login(t.request, 'cd-admin', 'cd-admin-password-1');
 });
@@ -138,7 +155,7 @@ describe('a county user', () => {
         if (r.method === 'GET' && res.status !== 400) expect(res.status, `${r.method} ${path}`).toBe(404);
       }
     }
-    expect(tried).toBeGreaterThan(40);
+    expect(tried).toBeGreaterThan(200);
     expect(
       (await t.cp.services.db.query('SELECT id, display_name, roles, disabled FROM users ORDER BY id')).rows,
     ).toEqual(before.rows);
@@ -171,6 +188,39 @@ describe('a county user', () => {
       name: 'x',
     });
     expect(ou.status).toBe(404);
+    // The same requests for its own county succeed, so the 404s below are scoping, not bad input.
+    const mine = await jj.send('POST', '/api/v1/inventory/sites', {
+      id: 'jj-own-site',
+      orgUnitId: 'sc-cd-jj',
+      name: 'x',
+      kind: 'access',
+    });
+    expect(mine.status, await mine.clone().text()).toBe(201);
+    const mineDn = await jj.send('POST', '/api/v1/inventory/dedicated-networks', {
+      id: 'jj-own-net',
+      orgUnitId: 'sc-cd-jj',
+      name: 'x',
+      ownerDepartment: 'x',
+      classification: 'non-secret',
+      migrationState: 'planned',
+    });
+    expect(mineDn.status, await mineDn.clone().text()).toBe(201);
+    const site = await jj.send('POST', '/api/v1/inventory/sites', {
+      id: 'sl-intruder-site',
+      orgUnitId: 'sc-cd-sl',
+      name: 'x',
+      kind: 'access',
+    });
+    expect(site.status).toBe(404);
+    const dn = await jj.send('POST', '/api/v1/inventory/dedicated-networks', {
+      id: 'sl-intruder-net',
+      orgUnitId: 'sc-cd-sl',
+      name: 'x',
+      ownerDepartment: 'x',
+      classification: 'non-secret',
+      migrationState: 'planned',
+    });
+    expect(dn.status).toBe(404);
     const up = await jj.send('POST', '/api/v1/org-units', {
       id: 'cd-new',
       parentId: 'sc-cd',
