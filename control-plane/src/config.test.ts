@@ -78,6 +78,7 @@ describe('environment overlay', () => {
         TIANSHU_LOG_LEVEL: 'debug',
         TIANSHU_AUTH_COOKIE_SECURE: 'always',
         TIANSHU_TLS_CERT_FILE: '/etc/tls/crt.pem',
+        TIANSHU_TLS_KEY_FILE: '/etc/tls/key.pem',
       },
     });
     expect(config.databaseUrl).toBe('postgres://u:p@db:5432/tianshu');
@@ -85,6 +86,13 @@ describe('environment overlay', () => {
     expect(config.logLevel).toBe('debug');
     expect(config.auth.cookieSecure).toBe('always');
     expect(config.tls.certFile).toBe('/etc/tls/crt.pem');
+    expect(config.tls.keyFile).toBe('/etc/tls/key.pem');
+  });
+
+  it('refuses a TLS certificate without its key, naming both variables', () => {
+    expect(() => loadConfig({ env: { TIANSHU_TLS_CERT_FILE: '/etc/tls/crt.pem' } })).toThrow(
+      /TIANSHU_TLS_CERT_FILE, TIANSHU_TLS_KEY_FILE/,
+    );
   });
 
   it('treats an empty variable as unset', () => {

@@ -89,17 +89,21 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   const inventory = createInventory({ db, audit, orgUnits });
 
   const system = systemIdentity();
-  if (config.inventoryFile) {
-    const inv = loadInventoryFile(config.inventoryFile);
-    const r = await applyInventory(db, orgUnits, system, inv, { inventory, source: config.inventoryFile });
-    if (r.created || r.updated) log.info({ file: config.inventoryFile, ...r }, 'inventory loaded');
-  }
-  let root = await orgUnits.root();
-  if (!root) {
-    await orgUnits.create(system, { id: 'province', level: 'province', name: 'Province' });
-    root = (await orgUnits.root())!;
-  }
-  const generatedAdminPassword = await auth.ensureAdmin(system, root.id, config.adminPassword);
+  // Replicas starting together on an empty database take turns: the first loads the inventory and
+  // creates the root and the admin, the others find them there.
+  const generatedAdminPassword = await db.withLock('bootstrap', async () => {
+    if (config.inventoryFile) {
+      const inv = loadInventoryFile(config.inventoryFile);
+      const r = await applyInventory(db, orgUnits, system, inv, { inventory, source: config.inventoryFile });
+      if (r.created || r.updated) log.info({ file: config.inventoryFile, ...r }, 'inventory loaded');
+    }
+    let root = await orgUnits.root();
+    if (!root) {
+      await orgUnits.create(system, { id: 'province', level: 'province', name: 'Province' });
+      root = (await orgUnits.root())!;
+    }
+    return auth.ensureAdmin(system, root.id, config.adminPassword);
+  });
 
   const services: Services = {
     version: VERSION,

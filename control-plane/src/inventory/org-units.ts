@@ -72,7 +72,11 @@ const toUnit = (r: Row): OrgUnit => ({
  * materialized path (`/sc/sc-cd/sc-cd-jj/`), so "in the caller's subtree" is one prefix comparison.
  */
 export class OrgUnitService {
-  private pathCache = new Map<string, string>();
+  /**
+   * Paths change only when a unit is deleted and its id reused elsewhere; entries expire after a
+   * minute so that other replicas see such a change too.
+   */
+  private pathCache = new Map<string, { path: string; at: number }>();
 
   constructor(
     private readonly db: StateStore,
@@ -82,10 +86,10 @@ export class OrgUnitService {
   /** Path of a unit (cached; units are never re-parented, only renamed). */
   async pathOf(id: string, tx?: Queryable): Promise<string | undefined> {
     const hit = this.pathCache.get(id);
-    if (hit) return hit;
+    if (hit && Date.now() - hit.at < 60_000) return hit.path;
     const r = await (tx ?? this.db).query<{ path: string }>('SELECT path FROM org_units WHERE id = $1', [id]);
     const path = r.rows[0]?.path;
-    if (path) this.pathCache.set(id, path);
+    if (path) this.pathCache.set(id, { path, at: Date.now() });
     return path;
   }
 

@@ -54,3 +54,10 @@ export function splitStatements(sql: string): string[] {
   if (cur.trim()) out.push(cur.trim());
   return out.filter((s) => !/^(--[^\n]*\n?)*$/.test(s));
 }
+
+/** Stable 32-bit key of a lock name, for PostgreSQL advisory locks. */
+export function lockKey(name: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  return h | 0;
+}

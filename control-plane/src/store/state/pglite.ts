@@ -36,6 +36,18 @@ export class PgliteStateStore implements StateStore {
     return this.db.transaction((tx) => fn(wrap(tx)));
   }
 
+  private lockChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * PGlite serves one process, so no other replica can race; callers in this process still run one
+   * at a time. (An advisory lock cannot be used: PGlite has one connection, and `fn` needs it.)
+   */
+  withLock<T>(_name: string, fn: () => Promise<T>): Promise<T> {
+    const run = this.lockChain.then(fn, fn);
+    this.lockChain = run.catch(() => undefined);
+    return run;
+  }
+
   async migrate(): Promise<void> {
     await applyMigrations((fn) => this.transaction(fn));
   }

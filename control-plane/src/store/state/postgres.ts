@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Queryable, QueryResult, StateStore } from './types.js';
-import { applyMigrations } from './migrate.js';
+import { applyMigrations, lockKey } from './migrate.js';
 
 // Timestamps come back as JS Dates (the pg default) and bigint/numeric as strings; int8 counts that
 // fit in a double are parsed as numbers so both implementations return the same shapes.
@@ -48,6 +48,20 @@ export class PostgresStateStore implements StateStore {
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [lockKey(name)]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [lockKey(name)]);
+      }
     } finally {
       client.release();
     }

@@ -109,6 +109,25 @@ export function runStateStoreSuite(name: string, open: () => Promise<StateStore>
       expect((await claim()).rowCount).toBe(0);
     });
 
+    it('runs withLock sections one at a time', async () => {
+      const events: string[] = [];
+      const section = (tag: string) =>
+        db.withLock('case-lock', async () => {
+          events.push(`${tag}:in`);
+          await db.query('SELECT pg_sleep(0.05)');
+          events.push(`${tag}:out`);
+          return tag;
+        });
+      expect(await Promise.all([section('a'), section('b'), section('c')])).toEqual(['a', 'b', 'c']);
+      for (let i = 0; i < events.length; i += 2) {
+        expect(events[i]!.split(':')[0]).toBe(events[i + 1]!.split(':')[0]);
+      }
+      await expect(db.withLock('case-lock', async () => Promise.reject(new Error('inside')))).rejects.toThrow(
+        'inside',
+      );
+      expect(await db.withLock('case-lock', async () => 'after')).toBe('after');
+    });
+
     it('rejects bad SQL with an error and keeps working', async () => {
       await expect(db.query('SELEC nonsense')).rejects.toThrow();
       await expect(db.ping()).resolves.toBeUndefined();

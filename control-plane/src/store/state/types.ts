@@ -16,6 +16,11 @@ export interface StateStore extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` holding a cluster-wide lock named `name` (a PostgreSQL advisory lock on a connection of
+   * its own), so that only one replica at a time runs it. `fn` uses the store as usual.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Applies pending migrations from `migrations/` in order, once, under an advisory lock. */
   migrate(): Promise<void>;
   ping(): Promise<void>;
