@@ -110,6 +110,7 @@ describe('a county user', () => {
       ...other.users,
       ...other.agents,
       ...other.tokens,
+      ...other.inventory,
       'sc-cd-sl',
       'sl-admin',
       'host-sc-cd-sl',
@@ -136,7 +137,10 @@ describe('a county user', () => {
     const beforeTokens = await t.cp.services.db.query(
       'SELECT id, revoked_at FROM enrolment_tokens ORDER BY id',
     );
-    const ids = [...other.users, ...other.agents, ...other.tokens, ...other.orgUnits];
+    const beforeInventory = await inventorySnapshot();
+    // The demo province gives 双流区 sites, devices, interfaces and links of its own.
+    expect(other.inventory.length).toBeGreaterThan(4);
+    const ids = [...other.users, ...other.agents, ...other.tokens, ...other.orgUnits, ...other.inventory];
     const routes = t.cp.built.router.routes.filter((r) => r.auth === 'user' && r.path.includes('{'));
     expect(routes.length).toBeGreaterThan(8);
     const bodies: Record<string, unknown> = {
@@ -168,6 +172,7 @@ describe('a county user', () => {
     expect(
       (await t.cp.services.db.query('SELECT id, revoked_at FROM enrolment_tokens ORDER BY id')).rows,
     ).toEqual(beforeTokens.rows);
+    expect(await inventorySnapshot()).toEqual(beforeInventory);
   });
 
   it('cannot create records in another county', async () => {
