@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EdgeConfig } from './network.js';
 
 /** Roles an agent process can run; one process may combine several. */
 export const AgentRole = z.enum(['host', 'edge', 'lab']);
@@ -78,6 +79,8 @@ export const AgentConfig = z
         flushIntervalSeconds: z.number().int().min(1).max(3600),
       })
       .strict(),
+    /** Present for agents with the edge role: the devices to poll, with their credentials. */
+    edge: EdgeConfig.optional(),
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfig>;

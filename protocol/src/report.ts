@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DiscoveryPayload, InterfacePollPayload } from './network.js';
 
 /** Metric names follow Prometheus naming: lowercase snake case with a unit suffix. */
 export const MetricName = z
@@ -47,7 +48,11 @@ export const HostMetricsPayload = z
 export type HostMetricsPayload = z.infer<typeof HostMetricsPayload>;
 
 /** Every kind of report content; later capabilities add members. */
-export const ReportPayload = z.discriminatedUnion('kind', [HostMetricsPayload]);
+export const ReportPayload = z.discriminatedUnion('kind', [
+  HostMetricsPayload,
+  InterfacePollPayload,
+  DiscoveryPayload,
+]);
 export type ReportPayload = z.infer<typeof ReportPayload>;
 
 /**
@@ -75,11 +80,21 @@ export const ReportAck = z
   .strict();
 export type ReportAck = z.infer<typeof ReportAck>;
 
-/** Count of samples (points) in a batch. */
+/** Count of samples in a batch: points of host series, interfaces of polls, items of discovery. */
 export function countSamples(batch: Pick<ReportBatch, 'payloads'>): number {
   let n = 0;
   for (const p of batch.payloads) {
-    for (const s of p.series) n += s.points.length;
+    switch (p.kind) {
+      case 'host-metrics':
+        for (const s of p.series) n += s.points.length;
+        break;
+      case 'interface-poll':
+        n += Math.max(1, p.interfaces.length);
+        break;
+      case 'discovery':
+        n += 1 + p.interfaces.length + p.neighbours.length;
+        break;
+    }
   }
   return n;
 }

@@ -349,16 +349,27 @@ function batchIdOf(data: Buffer): string | undefined {
   }
 }
 
+type HostMetrics = Extract<ReportPayload, { kind: 'host-metrics' }>;
+
 /**
  * Cuts a payload into pieces whose sample counts fit: the first piece fits in `room()` (what is left
- * in the current batch), later pieces in `max`. Series longer than a piece are cut by points.
+ * in the current batch), later pieces in `max`. Series longer than a piece are cut by points. Other
+ * kinds (one device poll, one discovery) stay whole: they are one observation each.
  */
 export function* splitPayload(
   payload: ReportPayload,
   room: () => number,
   max: number,
 ): Generator<ReportPayload> {
-  let series: ReportPayload['series'] = [];
+  if (payload.kind !== 'host-metrics') {
+    yield payload;
+    return;
+  }
+  yield* splitSeries(payload, room, max);
+}
+
+function* splitSeries(payload: HostMetrics, room: () => number, max: number): Generator<HostMetrics> {
+  let series: HostMetrics['series'] = [];
   let samples = 0;
   let limit = Math.max(1, room());
   for (const s of payload.series) {

@@ -63,6 +63,12 @@ export class IngestService {
         await this.deps.fleet.touchReport(agent.agentId);
         return { batchId: batch.batchId, duplicate: true, samples };
       }
+      // Refuse a batch with content this control plane cannot store before storing any of it.
+      for (const payload of batch.payloads) {
+        if (payload.kind !== 'host-metrics') {
+          throw new InputError(`payload kind "${payload.kind}" is not handled by this control plane`);
+        }
+      }
       let index = 0;
       for (const payload of batch.payloads) {
         const token = `${batch.batchId}:${index++}`;
@@ -79,6 +85,9 @@ export class IngestService {
             metrics.ingestSamples.inc({ kind: payload.kind }, rows);
             break;
           }
+          default:
+            // Checked before anything was stored (see below).
+            break;
         }
       }
       await metrics.timeStore('state', 'batch_record', () =>

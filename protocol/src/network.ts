@@ -1,0 +1,173 @@
+import { z } from 'zod';
+
+/**
+ * Wire types of the extranet monitoring (edge agent ↔ control plane). Counter64 values travel as
+ * decimal strings, since JSON numbers lose precision above 2^53.
+ */
+export const Counter64 = z.string().regex(/^\d{1,20}$/, 'a Counter64 is a decimal string of up to 20 digits');
+
+/** SNMP credentials as the control plane hands them to the edge agent that polls the device. */
+export const SnmpV2cCredentials = z
+  .object({ version: z.literal('2c'), community: z.string().min(1).max(128) })
+  .strict();
+export const SnmpV3Credentials = z
+  .object({
+    version: z.literal('3'),
+    user: z.string().min(1).max(64),
+    level: z.enum(['noAuthNoPriv', 'authNoPriv', 'authPriv']),
+    authProtocol: z.enum(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']).optional(),
+    authKey: z.string().min(8).max(256).optional(),
+    privProtocol: z.enum(['des', 'aes', 'aes256b', 'aes256r']).optional(),
+    privKey: z.string().min(8).max(256).optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.level !== 'noAuthNoPriv' && (!c.authProtocol || !c.authKey)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authKey'],
+        message: `${c.level} needs authProtocol and authKey`,
+      });
+    }
+    if (c.level === 'authPriv' && (!c.privProtocol || !c.privKey)) {
+      ctx.addIssue({ code: 'custom', path: ['privKey'], message: 'authPriv needs privProtocol and privKey' });
+    }
+  });
+export const SnmpCredentials = z.union([SnmpV2cCredentials, SnmpV3Credentials]);
+export type SnmpCredentials = z.infer<typeof SnmpCredentials>;
+
+/** One device an edge agent polls. */
+export const PollTarget = z
+  .object({
+    deviceId: z.string().min(1).max(63),
+    /** Host name or IP address of the SNMP agent. */
+    address: z.string().min(1).max(253),
+    port: z.number().int().min(1).max(65535).default(161),
+    credentials: SnmpCredentials,
+    timeoutMs: z.number().int().min(100).max(60_000).default(2000),
+    retries: z.number().int().min(0).max(5).default(1),
+    maxRepetitions: z.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+export type PollTarget = z.infer<typeof PollTarget>;
+
+/** The edge role's part of the agent config. */
+export const EdgeConfig = z
+  .object({
+    enabled: z.boolean(),
+    pollIntervalSeconds: z.number().int().min(5).max(3600),
+    discoveryIntervalSeconds: z.number().int().min(60).max(86_400),
+    /** Devices polled at the same time; one slow device never delays the others beyond this. */
+    concurrency: z.number().int().min(1).max(1024),
+    targets: z.array(PollTarget).max(50_000),
+  })
+  .strict();
+export type EdgeConfig = z.infer<typeof EdgeConfig>;
+
+/** IF-MIB ifOperStatus / ifAdminStatus values. */
+export const IfStatus = z.enum([
+  'up',
+  'down',
+  'testing',
+  'unknown',
+  'dormant',
+  'notPresent',
+  'lowerLayerDown',
+]);
+export type IfStatus = z.infer<typeof IfStatus>;
+
+export const InterfaceSample = z
+  .object({
+    ifIndex: z.number().int().min(1).max(2_147_483_647),
+    name: z.string().max(256),
+    alias: z.string().max(256),
+    operStatus: IfStatus,
+    adminStatus: IfStatus,
+    /** ifHighSpeed, Mbit/s. */
+    speedMbps: z.number().int().min(0),
+    inOctets: Counter64,
+    outOctets: Counter64,
+    inErrors: Counter64,
+    outErrors: Counter64,
+    inDiscards: Counter64,
+    outDiscards: Counter64,
+    /**
+     * Rates since the previous poll of this interface; null on the first poll and after a reset
+     * (sysUpTime went back), so a reboot never shows as a spike.
+     */
+    rates: z
+      .object({
+        inBitsPerSecond: z.number().nonnegative(),
+        outBitsPerSecond: z.number().nonnegative(),
+        inErrorsPerSecond: z.number().nonnegative(),
+        outErrorsPerSecond: z.number().nonnegative(),
+        inDiscardsPerSecond: z.number().nonnegative(),
+        outDiscardsPerSecond: z.number().nonnegative(),
+        intervalSeconds: z.number().positive(),
+      })
+      .strict()
+      .nullable(),
+    /** What happened to the counters since the previous poll, when not a plain increase. */
+    counterEvent: z.enum(['wrap', 'reset']).optional(),
+  })
+  .strict();
+export type InterfaceSample = z.infer<typeof InterfaceSample>;
+
+/** One poll of one device. */
+export const InterfacePollPayload = z
+  .object({
+    kind: z.literal('interface-poll'),
+    deviceId: z.string().min(1).max(63),
+    /** Unix milliseconds when the poll started. */
+    polledAt: z.number().int().nonnegative(),
+    durationMs: z.number().nonnegative(),
+    /** True when the device answered; false with `error` otherwise. */
+    reachable: z.boolean(),
+    error: z.string().max(1000).optional(),
+    /** sysUpTime in hundredths of a second. */
+    sysUpTime: z.number().int().nonnegative().optional(),
+    interfaces: z.array(InterfaceSample).max(100_000),
+  })
+  .strict();
+export type InterfacePollPayload = z.infer<typeof InterfacePollPayload>;
+
+export const LldpNeighbour = z
+  .object({
+    localIfIndex: z.number().int().min(0),
+    localPortName: z.string().max(256).optional(),
+    remoteChassisId: z.string().max(256),
+    remotePortId: z.string().max(256),
+    remoteSysName: z.string().max(256),
+    remotePortDescription: z.string().max(256).optional(),
+  })
+  .strict();
+export type LldpNeighbour = z.infer<typeof LldpNeighbour>;
+
+/** What discovery found on one device: system, interfaces and LLDP neighbours. */
+export const DiscoveryPayload = z
+  .object({
+    kind: z.literal('discovery'),
+    deviceId: z.string().min(1).max(63),
+    at: z.number().int().nonnegative(),
+    reachable: z.boolean(),
+    error: z.string().max(1000).optional(),
+    sysName: z.string().max(256).optional(),
+    sysDescr: z.string().max(1024).optional(),
+    sysObjectId: z.string().max(256).optional(),
+    interfaces: z
+      .array(
+        z
+          .object({
+            ifIndex: z.number().int().min(1),
+            name: z.string().max(256),
+            alias: z.string().max(256),
+            type: z.number().int().min(0),
+            speedMbps: z.number().int().min(0),
+          })
+          .strict(),
+      )
+      .max(100_000),
+    neighbours: z.array(LldpNeighbour).max(10_000),
+  })
+  .strict();
+export type DiscoveryPayload = z.infer<typeof DiscoveryPayload>;
