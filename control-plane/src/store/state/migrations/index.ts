@@ -1,5 +1,6 @@
 import { sql as core } from './0001-core.js';
 import { sql as inventory } from './0002-inventory.js';
+import { sql as network } from './0003-network.js';
 
 export interface Migration {
   id: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const migrations: Migration[] = [
   { id: 1, name: 'core', sql: core },
   { id: 2, name: 'inventory', sql: inventory },
+  { id: 3, name: 'network', sql: network },
 ];
