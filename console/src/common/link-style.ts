@@ -1,0 +1,160 @@
+/**
+ * How links are shown: colours by status and utilisation, stroke styles, and short texts for rates,
+ * speeds and tier verdicts. Pure functions, unit-tested.
+ */
+import type { BadgeTone } from '../components/ts-status-badge.js';
+import type {
+  IntegrationConformance,
+  LinkStatus,
+  LinkTier,
+  LinkUtilisation,
+  LinkView,
+} from '../data/network.js';
+import { formatBitRate, formatNumber } from './format.js';
+
+/** Utilisation at or above this share of the link speed is shown amber. */
+export const warnUtilisationPercent = 50;
+
+/** Utilisation at or above this share of the link speed is shown orange-red. */
+export const hotUtilisationPercent = 80;
+
+/** The dedicated-network integration target of the seeds (专网整合率 ≥ 95%). */
+export const integrationTargetPercent = 95;
+
+export const linkColours = {
+  low: '#1d8a56',
+  medium: '#d49000',
+  high: '#e2571e',
+  down: '#c62828',
+  unknown: '#97a2ae',
+} as const;
+
+export type UtilisationBand = 'low' | 'medium' | 'high' | 'none';
+
+/** The band a utilisation falls in: below 50 % low, below 80 % medium, else high; none when unknown. */
+export function utilisationBand(percent: number | null | undefined): UtilisationBand {
+  if (percent === null || percent === undefined || !Number.isFinite(percent)) return 'none';
+  if (percent < warnUtilisationPercent) return 'low';
+  if (percent < hotUtilisationPercent) return 'medium';
+  return 'high';
+}
+
+/**
+ * The colour of a link: red when down, grey when unknown, and when up the colour of its busiest
+ * direction's utilisation band (green when the utilisation is not measured).
+ */
+export function linkColour(link: Pick<LinkView, 'status' | 'utilisation'>): string {
+  if (link.status === 'down') return linkColours.down;
+  if (link.status !== 'up') return linkColours.unknown;
+  const band = utilisationBand(link.utilisation?.maxPercent);
+  return band === 'none' ? linkColours.low : linkColours[band];
+}
+
+export interface LinkStroke {
+  color: string;
+  width: number;
+  /** An SVG `stroke-dasharray`, or null for a solid line. */
+  dash: string | null;
+}
+
+/**
+ * The stroke of a link on the topology: backup links are dashed, the member of a pair that carries
+ * the traffic is drawn thicker, and a link that is down stays visible at normal width.
+ */
+export function linkStroke(link: Pick<LinkView, 'status' | 'utilisation' | 'role' | 'active'>): LinkStroke {
+  const width = link.active === true ? 4 : link.active === false ? 1.75 : 2.5;
+  return {
+    color: linkColour(link),
+    width,
+    dash: link.role === 'backup' ? '7 4' : null,
+  };
+}
+
+/** The badge tone for a link status. */
+export function linkStatusTone(status: LinkStatus | string): BadgeTone {
+  return status === 'up' ? 'ok' : status === 'down' ? 'bad' : 'idle';
+}
+
+/** The badge tone for a tier verdict. */
+export function verdictTone(verdict: LinkTier['verdict'] | string): BadgeTone {
+  return verdict === 'ok' ? 'ok' : verdict === 'below' ? 'warn' : 'idle';
+}
+
+/** The badge tone for an alarm severity. */
+export function severityTone(severity: string): BadgeTone {
+  if (severity === 'critical') return 'bad';
+  if (severity === 'major') return 'bad';
+  if (severity === 'minor') return 'warn';
+  return 'info';
+}
+
+/** A utilisation percentage for display: `34 %`, `0.4 %` below 1, `—` when unknown. */
+export function formatUtilisation(percent: number | null | undefined): string {
+  if (percent === null || percent === undefined || !Number.isFinite(percent)) return '—';
+  const clamped = Math.max(0, percent);
+  if (clamped > 0 && clamped < 1) return `${formatNumber(clamped, 1)} %`;
+  return `${Math.round(clamped)} %`;
+}
+
+/** Both directions of a utilisation, e.g. `in 34 % · out 12 %`. */
+export function formatUtilisationPair(utilisation: LinkUtilisation | null | undefined): string {
+  if (!utilisation) return '—';
+  return `in ${formatUtilisation(utilisation.inPercent)} · out ${formatUtilisation(utilisation.outPercent)}`;
+}
+
+/** A link speed given in Mbit/s, as bandwidth is quoted: `100 Mbit/s`, `1 Gbit/s`, `10 Gbit/s`. */
+export function formatMbps(mbps: number | null | undefined): string {
+  if (mbps === null || mbps === undefined || !Number.isFinite(mbps)) return '—';
+  return formatBitRate(mbps * 1_000_000, 1);
+}
+
+/** A tier check in words, e.g. `1 Gbit/s of 10 Gbit/s target` or `meets 1 Gbit/s`. */
+export function formatTier(tier: LinkTier): string {
+  const target = formatMbps(tier.targetMbps);
+  if (tier.verdict === 'unknown' || tier.actualMbps === null) return `target ${target}, actual unknown`;
+  if (tier.verdict === 'below') return `${formatMbps(tier.actualMbps)} of ${target} target`;
+  return `meets ${target}`;
+}
+
+/** Counts links by status. */
+export function countLinkStatuses(links: readonly Pick<LinkView, 'status'>[]): Record<LinkStatus, number> {
+  const counts: Record<LinkStatus, number> = { up: 0, down: 0, unknown: 0 };
+  for (const link of links) {
+    if (link.status === 'up' || link.status === 'down') counts[link.status] += 1;
+    else counts.unknown += 1;
+  }
+  return counts;
+}
+
+/** Counts failed-over pairs: links sharing a pair id count once; an unpaired failed-over link counts alone. */
+export function countFailedOverPairs(
+  links: readonly Pick<LinkView, 'id' | 'pairId' | 'failedOver'>[],
+): number {
+  const keys = new Set<string>();
+  for (const link of links) {
+    if (link.failedOver) keys.add(link.pairId !== null ? `pair:${link.pairId}` : `link:${link.id}`);
+  }
+  return keys.size;
+}
+
+/** What the active/standby state of a link reads as. */
+export function activeText(link: Pick<LinkView, 'active' | 'pairId' | 'failedOver' | 'role'>): string {
+  if (link.failedOver) return link.role === 'backup' ? 'carrying traffic (failed over)' : 'failed over';
+  if (link.active === true) return 'active';
+  if (link.active === false) return 'standby';
+  return link.pairId === null ? 'unpaired' : 'unknown';
+}
+
+/**
+ * The integration rate of one org unit in percent, or null when nothing tells it. Migrated and
+ * eligible counts are preferred; a bare `rate` of at most 1 is read as a fraction.
+ */
+export function integrationRatePercent(row: IntegrationConformance): number | null {
+  if (typeof row.migrated === 'number' && typeof row.eligible === 'number' && row.eligible > 0) {
+    return (row.migrated / row.eligible) * 100;
+  }
+  if (typeof row.rate === 'number' && Number.isFinite(row.rate)) {
+    return row.rate <= 1 ? row.rate * 100 : row.rate;
+  }
+  return null;
+}
