@@ -15,6 +15,7 @@ import { applyInventory, loadInventoryFile } from './inventory/file.js';
 import { createInventory } from './inventory/inventory.js';
 import { FleetService } from './fleet/service.js';
 import { IngestService } from './ingest/service.js';
+import { DefaultAlarmService } from './alerting/index.js';
 import { Metrics } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
 import { buildApp, type BuiltApp } from './api/app.js';
@@ -87,6 +88,16 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   const fleet = new FleetService({ db, audit, orgUnits, config: config.fleet });
   const ingest = new IngestService({ db, telemetry, fleet, metrics });
   const inventory = createInventory({ db, audit, orgUnits });
+  const alarms = new DefaultAlarmService({
+    db,
+    orgUnits,
+    audit,
+    notifications: () => policies.get('notifications.yaml'),
+    metrics,
+    log,
+    externalUrl: config.publicUrl,
+    userAgent: `Tianshu/${VERSION}`,
+  });
 
   const system = systemIdentity();
   // Replicas starting together on an empty database take turns: the first loads the inventory and
@@ -119,6 +130,7 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     auth,
     fleet,
     ingest,
+    alarms,
     consoleDir: opts.consoleDir,
   };
   const built = buildApp(services);
@@ -128,6 +140,9 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   scheduler.every('auth.sweep', 300_000, () => auth.sweep());
   scheduler.every('ingest.sweep', 3_600_000, async () => {
     await ingest.sweep(config.fleet.batchRetentionDays);
+  });
+  scheduler.every('alerting.notify', alarms.config.notifyIntervalMillis, async () => {
+    await alarms.deliver();
   });
 
   let server: ServerType | undefined;

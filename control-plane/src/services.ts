@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import type { AlarmService } from './alerting/index.js';
 import type { AuditLog } from './auth/audit.js';
 import type { AuthService } from './auth/service.js';
 import type { FleetService } from './fleet/service.js';
@@ -27,6 +28,8 @@ export interface Services {
   auth: AuthService;
   fleet: FleetService;
   ingest: IngestService;
+  /** Operational alarms: the sink modules fire into, scoped reads, acknowledgement, notifications. */
+  alarms: AlarmService;
   /** Directory of the built console (index.html and assets); undefined when not built. */
   consoleDir?: string | undefined;
 }

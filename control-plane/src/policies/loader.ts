@@ -39,6 +39,11 @@ export function parsePolicy<F extends PolicyFileName>(file: F, text: string): Po
   return result.data as Policies[F];
 }
 
+/** Stores one file's policy; generic so that each file keeps its own type. */
+function setPolicy<F extends PolicyFileName>(policies: Policies, file: F, value: Policies[F]): void {
+  policies[file] = value;
+}
+
 /** Validates every known policy file in `dir`; returns the problems (empty when all are valid). */
 export function checkPolicies(dir: string): { file: string; ok: boolean; problems: string[] }[] {
   return (Object.keys(POLICY_FILES) as PolicyFileName[]).map((file) => {
@@ -81,7 +86,7 @@ export class PolicyStore {
       } catch (err) {
         throw new PolicyError(file, [`cannot read ${join(dir, file)}: ${(err as Error).message}`]);
       }
-      policies[file] = parsePolicy(file, text);
+      setPolicy(policies, file, parsePolicy(file, text));
     }
     return new PolicyStore(dir, log, policies);
   }
@@ -101,7 +106,7 @@ export class PolicyStore {
     const next = { ...this.current };
     for (const file of Object.keys(POLICY_FILES) as PolicyFileName[]) {
       try {
-        next[file] = parsePolicy(file, readFileSync(join(this.dir, file), 'utf8'));
+        setPolicy(next, file, parsePolicy(file, readFileSync(join(this.dir, file), 'utf8')));
       } catch (err) {
         ok = false;
         this.lastError = err instanceof PolicyError ? err : new PolicyError(file, [(err as Error).message]);

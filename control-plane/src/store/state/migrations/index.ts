@@ -1,6 +1,7 @@
 import { sql as core } from './0001-core.js';
 import { sql as inventory } from './0002-inventory.js';
 import { sql as network } from './0003-network.js';
+import { sql as alerting } from './0004-alerting.js';
 
 export interface Migration {
   id: number;
@@ -13,4 +14,5 @@ export const migrations: Migration[] = [
   { id: 1, name: 'core', sql: core },
   { id: 2, name: 'inventory', sql: inventory },
   { id: 3, name: 'network', sql: network },
+  { id: 4, name: 'alerting', sql: alerting },
 ];
