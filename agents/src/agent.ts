@@ -22,6 +22,10 @@ import type { Logger } from './runtime/logger.js';
 import { createJsonLogger, errorFields } from './runtime/logger.js';
 import { HostCollector } from './host/collector.js';
 import type { HostCollectorDeps } from './host/collector.js';
+import { EdgeRole } from './edge/role.js';
+import type { EdgeRoleStats } from './edge/role.js';
+import { EdgeMetrics } from './edge/metrics.js';
+import type { SnmpSessionFactory } from './edge/snmp-client.js';
 
 /** Options of {@link startAgent}: local settings plus what an embedding program may inject. */
 export interface StartAgentOptions extends AgentSettingsInput {
@@ -34,6 +38,8 @@ export interface StartAgentOptions extends AgentSettingsInput {
   retryInitialMillis?: number;
   /** Replaces file and statfs access of the host collector (tests). */
   hostDeps?: Partial<HostCollectorDeps>;
+  /** Replaces the net-snmp sessions of the edge role (tests). */
+  snmpSessionFactory?: SnmpSessionFactory;
 }
 
 /** A snapshot of a running agent. */
@@ -50,6 +56,8 @@ export interface AgentStats {
   collectorErrors: number;
   heartbeats: { ok: number; failed: number; lastOkAt: string | undefined };
   metricsAddress: { host: string; port: number } | undefined;
+  /** Present when the agent has the edge role. */
+  edge?: EdgeRoleStats;
 }
 
 /** A running agent. */
@@ -63,7 +71,15 @@ const configCacheFile = 'config.json';
 
 /** Starts an enrolled agent: heartbeat and config pull, the roles' collectors, the transport. */
 export async function startAgent(options: StartAgentOptions = {}): Promise<RunningAgent> {
-  const { identity: givenIdentity, logger, hostname, retryInitialMillis, hostDeps, ...rest } = options;
+  const {
+    identity: givenIdentity,
+    logger,
+    hostname,
+    retryInitialMillis,
+    hostDeps,
+    snmpSessionFactory,
+    ...rest
+  } = options;
   const settings = parseSettings(rest);
   const log = logger ?? createJsonLogger({ level: settings.logLevel });
   const identity = givenIdentity ?? (await loadIdentity(settings.stateDir));
@@ -160,8 +176,27 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
       },
     });
   }
+  // Edge role: SNMP polls and discovery of the devices listed in the pulled config.
+  let edgeRole: EdgeRole | undefined;
+  if (settings.roles.includes('edge')) {
+    edgeRole = new EdgeRole({
+      metrics: new EdgeMetrics(metrics.registry),
+      logger: alog.child({ role: 'edge' }),
+      ...(snmpSessionFactory ? { sessionFactory: snmpSessionFactory } : {}),
+      onRunnerError,
+      onSkip,
+      onPayload: (payload) => {
+        const n = countSamples({ payloads: [payload] });
+        counters.samples += n;
+        counters.collections += 1;
+        metrics.samplesCollected.inc({ role: 'edge' }, n);
+        transport.add(payload);
+      },
+    });
+  }
   for (const role of settings.roles) {
-    if (role !== 'host') alog.warn('role is not implemented by this agent build, ignoring it', { role });
+    if (role !== 'host' && role !== 'edge')
+      alog.warn('role is not implemented by this agent build, ignoring it', { role });
   }
 
   const applyConfig = (next: AgentConfig): void => {
@@ -176,6 +211,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
       if (next.host.enabled) hostRunner.start();
       else void hostRunner.stop();
     }
+    edgeRole?.apply(next.edge);
   };
 
   const pullConfig = async (signal: AbortSignal): Promise<void> => {
@@ -257,6 +293,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   transport.start();
   heartbeatRunner.start();
   if (hostRunner && config.host.enabled) hostRunner.start();
+  edgeRole?.apply(config.edge);
   alog.info('agent started', {
     version: agentVersion,
     roles: settings.roles,
@@ -270,7 +307,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     stop: () => {
       stopping ??= (async () => {
         alog.info('agent stopping');
-        await Promise.all([hostRunner?.stop(), heartbeatRunner.stop()]);
+        await Promise.all([hostRunner?.stop(), edgeRole?.stop(), heartbeatRunner.stop()]);
         await transport.stop();
         await queue.close();
         await metricsServer?.close();
@@ -292,6 +329,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
       collectorErrors: counters.collectorErrors,
       heartbeats: { ...heartbeats },
       metricsAddress: metricsServer?.address,
+      ...(edgeRole ? { edge: edgeRole.stats() } : {}),
     }),
   };
 }

@@ -99,22 +99,26 @@ export interface SessionOptions {
 /** Default cap on the varbinds of one session's walks. */
 export const defaultMaxVarbinds = 200_000;
 
-const authProtocols: Record<NonNullable<Extract<SnmpCredentials, { version: '3' }>['authProtocol']>, number> =
-  {
-    md5: snmp.AuthProtocols.md5,
-    sha: snmp.AuthProtocols.sha,
-    sha224: snmp.AuthProtocols.sha224,
-    sha256: snmp.AuthProtocols.sha256,
-    sha384: snmp.AuthProtocols.sha384,
-    sha512: snmp.AuthProtocols.sha512,
-  };
-const privProtocols: Record<NonNullable<Extract<SnmpCredentials, { version: '3' }>['privProtocol']>, number> =
-  {
-    des: snmp.PrivProtocols.des,
-    aes: snmp.PrivProtocols.aes,
-    aes256b: snmp.PrivProtocols.aes256b,
-    aes256r: snmp.PrivProtocols.aes256r,
-  };
+const authProtocols: Record<
+  NonNullable<Extract<SnmpCredentials, { version: '3' }>['authProtocol']>,
+  number
+> = {
+  md5: snmp.AuthProtocols.md5,
+  sha: snmp.AuthProtocols.sha,
+  sha224: snmp.AuthProtocols.sha224,
+  sha256: snmp.AuthProtocols.sha256,
+  sha384: snmp.AuthProtocols.sha384,
+  sha512: snmp.AuthProtocols.sha512,
+};
+const privProtocols: Record<
+  NonNullable<Extract<SnmpCredentials, { version: '3' }>['privProtocol']>,
+  number
+> = {
+  des: snmp.PrivProtocols.des,
+  aes: snmp.PrivProtocols.aes,
+  aes256b: snmp.PrivProtocols.aes256b,
+  aes256r: snmp.PrivProtocols.aes256r,
+};
 
 /** The secret strings of a credential set, longest first, for scrubbing messages. */
 export function credentialSecrets(c: SnmpCredentials): string[] {
@@ -171,7 +175,8 @@ function classify(err: unknown, secrets: readonly string[]): SnmpError {
 
 function authSummary(code: number | undefined, msg: string): string {
   if (code === snmp.ResponseInvalidCode.ECommunityNoMatch) return 'community in the response does not match';
-  if (code === snmp.ResponseInvalidCode.ECouldNotDecrypt) return 'cannot decrypt the response (wrong privacy key?)';
+  if (code === snmp.ResponseInvalidCode.ECouldNotDecrypt)
+    return 'cannot decrypt the response (wrong privacy key?)';
   if (code === notInTimeWindowCode) return 'response outside the time window';
   // User-based security model reports carry short fixed texts such as "Wrong Digest (...)".
   if (/^[A-Za-z ()',]+$/.test(msg)) return msg.toLowerCase();
@@ -237,7 +242,8 @@ export class DefaultSnmpSession implements SnmpSession {
     if (!target.address) throw new SnmpError('internal', 'snmp session requires a target address');
     this.#secrets = credentialSecrets(target.credentials);
     this.#maxVarbinds = options.maxVarbinds ?? defaultMaxVarbinds;
-    if (!(this.#maxVarbinds > 0)) throw new SnmpError('internal', 'snmp session option "maxVarbinds" must be positive');
+    if (!(this.#maxVarbinds > 0))
+      throw new SnmpError('internal', 'snmp session option "maxVarbinds" must be positive');
     const common = {
       port: target.port,
       timeout: target.timeoutMs,
@@ -280,7 +286,8 @@ export class DefaultSnmpSession implements SnmpSession {
     }
     this.#signal = options.signal;
     this.#onAbort = () => {
-      this.#failAll(new SnmpError('aborted', 'poll aborted'));
+      const reason: unknown = this.#signal?.reason;
+      this.#failAll(reason instanceof SnmpError ? reason : new SnmpError('aborted', 'poll aborted'));
       this.close();
     };
     if (this.#signal?.aborted) queueMicrotask(this.#onAbort);
@@ -389,7 +396,10 @@ export class DefaultSnmpSession implements SnmpSession {
         }
       }
       if (!progressed) {
-        throw new SnmpError('no-progress', 'walk stopped: the agent answered a bulk request without varbinds');
+        throw new SnmpError(
+          'no-progress',
+          'walk stopped: the agent answered a bulk request without varbinds',
+        );
       }
     }
     return cols.map((c) => c.rows);
