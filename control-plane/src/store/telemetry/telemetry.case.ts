@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Series } from '@tianshu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostCharts, insertHostMetrics, latestHostSnapshot, type ChartPoint } from './host-metrics.js';
+import { MIGRATIONS } from './schema.js';
 import type { TelemetryRetention, TelemetryStore } from './types.js';
 import { TelemetryStoreError } from './types.js';
 
@@ -103,7 +104,7 @@ export function runTelemetryStoreSuite(name: string, factory: TelemetryStoreFact
         const versions = await store.query<{ version: number; n: number }>(
           'SELECT version, toUInt32(count()) AS n FROM schema_migrations FINAL GROUP BY version ORDER BY version',
         );
-        expect(versions).toEqual([{ version: 1, n: 1 }]);
+        expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version, n: 1 })));
         const tables = await store.query<{ name: string }>(
           `SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'host_metrics%' ORDER BY name`,
         );
