@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../runtime/logger.js';
+import { silentLogger } from '../runtime/logger.js';
+import { formatPath, LabConfigError } from './errors.js';
+import { defaultLabPort, loadInventory, parseInventory, type LabInventory } from './inventory.js';
+import { LabModel, type LabLinkInfo } from './model.js';
+import { SnmpRouter } from './router.js';
+import { loadScenario, parseScenario, type LinkRef, type Scenario, type ScenarioInput } from './scenario.js';
+import { startTimeline, type Timeline } from './timeline.js';
+
+export interface StartLabOptions {
+  /** An inventory YAML file (devices, interfaces, links; other sections are ignored)… */
+  inventoryFile?: string;
+  /** …or the same content as an object. */
+  inventory?: unknown;
+  /** A scenario YAML file… */
+  scenarioFile?: string;
+  /** …or the same content as an object; neither means a quiet scenario with default credentials. */
+  scenario?: ScenarioInput;
+  /** Port for every router (0 picks a free one each), or a function of the device and its port. */
+  portOverride?: number | ((deviceId: string, port: number) => number);
+  /** Listening address of a device instead of its managementAddress. */
+  addressOverride?: (deviceId: string) => string;
+  /** Milliseconds since the epoch; counters and sysUpTime follow it. Defaults to Date.now. */
+  clock?: () => number;
+  logger?: Logger;
+}
+
+/** Where one simulated router listens. */
+export interface LabRouterInfo {
+  deviceId: string;
+  address: string;
+  port: number;
+}
+
+/** A running lab and its control API; the scenario's timeline calls the same operations. */
+export interface Lab {
+  readonly routers: readonly LabRouterInfo[];
+  readonly scenario: Scenario;
+  /** Takes a link down: both ends report ifOperStatus down(2); `admin` shuts the named end instead. */
+  linkDown(ref: LinkRef, options?: { admin?: boolean }): void;
+  /** Brings a link back (clears a cut and administrative shutdowns at both ends). */
+  linkUp(ref: LinkRef): void;
+  /** Restarts a device: sysUpTime and its counters start again from 0. */
+  reboot(deviceId: string): void;
+  /** Stops (false) or resumes (true) answering SNMP. */
+  setDeviceReachable(deviceId: string, reachable: boolean): Promise<void>;
+  /** Moves a device's ifHCInOctets/ifHCOutOctets to 2^64 − remaining, so they wrap soon. */
+  setCountersNearWrap(deviceId: string, remaining: bigint): void;
+  /** Fixes the load of a link's hop (a fraction of the primary's speed); null restores the profile. */
+  setLoad(ref: LinkRef, fraction: number | null): void;
+  /** The link of a pair that carries the traffic now, or null when every link of the pair is down. */
+  activeLink(pairId: string): LabLinkInfo | null;
+  links(): LabLinkInfo[];
+  stop(): Promise<void>;
+}
+
+/** Starts one SNMP agent per inventory device and plays the scenario's timeline. */
+export async function startLab(options: StartLabOptions): Promise<Lab> {
+  const log = options.logger ?? silentLogger;
+  const inventory = await resolveInventory(options);
+  const scenario = options.scenarioFile
+    ? await loadScenario(options.scenarioFile)
+    : parseScenario(options.scenario ?? {});
+  const clock = options.clock ?? Date.now;
+  const model = new LabModel(inventory, scenario, clock);
+  checkTimeline(model, scenario, options.scenarioFile ?? 'scenario');
+
+  const routers = new Map<string, SnmpRouter>();
+  const addresses = new Map<string, string>();
+  for (const d of inventory.devices) {
+    const port0 = d.snmp?.port ?? defaultLabPort;
+    const po = options.portOverride;
+    const port = po === undefined ? port0 : typeof po === 'number' ? po : po(d.id, port0);
+    const address = options.addressOverride?.(d.id) ?? d.managementAddress;
+    const device = model.device(d.id);
+    addresses.set(d.id, address);
+    routers.set(
+      d.id,
+      new SnmpRouter(device, {
+        address,
+        port,
+        communities: scenario.snmp.communities,
+        v3: scenario.snmp.v3,
+        engineId: engineIdOf(d.id),
+        onError: (err) => log.debug('lab router request rejected', { device: d.id, error: err.message }),
+      }),
+    );
+  }
+  const refresh = (ids: string[]): void => {
+    for (const id of ids) routers.get(id)?.refreshLldp();
+  };
+  model.onTopology = refresh;
+  model.onActiveLink = (pairId, from, to) => log.info('lab traffic moved', { pairId, from, to });
+
+  const started: SnmpRouter[] = [];
+  try {
+    for (const [id, r] of routers) {
+      await r.start();
+      started.push(r);
+      log.info('lab router listening', { device: id, address: addresses.get(id), port: r.port });
+    }
+  } catch (err) {
+    await Promise.all(started.map((r) => r.stop()));
+    throw err;
+  }
+
+  const infos: LabRouterInfo[] = [...routers].map(([deviceId, r]) => ({
+    deviceId,
+    address: addresses.get(deviceId)!,
+    port: r.port,
+  }));
+
+  let timeline: Timeline | null = null;
+  let stopped = false;
+  const lab: Lab = {
+    routers: infos,
+    scenario,
+    linkDown: (ref, o) => model.linkDown(ref, o),
+    linkUp: (ref) => model.linkUp(ref),
+    reboot: (id) => model.reboot(id),
+    setCountersNearWrap: (id, remaining) => model.setCountersNearWrap(id, remaining),
+    setLoad: (ref, fraction) => model.setLoad(ref, fraction),
+    activeLink: (pairId) => model.activeLink(pairId),
+    links: () => model.linkInfos(),
+    async setDeviceReachable(id, reachable) {
+      const device = model.device(id);
+      const r = routers.get(id)!;
+      device.reachable = reachable;
+      if (stopped) return;
+      if (reachable) await r.start();
+      else await r.stop();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      timeline?.stop();
+      await Promise.all([...routers.values()].map((r) => r.stop()));
+      log.info('lab stopped', { routers: routers.size });
+    },
+  };
+  timeline = startTimeline(scenario.timeline, lab, log);
+  return lab;
+}
+
+async function resolveInventory(options: StartLabOptions): Promise<LabInventory> {
+  if (options.inventoryFile) return loadInventory(options.inventoryFile);
+  if (options.inventory !== undefined) return parseInventory(options.inventory);
+  throw new LabConfigError('startLab needs inventoryFile or inventory');
+}
+
+/** Checks that every device and link the timeline names exists, naming the event's field if not. */
+function checkTimeline(model: LabModel, scenario: Scenario, source: string): void {
+  scenario.timeline.forEach((e, i) => {
+    try {
+      if ('link' in e) model.link(e.link);
+      if ('device' in e) model.device(e.device);
+    } catch (err) {
+      const field = 'link' in e ? 'link' : 'device';
+      throw new LabConfigError(
+        `${source} is not valid: ${formatPath(['timeline', i, field])}: ${(err as Error).message}`,
+      );
+    }
+  });
+  for (const key of Object.keys(scenario.load.links)) {
+    try {
+      model.link(key);
+    } catch (err) {
+      throw new LabConfigError(`${source} is not valid: load.links.${key}: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** An SNMPv3 engine id per device: IANA's documentation enterprise 32473, format octets (5). */
+function engineIdOf(deviceId: string): string {
+  return '80007ed905' + createHash('sha256').update(deviceId).digest('hex').slice(0, 16);
+}
