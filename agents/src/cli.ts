@@ -7,12 +7,14 @@ import { enrol, EnrolError } from './enrol.js';
 import { startAgent } from './agent.js';
 import { agentVersion } from './version.js';
 import { createJsonLogger, errorFields } from './runtime/logger.js';
+import { runLabCommand } from './lab/cli.js';
 
 export const usage = `usage: tianshu-agent <command> [options]
 
 commands:
   enrol   trade a bootstrap token for an identity (writes identity.json)
   run     run the enrolled agent until SIGTERM or SIGINT
+  lab     run simulated routers answering SNMP on loopback until SIGTERM or SIGINT
 
 options:
   --server <url>            control-plane url (enrol)             TIANSHU_AGENT_SERVER
@@ -21,6 +23,11 @@ options:
   --ca <file>               ca certificate of the server (pem)    TIANSHU_AGENT_CA_FILE
   --roles <list>            comma-separated roles, e.g. host      TIANSHU_AGENT_ROLES
   --metrics-listen <h:p>    serve /metrics and /healthz (run)     TIANSHU_AGENT_METRICS_LISTEN
+  --inventory <file>        inventory YAML: devices, interfaces, links (lab)
+  --scenario <file>         scenario YAML: credentials, load, timeline (lab; default quiet)
+  --port-offset <n>         add n to every router's port (lab; port is snmp.port or 16100)
+  --address-base <ipv4>     listen on base+1, base+2… in inventory order instead of the
+                            devices' managementAddress (lab)
   --print-config            print the effective configuration and exit
   --version                 print the version and exit
   --help                    print this help and exit
@@ -58,6 +65,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         ca: { type: 'string' },
         roles: { type: 'string' },
         'metrics-listen': { type: 'string' },
+        inventory: { type: 'string' },
+        scenario: { type: 'string' },
+        'port-offset': { type: 'string' },
+        'address-base': { type: 'string' },
         'print-config': { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
@@ -126,6 +137,19 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       );
       return 1;
     }
+  }
+
+  if (command === 'lab') {
+    return await runLabCommand(
+      {
+        inventory: values.inventory,
+        scenario: values.scenario,
+        portOffset: values['port-offset'],
+        addressBase: values['address-base'],
+      },
+      log,
+      io.err,
+    );
   }
 
   if (command === 'run') {
