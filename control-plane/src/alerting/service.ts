@@ -249,8 +249,7 @@ export class DefaultAlarmService implements AlarmService {
     const fp = fingerprintOf(kind, targetType, targetId);
     const run = async (q: Queryable) => {
       const r = await q.query<{ id: string }>(
-        `UPDATE alarms SET state = 'resolved', ends_at = GREATEST($2::timestamptz, starts_at),
-           last_seen_at = GREATEST(last_seen_at, $2::timestamptz)
+        `UPDATE alarms SET state = 'resolved', ends_at = GREATEST($2::timestamptz, starts_at)
          WHERE fingerprint = $1 AND state = 'firing' RETURNING id::text AS id`,
         [fp, at],
       );
