@@ -1,6 +1,16 @@
 /** The console's areas, as the left navigation lists them and the router resolves them. */
 
-export type PageKind = 'overview' | 'agents' | 'audit' | 'users' | 'area';
+export type PageKind =
+  | 'overview'
+  | 'agents'
+  | 'audit'
+  | 'users'
+  | 'topology'
+  | 'links'
+  | 'link-detail'
+  | 'alarms'
+  | 'conformance'
+  | 'area';
 
 export interface NavItem {
   /** Used for `data-testid="nav-<id>"`. */
@@ -29,24 +39,10 @@ export const navigation: NavEntry[] = [
     id: 'network',
     label: 'Network',
     items: [
-      {
-        id: 'topology',
-        label: 'Topology',
-        path: '/network/topology',
-        page: 'area',
-        description:
-          'The e-government extranet from province to township: sites, routers and the primary and ' +
-          'backup links between them on both planes, with their live state.',
-      },
-      {
-        id: 'links',
-        label: 'Links',
-        path: '/network/links',
-        page: 'area',
-        description:
-          'Link health and utilisation checked against the bandwidth target of each level, failover ' +
-          'between primary and backup links, sites whose backup link is down, and internet egress.',
-      },
+      { id: 'topology', label: 'Topology', path: '/network/topology', page: 'topology' },
+      { id: 'links', label: 'Links', path: '/network/links', page: 'links' },
+      { id: 'alarms', label: 'Alarms', path: '/network/alarms', page: 'alarms' },
+      { id: 'conformance', label: 'Conformance', path: '/network/conformance', page: 'conformance' },
     ],
   },
   {
@@ -137,12 +133,26 @@ export interface AppRoute {
   redirect?: string;
 }
 
-/** Every page and every group path (which opens the group's first page). */
-export const routes: AppRoute[] = navigation.flatMap((entry): AppRoute[] => {
-  if (!isGroup(entry)) return [{ path: entry.path, item: entry }];
-  const first = entry.items[0];
-  return [
-    ...entry.items.map((item) => ({ path: item.path, item, group: entry })),
-    ...(first ? [{ path: `/${entry.id}`, redirect: first.path, group: entry }] : []),
-  ];
-});
+/** Pages that the navigation does not list, reached from other pages; `groupId` names their group. */
+const detailPages: (NavItem & { groupId: string })[] = [
+  { id: 'link-detail', label: 'Link', path: '/network/links/:id', page: 'link-detail', groupId: 'network' },
+];
+
+const groupById = (id: string): NavGroup | undefined =>
+  navigation.find((entry): entry is NavGroup => isGroup(entry) && entry.id === id);
+
+/** Every page, every detail page and every group path (which opens the group's first page). */
+export const routes: AppRoute[] = [
+  ...navigation.flatMap((entry): AppRoute[] => {
+    if (!isGroup(entry)) return [{ path: entry.path, item: entry }];
+    const first = entry.items[0];
+    return [
+      ...entry.items.map((item) => ({ path: item.path, item, group: entry })),
+      ...(first ? [{ path: `/${entry.id}`, redirect: first.path, group: entry }] : []),
+    ];
+  }),
+  ...detailPages.map(({ groupId, ...item }): AppRoute => {
+    const group = groupById(groupId);
+    return group ? { path: item.path, item, group } : { path: item.path, item };
+  }),
+];

@@ -10,6 +10,7 @@ import {
   navigate,
   resolveRoute,
 } from '../common/router.js';
+import type { RouteParams } from '../common/router.js';
 import { sharedStyles, themeTokens } from '../common/styles.js';
 import { isGroup, navigation, routes } from './navigation.js';
 import type { AppRoute, NavItem } from './navigation.js';
@@ -20,6 +21,11 @@ import '../pages/ts-page-agents.js';
 import '../pages/ts-page-audit.js';
 import '../pages/ts-page-users.js';
 import '../pages/ts-page-area.js';
+import '../pages/ts-page-topology.js';
+import '../pages/ts-page-links.js';
+import '../pages/ts-page-link-detail.js';
+import '../pages/ts-page-alarms.js';
+import '../pages/ts-page-conformance.js';
 
 const productTitle = '天枢 Tianshu';
 
@@ -315,7 +321,7 @@ export class TsApp extends LitElement {
     return html`
       <a class="skip" href="#main" @click=${this._skipToMain}>Skip to content</a>
       ${this._renderHeader(this._user)} ${this._renderNav()}
-      <main id="main" tabindex="-1">${this._renderPage(match?.route)}</main>
+      <main id="main" tabindex="-1">${this._renderPage(match?.route, match?.params ?? {})}</main>
     `;
   }
 
@@ -417,7 +423,7 @@ export class TsApp extends LitElement {
     </nav>`;
   }
 
-  private _renderPage(route: AppRoute | undefined) {
+  private _renderPage(route: AppRoute | undefined, params: RouteParams) {
     const item = route?.item;
     if (!item) {
       if (route?.redirect) return nothing;
@@ -437,6 +443,16 @@ export class TsApp extends LitElement {
         return html`<ts-page-audit></ts-page-audit>`;
       case 'users':
         return html`<ts-page-users></ts-page-users>`;
+      case 'topology':
+        return html`<ts-page-topology></ts-page-topology>`;
+      case 'links':
+        return html`<ts-page-links></ts-page-links>`;
+      case 'link-detail':
+        return html`<ts-page-link-detail .linkId=${params['id'] ?? ''}></ts-page-link-detail>`;
+      case 'alarms':
+        return html`<ts-page-alarms></ts-page-alarms>`;
+      case 'conformance':
+        return html`<ts-page-conformance></ts-page-conformance>`;
       case 'area':
         return html`<ts-page-area
           .heading=${item.label}

@@ -122,7 +122,7 @@ describe('counts', () => {
     expect(activeText({ active: true, pairId: 'p', failedOver: false, role: 'primary' })).toBe('active');
     expect(activeText({ active: false, pairId: 'p', failedOver: false, role: 'backup' })).toBe('standby');
     expect(activeText({ active: true, pairId: 'p', failedOver: true, role: 'backup' })).toBe(
-      'carrying traffic (failed over)',
+      'active (failover)',
     );
     expect(activeText({ active: null, pairId: null, failedOver: false, role: 'primary' })).toBe('unpaired');
   });

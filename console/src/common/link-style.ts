@@ -62,7 +62,7 @@ export interface LinkStroke {
  * the traffic is drawn thicker, and a link that is down stays visible at normal width.
  */
 export function linkStroke(link: Pick<LinkView, 'status' | 'utilisation' | 'role' | 'active'>): LinkStroke {
-  const width = link.active === true ? 4 : link.active === false ? 1.75 : 2.5;
+  const width = link.active === true ? 4 : link.active === false && link.status !== 'down' ? 1.75 : 2.5;
   return {
     color: linkColour(link),
     width,
@@ -82,7 +82,7 @@ export function verdictTone(verdict: LinkTier['verdict'] | string): BadgeTone {
 
 /** The badge tone for an alarm severity. */
 export function severityTone(severity: string): BadgeTone {
-  if (severity === 'critical') return 'bad';
+  if (severity === 'critical') return 'critical';
   if (severity === 'major') return 'bad';
   if (severity === 'minor') return 'warn';
   return 'info';
@@ -139,7 +139,7 @@ export function countFailedOverPairs(
 
 /** What the active/standby state of a link reads as. */
 export function activeText(link: Pick<LinkView, 'active' | 'pairId' | 'failedOver' | 'role'>): string {
-  if (link.failedOver) return link.role === 'backup' ? 'carrying traffic (failed over)' : 'failed over';
+  if (link.failedOver) return link.role === 'backup' ? 'active (failover)' : 'failed over';
   if (link.active === true) return 'active';
   if (link.active === false) return 'standby';
   return link.pairId === null ? 'unpaired' : 'unknown';

@@ -163,6 +163,13 @@ export class TsDataTable<R = unknown> extends LitElement {
         color: var(--ts-bad);
         font-weight: 600;
       }
+      a {
+        color: var(--ts-accent);
+        text-decoration: none;
+      }
+      a:hover {
+        text-decoration: underline;
+      }
       .empty {
         padding: 24px 10px;
         text-align: center;

@@ -2,7 +2,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 
 /** How a status word is shown: its tone decides the colour. */
-export type BadgeTone = 'ok' | 'warn' | 'bad' | 'idle' | 'info';
+export type BadgeTone = 'ok' | 'warn' | 'bad' | 'critical' | 'idle' | 'info';
 
 const toneByStatus: Record<string, BadgeTone> = {
   online: 'ok',
@@ -63,6 +63,10 @@ export class TsStatusBadge extends LitElement {
     .bad {
       background: var(--ts-bad-soft, #fbe7e6);
       color: var(--ts-bad, #c23a35);
+    }
+    .critical {
+      background: var(--ts-bad, #c23a35);
+      color: #fff;
     }
     .info {
       background: var(--ts-accent-soft, #e6effb);

@@ -19,6 +19,11 @@ import {
   formatRelativeTime,
 } from '../common/format.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
+import { countFailedOverPairs, countLinkStatuses } from '../common/link-style.js';
+import { fetchLinks, isNetworkUnavailable, networkErrorMessage } from '../data/network.js';
+import { alarmSeverities, countBySeverity, fetchNetworkAlarms } from '../data/alarms.js';
+import type { AlarmSeverity } from '../data/alarms.js';
+import type { LinkStatus } from '../data/network.js';
 import type { DataTableColumn, RowSelectDetail } from '../components/ts-data-table.js';
 import type { ChartSeries } from '../components/ts-line-chart.js';
 import '../components/ts-data-table.js';
@@ -45,11 +50,27 @@ const colors = {
 /** Metrics of the selected host are fetched again at most this often (or once per step) when it reports. */
 const metricsRefreshMillis = 15_000;
 
+/** Network figures are loaded again this often. */
+const networkRefreshMillis = 15_000;
+
+/** Firing alarms counted on the overview; more than this reads "500+". */
+const alarmCountLimit = 500;
+
+interface NetworkFigures {
+  links: Record<LinkStatus, number>;
+  total: number;
+  failedOverPairs: number;
+  alarms: Record<AlarmSeverity, number>;
+  /** There are more firing alarms than were counted. */
+  alarmsTruncated: boolean;
+}
+
 const bits = (points: readonly MetricPoint[]): MetricPoint[] => points.map(([t, v]) => [t, v * 8]);
 
 /**
  * The operator's first screen: fleet status of the cloud hosts and agents, and the charts of one host.
- * Network and security panels are placeholders until those areas arrive.
+ * The extranet panel counts links and firing network alarms; the security panel is a placeholder until
+ * that area arrives.
  */
 @customElement('ts-page-overview')
 export class TsPageOverview extends LitElement {
@@ -83,7 +104,7 @@ export class TsPageOverview extends LitElement {
       }
       .top {
         display: grid;
-        grid-template-columns: minmax(0, 2.6fr) minmax(0, 1fr) minmax(0, 1fr);
+        grid-template-columns: minmax(0, 2.2fr) minmax(0, 1.6fr) minmax(0, 0.9fr);
         gap: 12px;
         margin-bottom: 12px;
       }
@@ -141,6 +162,30 @@ export class TsPageOverview extends LitElement {
       }
       .stat.zero .value {
         color: var(--ts-text-muted);
+      }
+      .stat.idle .value {
+        color: var(--ts-idle);
+      }
+      a.stat {
+        color: inherit;
+        text-decoration: none;
+        border-radius: 2px;
+      }
+      a.stat:hover .label {
+        color: var(--ts-accent);
+        text-decoration: underline;
+      }
+      .stats.alarms {
+        margin-top: 8px;
+        padding-top: 8px;
+        border-top: 1px solid var(--ts-border);
+      }
+      .stats.alarms .value {
+        font-size: 18px;
+      }
+      .more-link {
+        color: var(--ts-accent);
+        font-size: 12px;
       }
       .pending p {
         margin: 0 0 6px;
@@ -252,14 +297,37 @@ export class TsPageOverview extends LitElement {
     },
   );
 
+  private readonly _networkTask = new Task<[], NetworkFigures>(this, {
+    task: async (_args, { signal }) => {
+      const [links, alarms] = await Promise.all([
+        fetchLinks({}, signal),
+        fetchNetworkAlarms({ state: 'firing', limit: alarmCountLimit }, signal),
+      ]);
+      return {
+        links: countLinkStatuses(links.items),
+        total: links.items.length,
+        failedOverPairs: countFailedOverPairs(links.items),
+        alarms: countBySeverity(alarms.items),
+        alarmsTruncated: alarms.nextBefore !== null,
+      };
+    },
+    args: () => [],
+  });
+
+  private _networkTimer?: number;
+
   override connectedCallback() {
     super.connectedCallback();
     this._clock = window.setInterval(() => (this._now = Date.now()), 10_000);
+    this._networkTimer = window.setInterval(() => {
+      if (!document.hidden && !isNetworkUnavailable(this._networkTask.error)) void this._networkTask.run();
+    }, networkRefreshMillis);
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback();
     window.clearInterval(this._clock);
+    window.clearInterval(this._networkTimer);
     window.clearTimeout(this._overviewTimer);
   }
 
@@ -276,11 +344,7 @@ export class TsPageOverview extends LitElement {
         ${this._renderLiveMode(this._fleet.mode)}
       </div>
       <div class="top">
-        ${this._renderFleetCounts()}
-        <ts-panel heading="Network" class="pending">
-          <p>Extranet link health, utilisation and failover arrive in a later release.</p>
-          <a href="/network/links">About the network area</a>
-        </ts-panel>
+        ${this._renderFleetCounts()} ${this._renderNetwork()}
         <ts-panel heading="Security" class="pending">
           <p>Alerts, incidents and risk per org unit arrive in a later release.</p>
           <a href="/security/alerts">About the security area</a>
@@ -327,6 +391,63 @@ export class TsPageOverview extends LitElement {
         ${stat('Stale', fleet.stale, 'warn', 'fleet-stale')}
         ${stat('Offline', fleet.offline, 'bad', 'fleet-offline')}
         ${stat('Batches / h', ingest.batchesLastHour, '')} ${stat('Samples / h', ingest.samplesLastHour, '')}
+      </div>
+    </ts-panel>`;
+  }
+
+  private _renderNetwork() {
+    const heading = 'Extranet';
+    return this._networkTask.render({
+      pending: () =>
+        this._networkTask.value
+          ? this._networkPanel(this._networkTask.value, true)
+          : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
+      complete: (figures) => this._networkPanel(figures, false),
+      error: (error) =>
+        isNetworkUnavailable(error)
+          ? html`<ts-panel heading=${heading} class="pending">
+              <p data-testid="network-unavailable">Network monitoring is not available on this server.</p>
+            </ts-panel>`
+          : this._networkTask.value
+            ? this._networkPanel(this._networkTask.value, false)
+            : html`<ts-panel
+                heading=${heading}
+                state="error"
+                .error=${networkErrorMessage(error)}
+                @ts-retry=${() => void this._networkTask.run()}
+              ></ts-panel>`,
+    });
+  }
+
+  private _networkPanel(figures: NetworkFigures, busy: boolean) {
+    const stat = (label: string, value: number, tone: string, testId: string, href: string, suffix = '') =>
+      html`<a class="stat link ${value === 0 && tone !== '' ? 'zero' : tone}" href=${href}>
+        <div class="label">${label}</div>
+        <div class="value" data-testid=${testId}>${formatCount(value)}${suffix}</div>
+      </a>`;
+    const more = figures.alarmsTruncated ? '+' : '';
+    return html`<ts-panel heading="Extranet" ?busy=${busy}>
+      <span slot="meta">${formatCount(figures.total)} links</span>
+      <a slot="actions" class="more-link" href="/network/topology">Topology</a>
+      <div class="stats">
+        ${stat('Links up', figures.links.up, 'ok', 'network-links-up', '/network/links')}
+        ${stat('Down', figures.links.down, 'bad', 'network-links-down', '/network/links')}
+        ${stat('Unknown', figures.links.unknown, 'idle', 'network-links-unknown', '/network/links')}
+        ${stat('Failed over', figures.failedOverPairs, 'warn', 'network-failed-over', '/network/topology')}
+      </div>
+      <div class="stats alarms">
+        ${alarmSeverities.map((severity) =>
+          stat(
+            severity === 'critical'
+              ? 'Critical alarms'
+              : severity.charAt(0).toUpperCase() + severity.slice(1),
+            figures.alarms[severity],
+            severity === 'critical' || severity === 'major' ? 'bad' : severity === 'minor' ? 'warn' : 'info',
+            `network-alarms-${severity}`,
+            '/network/alarms',
+            more,
+          ),
+        )}
       </div>
     </ts-panel>`;
   }

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { resolveRoute } from '../common/router.js';
+import { routes } from './navigation.js';
+
+describe('network routes', () => {
+  it('resolves the network pages', () => {
+    expect(resolveRoute(routes, '/network/topology')?.route.item?.page).toBe('topology');
+    expect(resolveRoute(routes, '/network/links')?.route.item?.page).toBe('links');
+    expect(resolveRoute(routes, '/network/alarms')?.route.item?.page).toBe('alarms');
+    expect(resolveRoute(routes, '/network/conformance')?.route.item?.page).toBe('conformance');
+    expect(resolveRoute(routes, '/network')?.route.redirect).toBe('/network/topology');
+  });
+
+  it('resolves a link detail with its decoded id, inside the network group', () => {
+    const match = resolveRoute(routes, '/network/links/link%3Aprov-city%2F1');
+    expect(match?.route.item?.page).toBe('link-detail');
+    expect(match?.route.group?.id).toBe('network');
+    expect(match?.params).toEqual({ id: 'link:prov-city/1' });
+    expect(resolveRoute(routes, '/network/links/abc/')?.params).toEqual({ id: 'abc' });
+  });
+
+  it('does not take the list for a detail or a detail for anything deeper', () => {
+    expect(resolveRoute(routes, '/network/links')?.route.item?.page).toBe('links');
+    expect(resolveRoute(routes, '/network/links/abc/metrics')).toBeNull();
+  });
+});

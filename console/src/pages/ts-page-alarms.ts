@@ -1,0 +1,429 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, query, state } from 'lit/decorators.js';
+import { Task } from '@lit/task';
+import { errorMessage } from '../data/api.js';
+import { acknowledgeAlarm, fetchNetworkAlarms, networkAlarmKinds } from '../data/alarms.js';
+import type { Alarm, AlarmPage, AlarmStateFilter } from '../data/alarms.js';
+import { fetchOrgUnits, orgUnitNames } from '../data/org-units.js';
+import { formatDateTime, formatRelativeTime } from '../common/format.js';
+import { severityTone } from '../common/link-style.js';
+import { PollController } from '../common/poll-controller.js';
+import { pageStyles, sharedStyles } from '../common/styles.js';
+import type { DataTableColumn } from '../components/ts-data-table.js';
+import { networkErrorPanel, networkStyles } from './network-panels.js';
+import '../components/ts-data-table.js';
+import '../components/ts-panel.js';
+import '../components/ts-status-badge.js';
+
+const pageSize = 50;
+const refreshMillis = 15_000;
+const tabs: readonly AlarmStateFilter[] = ['firing', 'resolved', 'all'];
+
+/**
+ * Network alarms: firing, resolved or all, newest first, with acknowledgement. The first page is
+ * refreshed every 15 s until older pages are loaded.
+ */
+@customElement('ts-page-alarms')
+export class TsPageAlarms extends LitElement {
+  static override styles = [
+    sharedStyles,
+    pageStyles,
+    networkStyles,
+    css`
+      .alarms {
+        --ts-panel-padding: 0;
+      }
+      .toolbar {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 8px 16px;
+        padding: 8px 12px;
+        border-bottom: 1px solid var(--ts-border);
+      }
+      select {
+        height: 24px;
+        border: 1px solid var(--ts-border-strong);
+        border-radius: var(--ts-radius);
+        background: var(--ts-surface);
+        font: inherit;
+        font-size: 12px;
+      }
+      .more {
+        display: flex;
+        justify-content: center;
+        gap: 12px;
+        align-items: center;
+        padding: 10px;
+        border-top: 1px solid var(--ts-border);
+      }
+      .more .error,
+      .ack-error {
+        color: var(--ts-bad);
+      }
+      .ack {
+        height: 24px;
+        padding: 0 9px;
+        font-size: 12px;
+      }
+      .acked {
+        font-size: 12px;
+      }
+      .summary {
+        display: inline-block;
+        max-width: 460px;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        vertical-align: bottom;
+      }
+      dialog {
+        width: min(440px, 92vw);
+        padding: 0;
+        border: 1px solid var(--ts-border-strong);
+        border-radius: var(--ts-radius);
+        box-shadow: 0 12px 32px rgba(10, 17, 24, 0.3);
+        color: var(--ts-text);
+      }
+      dialog::backdrop {
+        background: rgba(18, 27, 37, 0.35);
+      }
+      dialog form {
+        display: grid;
+        gap: 10px;
+        padding: 14px 16px;
+      }
+      dialog h3 {
+        margin: 0;
+        font-size: 14px;
+      }
+      dialog p {
+        margin: 0;
+        color: var(--ts-text-muted);
+      }
+      textarea {
+        min-height: 70px;
+        padding: 6px;
+        border: 1px solid var(--ts-border-strong);
+        border-radius: var(--ts-radius);
+        font: inherit;
+        resize: vertical;
+      }
+      .buttons {
+        display: flex;
+        justify-content: flex-end;
+        gap: 8px;
+      }
+    `,
+  ];
+
+  @state() private _tab: AlarmStateFilter = 'firing';
+
+  @state() private _kind = '';
+
+  @state() private _older: Alarm[] = [];
+
+  @state() private _nextBefore: string | null = null;
+
+  @state() private _loadingMore = false;
+
+  @state() private _moreError = '';
+
+  /** Alarms acknowledged here, by id, shown until the next load brings them from the server. */
+  @state() private _updated = new Map<string, Alarm>();
+
+  @state() private _acking?: Alarm;
+
+  @state() private _ackSaving = false;
+
+  @state() private _ackError = '';
+
+  @state() private _now = Date.now();
+
+  @query('dialog') private _dialog?: HTMLDialogElement;
+
+  private readonly _task = new Task<[AlarmStateFilter, string], AlarmPage>(this, {
+    task: async ([state, kind], { signal }) => {
+      const page = await fetchNetworkAlarms({ state, kind: kind || undefined, limit: pageSize }, signal);
+      this._older = [];
+      this._nextBefore = page.nextBefore;
+      this._moreError = '';
+      this._updated = new Map();
+      return page;
+    },
+    args: () => [this._tab, this._kind],
+  });
+
+  private readonly _orgUnitsTask = new Task(this, {
+    task: async (_args: [], { signal }) => orgUnitNames((await fetchOrgUnits(signal)).items),
+    args: () => [] as [],
+  });
+
+  private readonly _poll = new PollController(this, refreshMillis, () => {
+    this._now = Date.now();
+    if (this._older.length === 0 && !this._acking) void this._task.run();
+  });
+
+  override render() {
+    return html`
+      <div class="page-header">
+        <h1><span class="muted">Network /</span> Alarms</h1>
+        <span class="muted"
+          >Link down, flapping, saturation, redundancy, failover, tier and reachability</span
+        >
+        <span class="spacer"></span>
+        <button class="btn" type="button" @click=${() => void this._task.run()}>Refresh</button>
+      </div>
+      ${this._task.render({
+        pending: () =>
+          this._task.value
+            ? this._panel(this._task.value.items, true)
+            : html`<ts-panel class="alarms" heading="Alarms" state="loading">${this._toolbar()}</ts-panel>`,
+        complete: (page) => this._panel(page.items, false),
+        error: (error) =>
+          this._task.value
+            ? this._panel(this._task.value.items, false)
+            : networkErrorPanel('Alarms', error, () => void this._task.run(), 'alarms'),
+      })}
+      ${this._renderDialog()}
+    `;
+  }
+
+  private _toolbar() {
+    return html`<div class="toolbar">
+      <div class="segmented" role="tablist" aria-label="Alarm state">
+        ${tabs.map(
+          (tab) =>
+            html`<button
+              type="button"
+              role="tab"
+              data-testid="alarm-tab-${tab}"
+              aria-selected=${this._tab === tab ? 'true' : 'false'}
+              @click=${() => (this._tab = tab)}
+            >
+              ${tab === 'firing' ? 'Firing' : tab === 'resolved' ? 'Resolved' : 'All'}
+            </button>`,
+        )}
+      </div>
+      <label class="muted"
+        >Kind
+        <select
+          data-testid="alarm-kind"
+          @change=${(e: Event) => (this._kind = (e.target as HTMLSelectElement).value)}
+        >
+          <option value="" ?selected=${this._kind === ''}>all kinds</option>
+          ${networkAlarmKinds.map((k) => html`<option value=${k} ?selected=${this._kind === k}>${k}</option>`)}
+        </select></label
+      >
+    </div>`;
+  }
+
+  private _panel(first: Alarm[], busy: boolean) {
+    const alarms = [...first, ...this._older].map((a) => this._updated.get(a.id) ?? a);
+    const firing = alarms.filter((a) => a.state === 'firing').length;
+    return html`<ts-panel class="alarms" heading="Alarms" ?busy=${busy}>
+      <span slot="meta">${alarms.length} shown${this._tab !== 'resolved' ? ` · ${firing} firing` : ''}</span>
+      ${this._toolbar()}
+      <ts-data-table
+        caption="Network alarms"
+        .columns=${this._columns()}
+        .rows=${alarms}
+        .rowKey=${(a: Alarm) => a.id}
+        .rowAttributes=${(a: Alarm) => ({
+          'data-testid': 'alarm-row',
+          'data-alarm-id': a.id,
+          'data-kind': a.kind,
+          'data-state': a.state,
+          'data-severity': a.severity,
+          'data-acknowledged': a.acknowledgedAt ? 'true' : 'false',
+        })}
+        emptyMessage=${this._tab === 'firing' ? 'No network alarm is firing.' : 'No alarms.'}
+      ></ts-data-table>
+      ${
+        this._nextBefore
+          ? html`<div class="more">
+              ${this._moreError ? html`<span class="error">${this._moreError}</span>` : nothing}
+              <button
+                class="btn"
+                type="button"
+                data-testid="alarms-older"
+                ?disabled=${this._loadingMore}
+                @click=${this._loadOlder}
+              >
+                ${this._loadingMore ? 'Loading…' : 'Load older'}
+              </button>
+            </div>`
+          : nothing
+      }
+    </ts-panel>`;
+  }
+
+  private _columns(): DataTableColumn<Alarm>[] {
+    const names = this._orgUnitsTask.value;
+    const time = (value: string | null, fallback = '—') =>
+      value
+        ? html`<span title=${formatDateTime(value)}>${formatRelativeTime(value, this._now)}</span>`
+        : html`<span class="muted">${fallback}</span>`;
+    return [
+      {
+        id: 'severity',
+        title: 'Severity',
+        sortValue: (a) => ['critical', 'major', 'minor', 'warning'].indexOf(a.severity),
+        render: (a) =>
+          html`<ts-status-badge .status=${a.severity} .tone=${severityTone(a.severity)}></ts-status-badge>`,
+      },
+      {
+        id: 'kind',
+        title: 'Kind',
+        sortValue: (a) => a.kind,
+        render: (a) =>
+          html`<span class="cell-stack"
+            ><span>${a.kind}</span><span class="cell-sub">${a.state}</span></span
+          >`,
+      },
+      {
+        id: 'org',
+        title: 'Org unit',
+        sortValue: (a) => names?.get(a.orgUnitId) ?? a.orgUnitId,
+        render: (a) => names?.get(a.orgUnitId) ?? html`<span class="mono">${a.orgUnitId}</span>`,
+      },
+      {
+        id: 'target',
+        title: 'Target',
+        sortValue: (a) => `${a.targetType}:${a.targetId}`,
+        render: (a) => {
+          const label = a.labels['link'] ?? a.labels['device'] ?? a.targetId;
+          return html`<span class="cell-stack"
+            ><span
+              >${
+                a.targetType === 'link'
+                  ? html`<a href="/network/links/${encodeURIComponent(a.targetId)}">${label}</a>`
+                  : label
+              }</span
+            ><span class="cell-sub">${a.targetType}</span></span
+          >`;
+        },
+      },
+      {
+        id: 'summary',
+        title: 'Summary',
+        render: (a) => html`<span class="summary" title=${a.summary}>${a.summary}</span>`,
+      },
+      {
+        id: 'started',
+        title: 'Started',
+        sortValue: (a) => -Date.parse(a.startsAt),
+        render: (a) => time(a.startsAt),
+      },
+      {
+        id: 'ended',
+        title: 'Ended',
+        sortValue: (a) => (a.endsAt ? -Date.parse(a.endsAt) : -Infinity),
+        render: (a) => (a.endsAt ? time(a.endsAt) : html`<span class="muted">ongoing</span>`),
+      },
+      {
+        id: 'ack',
+        title: 'Acknowledged',
+        render: (a) =>
+          a.acknowledgedAt
+            ? html`<span class="acked" data-testid="alarm-acked" title=${formatDateTime(a.acknowledgedAt)}
+                >${a.acknowledgedBy ?? 'someone'} · ${formatRelativeTime(a.acknowledgedAt, this._now)}</span
+              >`
+            : a.state === 'firing'
+              ? html`<button
+                  class="btn ack"
+                  type="button"
+                  data-testid="alarm-ack"
+                  @click=${() => this._openAck(a)}
+                >
+                  Acknowledge
+                </button>`
+              : html`<span class="muted">—</span>`,
+      },
+    ];
+  }
+
+  private _renderDialog() {
+    const alarm = this._acking;
+    return html`<dialog @close=${() => (this._acking = undefined)} aria-labelledby="ack-title">
+      ${
+        alarm
+          ? html`<form @submit=${this._onAck}>
+              <h3 id="ack-title">Acknowledge alarm</h3>
+              <p>${alarm.summary}</p>
+              <label class="muted" for="comment">Comment (optional)</label>
+              <textarea
+                id="comment"
+                name="comment"
+                data-testid="alarm-ack-comment"
+                maxlength="500"
+              ></textarea>
+              ${this._ackError ? html`<p class="ack-error" role="alert">${this._ackError}</p>` : nothing}
+              <div class="buttons">
+                <button class="btn" type="button" @click=${() => this._dialog?.close()}>Cancel</button>
+                <button
+                  class="btn primary"
+                  type="submit"
+                  data-testid="alarm-ack-confirm"
+                  ?disabled=${this._ackSaving}
+                >
+                  ${this._ackSaving ? 'Acknowledging…' : 'Acknowledge'}
+                </button>
+              </div>
+            </form>`
+          : nothing
+      }
+    </dialog>`;
+  }
+
+  private async _openAck(alarm: Alarm) {
+    this._acking = alarm;
+    this._ackError = '';
+    await this.updateComplete;
+    this._dialog?.showModal();
+    this.renderRoot.querySelector<HTMLTextAreaElement>('textarea')?.focus();
+  }
+
+  private async _onAck(event: SubmitEvent) {
+    event.preventDefault();
+    const alarm = this._acking;
+    if (!alarm) return;
+    const comment = String(new FormData(event.target as HTMLFormElement).get('comment') ?? '').trim();
+    this._ackSaving = true;
+    this._ackError = '';
+    try {
+      const updated = await acknowledgeAlarm(alarm.id, comment || undefined);
+      this._updated = new Map(this._updated).set(alarm.id, updated);
+      this._dialog?.close();
+    } catch (error) {
+      this._ackError = errorMessage(error);
+    } finally {
+      this._ackSaving = false;
+    }
+  }
+
+  private async _loadOlder() {
+    if (!this._nextBefore) return;
+    this._loadingMore = true;
+    this._moreError = '';
+    try {
+      const page = await fetchNetworkAlarms({
+        state: this._tab,
+        kind: this._kind || undefined,
+        limit: pageSize,
+        before: this._nextBefore,
+      });
+      this._older = [...this._older, ...page.items];
+      this._nextBefore = page.nextBefore;
+    } catch (error) {
+      this._moreError = errorMessage(error);
+    } finally {
+      this._loadingMore = false;
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ts-page-alarms': TsPageAlarms;
+  }
+}
