@@ -116,8 +116,8 @@ describe('startAgent', () => {
     expect(stats.configVersion).toBe('v7');
     expect(stats.heartbeats.ok).toBeGreaterThan(0);
     expect(stub.heartbeats.at(-1)).toMatchObject({ configVersion: 'v7', queue: { droppedBatches: 0 } });
-    const p = stub.batches[0]!.payloads[0]!;
-    expect(HostMetricsPayload.parse(p).host).toBe('web-1');
+    const p = HostMetricsPayload.parse(stub.batches[0]!.payloads[0]!);
+    expect(p.host).toBe('web-1');
     expect(p.series.some((s) => s.name === 'node_cpu_seconds_total' && s.labels.cpu === 'all')).toBe(true);
     expect(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'))).toEqual(stub.config);
 

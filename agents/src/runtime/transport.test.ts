@@ -204,6 +204,7 @@ describe('splitPayload', () => {
     for (const x of splitPayload(p, () => 5 - used, 5)) {
       // The consumer seals a full batch after each piece, so the room is whole again.
       used = 0;
+      if (x.kind !== 'host-metrics') throw new Error(`unexpected ${x.kind} piece`);
       pieces.push(x.series.map((s) => s.points.length));
     }
     expect(pieces).toEqual([[2], [5]]);
