@@ -52,6 +52,18 @@ export const ConfigSchema = z
       .describe(
         'YAML inventory loaded (created or updated) at start. Embedded mode defaults to the demo province.',
       ),
+    snmpCredentialsFile: z
+      .string()
+      .optional()
+      .describe(
+        'YAML file of SNMP credentials loaded (created or updated) at start, for the embedded lab; secrets are stored encrypted.',
+      ),
+    secretKey: z
+      .string()
+      .optional()
+      .describe(
+        'Key (64 hex digits or base64 of 32 bytes) encrypting stored secrets such as SNMP credentials. Unset: generated once into dataDir/secret.key in embedded mode; required with databaseUrl.',
+      ),
     logLevel: z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
       .default('info')
@@ -160,6 +172,32 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ serviceName: 'tianshu-control-plane' }),
+    network: z
+      .object({
+        pollIntervalSeconds: z
+          .number()
+          .int()
+          .min(5)
+          .max(3600)
+          .default(30)
+          .describe('How often edge agents poll each device (interfaces, status, counters).'),
+        discoveryIntervalSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(86_400)
+          .default(3600)
+          .describe('How often edge agents run discovery (system, interfaces, LLDP neighbours).'),
+        concurrency: z
+          .number()
+          .int()
+          .min(1)
+          .max(1024)
+          .default(64)
+          .describe('Devices one edge agent polls at the same time.'),
+      })
+      .strict()
+      .default({ pollIntervalSeconds: 30, discoveryIntervalSeconds: 3600, concurrency: 64 }),
     embedded: z
       .object({
         hostAgent: z
@@ -346,6 +384,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const copy = structuredClone(config) as Record<string, unknown>;
   if (copy.adminPassword) copy.adminPassword = '***';
   if (copy.clickhousePassword) copy.clickhousePassword = '***';
+  if (copy.secretKey) copy.secretKey = '***';
   if (typeof copy.databaseUrl === 'string') copy.databaseUrl = copy.databaseUrl.replace(/:[^:@/]+@/, ':***@');
   return copy;
 }

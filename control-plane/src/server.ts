@@ -16,6 +16,15 @@ import { createInventory } from './inventory/inventory.js';
 import { FleetService } from './fleet/service.js';
 import { IngestService } from './ingest/service.js';
 import { DefaultAlarmService } from './alerting/index.js';
+import {
+  NetworkService,
+  SecretBox,
+  SnmpCredentialService,
+  loadCredentialsFile,
+  loadSecretKey,
+  unavailableSealer,
+  type Sealer,
+} from './network/index.js';
 import { Metrics } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
 import { buildApp, type BuiltApp } from './api/app.js';
@@ -56,6 +65,17 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     version: VERSION,
   });
   const policies = PolicyStore.load(config.policiesDir, log);
+  // The key sealing SNMP credentials. Without one (a server database and no secretKey) the control
+  // plane refuses to start when it must load credentials; otherwise it starts, says so, and every
+  // credential use fails with the same reason.
+  let secretBox: Sealer;
+  try {
+    secretBox = new SecretBox(loadSecretKey(config));
+  } catch (err) {
+    if (config.snmpCredentialsFile) throw err;
+    log.warn({ reason: (err as Error).message }, 'snmp credentials are unavailable');
+    secretBox = unavailableSealer((err as Error).message);
+  }
   const db = opts.db ?? (await openStateStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   let telemetry: TelemetryStore | undefined;
   try {
@@ -85,8 +105,24 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   const audit: AuditLog = new AuditLog(db, (id, tx) => orgUnits.pathOf(id, tx));
   const orgUnits: OrgUnitService = new OrgUnitService(db, () => audit);
   const auth = new AuthService({ db, policies, audit, orgUnits, config: config.auth, log });
-  const fleet = new FleetService({ db, audit, orgUnits, config: config.fleet });
-  const ingest = new IngestService({ db, telemetry, fleet, metrics });
+  const fleet = new FleetService({
+    db,
+    audit,
+    orgUnits,
+    config: config.fleet,
+    edgeConfig: (agent) => network.edgeConfigFor(agent),
+  });
+  const ingest = new IngestService({
+    db,
+    telemetry,
+    fleet,
+    metrics,
+    network: {
+      prepare: (agent, payloads) => network.prepare(agent, payloads),
+      storePoll: (batch, poll, token) => network.storePoll(batch, poll, token),
+      apply: (batch) => network.apply(batch),
+    },
+  });
   const inventory = createInventory({ db, audit, orgUnits });
   const alarms = new DefaultAlarmService({
     db,
@@ -98,6 +134,19 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     externalUrl: config.publicUrl,
     userAgent: `Tianshu/${VERSION}`,
   });
+  const snmpCredentials = new SnmpCredentialService({ db, audit, orgUnits, box: secretBox });
+  const network: NetworkService = new NetworkService({
+    db,
+    telemetry,
+    audit,
+    orgUnits,
+    inventory,
+    credentials: snmpCredentials,
+    policy: () => policies.get('network.yaml'),
+    alarms,
+    settings: config.network,
+    log,
+  });
 
   const system = systemIdentity();
   // Replicas starting together on an empty database take turns: the first loads the inventory and
@@ -107,6 +156,12 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
       const inv = loadInventoryFile(config.inventoryFile);
       const r = await applyInventory(db, orgUnits, system, inv, { inventory, source: config.inventoryFile });
       if (r.created || r.updated) log.info({ file: config.inventoryFile, ...r }, 'inventory loaded');
+    }
+    if (config.snmpCredentialsFile) {
+      const creds = loadCredentialsFile(config.snmpCredentialsFile);
+      const r = await snmpCredentials.applyFile(system, creds);
+      if (r.created || r.updated)
+        log.info({ file: config.snmpCredentialsFile, ...r }, 'snmp credentials loaded');
     }
     let root = await orgUnits.root();
     if (!root) {
@@ -131,6 +186,8 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     fleet,
     ingest,
     alarms,
+    network,
+    snmpCredentials,
     consoleDir: opts.consoleDir,
   };
   const built = buildApp(services);

@@ -8,6 +8,7 @@ import type { IngestService } from './ingest/service.js';
 import type { OrgUnitService } from './inventory/org-units.js';
 import type { Inventory } from './inventory/inventory.js';
 import type { Metrics } from './observability/metrics.js';
+import type { NetworkService, SnmpCredentialService } from './network/index.js';
 import type { PolicyStore } from './policies/index.js';
 import type { StateStore } from './store/state/index.js';
 import type { TelemetryStore } from './store/telemetry/index.js';
@@ -30,6 +31,10 @@ export interface Services {
   ingest: IngestService;
   /** Operational alarms: the sink modules fire into, scoped reads, acknowledgement, notifications. */
   alarms: AlarmService;
+  /** Extranet links: poll assignment, evaluation, views, proposed links. */
+  network: NetworkService;
+  /** SNMP credentials (secrets sealed at rest, write-only through the API). */
+  snmpCredentials: SnmpCredentialService;
   /** Directory of the built console (index.html and assets); undefined when not built. */
   consoleDir?: string | undefined;
 }

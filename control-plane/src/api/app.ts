@@ -26,6 +26,7 @@ import { eventRoutes } from './routes/events.js';
 import { policyRoutes } from './routes/policies.js';
 import { overviewRoutes, latestFigures } from './routes/overview.js';
 import { alarmRoutes } from './routes/alarms.js';
+import { networkRoutes } from './routes/network.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const AGENT_BEARER = /^Bearer [0-9a-f-]{36}\.tsa_/;
@@ -207,6 +208,7 @@ export function buildApp(s: Services): BuiltApp {
   eventRoutes(router, s);
   policyRoutes(router, s);
   alarmRoutes(router, s);
+  networkRoutes(router, s);
 
   const openapi = () =>
     new OpenApiGeneratorV31(registry.definitions).generateDocument({

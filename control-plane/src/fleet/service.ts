@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type {
   AgentConfig,
+  EdgeConfig,
   EnrolRequest,
   EnrolResponse,
   HeartbeatRequest,
@@ -121,6 +122,8 @@ export class FleetService {
       audit: AuditLog;
       orgUnits: OrgUnitService;
       config: Config['fleet'];
+      /** The edge part of an agent's config (network module); undefined for agents without the edge role. */
+      edgeConfig?: ((agent: AgentPrincipal) => Promise<EdgeConfig | undefined>) | undefined;
     },
   ) {}
 
@@ -370,14 +373,29 @@ export class FleetService {
     return createHash('sha256').update(JSON.stringify(this.deps.config)).digest('hex').slice(0, 16);
   }
 
-  configFor(_agent: AgentPrincipal): AgentConfig {
+  /**
+   * The agent's config. For edge agents the version also hashes the rendered edge config (targets and
+   * credentials), so a changed device or credential changes it and the agent pulls again.
+   */
+  async configFor(agent: AgentPrincipal): Promise<AgentConfig> {
     const c = this.deps.config;
+    const edge = await this.deps.edgeConfig?.(agent);
     return {
-      configVersion: this.configVersion(),
+      configVersion: this.versionWith(edge),
       heartbeatIntervalSeconds: c.heartbeatIntervalSeconds,
       host: { enabled: true, intervalSeconds: c.hostIntervalSeconds },
       report: { maxSamplesPerBatch: c.maxSamplesPerBatch, flushIntervalSeconds: c.flushIntervalSeconds },
+      ...(edge ? { edge } : {}),
     };
+  }
+
+  private versionWith(edge: EdgeConfig | undefined): string {
+    if (!edge) return this.configVersion();
+    return createHash('sha256')
+      .update(JSON.stringify(this.deps.config))
+      .update(JSON.stringify(edge))
+      .digest('hex')
+      .slice(0, 16);
   }
 
   async heartbeat(agent: AgentPrincipal, hb: HeartbeatRequest): Promise<HeartbeatResponse> {
@@ -386,7 +404,8 @@ export class FleetService {
       [agent.agentId, JSON.stringify(hb), hb.version],
     );
     this.emitActivity(agent.agentId);
-    return { serverTime: new Date().toISOString(), configVersion: this.configVersion() };
+    const edge = await this.deps.edgeConfig?.(agent);
+    return { serverTime: new Date().toISOString(), configVersion: this.versionWith(edge) };
   }
 
   /** Marks that the agent reported (a report is also proof of life). */

@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { StateStore } from '../store/state/index.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
 import { insertHostMetrics } from '../store/telemetry/index.js';
+import type { NetworkBatch, NetworkService } from '../network/service.js';
 
 /**
  * Stores agent report batches in the telemetry store, exactly once per batch id, and acknowledges a
@@ -24,6 +25,8 @@ export class IngestService {
       telemetry: TelemetryStore;
       fleet: FleetService;
       metrics: Metrics;
+      /** Interface polls and discovery; without it those payloads are refused. */
+      network?: Pick<NetworkService, 'prepare' | 'storePoll' | 'apply'> | undefined;
       /** Batches stored concurrently before the endpoint answers 503 (agents retry later). */
       maxInFlight?: number;
     },
@@ -64,11 +67,16 @@ export class IngestService {
         return { batchId: batch.batchId, duplicate: true, samples };
       }
       // Refuse a batch with content this control plane cannot store before storing any of it.
+      const network = this.deps.network;
       for (const payload of batch.payloads) {
-        if (payload.kind !== 'host-metrics') {
+        if (payload.kind !== 'host-metrics' && !network) {
           throw new InputError(`payload kind "${payload.kind}" is not handled by this control plane`);
         }
       }
+      // Polls and discovery must be about devices assigned to this agent (else 400, nothing stored).
+      const netPayloads = batch.payloads.filter((p) => p.kind === 'interface-poll' || p.kind === 'discovery');
+      let netBatch: NetworkBatch | undefined;
+      if (network && netPayloads.length) netBatch = await network.prepare(agent, netPayloads);
       let index = 0;
       for (const payload of batch.payloads) {
         const token = `${batch.batchId}:${index++}`;
@@ -85,10 +93,21 @@ export class IngestService {
             metrics.ingestSamples.inc({ kind: payload.kind }, rows);
             break;
           }
+          case 'interface-poll': {
+            const rows = await metrics.timeStore('telemetry', 'insert_interface_metrics', () =>
+              network!.storePoll(netBatch!, payload, token),
+            );
+            metrics.ingestSamples.inc({ kind: payload.kind }, rows);
+            break;
+          }
           default:
-            // Checked before anything was stored (see below).
+            // Discovery is state only (applied below); other kinds were refused above.
             break;
         }
+      }
+      if (netBatch) {
+        const applied = netBatch;
+        await metrics.timeStore('state', 'network_apply', () => network!.apply(applied));
       }
       await metrics.timeStore('state', 'batch_record', () =>
         this.deps.db.query(

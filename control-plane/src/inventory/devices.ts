@@ -27,8 +27,13 @@ export const SnmpRef = z
   .object({
     version: z.enum(['2c', '3']),
     credentialRef: z.string().trim().min(1).max(200),
+    /** UDP port of the device's SNMP agent; 161 when absent. */
+    port: z.number().int().min(1).max(65535).optional(),
   })
   .strict();
+
+/** The edge agent that must poll the device; when absent, any edge agent above the device polls it. */
+const PollerAgentId = z.uuid('pollerAgentId must be an agent id (UUID)');
 
 const Oid = z
   .string()
@@ -46,6 +51,7 @@ export const DeviceInput = z
     snmp: SnmpRef.optional(),
     sysObjectId: Oid.optional(),
     plane: z.enum(PLANES).optional(),
+    pollerAgentId: PollerAgentId.optional(),
   })
   .strict();
 export type DeviceInput = z.infer<typeof DeviceInput>;
@@ -61,6 +67,7 @@ export const DevicePatch = z
     snmp: SnmpRef.nullable().optional(),
     sysObjectId: Oid.nullable().optional(),
     plane: z.enum(PLANES).nullable().optional(),
+    pollerAgentId: PollerAgentId.nullable().optional(),
   })
   .strict();
 export type DevicePatch = z.infer<typeof DevicePatch>;
@@ -85,9 +92,11 @@ export interface Device {
   vendor: string | null;
   model: string | null;
   managementAddress: string;
-  snmp: { version: '2c' | '3'; credentialRef: string } | null;
+  snmp: { version: '2c' | '3'; credentialRef: string; port?: number } | null;
   sysObjectId: string | null;
   plane: Plane | null;
+  /** The edge agent named to poll this device, or null for "the edge agents above it". */
+  pollerAgentId: string | null;
 }
 
 interface Row {
@@ -101,8 +110,10 @@ interface Row {
   management_address: string;
   snmp_version: '2c' | '3' | null;
   snmp_credential_ref: string | null;
+  snmp_port: number | null;
   sys_object_id: string | null;
   plane: Plane | null;
+  poller_agent_id: string | null;
   path: string;
 }
 
@@ -119,10 +130,15 @@ const toDevice = (r: Row): Device => ({
   managementAddress: r.management_address,
   snmp:
     r.snmp_version && r.snmp_credential_ref
-      ? { version: r.snmp_version, credentialRef: r.snmp_credential_ref }
+      ? {
+          version: r.snmp_version,
+          credentialRef: r.snmp_credential_ref,
+          ...(r.snmp_port === null ? {} : { port: Number(r.snmp_port) }),
+        }
       : null,
   sysObjectId: r.sys_object_id,
   plane: r.plane,
+  pollerAgentId: r.poller_agent_id,
 });
 
 /** Routers, switches and firewalls. A device's org unit is its site's. */
@@ -171,10 +187,11 @@ export class DeviceService {
       const exists = await q.query('SELECT 1 FROM devices WHERE id = $1', [v.id]);
       if (exists.rowCount > 0) throw new ConflictError(`device "${v.id}" already exists`);
       await this.assertAddressFree(identity, v.managementAddress, v.id, q);
+      if (v.pollerAgentId) await this.assertPoller(v.pollerAgentId, q);
       await q.query(
         `INSERT INTO devices (id, site_id, org_unit_id, name, role, vendor, model, management_address, snmp_version,
-           snmp_credential_ref, sys_object_id, plane)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+           snmp_credential_ref, sys_object_id, plane, snmp_port, poller_agent_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
         [
           v.id,
           v.siteId,
@@ -188,6 +205,8 @@ export class DeviceService {
           v.snmp?.credentialRef ?? null,
           v.sysObjectId ?? null,
           v.plane ?? null,
+          v.snmp?.port ?? null,
+          v.pollerAgentId ?? null,
         ],
       );
       await recordChange(this.deps.audit, identity, q, 'device', 'create', v.id, orgUnitId, { ...v });
@@ -203,12 +222,14 @@ export class DeviceService {
       const before = await this.row(identity, id, q);
       const orgUnitId = v.siteId ? await this.siteOrgUnit(identity, v.siteId, q) : before.org_unit_id;
       if (v.managementAddress) await this.assertAddressFree(identity, v.managementAddress, id, q);
+      if (v.pollerAgentId) await this.assertPoller(v.pollerAgentId, q);
       const params: unknown[] = [id];
       const flat = {
         ...v,
         orgUnitId: v.siteId ? orgUnitId : undefined,
         snmpVersion: v.snmp === undefined ? undefined : (v.snmp?.version ?? null),
         snmpCredentialRef: v.snmp === undefined ? undefined : (v.snmp?.credentialRef ?? null),
+        snmpPort: v.snmp === undefined ? undefined : (v.snmp?.port ?? null),
       };
       const sets = setClause(
         flat,
@@ -224,6 +245,8 @@ export class DeviceService {
           snmpCredentialRef: 'snmp_credential_ref',
           sysObjectId: 'sys_object_id',
           plane: 'plane',
+          snmpPort: 'snmp_port',
+          pollerAgentId: 'poller_agent_id',
         },
         params,
       );
@@ -275,6 +298,15 @@ export class DeviceService {
       const who = inScope(identity, other.path) ? `device "${other.id}"` : 'another device';
       throw new ConflictError(`managementAddress: ${address} is already used by ${who}`);
     }
+  }
+
+  /** A named poller must be an edge agent that is not revoked. */
+  private async assertPoller(agentId: string, q: Queryable): Promise<void> {
+    const r = await q.query(
+      `SELECT 1 FROM agents WHERE id::text = $1 AND revoked_at IS NULL AND 'edge' = ANY(roles)`,
+      [agentId],
+    );
+    if (r.rowCount === 0) throw new NotFoundError(`pollerAgentId: edge agent "${agentId}" not found`);
   }
 
   private async row(identity: Identity, id: string, q: Queryable): Promise<Row> {

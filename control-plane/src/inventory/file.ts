@@ -288,6 +288,7 @@ export async function applyInventory(
             'snmp',
             'sysObjectId',
             'plane',
+            'pollerAgentId',
           ]);
           if (Object.keys(patch).length) {
             await devices.update(identity, d.id, patch, tx);

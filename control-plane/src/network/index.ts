@@ -1,0 +1,19 @@
+export { SecretBox, loadSecretKey, parseSecretKey, unavailableSealer, type Sealer } from './crypto.js';
+export {
+  CredentialInput,
+  CredentialPatch,
+  CredentialsFile,
+  SnmpCredentialService,
+  loadCredentialsFile,
+  type CredentialView,
+} from './credentials.js';
+export { DEFAULT_NETWORK_POLICY, NetworkPolicy } from './policy.js';
+export {
+  METRIC_RANGES,
+  NetworkService,
+  type AcceptProposal,
+  type LinkView,
+  type MetricRange,
+  type NetworkDeps,
+  type NetworkSettings,
+} from './service.js';
