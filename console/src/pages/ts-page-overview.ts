@@ -130,7 +130,7 @@ export class TsPageOverview extends LitElement {
         row-gap: 8px;
       }
       .stat {
-        flex: 1 1 84px;
+        flex: 1 1 76px;
         padding: 2px 12px;
         border-left: 1px solid var(--ts-border);
       }
