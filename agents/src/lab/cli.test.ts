@@ -8,7 +8,9 @@ import { addToAddress, startLabFromCli } from './cli.js';
 import { startLab } from './lab.js';
 
 const run = promisify(execFile);
-const inventoryFile = fileURLToPath(new URL('../../../control-plane/inventory/demo-province.yaml', import.meta.url));
+const inventoryFile = fileURLToPath(
+  new URL('../../../control-plane/inventory/demo-province.yaml', import.meta.url),
+);
 
 describe('tianshu-agent lab', () => {
   it('is in the usage text', () => {
@@ -70,8 +72,20 @@ describe('tianshu-agent lab', () => {
       interfaces: [1, 2, 3, 4].map((ifIndex) => ({ ifIndex, name: `ge-0/0/${ifIndex}`, speedMbps: 1000 })),
     }));
     const links = devices.slice(1).flatMap((_, i) => [
-      { a: { device: `r${i}`, ifIndex: 3 }, b: { device: `r${i + 1}`, ifIndex: 1 }, level: 'county', role: 'primary', pairId: `p${i}` },
-      { a: { device: `r${i}`, ifIndex: 4 }, b: { device: `r${i + 1}`, ifIndex: 2 }, level: 'county', role: 'backup', pairId: `p${i}` },
+      {
+        a: { device: `r${i}`, ifIndex: 3 },
+        b: { device: `r${i + 1}`, ifIndex: 1 },
+        level: 'county',
+        role: 'primary',
+        pairId: `p${i}`,
+      },
+      {
+        a: { device: `r${i}`, ifIndex: 4 },
+        b: { device: `r${i + 1}`, ifIndex: 2 },
+        level: 'county',
+        role: 'backup',
+        pairId: `p${i}`,
+      },
     ]);
     const started = Date.now();
     const lab = await startLab({ inventory: { devices, links }, portOverride: 0 });

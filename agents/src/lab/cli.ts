@@ -31,7 +31,8 @@ export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promis
   }
   let addressOverride: ((id: string) => string) | undefined;
   if (o.addressBase !== undefined) {
-    if (!isIPv4(o.addressBase)) throw new LabConfigError(`--address-base must be an IPv4 address, not "${o.addressBase}"`);
+    if (!isIPv4(o.addressBase))
+      throw new LabConfigError(`--address-base must be an IPv4 address, not "${o.addressBase}"`);
     const inv = await loadInventory(o.inventory);
     const index = new Map(inv.devices.map((d, i) => [d.id, i + 1]));
     const base = o.addressBase;
@@ -43,7 +44,8 @@ export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promis
     ...(o.scenario ? { scenarioFile: o.scenario } : {}),
     portOverride: (_id, port) => {
       const p = port + offset;
-      if (p < 1 || p > 65535) throw new LabConfigError(`--port-offset ${offset} puts port ${port} out of range`);
+      if (p < 1 || p > 65535)
+        throw new LabConfigError(`--port-offset ${offset} puts port ${port} out of range`);
       return p;
     },
     ...(addressOverride ? { addressOverride } : {}),
@@ -52,7 +54,11 @@ export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promis
 }
 
 /** Runs the lab until SIGTERM or SIGINT; resolves with the exit code. */
-export async function runLabCommand(o: LabCommandOptions, log: Logger, err: (t: string) => void): Promise<number> {
+export async function runLabCommand(
+  o: LabCommandOptions,
+  log: Logger,
+  err: (t: string) => void,
+): Promise<number> {
   let lab: Lab;
   try {
     lab = await startLabFromCli(o, log);

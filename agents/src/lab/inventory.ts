@@ -70,7 +70,8 @@ export function parseInventory(input: unknown, source = 'inventory'): LabInvento
   const inv = r.data;
   const byId = new Map<string, LabDevice>();
   for (const [i, d] of inv.devices.entries()) {
-    if (byId.has(d.id)) throw new LabConfigError(`${source} is not valid: devices[${i}].id: duplicate ${d.id}`);
+    if (byId.has(d.id))
+      throw new LabConfigError(`${source} is not valid: devices[${i}].id: duplicate ${d.id}`);
     byId.set(d.id, d);
     const seen = new Set<number>();
     for (const [j, itf] of d.interfaces.entries()) {

@@ -8,7 +8,9 @@ import { startLab, type Lab, type LabRouterInfo } from './lab.js';
 // listen on their inventory addresses (127.0.x.y) on free high ports.
 
 const run = promisify(execFile);
-const inventoryFile = fileURLToPath(new URL('../../../control-plane/inventory/demo-province.yaml', import.meta.url));
+const inventoryFile = fileURLToPath(
+  new URL('../../../control-plane/inventory/demo-province.yaml', import.meta.url),
+);
 const quietFile = fileURLToPath(new URL('../../lab/scenarios/quiet.yaml', import.meta.url));
 
 const v2c = ['-v2c', '-c', 'public'];
@@ -105,7 +107,11 @@ describe('lab routers answer real SNMP', () => {
       ['1.3.6.1.2.1.31.1.1.1.15.13', '1000'],
       ['1.3.6.1.2.1.31.1.1.1.15.14', '1000'],
     ]);
-    const sys = await snmp('snmpget', agg, ['1.3.6.1.2.1.1.1.0', '1.3.6.1.2.1.1.5.0', '1.3.6.1.2.1.2.2.1.3.11']);
+    const sys = await snmp('snmpget', agg, [
+      '1.3.6.1.2.1.1.1.0',
+      '1.3.6.1.2.1.1.5.0',
+      '1.3.6.1.2.1.2.2.1.3.11',
+    ]);
     expect(sys.get('1.3.6.1.2.1.1.1.0')).toMatch(/^Tianshu lab router sc-cd-agg/);
     expect(sys.get('1.3.6.1.2.1.1.5.0')).toBe('sc-cd-agg');
     expect(sys.get('1.3.6.1.2.1.2.2.1.3.11')).toBe('6');
@@ -169,10 +175,16 @@ describe('lab routers answer real SNMP', () => {
 
   it('an administrative shutdown of one end takes the link down at both ends', async () => {
     lab.linkDown('sc-cd-jj-dmj-acc:1', { admin: true });
-    const town = await snmp('snmpget', router('sc-cd-jj-dmj-acc'), ['1.3.6.1.2.1.2.2.1.7.1', ifOperStatus(1)]);
+    const town = await snmp('snmpget', router('sc-cd-jj-dmj-acc'), [
+      '1.3.6.1.2.1.2.2.1.7.1',
+      ifOperStatus(1),
+    ]);
     expect(town.get('1.3.6.1.2.1.2.2.1.7.1')).toBe('2');
     expect(town.get(ifOperStatus(1))).toBe('2');
-    const county = await snmp('snmpget', router('sc-cd-jj-acc'), ['1.3.6.1.2.1.2.2.1.7.11', ifOperStatus(11)]);
+    const county = await snmp('snmpget', router('sc-cd-jj-acc'), [
+      '1.3.6.1.2.1.2.2.1.7.11',
+      ifOperStatus(11),
+    ]);
     expect(county.get('1.3.6.1.2.1.2.2.1.7.11')).toBe('1');
     expect(county.get(ifOperStatus(11))).toBe('2');
     expect(lab.activeLink('sc-cd-jj-dmj-uplink')?.role).toBe('backup');

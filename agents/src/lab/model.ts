@@ -367,13 +367,7 @@ export class LabModel {
           noiseAmplitude: load.noiseAmplitude,
           peakSecondOfDay,
         });
-      const g = new LinkGroup(
-        id,
-        members,
-        shape(base),
-        shape(base * load.upstreamRatio),
-        load.upstreamRatio,
-      );
+      const g = new LinkGroup(id, members, shape(base), shape(base * load.upstreamRatio), load.upstreamRatio);
       for (const m of members) m.group = g;
       this.groups.set(id, g);
       g.reassign(start);

@@ -296,7 +296,13 @@ export class SnmpRouter {
   private buildMib(): void {
     const m = this.model;
     const mib = this.mib;
-    const scalar = (name: string, oid: string, type: number, value: unknown, handler?: (r: MibRequest) => void) => {
+    const scalar = (
+      name: string,
+      oid: string,
+      type: number,
+      value: unknown,
+      handler?: (r: MibRequest) => void,
+    ) => {
       mib.registerProvider({
         name,
         type: snmp.MibProviderType.Scalar,
@@ -350,8 +356,40 @@ export class SnmpRouter {
     });
     for (const i of m.interfaces) {
       const speedBps = Math.min(i.speedMbps * 1_000_000, MAX32);
-      mib.addTableRow('ifTable', [i.ifIndex, i.name, 6, 1500, speedBps, i.mac, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-      mib.addTableRow('ifXTable', [i.ifIndex, i.name, zero64, zero64, zero64, zero64, 1, i.speedMbps, 2, 1, i.alias, 0]);
+      mib.addTableRow('ifTable', [
+        i.ifIndex,
+        i.name,
+        6,
+        1500,
+        speedBps,
+        i.mac,
+        1,
+        1,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+      ]);
+      mib.addTableRow('ifXTable', [
+        i.ifIndex,
+        i.name,
+        zero64,
+        zero64,
+        zero64,
+        zero64,
+        1,
+        i.speedMbps,
+        2,
+        1,
+        i.alias,
+        0,
+      ]);
     }
 
     scalar('lldpLocChassisIdSubtype', `${lldpLocal}.1`, T.Integer, chassisSubtypeMac);

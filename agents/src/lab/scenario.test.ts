@@ -27,8 +27,20 @@ const inventory = {
     },
   ],
   links: [
-    { a: { device: 'up', ifIndex: 1 }, b: { device: 'down', ifIndex: 1 }, level: 'county', role: 'primary', pairId: 'p' },
-    { a: { device: 'up', ifIndex: 2 }, b: { device: 'down', ifIndex: 2 }, level: 'county', role: 'backup', pairId: 'p' },
+    {
+      a: { device: 'up', ifIndex: 1 },
+      b: { device: 'down', ifIndex: 1 },
+      level: 'county',
+      role: 'primary',
+      pairId: 'p',
+    },
+    {
+      a: { device: 'up', ifIndex: 2 },
+      b: { device: 'down', ifIndex: 2 },
+      level: 'county',
+      role: 'backup',
+      pairId: 'p',
+    },
   ],
 };
 
@@ -66,8 +78,12 @@ describe('scenario files', () => {
       }
       throw new Error('expected a validation error');
     };
-    expect(bad({ timeline: [{ at: '2m', type: 'link-down' }] })).toMatch(/^demo\.yaml is not valid: timeline\[0\]\.link: /);
-    expect(bad({ timeline: [{ at: 'soon', type: 'device-reboot', device: 'x' }] })).toMatch(/timeline\[0\]\.at: a duration/);
+    expect(bad({ timeline: [{ at: '2m', type: 'link-down' }] })).toMatch(
+      /^demo\.yaml is not valid: timeline\[0\]\.link: /,
+    );
+    expect(bad({ timeline: [{ at: 'soon', type: 'device-reboot', device: 'x' }] })).toMatch(
+      /timeline\[0\]\.at: a duration/,
+    );
     expect(bad({ timeline: [{ at: 1, type: 'explode', device: 'x' }] })).toMatch(/timeline\[0\]\.type/);
     expect(bad({ timeline: [{ at: 1, type: 'saturate', link: 'a:1', load: 2, for: '1m' }] })).toMatch(
       /timeline\[0\]\.load/,
@@ -89,14 +105,24 @@ describe('scenario files', () => {
     await expect(
       startLab({
         inventory,
-        scenario: { timeline: [{ at: 1, type: 'device-reboot', device: 'up' }, { at: 1, type: 'link-down', link: 'nope:1' }] },
+        scenario: {
+          timeline: [
+            { at: 1, type: 'device-reboot', device: 'up' },
+            { at: 1, type: 'link-down', link: 'nope:1' },
+          ],
+        },
         portOverride: 0,
       }),
     ).rejects.toThrow(/timeline\[1\]\.link: no link has end nope:1/);
     await expect(
       startLab({
         inventory,
-        scenario: { timeline: [{ at: 1, type: 'link-up', link: { pairId: 'p', role: 'backup' } }, { at: 1, type: 'device-up', device: 'ghost' }] },
+        scenario: {
+          timeline: [
+            { at: 1, type: 'link-up', link: { pairId: 'p', role: 'backup' } },
+            { at: 1, type: 'device-up', device: 'ghost' },
+          ],
+        },
         portOverride: 0,
       }),
     ).rejects.toThrow(/timeline\[1\]\.device: no device ghost/);

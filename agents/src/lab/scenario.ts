@@ -10,7 +10,8 @@ const durationUnits: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 
 export function parseDuration(v: number | string): number {
   if (typeof v === 'number') return v;
   let total = 0;
-  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * durationUnits[m[2] as string]!;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+    total += Number(m[1]) * durationUnits[m[2] as string]!;
   return total;
 }
 

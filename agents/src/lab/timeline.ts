@@ -26,7 +26,11 @@ function describe(ref: LinkRef): string {
  * Plays the scenario's events with one timer per pending step (never one per interface): each
  * event first fires `at` seconds after the start and, with `every`, again each period.
  */
-export function startTimeline(events: readonly ScenarioEvent[], target: TimelineTarget, log: Logger): Timeline {
+export function startTimeline(
+  events: readonly ScenarioEvent[],
+  target: TimelineTarget,
+  log: Logger,
+): Timeline {
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
   const later = (seconds: number, fn: () => void): void => {
@@ -98,7 +102,12 @@ export function startTimeline(events: readonly ScenarioEvent[], target: Timeline
         target.setCountersNearWrap(e.device, e.remaining);
         break;
       case 'flap': {
-        log.info('lab scenario event', { ...fields, link: describe(e.link), interval: e.interval, for: e.for });
+        log.info('lab scenario event', {
+          ...fields,
+          link: describe(e.link),
+          interval: e.interval,
+          for: e.for,
+        });
         const steps = Math.max(1, Math.floor(e.for / e.interval));
         target.linkDown(e.link);
         for (let s = 1; s <= steps; s++) {

@@ -98,8 +98,20 @@ describe('lab model', () => {
       },
     ],
     links: [
-      { a: { device: 'county', ifIndex: 1 }, b: { device: 'town', ifIndex: 1 }, level: 'township', role: 'primary', pairId: 'p' },
-      { a: { device: 'county', ifIndex: 2 }, b: { device: 'town', ifIndex: 2 }, level: 'township', role: 'backup', pairId: 'p' },
+      {
+        a: { device: 'county', ifIndex: 1 },
+        b: { device: 'town', ifIndex: 1 },
+        level: 'township',
+        role: 'primary',
+        pairId: 'p',
+      },
+      {
+        a: { device: 'county', ifIndex: 2 },
+        b: { device: 'town', ifIndex: 2 },
+        level: 'township',
+        role: 'backup',
+        pairId: 'p',
+      },
       { a: { device: 'county', ifIndex: 3 }, b: { device: 'town', ifIndex: 3 }, level: 'department' },
     ],
   });
