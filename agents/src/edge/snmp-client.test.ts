@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSnmpSession, SnmpError, SnmpType } from './snmp-client.js';
-import type { Varbind } from './snmp-client.js';
 import { startSnmpd } from './testing/snmpd.js';
 import type { RunningSnmpd } from './testing/snmpd.js';
 import { startHostileAgent } from './testing/hostile-agent.js';

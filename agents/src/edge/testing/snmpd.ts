@@ -32,7 +32,10 @@ export interface StartSnmpdOptions {
   host?: string;
   community?: string;
   user?: SnmpdUser;
-  /** Command prefix, e.g. `['ip', 'netns', 'exec', 'ns1']` to run the daemon in a namespace. */
+  /**
+   * Command prefix, e.g. `['ip', 'netns', 'exec', 'ns1']` to run the daemon in a namespace; `host`
+   * must then be reachable from here, since readiness is probed over SNMP.
+   */
   wrap?: string[];
   /** Port to listen on; a free one is picked by default. */
   port?: number;
@@ -74,7 +77,9 @@ export async function startSnmpd(options: StartSnmpdOptions = {}): Promise<Runni
   );
   let lastError = '';
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    const port = options.port ?? (await freeUdpPort(host === '0.0.0.0' ? '127.0.0.1' : host));
+    const port =
+      options.port ??
+      (options.wrap ? 16_100 + attempt : await freeUdpPort(host === '0.0.0.0' ? '127.0.0.1' : host));
     const args = [
       '-f',
       '-Lo',
@@ -138,13 +143,7 @@ export async function startSnmpd(options: StartSnmpdOptions = {}): Promise<Runni
         await rm(dir, { recursive: true, force: true });
       },
     };
-    if (options.wrap && options.wrap.length > 0) {
-      // A daemon in another namespace is not reachable from here for the readiness probe.
-      await new Promise((r) => setTimeout(r, 500));
-      if (child.exitCode === null) return running;
-    } else if (await waitReady(running, child)) {
-      return running;
-    }
+    if (await waitReady(running, child)) return running;
     await stopChild(child, exited);
     lastError = output.trim();
     if (options.port !== undefined) break;
