@@ -391,7 +391,9 @@ async function reconcileTtl(
     [TABLES.raw, ttl.raw],
     [TABLES.minute, ttl.minute],
     [TABLES.hour, ttl.hour],
-    ...migrations.flatMap((m) => (m.ttlTables ?? []).map(([table, kind]): [string, string] => [table, ttl[kind]])),
+    ...migrations.flatMap((m) =>
+      (m.ttlTables ?? []).map(([table, kind]): [string, string] => [table, ttl[kind]]),
+    ),
   ];
   const rows = await runner.query<{ name: string; engine_full: string }>(
     `SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}`,
