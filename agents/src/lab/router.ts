@@ -242,7 +242,11 @@ export class SnmpRouter {
         s.once('listening', onListening);
       });
     } catch (err) {
-      agent.close();
+      try {
+        agent.close();
+      } catch {
+        // The socket was never bound; there is nothing to close.
+      }
       throw err;
     }
     this.socket = s;

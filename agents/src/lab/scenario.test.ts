@@ -163,3 +163,21 @@ describe('scenario files', () => {
     }
   });
 });
+
+describe('lab start-up', () => {
+  it('rejects, and closes what it opened, when a port is taken', async () => {
+    const first = await startLab({ inventory, portOverride: 0, addressOverride: () => '127.0.0.1' });
+    try {
+      const taken = first.routers[1]!.port;
+      await expect(
+        startLab({
+          inventory,
+          portOverride: (id) => (id === 'down' ? taken : 0),
+          addressOverride: () => '127.0.0.1',
+        }),
+      ).rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    } finally {
+      await first.stop();
+    }
+  });
+});
