@@ -204,9 +204,21 @@ export const ConfigSchema = z
           .boolean()
           .default(true)
           .describe('In embedded mode, run a host agent for this machine, enrolled automatically.'),
+        lab: z
+          .boolean()
+          .default(true)
+          .describe(
+            'In embedded mode, run the lab (simulated routers of the demo province answering SNMP) and an edge agent polling it.',
+          ),
+        labScenario: z
+          .string()
+          .optional()
+          .describe(
+            'Scenario file of the embedded lab; default agents/lab/scenarios/demo.yaml (failures on a timeline).',
+          ),
       })
       .strict()
-      .default({ hostAgent: true }),
+      .default({ hostAgent: true, lab: true }),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, redactConfig, type Config } from './config.js'
 import { createLogger } from './logger.js';
 import { PolicyError, checkPolicies } from './policies/index.js';
 import { createControlPlane } from './server.js';
-import { startEmbeddedAgent } from './embedded.js';
+import { startEmbeddedAgent, startEmbeddedLab } from './embedded.js';
 import { VERSION } from './version.js';
 
 const HELP = `tianshu ${VERSION} — operations control plane for a provincial e-government
@@ -57,6 +57,10 @@ async function main(): Promise<void> {
     config = loadConfig({ file: args.config });
     if (embedded && !config.inventoryFile && !process.env.TIANSHU_INVENTORY_FILE) {
       config = { ...config, inventoryFile: here('../inventory/demo-province.yaml') };
+      // The demo province's routers are simulated by the lab, which answers these credentials.
+      if (!config.snmpCredentialsFile && config.embedded.lab) {
+        config = { ...config, snmpCredentialsFile: here('../inventory/demo-snmp-credentials.yaml') };
+      }
     }
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -114,12 +118,21 @@ async function main(): Promise<void> {
       `\n  First start: user "admin" was created with password  ${cp.generatedAdminPassword}\n  It is shown only this once; change it after logging in.\n`,
     );
   }
-  let agent: { stop(): Promise<void> } | undefined;
+  const children: { stop(): Promise<void> }[] = [];
   if (embedded && config.embedded.hostAgent) {
     try {
-      agent = await startEmbeddedAgent(cp, log);
+      children.push(await startEmbeddedAgent(cp, log, 'host'));
     } catch (err) {
       log.error({ err: (err as Error).message }, 'embedded host agent did not start');
+    }
+  }
+  if (embedded && config.embedded.lab && config.inventoryFile) {
+    try {
+      const scenario = config.embedded.labScenario ?? here('../../agents/lab/scenarios/demo.yaml');
+      children.push(await startEmbeddedLab(config.inventoryFile, scenario, log));
+      children.push(await startEmbeddedAgent(cp, log, 'edge'));
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'embedded lab did not start');
     }
   }
   console.log(`\n  Tianshu console: ${publicUrl}/\n`);
@@ -131,7 +144,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
-    await agent?.stop().catch(() => undefined);
+    await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
     await cp.stop();
     process.exit(0);
   };
