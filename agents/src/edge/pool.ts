@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 /**
  * Runs `fn` over `items` with at most `limit` calls in flight. A call that is slow only holds its
  * own slot; the others go on. `fn` must not reject (errors belong in its result); if it does, the
@@ -36,6 +37,9 @@ export function deadlineSignal(
   reason: () => Error,
 ): { signal: AbortSignal; release: () => void } {
   const ac = new AbortController();
+  // One poll cycle's signal is the parent of every device poll in flight (up to `concurrency`, which
+  // may be hundreds); each removes its listener when done, so lift Node's leak warning threshold.
+  if (parent) setMaxListeners(0, parent);
   const onParent = (): void => ac.abort(parent?.reason);
   if (parent?.aborted) ac.abort(parent.reason);
   else parent?.addEventListener('abort', onParent, { once: true });
