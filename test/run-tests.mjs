@@ -16,6 +16,9 @@ const NEEDED = [
   { what: 'promtool', check: () => has('promtool'), pkg: 'prometheus' },
   { what: 'openssl', check: () => has('openssl'), pkg: 'openssl' },
   { what: 'runuser', check: () => has('runuser'), pkg: 'util-linux' },
+  { what: 'snmpd (Net-SNMP agent)', check: () => existsSync('/usr/sbin/snmpd'), pkg: 'snmpd' },
+  { what: 'snmpbulkwalk (Net-SNMP tools)', check: () => has('snmpbulkwalk'), pkg: 'snmp' },
+  { what: 'ip (iproute2)', check: () => has('ip'), pkg: 'iproute2' },
 ];
 
 function has(cmd) {
@@ -50,10 +53,14 @@ if (missing.length) {
     },
   );
   // Debian starts the packaged PostgreSQL cluster; the tests run their own, so stop it.
-  spawnSync('sh', ['-c', 'service postgresql stop || true'], { stdio: 'ignore' });
+  spawnSync('sh', ['-c', 'service postgresql stop || true; service snmpd stop || true'], { stdio: 'ignore' });
 }
 
 step('build', 'npm run build');
 step('typecheck', 'npm run typecheck');
 step('lint', 'npm run lint');
-step('tests', 'npx vitest run');
+// Projects run one after another: integration and e2e tests start real servers (the lab's routers on
+// their inventory ports among them) that must not meet each other.
+step('unit tests', 'npx vitest run --project unit --project console');
+step('integration tests', 'npx vitest run --project integration');
+step('end-to-end tests', 'npx vitest run --project e2e');

@@ -24,7 +24,14 @@ export interface TestControlPlane {
  * the repository's policies and the demo province, and `admin` / ADMIN_PASSWORD.
  */
 export async function startTestControlPlane(
-  opts: { dataDir?: string; db?: StateStore; overrides?: Record<string, unknown>; listen?: boolean } = {},
+  opts: {
+    dataDir?: string;
+    db?: StateStore;
+    overrides?: Record<string, unknown>;
+    listen?: boolean;
+    /** Serve the built console from this directory. */
+    consoleDir?: string;
+  } = {},
 ): Promise<TestControlPlane> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tianshu-cp-'));
   const config = loadConfig({
@@ -43,6 +50,7 @@ export async function startTestControlPlane(
   const cp = await createControlPlane({
     config,
     log: createLogger('silent'),
+    consoleDir: opts.consoleDir,
     ...(opts.db ? { db: opts.db } : {}),
   });
   if (opts.listen) await cp.listen();

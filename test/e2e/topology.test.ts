@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enrol, startAgent, startLab, type Lab, type RunningAgent } from '../../agents/src/index.js';
+import {
+  ADMIN_PASSWORD,
+  REPO,
+  login,
+  startTestControlPlane,
+  type TestControlPlane,
+} from '../support/control-plane.js';
+
+/**
+ * The network console end to end in Debian's headless Chromium: the lab simulates the demo
+ * province's routers, an edge agent polls them every 5 s, the control plane serves the built console.
+ * The topology renders every link; when the lab takes a link down it turns red, and the failover
+ * shows on the links and alarms pages.
+ */
+const DOWN_RED = 'rgb(198, 40, 40)'; // the console's colour of a down link (#c62828)
+let t: TestControlPlane;
+let lab: Lab;
+let agent: RunningAgent;
+let browser: Browser | undefined;
+let page: Page;
+let stateDir: string;
+let primaryId: string;
+
+beforeAll(async () => {
+  t = await startTestControlPlane({
+    listen: true,
+    consoleDir: join(REPO, 'console/dist'),
+    overrides: {
+      snmpCredentialsFile: join(REPO, 'control-plane/inventory/demo-snmp-credentials.yaml'),
+      network: { pollIntervalSeconds: 5, discoveryIntervalSeconds: 3600, concurrency: 16 },
+      fleet: { heartbeatIntervalSeconds: 1, hostIntervalSeconds: 15, flushIntervalSeconds: 1 },
+    },
+  });
+  lab = await startLab({
+    inventoryFile: join(REPO, 'control-plane/inventory/demo-province.yaml'),
+    scenarioFile: join(REPO, 'agents/lab/scenarios/quiet.yaml'),
+  });
+  const admin = await login(t.request, 'admin', ADMIN_PASSWORD);
+  const tok = (await (
+    await admin.send('POST', '/api/v1/fleet/enrolment-tokens', {
+      name: 'edge',
+      orgUnitId: 'sc',
+      roles: ['edge'],
+    })
+  ).json()) as { token: string };
+  stateDir = mkdtempSync(join(tmpdir(), 'tianshu-e2e-edge-'));
+  await enrol({ server: t.cp.url, token: tok.token, stateDir, roles: ['edge'] });
+  agent = await startAgent({ stateDir, roles: ['edge'], retryInitialMillis: 200 });
+  const links = (await (await admin.get('/api/v1/network/links')).json()) as {
+    items: { id: string; pairId: string | null; role: string }[];
+  };
+  primaryId = links.items.find((l) => l.pairId === 'sc-cd-uplink' && l.role === 'primary')!.id;
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await agent?.stop();
+  await lab?.stop();
+  await t?.close();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+async function lineColour(linkId: string): Promise<string> {
+  return page
+    .locator(`[data-testid="topology-link"][data-link-id="${linkId}"] path.line`)
+    .evaluate((el) => getComputedStyle(el).stroke);
+}
+
+describe('network console in Chromium', () => {
+  it('renders the topology with every link of the province', async () => {
+    await page.goto(`${t.cp.url}/network/topology`);
+    await page.getByTestId('login-username').fill('admin');
+    await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await page.locator('[data-testid="topology-link"]').first().waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid="topology-link"]').count()).toBe(22);
+    expect(await page.locator('[data-testid="topology-device"]').count()).toBe(13);
+    const primary = page.locator(`[data-testid="topology-link"][data-link-id="${primaryId}"]`);
+    await expectAttr(primary, 'data-status', 'up', 60_000);
+    expect(await lineColour(primaryId)).not.toBe(DOWN_RED);
+  }, 120_000);
+
+  it('turns a link red when the lab takes it down, and shows the failover', async () => {
+    lab.linkDown({ pairId: 'sc-cd-uplink', role: 'primary' });
+    const primary = page.locator(`[data-testid="topology-link"][data-link-id="${primaryId}"]`);
+    await expectAttr(primary, 'data-status', 'down', 60_000);
+    expect(await lineColour(primaryId)).toBe(DOWN_RED);
+    await expectAttr(primary, 'data-failed-over', 'true', 30_000);
+    await page.screenshot({ path: join(REPO, 'test-results', 'console-topology-failover.png') });
+
+    await page.goto(`${t.cp.url}/network/alarms`);
+    await page
+      .locator('[data-testid="alarm-row"][data-kind="failed-over"][data-state="firing"]')
+      .waitFor({ timeout: 30_000 });
+    await page
+      .locator('[data-testid="alarm-row"][data-kind="redundancy-lost"][data-state="firing"]')
+      .waitFor({ timeout: 30_000 });
+
+    lab.linkUp({ pairId: 'sc-cd-uplink', role: 'primary' });
+    await page.goto(`${t.cp.url}/network/topology`);
+    await expectAttr(
+      page.locator(`[data-testid="topology-link"][data-link-id="${primaryId}"]`),
+      'data-status',
+      'up',
+      60_000,
+    );
+  }, 180_000);
+});
+
+async function expectAttr(
+  locator: ReturnType<Page['locator']>,
+  name: string,
+  value: string,
+  timeoutMs: number,
+): Promise<void> {
+  const started = Date.now();
+  let last: string | null = null;
+  while (Date.now() - started < timeoutMs) {
+    last = await locator.getAttribute(name).catch(() => null);
+    if (last === value) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`expected ${name}="${value}", last saw "${last}"`);
+}
