@@ -40,6 +40,7 @@ const services = Object.entries(compose.services ?? {});
 /** Values for variables the compose file interpolates from the operator's environment. */
 const TEST_VARIABLES: Record<string, string> = {
   TIANSHU_ADMIN_PASSWORD: 'compose-test-password',
+  TIANSHU_SECRET_KEY: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
   TIANSHU_AGENT_TOKEN: 'tse_compose-test-token',
 };
 
