@@ -58,7 +58,7 @@ describe('scenario files', () => {
     expect(demo.timeline[0]).toMatchObject({ at: 120, every: 600, for: 180 });
     const quiet = await loadScenario(quietFile);
     expect(quiet.timeline).toEqual([]);
-    expect(quiet.snmp.communities).toEqual(['public']);
+    expect(quiet.snmp.communities).toEqual(['tianshu-lab', 'public']);
   });
 
   it('reads durations', () => {
