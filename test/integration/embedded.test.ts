@@ -26,10 +26,12 @@ const env = () => ({
   TIANSHU_FLEET_HOST_INTERVAL_SECONDS: '1',
   TIANSHU_FLEET_FLUSH_INTERVAL_SECONDS: '1',
   TIANSHU_LOG_LEVEL: 'info',
+  TIANSHU_NETWORK_POLL_INTERVAL_SECONDS: '5',
 });
 
 interface AgentItem {
   id: string;
+  roles: string[];
   hostname: string;
   status: string;
   lastSeenAt: string | null;
@@ -67,7 +69,7 @@ describe('embedded mode', () => {
     expect((await fetch(`${base}/api/v1/agents`)).status).toBe(401);
     const first = await eventually(async () => {
       const r = await s.get<{ items: AgentItem[] }>('/api/v1/agents');
-      const a = r.body.items[0];
+      const a = r.body.items.find((x) => x.roles.includes('host'));
       return a && a.status === 'online' && a.lastSeenAt ? a : undefined;
     }, 60_000);
     const later = await eventually(async () => {
@@ -83,6 +85,24 @@ describe('embedded mode', () => {
     }, 60_000);
     expect(withFigures.latest!.cpuPercent).toBeGreaterThanOrEqual(0);
     expect(withFigures.latest!.cpuPercent).toBeLessThanOrEqual(100);
+  });
+
+  it('runs the lab and an edge agent, so the demo extranet is live', async () => {
+    const s = await httpLogin(base, 'admin', PASSWORD);
+    const agents = await s.get<{ items: AgentItem[] }>('/api/v1/agents');
+    expect(agents.body.items.map((a) => a.roles.join(',')).sort()).toEqual(['edge', 'host']);
+    const links = await eventually(
+      async () => {
+        const r = await s.get<{ items: { status: string; active: boolean | null }[] }>(
+          '/api/v1/network/links',
+        );
+        const up = r.body.items.filter((l) => l.status === 'up');
+        return up.length >= 20 && r.body.items.some((l) => l.active) ? r.body.items : undefined;
+      },
+      90_000,
+      1000,
+    );
+    expect(links).toHaveLength(22);
   });
 
   it('serves /metrics that promtool accepts', async () => {
@@ -121,7 +141,8 @@ describe('embedded mode', () => {
     });
     expect(created.status).toBe(201);
     const before = await s.get<{ items: AgentItem[] }>('/api/v1/agents');
-    const agentId = before.body.items[0]!.id;
+    const agentId = before.body.items.find((a) => a.roles.includes('host'))!.id;
+    const agentIds = before.body.items.map((a) => a.id).sort();
     const metricsBefore = await s.get<{ series: { load1: [number, number][] } }>(
       `/api/v1/hosts/${agentId}/metrics?range=15m`,
     );
@@ -136,7 +157,8 @@ describe('embedded mode', () => {
     expect((await again.get<{ items: unknown[] }>('/api/v1/audit')).status).toBe(200);
     const admin = await httpLogin(base, 'admin', PASSWORD);
     const after = await admin.get<{ items: AgentItem[] }>('/api/v1/agents');
-    expect(after.body.items.map((a) => a.id)).toEqual([agentId]);
+    // The same agents (host and edge), no new enrolments.
+    expect(after.body.items.map((a) => a.id).sort()).toEqual(agentIds);
     const metricsAfter = await admin.get<{ series: { load1: [number, number][] } }>(
       `/api/v1/hosts/${agentId}/metrics?range=15m`,
     );
@@ -150,7 +172,7 @@ describe('embedded mode', () => {
     // The same agent identity keeps reporting after the restart.
     await eventually(async () => {
       const r = await admin.get<{ items: AgentItem[] }>('/api/v1/agents');
-      const a = r.body.items[0]!;
+      const a = r.body.items.find((x) => x.id === agentId)!;
       return Date.parse(a.lastSeenAt!) > Date.now() - 5000 ? a : undefined;
     }, 30_000);
   });
