@@ -1,20 +1,8 @@
 import { z } from 'zod';
-import { ConflictError, InputError, NotFoundError } from '../errors.js';
-import { inScope, requirePermission, type Identity } from '../auth/identity.js';
-import type { Queryable } from '../store/state/index.js';
-import {
-  check,
-  inTx,
-  Name,
-  pageClause,
-  recordChange,
-  requireOrgUnit,
-  scopePrefix,
-  setClause,
-  Slug,
-  type InventoryDeps,
-  type Page,
-} from './common.js';
+import { InputError } from '../errors.js';
+import { requirePermission, type Identity } from '../auth/identity.js';
+import { Name, scopePrefix, Slug, type InventoryDeps } from './common.js';
+import { ScopedCrud, type ScopedRow } from './crud.js';
 import { OrgUnitId, type OrgLevel } from './org-units.js';
 
 export const CLASSIFICATIONS = ['non-secret', 'secret'] as const;
@@ -88,21 +76,14 @@ export interface IntegrationRate {
   meetsTarget: boolean;
 }
 
-interface Row {
-  id: string;
-  org_unit_id: string;
+interface Row extends ScopedRow {
   name: string;
   owner_department: string;
   classification: DedicatedNetwork['classification'];
   migration_state: MigrationState;
   planned_at: string | null;
   migrated_at: string | null;
-  path: string;
 }
-
-const SELECT = `SELECT n.id, n.org_unit_id, n.name, n.owner_department, n.classification, n.migration_state,
-  n.planned_at::text AS planned_at, n.migrated_at::text AS migrated_at, u.path
-  FROM dedicated_networks n JOIN org_units u ON u.id = n.org_unit_id`;
 
 const toNetwork = (r: Row): DedicatedNetwork => ({
   id: r.id,
@@ -125,130 +106,52 @@ function checkClassification(classification: string, state: MigrationState): voi
 }
 
 /** Departments' dedicated networks (专网) and their migration onto the extranet. */
-export class DedicatedNetworkService {
+export class DedicatedNetworkService extends ScopedCrud<
+  DedicatedNetwork,
+  Row,
+  typeof DedicatedNetworkInput,
+  typeof DedicatedNetworkPatch,
+  typeof DedicatedNetworkFilter
+> {
   constructor(
-    private readonly deps: InventoryDeps,
+    deps: InventoryDeps,
     private readonly target = INTEGRATION_TARGET,
-  ) {}
-
-  async list(
-    identity: Identity,
-    filter: DedicatedNetworkFilter = {},
-    page?: Page,
-  ): Promise<DedicatedNetwork[]> {
-    requirePermission(identity, 'inventory:read');
-    const f = check(DedicatedNetworkFilter, filter, 'dedicated network filter');
-    const params: unknown[] = [(await scopePrefix(this.deps.orgUnits, identity, f.orgUnitId)) + '%'];
-    let where = 'u.path LIKE $1';
-    for (const [key, column] of [
-      ['classification', 'n.classification'],
-      ['migrationState', 'n.migration_state'],
-    ] as const) {
-      if (f[key] === undefined) continue;
-      params.push(f[key]);
-      where += ` AND ${column} = $${params.length}`;
-    }
-    const r = await this.deps.db.query<Row>(
-      `${SELECT} WHERE ${where} ORDER BY n.id${pageClause(page, params)}`,
-      params,
-    );
-    return r.rows.map(toNetwork);
+  ) {
+    super(deps, {
+      kind: 'dedicated-network',
+      noun: 'dedicated network',
+      table: 'dedicated_networks',
+      alias: 'n',
+      columns: {
+        orgUnitId: 'org_unit_id',
+        name: 'name',
+        ownerDepartment: 'owner_department',
+        classification: 'classification',
+        migrationState: 'migration_state',
+        plannedAt: 'planned_at',
+        migratedAt: 'migrated_at',
+      },
+      selectAs: {
+        planned_at: 'n.planned_at::text AS planned_at',
+        migrated_at: 'n.migrated_at::text AS migrated_at',
+      },
+      filters: { classification: 'classification', migrationState: 'migration_state' },
+      input: DedicatedNetworkInput,
+      patch: DedicatedNetworkPatch,
+      filter: DedicatedNetworkFilter,
+      toRecord: toNetwork,
+    });
   }
 
-  async get(identity: Identity, id: string, tx?: Queryable): Promise<DedicatedNetwork> {
-    requirePermission(identity, 'inventory:read');
-    return toNetwork(await this.row(identity, id, tx ?? this.deps.db));
-  }
-
-  async find(identity: Identity, id: string, tx?: Queryable): Promise<DedicatedNetwork | undefined> {
-    requirePermission(identity, 'inventory:read');
-    const r = await (tx ?? this.deps.db).query<Row>(`${SELECT} WHERE n.id = $1`, [id]);
-    const row = r.rows[0];
-    return row && inScope(identity, row.path) ? toNetwork(row) : undefined;
-  }
-
-  async create(identity: Identity, input: DedicatedNetworkInput, tx?: Queryable): Promise<DedicatedNetwork> {
-    requirePermission(identity, 'inventory:write');
-    const v = check(DedicatedNetworkInput, input, 'dedicated network');
+  protected override checkInput(v: DedicatedNetworkInput): void {
     checkClassification(v.classification, v.migrationState);
-    return inTx(this.deps.db, tx, async (q) => {
-      await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q);
-      const exists = await q.query('SELECT 1 FROM dedicated_networks WHERE id = $1', [v.id]);
-      if (exists.rowCount > 0) throw new ConflictError(`dedicated network "${v.id}" already exists`);
-      await q.query(
-        `INSERT INTO dedicated_networks (id, org_unit_id, name, owner_department, classification, migration_state,
-           planned_at, migrated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          v.id,
-          v.orgUnitId,
-          v.name,
-          v.ownerDepartment,
-          v.classification,
-          v.migrationState,
-          v.plannedAt ?? null,
-          v.migratedAt ?? null,
-        ],
-      );
-      await recordChange(this.deps.audit, identity, q, 'dedicated-network', 'create', v.id, v.orgUnitId, {
-        ...v,
-      });
-      return toNetwork(await this.row(identity, v.id, q));
-    });
   }
 
-  async update(
-    identity: Identity,
-    id: string,
-    patch: DedicatedNetworkPatch,
-    tx?: Queryable,
-  ): Promise<DedicatedNetwork> {
-    requirePermission(identity, 'inventory:write');
-    const v = check(DedicatedNetworkPatch, patch, 'dedicated network patch');
-    return inTx(this.deps.db, tx, async (q) => {
-      const before = await this.row(identity, id, q);
-      checkClassification(
-        v.classification ?? before.classification,
-        v.migrationState ?? before.migration_state,
-      );
-      if (v.orgUnitId) await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q);
-      const params: unknown[] = [id];
-      const sets = setClause(
-        v,
-        {
-          orgUnitId: 'org_unit_id',
-          name: 'name',
-          ownerDepartment: 'owner_department',
-          classification: 'classification',
-          migrationState: 'migration_state',
-          plannedAt: 'planned_at',
-          migratedAt: 'migrated_at',
-        },
-        params,
-      );
-      if (sets)
-        await q.query(`UPDATE dedicated_networks SET ${sets}, updated_at = now() WHERE id = $1`, params);
-      await recordChange(
-        this.deps.audit,
-        identity,
-        q,
-        'dedicated-network',
-        'update',
-        id,
-        v.orgUnitId ?? before.org_unit_id,
-        { ...v },
-      );
-      return toNetwork(await this.row(identity, id, q));
-    });
-  }
-
-  async remove(identity: Identity, id: string, tx?: Queryable): Promise<void> {
-    requirePermission(identity, 'inventory:write');
-    await inTx(this.deps.db, tx, async (q) => {
-      const before = await this.row(identity, id, q);
-      await q.query('DELETE FROM dedicated_networks WHERE id = $1', [id]);
-      await recordChange(this.deps.audit, identity, q, 'dedicated-network', 'delete', id, before.org_unit_id);
-    });
+  protected override checkPatch(v: DedicatedNetworkPatch, before: Row): void {
+    checkClassification(
+      v.classification ?? before.classification,
+      v.migrationState ?? before.migration_state,
+    );
   }
 
   /**
@@ -292,12 +195,5 @@ export class DedicatedNetworkService {
         meetsTarget: rate === null || rate >= this.target,
       };
     });
-  }
-
-  private async row(identity: Identity, id: string, q: Queryable): Promise<Row> {
-    const r = await q.query<Row>(`${SELECT} WHERE n.id = $1`, [id]);
-    const row = r.rows[0];
-    if (!row || !inScope(identity, row.path)) throw new NotFoundError(`dedicated network "${id}" not found`);
-    return row;
   }
 }

@@ -1,21 +1,9 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { inScope, requirePermission, type Identity } from '../auth/identity.js';
+import { inScope, type Identity } from '../auth/identity.js';
 import type { Queryable } from '../store/state/index.js';
-import {
-  check,
-  inTx,
-  IpAddress,
-  pageClause,
-  recordChange,
-  requireOrgUnit,
-  scopePrefix,
-  setClause,
-  Slug,
-  Uuid,
-  type InventoryDeps,
-  type Page,
-} from './common.js';
+import { IpAddress, Slug, Uuid, type InventoryDeps } from './common.js';
+import { ScopedCrud, type ScopedRow } from './crud.js';
 import { OrgUnitId } from './org-units.js';
 
 const Hostname = z
@@ -74,19 +62,13 @@ export interface Host {
   role: string | null;
 }
 
-interface Row {
-  id: string;
+interface Row extends ScopedRow {
   cloud_id: string | null;
-  org_unit_id: string;
   hostname: string;
   addresses: string[];
   agent_id: string | null;
   role: string | null;
-  path: string;
 }
-
-const SELECT = `SELECT h.id, h.cloud_id, h.org_unit_id, h.hostname, h.addresses, h.agent_id, h.role, u.path
-  FROM hosts h JOIN org_units u ON u.id = h.org_unit_id`;
 
 const toHost = (r: Row): Host => ({
   id: r.id,
@@ -102,101 +84,56 @@ const toHost = (r: Row): Host => ({
  * Cloud hosts. A host may run in a cloud of its own subtree or in one run by a unit above it (the
  * provincial cloud serves every county), and may be tied to the agent enrolled on it.
  */
-export class HostService {
-  constructor(private readonly deps: InventoryDeps) {}
-
-  async list(identity: Identity, filter: HostFilter = {}, page?: Page): Promise<Host[]> {
-    requirePermission(identity, 'inventory:read');
-    const f = check(HostFilter, filter, 'host filter');
-    const params: unknown[] = [(await scopePrefix(this.deps.orgUnits, identity, f.orgUnitId)) + '%'];
-    let where = 'u.path LIKE $1';
-    if (f.cloudId) {
-      params.push(f.cloudId);
-      where += ` AND h.cloud_id = $${params.length}`;
-    }
-    const r = await this.deps.db.query<Row>(
-      `${SELECT} WHERE ${where} ORDER BY h.id${pageClause(page, params)}`,
-      params,
-    );
-    return r.rows.map(toHost);
-  }
-
-  async get(identity: Identity, id: string, tx?: Queryable): Promise<Host> {
-    requirePermission(identity, 'inventory:read');
-    return toHost(await this.row(identity, id, tx ?? this.deps.db));
-  }
-
-  async find(identity: Identity, id: string, tx?: Queryable): Promise<Host | undefined> {
-    requirePermission(identity, 'inventory:read');
-    const r = await (tx ?? this.deps.db).query<Row>(`${SELECT} WHERE h.id = $1`, [id]);
-    const row = r.rows[0];
-    return row && inScope(identity, row.path) ? toHost(row) : undefined;
-  }
-
-  async create(identity: Identity, input: HostInput, tx?: Queryable): Promise<Host> {
-    requirePermission(identity, 'inventory:write');
-    const v = check(HostInput, input, 'host');
-    return inTx(this.deps.db, tx, async (q) => {
-      const path = await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q);
-      if (v.cloudId) await this.checkCloud(v.cloudId, path, q);
-      if (v.agentId) await this.checkAgent(identity, v.agentId, v.id, q);
-      const exists = await q.query('SELECT 1 FROM hosts WHERE id = $1', [v.id]);
-      if (exists.rowCount > 0) throw new ConflictError(`host "${v.id}" already exists`);
-      await q.query(
-        `INSERT INTO hosts (id, cloud_id, org_unit_id, hostname, addresses, agent_id, role) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [v.id, v.cloudId ?? null, v.orgUnitId, v.hostname, v.addresses, v.agentId ?? null, v.role ?? null],
-      );
-      await recordChange(this.deps.audit, identity, q, 'host', 'create', v.id, v.orgUnitId, { ...v });
-      return toHost(await this.row(identity, v.id, q));
+export class HostService extends ScopedCrud<
+  Host,
+  Row,
+  typeof HostInput,
+  typeof HostPatch,
+  typeof HostFilter
+> {
+  constructor(deps: InventoryDeps) {
+    super(deps, {
+      kind: 'host',
+      noun: 'host',
+      table: 'hosts',
+      alias: 'h',
+      columns: {
+        cloudId: 'cloud_id',
+        orgUnitId: 'org_unit_id',
+        hostname: 'hostname',
+        addresses: 'addresses',
+        agentId: 'agent_id',
+        role: 'role',
+      },
+      filters: { cloudId: 'cloud_id' },
+      input: HostInput,
+      patch: HostPatch,
+      filter: HostFilter,
+      toRecord: toHost,
     });
   }
 
-  async update(identity: Identity, id: string, patch: HostPatch, tx?: Queryable): Promise<Host> {
-    requirePermission(identity, 'inventory:write');
-    const v = check(HostPatch, patch, 'host patch');
-    return inTx(this.deps.db, tx, async (q) => {
-      const before = await this.row(identity, id, q);
-      const path = v.orgUnitId
-        ? await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q)
-        : before.path;
-      const cloudId = v.cloudId === undefined ? before.cloud_id : v.cloudId;
-      if (cloudId && (v.cloudId !== undefined || v.orgUnitId)) await this.checkCloud(cloudId, path, q);
-      if (v.agentId) await this.checkAgent(identity, v.agentId, id, q);
-      const params: unknown[] = [id];
-      const sets = setClause(
-        v,
-        {
-          cloudId: 'cloud_id',
-          orgUnitId: 'org_unit_id',
-          hostname: 'hostname',
-          addresses: 'addresses',
-          agentId: 'agent_id',
-          role: 'role',
-        },
-        params,
-      );
-      if (sets) await q.query(`UPDATE hosts SET ${sets}, updated_at = now() WHERE id = $1`, params);
-      await recordChange(
-        this.deps.audit,
-        identity,
-        q,
-        'host',
-        'update',
-        id,
-        v.orgUnitId ?? before.org_unit_id,
-        { ...v },
-      );
-      return toHost(await this.row(identity, id, q));
-    });
+  protected override async checkCreate(
+    identity: Identity,
+    v: z.output<typeof HostInput>,
+    path: string,
+    q: Queryable,
+  ): Promise<void> {
+    if (v.cloudId) await this.checkCloud(v.cloudId, path, q);
+    if (v.agentId) await this.checkAgent(identity, v.agentId, v.id, q);
   }
 
-  async remove(identity: Identity, id: string, tx?: Queryable): Promise<void> {
-    requirePermission(identity, 'inventory:write');
-    await inTx(this.deps.db, tx, async (q) => {
-      const before = await this.row(identity, id, q);
-      await q.query('DELETE FROM hosts WHERE id = $1', [id]);
-      await recordChange(this.deps.audit, identity, q, 'host', 'delete', id, before.org_unit_id);
-    });
+  protected override async checkUpdate(
+    identity: Identity,
+    id: string,
+    v: HostPatch,
+    before: Row,
+    path: string,
+    q: Queryable,
+  ): Promise<void> {
+    const cloudId = v.cloudId === undefined ? before.cloud_id : v.cloudId;
+    if (cloudId && (v.cloudId !== undefined || v.orgUnitId)) await this.checkCloud(cloudId, path, q);
+    if (v.agentId) await this.checkAgent(identity, v.agentId, id, q);
   }
 
   /** The cloud must be run by the host's org unit, a unit below it, or a unit above it. */
@@ -223,12 +160,5 @@ export class HostService {
     ]);
     if (taken.rows[0])
       throw new ConflictError(`agentId: agent "${agentId}" is already tied to host "${taken.rows[0].id}"`);
-  }
-
-  private async row(identity: Identity, id: string, q: Queryable): Promise<Row> {
-    const r = await q.query<Row>(`${SELECT} WHERE h.id = $1`, [id]);
-    const row = r.rows[0];
-    if (!row || !inScope(identity, row.path)) throw new NotFoundError(`host "${id}" not found`);
-    return row;
   }
 }
