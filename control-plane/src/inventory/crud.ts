@@ -71,6 +71,50 @@ export function scopedSelect(t: {
   return `SELECT ${cols.join(', ')}, u.path FROM ${t.table} ${a} JOIN org_units u ON u.id = ${a}.org_unit_id`;
 }
 
+/** The first of `rows` when it is in the caller's scope (rows are read with their org unit's path). */
+export function firstInScope<Row extends { path: string }>(identity: Identity, rows: Row[]): Row | undefined {
+  const row = rows[0];
+  return row && inScope(identity, row.path) ? row : undefined;
+}
+
+/** How a list reads one kind of record; see {@link listInScope}. */
+export interface ListQuery {
+  /** `SELECT ... FROM <table> <alias> JOIN org_units u ON ...`: rows with their org unit's path. */
+  select: string;
+  /** Filter fields each matched by equality on a column, in this order: `{ siteId: 'd.site_id' }`. */
+  equals: Readonly<Record<string, string>>;
+  orderBy: string;
+  /** Conditions ANDed before the equalities (` AND ...`), pushing their own parameters. */
+  where?: (params: unknown[]) => string;
+}
+
+/**
+ * One page of rows in the caller's subtree (or in the subtree of the filter's `orgUnitId`, which
+ * must be in scope) that match the filter's defined fields.
+ */
+export async function listInScope<Row>(
+  deps: InventoryDeps,
+  identity: Identity,
+  filter: { orgUnitId?: string | undefined },
+  query: ListQuery,
+  page?: Page,
+): Promise<Row[]> {
+  const f = filter as Record<string, unknown>;
+  const params: unknown[] = [(await scopePrefix(deps.orgUnits, identity, filter.orgUnitId)) + '%'];
+  let where = 'u.path LIKE $1';
+  if (query.where) where += query.where(params);
+  for (const [key, column] of Object.entries(query.equals)) {
+    if (f[key] === undefined) continue;
+    params.push(f[key]);
+    where += ` AND ${column} = $${params.length}`;
+  }
+  const r = await deps.db.query<Row>(
+    `${query.select} WHERE ${where} ORDER BY ${query.orderBy}${pageClause(page, params)}`,
+    params,
+  );
+  return r.rows;
+}
+
 /** {@link check} typed by the schema, for schemas that are type parameters. */
 function parse<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
   return check(schema as unknown as z.ZodType<z.output<S>>, raw, what);
@@ -90,12 +134,16 @@ export abstract class ScopedCrud<
   F extends OrgUnitField,
 > {
   private readonly select: string;
+  private readonly equals: Record<string, string>;
 
   constructor(
     protected readonly deps: InventoryDeps,
     private readonly t: ScopedTable<Rec, Row, I, P, F>,
   ) {
     this.select = scopedSelect(t);
+    this.equals = Object.fromEntries(
+      Object.entries<string>(t.filters).map(([key, column]) => [key, `${t.alias}.${column}`]),
+    );
   }
 
   /** Runs before the transaction of `create`. */
@@ -116,21 +164,10 @@ export abstract class ScopedCrud<
 
   async list(identity: Identity, filter: z.input<F> = {} as z.input<F>, page?: Page): Promise<Rec[]> {
     requirePermission(identity, 'inventory:read');
-    const f: Record<string, unknown> = parse(this.t.filter, filter, `${this.t.noun} filter`);
-    const params: unknown[] = [
-      (await scopePrefix(this.deps.orgUnits, identity, f.orgUnitId as string | undefined)) + '%',
-    ];
-    let where = 'u.path LIKE $1';
-    for (const [key, column] of Object.entries<string>(this.t.filters)) {
-      if (f[key] === undefined) continue;
-      params.push(f[key]);
-      where += ` AND ${this.t.alias}.${column} = $${params.length}`;
-    }
-    const r = await this.deps.db.query<Row>(
-      `${this.select} WHERE ${where} ORDER BY ${this.t.alias}.id${pageClause(page, params)}`,
-      params,
-    );
-    return r.rows.map(this.t.toRecord);
+    const f = parse(this.t.filter, filter, `${this.t.noun} filter`);
+    const query = { select: this.select, equals: this.equals, orderBy: `${this.t.alias}.id` };
+    const rows = await listInScope<Row>(this.deps, identity, f, query, page);
+    return rows.map(this.t.toRecord);
   }
 
   async get(identity: Identity, id: string, tx?: Queryable): Promise<Rec> {
@@ -141,8 +178,8 @@ export abstract class ScopedCrud<
   /** Returns the record when it is in scope, or undefined (for idempotent loads). */
   async find(identity: Identity, id: string, tx?: Queryable): Promise<Rec | undefined> {
     requirePermission(identity, 'inventory:read');
-    const row = await this.lookup(id, tx ?? this.deps.db);
-    return row && inScope(identity, row.path) ? this.t.toRecord(row) : undefined;
+    const row = firstInScope(identity, await this.lookup(id, tx ?? this.deps.db));
+    return row && this.t.toRecord(row);
   }
 
   async create(identity: Identity, input: z.input<I>, tx?: Queryable): Promise<Rec> {
@@ -179,18 +216,8 @@ export abstract class ScopedCrud<
       const params: unknown[] = [id];
       const sets = setClause(v, this.t.columns, params);
       if (sets) await q.query(`UPDATE ${this.t.table} SET ${sets}, updated_at = now() WHERE id = $1`, params);
-      await recordChange(
-        this.deps.audit,
-        identity,
-        q,
-        this.t.kind,
-        'update',
-        id,
-        v.orgUnitId ?? before.org_unit_id,
-        {
-          ...v,
-        },
-      );
+      const orgUnitId = v.orgUnitId ?? before.org_unit_id;
+      await recordChange(this.deps.audit, identity, q, this.t.kind, 'update', id, orgUnitId, { ...v });
       return this.t.toRecord(await this.row(identity, id, q));
     });
   }
@@ -218,13 +245,13 @@ export abstract class ScopedCrud<
 
   /** The row when it is in the caller's scope; NotFoundError otherwise. */
   protected async row(identity: Identity, id: string, q: Queryable): Promise<Row> {
-    const row = await this.lookup(id, q);
-    if (!row || !inScope(identity, row.path)) throw new NotFoundError(`${this.t.noun} "${id}" not found`);
+    const row = firstInScope(identity, await this.lookup(id, q));
+    if (!row) throw new NotFoundError(`${this.t.noun} "${id}" not found`);
     return row;
   }
 
-  private async lookup(id: string, q: Queryable): Promise<Row | undefined> {
+  private async lookup(id: string, q: Queryable): Promise<Row[]> {
     const r = await q.query<Row>(`${this.select} WHERE ${this.t.alias}.id = $1`, [id]);
-    return r.rows[0];
+    return r.rows;
   }
 }

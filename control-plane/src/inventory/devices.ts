@@ -8,14 +8,13 @@ import {
   inTx,
   IpAddress,
   Name,
-  pageClause,
   recordChange,
-  scopePrefix,
   setClause,
   Slug,
   type InventoryDeps,
   type Page,
 } from './common.js';
+import { firstInScope, listInScope } from './crud.js';
 import { OrgUnitId } from './org-units.js';
 
 export const DEVICE_ROLES = ['core', 'aggregation', 'access', 'firewall', 'egress'] as const;
@@ -148,22 +147,14 @@ export class DeviceService {
   async list(identity: Identity, filter: DeviceFilter = {}, page?: Page): Promise<Device[]> {
     requirePermission(identity, 'inventory:read');
     const f = check(DeviceFilter, filter, 'device filter');
-    const params: unknown[] = [(await scopePrefix(this.deps.orgUnits, identity, f.orgUnitId)) + '%'];
-    let where = 'u.path LIKE $1';
-    for (const [key, column] of [
-      ['siteId', 'd.site_id'],
-      ['role', 'd.role'],
-      ['plane', 'd.plane'],
-    ] as const) {
-      if (f[key] === undefined) continue;
-      params.push(f[key]);
-      where += ` AND ${column} = $${params.length}`;
-    }
-    const r = await this.deps.db.query<Row>(
-      `${SELECT} WHERE ${where} ORDER BY d.id${pageClause(page, params)}`,
-      params,
+    const rows = await listInScope<Row>(
+      this.deps,
+      identity,
+      f,
+      { select: SELECT, equals: { siteId: 'd.site_id', role: 'd.role', plane: 'd.plane' }, orderBy: 'd.id' },
+      page,
     );
-    return r.rows.map(toDevice);
+    return rows.map(toDevice);
   }
 
   async get(identity: Identity, id: string, tx?: Queryable): Promise<Device> {
@@ -175,8 +166,8 @@ export class DeviceService {
   async find(identity: Identity, id: string, tx?: Queryable): Promise<Device | undefined> {
     requirePermission(identity, 'inventory:read');
     const r = await (tx ?? this.deps.db).query<Row>(`${SELECT} WHERE d.id = $1`, [id]);
-    const row = r.rows[0];
-    return row && inScope(identity, row.path) ? toDevice(row) : undefined;
+    const row = firstInScope(identity, r.rows);
+    return row && toDevice(row);
   }
 
   async create(identity: Identity, input: DeviceInput, tx?: Queryable): Promise<Device> {
@@ -311,8 +302,8 @@ export class DeviceService {
 
   private async row(identity: Identity, id: string, q: Queryable): Promise<Row> {
     const r = await q.query<Row>(`${SELECT} WHERE d.id = $1`, [id]);
-    const row = r.rows[0];
-    if (!row || !inScope(identity, row.path)) throw new NotFoundError(`device "${id}" not found`);
+    const row = firstInScope(identity, r.rows);
+    if (!row) throw new NotFoundError(`device "${id}" not found`);
     return row;
   }
 }

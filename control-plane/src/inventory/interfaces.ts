@@ -7,15 +7,14 @@ import {
   assertUnreferenced,
   check,
   inTx,
-  pageClause,
   recordChange,
-  scopePrefix,
   setClause,
   Slug,
   Uuid,
   type InventoryDeps,
   type Page,
 } from './common.js';
+import { firstInScope, listInScope } from './crud.js';
 import { OrgUnitId } from './org-units.js';
 
 const IfIndex = z.number().int().min(1, 'ifIndex is an integer of at least 1').max(2_147_483_647);
@@ -94,17 +93,14 @@ export class InterfaceService {
   async list(identity: Identity, filter: InterfaceFilter = {}, page?: Page): Promise<Interface[]> {
     requirePermission(identity, 'inventory:read');
     const f = check(InterfaceFilter, filter, 'interface filter');
-    const params: unknown[] = [(await scopePrefix(this.deps.orgUnits, identity, f.orgUnitId)) + '%'];
-    let where = 'u.path LIKE $1';
-    if (f.deviceId) {
-      params.push(f.deviceId);
-      where += ` AND i.device_id = $${params.length}`;
-    }
-    const r = await this.deps.db.query<Row>(
-      `${SELECT} WHERE ${where} ORDER BY i.device_id, i.if_index${pageClause(page, params)}`,
-      params,
+    const rows = await listInScope<Row>(
+      this.deps,
+      identity,
+      f,
+      { select: SELECT, equals: { deviceId: 'i.device_id' }, orderBy: 'i.device_id, i.if_index' },
+      page,
     );
-    return r.rows.map(toInterface);
+    return rows.map(toInterface);
   }
 
   async get(identity: Identity, id: string, tx?: Queryable): Promise<Interface> {
@@ -124,8 +120,8 @@ export class InterfaceService {
       deviceId,
       ifIndex,
     ]);
-    const row = r.rows[0];
-    return row && inScope(identity, row.path) ? toInterface(row) : undefined;
+    const row = firstInScope(identity, r.rows);
+    return row && toInterface(row);
   }
 
   async create(identity: Identity, input: InterfaceInput, tx?: Queryable): Promise<Interface> {
@@ -210,8 +206,8 @@ export class InterfaceService {
   private async row(identity: Identity, id: string, q: Queryable): Promise<Row> {
     const valid = Uuid.safeParse(id);
     const r = valid.success ? await q.query<Row>(`${SELECT} WHERE i.id = $1`, [id]) : { rows: [] as Row[] };
-    const row = r.rows[0];
-    if (!row || !inScope(identity, row.path)) throw new NotFoundError(`interface "${id}" not found`);
+    const row = firstInScope(identity, r.rows);
+    if (!row) throw new NotFoundError(`interface "${id}" not found`);
     return row;
   }
 }

@@ -6,16 +6,15 @@ import type { Queryable } from '../store/state/index.js';
 import {
   check,
   inTx,
-  pageClause,
   recordChange,
   requireOrgUnit,
-  scopePrefix,
   setClause,
   Slug,
   Uuid,
   type InventoryDeps,
   type Page,
 } from './common.js';
+import { firstInScope, listInScope } from './crud.js';
 import { PLANES, type Plane } from './devices.js';
 import { OrgUnitId, type OrgLevel } from './org-units.js';
 
@@ -143,27 +142,23 @@ export class LinkService {
   async list(identity: Identity, filter: LinkFilter = {}, page?: Page): Promise<Link[]> {
     requirePermission(identity, 'inventory:read');
     const f = check(LinkFilter, filter, 'link filter');
-    const params: unknown[] = [(await scopePrefix(this.deps.orgUnits, identity, f.orgUnitId)) + '%'];
-    let where = 'u.path LIKE $1';
-    if (f.deviceId) {
-      params.push(f.deviceId);
-      where += ` AND (l.a_device_id = $${params.length} OR l.b_device_id = $${params.length})`;
-    }
-    for (const [key, column] of [
-      ['level', 'l.level'],
-      ['role', 'l.role'],
-      ['plane', 'l.plane'],
-      ['pairId', 'l.pair_id'],
-    ] as const) {
-      if (f[key] === undefined) continue;
-      params.push(f[key]);
-      where += ` AND ${column} = $${params.length}`;
-    }
-    const r = await this.deps.db.query<Row>(
-      `${SELECT} WHERE ${where} ORDER BY u.path, l.pair_id, l.role, l.id${pageClause(page, params)}`,
-      params,
+    const rows = await listInScope<Row>(
+      this.deps,
+      identity,
+      f,
+      {
+        select: SELECT,
+        where: (params) => {
+          if (!f.deviceId) return '';
+          params.push(f.deviceId);
+          return ` AND (l.a_device_id = $${params.length} OR l.b_device_id = $${params.length})`;
+        },
+        equals: { level: 'l.level', role: 'l.role', plane: 'l.plane', pairId: 'l.pair_id' },
+        orderBy: 'u.path, l.pair_id, l.role, l.id',
+      },
+      page,
     );
-    return r.rows.map(toLink);
+    return rows.map(toLink);
   }
 
   async get(identity: Identity, id: string, tx?: Queryable): Promise<Link> {
@@ -178,8 +173,8 @@ export class LinkService {
       `${SELECT} WHERE l.a_interface_id = $1 OR l.b_interface_id = $1`,
       [interfaceId],
     );
-    const row = r.rows[0];
-    return row && inScope(identity, row.path) ? toLink(row) : undefined;
+    const row = firstInScope(identity, r.rows);
+    return row && toLink(row);
   }
 
   async create(identity: Identity, input: LinkInput, tx?: Queryable): Promise<Link> {
@@ -385,8 +380,8 @@ export class LinkService {
     const r = Uuid.safeParse(id).success
       ? await q.query<Row>(`${SELECT} WHERE l.id = $1`, [id])
       : { rows: [] as Row[] };
-    const row = r.rows[0];
-    if (!row || !inScope(identity, row.path)) throw new NotFoundError(`link "${id}" not found`);
+    const row = firstInScope(identity, r.rows);
+    if (!row) throw new NotFoundError(`link "${id}" not found`);
     return row;
   }
 }
