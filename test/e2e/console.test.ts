@@ -9,7 +9,8 @@ import { REPO } from '../support/control-plane.js';
 
 /**
  * End to end in Debian's headless Chromium against the embedded start: log in, see the overview
- * with this machine's host agent online and its charts, log out.
+ * with this machine's host agent online and its charts, enrol an edge agent's token and revoke it,
+ * create an API token that scrapes /metrics, log out.
  */
 const PASSWORD = 'e2e-admin-password-1';
 let dataDir: string;
@@ -88,6 +89,40 @@ describe('console in Chromium', () => {
       expect(await page.getByTestId(id).count(), id).toBe(1);
     }
     await page.screenshot({ path: join(REPO, 'test-results', 'console-overview.png'), fullPage: true });
+
+    // Enrol an edge agent from the Agents page: the secret shows once, the token is listed, then revoked.
+    await page.getByTestId('nav-agents').click();
+    await page.getByTestId('enrol-open').click();
+    await page.getByTestId('enrol-name').fill('e2e edge');
+    await page.locator('[data-testid="enrol-org-unit"] option[value="sc-cd"]').waitFor({ state: 'attached' });
+    await page.getByTestId('enrol-org-unit').selectOption('sc-cd');
+    await page.getByTestId('enrol-role-host').uncheck();
+    await page.getByTestId('enrol-role-edge').check();
+    await page.getByTestId('enrol-submit').click();
+    await expectText(page.getByTestId('enrol-secret'), /^tse_/);
+    const enrolRow = page.locator('[data-testid="enrolment-token-row"][data-name="e2e edge"]');
+    await enrolRow.and(page.locator('[data-state="active"]')).waitFor({ timeout: 15_000 });
+    await enrolRow.getByTestId('enrolment-token-revoke').click();
+    await page.getByTestId('confirm-ok').click();
+    await enrolRow.and(page.locator('[data-state="revoked"]')).waitFor({ timeout: 15_000 });
+
+    // Create an API token from the user menu; it authenticates a scrape of /metrics.
+    await page.getByTestId('user-menu').click();
+    await page.getByTestId('nav-api-tokens').click();
+    await page.getByTestId('api-token-name').fill('e2e prometheus');
+    await page.getByTestId('api-token-submit').click();
+    await expectText(page.getByTestId('api-token-secret'), /^tsk_/);
+    const apiToken = ((await page.getByTestId('api-token-secret').textContent()) ?? '').trim();
+    await page
+      .locator('[data-testid="api-token-row"][data-name="e2e prometheus"]')
+      .waitFor({ timeout: 15_000 });
+    const metrics = await page.evaluate(
+      async (token) =>
+        (await fetch('/metrics', { headers: { authorization: `Bearer ${token}` }, credentials: 'omit' }))
+          .status,
+      apiToken,
+    );
+    expect(metrics).toBe(200);
 
     await page.getByTestId('user-menu').click();
     await page.getByTestId('logout').click();

@@ -24,3 +24,11 @@ describe('network routes', () => {
     expect(resolveRoute(routes, '/network/links/abc/metrics')).toBeNull();
   });
 });
+
+describe('account routes', () => {
+  it('resolves the API tokens page outside any group', () => {
+    const match = resolveRoute(routes, '/account/tokens');
+    expect(match?.route.item?.page).toBe('api-tokens');
+    expect(match?.route.group).toBeUndefined();
+  });
+});

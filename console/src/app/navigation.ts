@@ -10,6 +10,7 @@ export type PageKind =
   | 'link-detail'
   | 'alarms'
   | 'conformance'
+  | 'api-tokens'
   | 'area';
 
 export interface NavItem {
@@ -133,10 +134,17 @@ export interface AppRoute {
   redirect?: string;
 }
 
-/** Pages that the navigation does not list, reached from other pages; `groupId` names their group. */
-const detailPages: (NavItem & { groupId: string })[] = [
+/**
+ * Pages that the navigation does not list, reached from other pages or the user menu; `groupId` names
+ * their group when they have one.
+ */
+const detailPages: (NavItem & { groupId?: string })[] = [
   { id: 'link-detail', label: 'Link', path: '/network/links/:id', page: 'link-detail', groupId: 'network' },
+  { id: 'api-tokens', label: 'API tokens', path: '/account/tokens', page: 'api-tokens' },
 ];
+
+/** The user menu's pages; each link has `data-testid="nav-<id>"`. */
+export const accountPages: NavItem[] = detailPages.filter((page) => page.path.startsWith('/account/'));
 
 const groupById = (id: string): NavGroup | undefined =>
   navigation.find((entry): entry is NavGroup => isGroup(entry) && entry.id === id);
@@ -152,7 +160,7 @@ export const routes: AppRoute[] = [
     ];
   }),
   ...detailPages.map(({ groupId, ...item }): AppRoute => {
-    const group = groupById(groupId);
+    const group = groupId === undefined ? undefined : groupById(groupId);
     return group ? { path: item.path, item, group } : { path: item.path, item };
   }),
 ];

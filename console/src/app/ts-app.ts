@@ -12,7 +12,7 @@ import {
 } from '../common/router.js';
 import type { RouteParams } from '../common/router.js';
 import { sharedStyles, themeTokens } from '../common/styles.js';
-import { isGroup, navigation, routes } from './navigation.js';
+import { accountPages, isGroup, navigation, routes } from './navigation.js';
 import type { AppRoute, NavItem } from './navigation.js';
 import type { LoginEventDetail } from '../pages/ts-page-login.js';
 import '../pages/ts-page-login.js';
@@ -26,6 +26,7 @@ import '../pages/ts-page-links.js';
 import '../pages/ts-page-link-detail.js';
 import '../pages/ts-page-alarms.js';
 import '../pages/ts-page-conformance.js';
+import '../pages/ts-page-api-tokens.js';
 
 const productTitle = '天枢 Tianshu';
 
@@ -194,6 +195,8 @@ export class TsApp extends LitElement {
       }
       .dropdown [role='menuitem'] {
         display: block;
+        box-sizing: border-box;
+        text-decoration: none;
         width: 100%;
         padding: 7px 14px;
         border: 0;
@@ -374,6 +377,16 @@ export class TsApp extends LitElement {
                   </dl>
                 </div>
                 <div role="menu" aria-label="Account">
+                  ${accountPages.map(
+                    (page) =>
+                      html`<a
+                        role="menuitem"
+                        href=${page.path}
+                        data-testid="nav-${page.id}"
+                        aria-current=${isActivePath(page.path, this._path) ? 'page' : 'false'}
+                        >${page.label}</a
+                      >`,
+                  )}
                   <button type="button" role="menuitem" data-testid="logout" @click=${this._logout}>
                     Sign out
                   </button>
@@ -438,7 +451,7 @@ export class TsApp extends LitElement {
       case 'overview':
         return html`<ts-page-overview></ts-page-overview>`;
       case 'agents':
-        return html`<ts-page-agents></ts-page-agents>`;
+        return html`<ts-page-agents .user=${this._user ?? undefined}></ts-page-agents>`;
       case 'audit':
         return html`<ts-page-audit></ts-page-audit>`;
       case 'users':
@@ -453,6 +466,8 @@ export class TsApp extends LitElement {
         return html`<ts-page-alarms></ts-page-alarms>`;
       case 'conformance':
         return html`<ts-page-conformance></ts-page-conformance>`;
+      case 'api-tokens':
+        return html`<ts-page-api-tokens .user=${this._user ?? undefined}></ts-page-api-tokens>`;
       case 'area':
         return html`<ts-page-area
           .heading=${item.label}

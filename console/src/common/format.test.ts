@@ -6,6 +6,7 @@ import {
   formatNumber,
   formatPercent,
   formatRelativeTime,
+  formatTimeFromNow,
 } from './format.js';
 
 describe('formatRelativeTime', () => {
@@ -64,5 +65,17 @@ describe('number formatting', () => {
     expect(formatBitRate(0)).toBe('0 bit/s');
     expect(formatBitRate(100_000_000)).toBe('100 Mbit/s');
     expect(formatBitRate(1_250_000_000)).toBe('1.3 Gbit/s');
+  });
+});
+
+describe('formatTimeFromNow', () => {
+  const now = Date.UTC(2026, 2, 1, 12);
+  it('describes moments ahead, and past ones as ago', () => {
+    expect(formatTimeFromNow(now + 30_000, now)).toBe('in less than a minute');
+    expect(formatTimeFromNow(now + 5 * 60_000, now)).toBe('in 5 min');
+    expect(formatTimeFromNow(now + 24 * 3_600_000 - 1, now)).toBe('in 23 h');
+    expect(formatTimeFromNow(now + 3 * 86_400_000, now)).toBe('in 3 d');
+    expect(formatTimeFromNow(now - 2 * 3_600_000, now)).toBe('2 h ago');
+    expect(formatTimeFromNow(null, now)).toBe('never');
   });
 });

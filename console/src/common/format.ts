@@ -33,6 +33,26 @@ export function formatRelativeTime(
   return new Date(at).toISOString().slice(0, 10);
 }
 
+/**
+ * Describes a moment that may lie ahead, such as an expiry: "in 5 min", "in 23 h", "in 3 d"; moments
+ * already past read as `formatRelativeTime` does, e.g. "2 h ago".
+ */
+export function formatTimeFromNow(
+  value: string | number | Date | null | undefined,
+  now: number = Date.now(),
+): string {
+  if (value === null || value === undefined) return 'never';
+  const at = toMillis(value);
+  if (Number.isNaN(at)) return '—';
+  const ahead = at - now;
+  if (ahead <= 0) return formatRelativeTime(at, now);
+  if (ahead < MINUTE) return 'in less than a minute';
+  if (ahead < HOUR) return `in ${Math.floor(ahead / MINUTE)} min`;
+  if (ahead < DAY) return `in ${Math.floor(ahead / HOUR)} h`;
+  if (ahead < 60 * DAY) return `in ${Math.floor(ahead / DAY)} d`;
+  return new Date(at).toISOString().slice(0, 10);
+}
+
 const pad = (n: number): string => String(n).padStart(2, '0');
 
 /** Local date and time as `YYYY-MM-DD HH:mm:ss`, unambiguous in Chinese and English settings alike. */

@@ -17,6 +17,9 @@ const toneByStatus: Record<string, BadgeTone> = {
   denied: 'bad',
   disabled: 'idle',
   never: 'idle',
+  revoked: 'bad',
+  expired: 'warn',
+  'used-up': 'idle',
 };
 
 /** The tone for a status word; unknown words are neutral. */

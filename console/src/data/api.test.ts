@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, errorMessage, parseApiError, query } from './api.js';
+import { ApiError, actionErrorMessage, errorMessage, parseApiError, query } from './api.js';
 
 describe('parseApiError', () => {
   it('reads the server error body', () => {
@@ -59,5 +59,29 @@ describe('query', () => {
   it('keeps defined values only', () => {
     expect(query({ limit: 100, before: null, range: '1h', x: undefined })).toBe('?limit=100&range=1h');
     expect(query({})).toBe('');
+  });
+});
+
+describe('actionErrorMessage', () => {
+  it('says plainly when the server refused for lack of permission', () => {
+    const error = new ApiError(403, 'forbidden', 'permission "fleet:write" is required');
+    expect(actionErrorMessage(error)).toBe(
+      'You are not allowed to do this. permission "fleet:write" is required',
+    );
+  });
+
+  it('adds the fields the server named', () => {
+    const error = parseApiError(
+      400,
+      JSON.stringify({
+        error: {
+          code: 'validation',
+          message: 'invalid body',
+          details: [{ path: 'maxUses', message: 'too big' }],
+        },
+      }),
+    );
+    expect(actionErrorMessage(error)).toBe('invalid body — maxUses: too big');
+    expect(actionErrorMessage(new Error('boom'))).toBe('boom');
   });
 });

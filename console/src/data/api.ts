@@ -172,3 +172,14 @@ export function query(params: Record<string, string | number | undefined | null>
   const text = search.toString();
   return text ? `?${text}` : '';
 }
+
+/**
+ * A message for a failed change: the server's own message, preceded by a plain statement when the
+ * server refused the change for lack of permission, and followed by field problems when it named them.
+ */
+export function actionErrorMessage(error: unknown): string {
+  if (!(error instanceof ApiError)) return errorMessage(error);
+  const fields = error.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message));
+  const text = [error.message, ...fields.filter((f) => f !== error.message)].join(' — ');
+  return error.status === 403 ? `You are not allowed to do this. ${text}` : text;
+}

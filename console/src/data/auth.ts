@@ -42,3 +42,11 @@ export async function logout(): Promise<void> {
     setCsrfToken(null);
   }
 }
+
+/** Roles that may enrol and revoke agents and manage API tokens from the console. */
+export const managingRoles: readonly string[] = ['admin', 'network-operator', 'cloud-admin'];
+
+/** Whether the console offers write actions (enrol, create, revoke) to this user. */
+export function canManage(user: Pick<User, 'roles'> | null | undefined): boolean {
+  return user?.roles.some((role) => managingRoles.includes(role)) ?? false;
+}

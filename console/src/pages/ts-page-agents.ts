@@ -1,9 +1,12 @@
 import { LitElement, css, html } from 'lit';
-import { customElement, state } from 'lit/decorators.js';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import { Task } from '@lit/task';
-import { errorMessage } from '../data/api.js';
+import { actionErrorMessage, errorMessage } from '../data/api.js';
 import { agentStatuses, sortAgents } from '../data/agents.js';
 import type { Agent, AgentStatus } from '../data/agents.js';
+import { canManage } from '../data/auth.js';
+import type { User } from '../data/auth.js';
+import { revokeAgent } from '../data/enrolment.js';
 import { fetchOrgUnits, orgUnitNames } from '../data/org-units.js';
 import { FleetLiveController } from '../common/fleet-live-controller.js';
 import {
@@ -15,13 +18,19 @@ import {
 } from '../common/format.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import type { DataTableColumn } from '../components/ts-data-table.js';
+import type { TsConfirmDialog } from '../components/ts-confirm-dialog.js';
+import '../components/ts-confirm-dialog.js';
 import '../components/ts-data-table.js';
 import '../components/ts-panel.js';
 import '../components/ts-status-badge.js';
+import './ts-enrolment-tokens.js';
 
 type StatusFilter = AgentStatus | 'all';
 
-/** Every enrolled agent with its version, liveness, transport queue and latest sample; live. */
+/**
+ * Every enrolled agent with its version, liveness, transport queue and latest sample, live; the
+ * enrolment tokens and, for users who may manage the fleet, enrolling and revoking.
+ */
 @customElement('ts-page-agents')
 export class TsPageAgents extends LitElement {
   static override styles = [
@@ -51,19 +60,45 @@ export class TsPageAgents extends LitElement {
         border-color: var(--ts-accent);
         color: var(--ts-accent-strong);
       }
+      ts-enrolment-tokens {
+        margin-bottom: 16px;
+      }
+      .action-error {
+        margin: 0 0 12px;
+        padding: 8px 12px;
+        border: 1px solid var(--ts-bad);
+        border-radius: var(--ts-radius);
+        background: var(--ts-bad-soft);
+        color: var(--ts-bad);
+      }
+      .action-error:empty {
+        display: none;
+      }
+      .btn.small {
+        height: 22px;
+        padding: 0 8px;
+        font-size: 12px;
+      }
     `,
   ];
+
+  /** The signed-in user; write actions are offered only to roles that may manage the fleet. */
+  @property({ attribute: false }) user?: User;
 
   @state() private _filter: StatusFilter = 'all';
 
   @state() private _now = Date.now();
+
+  @state() private _actionError = '';
+
+  @query('ts-confirm-dialog') private _confirm!: TsConfirmDialog;
 
   private _clock?: number;
 
   private readonly _fleet = new FleetLiveController(this);
 
   private readonly _orgUnitsTask = new Task(this, {
-    task: async (_args: [], { signal }) => orgUnitNames((await fetchOrgUnits(signal)).items),
+    task: async (_args: [], { signal }) => (await fetchOrgUnits(signal)).items,
     args: () => [] as [],
   });
 
@@ -86,6 +121,12 @@ export class TsPageAgents extends LitElement {
           >${mode === 'live' ? 'Updated live' : mode === 'polling' ? 'Refreshing every 15 s' : 'Connecting…'}</span
         >
       </div>
+      <ts-enrolment-tokens
+        ?canWrite=${canManage(this.user)}
+        .orgUnits=${this._orgUnitsTask.value}
+        defaultOrgUnitId=${this.user?.orgUnitId ?? ''}
+      ></ts-enrolment-tokens>
+      <p class="action-error" role="alert">${this._actionError}</p>
       ${this._fleet.task.render({
         pending: () => {
           const agents = this._fleet.agents;
@@ -102,6 +143,7 @@ export class TsPageAgents extends LitElement {
             @ts-retry=${() => this._fleet.reload()}
           ></ts-panel>`,
       })}
+      <ts-confirm-dialog></ts-confirm-dialog>
     `;
   }
 
@@ -139,7 +181,8 @@ export class TsPageAgents extends LitElement {
   }
 
   private _columns(): DataTableColumn<Agent>[] {
-    const names = this._orgUnitsTask.value;
+    const units = this._orgUnitsTask.value;
+    const names = units ? orgUnitNames(units) : undefined;
     const time = (value: string | null) =>
       html`<span title=${formatDateTime(value)}>${formatRelativeTime(value, this._now)}</span>`;
     return [
@@ -226,7 +269,45 @@ export class TsPageAgents extends LitElement {
         sortValue: (a) => a.enrolledAt,
         render: (a) => formatDateTime(a.enrolledAt),
       },
+      ...(canManage(this.user) ? [this._actionsColumn()] : []),
     ];
+  }
+
+  private _actionsColumn(): DataTableColumn<Agent> {
+    return {
+      id: 'actions',
+      title: 'Actions',
+      render: (a) =>
+        a.revoked
+          ? html`<span class="muted">revoked</span>`
+          : html`<button
+              class="btn small"
+              type="button"
+              data-testid="agent-revoke"
+              aria-label="Revoke agent ${a.hostname}"
+              @click=${() => this._revoke(a)}
+            >
+              Revoke
+            </button>`,
+    };
+  }
+
+  private async _revoke(agent: Agent) {
+    const confirmed = await this._confirm.ask({
+      heading: 'Revoke agent?',
+      message:
+        `${agent.hostname} will no longer be able to report: its credential stops working at once. ` +
+        'To bring it back, enrol it again with a new enrolment token.',
+      confirmLabel: 'Revoke agent',
+    });
+    if (!confirmed) return;
+    this._actionError = '';
+    try {
+      await revokeAgent(agent.id);
+    } catch (error) {
+      this._actionError = `Could not revoke ${agent.hostname}: ${actionErrorMessage(error)}`;
+    }
+    this._fleet.reload();
   }
 }
 
