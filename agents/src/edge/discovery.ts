@@ -5,8 +5,9 @@ import type { EdgeMetrics } from './metrics.js';
 import type { EdgeTaskOptions } from './poller.js';
 import { displayString, expectType, typeName, walkColumnGroups } from './poller.js';
 import type { ColumnSpec } from './poller.js';
-import { deadlineSignal, runPool } from './pool.js';
-import type { SnmpErrorKind, SnmpSession, SnmpSessionFactory, Varbind } from './snmp-client.js';
+import { runPool } from './pool.js';
+import { withDeviceSession } from './device-session.js';
+import type { SnmpSessionFactory, Varbind } from './snmp-client.js';
 import { SnmpError, SnmpType, createSnmpSession, defaultMaxVarbinds } from './snmp-client.js';
 
 /** System group scalars read by discovery. */
@@ -167,8 +168,6 @@ export function assembleNeighbours(
   return out;
 }
 
-const unreachableKinds: ReadonlySet<SnmpErrorKind> = new Set(['timeout', 'network']);
-
 /** Reads the system group, interfaces and LLDP neighbours of devices. */
 export class EdgeDiscovery {
   readonly #factory: SnmpSessionFactory;
@@ -219,82 +218,77 @@ export class EdgeDiscovery {
     options: { signal?: AbortSignal; deadlineMillis?: number } = {},
   ): Promise<DiscoveryPayload> {
     const at = this.#now();
-    const budget = options.deadlineMillis ?? target.timeoutMs * (target.retries + 1) * 10;
-    const deadline = deadlineSignal(
-      budget,
-      options.signal,
-      () => new SnmpError('timeout', `discovery did not finish within ${budget} ms`),
+    const run = await withDeviceSession(
+      target,
+      {
+        task: 'discovery',
+        factory: this.#factory,
+        maxVarbinds: this.#maxVarbinds,
+        metrics: this.#metrics,
+        signal: options.signal,
+        deadlineMillis: options.deadlineMillis,
+      },
+      async (session) => {
+        const sys = await session.get(Object.values(systemOids));
+        const [descr, objectId, name] = sys;
+        if (descr?.type === SnmpType.NoSuchObject && name?.type === SnmpType.NoSuchObject) {
+          throw new SnmpError('agent-error', 'the agent does not expose the system group');
+        }
+        const ifWalk = await walkColumnGroups(
+          session,
+          Object.values(discoveryIfColumns).map((c) => c.oid),
+          target.maxRepetitions,
+          this.#perRequest,
+        );
+        const interfaces = assembleDiscoveredInterfaces(byColumn(discoveryIfColumns, ifWalk));
+        const lldpWalk = await walkColumnGroups(
+          session,
+          Object.values(lldpColumns).map((c) => c.oid),
+          target.maxRepetitions,
+          this.#perRequest,
+        );
+        const neighbours = assembleNeighbours(byColumn(lldpColumns, lldpWalk), interfaces);
+        const result: DiscoveryPayload = {
+          kind: 'discovery',
+          deviceId: target.deviceId,
+          at,
+          reachable: true,
+          interfaces: interfaces.slice(0, 100_000).map((i) => ({
+            ifIndex: i.ifIndex,
+            name: i.name,
+            alias: i.alias,
+            type: i.type,
+            speedMbps: i.speedMbps,
+          })),
+          neighbours,
+        };
+        if (descr?.type === SnmpType.OctetString) result.sysDescr = displayString(descr.value, 1024);
+        if (name?.type === SnmpType.OctetString) result.sysName = displayString(name.value);
+        if (objectId?.type === SnmpType.ObjectIdentifier && typeof objectId.value === 'string') {
+          result.sysObjectId = objectId.value.slice(0, 256);
+        } else if (objectId && objectId.type < SnmpType.NoSuchObject) {
+          throw new SnmpError('wrong-type', `sysObjectID has type ${typeName(objectId.type)}`);
+        }
+        this.#metrics?.discoveries.inc({ outcome: 'ok' });
+        return result;
+      },
     );
-    let session: SnmpSession | undefined;
-    let payload: DiscoveryPayload;
-    try {
-      session = this.#factory(target, { maxVarbinds: this.#maxVarbinds, signal: deadline.signal });
-      const sys = await session.get(Object.values(systemOids));
-      const [descr, objectId, name] = sys;
-      if (descr?.type === SnmpType.NoSuchObject && name?.type === SnmpType.NoSuchObject) {
-        throw new SnmpError('agent-error', 'the agent does not expose the system group');
-      }
-      const ifWalk = await walkColumnGroups(
-        session,
-        Object.values(discoveryIfColumns).map((c) => c.oid),
-        target.maxRepetitions,
-        this.#perRequest,
-      );
-      const interfaces = assembleDiscoveredInterfaces(byColumn(discoveryIfColumns, ifWalk));
-      const lldpWalk = await walkColumnGroups(
-        session,
-        Object.values(lldpColumns).map((c) => c.oid),
-        target.maxRepetitions,
-        this.#perRequest,
-      );
-      const neighbours = assembleNeighbours(byColumn(lldpColumns, lldpWalk), interfaces);
-      payload = {
-        kind: 'discovery',
-        deviceId: target.deviceId,
-        at,
-        reachable: true,
-        interfaces: interfaces.slice(0, 100_000).map((i) => ({
-          ifIndex: i.ifIndex,
-          name: i.name,
-          alias: i.alias,
-          type: i.type,
-          speedMbps: i.speedMbps,
-        })),
-        neighbours,
-      };
-      if (descr?.type === SnmpType.OctetString) payload.sysDescr = displayString(descr.value, 1024);
-      if (name?.type === SnmpType.OctetString) payload.sysName = displayString(name.value);
-      if (objectId?.type === SnmpType.ObjectIdentifier && typeof objectId.value === 'string') {
-        payload.sysObjectId = objectId.value.slice(0, 256);
-      } else if (objectId && objectId.type < SnmpType.NoSuchObject) {
-        throw new SnmpError('wrong-type', `sysObjectID has type ${typeName(objectId.type)}`);
-      }
-      this.#metrics?.discoveries.inc({ outcome: 'ok' });
-    } catch (err) {
-      const e = err instanceof SnmpError ? err : new SnmpError('internal', String(err));
-      payload = {
-        kind: 'discovery',
-        deviceId: target.deviceId,
-        at,
-        reachable: !unreachableKinds.has(e.kind),
-        error: `${e.kind}: ${e.message}`.slice(0, 1000),
-        interfaces: [],
-        neighbours: [],
-      };
-      this.#metrics?.errors.inc({ task: 'discovery', kind: e.kind });
-      this.#metrics?.discoveries.inc({ outcome: payload.reachable ? 'error' : 'unreachable' });
-      this.#log.debug('device discovery failed', {
-        deviceId: target.deviceId,
-        address: target.address,
-        reason: payload.error,
-      });
-    } finally {
-      deadline.release();
-      if (session) {
-        this.#metrics?.walkVarbinds.inc({ task: 'discovery' }, session.varbindsReceived);
-        session.close();
-      }
-    }
+    if (run.ok) return run.value;
+    const payload: DiscoveryPayload = {
+      kind: 'discovery',
+      deviceId: target.deviceId,
+      at,
+      reachable: run.reachable,
+      error: `${run.error.kind}: ${run.error.message}`.slice(0, 1000),
+      interfaces: [],
+      neighbours: [],
+    };
+    this.#metrics?.discoveries.inc({ outcome: payload.reachable ? 'error' : 'unreachable' });
+    this.#log.debug('device discovery failed', {
+      deviceId: target.deviceId,
+      address: target.address,
+      reason: payload.error,
+    });
     return payload;
   }
 }

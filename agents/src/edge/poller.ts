@@ -4,8 +4,9 @@ import { silentLogger } from '../runtime/logger.js';
 import type { CounterSnapshot, InterfaceCounters } from './counters.js';
 import { computeRates } from './counters.js';
 import type { EdgeMetrics } from './metrics.js';
-import { deadlineSignal, runPool } from './pool.js';
-import type { SnmpErrorKind, SnmpSession, SnmpSessionFactory, Varbind } from './snmp-client.js';
+import { runPool } from './pool.js';
+import { withDeviceSession } from './device-session.js';
+import type { SnmpSession, SnmpSessionFactory, Varbind } from './snmp-client.js';
 import { SnmpError, SnmpType, createSnmpSession, defaultMaxVarbinds } from './snmp-client.js';
 
 /** sysUpTime.0 (TimeTicks). */
@@ -189,7 +190,6 @@ export function buildSamples(
 }
 
 /** Error kinds that mean the device did not answer at all. */
-const unreachableKinds: ReadonlySet<SnmpErrorKind> = new Set(['timeout', 'network']);
 
 /** Options shared by the poller and discovery. */
 export interface EdgeTaskOptions {
@@ -322,69 +322,65 @@ export class EdgePoller {
   async pollDevice(target: PollTarget, options: PollDeviceOptions = {}): Promise<InterfacePollPayload> {
     const polledAt = this.#now();
     const t0 = performance.now();
-    const budget = options.deadlineMillis ?? target.timeoutMs * (target.retries + 1) * 10;
-    const deadline = deadlineSignal(
-      budget,
-      options.signal,
-      () => new SnmpError('timeout', `poll did not finish within ${budget} ms`),
-    );
-    let session: SnmpSession | undefined;
-    let payload: InterfacePollPayload;
-    try {
-      session = this.#factory(target, { maxVarbinds: this.#maxVarbinds, signal: deadline.signal });
-      const [up] = await session.get([sysUpTimeOid]);
-      if (!up || up.type !== SnmpType.TimeTicks || typeof up.value !== 'number') {
-        throw new SnmpError(
-          up && up.type >= SnmpType.NoSuchObject ? 'agent-error' : 'wrong-type',
-          `sysUpTime.0 has type ${typeName(up?.type ?? -1)}, expected TimeTicks`,
+    const run = await withDeviceSession(
+      target,
+      {
+        task: 'poll',
+        factory: this.#factory,
+        maxVarbinds: this.#maxVarbinds,
+        metrics: this.#metrics,
+        signal: options.signal,
+        deadlineMillis: options.deadlineMillis,
+      },
+      async (session) => {
+        const [up] = await session.get([sysUpTimeOid]);
+        if (!up || up.type !== SnmpType.TimeTicks || typeof up.value !== 'number') {
+          throw new SnmpError(
+            up && up.type >= SnmpType.NoSuchObject ? 'agent-error' : 'wrong-type',
+            `sysUpTime.0 has type ${typeName(up?.type ?? -1)}, expected TimeTicks`,
+          );
+        }
+        const sysUpTime = up.value;
+        const columns = await walkColumnGroups(
+          session,
+          pollColumnList.map((c) => c.oid),
+          target.maxRepetitions,
+          this.#perRequest,
         );
-      }
-      const sysUpTime = up.value;
-      const columns = await walkColumnGroups(
-        session,
-        pollColumnList.map((c) => c.oid),
-        target.maxRepetitions,
-        this.#perRequest,
-      );
-      const readings = assembleInterfaces(columns);
-      const previous = this.#state.get(target.deviceId);
-      const interfaces = buildSamples(readings, sysUpTime, polledAt, previous);
-      this.#state.set(target.deviceId, {
-        address: target.address,
-        port: target.port,
-        sysUpTime,
-        at: polledAt,
-        interfaces: new Map(readings.map((r) => [r.ifIndex, r.counters])),
-      });
-      payload = {
-        kind: 'interface-poll',
-        deviceId: target.deviceId,
-        polledAt,
-        durationMs: performance.now() - t0,
-        reachable: true,
-        sysUpTime,
-        interfaces,
-      };
-      this.#metrics?.interfacesPolled.inc(interfaces.length);
-    } catch (err) {
-      const e = err instanceof SnmpError ? err : new SnmpError('internal', String(err));
-      payload = {
-        kind: 'interface-poll',
-        deviceId: target.deviceId,
-        polledAt,
-        durationMs: performance.now() - t0,
-        reachable: !unreachableKinds.has(e.kind),
-        error: `${e.kind}: ${e.message}`.slice(0, 1000),
-        interfaces: [],
-      };
-      this.#metrics?.errors.inc({ task: 'poll', kind: e.kind });
-    } finally {
-      deadline.release();
-      if (session) {
-        this.#metrics?.walkVarbinds.inc({ task: 'poll' }, session.varbindsReceived);
-        session.close();
-      }
-    }
+        const readings = assembleInterfaces(columns);
+        const previous = this.#state.get(target.deviceId);
+        const interfaces = buildSamples(readings, sysUpTime, polledAt, previous);
+        this.#state.set(target.deviceId, {
+          address: target.address,
+          port: target.port,
+          sysUpTime,
+          at: polledAt,
+          interfaces: new Map(readings.map((r) => [r.ifIndex, r.counters])),
+        });
+        const result: InterfacePollPayload = {
+          kind: 'interface-poll',
+          deviceId: target.deviceId,
+          polledAt,
+          durationMs: performance.now() - t0,
+          reachable: true,
+          sysUpTime,
+          interfaces,
+        };
+        this.#metrics?.interfacesPolled.inc(interfaces.length);
+        return result;
+      },
+    );
+    const payload: InterfacePollPayload = run.ok
+      ? run.value
+      : {
+          kind: 'interface-poll',
+          deviceId: target.deviceId,
+          polledAt,
+          durationMs: performance.now() - t0,
+          reachable: run.reachable,
+          error: `${run.error.kind}: ${run.error.message}`.slice(0, 1000),
+          interfaces: [],
+        };
     const outcome = payload.error ? (payload.reachable ? 'error' : 'unreachable') : 'ok';
     this.#metrics?.polls.inc({ outcome });
     this.#metrics?.pollDuration.observe({ outcome }, payload.durationMs / 1000);
