@@ -6,7 +6,8 @@ import { loadSettings, printableSettings, SettingsError } from './config.js';
 import { enrol, EnrolError } from './enrol.js';
 import { startAgent } from './agent.js';
 import { agentVersion } from './version.js';
-import { createJsonLogger, errorFields } from './runtime/logger.js';
+import { createJsonLogger } from './runtime/logger.js';
+import { runUntilSignal } from './runtime/signals.js';
 import { runLabCommand } from './lab/cli.js';
 
 export const usage = `usage: tianshu-agent <command> [options]
@@ -160,35 +161,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       io.err(`tianshu-agent: ${(err as Error).message}\n`);
       return err instanceof SettingsError ? 2 : 1;
     }
-    const running = agent;
-    // Something must keep the event loop alive: every agent timer is unref()ed on purpose.
-    const keepAlive = setInterval(() => undefined, 1 << 30);
-    return await new Promise<number>((resolve) => {
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        signals += 1;
-        if (signals > 1) {
-          log.warn('second signal, exiting at once', { signal });
-          resolve(130);
-          return;
-        }
-        log.info('signal received, shutting down', { signal });
-        running.stop().then(
-          () => {
-            clearInterval(keepAlive);
-            process.off('SIGTERM', onSignal);
-            process.off('SIGINT', onSignal);
-            resolve(0);
-          },
-          (err: unknown) => {
-            log.error('shutdown failed', errorFields(err));
-            resolve(1);
-          },
-        );
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
+    return runUntilSignal(agent, log);
   }
 
   io.err(command ? `tianshu-agent: unknown command "${command}"\n\n${usage}` : usage);

@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import type { Logger } from '../runtime/logger.js';
-import { errorFields } from '../runtime/logger.js';
+import { runUntilSignal } from '../runtime/signals.js';
 import { LabConfigError } from './errors.js';
 import { loadInventory } from './inventory.js';
 import { startLab, type Lab } from './lab.js';
@@ -67,33 +67,5 @@ export async function runLabCommand(
     return e instanceof LabConfigError ? 2 : 1;
   }
   log.info('lab running', { routers: lab.routers.length, links: lab.links().length });
-  const running = lab;
-  // The lab's own timers are unref()ed; this keeps the process alive until a signal arrives.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  return await new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals > 1) {
-        log.warn('second signal, exiting at once', { signal });
-        resolve(130);
-        return;
-      }
-      log.info('signal received, shutting down', { signal });
-      running.stop().then(
-        () => {
-          clearInterval(keepAlive);
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          resolve(0);
-        },
-        (e: unknown) => {
-          log.error('shutdown failed', errorFields(e));
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  return runUntilSignal(lab, log);
 }
