@@ -31,6 +31,7 @@ import {
 import { PollController } from '../common/poll-controller.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import type { ChartSeries } from '../components/ts-line-chart.js';
+import { chartFigure, chartWindow } from '../components/chart-figure.js';
 import type { BadgeTone } from '../components/ts-status-badge.js';
 import { networkStyles } from './network-panels.js';
 import '../components/ts-line-chart.js';
@@ -387,8 +388,7 @@ export class TsPageLinkDetail extends LitElement {
 
   private _chartsPanel(link: LinkDetail, result: MetricsResult, ranges: unknown, busy: boolean) {
     const { metrics, end, range } = result;
-    const start = end - rangeMillis[range];
-    const maxGap = Math.max(metrics.stepSeconds, 1) * 1000 * 2.5;
+    const span = chartWindow(metrics.stepSeconds, end, rangeMillis[range]);
     const s = metrics.series;
     const chart = (
       testId: string,
@@ -396,24 +396,7 @@ export class TsPageLinkDetail extends LitElement {
       unit: string,
       series: ChartSeries[],
       options: { max?: number; format: (v: number) => string; tick?: (v: number) => string },
-    ) =>
-      html`<figure>
-        <figcaption>${title}</figcaption>
-        <ts-line-chart
-          data-testid=${testId}
-          .label=${`${title} of ${link.name}`}
-          .unit=${unit}
-          .series=${series}
-          .start=${start}
-          .end=${end}
-          .min=${0}
-          .max=${options.max}
-          .maxGap=${maxGap}
-          .height=${150}
-          .formatValue=${options.format}
-          .formatTick=${options.tick}
-        ></ts-line-chart>
-      </figure>`;
+    ) => chartFigure(span, link.name, { testId, title, unit, series, height: 150, ...options });
     return html`<ts-panel heading="Traffic and errors" ?busy=${busy}>
       <span slot="meta">step ${metrics.stepSeconds} s</span>
       ${ranges}

@@ -26,6 +26,7 @@ import type { AlarmSeverity } from '../data/alarms.js';
 import type { LinkStatus } from '../data/network.js';
 import type { DataTableColumn, RowSelectDetail } from '../components/ts-data-table.js';
 import type { ChartSeries } from '../components/ts-line-chart.js';
+import { chartFigure, chartWindow } from '../components/chart-figure.js';
 import '../components/ts-data-table.js';
 import '../components/ts-line-chart.js';
 import '../components/ts-panel.js';
@@ -588,8 +589,7 @@ export class TsPageOverview extends LitElement {
 
   private _chartsPanel(result: MetricsResult, ranges: unknown, meta: unknown, busy: boolean) {
     const { metrics, end, range } = result;
-    const start = end - rangeMillis[range];
-    const maxGap = Math.max(metrics.stepSeconds, 1) * 1000 * 2.5;
+    const span = chartWindow(metrics.stepSeconds, end, rangeMillis[range]);
     const s = metrics.series;
     const chart = (
       testId: string,
@@ -597,23 +597,7 @@ export class TsPageOverview extends LitElement {
       unit: string,
       series: ChartSeries[],
       options: { max?: number; format: (v: number) => string; tick?: (v: number) => string },
-    ) =>
-      html`<figure>
-        <figcaption>${title}</figcaption>
-        <ts-line-chart
-          data-testid=${testId}
-          .label=${`${title} of ${metrics.host}`}
-          .unit=${unit}
-          .series=${series}
-          .start=${start}
-          .end=${end}
-          .min=${0}
-          .max=${options.max}
-          .maxGap=${maxGap}
-          .formatValue=${options.format}
-          .formatTick=${options.tick}
-        ></ts-line-chart>
-      </figure>`;
+    ) => chartFigure(span, metrics.host, { testId, title, unit, series, ...options });
     return html`<ts-panel heading="Host metrics" ?busy=${busy}>
       ${meta}${ranges}
       <div class="charts-wrap">
