@@ -20,6 +20,7 @@ import {
   NetworkService,
   SecretBox,
   SnmpCredentialService,
+  credentialCheck,
   loadCredentialsFile,
   loadSecretKey,
   unavailableSealer,
@@ -135,6 +136,7 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     userAgent: `Tianshu/${VERSION}`,
   });
   const snmpCredentials = new SnmpCredentialService({ db, audit, orgUnits, box: secretBox });
+  inventory.devices.addCheck(credentialCheck);
   const network: NetworkService = new NetworkService({
     db,
     telemetry,
@@ -152,16 +154,19 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   // Replicas starting together on an empty database take turns: the first loads the inventory and
   // creates the root and the admin, the others find them there.
   const generatedAdminPassword = await db.withLock('bootstrap', async () => {
-    if (config.inventoryFile) {
-      const inv = loadInventoryFile(config.inventoryFile);
-      const r = await applyInventory(db, orgUnits, system, inv, { inventory, source: config.inventoryFile });
-      if (r.created || r.updated) log.info({ file: config.inventoryFile, ...r }, 'inventory loaded');
-    }
+    // Org units first, then the credentials (owned by and granted to org units), then the rest of
+    // the inventory (devices name credentials).
+    const inv = config.inventoryFile ? loadInventoryFile(config.inventoryFile) : undefined;
+    if (inv?.orgUnits) await applyInventory(db, orgUnits, system, { version: 1, orgUnits: inv.orgUnits });
     if (config.snmpCredentialsFile) {
       const creds = loadCredentialsFile(config.snmpCredentialsFile);
       const r = await snmpCredentials.applyFile(system, creds);
       if (r.created || r.updated)
         log.info({ file: config.snmpCredentialsFile, ...r }, 'snmp credentials loaded');
+    }
+    if (inv) {
+      const r = await applyInventory(db, orgUnits, system, inv, { inventory, source: config.inventoryFile });
+      if (r.created || r.updated) log.info({ file: config.inventoryFile, ...r }, 'inventory loaded');
     }
     let root = await orgUnits.root();
     if (!root) {

@@ -88,7 +88,7 @@ describe('lab routers answer real SNMP', () => {
 
   it('walks ifXTable with the names and speeds of the inventory', async () => {
     const agg = router('sc-cd-agg');
-    expect(agg.address).toBe('127.0.2.1');
+    expect(agg.address).toBe('127.0.16.1');
     const names = await snmp('snmpbulkwalk', agg, ['1.3.6.1.2.1.31.1.1.1.1']);
     expect([...names.values()]).toEqual([
       'XGigabitEthernet0/0/1',

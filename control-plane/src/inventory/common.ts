@@ -15,9 +15,9 @@ export const Slug = z
 export const Uuid = z.uuid('must be a UUID');
 
 /** An IPv4 or IPv6 address, checked with `node:net`. */
-export const IpAddress = z
-  .string()
-  .refine((s) => isIP(s) !== 0, { error: (i) => `"${String(i.input)}" is not an IPv4 or IPv6 address` });
+export const IpAddress = z.string().refine((s) => isIP(s) !== 0 && !s.includes('%'), {
+  error: (i) => `"${String(i.input)}" is not an IPv4 or IPv6 address (without a zone)`,
+});
 
 export const Name = z.string().trim().min(1).max(200);
 

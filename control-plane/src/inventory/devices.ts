@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError } from '../errors.js';
 import { inScope, requirePermission, type Identity } from '../auth/identity.js';
 import type { Queryable } from '../store/state/index.js';
 import {
@@ -16,6 +16,25 @@ import {
 } from './common.js';
 import { firstInScope, listInScope } from './crud.js';
 import { OrgUnitId } from './org-units.js';
+import { assertManagementAddress } from './prefixes.js';
+
+/** A device as a check sees it before it is written: where it will be and what it will poll with. */
+export interface DeviceDraft {
+  id: string;
+  orgUnitId: string;
+  /** The org unit's materialized path. */
+  path: string;
+  managementAddress: string;
+  snmp: { version: '2c' | '3'; credentialRef: string; port?: number | undefined } | null;
+  pollerAgentId: string | null;
+}
+
+/**
+ * A rule another module adds to device writes (the network module checks that the SNMP credential
+ * may be used where the device is). Throws a domain error naming the field; runs in the write's
+ * transaction.
+ */
+export type DeviceCheck = (identity: Identity, device: DeviceDraft, q: Queryable) => Promise<void>;
 
 export const DEVICE_ROLES = ['core', 'aggregation', 'access', 'firewall', 'egress'] as const;
 export const PLANES = ['A', 'B'] as const;
@@ -142,7 +161,25 @@ const toDevice = (r: Row): Device => ({
 
 /** Routers, switches and firewalls. A device's org unit is its site's. */
 export class DeviceService {
+  private readonly checks: DeviceCheck[] = [];
+
   constructor(private readonly deps: InventoryDeps) {}
+
+  /** Adds a rule every create and update must pass (see {@link DeviceCheck}). */
+  addCheck(check: DeviceCheck): void {
+    this.checks.push(check);
+  }
+
+  /**
+   * What every write must hold: the management address lies in a management prefix of the device's
+   * own org unit, a named poller is an edge agent in the caller's scope serving that unit, and the
+   * other modules' rules.
+   */
+  private async checkDraft(identity: Identity, d: DeviceDraft, q: Queryable): Promise<void> {
+    await assertManagementAddress(q, d.orgUnitId, d.managementAddress);
+    if (d.pollerAgentId) await this.assertPoller(identity, d.pollerAgentId, d, q);
+    for (const check of this.checks) await check(identity, d, q);
+  }
 
   async list(identity: Identity, filter: DeviceFilter = {}, page?: Page): Promise<Device[]> {
     requirePermission(identity, 'inventory:read');
@@ -174,11 +211,22 @@ export class DeviceService {
     requirePermission(identity, 'inventory:write');
     const v = check(DeviceInput, input, 'device');
     return inTx(this.deps.db, tx, async (q) => {
-      const orgUnitId = await this.siteOrgUnit(identity, v.siteId, q);
+      const { orgUnitId, path } = await this.siteOrgUnit(identity, v.siteId, q);
       const exists = await q.query('SELECT 1 FROM devices WHERE id = $1', [v.id]);
       if (exists.rowCount > 0) throw new ConflictError(`device "${v.id}" already exists`);
       await this.assertAddressFree(identity, v.managementAddress, v.id, q);
-      if (v.pollerAgentId) await this.assertPoller(v.pollerAgentId, q);
+      await this.checkDraft(
+        identity,
+        {
+          id: v.id,
+          orgUnitId,
+          path,
+          managementAddress: v.managementAddress,
+          snmp: v.snmp ?? null,
+          pollerAgentId: v.pollerAgentId ?? null,
+        },
+        q,
+      );
       await q.query(
         `INSERT INTO devices (id, site_id, org_unit_id, name, role, vendor, model, management_address, snmp_version,
            snmp_credential_ref, sys_object_id, plane, snmp_port, poller_agent_id)
@@ -211,9 +259,24 @@ export class DeviceService {
     const v = check(DevicePatch, patch, 'device patch');
     return inTx(this.deps.db, tx, async (q) => {
       const before = await this.row(identity, id, q);
-      const orgUnitId = v.siteId ? await this.siteOrgUnit(identity, v.siteId, q) : before.org_unit_id;
+      const site = v.siteId
+        ? await this.siteOrgUnit(identity, v.siteId, q)
+        : { orgUnitId: before.org_unit_id, path: before.path };
+      const orgUnitId = site.orgUnitId;
       if (v.managementAddress) await this.assertAddressFree(identity, v.managementAddress, id, q);
-      if (v.pollerAgentId) await this.assertPoller(v.pollerAgentId, q);
+      const was = toDevice(before);
+      await this.checkDraft(
+        identity,
+        {
+          id,
+          orgUnitId,
+          path: site.path,
+          managementAddress: v.managementAddress ?? was.managementAddress,
+          snmp: v.snmp === undefined ? was.snmp : v.snmp,
+          pollerAgentId: v.pollerAgentId === undefined ? was.pollerAgentId : v.pollerAgentId,
+        },
+        q,
+      );
       const params: unknown[] = [id];
       const flat = {
         ...v,
@@ -247,6 +310,33 @@ export class DeviceService {
     });
   }
 
+  /**
+   * Checks that the devices of a site may follow it to another org unit (a site move carries them):
+   * each must pass the same rules as if it were created there.
+   */
+  async checkMove(
+    identity: Identity,
+    siteId: string,
+    orgUnitId: string,
+    path: string,
+    q: Queryable,
+  ): Promise<void> {
+    const r = await q.query<Row>(`${SELECT} WHERE d.site_id = $1 ORDER BY d.id`, [siteId]);
+    for (const row of r.rows) {
+      const d = toDevice(row);
+      try {
+        await this.checkDraft(
+          identity,
+          { ...d, orgUnitId, path, snmp: d.snmp, pollerAgentId: d.pollerAgentId },
+          q,
+        );
+      } catch (err) {
+        if (err instanceof Error) err.message = `device "${d.id}" cannot move with the site: ${err.message}`;
+        throw err;
+      }
+    }
+  }
+
   /** Deletes a device and its interfaces, unless a link still ends on it. */
   async remove(identity: Identity, id: string, tx?: Queryable): Promise<void> {
     requirePermission(identity, 'inventory:write');
@@ -262,14 +352,18 @@ export class DeviceService {
     });
   }
 
-  private async siteOrgUnit(identity: Identity, siteId: string, q: Queryable): Promise<string> {
+  private async siteOrgUnit(
+    identity: Identity,
+    siteId: string,
+    q: Queryable,
+  ): Promise<{ orgUnitId: string; path: string }> {
     const r = await q.query<{ org_unit_id: string; path: string }>(
       'SELECT s.org_unit_id, u.path FROM sites s JOIN org_units u ON u.id = s.org_unit_id WHERE s.id = $1',
       [siteId],
     );
     const row = r.rows[0];
     if (!row || !inScope(identity, row.path)) throw new NotFoundError(`siteId: site "${siteId}" not found`);
-    return row.org_unit_id;
+    return { orgUnitId: row.org_unit_id, path: row.path };
   }
 
   /** Management addresses are unique; a device outside the caller's scope is not named. */
@@ -291,13 +385,31 @@ export class DeviceService {
     }
   }
 
-  /** A named poller must be an edge agent that is not revoked. */
-  private async assertPoller(agentId: string, q: Queryable): Promise<void> {
-    const r = await q.query(
-      `SELECT 1 FROM agents WHERE id::text = $1 AND revoked_at IS NULL AND 'edge' = ANY(roles)`,
+  /**
+   * A named poller must be an edge agent that is not revoked, in the caller's scope (otherwise it is
+   * answered as absent), enrolled at or above the device's org unit (an agent polls only devices of
+   * units it serves).
+   */
+  private async assertPoller(
+    identity: Identity,
+    agentId: string,
+    d: DeviceDraft,
+    q: Queryable,
+  ): Promise<void> {
+    const r = await q.query<{ org_unit_id: string; path: string }>(
+      `SELECT a.org_unit_id, u.path FROM agents a JOIN org_units u ON u.id = a.org_unit_id
+        WHERE a.id::text = $1 AND a.revoked_at IS NULL AND 'edge' = ANY(a.roles)`,
       [agentId],
     );
-    if (r.rowCount === 0) throw new NotFoundError(`pollerAgentId: edge agent "${agentId}" not found`);
+    const agent = r.rows[0];
+    if (!agent || !inScope(identity, agent.path)) {
+      throw new NotFoundError(`pollerAgentId: edge agent "${agentId}" not found`);
+    }
+    if (!d.path.startsWith(agent.path)) {
+      throw new InputError(
+        `pollerAgentId: edge agent "${agentId}" is enrolled at org unit "${agent.org_unit_id}", which does not serve "${d.orgUnitId}"; name an agent enrolled at or above the device's org unit`,
+      );
+    }
   }
 
   private async row(identity: Identity, id: string, q: Queryable): Promise<Row> {

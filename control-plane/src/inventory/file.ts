@@ -13,6 +13,7 @@ import { LinkInput } from './links.js';
 import { CloudInput } from './clouds.js';
 import { HostInput } from './hosts.js';
 import { DedicatedNetworkInput } from './dedicated-networks.js';
+import { PrefixInput } from './prefixes.js';
 import type { Inventory } from './inventory.js';
 
 /** One org unit in the inventory file; children nest under `units`. */
@@ -58,6 +59,8 @@ export const InventoryFile = z
   .object({
     version: z.literal(1),
     orgUnits: Unit.optional(),
+    /** Applied before devices, whose management addresses must lie in their units' prefixes. */
+    prefixes: z.array(PrefixInput).optional(),
     sites: z.array(SiteInput).optional(),
     devices: z.array(FileDevice).optional(),
     links: z.array(FileLink).optional(),
@@ -69,13 +72,14 @@ export const InventoryFile = z
 export type InventoryFile = z.infer<typeof InventoryFile>;
 type FileLink = z.infer<typeof FileLink>;
 
-const SECTIONS = ['sites', 'devices', 'links', 'clouds', 'hosts', 'dedicatedNetworks'] as const;
+const SECTIONS = ['prefixes', 'sites', 'devices', 'links', 'clouds', 'hosts', 'dedicatedNetworks'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** How an item is named in messages: its id, or for links its two ends. */
 function itemName(section: string, item: unknown): string | undefined {
   if (!item || typeof item !== 'object') return undefined;
   const o = item as Record<string, unknown>;
+  if (section === 'prefixes') return typeof o.prefix === 'string' ? o.prefix : undefined;
   if (section === 'links') {
     const end = (e: unknown) => {
       const x = (e ?? {}) as Record<string, unknown>;
@@ -225,6 +229,7 @@ export async function applyInventory(
   const zero = (): SectionCounts => ({ created: 0, updated: 0, unchanged: 0 });
   const sections: ApplyResult['sections'] = {
     orgUnits: zero(),
+    prefixes: zero(),
     sites: zero(),
     devices: zero(),
     interfaces: zero(),
@@ -243,7 +248,34 @@ export async function applyInventory(
   await db.transaction(async (tx) => {
     if (inv.orgUnits) await applyUnits(tx, orgUnits, identity, inv.orgUnits, source, count);
     if (!inventory) return;
-    const { sites, devices, interfaces, clouds, hosts, dedicatedNetworks } = inventory;
+    const { sites, devices, interfaces, clouds, hosts, dedicatedNetworks, prefixes } = inventory;
+
+    // Parents before children: a delegation needs the enclosing prefix to exist.
+    const byLength = [...(inv.prefixes ?? [])].sort(
+      (a, b) => Number(a.prefix.split('/')[1]) - Number(b.prefix.split('/')[1]),
+    );
+    for (const p of byLength) {
+      try {
+        const text = p.prefix.trim();
+        const have = await prefixes.findByPrefix(identity, p.purpose, text, tx);
+        if (!have) {
+          await prefixes.create(identity, p, tx);
+          count('prefixes', 'created');
+          continue;
+        }
+        if (have.orgUnitId !== p.orgUnitId) {
+          throw new InputError(
+            `orgUnitId: ${text} is registered for org unit "${have.orgUnitId}"; delete it to delegate it elsewhere`,
+          );
+        }
+        if ((have.description ?? null) !== (p.description ?? null)) {
+          await prefixes.update(identity, have.id, { description: p.description ?? null }, tx);
+          count('prefixes', 'updated');
+        } else count('prefixes', 'unchanged');
+      } catch (err) {
+        located(err, source, 'prefixes', p.prefix);
+      }
+    }
 
     for (const s of inv.sites ?? []) {
       try {

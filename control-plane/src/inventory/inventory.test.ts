@@ -55,12 +55,17 @@ describe('validation', () => {
       /managementAddress: "10\.0\.0\.256" is not an IPv4 or IPv6 address/,
     );
     // IPv6 is accepted.
+    await t.inventory.prefixes.create(t.system, {
+      prefix: '2001:db8::/32',
+      orgUnitId: 'sc',
+      purpose: 'management',
+    });
     const d = await t.inventory.devices.create(t.system, {
       id: 'r-v6',
       siteId: 'sc-dc',
       name: 'R6',
       role: 'firewall',
-      managementAddress: '::1',
+      managementAddress: '2001:db8::1',
     });
     expect(d.orgUnitId).toBe('sc');
   });
@@ -346,14 +351,14 @@ describe('changes', () => {
       siteId: 'sl-lab',
       name: 'R1',
       role: 'access',
-      managementAddress: '127.0.9.11',
+      managementAddress: '127.0.18.11',
     });
     await t.inventory.devices.create(u, {
       id: 'sl-lab-r2',
       siteId: 'sl-lab',
       name: 'R2',
       role: 'access',
-      managementAddress: '127.0.9.12',
+      managementAddress: '127.0.18.12',
     });
     await t.inventory.devices.update(u, 'sl-lab-r1', { snmp: { version: '3', credentialRef: 'lab' } });
     const i1 = await t.inventory.interfaces.create(u, { deviceId: 'sl-lab-r1', ifIndex: 1, name: 'ge1' });
@@ -459,7 +464,7 @@ describe('changes', () => {
   it('moving a site moves its devices and their interfaces to the new org unit', async () => {
     await t.inventory.sites.create(cdUser, {
       id: 'cd-mobile',
-      orgUnitId: 'sc-cd-jj',
+      orgUnitId: 'sc-cd',
       name: 'Mobile',
       kind: 'access',
     });
@@ -468,9 +473,20 @@ describe('changes', () => {
       siteId: 'cd-mobile',
       name: 'R',
       role: 'access',
-      managementAddress: '127.0.9.21',
+      managementAddress: '127.0.16.21',
     });
     await t.inventory.interfaces.create(cdUser, { deviceId: 'cd-mobile-r', ifIndex: 1, name: 'ge1' });
+    // Its address is the city's, so the device cannot follow the site to a county...
+    await expect(t.inventory.sites.update(cdUser, 'cd-mobile', { orgUnitId: 'sc-cd-sl' })).rejects.toThrow(
+      /device "cd-mobile-r" cannot move with the site: managementAddress: 127\.0\.16\.21 is not in a management prefix of org unit "sc-cd-sl"/,
+    );
+    expect((await t.inventory.devices.get(cdUser, 'cd-mobile-r')).orgUnitId).toBe('sc-cd');
+    // ...until the city delegates the address to the county.
+    await t.inventory.prefixes.create(cdUser, {
+      prefix: '127.0.16.21/32',
+      orgUnitId: 'sc-cd-sl',
+      purpose: 'management',
+    });
     await t.inventory.sites.update(cdUser, 'cd-mobile', { orgUnitId: 'sc-cd-sl' });
     expect((await t.inventory.devices.get(cdUser, 'cd-mobile-r')).orgUnitId).toBe('sc-cd-sl');
     expect(

@@ -5,6 +5,7 @@ import { DeviceService } from './devices.js';
 import { HostService } from './hosts.js';
 import { InterfaceService } from './interfaces.js';
 import { LinkService } from './links.js';
+import { PrefixService } from './prefixes.js';
 import { SiteService } from './sites.js';
 
 /** The inventory services beside the org-unit tree, built from one set of dependencies. */
@@ -16,6 +17,8 @@ export interface Inventory {
   clouds: CloudService;
   hosts: HostService;
   dedicatedNetworks: DedicatedNetworkService;
+  /** The IP prefix registry: address space owned by org units, nested by delegation. */
+  prefixes: PrefixService;
 }
 
 export interface InventoryOptions {
@@ -28,13 +31,17 @@ export function createInventory(deps: InventoryDeps, options: InventoryOptions =
   if (target !== undefined && !(target > 0 && target <= 1)) {
     throw new Error(`inventory requires integrationTarget between 0 and 1, got ${target}`);
   }
+  const devices = new DeviceService(deps);
   return {
-    sites: new SiteService(deps),
-    devices: new DeviceService(deps),
+    sites: new SiteService(deps, (identity, siteId, orgUnitId, path, q) =>
+      devices.checkMove(identity, siteId, orgUnitId, path, q),
+    ),
+    devices,
     interfaces: new InterfaceService(deps),
     links: new LinkService(deps),
     clouds: new CloudService(deps),
     hosts: new HostService(deps),
     dedicatedNetworks: new DedicatedNetworkService(deps, target),
+    prefixes: new PrefixService(deps),
   };
 }

@@ -94,7 +94,7 @@ describe('inventory API', () => {
       siteId: 'sc-cd-sl-node',
       name: '双流防火墙',
       role: 'firewall',
-      managementAddress: '127.0.5.1',
+      managementAddress: '127.0.18.5',
       plane: 'A',
     });
     expect(created.status).toBe(201);

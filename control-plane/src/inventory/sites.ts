@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Identity } from '../auth/identity.js';
+import type { Queryable } from '../store/state/index.js';
 import { Name, Slug, type InventoryDeps } from './common.js';
 import { ScopedCrud, type ScopedRow } from './crud.js';
 import { OrgUnitId } from './org-units.js';
@@ -81,7 +83,17 @@ export class SiteService extends ScopedCrud<
   typeof SitePatch,
   typeof SiteFilter
 > {
-  constructor(deps: InventoryDeps) {
+  constructor(
+    deps: InventoryDeps,
+    /** Checks that the site's devices may move with it to another org unit (see DeviceService.checkMove). */
+    private readonly devicesMayMove?: (
+      identity: Identity,
+      siteId: string,
+      orgUnitId: string,
+      path: string,
+      q: Queryable,
+    ) => Promise<void>,
+  ) {
     super(deps, {
       kind: 'site',
       noun: 'site',
@@ -102,5 +114,18 @@ export class SiteService extends ScopedCrud<
       filter: SiteFilter,
       toRecord: toSite,
     });
+  }
+
+  protected override async checkUpdate(
+    identity: Identity,
+    id: string,
+    v: SitePatch,
+    before: Row,
+    path: string,
+    q: Queryable,
+  ): Promise<void> {
+    if (v.orgUnitId && v.orgUnitId !== before.org_unit_id) {
+      await this.devicesMayMove?.(identity, id, v.orgUnitId, path, q);
+    }
   }
 }

@@ -9,6 +9,7 @@ import { check, inTx, recordChange, requireOrgUnit } from '../inventory/common.j
 import { OrgUnitId, type OrgUnitService } from '../inventory/org-units.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
 import type { Sealer } from './crypto.js';
+import type { DeviceCheck } from '../inventory/devices.js';
 
 const CredentialId = z
   .string()
@@ -37,6 +38,12 @@ export const CredentialInput = z
     authKey: V3Fields.authKey.optional(),
     privProtocol: V3Fields.privProtocol.optional(),
     privKey: V3Fields.privKey.optional(),
+    /**
+     * Org units below the owner whose devices (in their subtrees) may use this credential. Without a
+     * grant only the owner's own devices can; the secrets still go only to agents enrolled at or
+     * above the owner.
+     */
+    grants: z.array(OrgUnitId).max(100).optional(),
   })
   .strict();
 export type CredentialInput = z.infer<typeof CredentialInput>;
@@ -61,6 +68,8 @@ export interface CredentialView {
   authProtocol: string | null;
   privProtocol: string | null;
   secrets: { community: boolean; authKey: boolean; privKey: boolean };
+  /** Org units below the owner whose subtrees' devices may use the credential. */
+  grants: string[];
   /** Devices that refer to this credential. */
   devices: number;
   createdAt: string;
@@ -80,6 +89,7 @@ interface Row {
   updated_at: Date;
   path: string;
   devices?: number | string;
+  grants?: string[] | null;
 }
 
 /** The secret fields, sealed together as one JSON document. */
@@ -90,7 +100,8 @@ interface Secrets {
 }
 
 const SELECT = `SELECT c.*, u.path,
-  (SELECT count(*) FROM devices d WHERE d.snmp_credential_ref = c.id) AS devices
+  (SELECT count(*) FROM devices d WHERE d.snmp_credential_ref = c.id) AS devices,
+  ARRAY(SELECT g.org_unit_id FROM snmp_credential_grants g WHERE g.credential_id = c.id ORDER BY g.org_unit_id) AS grants
   FROM snmp_credentials c JOIN org_units u ON u.id = c.org_unit_id`;
 
 /** The associated data binding a sealed value to its credential. */
@@ -116,6 +127,7 @@ export class SnmpCredentialService {
       authProtocol: r.auth_protocol,
       privProtocol: r.priv_protocol,
       secrets: { community: !!s.community, authKey: !!s.authKey, privKey: !!s.privKey },
+      grants: r.grants ?? [],
       devices: Number(r.devices ?? 0),
       createdAt: new Date(r.created_at).toISOString(),
       updatedAt: new Date(r.updated_at).toISOString(),
@@ -164,7 +176,8 @@ export class SnmpCredentialService {
     const v = check(CredentialInput, raw, 'SNMP credential');
     const wire = complete(v);
     return inTx(this.deps.db, tx, async (q) => {
-      await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q);
+      const ownerPath = await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q);
+      const grants = await this.checkGrants(identity, ownerPath, v.grants ?? [], q);
       const exists = await q.query('SELECT 1 FROM snmp_credentials WHERE id = $1', [v.id]);
       if (exists.rowCount > 0) throw new ConflictError(`SNMP credential "${v.id}" already exists`);
       const cols = this.columns(v.id, wire);
@@ -173,9 +186,11 @@ export class SnmpCredentialService {
            priv_protocol, secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [v.id, v.orgUnitId, ...cols],
       );
+      await this.writeGrants(v.id, grants, q);
       await recordChange(this.deps.audit, identity, q, 'snmp-credential', 'create', v.id, v.orgUnitId, {
         version: wire.version,
         ...(wire.version === '3' ? { user: wire.user, level: wire.level } : {}),
+        grants,
       });
       return this.view(await this.row(identity, v.id, q));
     });
@@ -192,23 +207,30 @@ export class SnmpCredentialService {
     return inTx(this.deps.db, tx, async (q) => {
       const before = await this.row(identity, id, q);
       const old = this.wire(before);
+      const { grants: newGrants, ...fields } = v;
       const merged: CredentialInput = {
         id,
         orgUnitId: v.orgUnitId ?? before.org_unit_id,
         ...(v.version && v.version !== old.version ? {} : old),
-        ...stripUndefined(v),
+        ...stripUndefined(fields),
         version: v.version ?? old.version,
       } as CredentialInput;
       const wire = complete(check(CredentialInput, merged, 'SNMP credential'));
-      if (v.orgUnitId) await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q);
+      const ownerPath = v.orgUnitId
+        ? await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q)
+        : before.path;
+      const grants = await this.checkGrants(identity, ownerPath, newGrants ?? before.grants ?? [], q);
       await q.query(
         `UPDATE snmp_credentials SET org_unit_id = $2, version = $3, user_name = $4, security_level = $5,
            auth_protocol = $6, priv_protocol = $7, secret = $8, updated_at = now() WHERE id = $1`,
         [id, merged.orgUnitId, ...this.columns(id, wire)],
       );
+      await this.writeGrants(id, grants, q);
+      await this.assertStillUsable(id, q);
       await recordChange(this.deps.audit, identity, q, 'snmp-credential', 'update', id, merged.orgUnitId, {
         // Which fields changed, never their values.
         fields: Object.keys(stripUndefined(v)),
+        grants,
       });
       return this.view(await this.row(identity, id, q));
     });
@@ -252,6 +274,7 @@ export class SnmpCredentialService {
         const want = complete(c);
         if (
           have.org_unit_id !== c.orgUnitId ||
+          JSON.stringify([...(c.grants ?? [])].sort()) !== JSON.stringify(have.grants ?? []) ||
           JSON.stringify(sorted(this.wire(have))) !== JSON.stringify(sorted(want))
         ) {
           const { id: _id, ...patch } = c;
@@ -261,6 +284,56 @@ export class SnmpCredentialService {
       }
     });
     return { created, updated };
+  }
+
+  /**
+   * Grants name org units strictly below the owner (and so in the caller's scope when the owner is);
+   * a unit outside that subtree is answered as absent.
+   */
+  private async checkGrants(
+    identity: Identity,
+    ownerPath: string,
+    grants: readonly string[],
+    q: Queryable,
+  ): Promise<string[]> {
+    const unique = [...new Set(grants)].sort();
+    for (const g of unique) {
+      const path = await requireOrgUnit(this.deps.orgUnits, identity, g, q, 'grants');
+      if (path === ownerPath || !path.startsWith(ownerPath)) {
+        throw new InputError(
+          `grants: org unit "${g}" is not below the credential's org unit; grant only to units beneath the owner`,
+        );
+      }
+    }
+    return unique;
+  }
+
+  private async writeGrants(id: string, grants: readonly string[], q: Queryable): Promise<void> {
+    await q.query('DELETE FROM snmp_credential_grants WHERE credential_id = $1', [id]);
+    for (const g of grants) {
+      await q.query('INSERT INTO snmp_credential_grants (credential_id, org_unit_id) VALUES ($1, $2)', [
+        id,
+        g,
+      ]);
+    }
+  }
+
+  /** A change may not take the credential away from devices that use it. */
+  private async assertStillUsable(id: string, q: Queryable): Promise<void> {
+    const r = await q.query<{ id: string; path: string }>(
+      `SELECT d.id, u.path FROM devices d JOIN org_units u ON u.id = d.org_unit_id
+        WHERE d.snmp_credential_ref = $1 ORDER BY d.id`,
+      [id],
+    );
+    const lost: string[] = [];
+    for (const d of r.rows) if (!(await credentialUsable(q, id, d.path))) lost.push(d.id);
+    if (lost.length) {
+      // Devices using the credential are in its owner's subtree, so in the caller's scope.
+      const shown = lost.slice(0, 5);
+      throw new ConflictError(
+        `SNMP credential "${id}" would no longer be usable by devices ${shown.join(', ')}${lost.length > 5 ? ' and more' : ''}; change them or keep their grant`,
+      );
+    }
   }
 
   private columns(id: string, wire: SnmpCredentials): unknown[] {
@@ -334,3 +407,44 @@ export function loadCredentialsFile(path: string): CredentialsFile {
   }
   return check(CredentialsFile, doc, path);
 }
+
+/**
+ * Whether devices of the org unit at `devicePath` may use the credential: it is the owner's own, or
+ * the owner is above and has granted the credential to a unit on the way down to the device.
+ */
+export async function credentialUsable(
+  q: Queryable,
+  credentialId: string,
+  devicePath: string,
+): Promise<{ version: '2c' | '3'; ownerPath: string } | undefined> {
+  const r = await q.query<{ version: '2c' | '3'; path: string; grants: string[] | null }>(
+    `SELECT c.version, u.path,
+        ARRAY(SELECT gu.path FROM snmp_credential_grants g JOIN org_units gu ON gu.id = g.org_unit_id
+               WHERE g.credential_id = c.id) AS grants
+       FROM snmp_credentials c JOIN org_units u ON u.id = c.org_unit_id WHERE c.id = $1`,
+    [credentialId],
+  );
+  const c = r.rows[0];
+  if (!c) return undefined;
+  const usable =
+    devicePath === c.path ||
+    (devicePath.startsWith(c.path) && (c.grants ?? []).some((g) => devicePath.startsWith(g)));
+  return usable ? { version: c.version, ownerPath: c.path } : undefined;
+}
+
+/**
+ * The device rule the network module adds to inventory writes: a device may name only a credential
+ * usable at its org unit (see {@link credentialUsable}) and of its SNMP version. A credential it may
+ * not use is answered exactly as one that does not exist.
+ */
+export const credentialCheck: DeviceCheck = async (_identity, d, q) => {
+  if (!d.snmp) return;
+  const ref = d.snmp.credentialRef;
+  const c = await credentialUsable(q, ref, d.path);
+  if (!c) throw new NotFoundError(`snmp.credentialRef: SNMP credential "${ref}" not found`);
+  if (c.version !== d.snmp.version) {
+    throw new InputError(
+      `snmp.version: SNMP credential "${ref}" is for SNMP v${c.version}, not v${d.snmp.version}`,
+    );
+  }
+};

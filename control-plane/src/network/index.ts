@@ -4,6 +4,8 @@ export {
   CredentialPatch,
   CredentialsFile,
   SnmpCredentialService,
+  credentialCheck,
+  credentialUsable,
   loadCredentialsFile,
   type CredentialView,
 } from './credentials.js';

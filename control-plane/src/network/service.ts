@@ -14,6 +14,7 @@ import { NETWORK_TABLES } from '../store/telemetry/schema.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
 import type { Logger } from '../logger.js';
 import type { SnmpCredentialService } from './credentials.js';
+import { MANAGED_ADDRESS_SQL } from '../inventory/prefixes.js';
 import {
   evaluate,
   evaluateDevicePoll,
@@ -207,6 +208,32 @@ const toDef = (r: LinkRow): LinkDef => ({
   },
 });
 
+/** Why a device is not in an edge agent's config; undefined when the agent polls it. */
+export function unpolledReason(
+  d: {
+    path: string;
+    snmp_version: string | null;
+    cred_id: string | null;
+    secret: string | null;
+    version: string | null;
+    cred_path: string | null;
+    grant_paths: string[] | null;
+    managed: boolean | null;
+  },
+  agentPath: string,
+): string | undefined {
+  if (!d.managed) return "management address is not in a management prefix of the device's org unit";
+  if (!d.cred_id || !d.secret || !d.cred_path) return 'snmp credential not found';
+  const usable =
+    d.path === d.cred_path ||
+    (d.path.startsWith(d.cred_path) && (d.grant_paths ?? []).some((g) => d.path.startsWith(g)));
+  if (!usable) return "snmp credential is not granted to the device's org unit";
+  if (d.version !== d.snmp_version)
+    return `snmp credential is v${d.version}, the device is set to v${d.snmp_version}`;
+  if (!d.cred_path.startsWith(agentPath)) return "the agent is enrolled below the snmp credential's owner";
+  return undefined;
+}
+
 const iso = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
@@ -227,9 +254,11 @@ export class NetworkService {
 
   /**
    * The edge part of an agent's config, or undefined for agents without the edge role. An edge agent
-   * polls the devices with SNMP settings in its org-unit subtree, except devices that name another
-   * poller, plus the devices that name it. A device whose credential is missing, of another
-   * version, or outside the device's org-unit ancestry is left out (and logged).
+   * polls the devices with SNMP settings in its org-unit subtree (the units it serves), except
+   * devices that name another poller. A device is left out (see {@link unpolledReason}) unless its
+   * management address lies in a management prefix of its own org unit, its credential is usable
+   * there (its own unit's, or granted down to it) and of its SNMP version, and the agent may receive
+   * the credential's secrets: only agents enrolled at or above the credential's owner do.
    */
   async edgeConfigFor(agent: AgentPrincipal): Promise<EdgeConfig | undefined> {
     if (!agent.roles.includes('edge')) return undefined;
@@ -247,29 +276,33 @@ export class NetworkService {
       priv_protocol: string | null;
       secret: string | null;
       cred_path: string | null;
+      grant_paths: string[] | null;
+      managed: boolean | null;
     }>(
       `SELECT d.id, d.management_address, d.snmp_port, d.snmp_version, u.path, c.id AS cred_id, c.version,
-         c.user_name, c.security_level, c.auth_protocol, c.priv_protocol, c.secret, cu.path AS cred_path
+         c.user_name, c.security_level, c.auth_protocol, c.priv_protocol, c.secret, cu.path AS cred_path,
+         ARRAY(SELECT gu.path FROM snmp_credential_grants g JOIN org_units gu ON gu.id = g.org_unit_id
+                WHERE g.credential_id = c.id) AS grant_paths,
+         ${MANAGED_ADDRESS_SQL} AS managed
        FROM devices d JOIN org_units u ON u.id = d.org_unit_id
        LEFT JOIN snmp_credentials c ON c.id = d.snmp_credential_ref
        LEFT JOIN org_units cu ON cu.id = c.org_unit_id
-       WHERE d.snmp_version IS NOT NULL
-         AND ((d.poller_agent_id IS NULL AND u.path LIKE $1) OR d.poller_agent_id::text = $2)
+       WHERE d.snmp_version IS NOT NULL AND u.path LIKE $1
+         AND (d.poller_agent_id IS NULL OR d.poller_agent_id::text = $2)
        ORDER BY d.id`,
       [agent.orgUnitPath + '%', agent.agentId],
     );
     const targets: PollTarget[] = [];
     for (const d of r.rows) {
-      if (
-        !d.cred_id ||
-        !d.secret ||
-        !d.cred_path ||
-        !d.path.startsWith(d.cred_path) ||
-        d.version !== d.snmp_version
-      ) {
-        this.deps.log.debug({ deviceId: d.id }, 'device left out of edge config: no usable snmp credential');
+      const reason = unpolledReason(d, agent.orgUnitPath);
+      if (reason) {
+        this.deps.log.debug(
+          { deviceId: d.id, agentId: agent.agentId, reason },
+          'device left out of edge config',
+        );
         continue;
       }
+      if (!d.cred_id || !d.secret || !d.version) continue;
       let credentials;
       try {
         credentials = this.deps.credentials.wire({
@@ -332,8 +365,8 @@ export class NetworkService {
     for (const d of r.rows) {
       const assigned =
         d.snmp_version !== null &&
-        (d.poller_agent_id === agent.agentId ||
-          (d.poller_agent_id === null && d.path.startsWith(agent.orgUnitPath)));
+        d.path.startsWith(agent.orgUnitPath) &&
+        (d.poller_agent_id === null || d.poller_agent_id === agent.agentId);
       if (assigned) devices.set(d.id, { orgUnitId: d.org_unit_id, name: d.name });
     }
     if (!agent.roles.includes('edge')) {

@@ -19,6 +19,7 @@ import {
 } from '../../inventory/dedicated-networks.js';
 import { applyInventory, parseInventory, validateInventory } from '../../inventory/file.js';
 import { ORG_LEVELS, OrgUnitId } from '../../inventory/org-units.js';
+import { PREFIX_PURPOSES, PrefixFilter, PrefixInput, PrefixPatch } from '../../inventory/prefixes.js';
 
 const PageQuery = {
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
@@ -43,9 +44,20 @@ const DeviceOut = z.object({
   vendor: z.string().nullable(),
   model: z.string().nullable(),
   managementAddress: z.string(),
-  snmp: z.object({ version: z.enum(['2c', '3']), credentialRef: z.string() }).nullable(),
+  snmp: z
+    .object({ version: z.enum(['2c', '3']), credentialRef: z.string(), port: z.number().int().optional() })
+    .nullable(),
   sysObjectId: z.string().nullable(),
   plane: z.enum(PLANES).nullable(),
+  pollerAgentId: z.string().nullable(),
+});
+const PrefixOut = z.object({
+  id: z.string(),
+  prefix: z.string().describe('canonical CIDR: 10.20.0.0/16, 2001:db8::/32'),
+  orgUnitId: z.string(),
+  purpose: z.enum(PREFIX_PURPOSES),
+  description: z.string().nullable(),
+  family: z.union([z.literal(4), z.literal(6)]),
 });
 const InterfaceOut = z.object({
   id: z.string(),
@@ -260,6 +272,16 @@ export function inventoryRoutes(r: Router, s: Services): void {
     },
   );
   const kinds: Kind[] = [
+    {
+      path: 'prefixes',
+      noun: 'IP prefix (delegated by the unit above: inside a prefix of the parent org unit, or of its own unit)',
+      service: inv.prefixes,
+      input: PrefixInput,
+      patch: PrefixPatch,
+      filter: PrefixFilter,
+      out: PrefixOut,
+      filters: `${subtree}; ?purpose=management|hosts|egress`,
+    },
     {
       path: 'sites',
       noun: 'site',

@@ -58,6 +58,7 @@ const CredentialOut = z.object({
   authProtocol: z.string().nullable(),
   privProtocol: z.string().nullable(),
   secrets: z.object({ community: z.boolean(), authKey: z.boolean(), privKey: z.boolean() }),
+  grants: z.array(z.string()).describe('org units below the owner whose devices may use the credential'),
   devices: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
