@@ -20,12 +20,10 @@ import { Backoff } from './runtime/backoff.js';
 import { writeFileAtomic } from './runtime/fs-atomic.js';
 import type { Logger } from './runtime/logger.js';
 import { createJsonLogger, errorFields } from './runtime/logger.js';
-import { HostCollector } from './host/collector.js';
 import type { HostCollectorDeps } from './host/collector.js';
-import { EdgeRole } from './edge/role.js';
 import type { EdgeRoleStats } from './edge/role.js';
-import { EdgeMetrics } from './edge/metrics.js';
 import type { SnmpSessionFactory } from './edge/snmp-client.js';
+import { roleDefinition, type RoleContext, type RunningRole } from './roles/index.js';
 
 /** Options of {@link startAgent}: local settings plus what an embedding program may inject. */
 export interface StartAgentOptions extends AgentSettingsInput {
@@ -144,59 +142,36 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     alog.warn('previous cycle still running, skipping this one', { runner: name });
   };
 
-  // Host role.
-  let hostRunner: PeriodicRunner | undefined;
-  if (settings.roles.includes('host')) {
-    const collector = new HostCollector({
-      procRoot: settings.procRoot,
-      host,
-      ...(hostDeps ? { deps: hostDeps } : {}),
-      onError: (source, count, err) => {
-        counters.collectorErrors += count;
-        metrics.collectorErrors.inc({ collector: 'host', source }, count);
-        alog.debug('host collector problem', { source, count, ...(err ? errorFields(err) : {}) });
-      },
-    });
-    const hostMillis = config.host.intervalSeconds * 1000;
-    hostRunner = new PeriodicRunner({
-      name: 'host',
-      intervalMillis: hostMillis,
-      timeoutMillis: Math.min(hostMillis, 30_000),
-      runOnStart: true,
-      onError: onRunnerError,
-      onSkip,
-      task: async () => {
-        const payload = await collector.collect();
-        if (payload.series.length === 0) return;
-        const n = countSamples({ payloads: [payload] });
-        counters.samples += n;
-        counters.collections += 1;
-        metrics.samplesCollected.inc({ role: 'host' }, n);
-        transport.add(payload);
-      },
-    });
-  }
-  // Edge role: SNMP polls and discovery of the devices listed in the pulled config.
-  let edgeRole: EdgeRole | undefined;
-  if (settings.roles.includes('edge')) {
-    edgeRole = new EdgeRole({
-      metrics: new EdgeMetrics(metrics.registry),
-      logger: alog.child({ role: 'edge' }),
-      ...(snmpSessionFactory ? { sessionFactory: snmpSessionFactory } : {}),
-      onRunnerError,
-      onSkip,
-      onPayload: (payload) => {
-        const n = countSamples({ payloads: [payload] });
-        counters.samples += n;
-        counters.collections += 1;
-        metrics.samplesCollected.inc({ role: 'edge' }, n);
-        transport.add(payload);
-      },
-    });
-  }
-  for (const role of settings.roles) {
-    if (role !== 'host' && role !== 'edge')
-      alog.warn('role is not implemented by this agent build, ignoring it', { role });
+  // The roles the agent was enrolled with (see roles/): each follows its section of the config.
+  const roles: { name: AgentRole; running: RunningRole }[] = [];
+  const roleContext = (name: AgentRole): RoleContext => ({
+    settings,
+    log: alog,
+    metrics,
+    host,
+    inject: { hostDeps, snmpSessionFactory },
+    onRunnerError,
+    onSkip,
+    collectorErrors: (collector, source, count, err) => {
+      counters.collectorErrors += count;
+      metrics.collectorErrors.inc({ collector, source }, count);
+      alog.debug('collector problem', { collector, source, count, ...(err ? errorFields(err) : {}) });
+    },
+    report: (payload) => {
+      const n = countSamples({ payloads: [payload] });
+      counters.samples += n;
+      counters.collections += 1;
+      metrics.samplesCollected.inc({ role: name }, n);
+      transport.add(payload);
+    },
+  });
+  for (const name of settings.roles) {
+    const def = roleDefinition(name);
+    if (!def) {
+      alog.warn('role is not implemented by this agent build, ignoring it', { role: name });
+      continue;
+    }
+    roles.push({ name, running: def.start(roleContext(name), config) });
   }
 
   const applyConfig = (next: AgentConfig): void => {
@@ -206,12 +181,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
       flushIntervalMillis: next.report.flushIntervalSeconds * 1000,
     });
     heartbeatRunner.setIntervalMillis(next.heartbeatIntervalSeconds * 1000);
-    if (hostRunner) {
-      hostRunner.setIntervalMillis(next.host.intervalSeconds * 1000);
-      if (next.host.enabled) hostRunner.start();
-      else void hostRunner.stop();
-    }
-    edgeRole?.apply(next.edge);
+    for (const r of roles) r.running.apply(next);
   };
 
   const pullConfig = async (signal: AbortSignal): Promise<void> => {
@@ -292,8 +262,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   }
   transport.start();
   heartbeatRunner.start();
-  if (hostRunner && config.host.enabled) hostRunner.start();
-  edgeRole?.apply(config.edge);
+  for (const r of roles) r.running.apply(config);
   alog.info('agent started', {
     version: agentVersion,
     roles: settings.roles,
@@ -307,7 +276,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     stop: () => {
       stopping ??= (async () => {
         alog.info('agent stopping');
-        await Promise.all([hostRunner?.stop(), edgeRole?.stop(), heartbeatRunner.stop()]);
+        await Promise.all([...roles.map((r) => r.running.stop()), heartbeatRunner.stop()]);
         await transport.stop();
         await queue.close();
         await metricsServer?.close();
@@ -329,7 +298,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
       collectorErrors: counters.collectorErrors,
       heartbeats: { ...heartbeats },
       metricsAddress: metricsServer?.address,
-      ...(edgeRole ? { edge: edgeRole.stats() } : {}),
+      ...Object.fromEntries(roles.filter((r) => r.running.stats).map((r) => [r.name, r.running.stats!()])),
     }),
   };
 }

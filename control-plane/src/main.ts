@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, redactConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { PolicyError, checkPolicies } from './policies/index.js';
+import { allPolicyRefs } from './modules.js';
 import { createControlPlane } from './server.js';
 import { startEmbeddedAgent, startEmbeddedLab } from './embedded.js';
 import { VERSION } from './version.js';
@@ -57,8 +58,8 @@ async function main(): Promise<void> {
     config = loadConfig({ file: args.config });
     if (embedded && !config.inventoryFile && !process.env.TIANSHU_INVENTORY_FILE) {
       config = { ...config, inventoryFile: here('../inventory/demo-province.yaml') };
-      // The demo province's routers are simulated by the lab, which answers these credentials.
-      if (!config.snmpCredentialsFile && config.embedded.lab) {
+      // The demo province's devices name these credentials (and the lab's routers answer them).
+      if (!config.snmpCredentialsFile) {
         config = { ...config, snmpCredentialsFile: here('../inventory/demo-snmp-credentials.yaml') };
       }
     }
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     const dir = args.command[2] ?? config.policiesDir;
-    const results = checkPolicies(dir);
+    const results = checkPolicies(dir, allPolicyRefs());
     for (const r of results)
       console.log(
         r.ok ? `ok    ${r.file}` : `FAIL  ${r.file}\n${r.problems.map((p) => `      ${p}`).join('\n')}`,

@@ -15,17 +15,8 @@ import { applyInventory, loadInventoryFile } from './inventory/file.js';
 import { createInventory } from './inventory/inventory.js';
 import { FleetService } from './fleet/service.js';
 import { IngestService } from './ingest/service.js';
-import { DefaultAlarmService } from './alerting/index.js';
-import {
-  NetworkService,
-  SecretBox,
-  SnmpCredentialService,
-  credentialCheck,
-  loadCredentialsFile,
-  loadSecretKey,
-  unavailableSealer,
-  type Sealer,
-} from './network/index.js';
+import { createModuleHost } from './modules.js';
+import { ROLES_POLICY } from './policies/index.js';
 import { Metrics } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
 import { buildApp, type BuiltApp } from './api/app.js';
@@ -65,22 +56,13 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     serviceName: config.otel.serviceName,
     version: VERSION,
   });
-  const policies = PolicyStore.load(config.policiesDir, log);
-  // The key sealing SNMP credentials. Without one (a server database and no secretKey) the control
-  // plane refuses to start when it must load credentials; otherwise it starts, says so, and every
-  // credential use fails with the same reason.
-  let secretBox: Sealer;
-  try {
-    secretBox = new SecretBox(loadSecretKey(config));
-  } catch (err) {
-    if (config.snmpCredentialsFile) throw err;
-    log.warn({ reason: (err as Error).message }, 'snmp credentials are unavailable');
-    secretBox = unavailableSealer((err as Error).message);
-  }
+  // The modules (see modules.ts): their migrations and policy files are known before anything opens.
+  const modules = createModuleHost();
+  const policies = PolicyStore.load(config.policiesDir, log, [ROLES_POLICY, ...modules.policyRefs()]);
   const db = opts.db ?? (await openStateStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   let telemetry: TelemetryStore | undefined;
   try {
-    await db.migrate();
+    await db.migrate(modules.stateMigrations());
     telemetry =
       opts.telemetry ??
       (await createTelemetryStore(
@@ -95,7 +77,7 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
           : { kind: 'chdb', dataDir: config.dataDir },
         config.retention,
       ));
-    await telemetry.migrate();
+    await telemetry.migrate(modules.telemetryMigrations());
   } catch (err) {
     await telemetry?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
@@ -111,59 +93,21 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     audit,
     orgUnits,
     config: config.fleet,
-    edgeConfig: (agent) => network.edgeConfigFor(agent),
+    sections: (agent) => modules.agentConfig(agent),
   });
-  const ingest = new IngestService({
-    db,
-    telemetry,
-    fleet,
-    metrics,
-    network: {
-      prepare: (agent, payloads) => network.prepare(agent, payloads),
-      storePoll: (batch, poll, token) => network.storePoll(batch, poll, token),
-      apply: (batch) => network.apply(batch),
-    },
-  });
+  const ingest = new IngestService({ db, fleet, metrics, payloads: modules });
   const inventory = createInventory({ db, audit, orgUnits });
-  const alarms = new DefaultAlarmService({
-    db,
-    orgUnits,
-    audit,
-    notifications: () => policies.get('notifications.yaml'),
-    metrics,
-    log,
-    externalUrl: config.publicUrl,
-    userAgent: `Tianshu/${VERSION}`,
-  });
-  const snmpCredentials = new SnmpCredentialService({ db, audit, orgUnits, box: secretBox });
-  inventory.devices.addCheck(credentialCheck);
-  const network: NetworkService = new NetworkService({
-    db,
-    telemetry,
-    audit,
-    orgUnits,
-    inventory,
-    credentials: snmpCredentials,
-    policy: () => policies.get('network.yaml'),
-    alarms,
-    settings: config.network,
-    log,
-  });
+  modules.create({ config, log, db, telemetry, metrics, policies, audit, orgUnits, inventory, fleet });
 
   const system = systemIdentity();
   // Replicas starting together on an empty database take turns: the first loads the inventory and
   // creates the root and the admin, the others find them there.
   const generatedAdminPassword = await db.withLock('bootstrap', async () => {
-    // Org units first, then the credentials (owned by and granted to org units), then the rest of
-    // the inventory (devices name credentials).
+    // Org units first, then the modules' seed files (SNMP credentials are owned by and granted to
+    // org units), then the rest of the inventory (devices name credentials).
     const inv = config.inventoryFile ? loadInventoryFile(config.inventoryFile) : undefined;
     if (inv?.orgUnits) await applyInventory(db, orgUnits, system, { version: 1, orgUnits: inv.orgUnits });
-    if (config.snmpCredentialsFile) {
-      const creds = loadCredentialsFile(config.snmpCredentialsFile);
-      const r = await snmpCredentials.applyFile(system, creds);
-      if (r.created || r.updated)
-        log.info({ file: config.snmpCredentialsFile, ...r }, 'snmp credentials loaded');
-    }
+    await modules.seed(system);
     if (inv) {
       const r = await applyInventory(db, orgUnits, system, inv, { inventory, source: config.inventoryFile });
       if (r.created || r.updated) log.info({ file: config.inventoryFile, ...r }, 'inventory loaded');
@@ -190,9 +134,7 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     auth,
     fleet,
     ingest,
-    alarms,
-    network,
-    snmpCredentials,
+    modules,
     consoleDir: opts.consoleDir,
   };
   const built = buildApp(services);
@@ -203,9 +145,7 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   scheduler.every('ingest.sweep', 3_600_000, async () => {
     await ingest.sweep(config.fleet.batchRetentionDays);
   });
-  scheduler.every('alerting.notify', alarms.config.notifyIntervalMillis, async () => {
-    await alarms.deliver();
-  });
+  for (const job of modules.jobs()) scheduler.every(job.name, job.everyMillis, job.run);
 
   let server: ServerType | undefined;
   const cp: ControlPlane = {
@@ -243,6 +183,7 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
       }),
     async stop() {
       scheduler.stop();
+      await modules.stop().catch((err: unknown) => log.warn({ err }, 'stopping modules failed'));
       policies.close();
       if (server) {
         const srv = server;

@@ -1,6 +1,5 @@
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { AlarmService } from './alerting/index.js';
 import type { AuditLog } from './auth/audit.js';
 import type { AuthService } from './auth/service.js';
 import type { FleetService } from './fleet/service.js';
@@ -8,7 +7,7 @@ import type { IngestService } from './ingest/service.js';
 import type { OrgUnitService } from './inventory/org-units.js';
 import type { Inventory } from './inventory/inventory.js';
 import type { Metrics } from './observability/metrics.js';
-import type { NetworkService, SnmpCredentialService } from './network/index.js';
+import type { ModuleHost } from './modules/host.js';
 import type { PolicyStore } from './policies/index.js';
 import type { StateStore } from './store/state/index.js';
 import type { TelemetryStore } from './store/telemetry/index.js';
@@ -29,12 +28,11 @@ export interface Services {
   auth: AuthService;
   fleet: FleetService;
   ingest: IngestService;
-  /** Operational alarms: the sink modules fire into, scoped reads, acknowledgement, notifications. */
-  alarms: AlarmService;
-  /** Extranet links: poll assignment, evaluation, views, proposed links. */
-  network: NetworkService;
-  /** SNMP credentials (secrets sealed at rest, write-only through the API). */
-  snmpCredentials: SnmpCredentialService;
+  /**
+   * The domain modules (alerting, network, …): their services (`modules.use(alarmsRef)`), routes,
+   * payload kinds, agent-config sections, jobs and overview figures.
+   */
+  modules: ModuleHost;
   /** Directory of the built console (index.html and assets); undefined when not built. */
   consoleDir?: string | undefined;
 }

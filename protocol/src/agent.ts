@@ -82,5 +82,7 @@ export const AgentConfig = z
     /** Present for agents with the edge role: the devices to poll, with their credentials. */
     edge: EdgeConfig.optional(),
   })
-  .strict();
+  // Each section is strict; sections this agent does not know (a newer control plane's modules)
+  // pass through untouched, so an older agent keeps working and ignores them.
+  .loose();
 export type AgentConfig = z.infer<typeof AgentConfig>;

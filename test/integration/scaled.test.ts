@@ -17,6 +17,8 @@ import { CP_MAIN, assertBuilt, httpLogin, startProcess, type Proc } from '../sup
  * the ClickHouse HTTP test double (backed by chDB, the ClickHouse engine); PostgreSQL is real.
  */
 const PASSWORD = 'scaled-admin-password';
+// A 32-byte key (64 hex digits), the same for both replicas.
+const SECRET_KEY = 'a1'.repeat(32);
 let dbUrl: string;
 let ch: FakeClickHouseServer;
 const replicas: { proc: Proc; base: string; dataDir: string }[] = [];
@@ -41,6 +43,9 @@ beforeAll(async () => {
         TIANSHU_CLICKHOUSE_PASSWORD: 'ch-secret',
         TIANSHU_ADMIN_PASSWORD: PASSWORD,
         TIANSHU_INVENTORY_FILE: join(CP_MAIN, '../../inventory/demo-province.yaml'),
+        // The demo's devices name these credentials; replicas share the key that seals them.
+        TIANSHU_SNMP_CREDENTIALS_FILE: join(CP_MAIN, '../../inventory/demo-snmp-credentials.yaml'),
+        TIANSHU_SECRET_KEY: SECRET_KEY,
       },
       `replica-${i}`,
     );

@@ -21,7 +21,8 @@ export interface TestControlPlane {
 
 /**
  * A control plane in this process on embedded stores (PGlite + chDB) in a temporary directory, with
- * the repository's policies and the demo province, and `admin` / ADMIN_PASSWORD.
+ * the repository's policies, the demo province and its lab SNMP credentials, and `admin` /
+ * ADMIN_PASSWORD.
  */
 export async function startTestControlPlane(
   opts: {
@@ -43,6 +44,8 @@ export async function startTestControlPlane(
       adminPassword: ADMIN_PASSWORD,
       policiesDir: join(REPO, 'policies'),
       inventoryFile: join(REPO, 'control-plane/inventory/demo-province.yaml'),
+      // The demo's devices name these credentials; a device may name only a credential it may use.
+      snmpCredentialsFile: join(REPO, 'control-plane/inventory/demo-snmp-credentials.yaml'),
       logLevel: 'silent',
       ...opts.overrides,
     },

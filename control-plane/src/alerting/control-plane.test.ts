@@ -1,3 +1,4 @@
+import { alarmsRef } from './module.js';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +40,7 @@ afterAll(async () => {
 
 describe('alerting in the control plane', () => {
   it('an alarm fired by a module shows in the API and metrics, and the scheduler sends it', async () => {
-    await t.cp.services.alarms.fire({
+    await t.cp.services.modules.use(alarmsRef).fire({
       kind: 'device-unreachable',
       severity: 'critical',
       orgUnitId: 'sc-cd',

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { checkPolicies, parsePolicy, POLICY_FILES } from '../policies/index.js';
+import { checkPolicies, parsePolicy } from '../policies/index.js';
+import { allPolicyRefs } from '../modules.js';
+import { NOTIFICATIONS_POLICY } from './module.js';
 import { defaultAlertingConfig, AlertingConfig } from './config.js';
 import { NotificationsPolicy } from './policy.js';
 import { receiversFor } from './routing.js';
@@ -36,12 +38,12 @@ repeatIntervalMinutes: 60
 
 describe('notifications.yaml', () => {
   it('the shipped file is valid and sends nowhere', () => {
-    expect(checkPolicies(POLICIES).find((f) => f.file === 'notifications.yaml')).toEqual({
+    expect(checkPolicies(POLICIES, allPolicyRefs()).find((f) => f.file === 'notifications.yaml')).toEqual({
       file: 'notifications.yaml',
       ok: true,
       problems: [],
     });
-    const p = parsePolicy('notifications.yaml', shipped());
+    const p = parsePolicy(NOTIFICATIONS_POLICY, shipped());
     expect(p.receivers).toEqual([]);
     expect(p.routes).toEqual([]);
     expect(receiversFor(p, { kind: 'link-down', severity: 'critical', orgUnitPath: '/sc/' })).toEqual([]);
@@ -53,13 +55,13 @@ describe('notifications.yaml', () => {
       .filter((l) => l.startsWith('# ') && /^# ( |receivers:|routes:|groupWait|repeat)/.test(l))
       .map((l) => l.slice(2))
       .join('\n');
-    const p = parsePolicy('notifications.yaml', example);
+    const p = parsePolicy(NOTIFICATIONS_POLICY, example);
     expect(p.receivers.map((r) => r.name)).toEqual(['ops-alertmanager', 'chengdu-noc']);
     expect(p.routes).toHaveLength(2);
   });
 
   it('fills defaults and normalises single values to lists', () => {
-    const p = parsePolicy('notifications.yaml', valid);
+    const p = parsePolicy(NOTIFICATIONS_POLICY, valid);
     expect(p.receivers[0]).toEqual({
       name: 'ops',
       webhook: { url: 'https://ops.example/hook', timeoutMs: 10_000, headers: {} },
@@ -72,35 +74,35 @@ describe('notifications.yaml', () => {
   it('rejects unknown fields, bad URLs and unknown receivers, naming each', () => {
     expect(() =>
       parsePolicy(
-        'notifications.yaml',
+        NOTIFICATIONS_POLICY,
         valid.replace('sendResolved: false', 'sendResolved: false\n    colour: red'),
       ),
     ).toThrow(/receivers\.1: unknown field\(s\) "colour"/);
-    expect(() => parsePolicy('notifications.yaml', `${valid}groupBy: [alertname]\n`)).toThrow(
+    expect(() => parsePolicy(NOTIFICATIONS_POLICY, `${valid}groupBy: [alertname]\n`)).toThrow(
       /\(root\): unknown field\(s\) "groupBy"/,
     );
     expect(() =>
-      parsePolicy('notifications.yaml', valid.replace('https://ops.example/hook', 'ops.example/hook')),
+      parsePolicy(NOTIFICATIONS_POLICY, valid.replace('https://ops.example/hook', 'ops.example/hook')),
     ).toThrow(/receivers\.0\.webhook\.url: "ops\.example\/hook" is not an http:\/\/ or https:\/\/ URL/);
     expect(() =>
-      parsePolicy('notifications.yaml', valid.replace('https://ops.example/hook', 'ftp://ops.example/')),
+      parsePolicy(NOTIFICATIONS_POLICY, valid.replace('https://ops.example/hook', 'ftp://ops.example/')),
     ).toThrow(/receivers\.0\.webhook\.url: "ftp:\/\/ops\.example\/" is not/);
     expect(() =>
-      parsePolicy('notifications.yaml', valid.replace('receivers: [chengdu]', 'receivers: [nobody]')),
+      parsePolicy(NOTIFICATIONS_POLICY, valid.replace('receivers: [chengdu]', 'receivers: [nobody]')),
     ).toThrow(/routes\.1\.receivers\.0: no receiver named "nobody"/);
-    expect(() => parsePolicy('notifications.yaml', valid.replace('name: chengdu', 'name: ops'))).toThrow(
+    expect(() => parsePolicy(NOTIFICATIONS_POLICY, valid.replace('name: chengdu', 'name: ops'))).toThrow(
       /receivers\.1\.name: receiver "ops" is defined twice/,
     );
     expect(() =>
-      parsePolicy('notifications.yaml', valid.replace('severity: critical', 'severity: dire')),
+      parsePolicy(NOTIFICATIONS_POLICY, valid.replace('severity: critical', 'severity: dire')),
     ).toThrow(/routes\.0\.match\.severity/);
     expect(() =>
-      parsePolicy('notifications.yaml', valid.replace('match:\n      severity', 'matchers:\n      severity')),
+      parsePolicy(NOTIFICATIONS_POLICY, valid.replace('match:\n      severity', 'matchers:\n      severity')),
     ).toThrow(/routes\.0: unknown field\(s\) "matchers"/);
   });
 
   it('publishes a JSON Schema like every policy file', () => {
-    const schema = z.toJSONSchema(POLICY_FILES['notifications.yaml'], { io: 'input' }) as {
+    const schema = z.toJSONSchema(NOTIFICATIONS_POLICY.schema, { io: 'input' }) as {
       properties: object;
     };
     expect(Object.keys(schema.properties)).toEqual(

@@ -1,3 +1,4 @@
+import { allStateMigrations } from '../modules.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createDatabase } from '../../../test/support/postgres.js';
@@ -33,7 +34,7 @@ let replicas: ReturnType<typeof replica>[];
 beforeAll(async () => {
   const url = await createDatabase(inject('postgresUrl'));
   stores = await Promise.all([1, 2].map(() => PostgresStateStore.open(url)));
-  await stores[0]!.migrate();
+  await stores[0]!.migrate(allStateMigrations());
   receiver = await startTestReceiver();
   replicas = stores.map((s) => replica(s, receiver));
   const system = systemIdentity();

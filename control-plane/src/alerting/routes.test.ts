@@ -5,10 +5,9 @@ import type { Identity } from '../auth/identity.js';
 import type { AppEnv } from '../api/env.js';
 import { errorResponse } from '../api/errors.js';
 import { Router } from '../api/route.js';
-import { alarmRoutes } from '../api/routes/alarms.js';
+import { alarmRoutes } from './routes.js';
 import { openTestInventory, type TestInventory } from '../inventory/testing.js';
 import { createLogger } from '../logger.js';
-import type { Services } from '../services.js';
 import { testAlarmService } from './testing.js';
 import type { Alarm, AlarmPage, AlarmSummary } from './types.js';
 
@@ -33,7 +32,7 @@ beforeAll(async () => {
     if (who) c.set('identity', who);
     await next();
   });
-  alarmRoutes(new Router(app, new OpenAPIRegistry()), { alarms, log } as unknown as Services);
+  alarmRoutes(new Router(app, new OpenAPIRegistry()), alarms);
   const base = { severity: 'major' as const, targetType: 'link', summary: 'A link is down' };
   await alarms.fire({ ...base, kind: 'link-down', orgUnitId: 'sc-cd-jj', targetId: 'jj-1' });
   await alarms.fire({

@@ -25,8 +25,6 @@ import { fleetRoutes } from './routes/fleet.js';
 import { eventRoutes } from './routes/events.js';
 import { policyRoutes } from './routes/policies.js';
 import { overviewRoutes, latestFigures } from './routes/overview.js';
-import { alarmRoutes } from './routes/alarms.js';
-import { networkRoutes } from './routes/network.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const AGENT_BEARER = /^Bearer [0-9a-f-]{36}\.tsa_/;
@@ -207,8 +205,7 @@ export function buildApp(s: Services): BuiltApp {
   overviewRoutes(router, s);
   eventRoutes(router, s);
   policyRoutes(router, s);
-  alarmRoutes(router, s);
-  networkRoutes(router, s);
+  s.modules.routes(router);
 
   const openapi = () =>
     new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { AuthenticationError, ConflictError, InputError, NotFoundError, RateLimitError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { PolicyStore } from '../policies/index.js';
+import { ROLES_POLICY, type PolicyStore } from '../policies/index.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
 import type { OrgUnitService } from '../inventory/org-units.js';
 import type { AuditLog } from './audit.js';
@@ -107,14 +107,14 @@ export class AuthService {
 
   /** Permissions granted by a set of roles under the current roles policy. */
   permissionsOf(roles: readonly string[]): Set<Permission | '*'> {
-    const policy = this.deps.policies.get('roles.yaml').roles;
+    const policy = this.deps.policies.get(ROLES_POLICY).roles;
     const out = new Set<Permission | '*'>();
     for (const role of roles) for (const p of policy[role]?.permissions ?? []) out.add(p);
     return out;
   }
 
   private assertRolesKnown(roles: readonly string[]): void {
-    const policy = this.deps.policies.get('roles.yaml').roles;
+    const policy = this.deps.policies.get(ROLES_POLICY).roles;
     const unknown = roles.filter((r) => !(r in policy));
     if (unknown.length) {
       throw new InputError(

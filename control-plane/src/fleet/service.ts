@@ -1,14 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type {
-  AgentConfig,
-  EdgeConfig,
-  EnrolRequest,
-  EnrolResponse,
-  HeartbeatRequest,
-  HeartbeatResponse,
-} from '@tianshu/protocol';
-import { AgentRole } from '@tianshu/protocol';
+import type { EnrolRequest, EnrolResponse, HeartbeatRequest, HeartbeatResponse } from '@tianshu/protocol';
+import { AgentConfig, AgentRole } from '@tianshu/protocol';
 import type { Config } from '../config.js';
 import { AuthenticationError, InputError, NotFoundError } from '../errors.js';
 import type { AuditLog } from '../auth/audit.js';
@@ -122,8 +115,11 @@ export class FleetService {
       audit: AuditLog;
       orgUnits: OrgUnitService;
       config: Config['fleet'];
-      /** The edge part of an agent's config (network module); undefined for agents without the edge role. */
-      edgeConfig?: ((agent: AgentPrincipal) => Promise<EdgeConfig | undefined>) | undefined;
+      /**
+       * The modules' sections of an agent's config (`{ host: ..., edge: ... }`); fleet knows none of
+       * them, it hashes them into the config version and hands them out.
+       */
+      sections?: ((agent: AgentPrincipal) => Promise<Record<string, unknown>>) | undefined;
     },
   ) {}
 
@@ -374,28 +370,33 @@ export class FleetService {
   }
 
   /**
-   * The agent's config. For edge agents the version also hashes the rendered edge config (targets and
-   * credentials), so a changed device or credential changes it and the agent pulls again.
+   * The agent's config: the runtime's settings and the modules' sections. The version hashes the
+   * sections too (an edge agent's targets and credentials, say), so a changed device or credential
+   * changes it and the agent pulls again.
    */
   async configFor(agent: AgentPrincipal): Promise<AgentConfig> {
     const c = this.deps.config;
-    const edge = await this.deps.edgeConfig?.(agent);
-    return {
-      configVersion: this.versionWith(edge),
+    const sections = (await this.deps.sections?.(agent)) ?? {};
+    const config = {
+      configVersion: this.versionWith(sections),
       heartbeatIntervalSeconds: c.heartbeatIntervalSeconds,
-      host: { enabled: true, intervalSeconds: c.hostIntervalSeconds },
       report: { maxSamplesPerBatch: c.maxSamplesPerBatch, flushIntervalSeconds: c.flushIntervalSeconds },
-      ...(edge ? { edge } : {}),
+      ...sections,
     };
+    // A module's section that breaks the wire schema is a programming error: fail loudly here rather
+    // than hand the agent a config it must refuse.
+    const checked = AgentConfig.safeParse(config);
+    if (!checked.success) {
+      throw new Error(`agent config does not match the protocol: ${checked.error.issues[0]?.message ?? ''}`);
+    }
+    return checked.data;
   }
 
-  private versionWith(edge: EdgeConfig | undefined): string {
-    if (!edge) return this.configVersion();
-    return createHash('sha256')
-      .update(JSON.stringify(this.deps.config))
-      .update(JSON.stringify(edge))
-      .digest('hex')
-      .slice(0, 16);
+  private versionWith(sections: Record<string, unknown>): string {
+    const keys = Object.keys(sections).sort();
+    const h = createHash('sha256').update(JSON.stringify(this.deps.config));
+    for (const k of keys) h.update(k).update(JSON.stringify(sections[k]));
+    return h.digest('hex').slice(0, 16);
   }
 
   async heartbeat(agent: AgentPrincipal, hb: HeartbeatRequest): Promise<HeartbeatResponse> {
@@ -404,8 +405,8 @@ export class FleetService {
       [agent.agentId, JSON.stringify(hb), hb.version],
     );
     this.emitActivity(agent.agentId);
-    const edge = await this.deps.edgeConfig?.(agent);
-    return { serverTime: new Date().toISOString(), configVersion: this.versionWith(edge) };
+    const sections = (await this.deps.sections?.(agent)) ?? {};
+    return { serverTime: new Date().toISOString(), configVersion: this.versionWith(sections) };
   }
 
   /** Marks that the agent reported (a report is also proof of life). */

@@ -1,20 +1,23 @@
 import { ReportBatch, countSamples, type ReportAck } from '@tianshu/protocol';
 import { InputError, UnavailableError, zodDetails } from '../errors.js';
 import type { FleetService, AgentPrincipal } from '../fleet/service.js';
+import type { PayloadRegistry } from '../modules/host.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { StateStore } from '../store/state/index.js';
-import type { TelemetryStore } from '../store/telemetry/index.js';
-import { insertHostMetrics } from '../store/telemetry/index.js';
-import type { NetworkBatch, NetworkService } from '../network/service.js';
 
 /**
  * Stores agent report batches in the telemetry store, exactly once per batch id, and acknowledges a
  * batch only after it is durably stored.
  *
- * Exactly once: the telemetry insert carries the batch id as ClickHouse's deduplication token, so a
- * replay after a crash between the insert and the bookkeeping below stores nothing twice; the batch id
- * is then recorded in the state store, which answers later replays as duplicates without touching
- * the telemetry store.
+ * Ingest knows no payload kind: each kind belongs to the module that declares it (see
+ * `modules/contract.ts`). For a batch, every kind's handler first prepares (checks) all of its
+ * payloads — any refusal refuses the whole batch with nothing stored — then each payload is stored,
+ * then each kind's prepared batch is applied to the state store.
+ *
+ * Exactly once: every telemetry insert carries `<batchId>:<index>` as ClickHouse's deduplication
+ * token, so a replay after a crash between the insert and the bookkeeping below stores nothing twice;
+ * the batch id is then recorded in the state store, which answers later replays as duplicates
+ * without touching the telemetry store.
  */
 export class IngestService {
   private inFlight = 0;
@@ -22,11 +25,10 @@ export class IngestService {
   constructor(
     private readonly deps: {
       db: StateStore;
-      telemetry: TelemetryStore;
       fleet: FleetService;
       metrics: Metrics;
-      /** Interface polls and discovery; without it those payloads are refused. */
-      network?: Pick<NetworkService, 'prepare' | 'storePoll' | 'apply'> | undefined;
+      /** The handlers of the payload kinds the modules store; other kinds are refused. */
+      payloads: PayloadRegistry;
       /** Batches stored concurrently before the endpoint answers 503 (agents retry later). */
       maxInFlight?: number;
     },
@@ -67,47 +69,37 @@ export class IngestService {
         return { batchId: batch.batchId, duplicate: true, samples };
       }
       // Refuse a batch with content this control plane cannot store before storing any of it.
-      const network = this.deps.network;
+      const kinds = new Map<string, unknown[]>();
       for (const payload of batch.payloads) {
-        if (payload.kind !== 'host-metrics' && !network) {
-          throw new InputError(`payload kind "${payload.kind}" is not handled by this control plane`);
-        }
+        const list = kinds.get(payload.kind) ?? [];
+        list.push(payload);
+        kinds.set(payload.kind, list);
       }
-      // Polls and discovery must be about devices assigned to this agent (else 400, nothing stored).
-      const netPayloads = batch.payloads.filter((p) => p.kind === 'interface-poll' || p.kind === 'discovery');
-      let netBatch: NetworkBatch | undefined;
-      if (network && netPayloads.length) netBatch = await network.prepare(agent, netPayloads);
+      const prepared = new Map<string, unknown>();
+      for (const [kind, payloads] of kinds) {
+        const handler = this.deps.payloads.handler(kind);
+        if (!handler) throw new InputError(`payload kind "${kind}" is not handled by this control plane`);
+        prepared.set(
+          kind,
+          await metrics.timeStore('state', `prepare_${kind}`, () => handler.prepare(agent, payloads)),
+        );
+      }
       let index = 0;
       for (const payload of batch.payloads) {
         const token = `${batch.batchId}:${index++}`;
-        switch (payload.kind) {
-          case 'host-metrics': {
-            const rows = await metrics.timeStore('telemetry', 'insert_host_metrics', () =>
-              insertHostMetrics(
-                this.deps.telemetry,
-                { agentId: agent.agentId, orgUnitId: agent.orgUnitId, host: payload.host },
-                payload.series,
-                { dedupToken: token },
-              ),
-            );
-            metrics.ingestSamples.inc({ kind: payload.kind }, rows);
-            break;
-          }
-          case 'interface-poll': {
-            const rows = await metrics.timeStore('telemetry', 'insert_interface_metrics', () =>
-              network!.storePoll(netBatch!, payload, token),
-            );
-            metrics.ingestSamples.inc({ kind: payload.kind }, rows);
-            break;
-          }
-          default:
-            // Discovery is state only (applied below); other kinds were refused above.
-            break;
-        }
+        const handler = this.deps.payloads.handler(payload.kind)!;
+        if (!handler.store) continue;
+        const store = handler.store;
+        const rows = await metrics.timeStore('telemetry', `store_${payload.kind}`, () =>
+          store(prepared.get(payload.kind), payload, token),
+        );
+        metrics.ingestSamples.inc({ kind: payload.kind }, rows);
       }
-      if (netBatch) {
-        const applied = netBatch;
-        await metrics.timeStore('state', 'network_apply', () => network!.apply(applied));
+      for (const kind of kinds.keys()) {
+        const handler = this.deps.payloads.handler(kind)!;
+        if (!handler.apply) continue;
+        const apply = handler.apply;
+        await metrics.timeStore('state', `apply_${kind}`, () => apply(prepared.get(kind)));
       }
       await metrics.timeStore('state', 'batch_record', () =>
         this.deps.db.query(

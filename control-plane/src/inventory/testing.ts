@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { AuditLog } from '../auth/audit.js';
 import { systemIdentity, type Identity } from '../auth/identity.js';
 import { createLogger } from '../logger.js';
-import { PolicyStore } from '../policies/index.js';
+import { PolicyStore, ROLES_POLICY } from '../policies/index.js';
+import { allStateMigrations } from '../modules.js';
 import { PgliteStateStore } from '../store/state/index.js';
 import { applyInventory, loadInventoryFile } from './file.js';
 import { createInventory, type Inventory } from './inventory.js';
@@ -28,7 +29,7 @@ export interface TestInventory {
 
 export async function openTestInventory(): Promise<TestInventory> {
   const db = await PgliteStateStore.open();
-  await db.migrate();
+  await db.migrate(allStateMigrations());
   // Each needs the other; the closures run only after both exist.
   const audit: AuditLog = new AuditLog(db, (id, tx) => orgUnits.pathOf(id, tx));
   const orgUnits: OrgUnitService = new OrgUnitService(db, () => audit);
@@ -36,7 +37,9 @@ export async function openTestInventory(): Promise<TestInventory> {
   const system = systemIdentity();
   const demo = loadInventoryFile(DEMO_INVENTORY);
   await applyInventory(db, orgUnits, system, { version: 1, orgUnits: demo.orgUnits });
-  const roles = PolicyStore.load(POLICIES_DIR, createLogger('silent')).get('roles.yaml').roles;
+  const roles = PolicyStore.load(POLICIES_DIR, createLogger('silent'), [ROLES_POLICY]).get(
+    ROLES_POLICY,
+  ).roles;
   return {
     db,
     audit,

@@ -1,3 +1,4 @@
+import { alarmsRef } from '../alerting/module.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -33,7 +34,7 @@ beforeAll(async () => {
     overrides: { snmpCredentialsFile: join(REPO, 'control-plane/inventory/demo-snmp-credentials.yaml') },
   });
   admin = await login(t.request, 'admin', ADMIN_PASSWORD);
-  const sink = t.cp.services.alarms;
+  const sink = t.cp.services.modules.use(alarmsRef);
   fired = [];
   resolved = [];
   const fire = sink.fire.bind(sink);

@@ -10,7 +10,7 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { OrgLevel, OrgUnitService } from '../inventory/org-units.js';
 import { lockKey } from '../store/state/migrate.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
-import { NETWORK_TABLES } from '../store/telemetry/schema.js';
+import { NETWORK_TABLES } from './telemetry-schema.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
 import type { Logger } from '../logger.js';
 import type { SnmpCredentialService } from './credentials.js';

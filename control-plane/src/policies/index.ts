@@ -1,2 +1,3 @@
 export { PolicyStore, PolicyError, parsePolicy, checkPolicies } from './loader.js';
-export { POLICY_FILES, RolesPolicy, type Policies, type PolicyFileName } from './schemas.js';
+export { ROLES_POLICY, RolesPolicy } from './schemas.js';
+export { policyRef, type PolicyRef } from './ref.js';

@@ -1,9 +1,8 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
 import type { Logger } from '../logger.js';
-import { POLICY_FILES, type Policies, type PolicyFileName } from './schemas.js';
+import type { PolicyRef } from './ref.js';
 
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
@@ -16,7 +15,8 @@ export class PolicyError extends Error {
 }
 
 /** Parses and validates one policy file's text; throws PolicyError listing every problem. */
-export function parsePolicy<F extends PolicyFileName>(file: F, text: string): Policies[F] {
+export function parsePolicy<T>(ref: PolicyRef<T>, text: string): T {
+  const file = ref.file;
   let doc: unknown;
   try {
     doc = parseYaml(text, { uniqueKeys: true });
@@ -24,7 +24,7 @@ export function parsePolicy<F extends PolicyFileName>(file: F, text: string): Po
     const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
     throw new PolicyError(file, [`not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
   }
-  const result = (POLICY_FILES[file] as z.ZodType).safeParse(doc);
+  const result = ref.schema.safeParse(doc);
   if (!result.success) {
     throw new PolicyError(
       file,
@@ -36,19 +36,18 @@ export function parsePolicy<F extends PolicyFileName>(file: F, text: string): Po
       }),
     );
   }
-  return result.data as Policies[F];
+  return result.data;
 }
 
-/** Stores one file's policy; generic so that each file keeps its own type. */
-function setPolicy<F extends PolicyFileName>(policies: Policies, file: F, value: Policies[F]): void {
-  policies[file] = value;
-}
-
-/** Validates every known policy file in `dir`; returns the problems (empty when all are valid). */
-export function checkPolicies(dir: string): { file: string; ok: boolean; problems: string[] }[] {
-  return (Object.keys(POLICY_FILES) as PolicyFileName[]).map((file) => {
+/** Validates every given policy file in `dir`; returns the problems (empty when all are valid). */
+export function checkPolicies(
+  dir: string,
+  refs: readonly PolicyRef<unknown>[],
+): { file: string; ok: boolean; problems: string[] }[] {
+  return refs.map((ref) => {
+    const file = ref.file;
     try {
-      parsePolicy(file, readFileSync(join(dir, file), 'utf8'));
+      parsePolicy(ref, readFileSync(join(dir, file), 'utf8'));
       return { file, ok: true, problems: [] };
     } catch (err) {
       if (err instanceof PolicyError) return { file, ok: false, problems: err.problems };
@@ -62,40 +61,60 @@ export function checkPolicies(dir: string): { file: string; ok: boolean; problem
  * validation is logged and ignored: the last valid version stays in force.
  */
 export class PolicyStore {
-  private current: Policies;
+  private current: Map<string, unknown>;
   private watcher: FSWatcher | undefined;
-  private readonly listeners = new Set<(p: Policies) => void>();
+  private readonly listeners = new Set<() => void>();
   private reloadTimer: NodeJS.Timeout | undefined;
   lastError: PolicyError | undefined;
 
   private constructor(
     private readonly dir: string,
     private readonly log: Logger,
-    initial: Policies,
+    private readonly known: ReadonlyMap<string, PolicyRef<unknown>>,
+    initial: Map<string, unknown>,
   ) {
     this.current = initial;
   }
 
-  /** Loads every file; throws PolicyError at start when one is invalid (refuse to run on bad policy). */
-  static load(dir: string, log: Logger): PolicyStore {
-    const policies = {} as Policies;
-    for (const file of Object.keys(POLICY_FILES) as PolicyFileName[]) {
+  /**
+   * Loads every given file (the core's and the modules'); throws PolicyError at start when one is
+   * invalid (refuse to run on bad policy) or two owners declare the same file.
+   */
+  static load(dir: string, log: Logger, refs: readonly PolicyRef<unknown>[]): PolicyStore {
+    const known = new Map<string, PolicyRef<unknown>>();
+    const policies = new Map<string, unknown>();
+    for (const ref of refs) {
+      const file = ref.file;
+      if (known.has(file) && known.get(file) !== ref) throw new PolicyError(file, ['declared twice']);
+      known.set(file, ref);
       let text: string;
       try {
         text = readFileSync(join(dir, file), 'utf8');
       } catch (err) {
         throw new PolicyError(file, [`cannot read ${join(dir, file)}: ${(err as Error).message}`]);
       }
-      setPolicy(policies, file, parsePolicy(file, text));
+      policies.set(file, parsePolicy(ref, text));
     }
-    return new PolicyStore(dir, log, policies);
+    return new PolicyStore(dir, log, known, policies);
   }
 
-  get<F extends PolicyFileName>(file: F): Policies[F] {
-    return this.current[file];
+  /** The policy in force for the file of `ref`. */
+  get<T>(ref: PolicyRef<T>): T {
+    if (!this.known.has(ref.file)) throw new Error(`policy file ${ref.file} was not loaded`);
+    return this.current.get(ref.file) as T;
   }
 
-  onChange(fn: (p: Policies) => void): () => void {
+  /** Every policy file this store holds. */
+  refs(): PolicyRef<unknown>[] {
+    return [...this.known.values()];
+  }
+
+  /** The ref of a file by name, or undefined when no one declared it. */
+  ref(file: string): PolicyRef<unknown> | undefined {
+    return this.known.get(file);
+  }
+
+  onChange(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
@@ -103,10 +122,10 @@ export class PolicyStore {
   /** Re-reads every file; keeps the previous version of any file that fails. Returns true if all loaded. */
   reload(): boolean {
     let ok = true;
-    const next = { ...this.current };
-    for (const file of Object.keys(POLICY_FILES) as PolicyFileName[]) {
+    const next = new Map(this.current);
+    for (const [file, ref] of this.known) {
       try {
-        setPolicy(next, file, parsePolicy(file, readFileSync(join(this.dir, file), 'utf8')));
+        next.set(file, parsePolicy(ref, readFileSync(join(this.dir, file), 'utf8')));
       } catch (err) {
         ok = false;
         this.lastError = err instanceof PolicyError ? err : new PolicyError(file, [(err as Error).message]);
@@ -118,7 +137,7 @@ export class PolicyStore {
     }
     this.current = next;
     if (ok) this.lastError = undefined;
-    for (const fn of this.listeners) fn(this.current);
+    for (const fn of this.listeners) fn();
     return ok;
   }
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { PERMISSIONS } from '../auth/permissions.js';
-import { NotificationsPolicy } from '../alerting/policy.js';
-import { NetworkPolicy } from '../network/policy.js';
+import { policyRef } from './ref.js';
 
 const RoleName = z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, 'role names are lowercase words joined by "-"');
 
@@ -24,16 +23,5 @@ export const RolesPolicy = z
   .strict();
 export type RolesPolicy = z.infer<typeof RolesPolicy>;
 
-/** Every policy file the control plane knows, by file name. Later capabilities add entries. */
-export const POLICY_FILES = {
-  'roles.yaml': RolesPolicy,
-  'notifications.yaml': NotificationsPolicy,
-  'network.yaml': NetworkPolicy,
-} as const;
-
-export type PolicyFileName = keyof typeof POLICY_FILES;
-export interface Policies {
-  'roles.yaml': RolesPolicy;
-  'notifications.yaml': NotificationsPolicy;
-  'network.yaml': NetworkPolicy;
-}
+/** The core's policy file; modules declare theirs in their definitions. */
+export const ROLES_POLICY = policyRef('roles.yaml', RolesPolicy);

@@ -44,13 +44,19 @@ export function overviewRoutes(r: Router, s: Services): void {
     {
       method: 'get',
       path: '/api/v1/overview',
-      summary: "Summary of the caller's org-unit subtree: fleet status and ingest volume",
+      summary:
+        "Summary of the caller's org-unit subtree: fleet status, ingest volume and each module's figures",
       tags: ['overview'],
       permission: 'fleet:read',
       response: z.object({
         orgUnit: z.object({ id: z.string(), name: z.string() }),
         fleet: z.object({ total: z.number(), online: z.number(), stale: z.number(), offline: z.number() }),
         ingest: z.object({ batchesLastHour: z.number(), samplesLastHour: z.number() }),
+        modules: z
+          .record(z.string(), z.record(z.string(), z.unknown()))
+          .describe(
+            'figures by module name (network: links; alerting: alarms), or {error} when one cannot answer',
+          ),
       }),
     },
     async ({ identity }) => {
@@ -59,6 +65,7 @@ export function overviewRoutes(r: Router, s: Services): void {
         orgUnit: { id: unit.id, name: unit.name },
         fleet: await s.fleet.summary(identity),
         ingest: await s.ingest.lastHour(identity.orgUnitPath),
+        modules: (await s.modules.overview(identity)) as Record<string, Record<string, unknown>>,
       };
     },
   );

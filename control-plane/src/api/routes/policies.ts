@@ -5,26 +5,30 @@ import type { Router } from '../route.js';
 import type { Services } from '../../services.js';
 import { InputError, NotFoundError } from '../../errors.js';
 import {
-  POLICY_FILES,
   PolicyError,
+  ROLES_POLICY,
   checkPolicies,
   parsePolicy,
-  type PolicyFileName,
+  type PolicyRef,
+  type PolicyStore,
 } from '../../policies/index.js';
 
 const PolicyText = z.object({ content: z.string().min(1).max(1_000_000) }).strict();
 
-function policyFile(name: string | undefined): PolicyFileName {
-  if (!name || !Object.hasOwn(POLICY_FILES, name)) {
-    throw new NotFoundError(`no policy file named "${name}"; known: ${Object.keys(POLICY_FILES).join(', ')}`);
+function policyFile(policies: PolicyStore, name: string | undefined): PolicyRef<unknown> {
+  const ref = name ? policies.ref(name) : undefined;
+  if (!ref) {
+    const known = policies.refs().map((r) => r.file);
+    throw new NotFoundError(`no policy file named "${name}"; known: ${known.join(', ')}`);
   }
-  return name as PolicyFileName;
+  return ref;
 }
 
 /** Validates policy text; a bad file is a 400 listing every problem. */
-function validatePolicy(file: PolicyFileName, content: string): void {
+function validatePolicy(ref: PolicyRef<unknown>, content: string): void {
+  const file = ref.file;
   try {
-    parsePolicy(file, content);
+    parsePolicy(ref, content);
   } catch (err) {
     if (err instanceof PolicyError) {
       throw new InputError(
@@ -49,7 +53,10 @@ export function policyRoutes(r: Router, s: Services): void {
         roles: z.record(z.string(), z.object({ description: z.string(), permissions: z.array(z.string()) })),
       }),
     },
-    async () => ({ files: checkPolicies(s.config.policiesDir), roles: s.policies.get('roles.yaml').roles }),
+    async () => ({
+      files: checkPolicies(s.config.policiesDir, s.policies.refs()),
+      roles: s.policies.get(ROLES_POLICY).roles,
+    }),
   );
   r.define(
     {
@@ -59,7 +66,7 @@ export function policyRoutes(r: Router, s: Services): void {
       tags: ['policies'],
       permission: 'policies:read',
     },
-    async ({ params }) => z.toJSONSchema(POLICY_FILES[policyFile(params.file)], { io: 'input' }),
+    async ({ params }) => z.toJSONSchema(policyFile(s.policies, params.file).schema, { io: 'input' }),
   );
   r.define(
     {
@@ -72,7 +79,7 @@ export function policyRoutes(r: Router, s: Services): void {
       response: z.object({ ok: z.literal(true) }),
     },
     async ({ params, body }) => {
-      validatePolicy(policyFile(params.file), body.content);
+      validatePolicy(policyFile(s.policies, params.file), body.content);
       return { ok: true as const };
     },
   );
@@ -87,8 +94,9 @@ export function policyRoutes(r: Router, s: Services): void {
       response: z.object({ ok: z.literal(true) }),
     },
     async ({ identity, params, body }) => {
-      const file = policyFile(params.file);
-      validatePolicy(file, body.content);
+      const ref = policyFile(s.policies, params.file);
+      const file = ref.file;
+      validatePolicy(ref, body.content);
       // Policies govern every org unit, so only a caller scoped to the whole tree may change them.
       const root = await s.orgUnits.root();
       if (!root || identity.orgUnitId !== root.id) {

@@ -1,5 +1,5 @@
 import type { Queryable } from './types.js';
-import { migrations } from './migrations/index.js';
+import { migrations as core, type Migration } from './migrations/index.js';
 
 /** Advisory-lock key shared by all replicas so that only one applies migrations at a time. */
 export const MIGRATION_LOCK_KEY = 7_411_322_001;
@@ -10,7 +10,9 @@ export const MIGRATION_LOCK_KEY = 7_411_322_001;
  */
 export async function applyMigrations(
   transaction: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>,
+  extra: readonly Migration[] = [],
 ): Promise<number[]> {
+  const migrations = mergeMigrations(core, extra);
   return transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(
@@ -31,6 +33,23 @@ export async function applyMigrations(
     }
     return ran;
   });
+}
+
+/**
+ * The core migrations and the modules' in id order. Ids are one sequence shared by the core and every
+ * module (the next free number when a migration is written); a collision is a programming error and
+ * stops the start.
+ */
+export function mergeMigrations(...lists: ReadonlyArray<readonly Migration[]>): Migration[] {
+  const byId = new Map<number, Migration>();
+  for (const m of lists.flat()) {
+    const other = byId.get(m.id);
+    if (other && other !== m) {
+      throw new Error(`state migrations "${other.name}" and "${m.name}" both have id ${m.id}`);
+    }
+    byId.set(m.id, m);
+  }
+  return [...byId.values()].sort((a, b) => a.id - b.id);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { Queryable, QueryResult, StateStore } from './types.js';
+import type { Migration } from './migrations/index.js';
 import { applyMigrations } from './migrate.js';
 
 function wrap(db: { query: PGlite['query'] }): Queryable {
@@ -48,8 +49,8 @@ export class PgliteStateStore implements StateStore {
     return run;
   }
 
-  async migrate(): Promise<void> {
-    await applyMigrations((fn) => this.transaction(fn));
+  async migrate(extra: readonly Migration[] = []): Promise<void> {
+    await applyMigrations((fn) => this.transaction(fn), extra);
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Queryable, QueryResult, StateStore } from './types.js';
+import type { Migration } from './migrations/index.js';
 import { applyMigrations, lockKey } from './migrate.js';
 
 // Timestamps come back as JS Dates (the pg default) and bigint/numeric as strings; int8 counts that
@@ -67,8 +68,8 @@ export class PostgresStateStore implements StateStore {
     }
   }
 
-  async migrate(): Promise<void> {
-    await applyMigrations((fn) => this.transaction(fn));
+  async migrate(extra: readonly Migration[] = []): Promise<void> {
+    await applyMigrations((fn) => this.transaction(fn), extra);
   }
 
   async ping(): Promise<void> {

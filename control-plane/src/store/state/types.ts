@@ -1,3 +1,4 @@
+import type { Migration } from './migrations/index.js';
 /**
  * The state store: PostgreSQL SQL. Two implementations satisfy this interface and pass one shared
  * test suite (`state.case.ts`): PGlite on a data directory (embedded default) and a PostgreSQL server
@@ -22,7 +23,11 @@ export interface StateStore extends Queryable {
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Applies pending migrations from `migrations/` in order, once, under an advisory lock. */
-  migrate(): Promise<void>;
+  /**
+   * Applies the core migrations and `extra` (the modules' own) not applied yet, in id order, under
+   * a cluster-wide lock.
+   */
+  migrate(extra?: readonly Migration[]): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -25,6 +25,7 @@ import {
   toStoreError,
 } from './internal.js';
 import { insertSettings, resolveRetention, runMigrations } from './schema.js';
+import type { Migration as TelemetryMigration } from './schema.js';
 import type { InsertOptions, QueryParams, TelemetryRetention, TelemetryStore } from './types.js';
 import { TelemetryStoreError } from './types.js';
 
@@ -60,9 +61,9 @@ export class ChdbTelemetryStore implements TelemetryStore {
     }
   }
 
-  async migrate(): Promise<void> {
+  async migrate(extra: readonly TelemetryMigration[] = []): Promise<void> {
     try {
-      await runMigrations(this, this.retention);
+      await runMigrations(this, this.retention, extra);
     } catch (error) {
       throw toStoreError('migrate', error);
     }

@@ -15,6 +15,7 @@ import {
   toStoreError,
 } from './internal.js';
 import { insertSettings, resolveRetention, runMigrations } from './schema.js';
+import type { Migration as TelemetryMigration } from './schema.js';
 import type { InsertOptions, QueryParams, TelemetryRetention, TelemetryStore } from './types.js';
 import { TelemetryStoreError } from './types.js';
 
@@ -62,10 +63,10 @@ export class ClickHouseTelemetryStore implements TelemetryStore {
     this.#client = this.#createClient(options.database);
   }
 
-  async migrate(): Promise<void> {
+  async migrate(extra: readonly TelemetryMigration[] = []): Promise<void> {
     try {
       await this.#ensureDatabase();
-      await runMigrations(this, this.retention);
+      await runMigrations(this, this.retention, extra);
     } catch (error) {
       throw toStoreError('migrate', error);
     }

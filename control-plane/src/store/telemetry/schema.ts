@@ -58,14 +58,6 @@ export function resolveRetention(retention: Partial<TelemetryRetention> = {}): T
   return resolved;
 }
 
-/** Tables of the network module (interface counters and device polls). */
-export const NETWORK_TABLES = Object.freeze({
-  interfaces: 'interface_metrics',
-  interfacesMinute: 'interface_metrics_1m',
-  interfacesHour: 'interface_metrics_1h',
-  polls: 'device_polls',
-});
-
 /** Table names, for queries elsewhere in the folder. */
 export const TABLES = Object.freeze({
   raw: 'host_metrics',
@@ -107,48 +99,13 @@ TTL ${ttl}
 SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW_BLOCKS}`;
 }
 
+/** A telemetry-store migration; modules declare theirs in their definition (see modules/contract.ts). */
 export interface Migration {
   version: number;
   name: string;
   statements(retention: TelemetryRetention): string[];
   /** Tables beside the host-metric ones whose TTL follows a retention class (reconciled after migrating). */
   ttlTables?: ReadonlyArray<readonly [table: string, retention: 'raw' | 'minute' | 'hour']>;
-}
-
-/** Measures of `interface_metrics` that the roll-ups keep as sum, count (of non-null samples) and max. */
-const INTERFACE_MEASURES = [
-  'in_bps',
-  'out_bps',
-  'in_util_percent',
-  'out_util_percent',
-  'in_errors_ps',
-  'out_errors_ps',
-  'in_discards_ps',
-  'out_discards_ps',
-] as const;
-
-function interfaceRollupTable(name: string, ttl: string): string {
-  const measures = INTERFACE_MEASURES.map(
-    (m) =>
-      `    ${m}_sum SimpleAggregateFunction(sum, Float64),\n    ${m}_count SimpleAggregateFunction(sum, UInt64),\n    ${m}_max SimpleAggregateFunction(max, Float64)`,
-  ).join(',\n');
-  return `CREATE TABLE IF NOT EXISTS ${name}
-(
-    ts DateTime('UTC'),
-    device_id LowCardinality(String),
-    org_unit_id LowCardinality(String),
-    if_index UInt32,
-    if_name SimpleAggregateFunction(anyLast, String),
-    speed_mbps SimpleAggregateFunction(max, UInt32),
-    samples SimpleAggregateFunction(sum, UInt64),
-    up_samples SimpleAggregateFunction(sum, UInt64),
-${measures}
-)
-ENGINE = AggregatingMergeTree
-PARTITION BY toYYYYMM(ts)
-ORDER BY (org_unit_id, device_id, if_index, ts)
-TTL ${ttl}
-SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW_BLOCKS}`;
 }
 
 /**
@@ -246,109 +203,22 @@ GROUP BY ts, agent_id, org_unit_id, host, name, series_id`,
       ];
     },
   },
-  {
-    version: 2,
-    name: 'interface_metrics with 1-minute and 1-hour roll-ups, device_polls',
-    ttlTables: [
-      [NETWORK_TABLES.interfaces, 'raw'],
-      [NETWORK_TABLES.interfacesMinute, 'minute'],
-      [NETWORK_TABLES.interfacesHour, 'hour'],
-      [NETWORK_TABLES.polls, 'raw'],
-    ],
-    statements: (retention) => {
-      const ttl = ttlClauses(retention);
-      const t = NETWORK_TABLES;
-      const nullable = INTERFACE_MEASURES.map((m) => `    ${m} Nullable(Float64),`).join('\n');
-      // Source columns are renamed (src_*) in the subqueries, as in version 1.
-      const fromRaw = INTERFACE_MEASURES.map(
-        (m) =>
-          `    sum(ifNull(src_${m}, 0)) AS ${m}_sum,\n    toUInt64(count(src_${m})) AS ${m}_count,\n    max(ifNull(src_${m}, 0)) AS ${m}_max`,
-      ).join(',\n');
-      const rawColumns = INTERFACE_MEASURES.map((m) => `${m} AS src_${m}`).join(', ');
-      const fromMinute = INTERFACE_MEASURES.map(
-        (m) =>
-          `    sum(src_${m}_sum) AS ${m}_sum,\n    sum(src_${m}_count) AS ${m}_count,\n    max(src_${m}_max) AS ${m}_max`,
-      ).join(',\n');
-      const minuteColumns = INTERFACE_MEASURES.map(
-        (m) => `${m}_sum AS src_${m}_sum, ${m}_count AS src_${m}_count, ${m}_max AS src_${m}_max`,
-      ).join(', ');
-      return [
-        `CREATE TABLE IF NOT EXISTS ${t.interfaces}
-(
-    ts DateTime64(3, 'UTC'),
-    device_id LowCardinality(String),
-    org_unit_id LowCardinality(String),
-    if_index UInt32,
-    if_name LowCardinality(String),
-    oper_status LowCardinality(String),
-    admin_status LowCardinality(String),
-    speed_mbps UInt32,
-${nullable}
-    counter_event LowCardinality(String)
-)
-ENGINE = MergeTree
-PARTITION BY toYYYYMMDD(ts)
-ORDER BY (org_unit_id, device_id, if_index, ts)
-TTL ${ttl.raw}
-SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW_BLOCKS}, ttl_only_drop_parts = 1`,
-        interfaceRollupTable(t.interfacesMinute, ttl.minute),
-        interfaceRollupTable(t.interfacesHour, ttl.hour),
-        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${t.interfacesMinute}_mv TO ${t.interfacesMinute} AS
-SELECT
-    toStartOfMinute(sample_ts) AS ts,
-    device_id,
-    org_unit_id,
-    if_index,
-    anyLast(src_if_name) AS if_name,
-    max(src_speed_mbps) AS speed_mbps,
-    toUInt64(count()) AS samples,
-    toUInt64(countIf(src_oper_status = 'up')) AS up_samples,
-${fromRaw}
-FROM
-(
-    SELECT ts AS sample_ts, device_id, org_unit_id, if_index, toString(if_name) AS src_if_name,
-        speed_mbps AS src_speed_mbps, oper_status AS src_oper_status, ${rawColumns}
-    FROM ${t.interfaces}
-)
-GROUP BY ts, device_id, org_unit_id, if_index`,
-        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${t.interfacesHour}_mv TO ${t.interfacesHour} AS
-SELECT
-    toStartOfHour(minute) AS ts,
-    device_id,
-    org_unit_id,
-    if_index,
-    anyLast(src_if_name) AS if_name,
-    max(src_speed_mbps) AS speed_mbps,
-    sum(src_samples) AS samples,
-    sum(src_up_samples) AS up_samples,
-${fromMinute}
-FROM
-(
-    SELECT ts AS minute, device_id, org_unit_id, if_index, if_name AS src_if_name, speed_mbps AS src_speed_mbps,
-        samples AS src_samples, up_samples AS src_up_samples, ${minuteColumns}
-    FROM ${t.interfacesMinute}
-)
-GROUP BY ts, device_id, org_unit_id, if_index`,
-        `CREATE TABLE IF NOT EXISTS ${t.polls}
-(
-    ts DateTime64(3, 'UTC'),
-    device_id LowCardinality(String),
-    org_unit_id LowCardinality(String),
-    agent_id LowCardinality(String),
-    reachable UInt8,
-    error String,
-    duration_ms Float64,
-    sys_uptime Nullable(UInt64)
-)
-ENGINE = MergeTree
-PARTITION BY toYYYYMMDD(ts)
-ORDER BY (org_unit_id, device_id, ts)
-TTL ${ttl.raw}
-SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW_BLOCKS}, ttl_only_drop_parts = 1`,
-      ];
-    },
-  },
 ];
+
+export type TelemetryMigration = Migration;
+
+/** The core migrations and the modules' in version order; versions are one sequence, collisions stop the start. */
+export function mergeTelemetryMigrations(...lists: ReadonlyArray<readonly Migration[]>): Migration[] {
+  const byVersion = new Map<number, Migration>();
+  for (const m of lists.flat()) {
+    const other = byVersion.get(m.version);
+    if (other && other !== m) {
+      throw new Error(`telemetry migrations "${other.name}" and "${m.name}" both have version ${m.version}`);
+    }
+    byVersion.set(m.version, m);
+  }
+  return [...byVersion.values()].sort((a, b) => a.version - b.version);
+}
 
 /** What the migration runner needs from a store: the store's own `exec` and `query`. */
 export type SqlRunner = Pick<TelemetryStore, 'exec' | 'query'>;
@@ -357,8 +227,9 @@ export type SqlRunner = Pick<TelemetryStore, 'exec' | 'query'>;
 export async function runMigrations(
   runner: SqlRunner,
   retention: TelemetryRetention,
-  migrations: readonly Migration[] = MIGRATIONS,
+  extra: readonly Migration[] = [],
 ): Promise<void> {
+  const migrations = mergeTelemetryMigrations(MIGRATIONS, extra);
   await runner.exec(`CREATE TABLE IF NOT EXISTS ${TABLES.migrations}
 (
     version UInt32,
@@ -367,12 +238,12 @@ export async function runMigrations(
 )
 ENGINE = ReplacingMergeTree
 ORDER BY version`);
-  const [row] = await runner.query<{ version: number }>(
-    `SELECT toUInt32(max(version)) AS version FROM ${TABLES.migrations}`,
+  const rows = await runner.query<{ version: number }>(
+    `SELECT DISTINCT toUInt32(version) AS version FROM ${TABLES.migrations}`,
   );
-  const applied = row?.version ?? 0;
+  const applied = new Set(rows.map((r) => Number(r.version)));
   for (const migration of migrations) {
-    if (migration.version <= applied) continue;
+    if (applied.has(migration.version)) continue;
     for (const statement of migration.statements(retention)) await runner.exec(statement);
     await runner.exec(
       `INSERT INTO ${TABLES.migrations} (version, name) VALUES (${migration.version}, '${migration.name.replace(/[\\']/g, '\\$&')}')`,

@@ -1,3 +1,4 @@
+import type { Migration as TelemetryMigration } from './schema.js';
 /**
  * The telemetry store: ClickHouse SQL. Two implementations satisfy this interface and pass one shared
  * test suite (`telemetry.case.ts`): chDB in-process (embedded default) and a ClickHouse server over
@@ -39,7 +40,8 @@ export interface TelemetryStore {
    * Creates or upgrades tables and materialized views, then brings each table's TTL in line with the
    * configured retention; idempotent, and safe to run from several replicas at once.
    */
-  migrate(): Promise<void>;
+  /** Applies the core migrations and `extra` (the modules' own) not applied yet, then reconciles TTLs. */
+  migrate(extra?: readonly TelemetryMigration[]): Promise<void>;
   /**
    * Batch insert of rows (JSONEachRow). Resolves once the engine has written them, with the number of
    * rows sent (a deduplicated retry reports the same number although nothing new was stored).

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { Router } from '../route.js';
-import type { Services } from '../../services.js';
-import { ALARM_SEVERITIES } from '../../alerting/index.js';
+import type { Router } from '../api/route.js';
+import { ALARM_SEVERITIES, type AlarmService } from './types.js';
 
 const AlarmOut = z.object({
   id: z.string(),
@@ -46,7 +45,7 @@ const ListQuery = z
   })
   .strict();
 
-export function alarmRoutes(r: Router, s: Services): void {
+export function alarmRoutes(r: Router, alarms: AlarmService): void {
   const tags = ['alarms'];
   r.define(
     {
@@ -58,7 +57,7 @@ export function alarmRoutes(r: Router, s: Services): void {
       query: ListQuery,
       response: AlarmPageOut,
     },
-    async ({ identity, query }) => s.alarms.list(identity, query),
+    async ({ identity, query }) => alarms.list(identity, query),
   );
   r.define(
     {
@@ -70,7 +69,7 @@ export function alarmRoutes(r: Router, s: Services): void {
       query: z.object({ orgUnitId: OrgUnitQuery }).strict(),
       response: SummaryOut,
     },
-    async ({ identity, query }) => s.alarms.summary(identity, query),
+    async ({ identity, query }) => alarms.summary(identity, query),
   );
   r.define(
     {
@@ -81,7 +80,7 @@ export function alarmRoutes(r: Router, s: Services): void {
       permission: 'network:read',
       response: AlarmOut,
     },
-    async ({ identity, params }) => s.alarms.get(identity, params.id!),
+    async ({ identity, params }) => alarms.get(identity, params.id!),
   );
   r.define(
     {
@@ -93,7 +92,7 @@ export function alarmRoutes(r: Router, s: Services): void {
       body: z.object({ comment: z.string().trim().min(1).max(1000).optional() }).strict(),
       response: AlarmOut,
     },
-    async ({ identity, params, body }) => s.alarms.acknowledge(identity, params.id!, body.comment),
+    async ({ identity, params, body }) => alarms.acknowledge(identity, params.id!, body.comment),
   );
   r.define(
     {
@@ -105,6 +104,6 @@ export function alarmRoutes(r: Router, s: Services): void {
       query: ListQuery,
       response: AlarmPageOut,
     },
-    async ({ identity, query }) => s.alarms.list(identity, { ...query, domain: 'network' }),
+    async ({ identity, query }) => alarms.list(identity, { ...query, domain: 'network' }),
   );
 }

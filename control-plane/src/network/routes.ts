@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import type { Router } from '../route.js';
-import type { Services } from '../../services.js';
-import { PLANES } from '../../inventory/devices.js';
-import { LINK_LEVELS, LINK_ROLES } from '../../inventory/links.js';
-import { ORG_LEVELS, OrgUnitId } from '../../inventory/org-units.js';
-import { Slug } from '../../inventory/common.js';
-import { CredentialInput, CredentialPatch } from '../../network/credentials.js';
-import { METRIC_RANGES } from '../../network/service.js';
+import type { Router } from '../api/route.js';
+import { PLANES } from '../inventory/devices.js';
+import { LINK_LEVELS, LINK_ROLES } from '../inventory/links.js';
+import { ORG_LEVELS, OrgUnitId } from '../inventory/org-units.js';
+import { Slug } from '../inventory/common.js';
+import { CredentialInput, CredentialPatch, type SnmpCredentialService } from './credentials.js';
+import { METRIC_RANGES, type NetworkService } from './service.js';
 
 const tags = ['network'];
 
@@ -65,8 +64,11 @@ const CredentialOut = z.object({
 });
 
 /** Extranet links, topology, conformance, proposed links and SNMP credentials; all org-unit scoped. */
-export function networkRoutes(r: Router, s: Services): void {
-  const net = s.network;
+export function networkRoutes(
+  r: Router,
+  s: { links: NetworkService; credentials: SnmpCredentialService },
+): void {
+  const net = s.links;
   r.define(
     {
       method: 'get',
@@ -250,7 +252,7 @@ export function networkRoutes(r: Router, s: Services): void {
     },
   );
 
-  const creds = s.snmpCredentials;
+  const creds = s.credentials;
   r.define(
     {
       method: 'get',

@@ -1,0 +1,102 @@
+import type { DiscoveryPayload, InterfacePollPayload } from '@tianshu/protocol';
+import { DiscoveryPayload as DiscoverySchema, InterfacePollPayload as PollSchema } from '@tianshu/protocol';
+import { alarmsRef } from '../alerting/module.js';
+import { can } from '../auth/identity.js';
+import type { Logger } from '../logger.js';
+import { defineModule, moduleRef, payloadKind, policyRef } from '../modules/contract.js';
+import { SnmpCredentialService, credentialCheck, loadCredentialsFile } from './credentials.js';
+import { SecretBox, loadSecretKey, unavailableSealer, type Sealer } from './crypto.js';
+import { NETWORK_STATE_MIGRATIONS } from './migrations/index.js';
+import { NetworkPolicy } from './policy.js';
+import { networkRoutes } from './routes.js';
+import { NetworkService, type NetworkBatch } from './service.js';
+import { NETWORK_TELEMETRY_MIGRATIONS } from './telemetry-schema.js';
+
+/** `policies/network.yaml`: bandwidth tiers and thresholds per level. */
+export const NETWORK_POLICY = policyRef('network.yaml', NetworkPolicy);
+
+/** What the network module offers: link health and poll assignment, and the SNMP credentials. */
+export interface NetworkModule {
+  links: NetworkService;
+  credentials: SnmpCredentialService;
+  /** The credentials file loaded at start (`snmpCredentialsFile`, the embedded lab's). */
+  credentialsFile: string | undefined;
+  log: Logger;
+}
+
+export const networkRef = moduleRef<NetworkModule>('network');
+
+/**
+ * Extranet monitoring: SNMP credentials, which devices each edge agent polls, the ingest of
+ * interface polls and discovery, link evaluation with alarms, and the network views.
+ */
+export const networkModule = defineModule<NetworkModule>({
+  name: 'network',
+  migrations: { state: NETWORK_STATE_MIGRATIONS, telemetry: NETWORK_TELEMETRY_MIGRATIONS },
+  policies: [NETWORK_POLICY],
+  create: (d) => {
+    // The key sealing SNMP credentials. Without one (a server database and no secretKey) the control
+    // plane refuses to start when it must load credentials; otherwise it starts, says so, and every
+    // credential use fails with the same reason.
+    let box: Sealer;
+    try {
+      box = new SecretBox(loadSecretKey(d.config));
+    } catch (err) {
+      if (d.config.snmpCredentialsFile) throw err;
+      d.log.warn({ reason: (err as Error).message }, 'snmp credentials are unavailable');
+      box = unavailableSealer((err as Error).message);
+    }
+    const credentials = new SnmpCredentialService({ db: d.db, audit: d.audit, orgUnits: d.orgUnits, box });
+    d.inventory.devices.addCheck(credentialCheck);
+    const links = new NetworkService({
+      db: d.db,
+      telemetry: d.telemetry,
+      audit: d.audit,
+      orgUnits: d.orgUnits,
+      inventory: d.inventory,
+      credentials,
+      policy: () => d.policies.get(NETWORK_POLICY),
+      alarms: d.use(alarmsRef),
+      settings: d.config.network,
+      log: d.log,
+    });
+    return { links, credentials, credentialsFile: d.config.snmpCredentialsFile, log: d.log };
+  },
+  seed: async (svc, system) => {
+    const file = svc.credentialsFile;
+    if (!file) return;
+    const r = await svc.credentials.applyFile(system, loadCredentialsFile(file));
+    if (r.created || r.updated) svc.log.info({ file, ...r }, 'snmp credentials loaded');
+  },
+  routes: (r, svc) => networkRoutes(r, svc),
+  payloads: {
+    'interface-poll': payloadKind<NetworkModule, InterfacePollPayload, NetworkBatch>({
+      schema: PollSchema,
+      prepare: (svc, agent, polls) => svc.links.prepare(agent, polls),
+      store: (svc, batch, poll, token) => svc.links.storePoll(batch, poll, token),
+      apply: (svc, batch) => svc.links.apply(batch),
+    }),
+    discovery: payloadKind<NetworkModule, DiscoveryPayload, NetworkBatch>({
+      schema: DiscoverySchema,
+      prepare: (svc, agent, found) => svc.links.prepare(agent, found),
+      apply: (svc, batch) => svc.links.apply(batch),
+    }),
+  },
+  agentConfig: async (svc, agent) => {
+    const edge = await svc.links.edgeConfigFor(agent);
+    return edge ? { edge } : undefined;
+  },
+  overview: async (svc, identity) => {
+    if (!can(identity, 'network:read')) return {};
+    const links = await svc.links.listLinks(identity);
+    return {
+      links: {
+        total: links.length,
+        up: links.filter((l) => l.status === 'up').length,
+        down: links.filter((l) => l.status === 'down').length,
+        unknown: links.filter((l) => l.status === 'unknown').length,
+        failedOver: links.filter((l) => l.failedOver).length,
+      },
+    };
+  },
+});
