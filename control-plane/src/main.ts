@@ -141,8 +141,10 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 15_000);
+    log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
+    // /readyz answers 503 from now on, while the embedded agents flush and requests finish.
+    cp.services.lifecycle.drain();
+    const force = setTimeout(() => process.exit(1), (config.shutdownGraceSeconds + 15) * 1000);
     force.unref();
     await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
     await cp.stop();

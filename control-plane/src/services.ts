@@ -12,6 +12,8 @@ import type { NetworkService, SnmpCredentialService } from './network/index.js';
 import type { PolicyStore } from './policies/index.js';
 import type { StateStore } from './store/state/index.js';
 import type { TelemetryStore } from './store/telemetry/index.js';
+import type { StorageHealth } from './store/storage-health.js';
+import type { Lifecycle } from './api/http-server.js';
 
 /** Everything the API layer needs, passed in (never reached for as globals). */
 export interface Services {
@@ -35,6 +37,10 @@ export interface Services {
   network: NetworkService;
   /** SNMP credentials (secrets sealed at rest, write-only through the API). */
   snmpCredentials: SnmpCredentialService;
+  /** Whether each store can still write (storage full), for /readyz and the status route. */
+  storage: StorageHealth;
+  /** Draining at shutdown: /readyz turns unready, SSE streams end. */
+  lifecycle: Lifecycle;
   /** Directory of the built console (index.html and assets); undefined when not built. */
   consoleDir?: string | undefined;
 }

@@ -16,6 +16,7 @@
  * resolved) as soon as the state store accepts writes again.
  */
 import { statfs } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AlarmSink } from '../alerting/index.js';
 import { StorageFullError, type StoreName } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -58,6 +59,20 @@ interface Episode {
   fired: boolean;
   /** Set when the condition ended; the episode stays until its alarm is resolved. */
   endedAt?: Date;
+}
+
+/**
+ * The directories of the stores that are embedded (PGlite under `dataDir/state`, chDB under
+ * `dataDir/telemetry`); a server store, or one passed in, has none.
+ */
+export function embeddedStorePaths(
+  config: { dataDir: string; databaseUrl?: string | undefined; clickhouseUrl?: string | undefined },
+  injected: { db?: unknown; telemetry?: unknown } = {},
+): Partial<Record<StoreName, string>> {
+  return {
+    ...(config.databaseUrl || injected.db ? {} : { state: join(config.dataDir, 'state') }),
+    ...(config.clickhouseUrl || injected.telemetry ? {} : { telemetry: join(config.dataDir, 'telemetry') }),
+  };
 }
 
 const STORES: readonly StoreName[] = ['state', 'telemetry'];
