@@ -76,7 +76,11 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     log.warn({ reason: (err as Error).message }, 'snmp credentials are unavailable');
     secretBox = unavailableSealer((err as Error).message);
   }
-  const storage = new StorageHealth({ log, settings: config.storage, paths: embeddedStorePaths(config, opts) });
+  const storage = new StorageHealth({
+    log,
+    settings: config.storage,
+    paths: embeddedStorePaths(config, opts),
+  });
   const db = monitorStateStore(
     opts.db ?? (await openStateStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })),
     storage,
@@ -87,17 +91,17 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     telemetry = monitorTelemetryStore(
       opts.telemetry ??
         (await createTelemetryStore(
-        config.clickhouseUrl
-          ? {
-              kind: 'clickhouse',
-              url: config.clickhouseUrl,
-              username: config.clickhouseUser,
-              password: config.clickhousePassword,
-              database: config.clickhouseDatabase,
-            }
-          : { kind: 'chdb', dataDir: config.dataDir },
-        config.retention,
-      )),
+          config.clickhouseUrl
+            ? {
+                kind: 'clickhouse',
+                url: config.clickhouseUrl,
+                username: config.clickhouseUser,
+                password: config.clickhousePassword,
+                database: config.clickhouseDatabase,
+              }
+            : { kind: 'chdb', dataDir: config.dataDir },
+          config.retention,
+        )),
       storage,
     );
     await telemetry.migrate();
@@ -225,7 +229,9 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
         fetch: built.app.fetch,
         hostname: config.host,
         port: config.port,
-        tls: tls ? { cert: readFileSync(config.tls.certFile!), key: readFileSync(config.tls.keyFile!) } : undefined,
+        tls: tls
+          ? { cert: readFileSync(config.tls.certFile!), key: readFileSync(config.tls.keyFile!) }
+          : undefined,
         lifecycle: services.lifecycle,
         log,
       });

@@ -63,16 +63,22 @@ describe('stop(): graceful shutdown', () => {
     const tc = await start(10);
     const agent = await enrol(tc);
     const batch = reportBatch(5000);
-    const upload = slowUpload(`${tc.cp.url}/api/v1/agents/${agent.agentId}/reports`, {
-      authorization: agent.auth,
-    }, JSON.stringify(batch));
+    const upload = slowUpload(
+      `${tc.cp.url}/api/v1/agents/${agent.agentId}/reports`,
+      {
+        authorization: agent.auth,
+      },
+      JSON.stringify(batch),
+    );
     await sleep(200); // the server is reading the body
 
     const stopping = tc.cp.stop();
     await sleep(50);
     const ready = await tc.request('/readyz');
     expect(ready.status).toBe(503);
-    expect(((await ready.json()) as { checks: Record<string, string> }).checks.server).toMatch(/shutting down/);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks.server).toMatch(
+      /shutting down/,
+    );
     expect(await connects(tc.cp.url)).toBe(false);
 
     upload.finish();
@@ -85,24 +91,26 @@ describe('stop(): graceful shutdown', () => {
   it('ends an open SSE stream cleanly and closes idle keep-alive connections', async () => {
     const tc = await start(10);
     const admin = await login(tc.request, 'admin', ADMIN_PASSWORD);
-    const events = await new Promise<{ text: () => string; ended: Promise<'end' | 'error'> }>((resolve, reject) => {
-      const req = request(`${tc.cp.url}/api/v1/events`, { headers: { cookie: admin.cookie } });
-      req.on('error', reject);
-      req.on('response', (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        const ended = new Promise<'end' | 'error'>((done) => {
-          res.on('end', () => done('end'));
-          res.on('error', () => done('error'));
-          res.on('aborted', () => done('error'));
+    const events = await new Promise<{ text: () => string; ended: Promise<'end' | 'error'> }>(
+      (resolve, reject) => {
+        const req = request(`${tc.cp.url}/api/v1/events`, { headers: { cookie: admin.cookie } });
+        req.on('error', reject);
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          const ended = new Promise<'end' | 'error'>((done) => {
+            res.on('end', () => done('end'));
+            res.on('error', () => done('error'));
+            res.on('aborted', () => done('error'));
+          });
+          res.on('data', (d: string) => {
+            text += d;
+            if (text.includes('event: hello')) resolve({ text: () => text, ended });
+          });
         });
-        res.on('data', (d: string) => {
-          text += d;
-          if (text.includes('event: hello')) resolve({ text: () => text, ended });
-        });
-      });
-      req.end();
-    });
+        req.end();
+      },
+    );
     // An idle keep-alive connection.
     const { Agent } = await import('node:http');
     const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -126,9 +134,13 @@ describe('stop(): graceful shutdown', () => {
   it('resolves within the grace period when a connection is stuck, closing it', async () => {
     const tc = await start(1);
     const agent = await enrol(tc);
-    const stuck = slowUpload(`${tc.cp.url}/api/v1/agents/${agent.agentId}/reports`, {
-      authorization: agent.auth,
-    }, JSON.stringify(reportBatch(100)));
+    const stuck = slowUpload(
+      `${tc.cp.url}/api/v1/agents/${agent.agentId}/reports`,
+      {
+        authorization: agent.auth,
+      },
+      JSON.stringify(reportBatch(100)),
+    );
     const outcome = stuck.response.then(
       () => 'answered',
       () => 'closed',

@@ -113,7 +113,9 @@ export class HttpServer {
     this.#server.closeIdleConnections();
     const deadline = started + graceMillis;
     while (this.#inFlight.size > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, Math.min(IDLE_SWEEP_MILLIS, Math.max(1, deadline - Date.now()))));
+      await new Promise((r) =>
+        setTimeout(r, Math.min(IDLE_SWEEP_MILLIS, Math.max(1, deadline - Date.now()))),
+      );
       this.#server.closeIdleConnections();
     }
     const forced = this.#inFlight.size;
