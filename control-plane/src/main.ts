@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, redactConfig, type Config } from './config.js';
+import { StorageFullError } from './errors.js';
 import { createLogger } from './logger.js';
 import { PolicyError, checkPolicies } from './policies/index.js';
 import { createControlPlane } from './server.js';
@@ -104,6 +105,10 @@ async function main(): Promise<void> {
     if (err instanceof PolicyError || err instanceof ConfigError) {
       console.error(`tianshu: ${err.message}`);
       process.exit(2);
+    }
+    if (err instanceof StorageFullError) {
+      console.error(`tianshu: cannot start: ${err.message}`);
+      process.exit(1);
     }
     throw err;
   }

@@ -86,6 +86,7 @@ export class StorageHealth {
   #alarms: { sink: AlarmSink; orgUnitId: () => Promise<string | undefined> } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #checking: Promise<void> | undefined;
+  #lastProbeAt = 0;
   #syncing: Promise<void> = Promise.resolve();
 
   constructor(deps: StorageHealthDeps) {
@@ -188,12 +189,16 @@ export class StorageHealth {
         log.warn({ store, path, reason: (err as Error).message }, 'cannot check free space of a store');
       }
     }
-    for (const store of STORES) {
-      const e = this.#episodes.get(store);
-      const probe = this.#probes[store];
-      if (!e || e.endedAt || !e.reasons.has('write') || !probe) continue;
-      // The probe goes through the monitored store, which records its success or failure.
-      await withTimeout(probe(), PROBE_TIMEOUT_MILLIS).catch(() => undefined);
+    // Probes run at most once per interval, however often /readyz asks.
+    if (Date.now() - this.#lastProbeAt >= settings.checkIntervalSeconds * 1000) {
+      this.#lastProbeAt = Date.now();
+      for (const store of STORES) {
+        const e = this.#episodes.get(store);
+        const probe = this.#probes[store];
+        if (!e || e.endedAt || !e.reasons.has('write') || !probe) continue;
+        // The probe goes through the monitored store, which records its success or failure.
+        await withTimeout(probe(), PROBE_TIMEOUT_MILLIS).catch(() => undefined);
+      }
     }
     await this.#sync();
   }
