@@ -198,6 +198,35 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ pollIntervalSeconds: 30, discoveryIntervalSeconds: 3600, concurrency: 64 }),
+    storage: z
+      .object({
+        minFreeMegabytes: z
+          .number()
+          .min(0)
+          .default(64)
+          .describe(
+            'Free space (MiB) below which an embedded store (PGlite, chDB under dataDir) counts as full: /readyz turns unready and the storage-full alarm fires. 0 turns the check off.',
+          ),
+        checkIntervalSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(10)
+          .describe(
+            'How often free space is checked and, while a store is full, a small write is tried to see whether space has returned.',
+          ),
+      })
+      .strict()
+      .default({ minFreeMegabytes: 64, checkIntervalSeconds: 10 }),
+    shutdownGraceSeconds: z
+      .number()
+      .min(0)
+      .max(600)
+      .default(10)
+      .describe(
+        'On SIGTERM: /readyz turns unready at once and new connections are refused; requests in flight get this long to finish before their connections are closed.',
+      ),
     embedded: z
       .object({
         hostAgent: z

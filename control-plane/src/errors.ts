@@ -79,6 +79,39 @@ export class UnavailableError extends DomainError {
   override readonly code = 'unavailable';
 }
 
+/** The two stores; storage failures name the one that failed. */
+export type StoreName = 'state' | 'telemetry';
+
+/**
+ * A store refused a write because its disk is full (507 Insufficient Storage, or 503 for callers
+ * that retry, such as agents pushing reports). The detail names the store and the reason.
+ */
+export class StorageFullError extends DomainError {
+  override readonly code = 'storage.full';
+  override readonly status: 503 | 507;
+  /** Sent as Retry-After. */
+  readonly retryAfterSeconds: number;
+  constructor(
+    readonly store: StoreName,
+    readonly reason: string,
+    opts: { status?: 503 | 507; retryAfterSeconds?: number } = {},
+  ) {
+    super(`the ${store} store is out of storage space (${reason}); writes fail until space is freed`, [
+      { path: store, message: reason },
+    ]);
+    this.status = opts.status ?? 507;
+    this.retryAfterSeconds = opts.retryAfterSeconds ?? 60;
+  }
+
+  /** The same failure answered 503 (Service Unavailable) with Retry-After. */
+  unavailable(): StorageFullError {
+    return new StorageFullError(this.store, this.reason, {
+      status: 503,
+      retryAfterSeconds: this.retryAfterSeconds,
+    });
+  }
+}
+
 /** Turns zod issues into error details with dotted paths. */
 export function zodDetails(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): ErrorDetail[] {
   return issues.slice(0, 20).map((i) => ({

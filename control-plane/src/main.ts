@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, redactConfig, type Config } from './config.js';
+import { StorageFullError } from './errors.js';
 import { createLogger } from './logger.js';
 import { PolicyError, checkPolicies } from './policies/index.js';
 import { allPolicyRefs } from './modules.js';
@@ -106,6 +107,10 @@ async function main(): Promise<void> {
       console.error(`tianshu: ${err.message}`);
       process.exit(2);
     }
+    if (err instanceof StorageFullError) {
+      console.error(`tianshu: cannot start: ${err.message}`);
+      process.exit(1);
+    }
     throw err;
   }
   const url = await cp.listen();
@@ -142,8 +147,10 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 15_000);
+    log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
+    // /readyz answers 503 from now on, while the embedded agents flush and requests finish.
+    cp.services.lifecycle.drain();
+    const force = setTimeout(() => process.exit(1), (config.shutdownGraceSeconds + 15) * 1000);
     force.unref();
     await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
     await cp.stop();

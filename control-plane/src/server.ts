@@ -1,7 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openStateStore, type StateStore } from './store/state/index.js';
@@ -16,10 +13,14 @@ import { createInventory } from './inventory/inventory.js';
 import { FleetService } from './fleet/service.js';
 import { IngestService } from './ingest/service.js';
 import { createModuleHost } from './modules.js';
+import { alarmsRef } from './alerting/module.js';
 import { ROLES_POLICY } from './policies/index.js';
 import { Metrics } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
 import { buildApp, type BuiltApp } from './api/app.js';
+import { HttpServer, Lifecycle } from './api/http-server.js';
+import { StorageHealth, embeddedStorePaths } from './store/storage-health.js';
+import { monitorStateStore, monitorTelemetryStore, writeProbes } from './store/monitored.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Services } from './services.js';
 import { VERSION } from './version.js';
@@ -59,24 +60,34 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   // The modules (see modules.ts): their migrations and policy files are known before anything opens.
   const modules = createModuleHost();
   const policies = PolicyStore.load(config.policiesDir, log, [ROLES_POLICY, ...modules.policyRefs()]);
-  const db = opts.db ?? (await openStateStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const storage = new StorageHealth({
+    log,
+    settings: config.storage,
+    paths: embeddedStorePaths(config, opts),
+  });
+  const db = monitorStateStore(
+    opts.db ?? (await openStateStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })),
+    storage,
+  );
   let telemetry: TelemetryStore | undefined;
   try {
     await db.migrate(modules.stateMigrations());
-    telemetry =
+    telemetry = monitorTelemetryStore(
       opts.telemetry ??
-      (await createTelemetryStore(
-        config.clickhouseUrl
-          ? {
-              kind: 'clickhouse',
-              url: config.clickhouseUrl,
-              username: config.clickhouseUser,
-              password: config.clickhousePassword,
-              database: config.clickhouseDatabase,
-            }
-          : { kind: 'chdb', dataDir: config.dataDir },
-        config.retention,
-      ));
+        (await createTelemetryStore(
+          config.clickhouseUrl
+            ? {
+                kind: 'clickhouse',
+                url: config.clickhouseUrl,
+                username: config.clickhouseUser,
+                password: config.clickhousePassword,
+                database: config.clickhouseDatabase,
+              }
+            : { kind: 'chdb', dataDir: config.dataDir },
+          config.retention,
+        )),
+      storage,
+    );
     await telemetry.migrate(modules.telemetryMigrations());
   } catch (err) {
     await telemetry?.close().catch(() => undefined);
@@ -135,10 +146,15 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     fleet,
     ingest,
     modules,
+    storage,
+    lifecycle: new Lifecycle(),
     consoleDir: opts.consoleDir,
   };
   const built = buildApp(services);
   policies.watch();
+  storage.useProbes(writeProbes(db, telemetry));
+  storage.useAlarms(modules.use(alarmsRef), async () => (await orgUnits.root())?.id);
+  storage.start();
 
   const scheduler = new Scheduler(db, log);
   scheduler.every('auth.sweep', 300_000, () => auth.sweep());
@@ -147,52 +163,38 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   });
   for (const job of modules.jobs()) scheduler.every(job.name, job.everyMillis, job.run);
 
-  let server: ServerType | undefined;
+  let server: HttpServer | undefined;
   const cp: ControlPlane = {
     services,
     built,
     url: '',
     generatedAdminPassword,
-    listen: () =>
-      new Promise<string>((resolve, reject) => {
-        const tls = config.tls.certFile && config.tls.keyFile;
-        const s = serve(
-          {
-            fetch: built.app.fetch,
-            hostname: config.host,
-            port: config.port,
-            ...(tls
-              ? {
-                  createServer: createHttpsServer,
-                  serverOptions: {
-                    cert: readFileSync(config.tls.certFile!),
-                    key: readFileSync(config.tls.keyFile!),
-                  },
-                }
-              : {}),
-          },
-          (info: AddressInfo) => {
-            const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-            cp.url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
-            scheduler.start();
-            resolve(cp.url);
-          },
-        );
-        s.once('error', reject);
-        server = s;
-      }),
+    async listen() {
+      const tls = config.tls.certFile && config.tls.keyFile;
+      server = new HttpServer({
+        fetch: built.app.fetch,
+        hostname: config.host,
+        port: config.port,
+        tls: tls
+          ? { cert: readFileSync(config.tls.certFile!), key: readFileSync(config.tls.keyFile!) }
+          : undefined,
+        lifecycle: services.lifecycle,
+        log,
+      });
+      const info = await server.listen();
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      cp.url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+      scheduler.start();
+      return cp.url;
+    },
     async stop() {
+      services.lifecycle.drain();
       scheduler.stop();
+      storage.stop();
       await modules.stop().catch((err: unknown) => log.warn({ err }, 'stopping modules failed'));
       policies.close();
-      if (server) {
-        const srv = server;
-        await new Promise<void>((resolve) => {
-          srv.close(() => resolve());
-          // Long-lived connections (SSE, keep-alive) would hold close() open.
-          (srv as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-        });
-      }
+      // Requests in flight finish (within the grace period) before the stores close under them.
+      await server?.close(config.shutdownGraceSeconds * 1000);
       await telemetry!.close().catch((err: unknown) => log.warn({ err }, 'closing telemetry store failed'));
       await db.close().catch((err: unknown) => log.warn({ err }, 'closing state store failed'));
       await tracing?.shutdown().catch(() => undefined);

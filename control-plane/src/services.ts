@@ -11,6 +11,8 @@ import type { ModuleHost } from './modules/host.js';
 import type { PolicyStore } from './policies/index.js';
 import type { StateStore } from './store/state/index.js';
 import type { TelemetryStore } from './store/telemetry/index.js';
+import type { StorageHealth } from './store/storage-health.js';
+import type { Lifecycle } from './api/http-server.js';
 
 /** Everything the API layer needs, passed in (never reached for as globals). */
 export interface Services {
@@ -33,6 +35,10 @@ export interface Services {
    * payload kinds, agent-config sections, jobs and overview figures.
    */
   modules: ModuleHost;
+  /** Whether each store can still write (storage full), for /readyz and the status route. */
+  storage: StorageHealth;
+  /** Draining at shutdown: /readyz turns unready, SSE streams end. */
+  lifecycle: Lifecycle;
   /** Directory of the built console (index.html and assets); undefined when not built. */
   consoleDir?: string | undefined;
 }

@@ -15,6 +15,7 @@ import { sharedStyles, themeTokens } from '../common/styles.js';
 import { accountPages, isGroup, navigation, routes } from './navigation.js';
 import type { AppRoute, NavItem } from './navigation.js';
 import type { LoginEventDetail } from '../pages/ts-page-login.js';
+import '../components/ts-status-banner.js';
 import '../pages/ts-page-login.js';
 import '../pages/ts-page-overview.js';
 import '../pages/ts-page-agents.js';
@@ -54,7 +55,7 @@ export class TsApp extends LitElement {
     css`
       :host {
         display: grid;
-        grid-template-rows: 44px 1fr;
+        grid-template-rows: 44px auto 1fr;
         grid-template-columns: 208px 1fr;
         height: 100vh;
         background: var(--ts-bg);
@@ -81,6 +82,9 @@ export class TsApp extends LitElement {
       }
       .skip:focus {
         top: 8px;
+      }
+      ts-status-banner {
+        grid-column: 1 / -1;
       }
       header {
         grid-column: 1 / -1;
@@ -323,7 +327,9 @@ export class TsApp extends LitElement {
     const match = resolveRoute(routes, this._path);
     return html`
       <a class="skip" href="#main" @click=${this._skipToMain}>Skip to content</a>
-      ${this._renderHeader(this._user)} ${this._renderNav()}
+      ${this._renderHeader(this._user)}
+      <ts-status-banner></ts-status-banner>
+      ${this._renderNav()}
       <main id="main" tabindex="-1">${this._renderPage(match?.route, match?.params ?? {})}</main>
     `;
   }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { DomainError, RateLimitError, type ErrorDetail } from '../errors.js';
+import { DomainError, RateLimitError, StorageFullError, type ErrorDetail } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AppEnv } from './env.js';
 
@@ -17,7 +17,8 @@ export function errorResponse(c: Context<AppEnv>, err: unknown, log: Logger): Re
     code = err.code;
     message = err.message;
     details = err.details;
-    if (err instanceof RateLimitError) c.header('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof RateLimitError || err instanceof StorageFullError)
+      c.header('Retry-After', String(err.retryAfterSeconds));
   } else if (err instanceof HTTPException) {
     status = err.status;
     code = httpCode(status);
@@ -28,7 +29,10 @@ export function errorResponse(c: Context<AppEnv>, err: unknown, log: Logger): Re
     code = 'invalid_input';
     message = 'request body is not valid JSON';
   }
-  if (status >= 500) {
+  if (err instanceof DomainError && status >= 500) {
+    // An expected failure with its reason (e.g. storage.full); no stack trace.
+    log.warn({ code, reason: message, requestId, path: c.req.path }, 'request failed');
+  } else if (status >= 500) {
     log.error({ err, requestId, path: c.req.path }, 'request failed');
   }
   return c.json(

@@ -1,7 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { AuthenticationError, ConflictError, InputError, NotFoundError, RateLimitError } from '../errors.js';
+import {
+  AuthenticationError,
+  ConflictError,
+  InputError,
+  NotFoundError,
+  RateLimitError,
+  StorageFullError,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ROLES_POLICY, type PolicyStore } from '../policies/index.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
@@ -263,9 +270,12 @@ export class AuthService {
     const row = r.rows[0];
     if (!row) return undefined;
     if (Date.now() - new Date(row.last_seen_at).getTime() > 60_000) {
-      await this.deps.db.query('UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1', [
-        hashSecret(sessionId),
-      ]);
+      // Best effort on a full disk: the console can still read (and see why writes fail).
+      await this.deps.db
+        .query('UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1', [hashSecret(sessionId)])
+        .catch((err: unknown) => {
+          if (!(err instanceof StorageFullError)) throw err;
+        });
     }
     const identity = await this.identityFor(row, 'user', row.id, ctx);
     identity.csrfToken = row.csrf_token;

@@ -1,5 +1,5 @@
 import { ReportBatch, countSamples, type ReportAck } from '@tianshu/protocol';
-import { InputError, UnavailableError, zodDetails } from '../errors.js';
+import { InputError, StorageFullError, UnavailableError, zodDetails } from '../errors.js';
 import type { FleetService, AgentPrincipal } from '../fleet/service.js';
 import type { PayloadRegistry } from '../modules/host.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -111,6 +111,13 @@ export class IngestService {
       await this.deps.fleet.touchReport(agent.agentId);
       metrics.ingestBatches.inc({ outcome: 'stored' });
       return { batchId: batch.batchId, duplicate: false, samples };
+    } catch (err) {
+      // A full store: the agent keeps the batch in its queue and retries after Retry-After.
+      if (err instanceof StorageFullError) {
+        metrics.ingestBatches.inc({ outcome: 'storage_full' });
+        throw err.unavailable();
+      }
+      throw err;
     } finally {
       this.inFlight--;
       metrics.ingestInFlight.set(this.inFlight);

@@ -21,7 +21,7 @@ export class Metrics {
 
   readonly ingestBatches = new Counter({
     name: 'tianshu_ingest_batches_total',
-    help: 'Agent report batches received, by outcome (stored, duplicate, rejected, overloaded).',
+    help: 'Agent report batches received, by outcome (stored, duplicate, rejected, overloaded, storage_full).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -7,6 +7,7 @@ import { requirePermission } from '../../auth/identity.js';
 /**
  * Server-Sent Events for live console updates: `event: agent` with the agent's JSON whenever an agent
  * in the caller's subtree enrols, heartbeats or reports. Bursts are coalesced per agent every second.
+ * At shutdown the stream ends at once (cleanly; the browser's EventSource reconnects).
  */
 export function eventRoutes(r: Router, s: Services): void {
   r.define(
@@ -23,9 +24,13 @@ export function eventRoutes(r: Router, s: Services): void {
         const pending = new Set<string>();
         const off = s.fleet.onActivity((id) => pending.add(id));
         let open = true;
-        stream.onAbort(() => {
+        let wake: (() => void) | undefined;
+        const stop = () => {
           open = false;
-        });
+          wake?.();
+        };
+        stream.onAbort(stop);
+        const offDrain = s.lifecycle.onDrain(stop);
         await stream.writeSSE({
           event: 'hello',
           data: JSON.stringify({ serverTime: new Date().toISOString() }),
@@ -33,7 +38,14 @@ export function eventRoutes(r: Router, s: Services): void {
         let ticks = 0;
         try {
           while (open) {
-            await stream.sleep(1000);
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 1000);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            if (!open) break;
             ticks++;
             for (const id of [...pending]) {
               pending.delete(id);
@@ -50,6 +62,7 @@ export function eventRoutes(r: Router, s: Services): void {
           }
         } finally {
           off();
+          offDrain();
         }
       });
     },
