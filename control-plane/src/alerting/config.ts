@@ -12,6 +12,7 @@ export const NETWORK_ALARM_KINDS = [
   'failed-over',
   'below-tier',
   'device-unreachable',
+  'device-unpolled',
 ] as const;
 
 /** Typed configuration of the alerting module, every setting with a default. */

@@ -8,6 +8,7 @@ import { SnmpCredentialService, credentialCheck, loadCredentialsFile } from './c
 import { SecretBox, loadSecretKey, unavailableSealer, type Sealer } from './crypto.js';
 import { NETWORK_STATE_MIGRATIONS } from './migrations/index.js';
 import { NetworkPolicy } from './policy.js';
+import { AssignmentCheck } from './assignment.js';
 import { networkRoutes } from './routes.js';
 import { NetworkService, type NetworkBatch } from './service.js';
 import { NETWORK_TELEMETRY_MIGRATIONS } from './telemetry-schema.js';
@@ -19,6 +20,8 @@ export const NETWORK_POLICY = policyRef('network.yaml', NetworkPolicy);
 export interface NetworkModule {
   links: NetworkService;
   credentials: SnmpCredentialService;
+  /** Devices no edge agent polls, each with a `device-unpolled` alarm naming why. */
+  assignments: AssignmentCheck;
   /** The credentials file loaded at start (`snmpCredentialsFile`, the embedded lab's). */
   credentialsFile: string | undefined;
   log: Logger;
@@ -60,7 +63,8 @@ export const networkModule = defineModule<NetworkModule>({
       settings: d.config.network,
       log: d.log,
     });
-    return { links, credentials, credentialsFile: d.config.snmpCredentialsFile, log: d.log };
+    const assignments = new AssignmentCheck({ db: d.db, alarms: d.use(alarmsRef), log: d.log });
+    return { links, credentials, assignments, credentialsFile: d.config.snmpCredentialsFile, log: d.log };
   },
   seed: async (svc, system) => {
     const file = svc.credentialsFile;
@@ -82,6 +86,15 @@ export const networkModule = defineModule<NetworkModule>({
       apply: (svc, batch) => svc.links.apply(batch),
     }),
   },
+  jobs: (svc) => [
+    {
+      name: 'network.assignment-check',
+      everyMillis: 60_000,
+      run: async () => {
+        await svc.assignments.run();
+      },
+    },
+  ],
   agentConfig: async (svc, agent) => {
     const edge = await svc.links.edgeConfigFor(agent);
     return edge ? { edge } : undefined;
