@@ -25,7 +25,16 @@ const other = {
   /** Inventory records of 双流区 and below, from the demo province. */
   inventory: [] as string[],
 };
-const INVENTORY_TABLES = ['sites', 'devices', 'interfaces', 'links', 'clouds', 'hosts', 'dedicated_networks'];
+const INVENTORY_TABLES = [
+  'ip_prefixes',
+  'sites',
+  'devices',
+  'interfaces',
+  'links',
+  'clouds',
+  'hosts',
+  'dedicated_networks',
+];
 
 async function inventorySnapshot(): Promise<unknown[]> {
   const out: unknown[] = [];
