@@ -1,9 +1,8 @@
 import type { AlarmService, AlarmSink } from '../alerting/types.js';
 import { systemIdentity } from '../auth/identity.js';
-import { MANAGED_ADDRESS_SQL } from '../inventory/prefixes.js';
 import type { Logger } from '../logger.js';
 import type { StateStore } from '../store/state/index.js';
-import { unpolledReason } from './service.js';
+import { pollCandidates, unpolledReason } from './candidates.js';
 
 export const DEVICE_UNPOLLED = 'device-unpolled';
 
@@ -35,31 +34,9 @@ export class AssignmentCheck {
       `SELECT a.id::text AS id, u.path FROM agents a JOIN org_units u ON u.id = a.org_unit_id
         WHERE a.revoked_at IS NULL AND 'edge' = ANY(a.roles)`,
     );
-    const devices = await this.deps.db.query<{
-      id: string;
-      org_unit_id: string;
-      path: string;
-      snmp_version: '2c' | '3';
-      poller_agent_id: string | null;
-      cred_id: string | null;
-      secret: string | null;
-      version: string | null;
-      cred_path: string | null;
-      grant_paths: string[] | null;
-      managed: boolean | null;
-    }>(
-      `SELECT d.id, d.org_unit_id, u.path, d.snmp_version, d.poller_agent_id::text AS poller_agent_id,
-         c.id AS cred_id, c.secret, c.version, cu.path AS cred_path,
-         ARRAY(SELECT gu.path FROM snmp_credential_grants g JOIN org_units gu ON gu.id = g.org_unit_id
-                WHERE g.credential_id = c.id) AS grant_paths,
-         ${MANAGED_ADDRESS_SQL} AS managed
-       FROM devices d JOIN org_units u ON u.id = d.org_unit_id
-       LEFT JOIN snmp_credentials c ON c.id = d.snmp_credential_ref
-       LEFT JOIN org_units cu ON cu.id = c.org_unit_id
-       WHERE d.snmp_version IS NOT NULL ORDER BY d.id`,
-    );
+    const devices = await pollCandidates(this.deps.db, 'true', []);
     const out: UnpolledDevice[] = [];
-    for (const d of devices.rows) {
+    for (const d of devices) {
       const serving = agents.rows.filter(
         (a) => d.path.startsWith(a.path) && (d.poller_agent_id === null || d.poller_agent_id === a.id),
       );

@@ -14,7 +14,7 @@ import { NETWORK_TABLES } from './telemetry-schema.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
 import type { Logger } from '../logger.js';
 import type { SnmpCredentialService } from './credentials.js';
-import { MANAGED_ADDRESS_SQL } from '../inventory/prefixes.js';
+import { pollCandidates, unpolledReason } from './candidates.js';
 import {
   evaluate,
   evaluateDevicePoll,
@@ -208,32 +208,6 @@ const toDef = (r: LinkRow): LinkDef => ({
   },
 });
 
-/** Why a device is not in an edge agent's config; undefined when the agent polls it. */
-export function unpolledReason(
-  d: {
-    path: string;
-    snmp_version: string | null;
-    cred_id: string | null;
-    secret: string | null;
-    version: string | null;
-    cred_path: string | null;
-    grant_paths: string[] | null;
-    managed: boolean | null;
-  },
-  agentPath: string,
-): string | undefined {
-  if (!d.managed) return "management address is not in a management prefix of the device's org unit";
-  if (!d.cred_id || !d.secret || !d.cred_path) return 'snmp credential not found';
-  const usable =
-    d.path === d.cred_path ||
-    (d.path.startsWith(d.cred_path) && (d.grant_paths ?? []).some((g) => d.path.startsWith(g)));
-  if (!usable) return "snmp credential is not granted to the device's org unit";
-  if (d.version !== d.snmp_version)
-    return `snmp credential is v${d.version}, the device is set to v${d.snmp_version}`;
-  if (!d.cred_path.startsWith(agentPath)) return "the agent is enrolled below the snmp credential's owner";
-  return undefined;
-}
-
 const iso = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
@@ -262,38 +236,13 @@ export class NetworkService {
    */
   async edgeConfigFor(agent: AgentPrincipal): Promise<EdgeConfig | undefined> {
     if (!agent.roles.includes('edge')) return undefined;
-    const r = await this.deps.db.query<{
-      id: string;
-      management_address: string;
-      snmp_port: number | null;
-      snmp_version: '2c' | '3';
-      path: string;
-      cred_id: string | null;
-      version: '2c' | '3' | null;
-      user_name: string | null;
-      security_level: string | null;
-      auth_protocol: string | null;
-      priv_protocol: string | null;
-      secret: string | null;
-      cred_path: string | null;
-      grant_paths: string[] | null;
-      managed: boolean | null;
-    }>(
-      `SELECT d.id, d.management_address, d.snmp_port, d.snmp_version, u.path, c.id AS cred_id, c.version,
-         c.user_name, c.security_level, c.auth_protocol, c.priv_protocol, c.secret, cu.path AS cred_path,
-         ARRAY(SELECT gu.path FROM snmp_credential_grants g JOIN org_units gu ON gu.id = g.org_unit_id
-                WHERE g.credential_id = c.id) AS grant_paths,
-         ${MANAGED_ADDRESS_SQL} AS managed
-       FROM devices d JOIN org_units u ON u.id = d.org_unit_id
-       LEFT JOIN snmp_credentials c ON c.id = d.snmp_credential_ref
-       LEFT JOIN org_units cu ON cu.id = c.org_unit_id
-       WHERE d.snmp_version IS NOT NULL AND u.path LIKE $1
-         AND (d.poller_agent_id IS NULL OR d.poller_agent_id::text = $2)
-       ORDER BY d.id`,
+    const rows = await pollCandidates(
+      this.deps.db,
+      'u.path LIKE $1 AND (d.poller_agent_id IS NULL OR d.poller_agent_id::text = $2)',
       [agent.orgUnitPath + '%', agent.agentId],
     );
     const targets: PollTarget[] = [];
-    for (const d of r.rows) {
+    for (const d of rows) {
       const reason = unpolledReason(d, agent.orgUnitPath);
       if (reason) {
         this.deps.log.debug(
