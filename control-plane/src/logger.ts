@@ -101,6 +101,9 @@ export function createLogger(level: string, name = 'tianshu', destination?: pino
 function redactChildren(log: Logger, stacks: boolean): Logger {
   const child = log.child.bind(log);
   log.child = ((bindings: pino.Bindings, opts?: pino.ChildLoggerOptions) =>
-    redactChildren(child(redactForLog(bindings, stacks) as pino.Bindings, opts), stacks)) as Logger['child'];
+    redactChildren(
+      child(redactForLog(bindings, stacks) as pino.Bindings, opts),
+      stacks,
+    )) as unknown as Logger['child'];
   return log;
 }
