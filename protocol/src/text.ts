@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 /** A NUL character, or a UTF-16 surrogate without its partner (not encodable as UTF-8). */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses.
 const UNSAFE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSAFE_GLOBAL = new RegExp(UNSAFE.source, 'g');
 
