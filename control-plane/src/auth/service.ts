@@ -92,6 +92,9 @@ export interface ApiTokenInfo {
   revokedAt: string | null;
 }
 
+/** Each roles policy object as a Map, built once per (re)load. */
+const roleMaps = new WeakMap<object, ReadonlyMap<string, { readonly permissions: readonly (Permission | '*')[] }>>();
+
 /** Users, passwords, console sessions, API tokens and login throttling. */
 export class AuthService {
   constructor(
@@ -105,20 +108,34 @@ export class AuthService {
     },
   ) {}
 
+  /**
+   * The roles of the current policy as a Map: role names come from users, so they are never looked
+   * up on a plain object, where `__proto__`, `constructor` or `toString` would be found.
+   */
+  private roles(): ReadonlyMap<string, { readonly permissions: readonly (Permission | '*')[] }> {
+    const policy = this.deps.policies.get('roles.yaml').roles;
+    let map = roleMaps.get(policy);
+    if (!map) {
+      map = new Map(Object.entries(policy));
+      roleMaps.set(policy, map);
+    }
+    return map;
+  }
+
   /** Permissions granted by a set of roles under the current roles policy. */
   permissionsOf(roles: readonly string[]): Set<Permission | '*'> {
-    const policy = this.deps.policies.get('roles.yaml').roles;
+    const policy = this.roles();
     const out = new Set<Permission | '*'>();
-    for (const role of roles) for (const p of policy[role]?.permissions ?? []) out.add(p);
+    for (const role of roles) for (const p of policy.get(role)?.permissions ?? []) out.add(p);
     return out;
   }
 
   private assertRolesKnown(roles: readonly string[]): void {
-    const policy = this.deps.policies.get('roles.yaml').roles;
-    const unknown = roles.filter((r) => !(r in policy));
+    const policy = this.roles();
+    const unknown = roles.filter((r) => !policy.has(r));
     if (unknown.length) {
       throw new InputError(
-        `unknown role(s): ${unknown.join(', ')}; known roles: ${Object.keys(policy).join(', ')}`,
+        `roles: unknown role(s): ${unknown.join(', ')}; known roles: ${[...policy.keys()].join(', ')}`,
       );
     }
   }
