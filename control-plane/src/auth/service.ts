@@ -72,6 +72,7 @@ export interface RequestContext {
   sourceIp?: string | undefined;
   userAgent?: string | undefined;
   requestId?: string | undefined;
+  clientRequestId?: string | undefined;
 }
 
 export interface LoginResult {
@@ -159,6 +160,7 @@ export class AuthService {
       orgUnitPath: path,
       sourceIp: ctx.sourceIp,
       requestId: ctx.requestId,
+      clientRequestId: ctx.clientRequestId,
     };
   }
 
@@ -224,6 +226,7 @@ export class AuthService {
       orgUnitPath: (row && (await this.deps.orgUnits.pathOf(row.org_unit_id))) || (await this.rootPath()),
       sourceIp: ctx.sourceIp,
       requestId: ctx.requestId,
+      clientRequestId: ctx.clientRequestId,
     };
     if (!row || !ok || row.disabled) {
       await this.recordFailure(keys);
@@ -458,7 +461,17 @@ export class AuthService {
     return tx ? run(tx) : this.deps.db.transaction(run);
   }
 
-  async updateUser(identity: Identity, id: string, patch: UserPatch): Promise<User> {
+  /**
+   * Changes a user. A new password (or disabling) ends the user's sessions, except the caller's own
+   * session (`opts.sessionId`) when users change their own password, and revokes every API token
+   * of the user; the answer and the audit entry say how many.
+   */
+  async updateUser(
+    identity: Identity,
+    id: string,
+    patch: UserPatch,
+    opts: { sessionId?: string | undefined } = {},
+  ): Promise<User & { revoked?: { apiTokens: number; sessions: number } }> {
     requirePermission(identity, 'users:write');
     if (patch.roles) {
       this.assertRolesKnown(patch.roles);
@@ -483,7 +496,19 @@ export class AuthService {
          WHERE id = $1 RETURNING *`,
         [row.id, patch.displayName ?? null, patch.roles ?? null, patch.disabled ?? null, hash ?? null],
       );
-      if (patch.disabled || hash) await q.query('DELETE FROM sessions WHERE user_id = $1', [row.id]);
+      let revoked: { apiTokens: number; sessions: number } | undefined;
+      if (patch.disabled || hash) {
+        const keep = hash && !patch.disabled && opts.sessionId ? hashSecret(opts.sessionId) : null;
+        const sessions = await q.query(
+          'DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2',
+          [row.id, keep],
+        );
+        const tokens = await q.query(
+          'UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL',
+          [row.id],
+        );
+        revoked = { apiTokens: tokens.rowCount, sessions: sessions.rowCount };
+      }
       const { password: _omit, ...shown } = patch;
       await this.deps.audit.record(
         identity,
@@ -492,11 +517,15 @@ export class AuthService {
           targetType: 'user',
           targetId: row.id,
           orgUnitId: row.org_unit_id,
-          details: { ...shown, passwordChanged: hash !== undefined },
+          details: {
+            ...shown,
+            passwordChanged: hash !== undefined,
+            ...(revoked ? { revokedApiTokens: revoked.apiTokens, endedSessions: revoked.sessions } : {}),
+          },
         },
         q,
       );
-      return toUser(r.rows[0]!);
+      return { ...toUser(r.rows[0]!), ...(revoked ? { revoked } : {}) };
     });
   }
 

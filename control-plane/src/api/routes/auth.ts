@@ -36,6 +36,7 @@ export function authRoutes(r: Router, s: Services): void {
           sourceIp: c.get('sourceIp'),
           userAgent: c.req.header('user-agent'),
           requestId: c.get('requestId'),
+          clientRequestId: c.get('clientRequestId'),
         });
         s.metrics.loginAttempts.inc({ outcome: 'success' });
         const secure =

@@ -57,9 +57,15 @@ export function userRoutes(r: Router, s: Services): void {
       tags: ['users'],
       permission: 'users:write',
       body: UserPatch,
-      response: UserOut,
+      response: UserOut.extend({
+        revoked: z
+          .object({ apiTokens: z.number().int(), sessions: z.number().int() })
+          .optional()
+          .describe('After a new password or disabling: API tokens revoked and other sessions ended'),
+      }),
     },
-    async ({ identity, params, body }) => s.auth.updateUser(identity, params.id!, body),
+    async ({ c, identity, params, body }) =>
+      s.auth.updateUser(identity, params.id!, body, { sessionId: c.get('sessionId') }),
   );
   r.define(
     {
