@@ -79,6 +79,17 @@ export class UnavailableError extends DomainError {
   override readonly code = 'unavailable';
 }
 
+/**
+ * The answer to a create whose client-chosen key (an id, a username) is taken. Such keys are unique
+ * across the whole province, so the answer is the same whether the record holding it is in the
+ * caller's org units or not: it names neither that record nor its owner, only that the key cannot
+ * be had. `what` reads `site id "x"`, `username "x"`.
+ */
+export function notAvailable(field: string, what: string): ConflictError {
+  const message = `${what} is not available; it must be unique across the province, choose another`;
+  return new ConflictError(`${field}: ${message}`, [{ path: field, message }]);
+}
+
 /** Turns zod issues into error details with dotted paths. */
 export function zodDetails(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): ErrorDetail[] {
   return issues.slice(0, 20).map((i) => ({

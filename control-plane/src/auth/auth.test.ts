@@ -155,3 +155,46 @@ describe('request ids (finding 8)', () => {
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('taken names answer alike in and out of scope (finding 6)', () => {
+  it('a username taken in another county gets the same answer as one taken in the caller’s own', async () => {
+    const sl = await userWithLogin('sl-admin', ['admin'], 'sc-cd-sl');
+    const jj = await userWithLogin('jj-admin', ['admin'], 'sc-cd-jj');
+    const user = (username: string, orgUnitId: string) => ({
+      username,
+      displayName: 'Taken',
+      password: 'a-long-password-taken',
+      roles: ['auditor'],
+      orgUnitId,
+    });
+    expect((await sl.session.send('POST', '/api/v1/users', user('taken-sl', 'sc-cd-sl'))).status).toBe(201);
+    expect((await jj.session.send('POST', '/api/v1/users', user('taken-jj', 'sc-cd-jj'))).status).toBe(201);
+    const outside = await jj.session.send('POST', '/api/v1/users', user('taken-sl', 'sc-cd-jj'));
+    const inside = await jj.session.send('POST', '/api/v1/users', user('taken-jj', 'sc-cd-jj'));
+    expect(outside.status).toBe(409);
+    expect(inside.status).toBe(409);
+    const message = (r: unknown) => (r as ErrorBody).error.message;
+    const [o, i] = [message(await outside.json()), message(await inside.json())];
+    expect(o).toBe(
+      'username: username "taken-sl" is not available; it must be unique across the province, choose another',
+    );
+    expect(i.replace('taken-jj', 'taken-sl')).toBe(o);
+    expect(o).not.toMatch(/sc-cd-sl|exists/);
+  });
+
+  it('an SNMP credential id taken in another county names no owner', async () => {
+    const cred = (orgUnitId: string) => ({
+      id: 'taken-cred',
+      orgUnitId,
+      version: '2c',
+      community: 'c0mmunity-x',
+    });
+    expect((await admin.send('POST', '/api/v1/network/credentials', cred('sc-cd-sl'))).status).toBe(201);
+    const jj = await userWithLogin('jj-netop', ['network-operator'], 'sc-cd-jj');
+    const res = await jj.session.send('POST', '/api/v1/network/credentials', cred('sc-cd-jj'));
+    expect(res.status).toBe(409);
+    const text = await res.text();
+    expect(text).toContain('id: SNMP credential id \\"taken-cred\\" is not available');
+    expect(text).not.toMatch(/sc-cd-sl|exists|c0mmunity/);
+  });
+});

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { AuthenticationError, ConflictError, InputError, NotFoundError, RateLimitError } from '../errors.js';
+import { AuthenticationError, InputError, NotFoundError, notAvailable, RateLimitError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PolicyStore } from '../policies/index.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
@@ -94,7 +94,10 @@ export interface ApiTokenInfo {
 }
 
 /** Each roles policy object as a Map, built once per (re)load. */
-const roleMaps = new WeakMap<object, ReadonlyMap<string, { readonly permissions: readonly (Permission | '*')[] }>>();
+const roleMaps = new WeakMap<
+  object,
+  ReadonlyMap<string, { readonly permissions: readonly (Permission | '*')[] }>
+>();
 
 /** Users, passwords, console sessions, API tokens and login throttling. */
 export class AuthService {
@@ -438,7 +441,7 @@ export class AuthService {
     const run = async (q: Queryable) => {
       await this.deps.orgUnits.assertInScope(identity, input.orgUnitId, q);
       const dup = await q.query('SELECT 1 FROM users WHERE username = $1', [input.username]);
-      if (dup.rowCount) throw new ConflictError(`user "${input.username}" already exists`);
+      if (dup.rowCount) throw notAvailable('username', `username "${input.username}"`);
       const r = await q.query<UserRow>(
         `INSERT INTO users (id, username, display_name, password_hash, roles, org_unit_id)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,

@@ -509,3 +509,72 @@ describe('dedicated-network integration rate', () => {
     );
   });
 });
+
+describe('out of scope looks like absent (finding 6)', () => {
+  const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-/;
+
+  it('answers a taken site, device or org-unit id alike in and out of scope, naming no owner', async () => {
+    await t.inventory.sites.create(slUser, {
+      id: 'leak-site',
+      orgUnitId: 'sc-cd-sl',
+      name: 'S',
+      kind: 'node',
+    });
+    const outside = await t.inventory.sites
+      .create(jjUser, { id: 'leak-site', orgUnitId: 'sc-cd-jj', name: 'S', kind: 'node' })
+      .catch((e: unknown) => e);
+    const inside = await t.inventory.sites
+      .create(slUser, { id: 'leak-site', orgUnitId: 'sc-cd-sl', name: 'S', kind: 'node' })
+      .catch((e: unknown) => e);
+    expect(outside).toBeInstanceOf(ConflictError);
+    expect((outside as Error).message).toBe((inside as Error).message);
+    expect((outside as Error).message).toMatch(/^id: site id "leak-site" is not available/);
+    expect((outside as Error).message).not.toMatch(/sc-cd-sl|already exists/);
+
+    const dev = { siteId: 'sc-cd-jj-node', name: 'D', role: 'access' as const };
+    const devOut = await t.inventory.devices
+      .create(jjUser, { ...dev, id: 'sc-cd-sl-acc', managementAddress: '127.9.9.1' })
+      .catch((e: unknown) => e);
+    expect((devOut as Error).message).toMatch(/^id: device id "sc-cd-sl-acc" is not available/);
+
+    const org = { parentId: 'sc-cd-jj', level: 'township' as const, name: 'T' };
+    const jjAdmin = await t.as('admin', 'sc-cd-jj');
+    const orgOut = await t.orgUnits.create(jjAdmin, { ...org, id: 'sc-cd-sl-dsj' }).catch((e: unknown) => e);
+    expect(orgOut).toBeInstanceOf(ConflictError);
+    expect((orgOut as Error).message).toMatch(/^id: org unit id "sc-cd-sl-dsj" is not available/);
+  });
+
+  it('never names another county’s link or org unit for a pair id, and answers alike in scope', async () => {
+    for (const [device, ifIndex] of [
+      ['sc-cd-jj-acc', 60],
+      ['sc-cd-jj-dmj-acc', 60],
+    ] as const) {
+      await t.inventory.interfaces.create(t.system, { deviceId: device, ifIndex, name: `ge-${ifIndex}` });
+    }
+    const link = {
+      a: { deviceId: 'sc-cd-jj-acc', interfaceId: await ifc('sc-cd-jj-acc', 60) },
+      b: { deviceId: 'sc-cd-jj-dmj-acc', interfaceId: await ifc('sc-cd-jj-dmj-acc', 60) },
+      orgUnitId: 'sc-cd-jj',
+      level: 'county' as const,
+      role: 'backup' as const,
+      plane: 'B' as const,
+      pairId: 'sc-cd-sl-uplink',
+    };
+    const county = await t.inventory.links.create(jjUser, link).catch((e: unknown) => e);
+    expect(county).toBeInstanceOf(ConflictError);
+    const message = (county as Error).message;
+    expect(message).toBe(
+      'pairId: pair id "sc-cd-sl-uplink" is not available; it must be unique across the province, choose another',
+    );
+    expect(message).not.toMatch(UUID);
+    // The city sees Shuangliu's pair, and gets the same answer.
+    const city = await t.inventory.links.create(cdUser, link).catch((e: unknown) => e);
+    expect((city as Error).message).toBe(message);
+    // An interface that ends a link the caller cannot see does not name that link.
+    const slLink = (await t.inventory.links.list(t.system, { pairId: 'sc-cd-sl-uplink' }))[0]!;
+    const jjAgg = await t.inventory.links
+      .create(jjUser, { ...link, pairId: undefined, a: slLink.a })
+      .catch((e: unknown) => e);
+    expect((jjAgg as Error).message).not.toContain(slLink.id);
+  });
+});

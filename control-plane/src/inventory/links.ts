@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { InputError, NotAllowedError, NotFoundError } from '../errors.js';
+import { InputError, NotAllowedError, NotFoundError, notAvailable } from '../errors.js';
 import { inScope, requirePermission, type Identity } from '../auth/identity.js';
 import type { Queryable } from '../store/state/index.js';
 import {
@@ -320,13 +320,17 @@ export class LinkService {
           `${side}.interfaceId: "${ep.interfaceId}" is not an interface of device "${ep.deviceId}"`,
         );
       }
-      const used = await q.query<{ id: string }>(
-        'SELECT id FROM links WHERE (a_interface_id = $1 OR b_interface_id = $1) AND id IS DISTINCT FROM $2',
+      const used = await q.query<{ id: string; path: string }>(
+        `SELECT l.id, u.path FROM links l JOIN org_units u ON u.id = l.org_unit_id
+         WHERE (l.a_interface_id = $1 OR l.b_interface_id = $1) AND l.id IS DISTINCT FROM $2`,
         [ep.interfaceId, selfId ?? null],
       );
-      if (used.rows[0]) {
+      const other = used.rows[0];
+      if (other) {
+        // The link may serve an org unit outside the caller's: then it is not named.
+        const which = inScope(identity, other.path) ? `link "${other.id}"` : 'another link';
         throw new InputError(
-          `${side}.interfaceId: interface "${ep.interfaceId}" already ends link "${used.rows[0].id}"; an interface carries one link`,
+          `${side}.interfaceId: interface "${ep.interfaceId}" already ends ${which}; an interface carries one link`,
         );
       }
       // An endpoint sits in the served unit, inside it, or in one of the units above it.
@@ -347,15 +351,21 @@ export class LinkService {
         'SELECT id, role, org_unit_id, level FROM links WHERE pair_id = $1 AND id IS DISTINCT FROM $2 ORDER BY id',
         [v.pairId, selfId ?? null],
       );
+      // Pair ids are unique across the province and both links of a pair serve one org unit. A pair
+      // id used for another unit is answered alike whether that unit is in the caller's scope or
+      // not, naming neither its links nor the unit.
+      if (others.rows.some((o) => o.org_unit_id !== v.orgUnitId)) {
+        throw notAvailable('pairId', `pair id "${v.pairId}"`);
+      }
       for (const o of others.rows) {
         if (o.role === v.role) {
           throw new InputError(
             `pairId: pair "${v.pairId}" already has a ${v.role} link ("${o.id}"); a pair holds one primary and one backup`,
           );
         }
-        if (o.org_unit_id !== v.orgUnitId || o.level !== v.level) {
+        if (o.level !== v.level) {
           throw new InputError(
-            `pairId: the other link of pair "${v.pairId}" serves ${o.org_unit_id} at level ${o.level}; both links of a pair serve the same org unit at the same level`,
+            `pairId: the other link of pair "${v.pairId}" is a ${o.level} link; both links of a pair serve the same org unit at the same level`,
           );
         }
       }
