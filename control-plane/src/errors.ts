@@ -31,6 +31,12 @@ export class AuthenticationError extends DomainError {
   override readonly code = 'unauthenticated';
 }
 
+/** The password was right but the user's second factor is missing (401 with its own code). */
+export class OtpRequiredError extends DomainError {
+  override readonly status = 401;
+  override readonly code = 'otp_required';
+}
+
 /** The caller is authenticated but lacks the permission (403). */
 export class NotAllowedError extends DomainError {
   override readonly status = 403;

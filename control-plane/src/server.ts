@@ -104,7 +104,15 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   // The audit log and the org-unit service need each other; each reaches the other only when called.
   const audit: AuditLog = new AuditLog(db, (id, tx) => orgUnits.pathOf(id, tx));
   const orgUnits: OrgUnitService = new OrgUnitService(db, () => audit);
-  const auth = new AuthService({ db, policies, audit, orgUnits, config: config.auth, log });
+  const auth = new AuthService({
+    db,
+    policies,
+    audit,
+    orgUnits,
+    config: config.auth,
+    log,
+    sealer: secretBox,
+  });
   const fleet = new FleetService({
     db,
     audit,

@@ -69,6 +69,17 @@ export function userRoutes(r: Router, s: Services): void {
   );
   r.define(
     {
+      method: 'post',
+      path: '/api/v1/users/{id}/unlock',
+      summary: 'Clear a user’s login lock and failed-login counts (audited)',
+      tags: ['users'],
+      permission: 'users:write',
+      response: z.object({ unlocked: z.boolean().describe('Whether the username was locked') }),
+    },
+    async ({ identity, params }) => s.auth.unlockUser(identity, params.id!),
+  );
+  r.define(
+    {
       method: 'delete',
       path: '/api/v1/users/{id}',
       summary: 'Delete a user',
