@@ -511,8 +511,6 @@ describe('dedicated-network integration rate', () => {
 });
 
 describe('out of scope looks like absent (finding 6)', () => {
-  const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-/;
-
   it('answers a taken site, device or org-unit id alike in and out of scope, naming no owner', async () => {
     await t.inventory.sites.create(slUser, {
       id: 'leak-site',
@@ -544,7 +542,7 @@ describe('out of scope looks like absent (finding 6)', () => {
     expect((orgOut as Error).message).toMatch(/^id: org unit id "sc-cd-sl-dsj" is not available/);
   });
 
-  it('never names another county’s link or org unit for a pair id, and answers alike in scope', async () => {
+  it('scopes pair ids by the served org unit, so another county’s pair neither constrains nor is named', async () => {
     for (const [device, ifIndex] of [
       ['sc-cd-jj-acc', 60],
       ['sc-cd-jj-dmj-acc', 60],
@@ -560,18 +558,35 @@ describe('out of scope looks like absent (finding 6)', () => {
       plane: 'B' as const,
       pairId: 'sc-cd-sl-uplink',
     };
-    const county = await t.inventory.links.create(jjUser, link).catch((e: unknown) => e);
-    expect(county).toBeInstanceOf(ConflictError);
-    const message = (county as Error).message;
-    expect(message).toBe(
-      'pairId: pair id "sc-cd-sl-uplink" is not available; it must be unique across the province, choose another',
-    );
-    expect(message).not.toMatch(UUID);
-    // The city sees Shuangliu's pair, and gets the same answer.
-    const city = await t.inventory.links.create(cdUser, link).catch((e: unknown) => e);
-    expect((city as Error).message).toBe(message);
+    // Shuangliu's pair of that id neither constrains Jinjiang's nor is named: the pair is Jinjiang's own.
+    const county = await t.inventory.links.create(jjUser, link);
+    expect(county).toMatchObject({ orgUnitId: 'sc-cd-jj', pairId: 'sc-cd-sl-uplink', role: 'backup' });
+    // A second backup in Jinjiang's pair names only Jinjiang's link, never Shuangliu's.
+    const slLinks = await t.inventory.links.list(t.system, {
+      pairId: 'sc-cd-sl-uplink',
+      orgUnitId: 'sc-cd-sl',
+    });
+    expect(slLinks.length).toBe(2);
+    await t.inventory.interfaces.create(t.system, { deviceId: 'sc-cd-jj-acc', ifIndex: 61, name: 'ge-61' });
+    await t.inventory.interfaces.create(t.system, {
+      deviceId: 'sc-cd-jj-dmj-acc',
+      ifIndex: 61,
+      name: 'ge-61',
+    });
+    const second = await t.inventory.links
+      .create(jjUser, {
+        ...link,
+        a: { deviceId: 'sc-cd-jj-acc', interfaceId: await ifc('sc-cd-jj-acc', 61) },
+        b: { deviceId: 'sc-cd-jj-dmj-acc', interfaceId: await ifc('sc-cd-jj-dmj-acc', 61) },
+      })
+      .catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(InputError);
+    expect((second as Error).message).toContain(county.id);
+    for (const l of slLinks) expect((second as Error).message).not.toContain(l.id);
+    expect((second as Error).message).not.toContain('sc-cd-sl"');
+    await t.inventory.links.remove(jjUser, county.id);
     // An interface that ends a link the caller cannot see does not name that link.
-    const slLink = (await t.inventory.links.list(t.system, { pairId: 'sc-cd-sl-uplink' }))[0]!;
+    const slLink = slLinks[0]!;
     const jjAgg = await t.inventory.links
       .create(jjUser, { ...link, pairId: undefined, a: slLink.a })
       .catch((e: unknown) => e);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { InputError, NotAllowedError, NotFoundError, notAvailable } from '../errors.js';
+import { InputError, NotAllowedError, NotFoundError } from '../errors.js';
 import { inScope, requirePermission, type Identity } from '../auth/identity.js';
 import type { Queryable } from '../store/state/index.js';
 import {
@@ -347,16 +347,13 @@ export class LinkService {
       );
     }
     if (v.pairId) {
-      const others = await q.query<{ id: string; role: string; org_unit_id: string; level: string }>(
-        'SELECT id, role, org_unit_id, level FROM links WHERE pair_id = $1 AND id IS DISTINCT FROM $2 ORDER BY id',
-        [v.pairId, selfId ?? null],
+      // A pair is (served org unit, pair id): both links serve one unit, and another unit's pair of
+      // the same id neither constrains this one nor is named.
+      const others = await q.query<{ id: string; role: string; level: string }>(
+        `SELECT id, role, level FROM links WHERE org_unit_id = $1 AND pair_id = $2 AND id IS DISTINCT FROM $3
+         ORDER BY id`,
+        [v.orgUnitId, v.pairId, selfId ?? null],
       );
-      // Pair ids are unique across the province and both links of a pair serve one org unit. A pair
-      // id used for another unit is answered alike whether that unit is in the caller's scope or
-      // not, naming neither its links nor the unit.
-      if (others.rows.some((o) => o.org_unit_id !== v.orgUnitId)) {
-        throw notAvailable('pairId', `pair id "${v.pairId}"`);
-      }
       for (const o of others.rows) {
         if (o.role === v.role) {
           throw new InputError(

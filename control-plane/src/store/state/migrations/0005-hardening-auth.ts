@@ -1,7 +1,12 @@
 /**
- * Hardening of authentication: the audit log keeps the request id a client sent beside the
- * server's own; login throttling remembers the last failure (progressive delays); users may enrol a
- * TOTP second factor, whose secret is stored sealed and never returned.
+ * Hardening of authentication and scoping: the audit log keeps the request id a client sent beside
+ * the server's own; login throttling remembers the last failure (progressive delays); users may
+ * enrol a TOTP second factor, whose secret is stored sealed and never returned.
+ *
+ * Link pair ids become unique per served org unit instead of across the province, so one county's
+ * pair id neither constrains nor names another's. Pair states and pair alarms are keyed
+ * `<orgUnitId>/<pairId>` from now on (before, each pair id had exactly one org unit, so the keys
+ * carry over); a pair alarm's fingerprint is recomputed as `fingerprintOf` does it.
  */
 export const sql = `
 ALTER TABLE audit_log ADD COLUMN client_request_id text;
@@ -12,4 +17,17 @@ ALTER TABLE users ADD COLUMN totp_secret text;
 ALTER TABLE users ADD COLUMN totp_pending text;
 ALTER TABLE users ADD COLUMN totp_enabled_at timestamptz;
 ALTER TABLE users ADD COLUMN totp_last_step bigint;
+
+DROP INDEX links_pair_role_idx;
+CREATE UNIQUE INDEX links_pair_role_idx ON links (org_unit_id, pair_id, role) WHERE pair_id IS NOT NULL;
+
+UPDATE pair_state p SET pair_id = l.org_unit_id || '/' || p.pair_id
+  FROM (SELECT DISTINCT org_unit_id, pair_id FROM links WHERE pair_id IS NOT NULL) l
+  WHERE l.pair_id = p.pair_id;
+
+UPDATE alarms SET
+  target_id = org_unit_id || '/' || target_id,
+  fingerprint = encode(sha256(convert_to(
+    '["' || kind || '","pair","' || org_unit_id || '/' || target_id || '"]', 'UTF8')), 'hex')
+  WHERE target_type = 'pair' AND position('/' in target_id) = 0;
 `;
