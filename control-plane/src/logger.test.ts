@@ -69,9 +69,12 @@ describe('logger redaction', () => {
   it('masks secrets logged as a bare error, in messages and in child bindings', () => {
     const { log, text } = capture();
     log.child({ token: 'tsk_childbindingtoken' }).warn(`login with ${HASH} failed`);
+    log.warn('cannot reach postgres://tianshu:db-pass-word@db:5432/tianshu');
     log.error(Object.assign(new Error('boom'), { parameters: ['tsk_bareerrortoken'] }));
     const out = text();
     expect(out).toContain('boom');
+    expect(out).toContain('postgres://tianshu:***@db:5432');
+    expect(out).not.toContain('db-pass-word');
     expect(out).not.toContain('scrypt$');
     expect(out).not.toContain('tsk_');
   });

@@ -14,11 +14,13 @@ const SENSITIVE_KEY =
   /pass(word|wd|phrase)?|hash|token|secret|credential|community|auth[-_]?key|priv[-_]?key|private[-_]?key|api[-_]?key|^keys?$|key[-_]?material|cookie|authorization|csrf|session[-_]?id|otp|totp|seed|^params$|^parameters$|^values$|^detail$|^bindings$/i;
 
 /** Values that look like secrets wherever they appear (a message, a query text, a detail). */
-const SECRET_VALUE: readonly RegExp[] = [
-  /scrypt\$[^\s"',)]+/g,
-  /\bts[a-z]_[A-Za-z0-9_-]{8,}/g,
-  /\botpauth:\/\/\S+/g,
-  /\bBearer\s+\S+/gi,
+const SECRET_VALUE: readonly [RegExp, string][] = [
+  [/scrypt\$[^\s"',)]+/g, REDACTED],
+  [/\bts[a-z]_[A-Za-z0-9_-]{8,}/g, REDACTED],
+  [/\botpauth:\/\/\S+/g, REDACTED],
+  [/\bBearer\s+\S+/gi, REDACTED],
+  // The password in a URL: `postgres://user:secret@host`.
+  [/(\/\/[^/\s:@]+:)[^@\s/]+@/g, `$1${REDACTED}@`],
 ];
 
 const MAX_DEPTH = 8;
@@ -27,7 +29,7 @@ const MAX_STRING = 2_000;
 
 function scrubString(s: string): string {
   let out = s.length > MAX_STRING ? `${s.slice(0, MAX_STRING)}…` : s;
-  for (const re of SECRET_VALUE) out = out.replace(re, REDACTED);
+  for (const [re, by] of SECRET_VALUE) out = out.replace(re, by);
   return out;
 }
 

@@ -21,6 +21,10 @@ describe('safe text', () => {
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(findUnsafeValue({ d: deep })?.message).toMatch(/nested more than 64/);
     expect(findUnsafeValue({ a: 1, b: [true, null, 'fine'] })).toBeUndefined();
+    expect(findUnsafeValue(JSON.parse('{"labels": {"__proto__": "x"}}'))).toEqual({
+      path: 'labels.__proto__',
+      message: 'field name "__proto__" is not allowed',
+    });
   });
 
   it('report batches refuse a NUL in a host name or label', () => {

@@ -25,8 +25,8 @@ export interface UnsafeValue {
 }
 
 /**
- * The first string (value or object key) in `value` that is not safe text, or the first place
- * nested deeper than `maxDepth`. Iterative, so a hostile document cannot overflow the stack.
+ * The first string (value or object key) in `value` that is not safe text, the first `__proto__`
+ * key, or the first place nested deeper than `maxDepth`. Iterative, so a hostile document cannot overflow the stack.
  */
 export function findUnsafeValue(value: unknown, maxDepth = MAX_JSON_DEPTH): UnsafeValue | undefined {
   // Each entry links to its parent, so a path is only built for the value at fault.
@@ -58,6 +58,10 @@ export function findUnsafeValue(value: unknown, maxDepth = MAX_JSON_DEPTH): Unsa
       continue;
     }
     for (const [k, child] of Object.entries(v)) {
+      if (k === '__proto__') {
+        // zod drops such a key silently (it names the prototype), which would lose what was sent.
+        return { path: pathOf(e, k), message: 'field name "__proto__" is not allowed' };
+      }
       if (!isSafeText(k)) {
         return {
           path: pathOf(e, k.replace(UNSAFE_GLOBAL, '\uFFFD')),

@@ -130,6 +130,33 @@ describe('secrets stay out of logs (finding 3)', () => {
   });
 });
 
+describe('public answers carry no internals (finding 3)', () => {
+  it('readiness names a failing store but not its error, which goes to the log redacted', async () => {
+    const telemetry = t.cp.services.telemetry;
+    const ping = telemetry.ping.bind(telemetry);
+    telemetry.ping = () =>
+      Promise.reject(
+        Object.assign(new Error('connect to http://default:ch-s3cret-pw@clickhouse:8123 refused'), {
+          password: 'ch-s3cret-pw',
+        }),
+      );
+    try {
+      logLines.length = 0;
+      const res = await t.request('/readyz');
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({
+        status: 'unready',
+        checks: { state: 'ok', telemetry: 'unavailable' },
+      });
+      expect(logText()).toContain('readiness check failed');
+      expect(logText()).toContain('clickhouse:8123 refused');
+      expect(logText()).not.toContain('ch-s3cret-pw');
+    } finally {
+      telemetry.ping = ping;
+    }
+  });
+});
+
 describe('bad input is a 400 naming the field (finding 5)', () => {
   it('a NUL in a text field of a body', async () => {
     const res = await admin.send('POST', '/api/v1/users', {
@@ -292,18 +319,36 @@ interface OpenApiOperation {
 interface JsonSchema {
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   allOf?: JsonSchema[];
 }
 
-/** Top-level field names of a body schema (through unions and intersections). */
-function fieldsOf(schema: JsonSchema | undefined): string[] {
-  if (!schema) return [];
-  const out = new Set<string>(Object.keys(schema.properties ?? {}));
+/**
+ * Field paths of a body schema, two levels deep (`name`, `a.deviceId`), through unions,
+ * intersections and arrays of objects (`payloads.0.kind`).
+ */
+function fieldsOf(schema: JsonSchema | undefined, depth = 2): string[][] {
+  if (!schema || depth === 0) return [];
+  const out: string[][] = [];
+  for (const [name, sub] of Object.entries(schema.properties ?? {})) {
+    out.push([name]);
+    for (const p of fieldsOf(sub, depth - 1)) out.push([name, ...p]);
+    for (const p of fieldsOf(sub.items, depth - 1)) out.push([name, '0', ...p]);
+  }
   for (const s of [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])])
-    for (const f of fieldsOf(s)) out.add(f);
-  return [...out];
+    out.push(...fieldsOf(s, depth));
+  const seen = new Set<string>();
+  return out.filter((p) => !seen.has(p.join('.')) && seen.add(p.join('.')));
+}
+
+/** JSON text holding `raw` (JSON text) at `path`: `{"a":[{"b":raw}]}` for `a.0.b`. */
+function at(path: string[], raw: string): string {
+  return path.reduceRight(
+    (inner, key) => (/^\d+$/.test(key) ? `[${inner}]` : `{${JSON.stringify(key)}:${inner}}`),
+    raw,
+  );
 }
 
 interface Case {
@@ -333,12 +378,7 @@ function casesFor(method: string, template: string, op: OpenApiOperation): Case[
     for (const v of HOSTILE_JSON) {
       cases.push({ method: m, path: base(), body: v, what: `body=${v.slice(0, 20)}` });
       for (const f of fields)
-        cases.push({
-          method: m,
-          path: base(),
-          body: `{${JSON.stringify(f)}:${v}}`,
-          what: `${f}=${v.slice(0, 20)}`,
-        });
+        cases.push({ method: m, path: base(), body: at(f, v), what: `${f.join('.')}=${v.slice(0, 20)}` });
       cases.push({
         method: m,
         path: base(),
@@ -359,6 +399,7 @@ describe('fuzz over every route of the OpenAPI document', () => {
     { timeout: 120_000 },
     async () => {
       const seed = Number(process.env.TIANSHU_FUZZ_SEED ?? 20261201);
+      const agent = await enrolAgent();
       const random = prng(seed);
       const doc = (await (await admin.get('/api/v1/openapi.json')).json()) as {
         paths: Record<string, Record<string, OpenApiOperation>>;
@@ -382,6 +423,19 @@ describe('fuzz over every route of the OpenAPI document', () => {
         ],
         ['admin', (c) => send(admin, c)],
         ['county', (c) => send(county, c)],
+        // An enrolled agent on its own endpoints (any other path answers 401 or 404).
+        [
+          'agent',
+          (c) =>
+            t.request(c.path.replace('/agents/fuzz-id/', `/agents/${agent.agentId}/`), {
+              method: c.method,
+              headers: {
+                authorization: agent.auth,
+                ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}),
+              },
+              ...(c.body !== undefined ? { body: c.body } : {}),
+            }),
+        ],
       ];
       const deadline = Date.now() + 45_000;
       const failures: string[] = [];
