@@ -71,6 +71,7 @@ describe('logger redaction', () => {
     log.child({ token: 'tsk_childbindingtoken' }).warn(`login with ${HASH} failed`);
     log.warn('cannot reach postgres://tianshu:db-pass-word@db:5432/tianshu');
     log.error(Object.assign(new Error('boom'), { parameters: ['tsk_bareerrortoken'] }));
+    log.error(new Error(`bad hash ${HASH}`));
     const out = text();
     expect(out).toContain('boom');
     expect(out).toContain('postgres://tianshu:***@db:5432');

@@ -91,6 +91,11 @@ export function createLogger(level: string, name = 'tianshu', destination?: pino
     serializers: { err: (e: unknown) => e },
     hooks: {
       logMethod(args, method) {
+        // A bare error would become the message unscrubbed: log it as `err` with a scrubbed message.
+        const first = args[0] as unknown;
+        if (first instanceof Error && typeof args[1] !== 'string') {
+          args = [{ err: first }, first.message, ...args.slice(1)] as unknown as typeof args;
+        }
         const safe = args.map((a) => (typeof a === 'string' ? scrubString(a) : a));
         return method.apply(this, safe as Parameters<typeof method>);
       },
