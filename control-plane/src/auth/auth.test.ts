@@ -18,11 +18,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...headers },
-  body: JSON.stringify(body),
-});
 
 interface ErrorBody {
   error: { code: string; message: string };

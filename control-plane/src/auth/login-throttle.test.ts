@@ -219,4 +219,17 @@ describe('TOTP second factor (finding 9)', () => {
     );
     expect(next.status).toBe(200);
   });
+  it('lets an admin remove a user’s second factor (a lost phone), audited', async () => {
+    const id = await createUser('otp-lost', 'otp-lost-password-1');
+    await enrolTotp('otp-lost', 'otp-lost-password-1');
+    expect((await attempt('otp-lost', 'otp-lost-password-1', '10.7.0.1')).code).toBe('otp_required');
+    const reset = await admin.send('DELETE', `/api/v1/users/${id}/totp`);
+    expect(reset.status).toBe(200);
+    expect(await reset.json()).toEqual({ removed: true });
+    expect((await attempt('otp-lost', 'otp-lost-password-1', '10.7.0.1')).status).toBe(200);
+    const audit = (await (await admin.get('/api/v1/audit?action=user.totp.reset')).json()) as {
+      items: { targetId: string; actor: string }[];
+    };
+    expect(audit.items.find((i) => i.targetId === id)).toMatchObject({ actor: 'admin' });
+  });
 });

@@ -498,6 +498,32 @@ export class AuthService {
     return r.rows[0];
   }
 
+  /** Removes a user's second factor, e.g. after a lost phone (admin, audited). */
+  async resetTotp(identity: Identity, id: string): Promise<{ removed: boolean }> {
+    requirePermission(identity, 'users:write');
+    return this.deps.db.transaction(async (q) => {
+      const row = await this.loadUserInScope(identity, id, q);
+      const removed = row.totp_secret !== null;
+      await q.query(
+        `UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_enabled_at = NULL, totp_last_step = NULL,
+           updated_at = now() WHERE id = $1`,
+        [row.id],
+      );
+      await this.deps.audit.record(
+        identity,
+        {
+          action: 'user.totp.reset',
+          targetType: 'user',
+          targetId: row.id,
+          orgUnitId: row.org_unit_id,
+          details: { username: row.username, removed },
+        },
+        q,
+      );
+      return { removed };
+    });
+  }
+
   /** Clears a user's login lock and failure counts (admin, audited). */
   async unlockUser(identity: Identity, id: string): Promise<{ unlocked: boolean }> {
     requirePermission(identity, 'users:write');

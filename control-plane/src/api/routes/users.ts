@@ -81,6 +81,17 @@ export function userRoutes(r: Router, s: Services): void {
   r.define(
     {
       method: 'delete',
+      path: '/api/v1/users/{id}/totp',
+      summary: 'Remove a user’s TOTP second factor, e.g. after a lost phone (audited)',
+      tags: ['users'],
+      permission: 'users:write',
+      response: z.object({ removed: z.boolean().describe('Whether the user had one') }),
+    },
+    async ({ identity, params }) => s.auth.resetTotp(identity, params.id!),
+  );
+  r.define(
+    {
+      method: 'delete',
       path: '/api/v1/users/{id}',
       summary: 'Delete a user',
       tags: ['users'],
