@@ -18,7 +18,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-
 interface ErrorBody {
   error: { code: string; message: string };
 }
