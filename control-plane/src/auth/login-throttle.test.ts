@@ -219,6 +219,15 @@ describe('TOTP second factor (finding 9)', () => {
     );
     expect(next.status).toBe(200);
   });
+  it('answers 503 naming the fix, not 500, when a sealed secret no longer opens', async () => {
+    const id = await createUser('otp-rekeyed', 'otp-rekeyed-password-1');
+    await enrolTotp('otp-rekeyed', 'otp-rekeyed-password-1');
+    await t.cp.services.db.query("UPDATE users SET totp_secret = 'v1.AAAA.AAAA.AAAA' WHERE id = $1", [id]);
+    const res = await attempt('otp-rekeyed', 'otp-rekeyed-password-1', '10.8.0.1', '123456');
+    expect(res).toMatchObject({ status: 503, code: 'unavailable' });
+    expect(res.message).toMatch(/DELETE \/api\/v1\/users\/\{id\}\/totp/);
+  });
+
   it('lets an admin remove a user’s second factor (a lost phone), audited', async () => {
     const id = await createUser('otp-lost', 'otp-lost-password-1');
     await enrolTotp('otp-lost', 'otp-lost-password-1');

@@ -412,13 +412,28 @@ export class AuthService {
 
   // ---- second factor (TOTP) ---------------------------------------------------------------------
 
-  private sealer(): Sealer {
-    if (!this.deps.sealer) throw new UnavailableError('one-time codes are unavailable: no secret key');
-    return this.deps.sealer;
+  /** Seals a TOTP secret; without a usable secret key one-time codes answer 503 naming the fix. */
+  private sealTotp(userId: string, secret: Buffer): string {
+    try {
+      if (!this.deps.sealer) throw new Error('no sealer');
+      return this.deps.sealer.seal(secret.toString('base64url'), `totp:${userId}`);
+    } catch {
+      throw new UnavailableError(
+        'one-time codes are unavailable: the control plane has no secret key (set TIANSHU_SECRET_KEY)',
+      );
+    }
   }
 
   private openTotp(userId: string, sealed: string): Buffer {
-    return Buffer.from(this.sealer().open(sealed, `totp:${userId}`), 'base64url');
+    try {
+      if (!this.deps.sealer) throw new Error('no sealer');
+      return Buffer.from(this.deps.sealer.open(sealed, `totp:${userId}`), 'base64url');
+    } catch {
+      throw new UnavailableError(
+        'the one-time code cannot be checked: its secret does not open with the control plane’s secret key; ' +
+          'an admin can remove it (DELETE /api/v1/users/{id}/totp)',
+      );
+    }
   }
 
   /**
@@ -433,7 +448,7 @@ export class AuthService {
     }
     if (row.totp_secret) throw new ConflictError('a one-time code is already enrolled; remove it first');
     const secret = newTotpSecret();
-    const sealed = this.sealer().seal(secret.toString('base64url'), `totp:${row.id}`);
+    const sealed = this.sealTotp(row.id, secret);
     await this.deps.db.transaction(async (q) => {
       await q.query('UPDATE users SET totp_pending = $2, updated_at = now() WHERE id = $1', [row.id, sealed]);
       await this.deps.audit.record(
