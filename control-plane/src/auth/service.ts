@@ -369,13 +369,20 @@ export class AuthService {
         return fail('wrong one-time code', new AuthenticationError('wrong one-time code'));
     }
     const row2 = good;
-    await this.deps.db.transaction(async (q) => {
+    const used = await this.deps.db.transaction(async (q) => {
       if (step !== undefined) {
-        await q.query('UPDATE users SET totp_last_step = $2 WHERE id = $1', [row2.id, step.toString()]);
+        // Conditional, so two logins racing with one code cannot both use it.
+        const r = await q.query(
+          `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)`,
+          [row2.id, step.toString()],
+        );
+        if (r.rowCount === 0) return false;
       }
       // The owner proved the password (and the second factor when locked): forget failures.
       await this.clearFailures(q, username, lockedFor > 0 ? undefined : keys.pair);
+      return true;
     });
+    if (!used) return fail('one-time code used twice', new AuthenticationError('wrong one-time code'));
     if (lockedFor > 0) {
       await this.deps.audit.record(anonymous, {
         action: 'user.unlock',
