@@ -135,7 +135,7 @@ describe('config file', () => {
     const fromFile = loadConfig({ file: path, env: {} });
     expect(fromFile.port).toBe(9000);
     expect(fromFile.auth.sessionTtlHours).toBe(8);
-    expect(fromFile.auth.loginMaxFailures).toBe(5);
+    expect(fromFile.auth.loginUserLockFailures).toBe(50);
     expect(loadConfig({ file: path, env: { TIANSHU_PORT: '9100' } }).port).toBe(9100);
   });
 

@@ -94,27 +94,75 @@ export const ConfigSchema = z
           .enum(['auto', 'always', 'never'])
           .default('auto')
           .describe('Secure flag on the session cookie; auto = when serving HTTPS.'),
-        loginMaxFailures: z
+        loginWindowSeconds: z
           .number()
           .int()
           .min(1)
-          .default(5)
-          .describe('Failed logins per username or address before lockout.'),
-        loginWindowSeconds: z.number().int().min(1).default(300).describe('Window counting failed logins.'),
+          .max(86_400)
+          .default(900)
+          .describe('Window counting failed logins; a key without a failure for this long starts afresh.'),
+        loginFreeFailures: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(3)
+          .describe(
+            'Failed logins per username and source address before each further attempt must wait (429 with Retry-After).',
+          ),
+        loginDelayMaxSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(86_400)
+          .default(300)
+          .describe('Longest wait between attempts for one username and address; the wait doubles from 1 s.'),
+        loginUserLockFailures: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(50)
+          .describe(
+            'Failed logins for one username, from any address, within the window that lock the username.',
+          ),
         loginLockoutSeconds: z
           .number()
           .int()
           .min(1)
-          .default(300)
-          .describe('Lockout after too many failures.'),
+          .max(604_800)
+          .default(900)
+          .describe(
+            'How long a locked username or address stays locked; the owner clears a username lock with password and one-time code, an admin with POST /api/v1/users/{id}/unlock.',
+          ),
+        loginAddressMaxFailures: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(200)
+          .describe(
+            'Failed logins from one source address, for any usernames, within the window before the address is refused for loginLockoutSeconds.',
+          ),
+        totpIssuer: z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[^:]+$/, 'the issuer cannot contain ":"')
+          .default('Tianshu')
+          .describe('Issuer that authenticator apps show for a TOTP second factor.'),
       })
       .strict()
       .default({
         sessionTtlHours: 12,
         cookieSecure: 'auto',
-        loginMaxFailures: 5,
-        loginWindowSeconds: 300,
-        loginLockoutSeconds: 300,
+        loginWindowSeconds: 900,
+        loginFreeFailures: 3,
+        loginDelayMaxSeconds: 300,
+        loginUserLockFailures: 50,
+        loginLockoutSeconds: 900,
+        loginAddressMaxFailures: 200,
+        totpIssuer: 'Tianshu',
       }),
     fleet: z
       .object({

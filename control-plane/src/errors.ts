@@ -31,6 +31,12 @@ export class AuthenticationError extends DomainError {
   override readonly code = 'unauthenticated';
 }
 
+/** The password was right but the user's second factor is missing (401 with its own code). */
+export class OtpRequiredError extends DomainError {
+  override readonly status = 401;
+  override readonly code = 'otp_required';
+}
+
 /** The caller is authenticated but lacks the permission (403). */
 export class NotAllowedError extends DomainError {
   override readonly status = 403;
@@ -110,6 +116,17 @@ export class StorageFullError extends DomainError {
       retryAfterSeconds: this.retryAfterSeconds,
     });
   }
+}
+
+/**
+ * The answer to a create whose client-chosen key (an id, a username) is taken. Such keys are unique
+ * across the whole province, so the answer is the same whether the record holding it is in the
+ * caller's org units or not: it names neither that record nor its owner, only that the key cannot
+ * be had. `what` reads `site id "x"`, `username "x"`.
+ */
+export function notAvailable(field: string, what: string): ConflictError {
+  const message = `${what} is not available; it must be unique across the province, choose another`;
+  return new ConflictError(`${field}: ${message}`, [{ path: field, message }]);
 }
 
 /** Turns zod issues into error details with dotted paths. */

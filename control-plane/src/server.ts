@@ -13,6 +13,7 @@ import { createInventory } from './inventory/inventory.js';
 import { FleetService } from './fleet/service.js';
 import { IngestService } from './ingest/service.js';
 import { createModuleHost } from './modules.js';
+import { SecretBox, loadSecretKey, unavailableSealer, type Sealer } from './auth/crypto.js';
 import { alarmsRef } from './alerting/module.js';
 import { ROLES_POLICY } from './policies/index.js';
 import { Metrics } from './observability/metrics.js';
@@ -60,6 +61,18 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   // The modules (see modules.ts): their migrations and policy files are known before anything opens.
   const modules = createModuleHost();
   const policies = PolicyStore.load(config.policiesDir, log, [ROLES_POLICY, ...modules.policyRefs()]);
+  // The key sealing secrets at rest (SNMP credentials, TOTP secrets). Without one (a server
+  // database and no secretKey) the control plane starts, says so, and every use of a sealed secret
+  // fails naming the setting; a module that must load secrets at start refuses to start.
+  let sealer: Sealer;
+  let sealerProblem: string | undefined;
+  try {
+    sealer = new SecretBox(loadSecretKey(config));
+  } catch (err) {
+    sealerProblem = (err as Error).message;
+    log.warn({ reason: sealerProblem }, 'sealed secrets are unavailable');
+    sealer = unavailableSealer(sealerProblem);
+  }
   const storage = new StorageHealth({
     log,
     settings: config.storage,
@@ -98,7 +111,15 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   // The audit log and the org-unit service need each other; each reaches the other only when called.
   const audit: AuditLog = new AuditLog(db, (id, tx) => orgUnits.pathOf(id, tx));
   const orgUnits: OrgUnitService = new OrgUnitService(db, () => audit);
-  const auth = new AuthService({ db, policies, audit, orgUnits, config: config.auth, log });
+  const auth = new AuthService({
+    db,
+    policies,
+    audit,
+    orgUnits,
+    config: config.auth,
+    log,
+    sealer,
+  });
   const fleet = new FleetService({
     db,
     audit,
@@ -108,7 +129,20 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
   });
   const ingest = new IngestService({ db, fleet, metrics, payloads: modules });
   const inventory = createInventory({ db, audit, orgUnits });
-  modules.create({ config, log, db, telemetry, metrics, policies, audit, orgUnits, inventory, fleet });
+  modules.create({
+    config,
+    log,
+    db,
+    telemetry,
+    metrics,
+    policies,
+    audit,
+    orgUnits,
+    inventory,
+    fleet,
+    sealer,
+    sealerProblem,
+  });
 
   const system = systemIdentity();
   // Replicas starting together on an empty database take turns: the first loads the inventory and

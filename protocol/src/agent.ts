@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { text } from './text.js';
 import { EdgeConfig } from './network.js';
 
 /** Roles an agent process can run; one process may combine several. */
 export const AgentRole = z.enum(['host', 'edge', 'lab']);
 export type AgentRole = z.infer<typeof AgentRole>;
 
-const hostname = z
-  .string()
+const hostname = text()
   .min(1)
   .max(253)
   .regex(/^[A-Za-z0-9._-]+$/, 'hostname may contain letters, digits, ".", "_" and "-" only');
@@ -14,23 +14,23 @@ const hostname = z
 /** `POST /api/v1/fleet/enrol` — the agent trades a bootstrap token for an identity. */
 export const EnrolRequest = z
   .object({
-    token: z.string().min(8, 'enrolment token is too short').max(256),
+    token: text().min(8, 'enrolment token is too short').max(256),
     hostname,
     roles: z.array(AgentRole).min(1).max(3),
-    version: z.string().min(1).max(64),
-    os: z.string().max(128).optional(),
-    arch: z.string().max(32).optional(),
+    version: text().min(1).max(64),
+    os: text().max(128).optional(),
+    arch: text().max(32).optional(),
   })
   .strict();
 export type EnrolRequest = z.infer<typeof EnrolRequest>;
 
 export const EnrolResponse = z
   .object({
-    agentId: z.string().uuid(),
+    agentId: text().uuid(),
     /** Long-lived credential; shown once, the server keeps only its hash. */
-    credential: z.string().min(32),
-    orgUnitId: z.string(),
-    configVersion: z.string(),
+    credential: text().min(32),
+    orgUnitId: text(),
+    configVersion: text(),
   })
   .strict();
 export type EnrolResponse = z.infer<typeof EnrolResponse>;
@@ -38,7 +38,7 @@ export type EnrolResponse = z.infer<typeof EnrolResponse>;
 /** `POST /api/v1/agents/{id}/heartbeat` */
 export const HeartbeatRequest = z
   .object({
-    version: z.string().min(1).max(64),
+    version: text().min(1).max(64),
     uptimeSeconds: z.number().nonnegative(),
     queue: z
       .object({
@@ -47,16 +47,16 @@ export const HeartbeatRequest = z
         droppedBatches: z.number().int().nonnegative(),
       })
       .strict(),
-    configVersion: z.string().max(128).optional(),
+    configVersion: text().max(128).optional(),
   })
   .strict();
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
 export const HeartbeatResponse = z
   .object({
-    serverTime: z.string(),
+    serverTime: text(),
     /** The agent re-pulls its config when this differs from what it holds. */
-    configVersion: z.string(),
+    configVersion: text(),
   })
   .strict();
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
@@ -64,7 +64,7 @@ export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 /** `GET /api/v1/agents/{id}/config` — what the agent should do. */
 export const AgentConfig = z
   .object({
-    configVersion: z.string(),
+    configVersion: text(),
     heartbeatIntervalSeconds: z.number().int().min(1).max(3600),
     host: z
       .object({

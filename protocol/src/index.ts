@@ -3,3 +3,4 @@ export * from './report.js';
 export * from './network.js';
 export * from './errors.js';
 export * from './paths.js';
+export * from './text.js';

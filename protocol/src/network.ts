@@ -1,24 +1,32 @@
 import { z } from 'zod';
+import { text } from './text.js';
 
 /**
  * Wire types of the extranet monitoring (edge agent ↔ control plane). Counter64 values travel as
  * decimal strings, since JSON numbers lose precision above 2^53.
  */
-export const Counter64 = z.string().regex(/^\d{1,20}$/, 'a Counter64 is a decimal string of up to 20 digits');
+export const Counter64 = text()
+  .regex(/^\d{1,20}$/, 'a Counter64 is a decimal string of up to 20 digits')
+  .refine((s) => BigInt(s) <= 18_446_744_073_709_551_615n, 'a Counter64 is at most 2^64 - 1');
+
+/** PostgreSQL `integer` columns hold at most this (ifIndex, speeds). */
+export const INT4_MAX = 2_147_483_647;
+/** Unix milliseconds of 2100-01-01: the latest timestamp a report may carry. */
+export const MAX_TIMESTAMP_MILLIS = 4_102_444_800_000;
 
 /** SNMP credentials as the control plane hands them to the edge agent that polls the device. */
 export const SnmpV2cCredentials = z
-  .object({ version: z.literal('2c'), community: z.string().min(1).max(128) })
+  .object({ version: z.literal('2c'), community: text().min(1).max(128) })
   .strict();
 export const SnmpV3Credentials = z
   .object({
     version: z.literal('3'),
-    user: z.string().min(1).max(64),
+    user: text().min(1).max(64),
     level: z.enum(['noAuthNoPriv', 'authNoPriv', 'authPriv']),
     authProtocol: z.enum(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']).optional(),
-    authKey: z.string().min(8).max(256).optional(),
+    authKey: text().min(8).max(256).optional(),
     privProtocol: z.enum(['des', 'aes', 'aes256b', 'aes256r']).optional(),
-    privKey: z.string().min(8).max(256).optional(),
+    privKey: text().min(8).max(256).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -39,9 +47,9 @@ export type SnmpCredentials = z.infer<typeof SnmpCredentials>;
 /** One device an edge agent polls. */
 export const PollTarget = z
   .object({
-    deviceId: z.string().min(1).max(63),
+    deviceId: text().min(1).max(63),
     /** Host name or IP address of the SNMP agent. */
-    address: z.string().min(1).max(253),
+    address: text().min(1).max(253),
     port: z.number().int().min(1).max(65535).default(161),
     credentials: SnmpCredentials,
     timeoutMs: z.number().int().min(100).max(60_000).default(2000),
@@ -78,13 +86,13 @@ export type IfStatus = z.infer<typeof IfStatus>;
 
 export const InterfaceSample = z
   .object({
-    ifIndex: z.number().int().min(1).max(2_147_483_647),
-    name: z.string().max(256),
-    alias: z.string().max(256),
+    ifIndex: z.number().int().min(1).max(INT4_MAX),
+    name: text().max(256),
+    alias: text().max(256),
     operStatus: IfStatus,
     adminStatus: IfStatus,
     /** ifHighSpeed, Mbit/s. */
-    speedMbps: z.number().int().min(0),
+    speedMbps: z.number().int().min(0).max(INT4_MAX),
     inOctets: Counter64,
     outOctets: Counter64,
     inErrors: Counter64,
@@ -117,13 +125,13 @@ export type InterfaceSample = z.infer<typeof InterfaceSample>;
 export const InterfacePollPayload = z
   .object({
     kind: z.literal('interface-poll'),
-    deviceId: z.string().min(1).max(63),
+    deviceId: text().min(1).max(63),
     /** Unix milliseconds when the poll started. */
-    polledAt: z.number().int().nonnegative(),
+    polledAt: z.number().int().nonnegative().max(MAX_TIMESTAMP_MILLIS),
     durationMs: z.number().nonnegative(),
     /** True when the device answered; false with `error` otherwise. */
     reachable: z.boolean(),
-    error: z.string().max(1000).optional(),
+    error: text().max(1000).optional(),
     /** sysUpTime in hundredths of a second. */
     sysUpTime: z.number().int().nonnegative().optional(),
     interfaces: z.array(InterfaceSample).max(100_000),
@@ -133,12 +141,12 @@ export type InterfacePollPayload = z.infer<typeof InterfacePollPayload>;
 
 export const LldpNeighbour = z
   .object({
-    localIfIndex: z.number().int().min(0),
-    localPortName: z.string().max(256).optional(),
-    remoteChassisId: z.string().max(256),
-    remotePortId: z.string().max(256),
-    remoteSysName: z.string().max(256),
-    remotePortDescription: z.string().max(256).optional(),
+    localIfIndex: z.number().int().min(0).max(INT4_MAX),
+    localPortName: text().max(256).optional(),
+    remoteChassisId: text().max(256),
+    remotePortId: text().max(256),
+    remoteSysName: text().max(256),
+    remotePortDescription: text().max(256).optional(),
   })
   .strict();
 export type LldpNeighbour = z.infer<typeof LldpNeighbour>;
@@ -147,22 +155,22 @@ export type LldpNeighbour = z.infer<typeof LldpNeighbour>;
 export const DiscoveryPayload = z
   .object({
     kind: z.literal('discovery'),
-    deviceId: z.string().min(1).max(63),
-    at: z.number().int().nonnegative(),
+    deviceId: text().min(1).max(63),
+    at: z.number().int().nonnegative().max(MAX_TIMESTAMP_MILLIS),
     reachable: z.boolean(),
-    error: z.string().max(1000).optional(),
-    sysName: z.string().max(256).optional(),
-    sysDescr: z.string().max(1024).optional(),
-    sysObjectId: z.string().max(256).optional(),
+    error: text().max(1000).optional(),
+    sysName: text().max(256).optional(),
+    sysDescr: text().max(1024).optional(),
+    sysObjectId: text().max(256).optional(),
     interfaces: z
       .array(
         z
           .object({
-            ifIndex: z.number().int().min(1),
-            name: z.string().max(256),
-            alias: z.string().max(256),
-            type: z.number().int().min(0),
-            speedMbps: z.number().int().min(0),
+            ifIndex: z.number().int().min(1).max(INT4_MAX),
+            name: text().max(256),
+            alias: text().max(256),
+            type: z.number().int().min(0).max(INT4_MAX),
+            speedMbps: z.number().int().min(0).max(INT4_MAX),
           })
           .strict(),
       )

@@ -1,18 +1,17 @@
 import { z } from 'zod';
-import { DiscoveryPayload, InterfacePollPayload } from './network.js';
+import { text } from './text.js';
+import { DiscoveryPayload, InterfacePollPayload, MAX_TIMESTAMP_MILLIS } from './network.js';
 
 /** Metric names follow Prometheus naming: lowercase snake case with a unit suffix. */
-export const MetricName = z
-  .string()
+export const MetricName = text()
   .min(1)
   .max(128)
   .regex(/^[a-z_][a-z0-9_]*$/, 'metric name must match [a-z_][a-z0-9_]*');
 
-const LabelValue = z.string().max(256);
+const LabelValue = text().max(256);
 export const Labels = z
   .record(
-    z
-      .string()
+    text()
       .min(1)
       .max(64)
       .regex(/^[a-z_][a-z0-9_]*$/, 'label name must match [a-z_][a-z0-9_]*'),
@@ -22,7 +21,7 @@ export const Labels = z
 
 /** One point: [unix time in milliseconds, value]. */
 export const Point = z.tuple([
-  z.number().int().min(0).max(4_102_444_800_000, 'timestamp is after 2100'),
+  z.number().int().min(0).max(MAX_TIMESTAMP_MILLIS, 'timestamp is after 2100'),
   z.number().refine(Number.isFinite, 'value must be a finite number'),
 ]);
 export type Point = z.infer<typeof Point>;
@@ -41,7 +40,7 @@ export type Series = z.infer<typeof Series>;
 export const HostMetricsPayload = z
   .object({
     kind: z.literal('host-metrics'),
-    host: z.string().min(1).max(253),
+    host: text().min(1).max(253),
     series: z.array(Series).max(100_000),
   })
   .strict();
@@ -61,10 +60,10 @@ export type ReportPayload = z.infer<typeof ReportPayload>;
  */
 export const ReportBatch = z
   .object({
-    batchId: z.string().uuid(),
+    batchId: text().uuid(),
     /** Monotonic per agent; the order in which the agent produced batches. */
     sequence: z.number().int().nonnegative(),
-    createdAt: z.string().datetime({ offset: true }),
+    createdAt: text().datetime({ offset: true }),
     payloads: z.array(ReportPayload).min(1).max(1000),
   })
   .strict();
@@ -72,7 +71,7 @@ export type ReportBatch = z.infer<typeof ReportBatch>;
 
 export const ReportAck = z
   .object({
-    batchId: z.string().uuid(),
+    batchId: text().uuid(),
     /** True when this batch had been stored before (a replay). */
     duplicate: z.boolean(),
     samples: z.number().int().nonnegative(),

@@ -21,6 +21,8 @@ import { eventually } from '../support/process.js';
  */
 const POLL_SECONDS = 5;
 const PAIR = 'sc-cd-uplink';
+/** Pair alarms are keyed by the served org unit and the pair id. */
+const PAIR_KEY = `sc-cd/${PAIR}`;
 let t: TestControlPlane;
 let lab: Lab;
 let agent: RunningAgent;
@@ -47,7 +49,7 @@ const pairLinks = async () => {
 };
 const firing = async () => {
   const r = (await (await admin.get('/api/v1/network/alarms?state=firing')).json()) as { items: Alarm[] };
-  return r.items.filter((a) => a.targetId === PAIR || a.kind === 'link-down');
+  return r.items.filter((a) => a.targetId === PAIR_KEY || a.kind === 'link-down');
 };
 
 beforeAll(async () => {
@@ -151,7 +153,7 @@ describe('active/standby failover from the lab', () => {
     const resolved = (await (await admin.get('/api/v1/network/alarms?state=resolved')).json()) as {
       items: Alarm[];
     };
-    expect(resolved.items.filter((a) => a.targetId === PAIR).map((a) => a.kind)).toEqual(
+    expect(resolved.items.filter((a) => a.targetId === PAIR_KEY).map((a) => a.kind)).toEqual(
       expect.arrayContaining(['failed-over', 'redundancy-lost']),
     );
     const after = (await (await admin.get(`/api/v1/network/links/${primaryId}`)).json()) as {

@@ -31,7 +31,10 @@ beforeAll(async () => {
       TIANSHU_ADMIN_PASSWORD: PASSWORD,
       TIANSHU_SHUTDOWN_GRACE_SECONDS: '20',
       TIANSHU_INVENTORY_FILE: join(process.cwd(), 'control-plane/inventory/demo-province.yaml'),
-      TIANSHU_SNMP_CREDENTIALS_FILE: join(process.cwd(), 'control-plane/inventory/demo-snmp-credentials.yaml'),
+      TIANSHU_SNMP_CREDENTIALS_FILE: join(
+        process.cwd(),
+        'control-plane/inventory/demo-snmp-credentials.yaml',
+      ),
     },
     'control-plane',
   );

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../../control-plane/src/config.js';
-import { createLogger } from '../../control-plane/src/logger.js';
+import { createLogger, type Logger } from '../../control-plane/src/logger.js';
 import { createControlPlane, type ControlPlane } from '../../control-plane/src/server.js';
 import type { StateStore } from '../../control-plane/src/store/state/index.js';
 
@@ -32,6 +32,8 @@ export async function startTestControlPlane(
     listen?: boolean;
     /** Serve the built console from this directory. */
     consoleDir?: string;
+    /** The control plane's logger (silent by default); tests capture log output with it. */
+    log?: Logger;
   } = {},
 ): Promise<TestControlPlane> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tianshu-cp-'));
@@ -52,7 +54,7 @@ export async function startTestControlPlane(
   });
   const cp = await createControlPlane({
     config,
-    log: createLogger('silent'),
+    log: opts.log ?? createLogger('silent'),
     consoleDir: opts.consoleDir,
     ...(opts.db ? { db: opts.db } : {}),
   });

@@ -8,6 +8,8 @@ export interface User {
   roles: string[];
   orgUnitId: string;
   orgUnitName: string;
+  /** Whether the user signs in with a one-time code as well. */
+  totpEnabled?: boolean;
 }
 
 export interface Session {
@@ -16,11 +18,14 @@ export interface Session {
   csrfToken: string | null;
 }
 
-/** Signs in; the server sets an HttpOnly session cookie and returns the CSRF token for later writes. */
-export async function login(username: string, password: string): Promise<User> {
+/**
+ * Signs in; the server sets an HttpOnly session cookie and returns the CSRF token for later writes.
+ * Users with a second factor send `otp`; without it the server rejects with code `otp_required`.
+ */
+export async function login(username: string, password: string, otp?: string): Promise<User> {
   const session = await apiFetch<Session>('/api/v1/auth/login', {
     method: 'POST',
-    body: { username, password },
+    body: { username, password, ...(otp ? { otp } : {}) },
     notifyUnauthorized: false,
   });
   setCsrfToken(session.csrfToken);

@@ -291,7 +291,7 @@ export class TsPageAlarms extends LitElement {
         title: 'Target',
         sortValue: (a) => `${a.targetType}:${a.targetId}`,
         render: (a) => {
-          const label = a.labels['link'] ?? a.labels['device'] ?? a.targetId;
+          const label = a.labels['link'] ?? a.labels['device'] ?? a.labels['pairId'] ?? a.targetId;
           return html`<span class="cell-stack"
             ><span
               >${

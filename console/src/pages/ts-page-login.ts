@@ -102,9 +102,14 @@ export class TsPageLogin extends LitElement {
 
   @state() private _submitting = false;
 
+  /** Set once the server asked for a one-time code (the user enrolled a second factor). */
+  @state() private _needOtp = false;
+
   @query('#username') private _username?: HTMLInputElement;
 
   @query('#password') private _password?: HTMLInputElement;
+
+  @query('#otp') private _otp?: HTMLInputElement;
 
   override firstUpdated() {
     this._username?.focus();
@@ -147,6 +152,24 @@ export class TsPageLogin extends LitElement {
             ?disabled=${this._submitting}
           />
         </label>
+        ${
+          this._needOtp
+            ? html`<label for="otp"
+                >One-time code
+                <input
+                  id="otp"
+                  name="otp"
+                  inputmode="numeric"
+                  autocomplete="one-time-code"
+                  pattern="[0-9]{6}"
+                  maxlength="6"
+                  required
+                  data-testid="login-otp"
+                  ?disabled=${this._submitting}
+                />
+              </label>`
+            : nothing
+        }
         <button class="btn primary" type="submit" data-testid="login-submit" ?disabled=${this._submitting}>
           ${this._submitting ? 'Signing in…' : 'Sign in'}
         </button>
@@ -159,6 +182,7 @@ export class TsPageLogin extends LitElement {
     event.preventDefault();
     const username = this._username?.value.trim() ?? '';
     const password = this._password?.value ?? '';
+    const otp = this._needOtp ? (this._otp?.value.trim() ?? '') : undefined;
     if (!username || !password) {
       this._error = 'Enter your username and password.';
       (username ? this._password : this._username)?.focus();
@@ -167,11 +191,20 @@ export class TsPageLogin extends LitElement {
     this._submitting = true;
     this._error = '';
     try {
-      const user = await login(username, password);
+      const user = await login(username, password, otp);
       this.dispatchEvent(
         new CustomEvent<LoginEventDetail>('ts-login', { detail: { user }, bubbles: true, composed: true }),
       );
     } catch (error) {
+      if (error instanceof ApiError && error.code === 'otp_required') {
+        // The password was right: keep it and ask for the code.
+        this._needOtp = true;
+        this._error = 'Enter the one-time code from your authenticator app.';
+        this._submitting = false;
+        await this.updateComplete;
+        this._otp?.focus();
+        return;
+      }
       this._error =
         error instanceof ApiError && error.status === 0
           ? 'The control plane could not be reached. Check your connection and try again.'

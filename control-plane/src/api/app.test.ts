@@ -147,7 +147,7 @@ describe('health and authentication', () => {
     expect((await t.request('/metrics')).status).toBe(401);
   });
 
-  it('locks out a username after repeated failures with 429 and Retry-After', async () => {
+  it('delays a username after repeated failures from one address with 429 and Retry-After', async () => {
     const create = await admin.send('POST', '/api/v1/users', {
       username: 'lockme',
       displayName: 'Lock Me',
@@ -156,7 +156,7 @@ describe('health and authentication', () => {
       orgUnitId: 'sc-cd',
     });
     expect(create.status).toBe(201);
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 3; i++) {
       const r = await t.request(
         '/api/v1/auth/login',
         json({ username: 'lockme', password: `bad-password-${i}` }),

@@ -59,9 +59,13 @@ export function buildApp(s: Services): BuiltApp {
 
   // Request id, source address, metrics, access log and a trace span for every request.
   app.use('*', async (c, next) => {
+    // The request id is always our own, so no client can choose (or collide with) the id of an
+    // audit entry or log line; a well-formed client id is kept beside it and echoed back.
+    const requestId = randomUUID();
     const given = c.req.header('x-request-id');
-    const requestId = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    const clientRequestId = given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : undefined;
     c.set('requestId', requestId);
+    if (clientRequestId) c.set('clientRequestId', clientRequestId);
     let ip = '127.0.0.1';
     try {
       ip = getConnInfo(c).remote.address ?? ip;
@@ -75,6 +79,7 @@ export function buildApp(s: Services): BuiltApp {
     }
     c.set('sourceIp', ip);
     c.header('x-request-id', requestId);
+    if (clientRequestId) c.header('x-client-request-id', clientRequestId);
     const started = performance.now();
     await tracer().startActiveSpan(`${c.req.method}`, async (span) => {
       try {
@@ -98,7 +103,15 @@ export function buildApp(s: Services): BuiltApp {
         span.end();
         if (status >= 500 || c.req.path.startsWith('/api/')) {
           s.log[status >= 500 ? 'warn' : 'debug'](
-            { requestId, method: c.req.method, route, status, ms: Math.round(seconds * 1000), ip },
+            {
+              requestId,
+              ...(clientRequestId ? { clientRequestId } : {}),
+              method: c.req.method,
+              route,
+              status,
+              ms: Math.round(seconds * 1000),
+              ip,
+            },
             'request',
           );
         }
@@ -147,6 +160,7 @@ export function buildApp(s: Services): BuiltApp {
     const ctx = {
       sourceIp: c.get('sourceIp'),
       requestId: c.get('requestId'),
+      clientRequestId: c.get('clientRequestId'),
       userAgent: c.req.header('user-agent'),
     };
     const authz = c.req.header('authorization');

@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { findUnsafeValue, isSafeText, UNSAFE_TEXT_MESSAGE } from '@tianshu/protocol';
 import { AuthenticationError, InputError, NotFoundError, zodDetails } from '../errors.js';
 import { requirePermission, type Identity } from '../auth/identity.js';
 import type { Permission } from '../auth/permissions.js';
@@ -75,7 +76,29 @@ export async function readJson<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Pro
   return validate(schema, raw, 'request body');
 }
 
+/**
+ * Refuses what no schema should see and PostgreSQL cannot store: NUL characters and lone
+ * surrogates in any string or field name, and documents nested deeper than MAX_JSON_DEPTH (which
+ * would overflow the stack of a recursive validator). Names the field at fault.
+ */
+export function assertSafeInput(raw: unknown, what: string): void {
+  const bad = findUnsafeValue(raw);
+  if (bad) throw new InputError(`${what} is not valid: ${bad.path}: ${bad.message}`, [bad]);
+}
+
+/** Path parameters are text too: `%00` in a URL decodes to NUL. */
+export function assertSafeParams(params: Record<string, string>): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (!isSafeText(value)) {
+      throw new InputError(`path parameter "${name}" ${UNSAFE_TEXT_MESSAGE}`, [
+        { path: name, message: UNSAFE_TEXT_MESSAGE },
+      ]);
+    }
+  }
+}
+
 export function validate<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
+  assertSafeInput(raw, what);
   const r = schema.safeParse(raw);
   if (!r.success) {
     const details = zodDetails(r.error.issues);
@@ -144,13 +167,17 @@ export class Router {
         if (!agent) throw new AuthenticationError('agent credential required');
         if (c.req.param('id') !== agent.agentId) throw new NotFoundError('agent not found');
       }
+      const params = c.req.param() as Record<string, string>;
+      assertSafeParams(params);
+      const rawQuery = c.req.query();
+      if (!spec.query) assertSafeInput(rawQuery, 'query string');
       const body = spec.body && !spec.rawBody ? await readJson(c, spec.body) : undefined;
-      const query = spec.query ? validate(spec.query, c.req.query(), 'query string') : undefined;
+      const query = spec.query ? validate(spec.query, rawQuery, 'query string') : undefined;
       const out = await handler({
         c,
         body: body as never,
         query: query as never,
-        params: c.req.param() as Record<string, string>,
+        params,
         identity: identity as Identity,
         agent: agent as AgentPrincipal,
       });

@@ -25,6 +25,7 @@ export interface AuditEntry {
   orgUnitId: string | null;
   sourceIp: string | null;
   requestId: string | null;
+  clientRequestId: string | null;
   outcome: string;
   details: Record<string, unknown>;
 }
@@ -41,6 +42,7 @@ interface AuditRow {
   org_unit_id: string | null;
   source_ip: string | null;
   request_id: string | null;
+  client_request_id: string | null;
   outcome: string;
   details: Record<string, unknown> | string;
 }
@@ -61,8 +63,8 @@ export class AuditLog {
       : identity.orgUnitPath;
     await (tx ?? this.db).query(
       `INSERT INTO audit_log (actor_type, actor_id, actor_name, action, target_type, target_id, org_unit_id,
-         org_unit_path, source_ip, request_id, outcome, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+         org_unit_path, source_ip, request_id, client_request_id, outcome, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [
         identity.kind,
         identity.id,
@@ -74,6 +76,7 @@ export class AuditLog {
         path,
         identity.sourceIp ?? null,
         identity.requestId ?? null,
+        identity.clientRequestId ?? null,
         entry.outcome ?? 'success',
         JSON.stringify(entry.details ?? {}),
       ],
@@ -114,6 +117,7 @@ export class AuditLog {
         orgUnitId: row.org_unit_id,
         sourceIp: row.source_ip,
         requestId: row.request_id,
+        clientRequestId: row.client_request_id,
         outcome: row.outcome,
         details:
           typeof row.details === 'string'

@@ -17,7 +17,10 @@ export interface Identity {
   /** Materialized path of that unit, e.g. `/sc/sc-cd/`; scoping compares prefixes of it. */
   orgUnitPath: string;
   sourceIp?: string | undefined;
+  /** The server's own id of the request. */
   requestId?: string | undefined;
+  /** The `X-Request-Id` the client sent, when it sent a well-formed one; recorded beside ours. */
+  clientRequestId?: string | undefined;
   /** For sessions: the CSRF token the console must echo on changes. */
   csrfToken?: string | undefined;
 }

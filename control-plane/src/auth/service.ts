@@ -6,9 +6,13 @@ import {
   ConflictError,
   InputError,
   NotFoundError,
+  notAvailable,
+  OtpRequiredError,
   RateLimitError,
   StorageFullError,
+  UnavailableError,
 } from '../errors.js';
+import type { Sealer } from './crypto.js';
 import type { Logger } from '../logger.js';
 import { ROLES_POLICY, type PolicyStore } from '../policies/index.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
@@ -18,6 +22,7 @@ import { inScope, requirePermission, type Identity } from './identity.js';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './password.js';
 import type { Permission } from './permissions.js';
 import { displayPrefix, generatePassword, hashSecret, newSecret } from './secrets.js';
+import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
 export const Username = z
   .string()
@@ -63,6 +68,9 @@ interface UserRow {
   org_unit_id: string;
   disabled: boolean;
   created_at: Date;
+  totp_secret: string | null;
+  totp_pending: string | null;
+  totp_last_step: string | number | null;
 }
 
 const toUser = (r: UserRow): User => ({
@@ -79,6 +87,7 @@ export interface RequestContext {
   sourceIp?: string | undefined;
   userAgent?: string | undefined;
   requestId?: string | undefined;
+  clientRequestId?: string | undefined;
 }
 
 export interface LoginResult {
@@ -99,6 +108,12 @@ export interface ApiTokenInfo {
   revokedAt: string | null;
 }
 
+/** Each roles policy object as a Map, built once per (re)load. */
+const roleMaps = new WeakMap<
+  object,
+  ReadonlyMap<string, { readonly permissions: readonly (Permission | '*')[] }>
+>();
+
 /** Users, passwords, console sessions, API tokens and login throttling. */
 export class AuthService {
   constructor(
@@ -109,23 +124,39 @@ export class AuthService {
       orgUnits: OrgUnitService;
       config: Config['auth'];
       log: Logger;
+      /** Seals TOTP secrets; without it one-time codes answer 503. */
+      sealer?: Sealer | undefined;
     },
   ) {}
 
+  /**
+   * The roles of the current policy as a Map: role names come from users, so they are never looked
+   * up on a plain object, where `__proto__`, `constructor` or `toString` would be found.
+   */
+  private roles(): ReadonlyMap<string, { readonly permissions: readonly (Permission | '*')[] }> {
+    const policy = this.deps.policies.get(ROLES_POLICY).roles;
+    let map = roleMaps.get(policy);
+    if (!map) {
+      map = new Map(Object.entries(policy));
+      roleMaps.set(policy, map);
+    }
+    return map;
+  }
+
   /** Permissions granted by a set of roles under the current roles policy. */
   permissionsOf(roles: readonly string[]): Set<Permission | '*'> {
-    const policy = this.deps.policies.get(ROLES_POLICY).roles;
+    const policy = this.roles();
     const out = new Set<Permission | '*'>();
-    for (const role of roles) for (const p of policy[role]?.permissions ?? []) out.add(p);
+    for (const role of roles) for (const p of policy.get(role)?.permissions ?? []) out.add(p);
     return out;
   }
 
   private assertRolesKnown(roles: readonly string[]): void {
-    const policy = this.deps.policies.get(ROLES_POLICY).roles;
-    const unknown = roles.filter((r) => !(r in policy));
+    const policy = this.roles();
+    const unknown = roles.filter((r) => !policy.has(r));
     if (unknown.length) {
       throw new InputError(
-        `unknown role(s): ${unknown.join(', ')}; known roles: ${Object.keys(policy).join(', ')}`,
+        `roles: unknown role(s): ${unknown.join(', ')}; known roles: ${[...policy.keys()].join(', ')}`,
       );
     }
   }
@@ -149,55 +180,128 @@ export class AuthService {
       orgUnitPath: path,
       sourceIp: ctx.sourceIp,
       requestId: ctx.requestId,
+      clientRequestId: ctx.clientRequestId,
     };
   }
 
   // ---- login throttling -------------------------------------------------------------------------
+  //
+  // Three kinds of keys in `login_throttle`, so that nobody can lock out another user:
+  // - `ua:<username>|<address>`: failures of one username from one address. After
+  //   `loginFreeFailures` each further attempt must wait, doubling from 1 s up to
+  //   `loginDelayMaxSeconds` (answered 429 with Retry-After, never by sleeping). Only that address
+  //   waits: the owner elsewhere does not.
+  // - `user:<username>`: failures from every address. `loginUserLockFailures` within the window
+  //   lock the username for `loginLockoutSeconds`; the right password with a valid one-time code,
+  //   or an admin (`POST /api/v1/users/{id}/unlock`), clears the lock.
+  // - `ip:<address>`: failures for any usernames from one address (credential stuffing). A much
+  //   higher limit, `loginAddressMaxFailures`, since a NAT or the load balancer is many users.
 
-  private async checkThrottle(keys: string[]): Promise<void> {
-    const r = await this.deps.db.query<{ locked_until: Date | null }>(
-      'SELECT locked_until FROM login_throttle WHERE key = ANY($1) AND locked_until > now()',
-      [keys],
-    );
-    if (r.rowCount > 0) {
-      const until = Math.max(...r.rows.map((x) => new Date(x.locked_until!).getTime()));
-      const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
-      throw new RateLimitError(`too many failed logins; try again in ${seconds} s`, seconds);
-    }
+  private throttleKeys(username: string, sourceIp: string | undefined) {
+    const name = username.toLowerCase().slice(0, 64);
+    const ip = sourceIp ?? 'unknown';
+    return { pair: `ua:${name}|${ip}`, user: `user:${name}`, address: `ip:${ip}` };
   }
 
-  /**
-   * Counts a failure against the username and the source address. An address gets four times the
-   * allowance of a username, since many users may share one (a county office behind NAT).
-   */
-  private async recordFailure(keys: string[]): Promise<void> {
-    const { loginWindowSeconds, loginLockoutSeconds } = this.deps.config;
-    for (const key of keys) {
-      const loginMaxFailures = key.startsWith('ip:')
-        ? this.deps.config.loginMaxFailures * 4
-        : this.deps.config.loginMaxFailures;
-      await this.deps.db.query(
-        `INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, now())
+  /** Seconds to wait before the next attempt on `key`, or 0. Failures older than the window count nothing. */
+  private async waitSeconds(keys: ReturnType<AuthService['throttleKeys']>): Promise<number> {
+    const { loginWindowSeconds, loginFreeFailures, loginDelayMaxSeconds } = this.deps.config;
+    const r = await this.deps.db.query<{
+      key: string;
+      failures: number;
+      since_failure: number | string | null;
+      locked_for: number | string | null;
+    }>(
+      `SELECT key, failures,
+         EXTRACT(EPOCH FROM (now() - last_failure_at)) AS since_failure,
+         EXTRACT(EPOCH FROM (locked_until - now())) AS locked_for
+       FROM login_throttle WHERE key = ANY($1)
+         AND (window_start > now() - make_interval(secs => $2) OR locked_until > now())`,
+      [[keys.pair, keys.address], loginWindowSeconds],
+    );
+    let wait = 0;
+    for (const row of r.rows) {
+      if (row.key === keys.address) {
+        wait = Math.max(wait, Number(row.locked_for ?? 0));
+      } else if (row.failures >= loginFreeFailures && row.since_failure !== null) {
+        const delay = Math.min(2 ** (row.failures - loginFreeFailures), loginDelayMaxSeconds);
+        wait = Math.max(wait, delay - Number(row.since_failure));
+      }
+    }
+    return wait > 0 ? Math.ceil(wait) : 0;
+  }
+
+  /** Seconds the username stays locked, or 0. */
+  private async userLockedFor(key: string): Promise<number> {
+    const r = await this.deps.db.query<{ locked_for: number | string }>(
+      `SELECT EXTRACT(EPOCH FROM (locked_until - now())) AS locked_for FROM login_throttle
+       WHERE key = $1 AND locked_until > now()`,
+      [key],
+    );
+    const s = Number(r.rows[0]?.locked_for ?? 0);
+    return s > 0 ? Math.ceil(s) : 0;
+  }
+
+  /** Counts one failure against each key; the user and address keys lock at their limits. */
+  private async recordFailure(keys: ReturnType<AuthService['throttleKeys']>): Promise<void> {
+    const c = this.deps.config;
+    const limits: [string, number | null][] = [
+      [keys.pair, null],
+      [keys.user, c.loginUserLockFailures],
+      [keys.address, c.loginAddressMaxFailures],
+    ];
+    for (const [key, lockAt] of limits) {
+      const r = await this.deps.db.query<{ failures: number }>(
+        `INSERT INTO login_throttle (key, failures, window_start, last_failure_at) VALUES ($1, 1, now(), now())
          ON CONFLICT (key) DO UPDATE SET
            failures = CASE WHEN login_throttle.window_start < now() - make_interval(secs => $2)
                            THEN 1 ELSE login_throttle.failures + 1 END,
            window_start = CASE WHEN login_throttle.window_start < now() - make_interval(secs => $2)
-                               THEN now() ELSE login_throttle.window_start END`,
-        [key, loginWindowSeconds],
+                               THEN now() ELSE login_throttle.window_start END,
+           last_failure_at = now()
+         RETURNING failures`,
+        [key, c.loginWindowSeconds],
       );
-      await this.deps.db.query(
-        `UPDATE login_throttle SET locked_until = now() + make_interval(secs => $3), failures = 0, window_start = now()
-         WHERE key = $1 AND failures >= $2`,
-        [key, loginMaxFailures, loginLockoutSeconds],
-      );
+      if (lockAt !== null && (r.rows[0]?.failures ?? 0) >= lockAt) {
+        await this.deps.db.query(
+          `UPDATE login_throttle SET locked_until = now() + make_interval(secs => $2), failures = 0,
+             window_start = now() WHERE key = $1`,
+          [key, c.loginLockoutSeconds],
+        );
+      }
     }
+  }
+
+  /** Forgets the failures of a username: from every address, or from one (`pairKey`). */
+  private async clearFailures(q: Queryable, username: string, pairKey?: string): Promise<number> {
+    const name = username.toLowerCase();
+    if (pairKey) {
+      return (await q.query('DELETE FROM login_throttle WHERE key = $1', [pairKey])).rowCount;
+    }
+    const r = await q.query(`DELETE FROM login_throttle WHERE key = $1 OR left(key, length($2)) = $2`, [
+      `user:${name}`,
+      `ua:${name}|`,
+    ]);
+    return r.rowCount;
   }
 
   // ---- sessions ---------------------------------------------------------------------------------
 
-  async login(username: string, password: string, ctx: RequestContext): Promise<LoginResult> {
-    const keys = [`user:${username.toLowerCase()}`, `ip:${ctx.sourceIp ?? 'unknown'}`];
-    await this.checkThrottle(keys);
+  /**
+   * Checks a password (and the one-time code of users who enrolled one) and opens a session. See
+   * the throttling notes above; every failure is audited.
+   */
+  async login(
+    username: string,
+    password: string,
+    ctx: RequestContext,
+    otp?: string | undefined,
+  ): Promise<LoginResult> {
+    const keys = this.throttleKeys(username, ctx.sourceIp);
+    const wait = await this.waitSeconds(keys);
+    if (wait > 0) {
+      throw new RateLimitError(`too many failed logins; try again in ${wait} s`, wait);
+    }
     const r = await this.deps.db.query<UserRow>('SELECT * FROM users WHERE username = $1', [
       username.toLowerCase(),
     ]);
@@ -214,18 +318,85 @@ export class AuthService {
       orgUnitPath: (row && (await this.deps.orgUnits.pathOf(row.org_unit_id))) || (await this.rootPath()),
       sourceIp: ctx.sourceIp,
       requestId: ctx.requestId,
+      clientRequestId: ctx.clientRequestId,
     };
-    if (!row || !ok || row.disabled) {
+    const fail = async (reason: string, err: Error): Promise<never> => {
       await this.recordFailure(keys);
       await this.deps.audit.record(anonymous, {
         action: 'auth.login',
         targetType: 'session',
         outcome: 'failure',
-        details: { reason: !row ? 'unknown user' : row.disabled ? 'user disabled' : 'wrong password' },
+        details: { reason },
       });
-      throw new AuthenticationError('wrong username or password');
+      throw err;
+    };
+    const wrong = new AuthenticationError('wrong username or password');
+    const good = row && ok && !row.disabled ? row : undefined;
+    // A second factor: checked only once the password is right.
+    let step: bigint | undefined;
+    if (good?.totp_secret && otp !== undefined) {
+      step = verifyTotp(this.openTotp(good.id, good.totp_secret), otp, Date.now(), {
+        afterStep: good.totp_last_step === null ? null : BigInt(good.totp_last_step),
+      });
     }
-    await this.deps.db.query('DELETE FROM login_throttle WHERE key = $1', [keys[0]]);
+    const lockedFor = await this.userLockedFor(keys.user);
+    if (lockedFor > 0 && step === undefined) {
+      // The same answer for a right and a wrong password, so a locked username reveals neither.
+      const locked = new RateLimitError(
+        `this username is locked after too many failed logins; it unlocks in ${lockedFor} s, ` +
+          'or log in with your password and one-time code, or ask an administrator to unlock it',
+        lockedFor,
+      );
+      // Counted alike too: otherwise the next Retry-After would tell a right password from a wrong one.
+      return fail(
+        !row
+          ? 'unknown user (locked)'
+          : !good
+            ? 'wrong password (locked)'
+            : 'right password without one-time code (locked)',
+        locked,
+      );
+    }
+    if (!good) {
+      return fail(!row ? 'unknown user' : row.disabled ? 'user disabled' : 'wrong password', wrong);
+    }
+    if (good.totp_secret) {
+      if (otp === undefined) {
+        throw new OtpRequiredError(
+          'one-time code required: send "otp" with the 6 digits from your authenticator',
+        );
+      }
+      if (step === undefined)
+        return fail('wrong one-time code', new AuthenticationError('wrong one-time code'));
+    }
+    const row2 = good;
+    const used = await this.deps.db.transaction(async (q) => {
+      if (step !== undefined) {
+        // Conditional, so two logins racing with one code cannot both use it.
+        const r = await q.query(
+          `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)`,
+          [row2.id, step.toString()],
+        );
+        if (r.rowCount === 0) return false;
+      }
+      // The owner proved the password (and the second factor when locked): forget failures.
+      await this.clearFailures(q, username, lockedFor > 0 ? undefined : keys.pair);
+      return true;
+    });
+    if (!used) return fail('one-time code used twice', new AuthenticationError('wrong one-time code'));
+    if (lockedFor > 0) {
+      await this.deps.audit.record(anonymous, {
+        action: 'user.unlock',
+        targetType: 'user',
+        targetId: row2.id,
+        orgUnitId: row2.org_unit_id,
+        details: { by: 'password and one-time code' },
+      });
+    }
+    return this.openSession(row2, ctx);
+  }
+
+  private async openSession(row: UserRow, ctx: RequestContext): Promise<LoginResult> {
     const sessionId = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(24).toString('base64url');
     const expiresAt = new Date(Date.now() + this.deps.config.sessionTtlHours * 3_600_000);
@@ -245,6 +416,159 @@ export class AuthService {
     identity.csrfToken = csrfToken;
     await this.deps.audit.record(identity, { action: 'auth.login', targetType: 'session', targetId: row.id });
     return { sessionId, csrfToken, expiresAt, identity, user: toUser(row) };
+  }
+
+  // ---- second factor (TOTP) ---------------------------------------------------------------------
+
+  /** Seals a TOTP secret; without a usable secret key one-time codes answer 503 naming the fix. */
+  private sealTotp(userId: string, secret: Buffer): string {
+    try {
+      if (!this.deps.sealer) throw new Error('no sealer');
+      return this.deps.sealer.seal(secret.toString('base64url'), `totp:${userId}`);
+    } catch {
+      throw new UnavailableError(
+        'one-time codes are unavailable: the control plane has no secret key (set TIANSHU_SECRET_KEY)',
+      );
+    }
+  }
+
+  private openTotp(userId: string, sealed: string): Buffer {
+    try {
+      if (!this.deps.sealer) throw new Error('no sealer');
+      return Buffer.from(this.deps.sealer.open(sealed, `totp:${userId}`), 'base64url');
+    } catch {
+      throw new UnavailableError(
+        'the one-time code cannot be checked: its secret does not open with the control plane’s secret key; ' +
+          'an admin can remove it (DELETE /api/v1/users/{id}/totp)',
+      );
+    }
+  }
+
+  /**
+   * Starts enrolling a second factor for the calling user, who proves the password again: returns
+   * the `otpauth://` URI (holding the secret) once; the secret is stored sealed and takes effect
+   * when a code from it is confirmed.
+   */
+  async beginTotp(identity: Identity, password: string): Promise<{ otpauthUri: string }> {
+    const row = await this.ownRow(identity);
+    if (!(await verifyPassword(password, row.password_hash))) {
+      throw new AuthenticationError('password: wrong password');
+    }
+    if (row.totp_secret) throw new ConflictError('a one-time code is already enrolled; remove it first');
+    const secret = newTotpSecret();
+    const sealed = this.sealTotp(row.id, secret);
+    await this.deps.db.transaction(async (q) => {
+      await q.query('UPDATE users SET totp_pending = $2, updated_at = now() WHERE id = $1', [row.id, sealed]);
+      await this.deps.audit.record(
+        identity,
+        { action: 'user.totp.begin', targetType: 'user', targetId: row.id, orgUnitId: row.org_unit_id },
+        q,
+      );
+    });
+    return { otpauthUri: otpauthUri({ issuer: this.deps.config.totpIssuer, account: row.username, secret }) };
+  }
+
+  /** Confirms the pending second factor with a code from it; from then on logins need a code. */
+  async confirmTotp(identity: Identity, code: string): Promise<{ totpEnabled: true }> {
+    const row = await this.ownRow(identity);
+    if (!row.totp_pending)
+      throw new InputError('code: no one-time code enrolment is pending; start one first');
+    const step = verifyTotp(this.openTotp(row.id, row.totp_pending), code, Date.now());
+    if (step === undefined) throw new InputError('code: wrong one-time code');
+    await this.deps.db.transaction(async (q) => {
+      await q.query(
+        `UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_enabled_at = now(),
+           totp_last_step = $2, updated_at = now() WHERE id = $1`,
+        [row.id, step.toString()],
+      );
+      await this.deps.audit.record(
+        identity,
+        { action: 'user.totp.enable', targetType: 'user', targetId: row.id, orgUnitId: row.org_unit_id },
+        q,
+      );
+    });
+    return { totpEnabled: true };
+  }
+
+  /** Removes the caller's second factor; needs a current code. */
+  async removeTotp(identity: Identity, code: string): Promise<void> {
+    const row = await this.ownRow(identity);
+    if (!row.totp_secret) throw new NotFoundError('no one-time code is enrolled');
+    const step = verifyTotp(this.openTotp(row.id, row.totp_secret), code, Date.now(), {
+      afterStep: row.totp_last_step === null ? null : BigInt(row.totp_last_step),
+    });
+    if (step === undefined) throw new InputError('code: wrong one-time code');
+    await this.deps.db.transaction(async (q) => {
+      await q.query(
+        `UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_enabled_at = NULL, totp_last_step = NULL,
+           updated_at = now() WHERE id = $1`,
+        [row.id],
+      );
+      await this.deps.audit.record(
+        identity,
+        { action: 'user.totp.remove', targetType: 'user', targetId: row.id, orgUnitId: row.org_unit_id },
+        q,
+      );
+    });
+  }
+
+  private async ownRow(identity: Identity): Promise<UserRow> {
+    if (identity.kind !== 'user' || !identity.userId) {
+      throw new InputError('one-time codes are managed by users from a console session');
+    }
+    const r = await this.deps.db.query<UserRow>('SELECT * FROM users WHERE id = $1', [identity.userId]);
+    if (!r.rows[0]) throw new NotFoundError('user not found');
+    return r.rows[0];
+  }
+
+  /** Removes a user's second factor, e.g. after a lost phone (admin, audited). */
+  async resetTotp(identity: Identity, id: string): Promise<{ removed: boolean }> {
+    requirePermission(identity, 'users:write');
+    return this.deps.db.transaction(async (q) => {
+      const row = await this.loadUserInScope(identity, id, q);
+      const removed = row.totp_secret !== null;
+      await q.query(
+        `UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_enabled_at = NULL, totp_last_step = NULL,
+           updated_at = now() WHERE id = $1`,
+        [row.id],
+      );
+      await this.deps.audit.record(
+        identity,
+        {
+          action: 'user.totp.reset',
+          targetType: 'user',
+          targetId: row.id,
+          orgUnitId: row.org_unit_id,
+          details: { username: row.username, removed },
+        },
+        q,
+      );
+      return { removed };
+    });
+  }
+
+  /** Clears a user's login lock and failure counts (admin, audited). */
+  async unlockUser(identity: Identity, id: string): Promise<{ unlocked: boolean }> {
+    requirePermission(identity, 'users:write');
+    return this.deps.db.transaction(async (q) => {
+      const row = await this.loadUserInScope(identity, id, q);
+      const locked = await q.query('SELECT 1 FROM login_throttle WHERE key = $1 AND locked_until > now()', [
+        `user:${row.username}`,
+      ]);
+      const cleared = await this.clearFailures(q, row.username);
+      await this.deps.audit.record(
+        identity,
+        {
+          action: 'user.unlock',
+          targetType: 'user',
+          targetId: row.id,
+          orgUnitId: row.org_unit_id,
+          details: { username: row.username, wasLocked: locked.rowCount > 0, clearedKeys: cleared },
+        },
+        q,
+      );
+      return { unlocked: locked.rowCount > 0 };
+    });
   }
 
   private async rootPath(): Promise<string> {
@@ -282,14 +606,14 @@ export class AuthService {
     return identity;
   }
 
-  async userOf(identity: Identity): Promise<User & { orgUnitName: string }> {
+  async userOf(identity: Identity): Promise<User & { orgUnitName: string; totpEnabled: boolean }> {
     const r = await this.deps.db.query<UserRow & { org_unit_name: string }>(
       'SELECT u.*, o.name AS org_unit_name FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.id::text = $1',
       [identity.userId ?? ''],
     );
     const row = r.rows[0];
     if (!row) throw new NotFoundError('user not found');
-    return { ...toUser(row), orgUnitName: row.org_unit_name };
+    return { ...toUser(row), orgUnitName: row.org_unit_name, totpEnabled: row.totp_secret !== null };
   }
 
   // ---- API tokens -------------------------------------------------------------------------------
@@ -428,7 +752,7 @@ export class AuthService {
     const run = async (q: Queryable) => {
       await this.deps.orgUnits.assertInScope(identity, input.orgUnitId, q);
       const dup = await q.query('SELECT 1 FROM users WHERE username = $1', [input.username]);
-      if (dup.rowCount) throw new ConflictError(`user "${input.username}" already exists`);
+      if (dup.rowCount) throw notAvailable('username', `username "${input.username}"`);
       const r = await q.query<UserRow>(
         `INSERT INTO users (id, username, display_name, password_hash, roles, org_unit_id)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
@@ -451,7 +775,17 @@ export class AuthService {
     return tx ? run(tx) : this.deps.db.transaction(run);
   }
 
-  async updateUser(identity: Identity, id: string, patch: UserPatch): Promise<User> {
+  /**
+   * Changes a user. A new password (or disabling) ends the user's sessions, except the caller's own
+   * session (`opts.sessionId`) when users change their own password, and revokes every API token
+   * of the user; the answer and the audit entry say how many.
+   */
+  async updateUser(
+    identity: Identity,
+    id: string,
+    patch: UserPatch,
+    opts: { sessionId?: string | undefined } = {},
+  ): Promise<User & { revoked?: { apiTokens: number; sessions: number } }> {
     requirePermission(identity, 'users:write');
     if (patch.roles) {
       this.assertRolesKnown(patch.roles);
@@ -476,7 +810,19 @@ export class AuthService {
          WHERE id = $1 RETURNING *`,
         [row.id, patch.displayName ?? null, patch.roles ?? null, patch.disabled ?? null, hash ?? null],
       );
-      if (patch.disabled || hash) await q.query('DELETE FROM sessions WHERE user_id = $1', [row.id]);
+      let revoked: { apiTokens: number; sessions: number } | undefined;
+      if (patch.disabled || hash) {
+        const keep = hash && !patch.disabled && opts.sessionId ? hashSecret(opts.sessionId) : null;
+        const sessions = await q.query(
+          'DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2',
+          [row.id, keep],
+        );
+        const tokens = await q.query(
+          'UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL',
+          [row.id],
+        );
+        revoked = { apiTokens: tokens.rowCount, sessions: sessions.rowCount };
+      }
       const { password: _omit, ...shown } = patch;
       await this.deps.audit.record(
         identity,
@@ -485,11 +831,15 @@ export class AuthService {
           targetType: 'user',
           targetId: row.id,
           orgUnitId: row.org_unit_id,
-          details: { ...shown, passwordChanged: hash !== undefined },
+          details: {
+            ...shown,
+            passwordChanged: hash !== undefined,
+            ...(revoked ? { revokedApiTokens: revoked.apiTokens, endedSessions: revoked.sessions } : {}),
+          },
         },
         q,
       );
-      return toUser(r.rows[0]!);
+      return { ...toUser(r.rows[0]!), ...(revoked ? { revoked } : {}) };
     });
   }
 

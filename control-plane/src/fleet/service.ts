@@ -267,7 +267,11 @@ export class FleetService {
   /** Trades a bootstrap token for an agent identity and a long-lived credential (shown once). */
   async enrol(
     req: EnrolRequest,
-    ctx: { sourceIp?: string | undefined; requestId?: string | undefined },
+    ctx: {
+      sourceIp?: string | undefined;
+      requestId?: string | undefined;
+      clientRequestId?: string | undefined;
+    },
   ): Promise<EnrolResponse> {
     return this.deps.db.transaction(async (tx) => {
       // Lock the token row so that concurrent enrolments cannot exceed max_uses.
@@ -321,6 +325,7 @@ export class FleetService {
           orgUnitPath: path,
           sourceIp: ctx.sourceIp,
           requestId: ctx.requestId,
+          clientRequestId: ctx.clientRequestId,
         },
         {
           action: 'agent.enrol',

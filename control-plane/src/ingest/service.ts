@@ -1,4 +1,4 @@
-import { ReportBatch, countSamples, type ReportAck } from '@tianshu/protocol';
+import { ReportBatch, countSamples, findUnsafeValue, type ReportAck } from '@tianshu/protocol';
 import { InputError, StorageFullError, UnavailableError, zodDetails } from '../errors.js';
 import type { FleetService, AgentPrincipal } from '../fleet/service.js';
 import type { PayloadRegistry } from '../modules/host.js';
@@ -36,6 +36,8 @@ export class IngestService {
 
   /** Validates the parsed JSON body; throws InputError naming the first problems. */
   parse(body: unknown): ReportBatch {
+    const bad = findUnsafeValue(body);
+    if (bad) throw new InputError(`report batch is not valid: ${bad.path}: ${bad.message}`, [bad]);
     const r = ReportBatch.safeParse(body);
     if (!r.success) {
       throw new InputError('report batch is not valid', zodDetails(r.error.issues));

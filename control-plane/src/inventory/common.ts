@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { findUnsafeValue } from '@tianshu/protocol';
 import { ConflictError, InputError, NotFoundError, zodDetails } from '../errors.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { Identity } from '../auth/identity.js';
@@ -49,6 +50,8 @@ export function pageClause(page: Page | undefined, params: unknown[]): string {
  * (`device is not valid: managementAddress: "999.1.1.1" is not an IPv4 or IPv6 address`).
  */
 export function check<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
+  const bad = findUnsafeValue(raw);
+  if (bad) throw new InputError(`${what} is not valid: ${bad.path}: ${bad.message}`, [bad]);
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
   const details = zodDetails(r.error.issues);

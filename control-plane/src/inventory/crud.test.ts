@@ -131,7 +131,9 @@ describe('ScopedCrud', () => {
       .create(jjUser, { id: 'p-1', orgUnitId: 'sc-cd-jj', name: 'P1', kind: 'other', tier: 'city' })
       .catch((e: unknown) => e);
     expect(dup).toBeInstanceOf(ConflictError);
-    expect((dup as Error).message).toBe('probe "p-1" already exists');
+    expect((dup as Error).message).toBe(
+      'id: probe id "p-1" is not available; it must be unique across the province, choose another',
+    );
     expect(probe.calls).toEqual(['input p-1', `create p-1 ${jjPath}`]);
 
     const out = await probe

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { NotFoundError, notAvailable } from '../errors.js';
 import { inScope, requirePermission, type Identity } from '../auth/identity.js';
 import type { Queryable } from '../store/state/index.js';
 import {
@@ -190,7 +190,7 @@ export abstract class ScopedCrud<
       const path = await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q);
       await this.checkCreate?.(identity, v, path, q);
       const exists = await q.query(`SELECT 1 FROM ${this.t.table} WHERE id = $1`, [v.id]);
-      if (exists.rowCount > 0) throw new ConflictError(`${this.t.noun} "${v.id}" already exists`);
+      if (exists.rowCount > 0) throw notAvailable('id', `${this.t.noun} id "${v.id}"`);
       const fields = Object.entries<string>(this.t.columns);
       const values = fields.map(([key]) => (v as Record<string, unknown>)[key] ?? null);
       await q.query(
@@ -230,11 +230,16 @@ export abstract class ScopedCrud<
       if (this.t.referencedBy) {
         const refs = [];
         for (const ref of this.t.referencedBy) {
-          const r = await q.query<{ id: string }>(
-            `SELECT id FROM ${ref.table} WHERE ${ref.column} = $1 ORDER BY id`,
+          const r = await q.query<{ id: string; path: string }>(
+            `SELECT x.id, u.path FROM ${ref.table} x JOIN org_units u ON u.id = x.org_unit_id
+             WHERE x.${ref.column} = $1 ORDER BY x.id`,
             [id],
           );
-          refs.push({ kind: ref.kind, ids: r.rows.map((x) => x.id) });
+          // Records outside the caller's org units still block the removal, but are not named.
+          const hidden = r.rows.filter((x) => !inScope(identity, x.path)).length;
+          const ids = r.rows.filter((x) => inScope(identity, x.path)).map((x) => x.id);
+          if (hidden) ids.push(`${hidden} outside your org units`);
+          refs.push({ kind: ref.kind, ids });
         }
         assertUnreferenced(`${this.t.noun} "${id}"`, refs);
       }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError, notAvailable } from '../errors.js';
 import { inScope, requirePermission, type Identity } from '../auth/identity.js';
 import type { Queryable } from '../store/state/index.js';
 import {
@@ -213,7 +213,7 @@ export class DeviceService {
     return inTx(this.deps.db, tx, async (q) => {
       const { orgUnitId, path } = await this.siteOrgUnit(identity, v.siteId, q);
       const exists = await q.query('SELECT 1 FROM devices WHERE id = $1', [v.id]);
-      if (exists.rowCount > 0) throw new ConflictError(`device "${v.id}" already exists`);
+      if (exists.rowCount > 0) throw notAvailable('id', `device id "${v.id}"`);
       await this.assertAddressFree(identity, v.managementAddress, v.id, q);
       await this.checkDraft(
         identity,

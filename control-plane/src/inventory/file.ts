@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { findUnsafeValue } from '@tianshu/protocol';
 import { DomainError, InputError, zodDetails, type ErrorDetail } from '../errors.js';
 import type { Identity } from '../auth/identity.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
@@ -49,7 +50,7 @@ const FileDevice = DeviceInput.extend({ interfaces: z.array(FileInterface).optio
 const FileEndpoint = z
   .object({
     device: Slug,
-    ifIndex: z.number().int().min(1),
+    ifIndex: z.number().int().min(1).max(2_147_483_647),
   })
   .strict();
 
@@ -108,6 +109,9 @@ function describePath(doc: unknown, path: string): string {
 
 /** Validates an already-parsed document (YAML or JSON) against the file schema and its own cross-references. */
 export function validateInventory(doc: unknown, source = 'inventory'): InventoryFile {
+  // Before zod: a document nested thousands deep would overflow its recursive validation.
+  const bad = findUnsafeValue(doc);
+  if (bad) throw new InputError(`${source} is not valid: ${bad.path}: ${bad.message}`, [bad]);
   const r = InventoryFile.safeParse(doc);
   if (!r.success) {
     const details: ErrorDetail[] = zodDetails(r.error.issues).map((d) => ({

@@ -154,11 +154,15 @@ export class HostService extends ScopedCrud<
       [agentId],
     );
     if (!inScope(identity, r.rows[0]?.path)) throw new NotFoundError(`agentId: agent "${agentId}" not found`);
-    const taken = await q.query<{ id: string }>('SELECT id FROM hosts WHERE agent_id = $1 AND id <> $2', [
-      agentId,
-      hostId,
-    ]);
-    if (taken.rows[0])
-      throw new ConflictError(`agentId: agent "${agentId}" is already tied to host "${taken.rows[0].id}"`);
+    const taken = await q.query<{ id: string; path: string }>(
+      'SELECT h.id, u.path FROM hosts h JOIN org_units u ON u.id = h.org_unit_id WHERE h.agent_id = $1 AND h.id <> $2',
+      [agentId, hostId],
+    );
+    const other = taken.rows[0];
+    if (other) {
+      // The host holding the agent may lie outside the caller's org units: then it is not named.
+      const which = inScope(identity, other.path) ? `host "${other.id}"` : 'another host';
+      throw new ConflictError(`agentId: agent "${agentId}" is already tied to ${which}`);
+    }
   }
 }

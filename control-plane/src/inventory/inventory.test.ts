@@ -525,3 +525,87 @@ describe('dedicated-network integration rate', () => {
     );
   });
 });
+
+describe('out of scope looks like absent (finding 6)', () => {
+  it('answers a taken site, device or org-unit id alike in and out of scope, naming no owner', async () => {
+    await t.inventory.sites.create(slUser, {
+      id: 'leak-site',
+      orgUnitId: 'sc-cd-sl',
+      name: 'S',
+      kind: 'node',
+    });
+    const outside = await t.inventory.sites
+      .create(jjUser, { id: 'leak-site', orgUnitId: 'sc-cd-jj', name: 'S', kind: 'node' })
+      .catch((e: unknown) => e);
+    const inside = await t.inventory.sites
+      .create(slUser, { id: 'leak-site', orgUnitId: 'sc-cd-sl', name: 'S', kind: 'node' })
+      .catch((e: unknown) => e);
+    expect(outside).toBeInstanceOf(ConflictError);
+    expect((outside as Error).message).toBe((inside as Error).message);
+    expect((outside as Error).message).toMatch(/^id: site id "leak-site" is not available/);
+    expect((outside as Error).message).not.toMatch(/sc-cd-sl|already exists/);
+
+    const dev = { siteId: 'sc-cd-jj-node', name: 'D', role: 'access' as const };
+    const devOut = await t.inventory.devices
+      .create(jjUser, { ...dev, id: 'sc-cd-sl-acc', managementAddress: '127.9.9.1' })
+      .catch((e: unknown) => e);
+    expect((devOut as Error).message).toMatch(/^id: device id "sc-cd-sl-acc" is not available/);
+
+    const org = { parentId: 'sc-cd-jj', level: 'township' as const, name: 'T' };
+    const jjAdmin = await t.as('admin', 'sc-cd-jj');
+    const orgOut = await t.orgUnits.create(jjAdmin, { ...org, id: 'sc-cd-sl-dsj' }).catch((e: unknown) => e);
+    expect(orgOut).toBeInstanceOf(ConflictError);
+    expect((orgOut as Error).message).toMatch(/^id: org unit id "sc-cd-sl-dsj" is not available/);
+  });
+
+  it('scopes pair ids by the served org unit, so another county’s pair neither constrains nor is named', async () => {
+    for (const [device, ifIndex] of [
+      ['sc-cd-jj-acc', 60],
+      ['sc-cd-jj-dmj-acc', 60],
+    ] as const) {
+      await t.inventory.interfaces.create(t.system, { deviceId: device, ifIndex, name: `ge-${ifIndex}` });
+    }
+    const link = {
+      a: { deviceId: 'sc-cd-jj-acc', interfaceId: await ifc('sc-cd-jj-acc', 60) },
+      b: { deviceId: 'sc-cd-jj-dmj-acc', interfaceId: await ifc('sc-cd-jj-dmj-acc', 60) },
+      orgUnitId: 'sc-cd-jj',
+      level: 'county' as const,
+      role: 'backup' as const,
+      plane: 'B' as const,
+      pairId: 'sc-cd-sl-uplink',
+    };
+    // Shuangliu's pair of that id neither constrains Jinjiang's nor is named: the pair is Jinjiang's own.
+    const county = await t.inventory.links.create(jjUser, link);
+    expect(county).toMatchObject({ orgUnitId: 'sc-cd-jj', pairId: 'sc-cd-sl-uplink', role: 'backup' });
+    // A second backup in Jinjiang's pair names only Jinjiang's link, never Shuangliu's.
+    const slLinks = await t.inventory.links.list(t.system, {
+      pairId: 'sc-cd-sl-uplink',
+      orgUnitId: 'sc-cd-sl',
+    });
+    expect(slLinks.length).toBe(2);
+    await t.inventory.interfaces.create(t.system, { deviceId: 'sc-cd-jj-acc', ifIndex: 61, name: 'ge-61' });
+    await t.inventory.interfaces.create(t.system, {
+      deviceId: 'sc-cd-jj-dmj-acc',
+      ifIndex: 61,
+      name: 'ge-61',
+    });
+    const second = await t.inventory.links
+      .create(jjUser, {
+        ...link,
+        a: { deviceId: 'sc-cd-jj-acc', interfaceId: await ifc('sc-cd-jj-acc', 61) },
+        b: { deviceId: 'sc-cd-jj-dmj-acc', interfaceId: await ifc('sc-cd-jj-dmj-acc', 61) },
+      })
+      .catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(InputError);
+    expect((second as Error).message).toContain(county.id);
+    for (const l of slLinks) expect((second as Error).message).not.toContain(l.id);
+    expect((second as Error).message).not.toContain('sc-cd-sl"');
+    await t.inventory.links.remove(jjUser, county.id);
+    // An interface that ends a link the caller cannot see does not name that link.
+    const slLink = slLinks[0]!;
+    const jjAgg = await t.inventory.links
+      .create(jjUser, { ...link, pairId: undefined, a: slLink.a })
+      .catch((e: unknown) => e);
+    expect((jjAgg as Error).message).not.toContain(slLink.id);
+  });
+});

@@ -320,13 +320,17 @@ export class LinkService {
           `${side}.interfaceId: "${ep.interfaceId}" is not an interface of device "${ep.deviceId}"`,
         );
       }
-      const used = await q.query<{ id: string }>(
-        'SELECT id FROM links WHERE (a_interface_id = $1 OR b_interface_id = $1) AND id IS DISTINCT FROM $2',
+      const used = await q.query<{ id: string; path: string }>(
+        `SELECT l.id, u.path FROM links l JOIN org_units u ON u.id = l.org_unit_id
+         WHERE (l.a_interface_id = $1 OR l.b_interface_id = $1) AND l.id IS DISTINCT FROM $2`,
         [ep.interfaceId, selfId ?? null],
       );
-      if (used.rows[0]) {
+      const other = used.rows[0];
+      if (other) {
+        // The link may serve an org unit outside the caller's: then it is not named.
+        const which = inScope(identity, other.path) ? `link "${other.id}"` : 'another link';
         throw new InputError(
-          `${side}.interfaceId: interface "${ep.interfaceId}" already ends link "${used.rows[0].id}"; an interface carries one link`,
+          `${side}.interfaceId: interface "${ep.interfaceId}" already ends ${which}; an interface carries one link`,
         );
       }
       // An endpoint sits in the served unit, inside it, or in one of the units above it.
@@ -343,9 +347,12 @@ export class LinkService {
       );
     }
     if (v.pairId) {
-      const others = await q.query<{ id: string; role: string; org_unit_id: string; level: string }>(
-        'SELECT id, role, org_unit_id, level FROM links WHERE pair_id = $1 AND id IS DISTINCT FROM $2 ORDER BY id',
-        [v.pairId, selfId ?? null],
+      // A pair is (served org unit, pair id): both links serve one unit, and another unit's pair of
+      // the same id neither constrains this one nor is named.
+      const others = await q.query<{ id: string; role: string; level: string }>(
+        `SELECT id, role, level FROM links WHERE org_unit_id = $1 AND pair_id = $2 AND id IS DISTINCT FROM $3
+         ORDER BY id`,
+        [v.orgUnitId, v.pairId, selfId ?? null],
       );
       for (const o of others.rows) {
         if (o.role === v.role) {
@@ -353,9 +360,9 @@ export class LinkService {
             `pairId: pair "${v.pairId}" already has a ${v.role} link ("${o.id}"); a pair holds one primary and one backup`,
           );
         }
-        if (o.org_unit_id !== v.orgUnitId || o.level !== v.level) {
+        if (o.level !== v.level) {
           throw new InputError(
-            `pairId: the other link of pair "${v.pairId}" serves ${o.org_unit_id} at level ${o.level}; both links of a pair serve the same org unit at the same level`,
+            `pairId: the other link of pair "${v.pairId}" is a ${o.level} link; both links of a pair serve the same org unit at the same level`,
           );
         }
       }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError, notAvailable } from '../errors.js';
 import type { AuditLog } from '../auth/audit.js';
 import { inScope, requirePermission, type Identity } from '../auth/identity.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
@@ -149,7 +149,7 @@ export class OrgUnitService {
         path = `/${input.id}/`;
       }
       const exists = await q.query('SELECT 1 FROM org_units WHERE id = $1', [input.id]);
-      if (exists.rowCount > 0) throw new ConflictError(`org unit "${input.id}" already exists`);
+      if (exists.rowCount > 0) throw notAvailable('id', `org unit id "${input.id}"`);
       const r = await q.query<Row>(
         `INSERT INTO org_units (id, parent_id, level, name, code, path) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
         [input.id, input.parentId ?? null, input.level, input.name, input.code ?? null, path],

@@ -14,6 +14,7 @@ import { createLogger } from '../logger.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
 import { defineModule, moduleRef, payloadKind, type ModuleDefinition } from './contract.js';
 import { ModuleHost } from './host.js';
+import { unavailableSealer } from '../auth/crypto.js';
 import { ROLES } from '../../../agents/src/roles/index.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -172,6 +173,8 @@ describe('the module contract', () => {
         orgUnits: t.orgUnits,
         inventory: t.inventory,
         fleet,
+        sealer: unavailableSealer('no key in this test'),
+        sealerProblem: 'no key in this test',
       });
       await t.db.query(
         `INSERT INTO agents (id, hostname, org_unit_id, roles, credential_hash, version)

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PolicyRef, PolicyStore } from '../policies/index.js';
 import type { FleetService } from '../fleet/service.js';
+import type { Sealer } from '../auth/crypto.js';
 import type { Migration as StateMigration } from '../store/state/migrations/index.js';
 import type { StateStore } from '../store/state/index.js';
 import type { TelemetryMigration } from '../store/telemetry/schema.js';
@@ -48,6 +49,10 @@ export interface ModuleDeps {
   orgUnits: OrgUnitService;
   inventory: Inventory;
   fleet: FleetService;
+  /** Seals secrets at rest under the control plane's secret key (SNMP credentials, TOTP secrets). */
+  sealer: Sealer;
+  /** Why the sealer cannot work (no secret key configured), or undefined when it can. */
+  sealerProblem: string | undefined;
   /** The service of a module listed before this one (throws otherwise). */
   use<S>(ref: ModuleRef<S>): S;
 }

@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SnmpCredentials } from '@tianshu/protocol';
-import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError, notAvailable } from '../errors.js';
 import { inScope, requirePermission, type Identity } from '../auth/identity.js';
 import type { AuditLog } from '../auth/audit.js';
 import { check, inTx, recordChange, requireOrgUnit } from '../inventory/common.js';
 import { OrgUnitId, type OrgUnitService } from '../inventory/org-units.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
-import type { Sealer } from './crypto.js';
+import type { Sealer } from '../auth/crypto.js';
 import type { DeviceCheck } from '../inventory/devices.js';
 
 const CredentialId = z
@@ -179,7 +179,7 @@ export class SnmpCredentialService {
       const ownerPath = await requireOrgUnit(this.deps.orgUnits, identity, v.orgUnitId, q);
       const grants = await this.checkGrants(identity, ownerPath, v.grants ?? [], q);
       const exists = await q.query('SELECT 1 FROM snmp_credentials WHERE id = $1', [v.id]);
-      if (exists.rowCount > 0) throw new ConflictError(`SNMP credential "${v.id}" already exists`);
+      if (exists.rowCount > 0) throw notAvailable('id', `SNMP credential id "${v.id}"`);
       const cols = this.columns(v.id, wire);
       await q.query(
         `INSERT INTO snmp_credentials (id, org_unit_id, version, user_name, security_level, auth_protocol,

@@ -3,6 +3,7 @@ import {
   activeMember,
   evaluate,
   evaluateDevicePoll,
+  pairKey,
   flapWindow,
   interfaceKey,
   saturation,
@@ -174,13 +175,13 @@ describe('active member and failover', () => {
     const idle = evaluate(input([...ends(P, 'up', 0, 0), ...ends(B, 'up', 0, 0)]));
     expect(idle.links.get('p')!.active).toBe(true);
     expect(idle.links.get('b')!.active).toBe(false);
-    expect(idle.pairs.get('pair-1')!.failedOver).toBe(false);
+    expect(idle.pairs.get(pairKey('sc-cd-jj', 'pair-1'))!.failedOver).toBe(false);
     // Below max(1 % of 1 Gbit/s, 1 Mbit/s) = 10 Mbit/s the backup is idle.
     const trickle = evaluate(input([...ends(P, 'up', 0, 0), ...ends(B, 'up', 9e6, 0)]));
     expect(trickle.links.get('p')!.active).toBe(true);
     const backupBusy = evaluate(input([...ends(P, 'up', 0, 0), ...ends(B, 'up', 200e6, 50e6)]));
     expect(backupBusy.links.get('b')!.active).toBe(true);
-    expect(backupBusy.pairs.get('pair-1')!.failedOver).toBe(true);
+    expect(backupBusy.pairs.get(pairKey('sc-cd-jj', 'pair-1'))!.failedOver).toBe(true);
   });
 
   it('records failover and failback and raises and clears failed-over, link-down and redundancy-lost', () => {
@@ -196,7 +197,7 @@ describe('active member and failover', () => {
 
     expect(failed!.links.get('p')!).toMatchObject({ status: 'down', active: false, failedOver: true });
     expect(failed!.links.get('b')!).toMatchObject({ status: 'up', active: true, failedOver: true });
-    expect(failed!.pairs.get('pair-1')!).toMatchObject({
+    expect(failed!.pairs.get(pairKey('sc-cd-jj', 'pair-1'))!).toMatchObject({
       failedOver: true,
       degraded: true,
       planesDown: ['A'],
@@ -212,7 +213,7 @@ describe('active member and failover', () => {
       condition: { severity: 'critical', targetType: 'link', targetId: 'p', orgUnitId: 'sc-cd-jj' },
     });
 
-    expect(recovered!.pairs.get('pair-1')!).toMatchObject({
+    expect(recovered!.pairs.get(pairKey('sc-cd-jj', 'pair-1'))!).toMatchObject({
       failedOver: false,
       degraded: false,
       activeLinkId: 'p',
@@ -240,8 +241,12 @@ describe('active member and failover', () => {
 describe('redundancy', () => {
   it('is degraded by the backup being down while the primary is up, with a major link-down', () => {
     const r = evaluate(input([...ends(P, 'up', 100e6, 0), ...ends(B, 'down', 0, 0)]));
-    expect(r.pairs.get('pair-1')!).toMatchObject({ degraded: true, failedOver: false, planesDown: ['B'] });
-    expect(r.pairs.get('pair-1')!.reasons).toEqual(['backup-down', 'plane-down']);
+    expect(r.pairs.get(pairKey('sc-cd-jj', 'pair-1'))!).toMatchObject({
+      degraded: true,
+      failedOver: false,
+      planesDown: ['B'],
+    });
+    expect(r.pairs.get(pairKey('sc-cd-jj', 'pair-1'))!.reasons).toEqual(['backup-down', 'plane-down']);
     const down = r.alarms.find((a) => a.action === 'fire' && a.condition.kind === 'link-down');
     expect(down).toMatchObject({ condition: { severity: 'major', targetId: 'b' } });
     expect(kinds(r)).toEqual(['fire link-down', 'fire redundancy-lost']);
@@ -249,18 +254,21 @@ describe('redundancy', () => {
 
   it('is degraded when the member of one plane is down, and not degraded while the status is unknown', () => {
     const planeDown = evaluate(input([...ends(P, 'down', 0, 0), ...ends(B, 'up', 0, 0)]));
-    expect(planeDown.pairs.get('pair-1')!).toMatchObject({
+    expect(planeDown.pairs.get(pairKey('sc-cd-jj', 'pair-1'))!).toMatchObject({
       degraded: true,
       reasons: ['plane-down'],
       planesDown: ['A'],
     });
     const unknown = evaluate(input([...ends(P, 'up', 0, 0)]));
-    expect(unknown.pairs.get('pair-1')!.degraded).toBe(false);
+    expect(unknown.pairs.get(pairKey('sc-cd-jj', 'pair-1'))!.degraded).toBe(false);
   });
 
   it('calls a pair without a backup not redundant', () => {
     const r = evaluate(input(ends(P, 'up', 0, 0), { links: [P] }));
-    expect(r.pairs.get('pair-1')!).toMatchObject({ degraded: true, reasons: ['no-backup'] });
+    expect(r.pairs.get(pairKey('sc-cd-jj', 'pair-1'))!).toMatchObject({
+      degraded: true,
+      reasons: ['no-backup'],
+    });
   });
 });
 

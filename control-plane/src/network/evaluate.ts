@@ -118,6 +118,15 @@ export interface LinkState {
 
 export type RedundancyReason = 'backup-down' | 'plane-down' | 'no-backup' | 'no-primary';
 
+/**
+ * The key of a pair: pair ids are chosen per org unit (both links of a pair serve the same unit), so
+ * a pair is identified by the unit and the id together. Maps of pair states, `pair_state` rows and
+ * pair alarms' target ids use it.
+ */
+export function pairKey(orgUnitId: string, pairId: string): string {
+  return `${orgUnitId}/${pairId}`;
+}
+
 export interface PairState {
   pairId: string;
   orgUnitId: string;
@@ -454,9 +463,14 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
 
   // Pairs whose members are all here.
   const byPair = new Map<string, LinkDef[]>();
-  for (const l of input.links) if (l.pairId) byPair.set(l.pairId, [...(byPair.get(l.pairId) ?? []), l]);
+  for (const l of input.links) {
+    if (!l.pairId) continue;
+    const key = pairKey(l.orgUnitId, l.pairId);
+    byPair.set(key, [...(byPair.get(key) ?? []), l]);
+  }
   const pairs = new Map<string, PairState>();
-  for (const [pairId, members] of byPair) {
+  for (const [key, members] of byPair) {
+    const pairId = members[0]!.pairId!;
     const primaryDef = members.find((l) => l.role === 'primary');
     const backupDef = members.find((l) => l.role === 'backup');
     const primary = primaryDef && {
@@ -465,7 +479,7 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
       state: links.get(primaryDef.id)!,
     };
     const backup = backupDef && { id: backupDef.id, plane: backupDef.plane, state: links.get(backupDef.id)! };
-    const prev = input.previousPairs.get(pairId);
+    const prev = input.previousPairs.get(key);
     const activeLinkId = activeMember(primary, backup);
     const failedOver = !!primary && !!backup && activeLinkId === backup.id;
     const red = redundancy(primary, backup);
@@ -490,7 +504,7 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
         severity: 'major',
         orgUnitId,
         targetType: 'pair',
-        targetId: pairId,
+        targetId: key,
         summary: `pair ${pairId} has failed over to its backup link ${backupDef!.name}`,
         labels,
       });
@@ -504,7 +518,7 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
           detail: `pair ${pairId} failed back: traffic is on primary ${primaryDef?.name ?? '(none)'} again`,
         });
       }
-      resolve('failed-over', 'pair', pairId);
+      resolve('failed-over', 'pair', key);
     }
     if (red.degraded && !prev?.degraded) {
       fire({
@@ -512,14 +526,14 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
         severity: 'major',
         orgUnitId,
         targetType: 'pair',
-        targetId: pairId,
+        targetId: key,
         summary: `pair ${pairId} has no redundancy: ${red.reasons.join(', ')}${red.planesDown.length ? ` (plane ${red.planesDown.join(' and ')} down)` : ''}`,
         labels,
       });
     } else if (!red.degraded && prev?.degraded) {
-      resolve('redundancy-lost', 'pair', pairId);
+      resolve('redundancy-lost', 'pair', key);
     }
-    pairs.set(pairId, {
+    pairs.set(key, {
       pairId,
       orgUnitId,
       primaryId: primary?.id ?? null,

@@ -1,4 +1,3 @@
-export { SecretBox, loadSecretKey, parseSecretKey, unavailableSealer, type Sealer } from './crypto.js';
 export {
   CredentialInput,
   CredentialPatch,

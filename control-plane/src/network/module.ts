@@ -5,7 +5,6 @@ import { can } from '../auth/identity.js';
 import type { Logger } from '../logger.js';
 import { defineModule, moduleRef, payloadKind, policyRef } from '../modules/contract.js';
 import { SnmpCredentialService, credentialCheck, loadCredentialsFile } from './credentials.js';
-import { SecretBox, loadSecretKey, unavailableSealer, type Sealer } from './crypto.js';
 import { NETWORK_STATE_MIGRATIONS } from './migrations/index.js';
 import { NetworkPolicy } from './policy.js';
 import { AssignmentCheck } from './assignment.js';
@@ -38,18 +37,15 @@ export const networkModule = defineModule<NetworkModule>({
   migrations: { state: NETWORK_STATE_MIGRATIONS, telemetry: NETWORK_TELEMETRY_MIGRATIONS },
   policies: [NETWORK_POLICY],
   create: (d) => {
-    // The key sealing SNMP credentials. Without one (a server database and no secretKey) the control
-    // plane refuses to start when it must load credentials; otherwise it starts, says so, and every
-    // credential use fails with the same reason.
-    let box: Sealer;
-    try {
-      box = new SecretBox(loadSecretKey(d.config));
-    } catch (err) {
-      if (d.config.snmpCredentialsFile) throw err;
-      d.log.warn({ reason: (err as Error).message }, 'snmp credentials are unavailable');
-      box = unavailableSealer((err as Error).message);
-    }
-    const credentials = new SnmpCredentialService({ db: d.db, audit: d.audit, orgUnits: d.orgUnits, box });
+    // Without the secret key (a server database and no secretKey) the control plane refuses to
+    // start when it must load credentials; otherwise every credential use fails naming the setting.
+    if (d.config.snmpCredentialsFile && d.sealerProblem) throw new Error(d.sealerProblem);
+    const credentials = new SnmpCredentialService({
+      db: d.db,
+      audit: d.audit,
+      orgUnits: d.orgUnits,
+      box: d.sealer,
+    });
     d.inventory.devices.addCheck(credentialCheck);
     const links = new NetworkService({
       db: d.db,

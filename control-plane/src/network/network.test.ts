@@ -386,7 +386,7 @@ describe('failover of the sc-cd-jj uplink pair', () => {
       b: { deviceId: 'sc-cd-jj-acc', ifIndex: 1 },
     });
     expect(backup).toMatchObject({ status: 'up', active: false, failedOver: false });
-    expect(fired.filter((c) => c.targetId === 'sc-cd-jj-uplink')).toEqual([]);
+    expect(fired.filter((c) => c.targetId === 'sc-cd-jj/sc-cd-jj-uplink')).toEqual([]);
 
     // The primary goes down and the backup's traffic rises: one poll later the pair shows failed over.
     expect((await report(edge, round(t0 + 20_000, false, false, true))).status).toBe(200);
@@ -404,9 +404,9 @@ describe('failover of the sc-cd-jj uplink pair', () => {
     expect((await links(admin, '?status=down')).map((l) => l.id)).toEqual([primary.id]);
     const kinds = fired.map((c) => `${c.kind} ${c.targetType} ${c.targetId} ${c.severity}`).sort();
     expect(kinds).toEqual([
-      'failed-over pair sc-cd-jj-uplink major',
+      'failed-over pair sc-cd-jj/sc-cd-jj-uplink major',
       `link-down link ${primary.id} critical`,
-      'redundancy-lost pair sc-cd-jj-uplink major',
+      'redundancy-lost pair sc-cd-jj/sc-cd-jj-uplink major',
     ]);
     const alarms = await admin.get('/api/v1/network/alarms');
     expect(alarms.status).toBe(200);
@@ -447,9 +447,9 @@ describe('failover of the sc-cd-jj uplink pair', () => {
       failedOver: false,
     });
     expect(resolved.sort()).toEqual([
-      'failed-over pair sc-cd-jj-uplink',
+      'failed-over pair sc-cd-jj/sc-cd-jj-uplink',
       `link-down link ${primary.id}`,
-      'redundancy-lost pair sc-cd-jj-uplink',
+      'redundancy-lost pair sc-cd-jj/sc-cd-jj-uplink',
     ]);
     const after = ((await (await admin.get('/api/v1/network/alarms')).json()) as { items: unknown[] }).items;
     expect(after).toEqual([]);

@@ -19,6 +19,7 @@ import {
   evaluate,
   evaluateDevicePoll,
   interfaceKey,
+  pairKey,
   tierVerdict,
   type AlarmAction,
   type DeviceSnapshot,
@@ -496,7 +497,8 @@ export class NetworkService {
   ): Promise<void> {
     const r = await tx.query<LinkRow>(
       `${LINK_SELECT} WHERE l.a_device_id = ANY($1) OR l.b_device_id = ANY($1)
-         OR l.pair_id IN (SELECT pair_id FROM links WHERE pair_id IS NOT NULL AND (a_device_id = ANY($1) OR b_device_id = ANY($1)))`,
+         OR (l.org_unit_id, l.pair_id) IN (SELECT org_unit_id, pair_id FROM links
+           WHERE pair_id IS NOT NULL AND (a_device_id = ANY($1) OR b_device_id = ANY($1)))`,
       [deviceIds],
     );
     if (!r.rows.length) return;
@@ -552,7 +554,7 @@ export class NetworkService {
       'SELECT link_id, state FROM link_state WHERE link_id = ANY($1::uuid[])',
       [linkIds],
     );
-    const pairIds = [...new Set(defs.map((d) => d.pairId).filter((p): p is string => p !== null))];
+    const pairIds = [...new Set(defs.flatMap((d) => (d.pairId ? [pairKey(d.orgUnitId, d.pairId)] : [])))];
     const prevPairs = await tx.query<{ pair_id: string; state: PairState | string }>(
       'SELECT pair_id, state FROM pair_state WHERE pair_id = ANY($1)',
       [pairIds],
@@ -969,7 +971,7 @@ export class NetworkService {
         tiers.set(u, t);
       }
     }
-    const pairIds = [...new Set(links.map((l) => l.pairId).filter((p): p is string => p !== null))];
+    const pairIds = [...new Set(links.flatMap((l) => (l.pairId ? [pairKey(l.orgUnitId, l.pairId)] : [])))];
     const states = await this.deps.db.query<{ pair_id: string; state: PairState | string }>(
       'SELECT pair_id, state FROM pair_state WHERE pair_id = ANY($1)',
       [pairIds],
@@ -986,10 +988,11 @@ export class NetworkService {
       }
     >();
     const pairUnit = new Map<string, string>();
-    for (const l of links) if (l.pairId && !pairUnit.has(l.pairId)) pairUnit.set(l.pairId, l.orgUnitId);
+    for (const l of links) if (l.pairId) pairUnit.set(pairKey(l.orgUnitId, l.pairId), l.orgUnitId);
     const now = Date.now();
-    for (const [pairId, orgUnitId] of pairUnit) {
-      const s = pairState.get(pairId);
+    for (const [key, orgUnitId] of pairUnit) {
+      const s = pairState.get(key);
+      const pairId = key.slice(orgUnitId.length + 1);
       const fresh = s && now - s.updatedAt <= this.staleAfterMs;
       for (const u of ancestors(orgUnitId)) {
         const t = red.get(u) ?? { pairs: 0, redundant: 0, degraded: 0, failedOver: 0, degradedPairs: [] };

@@ -16,6 +16,10 @@ export function auditRoutes(r: Router, s: Services): void {
           before: z
             .string()
             .regex(/^\d{1,19}$/, 'before is an audit entry id')
+            .refine(
+              (v) => BigInt(v) <= 9_223_372_036_854_775_807n,
+              'before is an audit entry id (at most 2^63 - 1)',
+            )
             .optional(),
           action: z.string().max(100).optional(),
         })

@@ -6,8 +6,15 @@ import { AuthenticationError, RateLimitError } from '../../errors.js';
 
 export const SESSION_COOKIE = 'tianshu_session';
 
+const OtpCode = z.string().regex(/^\d{6}$/, 'a one-time code is 6 digits');
+
 const LoginBody = z
-  .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
+  .object({
+    username: z.string().min(1).max(64),
+    password: z.string().min(1).max(256),
+    /** The current code of users who enrolled a second factor. */
+    otp: OtpCode.optional(),
+  })
   .strict();
 
 const UserOut = z.object({
@@ -17,6 +24,7 @@ const UserOut = z.object({
   roles: z.array(z.string()),
   orgUnitId: z.string(),
   orgUnitName: z.string(),
+  totpEnabled: z.boolean(),
 });
 
 export function authRoutes(r: Router, s: Services): void {
@@ -32,11 +40,17 @@ export function authRoutes(r: Router, s: Services): void {
     },
     async ({ c, body }) => {
       try {
-        const result = await s.auth.login(body.username, body.password, {
-          sourceIp: c.get('sourceIp'),
-          userAgent: c.req.header('user-agent'),
-          requestId: c.get('requestId'),
-        });
+        const result = await s.auth.login(
+          body.username,
+          body.password,
+          {
+            sourceIp: c.get('sourceIp'),
+            userAgent: c.req.header('user-agent'),
+            requestId: c.get('requestId'),
+            clientRequestId: c.get('clientRequestId'),
+          },
+          body.otp,
+        );
         s.metrics.loginAttempts.inc({ outcome: 'success' });
         const secure =
           s.config.auth.cookieSecure === 'always' ||
@@ -75,6 +89,45 @@ export function authRoutes(r: Router, s: Services): void {
       response: z.object({ user: UserOut, csrfToken: z.string().nullable() }),
     },
     async ({ identity }) => ({ user: await s.auth.userOf(identity), csrfToken: identity.csrfToken ?? null }),
+  );
+
+  r.define(
+    {
+      method: 'post',
+      path: '/api/v1/auth/totp',
+      summary:
+        'Start enrolling a TOTP second factor (password again); returns the otpauth:// URI once, confirm with a code',
+      tags: ['auth'],
+      status: 201,
+      body: z.object({ password: z.string().min(1).max(256) }).strict(),
+      response: z.object({ otpauthUri: z.string() }),
+    },
+    async ({ identity, body }) => s.auth.beginTotp(identity, body.password),
+  );
+  r.define(
+    {
+      method: 'post',
+      path: '/api/v1/auth/totp/confirm',
+      summary: 'Confirm the pending TOTP second factor with a code; later logins need one',
+      tags: ['auth'],
+      body: z.object({ code: OtpCode }).strict(),
+      response: z.object({ totpEnabled: z.literal(true) }),
+    },
+    async ({ identity, body }) => s.auth.confirmTotp(identity, body.code),
+  );
+  r.define(
+    {
+      method: 'post',
+      path: '/api/v1/auth/totp/remove',
+      summary: 'Remove the caller’s TOTP second factor (needs a current code)',
+      tags: ['auth'],
+      status: 204,
+      body: z.object({ code: OtpCode }).strict(),
+    },
+    async ({ identity, body }) => {
+      await s.auth.removeTotp(identity, body.code);
+      return undefined;
+    },
   );
 
   const TokenOut = z.object({

@@ -105,7 +105,11 @@ export function fleetRoutes(
       response: EnrolResponse,
     },
     async ({ c, body }) =>
-      s.fleet.enrol(body, { sourceIp: c.get('sourceIp'), requestId: c.get('requestId') }),
+      s.fleet.enrol(body, {
+        sourceIp: c.get('sourceIp'),
+        requestId: c.get('requestId'),
+        clientRequestId: c.get('clientRequestId'),
+      }),
   );
   r.define(
     {

@@ -57,9 +57,37 @@ export function userRoutes(r: Router, s: Services): void {
       tags: ['users'],
       permission: 'users:write',
       body: UserPatch,
-      response: UserOut,
+      response: UserOut.extend({
+        revoked: z
+          .object({ apiTokens: z.number().int(), sessions: z.number().int() })
+          .optional()
+          .describe('After a new password or disabling: API tokens revoked and other sessions ended'),
+      }),
     },
-    async ({ identity, params, body }) => s.auth.updateUser(identity, params.id!, body),
+    async ({ c, identity, params, body }) =>
+      s.auth.updateUser(identity, params.id!, body, { sessionId: c.get('sessionId') }),
+  );
+  r.define(
+    {
+      method: 'post',
+      path: '/api/v1/users/{id}/unlock',
+      summary: 'Clear a user’s login lock and failed-login counts (audited)',
+      tags: ['users'],
+      permission: 'users:write',
+      response: z.object({ unlocked: z.boolean().describe('Whether the username was locked') }),
+    },
+    async ({ identity, params }) => s.auth.unlockUser(identity, params.id!),
+  );
+  r.define(
+    {
+      method: 'delete',
+      path: '/api/v1/users/{id}/totp',
+      summary: 'Remove a user’s TOTP second factor, e.g. after a lost phone (audited)',
+      tags: ['users'],
+      permission: 'users:write',
+      response: z.object({ removed: z.boolean().describe('Whether the user had one') }),
+    },
+    async ({ identity, params }) => s.auth.resetTotp(identity, params.id!),
   );
   r.define(
     {

@@ -3,7 +3,7 @@
  * between polls.
  *
  * `snmp_credentials.secret` holds the secret fields (community, or v3 auth and privacy keys) sealed
- * with AES-256-GCM under the control plane's secret key (see `network/crypto.ts`); they must be
+ * with AES-256-GCM under the control plane's secret key (see `auth/crypto.ts`); they must be
  * recoverable to be handed to the edge agents, so they cannot be hashed. The other columns are not
  * secret and stay readable for listings.
  *

@@ -1,5 +1,6 @@
 import { sql as core } from './0001-core.js';
 import { sql as inventory } from './0002-inventory.js';
+import { sql as hardeningAuth } from './0005-hardening-auth.js';
 import { sql as addressing } from './0006-addressing.js';
 
 export interface Migration {
@@ -16,5 +17,6 @@ export interface Migration {
 export const migrations: Migration[] = [
   { id: 1, name: 'core', sql: core },
   { id: 2, name: 'inventory', sql: inventory },
+  { id: 5, name: 'hardening-auth', sql: hardeningAuth },
   { id: 6, name: 'addressing', sql: addressing },
 ];
