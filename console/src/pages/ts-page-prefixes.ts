@@ -37,8 +37,8 @@ const text = {
     egress: 'egress',
   } satisfies Record<PurposeFilter, string>,
   purposeHints: {
-    management: 'management addresses of routers and switches',
-    hosts: 'cloud and server hosts',
+    management: 'routers and switches',
+    hosts: 'clouds and servers',
     egress: 'internet egress',
   } satisfies Record<PrefixPurpose, string>,
   empty: 'No IP prefixes are registered in this org unit yet.',
@@ -56,7 +56,7 @@ const text = {
     'A prefix lies inside a prefix of the parent org unit (a delegation, made by the unit above) or of its ' +
     'own unit (a subdivision). The control plane checks the placement and says what is wrong.',
   fieldPrefix: 'Prefix',
-  fieldPrefixPlaceholder: 'e.g. 10.20.16.0/20 or 2001:db8:10::/48',
+  fieldPrefixPlaceholder: 'e.g. 10.20.16.0/20',
   fieldOrgUnit: 'Org unit',
   fieldOrgUnitChoose: 'Choose an org unit',
   fieldOrgUnitLoading: 'Loading org units…',
