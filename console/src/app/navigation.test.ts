@@ -8,6 +8,8 @@ describe('network routes', () => {
     expect(resolveRoute(routes, '/network/links')?.route.item?.page).toBe('links');
     expect(resolveRoute(routes, '/network/alarms')?.route.item?.page).toBe('alarms');
     expect(resolveRoute(routes, '/network/conformance')?.route.item?.page).toBe('conformance');
+    expect(resolveRoute(routes, '/network/addresses')?.route.item?.page).toBe('prefixes');
+    expect(resolveRoute(routes, '/network/addresses')?.route.group?.id).toBe('network');
     expect(resolveRoute(routes, '/network')?.route.redirect).toBe('/network/topology');
   });
 

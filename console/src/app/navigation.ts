@@ -10,6 +10,7 @@ export type PageKind =
   | 'link-detail'
   | 'alarms'
   | 'conformance'
+  | 'prefixes'
   | 'api-tokens'
   | 'area';
 
@@ -44,6 +45,7 @@ export const navigation: NavEntry[] = [
       { id: 'links', label: 'Links', path: '/network/links', page: 'links' },
       { id: 'alarms', label: 'Alarms', path: '/network/alarms', page: 'alarms' },
       { id: 'conformance', label: 'Conformance', path: '/network/conformance', page: 'conformance' },
+      { id: 'addresses', label: 'Addresses', path: '/network/addresses', page: 'prefixes' },
     ],
   },
   {

@@ -27,6 +27,7 @@ import '../pages/ts-page-links.js';
 import '../pages/ts-page-link-detail.js';
 import '../pages/ts-page-alarms.js';
 import '../pages/ts-page-conformance.js';
+import '../pages/ts-page-prefixes.js';
 import '../pages/ts-page-api-tokens.js';
 
 const productTitle = '天枢 Tianshu';
@@ -472,6 +473,8 @@ export class TsApp extends LitElement {
         return html`<ts-page-alarms></ts-page-alarms>`;
       case 'conformance':
         return html`<ts-page-conformance></ts-page-conformance>`;
+      case 'prefixes':
+        return html`<ts-page-prefixes .user=${this._user ?? undefined}></ts-page-prefixes>`;
       case 'api-tokens':
         return html`<ts-page-api-tokens .user=${this._user ?? undefined}></ts-page-api-tokens>`;
       case 'area':
