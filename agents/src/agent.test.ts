@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,5 +179,54 @@ describe('startAgent', () => {
     await stub.stop();
     running = await startAgent({ stateDir: dir, procRoot, logger: silentLogger });
     expect(running.stats().configVersion).toBe('cached');
+  });
+
+  it('refuses a second agent on the same state directory, naming the holder', async () => {
+    await enrol({ server: stub.url, token: 'good-token-123', stateDir: dir });
+    running = await startAgent({ stateDir: dir, procRoot, logger: silentLogger });
+    await expect(startAgent({ stateDir: dir, procRoot, logger: silentLogger })).rejects.toThrow(
+      new RegExp(`state directory .* is in use by another agent: pid ${process.pid} `),
+    );
+    // Once the first stopped, the directory is free again.
+    await running.stop();
+    running = await startAgent({ stateDir: dir, procRoot, logger: silentLogger });
+  });
+
+  it('keeps every file it writes private and fixes older world-readable ones on start', async () => {
+    stub.config = {
+      configVersion: 'v2',
+      heartbeatIntervalSeconds: 1,
+      host: { enabled: true, intervalSeconds: 1 },
+      report: { maxSamplesPerBatch: 10_000, flushIntervalSeconds: 1 },
+    };
+    await enrol({ server: stub.url, token: 'good-token-123', stateDir: dir });
+    // What an older agent left: a world-readable directory, config cache and queue.
+    await chmod(dir, 0o755);
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...stub.config, configVersion: 'v1' }), {
+      mode: 0o644,
+    });
+    running = await startAgent({
+      stateDir: dir,
+      procRoot,
+      logger: silentLogger,
+      hostDeps: { statfs: async () => ({ bsize: 4096, blocks: 100, bavail: 50 }) },
+    });
+    await waitFor(() => running!.stats().configVersion === 'v2', 10_000, 'config pulled');
+    await stub.stop();
+    await waitFor(() => running!.stats().queue.pendingBatches >= 1, 10_000, 'a batch queued');
+    const bad: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      if (((await stat(d)).mode & 0o777) !== 0o700)
+        bad.push(`${d} ${((await stat(d)).mode & 0o777).toString(8)}`);
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (((await stat(p)).mode & 0o777) !== 0o600)
+          bad.push(`${p} ${((await stat(p)).mode & 0o777).toString(8)}`);
+      }
+    };
+    await walk(dir);
+    expect(bad).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(['agent.lock', 'config.json', 'identity.json', 'queue']);
   });
 });
