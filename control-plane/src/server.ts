@@ -30,6 +30,7 @@ import { startTracing } from './observability/tracing.js';
 import { buildApp, type BuiltApp } from './api/app.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Services } from './services.js';
+import type { ProcessTable } from './embedded/supervisor.js';
 import { VERSION } from './version.js';
 
 export interface ControlPlane {
@@ -47,6 +48,8 @@ export interface CreateOptions {
   config: Config;
   log?: Logger;
   consoleDir?: string | undefined;
+  /** Child processes this process supervises (embedded mode), shown to operators. */
+  processes?: ProcessTable;
   /** Injected stores (tests); otherwise opened from the config. */
   db?: StateStore;
   telemetry?: TelemetryStore;
@@ -189,6 +192,7 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     network,
     snmpCredentials,
     consoleDir: opts.consoleDir,
+    processes: opts.processes,
   };
   const built = buildApp(services);
   policies.watch();

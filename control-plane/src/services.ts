@@ -12,6 +12,7 @@ import type { NetworkService, SnmpCredentialService } from './network/index.js';
 import type { PolicyStore } from './policies/index.js';
 import type { StateStore } from './store/state/index.js';
 import type { TelemetryStore } from './store/telemetry/index.js';
+import type { ProcessTable } from './embedded/supervisor.js';
 
 /** Everything the API layer needs, passed in (never reached for as globals). */
 export interface Services {
@@ -35,6 +36,8 @@ export interface Services {
   network: NetworkService;
   /** SNMP credentials (secrets sealed at rest, write-only through the API). */
   snmpCredentials: SnmpCredentialService;
+  /** Child processes supervised by this process (embedded mode); undefined otherwise. */
+  processes?: ProcessTable | undefined;
   /** Directory of the built console (index.html and assets); undefined when not built. */
   consoleDir?: string | undefined;
 }

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../control-plane/src/config.js';
 import { createLogger } from '../../control-plane/src/logger.js';
 import { createControlPlane, type ControlPlane } from '../../control-plane/src/server.js';
 import type { StateStore } from '../../control-plane/src/store/state/index.js';
+import type { ProcessTable } from '../../control-plane/src/embedded/supervisor.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const ADMIN_PASSWORD = 'correct-horse-battery-staple';
@@ -31,6 +32,7 @@ export async function startTestControlPlane(
     listen?: boolean;
     /** Serve the built console from this directory. */
     consoleDir?: string;
+    processes?: ProcessTable;
   } = {},
 ): Promise<TestControlPlane> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tianshu-cp-'));
@@ -52,6 +54,7 @@ export async function startTestControlPlane(
     log: createLogger('silent'),
     consoleDir: opts.consoleDir,
     ...(opts.db ? { db: opts.db } : {}),
+    ...(opts.processes ? { processes: opts.processes } : {}),
   });
   if (opts.listen) await cp.listen();
   return {
