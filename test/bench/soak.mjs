@@ -3,7 +3,7 @@
 // agent's RSS (/proc/<pid>/status) and V8 heap used (the agent's /metrics), fits a least-squares
 // slope over the second half of the run, and says whether memory still grows once warmed up.
 //
-// Usage: npm run bench:soak -- [--minutes 10] [--sample-seconds 15]
+// Usage: npm run bench:soak -- [--minutes 10] [--sample-seconds 5]
 // Environment: BENCH_SOAK_POLL_SECONDS (edge poll interval, default 5), BENCH_SOAK_PORT_OFFSET
 // (added to the lab routers' SNMP port 16100, default 21000, so other lab users are not disturbed).
 // The agents cannot be made to collect garbage from outside, so heap-used is read as prom-client
@@ -23,7 +23,7 @@ const AGENT_CLI = join(REPO, 'agents/dist/cli.js');
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' },
-    'sample-seconds': { type: 'string', default: '15' },
+    'sample-seconds': { type: 'string', default: '5' },
   },
 });
 const minutes = Number(values.minutes);
@@ -108,15 +108,42 @@ function slope(points) {
   return den === 0 ? 0 : num / den;
 }
 
+/**
+ * Per-minute windows: the heap's floor (its lowest sample, close to the heap after a collection,
+ * since heap-used saw-tooths between collections) and RSS's median.
+ */
+function windows(samples) {
+  const by = new Map();
+  for (const s of samples) {
+    const w = Math.floor(s.min);
+    if (!by.has(w)) by.set(w, []);
+    by.get(w).push(s);
+  }
+  return [...by.entries()].map(([w, xs]) => {
+    const rss = xs.map((x) => x.rss).sort((a, b) => a - b);
+    const heaps = xs.map((x) => x.heap).filter(Number.isFinite);
+    return {
+      min: w + 0.5,
+      rss: rss[Math.floor(rss.length / 2)],
+      heapFloor: heaps.length ? Math.min(...heaps) : NaN,
+    };
+  });
+}
+
 function summary(samples) {
-  const half = samples.slice(Math.floor(samples.length / 2));
+  const ws = windows(samples);
+  const half = ws.slice(Math.floor(ws.length / 2));
   return {
-    rssStartMb: round(samples[0]?.rss ?? NaN, 1),
-    rssEndMb: round(samples.at(-1)?.rss ?? NaN, 1),
-    heapStartMb: round(samples[0]?.heap ?? NaN, 1),
-    heapEndMb: round(samples.at(-1)?.heap ?? NaN, 1),
-    slopeMbPerMin: round(slope(half.map((s) => [s.min, s.rss]))),
-    heapSlopeMbPerMin: round(slope(half.filter((s) => Number.isFinite(s.heap)).map((s) => [s.min, s.heap]))),
+    rssStartMb: round(ws[0]?.rss ?? NaN, 1),
+    rssEndMb: round(ws.at(-1)?.rss ?? NaN, 1),
+    heapFloorStartMb: round(ws[0]?.heapFloor ?? NaN, 1),
+    heapFloorEndMb: round(ws.at(-1)?.heapFloor ?? NaN, 1),
+    slopeMbPerMin: round(slope(half.map((w) => [w.min, w.rss]))),
+    heapSlopeMbPerMin: round(
+      slope(half.filter((w) => Number.isFinite(w.heapFloor)).map((w) => [w.min, w.heapFloor])),
+    ),
+    rssGrowthSecondHalfMb: round((half.at(-1)?.rss ?? NaN) - (half[0]?.rss ?? NaN), 1),
+    perMinute: ws.map((w) => [round(w.min, 1), round(w.rss, 1), round(w.heapFloor, 1)]),
     samples: samples.length,
   };
 }
@@ -226,7 +253,8 @@ async function main() {
       const rss = rssMb(a.pid);
       const heap = await heapMb(a.metricsPort).catch(() => NaN);
       a.samples.push({ min: (Date.now() - started) / 60_000, rss, heap });
-      if (i % 4 === 0) log(`${role}: rss ${rss.toFixed(1)} MB, heap ${heap.toFixed(1)} MB`);
+      if (i % Math.max(1, Math.round(60 / sampleSeconds)) === 0)
+        log(`${role}: rss ${rss.toFixed(1)} MB, heap ${heap.toFixed(1)} MB`);
     }
     await sleep(Math.max(0, Math.min(sampleSeconds * 1000, end - Date.now())));
   }
@@ -237,8 +265,10 @@ async function main() {
 
   const edge = summary(agents.edge.samples);
   const host = summary(agents.host.samples);
-  // A leak keeps growing after warm-up: heap (the precise signal) or RSS by more than these rates.
-  const leaking = (s) => s.heapSlopeMbPerMin > 0.05 || s.slopeMbPerMin > 0.2;
+  // A leak keeps growing after warm-up: the heap floor (the precise signal) by more than 50 kB a
+  // minute, or RSS steadily (slope and net growth over the second half both clearly positive).
+  const leaking = (s) =>
+    s.heapSlopeMbPerMin > 0.05 || (s.slopeMbPerMin > 0.25 && s.rssGrowthSecondHalfMb > 2);
   return {
     bench: 'soak',
     minutes: round((Date.now() - started) / 60_000, 2),
