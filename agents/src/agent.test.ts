@@ -2,6 +2,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HostMetricsPayload } from '@tianshu/protocol';
 import { enrol, EnrolError, sanitiseHostname } from './enrol.js';
@@ -229,4 +230,66 @@ describe('startAgent', () => {
     expect(bad).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual(['agent.lock', 'config.json', 'identity.json', 'queue']);
   });
+});
+
+/** A real small tmpfs for the state directory, so ENOSPC comes from the kernel (root, as in CI). */
+describe.skipIf(process.getuid?.() !== 0)('startAgent on a full disk', () => {
+  let mnt: string;
+  beforeEach(async () => {
+    mnt = await mkdtemp(join(tmpdir(), 'tianshu-agent-tmpfs-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=192k', 'tianshu-test', mnt]);
+  });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    execFileSync('umount', [mnt]);
+    await rm(mnt, { recursive: true, force: true });
+  });
+
+  it('drops the oldest batches, counts them as enospc in heartbeats and leaves the gap to the server', async () => {
+    stub.config = {
+      configVersion: 'v1',
+      heartbeatIntervalSeconds: 1,
+      host: { enabled: true, intervalSeconds: 1 },
+      report: { maxSamplesPerBatch: 10_000, flushIntervalSeconds: 1 },
+    };
+    const stateDir = join(mnt, 'state');
+    await enrol({ server: stub.url, token: 'good-token-123', stateDir });
+    // The server takes heartbeats but no batches for now, so the queue fills the disk.
+    stub.fail('reports', { status: 503, times: 1_000_000 });
+    running = await startAgent({
+      stateDir,
+      procRoot,
+      logger: silentLogger,
+      retryInitialMillis: 200,
+      retryMaxSeconds: 1,
+      hostDeps: { statfs: async () => ({ bsize: 4096, blocks: 100, bavail: 50 }) },
+    });
+    const r = running;
+    await waitFor(
+      () => (stub.heartbeats.at(-1)?.queue.droppedReasons?.enospc ?? 0) >= 2,
+      60_000,
+      'enospc drops in a heartbeat',
+    );
+    const hb = stub.heartbeats.at(-1)!.queue;
+    expect(hb.droppedBatches).toBeGreaterThanOrEqual(hb.droppedReasons!.enospc);
+    expect(Date.parse(hb.lastDropAt!)).toBeGreaterThan(Date.now() - 60_000);
+    const state = JSON.parse(await readFile(join(stateDir, 'queue', 'queue-state.json'), 'utf8')) as {
+      droppedReasons: { enospc: number };
+    };
+    expect(state.droppedReasons.enospc).toBeGreaterThan(0);
+    // The oldest went: what is left is the newest run of sequence numbers.
+    const queued = (await readdir(join(stateDir, 'queue')))
+      .filter((f) => /^\d{20}\.json$/.test(f))
+      .map((f) => Number(f.slice(0, 20)))
+      .sort((a, b) => a - b);
+    expect(queued.length).toBeGreaterThan(0);
+    expect(queued.at(-1)! - queued[0]!).toBe(queued.length - 1);
+    expect(queued[0]).toBeGreaterThan(0);
+    // The server comes back: it receives the newest batches and sees the gap where the oldest were.
+    stub.clearFaults();
+    await waitFor(() => stub.batches.length > 0, 30_000, 'batches delivered');
+    expect(Math.min(...stub.sequences())).toBeGreaterThan(0);
+    expect(r.stats().queue.droppedReasons.enospc).toBeGreaterThan(0);
+  }, 120_000);
 });

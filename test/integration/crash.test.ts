@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgliteStateStore } from '../../control-plane/src/store/state/index.js';
 import { REPO } from '../support/control-plane.js';
 import { freePort } from '../support/postgres.js';
-import { AGENT_CLI, CP_MAIN, assertBuilt, eventually, httpLogin, startProcess, type Proc } from '../support/process.js';
+import {
+  AGENT_CLI,
+  CP_MAIN,
+  assertBuilt,
+  eventually,
+  httpLogin,
+  startProcess,
+  type Proc,
+} from '../support/process.js';
 
 /**
  * The crash test: the built embedded control plane (PGlite + chDB, host agent, lab, edge agent) is
@@ -129,8 +137,7 @@ describe('a crashing embedded control plane', () => {
       await cp!.exited();
       // The children notice their parent's death and exit on their own.
       await eventually(
-        async () =>
-          agentPids(dirs.host).length + agentPids(dirs.edge).length + labPids().length === 0,
+        async () => agentPids(dirs.host).length + agentPids(dirs.edge).length + labPids().length === 0,
         20_000,
         200,
       ).catch(() => {
@@ -152,7 +159,9 @@ describe('a crashing embedded control plane', () => {
     const store = await PgliteStateStore.open(join(dataDir, 'state'));
     try {
       for (const [role, dir] of Object.entries(dirs)) {
-        const { agentId } = JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8')) as { agentId: string };
+        const { agentId } = JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8')) as {
+          agentId: string;
+        };
         const state = JSON.parse(readFileSync(join(dir, 'queue', 'queue-state.json'), 'utf8')) as {
           nextSequence: number;
           droppedBatches: number;
@@ -173,7 +182,9 @@ describe('a crashing embedded control plane', () => {
         );
         // Every number the agent used is stored, still queued, or counted as dropped.
         const accounted = new Set([...stored, ...queued]);
-        const missing = Array.from({ length: state.nextSequence }, (_, i) => i).filter((i) => !accounted.has(i));
+        const missing = Array.from({ length: state.nextSequence }, (_, i) => i).filter(
+          (i) => !accounted.has(i),
+        );
         expect(state.droppedBatches, `${role}: dropped`).toBe(0);
         expect(missing, `${role}: sequences neither stored nor queued`).toEqual([]);
       }
