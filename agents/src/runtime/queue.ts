@@ -118,6 +118,10 @@ export class DiskQueue {
   };
   // The sequence number persisted in the state file: numbers below it may have been used.
   #reservedUpTo = 0;
+  // Items dropped in memory whose files still have to be removed.
+  #toRemove: number[] = [];
+  // Drops counted but not yet logged and told to onDrop.
+  #pendingDrops: Record<DropReason, number> = { full: 0, enospc: 0, write_error: 0 };
   #lock: Promise<unknown> = Promise.resolve();
   #onDrop: ((count: number, reason: DropReason) => void) | undefined;
 
@@ -265,9 +269,6 @@ export class DiskQueue {
     }
   }
 
-  // Items dropped in memory whose files still have to be removed.
-  #toRemove: number[] = [];
-
   /** Drops the oldest item other than `keep` (in memory; {@link #removeDropped} deletes the file). */
   #dropOldest(reason: DropReason, keep?: number): boolean {
     const idx = this.#items.findIndex((i) => i.seq !== keep);
@@ -291,8 +292,6 @@ export class DiskQueue {
     this.#meta.lastDropAt = new Date().toISOString();
     this.#pendingDrops[reason] += n;
   }
-
-  #pendingDrops: Record<DropReason, number> = { full: 0, enospc: 0, write_error: 0 };
 
   /** Logs and reports the drops counted since the last call. */
   #announceDrops(): void {
