@@ -3,18 +3,20 @@
 // agent's RSS (/proc/<pid>/status) and V8 heap used (the agent's /metrics), fits a least-squares
 // slope over the second half of the run, and says whether memory still grows once warmed up.
 //
-// Usage: npm run bench:soak -- [--minutes 10] [--sample-seconds 5]
+// Usage: npm run bench:soak -- [--minutes 10] [--sample-seconds 5] [--snapshots DIR]
+// (--snapshots: heap snapshots of both agents at half time and at the end are written to DIR.)
 // Environment: BENCH_SOAK_POLL_SECONDS (edge poll interval, default 5), BENCH_SOAK_PORT_OFFSET
 // (added to the lab routers' SNMP port 16100, default 21000, so other lab users are not disturbed).
-// The agents cannot be made to collect garbage from outside, so heap-used is read as prom-client
-// exposes it (nodejs_heap_size_used_bytes); the fit over many samples averages out GC noise.
+// The agents run with --expose-gc and test/bench/soak-probe.mjs, which forces a full collection
+// every 10 s and records the heap that survives; prom-client's nodejs_heap_size_used_bytes (whose
+// per-minute floor is used when the probe is missing) saw-tooths with garbage.
 // The last line printed is one JSON object with the results.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,6 +24,7 @@ const CP_MAIN = join(REPO, 'control-plane/dist/main.js');
 const AGENT_CLI = join(REPO, 'agents/dist/cli.js');
 const { values } = parseArgs({
   options: {
+    snapshots: { type: 'string' },
     minutes: { type: 'string', default: '10' },
     'sample-seconds': { type: 'string', default: '5' },
   },
@@ -82,6 +85,16 @@ async function until(what, fn, timeoutMs) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
+/** Heap used after the last full collection the probe ran in the agent, in MB. */
+function lastProbe(file) {
+  try {
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    return JSON.parse(lines.at(-1)).heapUsed / 1024 / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -122,7 +135,9 @@ function windows(samples) {
   return [...by.entries()].map(([w, xs]) => {
     const rss = xs.map((x) => x.rss).sort((a, b) => a - b);
     const heaps = xs.map((x) => x.heap).filter(Number.isFinite);
+    const gc = xs.map((x) => x.gcHeap).filter(Number.isFinite);
     return {
+      gcHeap: gc.length ? Math.min(...gc) : NaN,
       min: w + 0.5,
       rss: rss[Math.floor(rss.length / 2)],
       heapFloor: heaps.length ? Math.min(...heaps) : NaN,
@@ -133,17 +148,21 @@ function windows(samples) {
 function summary(samples) {
   const ws = windows(samples);
   const half = ws.slice(Math.floor(ws.length / 2));
+  // The heap after a forced full collection is the precise signal; without it, the floor.
+  const gcKnown = ws.some((w) => Number.isFinite(w.gcHeap));
+  const heapOf = (w) => (gcKnown ? w.gcHeap : w.heapFloor);
+  const fit = (get) => round(slope(half.filter((w) => Number.isFinite(get(w))).map((w) => [w.min, get(w)])));
   return {
     rssStartMb: round(ws[0]?.rss ?? NaN, 1),
     rssEndMb: round(ws.at(-1)?.rss ?? NaN, 1),
-    heapFloorStartMb: round(ws[0]?.heapFloor ?? NaN, 1),
-    heapFloorEndMb: round(ws.at(-1)?.heapFloor ?? NaN, 1),
-    slopeMbPerMin: round(slope(half.map((w) => [w.min, w.rss]))),
-    heapSlopeMbPerMin: round(
-      slope(half.filter((w) => Number.isFinite(w.heapFloor)).map((w) => [w.min, w.heapFloor])),
-    ),
+    heapAfterGc: gcKnown,
+    heapStartMb: round(heapOf(ws[0] ?? {}) ?? NaN, 2),
+    heapEndMb: round(heapOf(ws.at(-1) ?? {}) ?? NaN, 2),
+    slopeMbPerMin: fit((w) => w.rss),
+    heapSlopeMbPerMin: fit(heapOf),
     rssGrowthSecondHalfMb: round((half.at(-1)?.rss ?? NaN) - (half[0]?.rss ?? NaN), 1),
-    perMinute: ws.map((w) => [round(w.min, 1), round(w.rss, 1), round(w.heapFloor, 1)]),
+    // [minute, RSS median, heap after GC (or floor)]
+    perMinute: ws.map((w) => [round(w.min, 1), round(w.rss, 1), round(heapOf(w), 2)]),
     samples: samples.length,
   };
 }
@@ -225,9 +244,17 @@ async function main() {
       role,
     ]);
     const metricsPort = await freePort();
+    const probeFile = join(dir, `${role}-probe.jsonl`);
     const a = start(
       `${role} agent`,
       [
+        // A full collection every 10 s gives the heap that is really kept (see soak-probe.mjs);
+        // SIGUSR2 writes a heap snapshot (with --snapshots).
+        '--expose-gc',
+        '--import',
+        pathToFileURL(join(REPO, 'test/bench/soak-probe.mjs')).href,
+        '--heapsnapshot-signal=SIGUSR2',
+        `--diagnostic-dir=${values.snapshots ?? dir}`,
         AGENT_CLI,
         'run',
         '--state-dir',
@@ -237,9 +264,9 @@ async function main() {
         '--metrics-listen',
         `127.0.0.1:${metricsPort}`,
       ],
-      { TIANSHU_AGENT_LOG_LEVEL: 'warn' },
+      { TIANSHU_AGENT_LOG_LEVEL: 'warn', SOAK_PROBE_FILE: probeFile, SOAK_PROBE_SECONDS: '10' },
     );
-    agents[role] = { pid: a.p.pid, metricsPort, samples: [] };
+    agents[role] = { pid: a.p.pid, metricsPort, probeFile, samples: [] };
   }
   for (const a of Object.values(agents)) {
     await until('agent metrics', async () => Number.isFinite(await heapMb(a.metricsPort)), 30_000);
@@ -249,24 +276,31 @@ async function main() {
   const end = started + minutes * 60_000;
   const maxSamples = Math.ceil((minutes * 60) / sampleSeconds) + 2;
   for (let i = 0; i < maxSamples && Date.now() <= end; i += 1) {
+    if (values.snapshots && i === Math.floor(maxSamples / 2)) {
+      for (const a of Object.values(agents)) process.kill(a.pid, 'SIGUSR2');
+    }
     for (const [role, a] of Object.entries(agents)) {
       const rss = rssMb(a.pid);
       const heap = await heapMb(a.metricsPort).catch(() => NaN);
-      a.samples.push({ min: (Date.now() - started) / 60_000, rss, heap });
+      a.samples.push({ min: (Date.now() - started) / 60_000, rss, heap, gcHeap: lastProbe(a.probeFile) });
       if (i % Math.max(1, Math.round(60 / sampleSeconds)) === 0)
         log(`${role}: rss ${rss.toFixed(1)} MB, heap ${heap.toFixed(1)} MB`);
     }
     await sleep(Math.max(0, Math.min(sampleSeconds * 1000, end - Date.now())));
   }
 
+  if (values.snapshots) {
+    for (const a of Object.values(agents)) process.kill(a.pid, 'SIGUSR2');
+    await sleep(10_000);
+  }
   // Did the edge agent actually work? Interfaces polled, per the control plane.
   const links = await fetch(`${base}/api/v1/network/links`, { headers: { cookie } }).then((r) => r.json());
   const up = (links.items ?? []).filter((l) => l.status === 'up').length;
 
   const edge = summary(agents.edge.samples);
   const host = summary(agents.host.samples);
-  // A leak keeps growing after warm-up: the heap floor (the precise signal) by more than 50 kB a
-  // minute, or RSS steadily (slope and net growth over the second half both clearly positive).
+  // A leak keeps growing after warm-up: the heap after GC by more than 50 kB a minute, or RSS
+  // steadily (slope and net growth over the second half both clearly positive).
   const leaking = (s) =>
     s.heapSlopeMbPerMin > 0.05 || (s.slopeMbPerMin > 0.25 && s.rssGrowthSecondHalfMb > 2);
   return {
