@@ -205,10 +205,15 @@ export class Transport {
       }
       if (!item) {
         if (this.#dirty) continue;
+        // The listener goes when the wait ends: the stop signal lives as long as the transport,
+        // and one listener (and closure) per idle wait was a leak of one per batch sent.
+        let onAbort: (() => void) | undefined;
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          onAbort = () => resolve();
+          signal.addEventListener('abort', onAbort, { once: true });
         });
+        signal.removeEventListener('abort', onAbort!);
         this.#wake = undefined;
         continue;
       }
