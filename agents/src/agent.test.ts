@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HostMetricsPayload } from '@tianshu/protocol';
 import { enrol, EnrolError, sanitiseHostname } from './enrol.js';
@@ -180,4 +181,115 @@ describe('startAgent', () => {
     running = await startAgent({ stateDir: dir, procRoot, logger: silentLogger });
     expect(running.stats().configVersion).toBe('cached');
   });
+
+  it('refuses a second agent on the same state directory, naming the holder', async () => {
+    await enrol({ server: stub.url, token: 'good-token-123', stateDir: dir });
+    running = await startAgent({ stateDir: dir, procRoot, logger: silentLogger });
+    await expect(startAgent({ stateDir: dir, procRoot, logger: silentLogger })).rejects.toThrow(
+      new RegExp(`state directory .* is in use by another agent: pid ${process.pid} `),
+    );
+    // Once the first stopped, the directory is free again.
+    await running.stop();
+    running = await startAgent({ stateDir: dir, procRoot, logger: silentLogger });
+  });
+
+  it('keeps every file it writes private and fixes older world-readable ones on start', async () => {
+    stub.config = {
+      configVersion: 'v2',
+      heartbeatIntervalSeconds: 1,
+      host: { enabled: true, intervalSeconds: 1 },
+      report: { maxSamplesPerBatch: 10_000, flushIntervalSeconds: 1 },
+    };
+    await enrol({ server: stub.url, token: 'good-token-123', stateDir: dir });
+    // What an older agent left: a world-readable directory, config cache and queue.
+    await chmod(dir, 0o755);
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...stub.config, configVersion: 'v1' }), {
+      mode: 0o644,
+    });
+    running = await startAgent({
+      stateDir: dir,
+      procRoot,
+      logger: silentLogger,
+      hostDeps: { statfs: async () => ({ bsize: 4096, blocks: 100, bavail: 50 }) },
+    });
+    await waitFor(() => running!.stats().configVersion === 'v2', 10_000, 'config pulled');
+    await stub.stop();
+    await waitFor(() => running!.stats().queue.pendingBatches >= 1, 10_000, 'a batch queued');
+    const bad: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      if (((await stat(d)).mode & 0o777) !== 0o700)
+        bad.push(`${d} ${((await stat(d)).mode & 0o777).toString(8)}`);
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (((await stat(p)).mode & 0o777) !== 0o600)
+          bad.push(`${p} ${((await stat(p)).mode & 0o777).toString(8)}`);
+      }
+    };
+    await walk(dir);
+    expect(bad).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(['agent.lock', 'config.json', 'identity.json', 'queue']);
+  });
+});
+
+/** A real small tmpfs for the state directory, so ENOSPC comes from the kernel (root, as in CI). */
+describe.skipIf(process.getuid?.() !== 0)('startAgent on a full disk', () => {
+  let mnt: string;
+  beforeEach(async () => {
+    mnt = await mkdtemp(join(tmpdir(), 'tianshu-agent-tmpfs-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=192k', 'tianshu-test', mnt]);
+  });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    execFileSync('umount', [mnt]);
+    await rm(mnt, { recursive: true, force: true });
+  });
+
+  it('drops the oldest batches, counts them as enospc in heartbeats and leaves the gap to the server', async () => {
+    stub.config = {
+      configVersion: 'v1',
+      heartbeatIntervalSeconds: 1,
+      host: { enabled: true, intervalSeconds: 1 },
+      report: { maxSamplesPerBatch: 10_000, flushIntervalSeconds: 1 },
+    };
+    const stateDir = join(mnt, 'state');
+    await enrol({ server: stub.url, token: 'good-token-123', stateDir });
+    // The server takes heartbeats but no batches for now, so the queue fills the disk.
+    stub.fail('reports', { status: 503, times: 1_000_000 });
+    running = await startAgent({
+      stateDir,
+      procRoot,
+      logger: silentLogger,
+      retryInitialMillis: 200,
+      retryMaxSeconds: 1,
+      hostDeps: { statfs: async () => ({ bsize: 4096, blocks: 100, bavail: 50 }) },
+    });
+    const r = running;
+    await waitFor(
+      () => (stub.heartbeats.at(-1)?.queue.droppedReasons?.enospc ?? 0) >= 2,
+      60_000,
+      'enospc drops in a heartbeat',
+    );
+    const hb = stub.heartbeats.at(-1)!.queue;
+    expect(hb.droppedBatches).toBeGreaterThanOrEqual(hb.droppedReasons!.enospc);
+    expect(Date.parse(hb.lastDropAt!)).toBeGreaterThan(Date.now() - 60_000);
+    const state = JSON.parse(await readFile(join(stateDir, 'queue', 'queue-state.json'), 'utf8')) as {
+      droppedReasons: { enospc: number };
+    };
+    expect(state.droppedReasons.enospc).toBeGreaterThan(0);
+    // The oldest went: what is left is the newest run of sequence numbers.
+    const queued = (await readdir(join(stateDir, 'queue')))
+      .filter((f) => /^\d{20}\.json$/.test(f))
+      .map((f) => Number(f.slice(0, 20)))
+      .sort((a, b) => a - b);
+    expect(queued.length).toBeGreaterThan(0);
+    expect(queued.at(-1)! - queued[0]!).toBe(queued.length - 1);
+    expect(queued[0]).toBeGreaterThan(0);
+    // The server comes back: it receives the newest batches and sees the gap where the oldest were.
+    stub.clearFaults();
+    await waitFor(() => stub.batches.length > 0, 30_000, 'batches delivered');
+    expect(Math.min(...stub.sequences())).toBeGreaterThan(0);
+    expect(r.stats().queue.droppedReasons.enospc).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -18,6 +18,7 @@ import { PeriodicRunner } from './runtime/runner.js';
 import { AgentMetrics, startMetricsServer } from './runtime/metrics.js';
 import { Backoff } from './runtime/backoff.js';
 import { writeFileAtomic } from './runtime/fs-atomic.js';
+import { openStateDir } from './runtime/state-dir.js';
 import type { Logger } from './runtime/logger.js';
 import { createJsonLogger, errorFields } from './runtime/logger.js';
 import type { HostCollectorDeps } from './host/collector.js';
@@ -107,15 +108,25 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     userAgent: `tianshu-agent/${agentVersion}`,
   });
   const metrics = new AgentMetrics();
-  const queue = await DiskQueue.open({
-    dir: join(settings.stateDir, 'queue'),
-    maxBytes: settings.queueMaxBytes,
-    maxBatches: settings.queueMaxBatches,
-    validate: looksLikeBatch,
-    logger: alog,
+  // One agent per state directory: a second one would reuse sequence numbers and queue files.
+  const stateLock = await openStateDir(settings.stateDir, {
+    onStale: (h) => alog.warn('took over the lock of an agent that is gone', { pid: h?.pid }),
   });
+  let queue: DiskQueue;
+  try {
+    queue = await DiskQueue.open({
+      dir: join(settings.stateDir, 'queue'),
+      maxBytes: settings.queueMaxBytes,
+      maxBatches: settings.queueMaxBatches,
+      validate: looksLikeBatch,
+      logger: alog,
+    });
+  } catch (err) {
+    await stateLock.release();
+    throw err;
+  }
   metrics.observeQueue(() => queue.stats());
-  queue.onDrop((n) => metrics.batchesDropped.inc(n));
+  queue.onDrop((n, reason) => metrics.batchesDropped.inc({ reason }, n));
 
   let config = (await loadCachedConfig(settings.stateDir, alog)) ?? defaultAgentConfig(settings);
   const transport = new Transport({
@@ -195,7 +206,10 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     applyConfig(parsed.data);
     alog.info('config applied', { configVersion: parsed.data.configVersion });
     try {
-      await writeFileAtomic(join(settings.stateDir, configCacheFile), JSON.stringify(parsed.data));
+      // The config holds SNMP communities and keys: private like identity.json.
+      await writeFileAtomic(join(settings.stateDir, configCacheFile), JSON.stringify(parsed.data), {
+        mode: 0o600,
+      });
     } catch (err) {
       alog.warn('cannot cache config', errorFields(err));
     }
@@ -214,6 +228,8 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
         pendingBatches: q.pendingBatches,
         pendingBytes: q.pendingBytes,
         droppedBatches: q.droppedBatches,
+        droppedReasons: q.droppedReasons,
+        ...(q.lastDropAt ? { lastDropAt: q.lastDropAt } : {}),
       },
       ...(config.configVersion ? { configVersion: config.configVersion } : {}),
     };
@@ -281,6 +297,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
         await queue.close();
         await metricsServer?.close();
         client.close();
+        await stateLock.release();
         alog.info('agent stopped', { queued: queue.stats().pendingBatches });
       })();
       return stopping;

@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger.js';
 import type { ControlPlane } from './server.js';
 import { systemIdentity } from './auth/identity.js';
+import type { Supervisor } from './embedded/supervisor.js';
 
 const AGENT_CLI = fileURLToPath(new URL('../../agents/dist/cli.js', import.meta.url));
 
@@ -29,51 +30,17 @@ function run(args: string[], log: Logger): Promise<void> {
 }
 
 /**
- * Runs `tianshu-agent <args>` as a child process, restarted if it dies, stopped with us (SIGTERM,
- * then SIGKILL after 5 s).
- */
-function supervise(
-  name: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  log: Logger,
-): { stop(): Promise<void> } {
-  let child: ChildProcess | undefined;
-  let stopping = false;
-  const launch = () => {
-    child = spawn(process.execPath, [AGENT_CLI, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env });
-    child.on('exit', (code, signal) => {
-      if (stopping) return;
-      log.warn({ name, code, signal }, 'embedded process exited; restarting in 5 s');
-      setTimeout(() => !stopping && launch(), 5000).unref();
-    });
-  };
-  launch();
-  return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        stopping = true;
-        if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
-        const t = setTimeout(() => child?.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-/**
  * Embedded mode: an agent for this machine with the given role (`host`: its /proc metrics; `edge`:
  * polling the lab's routers), enrolled automatically at first start (its identity is kept under
- * dataDir/<role>-agent, so restarts reuse it), run as a child process and stopped with us.
+ * dataDir/<role>-agent, so restarts reuse it), run as a child of the supervisor: restarted with
+ * back-off, stopped with us, and exiting by itself if we die.
  */
 export async function startEmbeddedAgent(
   cp: ControlPlane,
   log: Logger,
   role: 'host' | 'edge',
-): Promise<{ stop(): Promise<void> }> {
+  supervisor: Supervisor,
+): Promise<void> {
   assertAgentBuilt();
   // The host agent kept its state in dataDir/agent before the edge agent existed; keep that path.
   const stateDir = join(cp.services.config.dataDir, role === 'host' ? 'agent' : 'edge-agent');
@@ -93,26 +60,26 @@ export async function startEmbeddedAgent(
     );
     log.info({ role }, 'embedded agent enrolled');
   }
-  return supervise(
-    `${role} agent`,
-    ['run', '--state-dir', stateDir, '--roles', role],
-    { ...process.env, TIANSHU_AGENT_SERVER: cp.url },
-    log,
-  );
+  supervisor.start({
+    name: `${role} agent`,
+    command: process.execPath,
+    args: [AGENT_CLI, 'run', '--state-dir', stateDir, '--roles', role],
+    env: { ...process.env, TIANSHU_AGENT_SERVER: cp.url },
+  });
 }
 
 /** Embedded mode: the lab's simulated routers for the inventory's devices, driven by a scenario. */
-export async function startEmbeddedLab(
+export function startEmbeddedLab(
   inventoryFile: string,
   scenarioFile: string,
   log: Logger,
-): Promise<{ stop(): Promise<void> }> {
+  supervisor: Supervisor,
+): void {
   assertAgentBuilt();
   log.info({ inventoryFile, scenarioFile }, 'starting the embedded lab');
-  return supervise(
-    'lab',
-    ['lab', '--inventory', inventoryFile, '--scenario', scenarioFile],
-    process.env,
-    log,
-  );
+  supervisor.start({
+    name: 'lab',
+    command: process.execPath,
+    args: [AGENT_CLI, 'lab', '--inventory', inventoryFile, '--scenario', scenarioFile],
+  });
 }

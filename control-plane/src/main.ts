@@ -8,6 +8,7 @@ import { PolicyError, checkPolicies } from './policies/index.js';
 import { allPolicyRefs } from './modules.js';
 import { createControlPlane } from './server.js';
 import { startEmbeddedAgent, startEmbeddedLab } from './embedded.js';
+import { Supervisor } from './embedded/supervisor.js';
 import { VERSION } from './version.js';
 
 const HELP = `tianshu ${VERSION} — operations control plane for a provincial e-government
@@ -95,12 +96,15 @@ async function main(): Promise<void> {
 
   const log = createLogger(config.logLevel);
   const consoleDir = process.env.TIANSHU_CONSOLE_DIR ?? here('../../console/dist');
+  // Embedded children (agents, lab): restarted with back-off, listed at /api/v1/system/processes.
+  const supervisor = new Supervisor({ log });
   let cp;
   try {
     cp = await createControlPlane({
       config,
       log,
       consoleDir: existsSync(consoleDir) ? consoleDir : undefined,
+      processes: supervisor,
     });
   } catch (err) {
     if (err instanceof PolicyError || err instanceof ConfigError) {
@@ -124,10 +128,9 @@ async function main(): Promise<void> {
       `\n  First start: user "admin" was created with password  ${cp.generatedAdminPassword}\n  It is shown only this once; change it after logging in.\n`,
     );
   }
-  const children: { stop(): Promise<void> }[] = [];
   if (embedded && config.embedded.hostAgent) {
     try {
-      children.push(await startEmbeddedAgent(cp, log, 'host'));
+      await startEmbeddedAgent(cp, log, 'host', supervisor);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'embedded host agent did not start');
     }
@@ -135,8 +138,8 @@ async function main(): Promise<void> {
   if (embedded && config.embedded.lab && config.inventoryFile) {
     try {
       const scenario = config.embedded.labScenario ?? here('../../agents/lab/scenarios/demo.yaml');
-      children.push(await startEmbeddedLab(config.inventoryFile, scenario, log));
-      children.push(await startEmbeddedAgent(cp, log, 'edge'));
+      startEmbeddedLab(config.inventoryFile, scenario, log, supervisor);
+      await startEmbeddedAgent(cp, log, 'edge', supervisor);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'embedded lab did not start');
     }
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
     cp.services.lifecycle.drain();
     const force = setTimeout(() => process.exit(1), (config.shutdownGraceSeconds + 15) * 1000);
     force.unref();
-    await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
+    await supervisor.stop().catch(() => undefined);
     await cp.stop();
     process.exit(0);
   };

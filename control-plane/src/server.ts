@@ -24,6 +24,7 @@ import { StorageHealth, embeddedStorePaths } from './store/storage-health.js';
 import { monitorStateStore, monitorTelemetryStore, writeProbes } from './store/monitored.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Services } from './services.js';
+import type { ProcessTable } from './embedded/supervisor.js';
 import { VERSION } from './version.js';
 
 export interface ControlPlane {
@@ -41,6 +42,8 @@ export interface CreateOptions {
   config: Config;
   log?: Logger;
   consoleDir?: string | undefined;
+  /** Child processes this process supervises (embedded mode), shown to operators. */
+  processes?: ProcessTable;
   /** Injected stores (tests); otherwise opened from the config. */
   db?: StateStore;
   telemetry?: TelemetryStore;
@@ -183,6 +186,7 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
     storage,
     lifecycle: new Lifecycle(),
     consoleDir: opts.consoleDir,
+    processes: opts.processes,
   };
   const built = buildApp(services);
   policies.watch();

@@ -13,6 +13,7 @@ import type { StateStore } from './store/state/index.js';
 import type { TelemetryStore } from './store/telemetry/index.js';
 import type { StorageHealth } from './store/storage-health.js';
 import type { Lifecycle } from './api/http-server.js';
+import type { ProcessTable } from './embedded/supervisor.js';
 
 /** Everything the API layer needs, passed in (never reached for as globals). */
 export interface Services {
@@ -39,6 +40,8 @@ export interface Services {
   storage: StorageHealth;
   /** Draining at shutdown: /readyz turns unready, SSE streams end. */
   lifecycle: Lifecycle;
+  /** Child processes supervised by this process (embedded mode); undefined otherwise. */
+  processes?: ProcessTable | undefined;
   /** Directory of the built console (index.html and assets); undefined when not built. */
   consoleDir?: string | undefined;
 }

@@ -45,6 +45,17 @@ export const HeartbeatRequest = z
         pendingBatches: z.number().int().nonnegative(),
         pendingBytes: z.number().int().nonnegative(),
         droppedBatches: z.number().int().nonnegative(),
+        /** Dropped batches by reason: queue bound reached, disk full, other write error. */
+        droppedReasons: z
+          .object({
+            full: z.number().int().nonnegative(),
+            enospc: z.number().int().nonnegative(),
+            write_error: z.number().int().nonnegative(),
+          })
+          .strict()
+          .optional(),
+        /** When the agent last dropped a batch (ISO 8601). */
+        lastDropAt: z.string().datetime().optional(),
       })
       .strict(),
     configVersion: text().max(128).optional(),

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../control-plane/src/config.js';
 import { createLogger, type Logger } from '../../control-plane/src/logger.js';
 import { createControlPlane, type ControlPlane } from '../../control-plane/src/server.js';
 import type { StateStore } from '../../control-plane/src/store/state/index.js';
+import type { ProcessTable } from '../../control-plane/src/embedded/supervisor.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const ADMIN_PASSWORD = 'correct-horse-battery-staple';
@@ -34,6 +35,7 @@ export async function startTestControlPlane(
     consoleDir?: string;
     /** The control plane's logger (silent by default); tests capture log output with it. */
     log?: Logger;
+    processes?: ProcessTable;
   } = {},
 ): Promise<TestControlPlane> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tianshu-cp-'));
@@ -57,6 +59,7 @@ export async function startTestControlPlane(
     log: opts.log ?? createLogger('silent'),
     consoleDir: opts.consoleDir,
     ...(opts.db ? { db: opts.db } : {}),
+    ...(opts.processes ? { processes: opts.processes } : {}),
   });
   if (opts.listen) await cp.listen();
   return {

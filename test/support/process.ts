@@ -57,12 +57,13 @@ export function startProcess(args: string[], env: Record<string, string>, name =
       }),
     exited: () =>
       new Promise((resolve) => {
-        if (proc.exitCode !== null) return resolve(proc.exitCode);
+        // A process killed by a signal has signalCode set and exitCode null.
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
         proc.once('exit', (code) => resolve(code));
       }),
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (proc.exitCode !== null) return resolve(proc.exitCode);
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
         const t = setTimeout(() => proc.kill('SIGKILL'), 20_000);
         proc.once('exit', (code) => {
           clearTimeout(t);

@@ -18,7 +18,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 export interface AtomicWriteOptions {
-  /** File mode of the new file, e.g. 0o600 for secrets. */
+  /** File mode of the new file; 0o600 by default (agent state is private). */
   mode?: number;
   /** Skips the directory fsync when the caller does it once for several files. */
   skipDirSync?: boolean;
@@ -36,10 +36,12 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w', options.mode ?? 0o644);
+  const mode = options.mode ?? 0o600;
+  const handle = await open(tmp, 'w', mode);
   try {
     await handle.writeFile(data);
-    if (options.mode !== undefined) await handle.chmod(options.mode);
+    // The umask may have narrowed or the mode may differ from what open() applied; set it exactly.
+    await handle.chmod(mode);
     await handle.sync();
   } catch (err) {
     await handle.close();

@@ -15,7 +15,7 @@ export class AgentMetrics {
   readonly batchesQueued: Counter;
   readonly batchesSent: Counter;
   readonly batchesRejected: Counter;
-  readonly batchesDropped: Counter;
+  readonly batchesDropped: Counter<'reason'>;
   readonly sendFailures: Counter<'reason'>;
   readonly sendDuration: Histogram<'outcome'>;
   readonly lastSuccessfulSend: Gauge;
@@ -55,7 +55,8 @@ export class AgentMetrics {
     });
     this.batchesDropped = new Counter({
       name: 'tianshu_agent_batches_dropped_total',
-      help: 'Report batches dropped by this process because the queue was full.',
+      help: 'Report batches dropped by this process, by reason (full, enospc, write_error).',
+      labelNames: ['reason'],
       registers,
     });
     this.sendFailures = new Counter({

@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiskQueue, queueFileName } from './queue.js';
+import { DiskQueue, QueueDropError, queueFileName } from './queue.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -151,5 +153,133 @@ describe('DiskQueue', () => {
     const q = await open();
     await Promise.all(Array.from({ length: 20 }, (_, i) => q.append((seq) => item(seq + i * 0))));
     expect(await drain(q)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('counts the reason of every drop and when it happened', async () => {
+    const q = await open({ maxBatches: 2 });
+    for (let i = 0; i < 4; i++) await q.append(() => item(i));
+    const st = q.stats();
+    expect(st.droppedBatches).toBe(2);
+    expect(st.droppedReasons).toEqual({ full: 2, enospc: 0, write_error: 0 });
+    expect(Date.parse(st.lastDropAt!)).toBeGreaterThan(Date.now() - 10_000);
+    await q.close();
+    expect((await open({ maxBatches: 2 })).stats()).toMatchObject({
+      droppedReasons: { full: 2 },
+      lastDropAt: st.lastDropAt,
+    });
+  });
+
+  it('never replaces a queued file: two queues on one directory keep both appends', async () => {
+    const a = await open();
+    const b = await open();
+    const ra = await a.append((seq) => item(seq, 1));
+    const rb = await b.append((seq) => item(seq, 2));
+    expect(rb.seq).not.toBe(ra.seq);
+    const contents = await Promise.all(
+      [ra.seq, rb.seq].map(async (s) => JSON.parse(await readFile(join(dir, queueFileName(s)), 'utf8'))),
+    );
+    expect(contents).toEqual([
+      { n: ra.seq, pad: 'x' },
+      { n: rb.seq, pad: 'xx' },
+    ]);
+  });
+
+  it('reserves each sequence number on disk before using it, so no restart can reuse one', async () => {
+    const q = await open();
+    const seen: { seq: number; reserved: number }[] = [];
+    for (let i = 0; i < 3; i++) {
+      await q.append((seq) => {
+        const state = JSON.parse(readFileSync(join(dir, 'queue-state.json'), 'utf8')) as {
+          nextSequence: number;
+        };
+        seen.push({ seq, reserved: state.nextSequence });
+        return item(seq);
+      });
+    }
+    expect(seen.every((s) => s.reserved > s.seq)).toBe(true);
+    // Everything acknowledged, then a restart: the numbers go on.
+    await drain(q);
+    expect((await (await open()).append(() => item(9))).seq).toBe(3);
+  });
+
+  it('writes every file private (0600) in a private directory (0700) and fixes older modes', async () => {
+    let q = await open();
+    for (let i = 0; i < 3; i++) await q.append(() => item(i));
+    await q.reject(1);
+    const modes = async () => {
+      const out: Record<string, number> = {};
+      for (const d of [dir, join(dir, 'rejected')]) {
+        out[d] = (await stat(d)).mode & 0o777;
+        for (const f of await readdir(d, { withFileTypes: true }))
+          if (f.isFile()) out[join(d, f.name)] = (await stat(join(d, f.name))).mode & 0o777;
+      }
+      return out;
+    };
+    for (const [path, mode] of Object.entries(await modes())) {
+      expect(mode, path).toBe(path === dir || path.endsWith('rejected') ? 0o700 : 0o600);
+    }
+    await q.close();
+    // A queue left by an older agent with world-readable files is fixed on open.
+    const { chmod } = await import('node:fs/promises');
+    await chmod(dir, 0o755);
+    for (const f of await readdir(dir)) if (f.endsWith('.json')) await chmod(join(dir, f), 0o644);
+    q = await open();
+    for (const [path, mode] of Object.entries(await modes())) {
+      expect(mode, path).toBe(path === dir || path.endsWith('rejected') ? 0o700 : 0o600);
+    }
+  });
+});
+
+const isRoot = process.getuid?.() === 0;
+
+/** A real small tmpfs, so ENOSPC comes from the kernel (needs root, as CI runs). */
+describe.skipIf(!isRoot)('DiskQueue on a full filesystem', () => {
+  let mnt: string;
+  beforeEach(async () => {
+    mnt = await mkdtemp(join(tmpdir(), 'tianshu-tmpfs-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,nr_inodes=200', 'tianshu-test', mnt]);
+  });
+  afterEach(async () => {
+    execFileSync('umount', [mnt]);
+    await rm(mnt, { recursive: true, force: true });
+  });
+
+  it('drops the oldest batches to make room, counts them as enospc and keeps the sequence', async () => {
+    const qdir = join(mnt, 'queue');
+    const q = await DiskQueue.open({ dir: qdir, maxBytes: 1 << 30, maxBatches: 10_000 });
+    const seqs: number[] = [];
+    // 40 KiB items on a 256 KiB filesystem: about six fit, the rest must push the oldest out.
+    for (let i = 0; i < 20; i++) seqs.push((await q.append((seq) => item(seq, 40 * 1024))).seq);
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    const st = q.stats();
+    expect(st.droppedReasons.enospc).toBeGreaterThan(0);
+    expect(st.droppedBatches).toBe(st.droppedReasons.enospc);
+    expect(st.pendingBatches + st.droppedBatches).toBe(20);
+    // The newest are kept, the oldest dropped.
+    const kept = await drain(q);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 20 - kept.length + i));
+    // The counters made it to disk.
+    await q.close();
+    const state = JSON.parse(await readFile(join(qdir, 'queue-state.json'), 'utf8'));
+    expect(state).toMatchObject({ droppedBatches: st.droppedBatches, nextSequence: 20 });
+  });
+
+  it('counts the new batch as dropped and uses its sequence when nothing can be freed', async () => {
+    const qdir = join(mnt, 'queue');
+    const q = await DiskQueue.open({ dir: qdir, maxBytes: 1 << 30, maxBatches: 10_000 });
+    await q.append(() => item(0));
+    await q.peek().then((h) => q.ack(h!.seq));
+    // Something else fills the filesystem.
+    await writeFile(join(mnt, 'filler'), Buffer.alloc(256 * 1024)).catch(() => undefined);
+    const dropped: number[] = [];
+    q.onDrop((n) => dropped.push(n));
+    const err = await q.append((seq) => item(seq, 8 * 1024)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueueDropError);
+    expect((err as QueueDropError).reason).toBe('enospc');
+    expect((err as QueueDropError).seq).toBe(1);
+    expect(q.stats()).toMatchObject({ droppedBatches: 1, droppedReasons: { enospc: 1 }, nextSequence: 2 });
+    expect(dropped).toEqual([1]);
+    await rm(join(mnt, 'filler'));
+    expect((await q.append((seq) => item(seq))).seq).toBe(2);
   });
 });

@@ -1,4 +1,5 @@
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, link, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ensureDir, fsyncDir, writeFileAtomic } from './fs-atomic.js';
 import type { Logger } from './logger.js';
@@ -26,12 +27,35 @@ export interface QueuedItem {
   data: Buffer;
 }
 
+/**
+ * Why a batch was dropped: `full` — a bound (count or bytes) was reached and the oldest went;
+ * `enospc` — the filesystem was full (ENOSPC, EDQUOT); `write_error` — the disk refused the write
+ * for another reason (EIO, EROFS, EACCES…).
+ */
+export type DropReason = 'full' | 'enospc' | 'write_error';
+export const dropReasons: readonly DropReason[] = ['full', 'enospc', 'write_error'];
+
+/** Thrown by {@link DiskQueue.append} when the new batch itself could not be stored; it is counted. */
+export class QueueDropError extends Error {
+  constructor(
+    readonly seq: number,
+    readonly reason: DropReason,
+    override readonly cause: unknown,
+  ) {
+    super(`batch ${seq} dropped (${reason}): ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'QueueDropError';
+  }
+}
+
 /** Counters and sizes of a queue; the counters survive restarts. */
 export interface DiskQueueStats {
   pendingBatches: number;
   pendingBytes: number;
-  /** Batches dropped because the queue was full, since the queue was created. */
+  /** Batches dropped (for any reason in `droppedReasons`), since the queue was created. */
   droppedBatches: number;
+  droppedReasons: Record<DropReason, number>;
+  /** When the last batch was dropped, ISO 8601; undefined if never. */
+  lastDropAt: string | undefined;
   /** Batches moved to `rejected/` because the server refused them for good. */
   rejectedBatches: number;
   /** Files found unreadable and moved to `corrupt/`. */
@@ -45,7 +69,15 @@ interface Meta {
   droppedBatches: number;
   rejectedBatches: number;
   corruptBatches: number;
+  droppedReasons: Record<DropReason, number>;
+  lastDropAt: string | undefined;
 }
+
+const fileMode = 0o600;
+const dirMode = 0o700;
+// ENOSPC: no space; EDQUOT: quota. Both mean "make room".
+const noSpace = new Set(['ENOSPC', 'EDQUOT']);
+const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
 
 const metaFile = 'queue-state.json';
 const itemName = /^(\d{20})\.json$/;
@@ -76,9 +108,22 @@ export class DiskQueue {
   // Sequence numbers and sizes of queued items, oldest first.
   #items: { seq: number; size: number }[] = [];
   #bytes = 0;
-  #meta: Meta = { nextSequence: 0, droppedBatches: 0, rejectedBatches: 0, corruptBatches: 0 };
+  #meta: Meta = {
+    nextSequence: 0,
+    droppedBatches: 0,
+    rejectedBatches: 0,
+    corruptBatches: 0,
+    droppedReasons: { full: 0, enospc: 0, write_error: 0 },
+    lastDropAt: undefined,
+  };
+  // The sequence number persisted in the state file: numbers below it may have been used.
+  #reservedUpTo = 0;
+  // Items dropped in memory whose files still have to be removed.
+  #toRemove: number[] = [];
+  // Drops counted but not yet logged and told to onDrop.
+  #pendingDrops: Record<DropReason, number> = { full: 0, enospc: 0, write_error: 0 };
   #lock: Promise<unknown> = Promise.resolve();
-  #onDrop: ((count: number) => void) | undefined;
+  #onDrop: ((count: number, reason: DropReason) => void) | undefined;
 
   private constructor(options: DiskQueueOptions) {
     if (!options.dir) throw new Error('disk queue requires option "dir"');
@@ -102,8 +147,8 @@ export class DiskQueue {
     return q;
   }
 
-  /** Registers a callback told how many items were dropped for lack of space. */
-  onDrop(fn: (count: number) => void): void {
+  /** Registers a callback told how many items were dropped and why. */
+  onDrop(fn: (count: number, reason: DropReason) => void): void {
     this.#onDrop = fn;
   }
 
@@ -119,13 +164,21 @@ export class DiskQueue {
 
   async #load(): Promise<void> {
     const dir = this.#opts.dir;
-    await ensureDir(dir);
+    await ensureDir(dir, dirMode);
+    // Older agents wrote the queue world-readable; batches may hold inventory details.
+    await chmod(dir, dirMode);
+    const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
     try {
       const raw = JSON.parse(await readFile(join(dir, metaFile), 'utf8')) as Partial<Meta>;
       for (const key of ['nextSequence', 'droppedBatches', 'rejectedBatches', 'corruptBatches'] as const) {
         const v = raw[key];
-        if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) this.#meta[key] = v;
+        if (count(v)) this.#meta[key] = v;
       }
+      for (const r of dropReasons) {
+        const v = raw.droppedReasons?.[r];
+        if (count(v)) this.#meta.droppedReasons[r] = v;
+      }
+      if (typeof raw.lastDropAt === 'string') this.#meta.lastDropAt = raw.lastDropAt;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         this.#log.warn(
@@ -137,7 +190,12 @@ export class DiskQueue {
     const entries = await readdir(dir, { withFileTypes: true });
     const found: { seq: number; size: number }[] = [];
     for (const e of entries) {
+      if (e.isDirectory() && (e.name === 'rejected' || e.name === 'corrupt')) {
+        await privatise(join(dir, e.name));
+        continue;
+      }
       if (!e.isFile()) continue;
+      await chmod(join(dir, e.name), fileMode).catch(() => undefined);
       if (e.name.endsWith('.tmp')) {
         // A write that never reached its rename; the batch it held was never acknowledged as queued.
         await rm(join(dir, e.name), { force: true });
@@ -172,11 +230,12 @@ export class DiskQueue {
     const last = found.at(-1);
     if (last && last.seq >= this.#meta.nextSequence) this.#meta.nextSequence = last.seq + 1;
     await this.#saveMeta();
+    this.#reservedUpTo = this.#meta.nextSequence;
   }
 
   async #moveAside(name: string, kind: 'corrupt' | 'rejected'): Promise<void> {
     const target = join(this.#opts.dir, kind);
-    await ensureDir(target);
+    await ensureDir(target, dirMode);
     try {
       await rename(join(this.#opts.dir, name), join(target, name));
     } catch (err) {
@@ -191,41 +250,181 @@ export class DiskQueue {
   }
 
   async #saveMeta(): Promise<void> {
-    await writeFileAtomic(join(this.#opts.dir, metaFile), JSON.stringify(this.#meta), { skipDirSync: true });
+    await writeFileAtomic(join(this.#opts.dir, metaFile), JSON.stringify(this.#meta), {
+      skipDirSync: true,
+      mode: fileMode,
+    });
+  }
+
+  /** Saves the counters; on a full disk the oldest items (never `keep`) make room, each counted. */
+  async #saveMetaMakingRoom(keep?: number): Promise<void> {
+    for (;;) {
+      try {
+        await this.#saveMeta();
+        return;
+      } catch (err) {
+        if (!noSpace.has(errCode(err) ?? '') || !this.#dropOldest('enospc', keep)) throw err;
+        await this.#removeDropped();
+      }
+    }
+  }
+
+  /** Drops the oldest item other than `keep` (in memory; {@link #removeDropped} deletes the file). */
+  #dropOldest(reason: DropReason, keep?: number): boolean {
+    const idx = this.#items.findIndex((i) => i.seq !== keep);
+    if (idx < 0) return false;
+    const [oldest] = this.#items.splice(idx, 1);
+    this.#bytes -= oldest!.size;
+    this.#toRemove.push(oldest!.seq);
+    this.#countDrop(reason, 1);
+    return true;
+  }
+
+  async #removeDropped(): Promise<void> {
+    for (const seq of this.#toRemove.splice(0)) {
+      await rm(join(this.#opts.dir, queueFileName(seq)), { force: true });
+    }
+  }
+
+  #countDrop(reason: DropReason, n: number): void {
+    this.#meta.droppedBatches += n;
+    this.#meta.droppedReasons[reason] += n;
+    this.#meta.lastDropAt = new Date().toISOString();
+    this.#pendingDrops[reason] += n;
+  }
+
+  /** Logs and reports the drops counted since the last call. */
+  #announceDrops(): void {
+    for (const reason of dropReasons) {
+      const n = this.#pendingDrops[reason];
+      if (n === 0) continue;
+      this.#pendingDrops[reason] = 0;
+      this.#log.warn(
+        reason === 'full' ? 'queue full, dropped oldest batches' : 'disk full, dropped oldest batches',
+        { dropped: n, reason, total: this.#meta.droppedBatches },
+      );
+      this.#onDrop?.(n, reason);
+    }
+  }
+
+  /**
+   * Writes an item file without ever replacing one: the data goes to a temporary file that is
+   * fsynced and then hard-linked to the item's name, which fails with EEXIST if the name is taken.
+   */
+  async #writeExclusive(seq: number, data: Buffer): Promise<void> {
+    const dir = this.#opts.dir;
+    const tmp = join(dir, `.${queueFileName(seq)}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      const handle = await open(tmp, 'wx', fileMode);
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await link(tmp, join(dir, queueFileName(seq)));
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  /**
+   * Makes sure the state file says the next sequence is above `seq` before `seq` is used, so that a
+   * crash, a full disk or a lost write can never hand out a number twice.
+   */
+  async #reserve(seq: number, keep?: number): Promise<void> {
+    if (seq < this.#reservedUpTo) return;
+    await this.#saveMetaMakingRoom(keep);
+    this.#reservedUpTo = this.#meta.nextSequence;
+  }
+
+  /**
+   * Another writer created an item file this queue did not know (it should never happen: the agent
+   * holds a lock on its state directory). Adopts such files and moves the next sequence past them.
+   */
+  async #adoptForeignFiles(): Promise<void> {
+    const known = new Set(this.#items.map((i) => i.seq));
+    let added = 0;
+    for (const name of await readdir(this.#opts.dir)) {
+      const m = itemName.exec(name);
+      if (!m) continue;
+      const seq = Number(m[1]);
+      if (seq >= this.#meta.nextSequence) this.#meta.nextSequence = seq + 1;
+      if (known.has(seq)) continue;
+      const data = await readFile(join(this.#opts.dir, name)).catch(() => undefined);
+      if (!data || !this.#opts.validate(data)) continue;
+      this.#items.push({ seq, size: data.length });
+      this.#bytes += data.length;
+      added += 1;
+    }
+    this.#items.sort((a, b) => a.seq - b.seq);
+    this.#log.warn('queue file already existed, another process writes this queue', { adopted: added });
   }
 
   /**
    * Appends an item. `build` receives the item's sequence number and returns its content. The item
    * is durable when the promise resolves; if the queue is then over a bound, the oldest items (never
-   * the new one) are dropped and counted.
+   * the new one) are dropped and counted. On a full disk the oldest items make room, counted as
+   * `enospc`. If the item cannot be stored at all, its sequence number stays used (the server sees
+   * the gap), it is counted as dropped and {@link QueueDropError} is thrown. An existing file is
+   * never replaced.
    */
   append(build: (seq: number) => string | Uint8Array): Promise<{ seq: number; dropped: number }> {
     return this.#serial(async () => {
-      const seq = this.#meta.nextSequence;
-      const content = build(seq);
-      const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
-      await writeFileAtomic(join(this.#opts.dir, queueFileName(seq)), data, { skipDirSync: true });
-      this.#meta.nextSequence = seq + 1;
-      this.#items.push({ seq, size: data.length });
-      this.#bytes += data.length;
-      let dropped = 0;
+      const droppedBefore = this.#meta.droppedBatches;
+      let seq = this.#meta.nextSequence;
+      // Bounded: every failed round either drops one queued item or consumes one sequence number.
+      for (let round = 0; ; round += 1) {
+        this.#meta.nextSequence = seq + 1;
+        let data: Buffer | undefined;
+        try {
+          await this.#reserve(seq);
+          const content = build(seq);
+          data = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
+          await this.#writeExclusive(seq, data);
+          this.#items.push({ seq, size: data.length });
+          this.#bytes += data.length;
+          break;
+        } catch (err) {
+          const code = errCode(err);
+          if (code === 'EEXIST' && round < 5) {
+            await this.#adoptForeignFiles();
+            seq = this.#meta.nextSequence;
+            continue;
+          }
+          if (noSpace.has(code ?? '') && round < 100_000 && this.#dropOldest('enospc')) {
+            await this.#removeDropped();
+            continue;
+          }
+          const reason: DropReason = noSpace.has(code ?? '') ? 'enospc' : 'write_error';
+          this.#countDrop(reason, 1);
+          await this.#saveMeta().catch((e: unknown) =>
+            this.#log.warn('cannot save queue state', errorFields(e)),
+          );
+          this.#announceDrops();
+          throw new QueueDropError(seq, reason, err);
+        } finally {
+          await this.#removeDropped();
+        }
+      }
       while (
         this.#items.length > 1 &&
         (this.#items.length > this.#opts.maxBatches || this.#bytes > this.#opts.maxBytes)
       ) {
-        const oldest = this.#items.shift()!;
-        this.#bytes -= oldest.size;
-        await rm(join(this.#opts.dir, queueFileName(oldest.seq)), { force: true });
-        dropped += 1;
+        this.#dropOldest('full', seq);
       }
-      this.#meta.droppedBatches += dropped;
-      await this.#saveMeta();
+      await this.#removeDropped();
+      try {
+        // The sequence was saved by the reservation; only changed drop counters need a write.
+        if (this.#meta.droppedBatches !== droppedBefore) await this.#saveMetaMakingRoom(seq);
+      } catch (err) {
+        // The item is stored and its number reserved; the counters are saved with the next write.
+        this.#log.warn('cannot save queue state', errorFields(err));
+      }
+      await this.#removeDropped();
       await fsyncDir(this.#opts.dir);
-      if (dropped > 0) {
-        this.#log.warn('queue full, dropped oldest batches', { dropped, total: this.#meta.droppedBatches });
-        this.#onDrop?.(dropped);
-      }
-      return { seq, dropped };
+      this.#announceDrops();
+      return { seq, dropped: this.#meta.droppedBatches - droppedBefore };
     });
   }
 
@@ -285,6 +484,8 @@ export class DiskQueue {
       pendingBatches: this.#items.length,
       pendingBytes: this.#bytes,
       droppedBatches: this.#meta.droppedBatches,
+      droppedReasons: { ...this.#meta.droppedReasons },
+      lastDropAt: this.#meta.lastDropAt,
       rejectedBatches: this.#meta.rejectedBatches,
       corruptBatches: this.#meta.corruptBatches,
       nextSequence: this.#meta.nextSequence,
@@ -297,5 +498,13 @@ export class DiskQueue {
       await this.#saveMeta();
       await fsyncDir(this.#opts.dir);
     });
+  }
+}
+
+/** Makes a directory 0700 and its files 0600 (one level; what the queue keeps below it). */
+async function privatise(dir: string): Promise<void> {
+  await chmod(dir, dirMode);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.isFile()) await chmod(join(dir, e.name), fileMode).catch(() => undefined);
   }
 }

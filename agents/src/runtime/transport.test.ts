@@ -74,6 +74,26 @@ async function makeTransport(
 }
 
 describe('Transport', () => {
+  it('keeps no listener per idle wait: a long run does not grow the memory it holds', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const { transport } = await makeTransport();
+      transport.start();
+      // Each batch sent leaves the sender idle once; 30 idle waits.
+      for (let i = 0; i < 30; i++) {
+        transport.add(payload(1));
+        await transport.flush();
+        await waitFor(() => transport.stats().batchesSent === i + 1, 5000, `batch ${i}`);
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('delivers every batch produced during an outage once, in sequence order, after the server returns', async () => {
     const { transport, queue } = await makeTransport();
     transport.start();

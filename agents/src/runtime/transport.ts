@@ -4,6 +4,7 @@ import type { ReportBatch, ReportPayload } from '@tianshu/protocol';
 import type { HttpClient, HttpResponse } from './client.js';
 import { NetworkError, statusError } from './client.js';
 import { Backoff, sleep } from './backoff.js';
+import { QueueDropError } from './queue.js';
 import type { DiskQueue, QueuedItem } from './queue.js';
 import type { AgentMetrics } from './metrics.js';
 import type { Logger } from './logger.js';
@@ -180,8 +181,13 @@ export class Transport {
       this.#dirty = true;
       this.#wake?.();
     } catch (err) {
-      // The disk refused the batch (full or read-only); the samples are lost and the error is logged.
-      this.#log.error('cannot write batch to the queue', errorFields(err));
+      // The disk refused the batch; the queue counted the drop (reported in heartbeats) and its
+      // sequence number stays used, so the server sees the gap.
+      const fields =
+        err instanceof QueueDropError
+          ? { sequence: err.seq, reason: err.reason, ...errorFields(err.cause) }
+          : errorFields(err);
+      this.#log.error('cannot write batch to the queue, batch dropped', fields);
     }
   }
 
@@ -199,10 +205,15 @@ export class Transport {
       }
       if (!item) {
         if (this.#dirty) continue;
+        // The listener goes when the wait ends: the stop signal lives as long as the transport,
+        // and one listener (and closure) per idle wait was a leak of one per batch sent.
+        let onAbort: (() => void) | undefined;
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          onAbort = () => resolve();
+          signal.addEventListener('abort', onAbort, { once: true });
         });
+        signal.removeEventListener('abort', onAbort!);
         this.#wake = undefined;
         continue;
       }

@@ -122,6 +122,11 @@ export class StubControlPlane {
     this.#faults.set(route, list);
   }
 
+  /** Forgets the canned answers not used yet. */
+  clearFaults(): void {
+    this.#faults.clear();
+  }
+
   /** Answers 422 to every batch matching the predicate. */
   rejectBatches(predicate: (batch: ReportBatch) => boolean): void {
     this.#rejectIf.push(predicate);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultChartAgent, mergeAgentEvent, sortAgents } from './agents.js';
+import { defaultChartAgent, dropReasons, mergeAgentEvent, sortAgents } from './agents.js';
 import type { Agent, AgentStatus } from './agents.js';
 
 const agent = (id: string, status: AgentStatus, roles: string[] = ['host']): Agent => ({
@@ -49,5 +49,26 @@ describe('mergeAgentEvent', () => {
     expect(merged.lastSeenAt).toBe('2026-01-01T00:01:00Z');
     expect(merged.latest).toEqual(latest);
     expect(mergeAgentEvent(undefined, event).latest).toBeNull();
+  });
+});
+
+describe('dropReasons', () => {
+  it('lists the reasons with counts, largest first, and says when an agent gave none', () => {
+    expect(dropReasons(null)).toEqual([]);
+    expect(dropReasons({ pendingBatches: 0, pendingBytes: 0, droppedBatches: 0 })).toEqual([]);
+    expect(
+      dropReasons({
+        pendingBatches: 0,
+        pendingBytes: 0,
+        droppedBatches: 11,
+        droppedReasons: { full: 2, enospc: 9, write_error: 0 },
+      }),
+    ).toEqual([
+      { reason: 'enospc', label: 'disk full', count: 9 },
+      { reason: 'full', label: 'queue full', count: 2 },
+    ]);
+    expect(dropReasons({ pendingBatches: 0, pendingBytes: 0, droppedBatches: 3 })).toEqual([
+      { reason: 'unknown', label: 'reason not reported', count: 3 },
+    ]);
   });
 });

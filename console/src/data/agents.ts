@@ -4,10 +4,38 @@ export type AgentStatus = 'online' | 'stale' | 'offline' | 'never';
 
 export const agentStatuses: readonly AgentStatus[] = ['online', 'stale', 'offline', 'never'];
 
+/** Why an agent dropped batches: queue bound reached, disk full, other write error. */
+export type DropReason = 'full' | 'enospc' | 'write_error';
+
+export const dropReasonLabels: Record<DropReason, string> = {
+  full: 'queue full',
+  enospc: 'disk full',
+  write_error: 'write error',
+};
+
 export interface AgentQueue {
   pendingBatches: number;
   pendingBytes: number;
   droppedBatches: number;
+  /** Absent from agents older than this field. */
+  droppedReasons?: Record<DropReason, number>;
+  lastDropAt?: string;
+}
+
+/**
+ * The reasons an agent dropped batches, largest first, as `{ reason, label, count }`; a drop count
+ * without reasons (older agents) is one entry with reason `unknown`.
+ */
+export function dropReasons(
+  queue: AgentQueue | null | undefined,
+): { reason: DropReason | 'unknown'; label: string; count: number }[] {
+  if (!queue || queue.droppedBatches <= 0) return [];
+  const by = queue.droppedReasons;
+  if (!by) return [{ reason: 'unknown', label: 'reason not reported', count: queue.droppedBatches }];
+  return (Object.keys(dropReasonLabels) as DropReason[])
+    .filter((r) => (by[r] ?? 0) > 0)
+    .map((r) => ({ reason: r, label: dropReasonLabels[r], count: by[r] }))
+    .sort((a, b) => b.count - a.count);
 }
 
 /** The last host sample; a figure is null when the agent did not report it. */

@@ -1,8 +1,9 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { Task } from '@lit/task';
-import { actionErrorMessage, errorMessage } from '../data/api.js';
-import { agentStatuses, sortAgents } from '../data/agents.js';
+import { ApiError, actionErrorMessage, errorMessage } from '../data/api.js';
+import { agentStatuses, dropReasons, sortAgents } from '../data/agents.js';
+import { describeProcess, fetchProcesses } from '../data/system.js';
 import type { Agent, AgentStatus } from '../data/agents.js';
 import { canManage } from '../data/auth.js';
 import type { User } from '../data/auth.js';
@@ -63,6 +64,23 @@ export class TsPageAgents extends LitElement {
       ts-enrolment-tokens {
         margin-bottom: 16px;
       }
+      .processes {
+        margin: 0 0 12px;
+        font-size: 12px;
+      }
+      .processes .bad {
+        color: var(--ts-bad);
+      }
+      .drop-reason {
+        display: inline-block;
+        margin-left: 4px;
+        padding: 0 6px;
+        border-radius: 8px;
+        background: var(--ts-bad-soft);
+        color: var(--ts-bad);
+        font-size: 11px;
+        white-space: nowrap;
+      }
       .action-error {
         margin: 0 0 12px;
         padding: 8px 12px;
@@ -97,6 +115,19 @@ export class TsPageAgents extends LitElement {
 
   private readonly _fleet = new FleetLiveController(this);
 
+  // Embedded mode's supervised children; hidden for users without system:read and outside embedded mode.
+  private readonly _processesTask = new Task(this, {
+    task: async (_args: [], { signal }) => {
+      try {
+        return await fetchProcesses(signal);
+      } catch (error) {
+        if (error instanceof ApiError && (error.status === 403 || error.status === 404)) return undefined;
+        throw error;
+      }
+    },
+    args: () => [] as [],
+  });
+
   private readonly _orgUnitsTask = new Task(this, {
     task: async (_args: [], { signal }) => (await fetchOrgUnits(signal)).items,
     args: () => [] as [],
@@ -104,7 +135,10 @@ export class TsPageAgents extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
-    this._clock = window.setInterval(() => (this._now = Date.now()), 10_000);
+    this._clock = window.setInterval(() => {
+      this._now = Date.now();
+      void this._processesTask.run();
+    }, 10_000);
   }
 
   override disconnectedCallback() {
@@ -126,6 +160,7 @@ export class TsPageAgents extends LitElement {
         .orgUnits=${this._orgUnitsTask.value}
         defaultOrgUnitId=${this.user?.orgUnitId ?? ''}
       ></ts-enrolment-tokens>
+      ${this._processesLine()}
       <p class="action-error" role="alert">${this._actionError}</p>
       ${this._fleet.task.render({
         pending: () => {
@@ -145,6 +180,26 @@ export class TsPageAgents extends LitElement {
       })}
       <ts-confirm-dialog></ts-confirm-dialog>
     `;
+  }
+
+  private _processesLine() {
+    return this._processesTask.render({
+      pending: () => '',
+      complete: (list) =>
+        list?.supervised && list.items.length > 0
+          ? html`<p class="processes muted" data-testid="supervised-processes">
+              Embedded processes:
+              ${list.items.map(
+                (p, i) =>
+                  html`${i > 0 ? ' · ' : ''}<span class=${p.state === 'running' ? '' : 'bad'}
+                      >${describeProcess(p, this._now)}</span
+                    >`,
+              )}
+            </p>`
+          : '',
+      error: (error) =>
+        html`<p class="processes muted">Embedded processes: cannot load (${errorMessage(error)})</p>`,
+    });
   }
 
   private _panel(agents: Agent[], busy: boolean) {
@@ -244,9 +299,16 @@ export class TsPageAgents extends LitElement {
         sortValue: (a) => a.queue?.droppedBatches ?? -1,
         render: (a) =>
           a.queue
-            ? html`<span class=${a.queue.droppedBatches > 0 ? 'cell-bad' : ''}
-                >${formatCount(a.queue.droppedBatches)}</span
-              >`
+            ? html`<span
+                  class=${a.queue.droppedBatches > 0 ? 'cell-bad' : ''}
+                  title=${a.queue.lastDropAt ? `last drop ${formatDateTime(a.queue.lastDropAt)}` : ''}
+                  >${formatCount(a.queue.droppedBatches)}</span
+                >${dropReasons(a.queue).map(
+                  (r) =>
+                    html`<span class="drop-reason" data-testid="drop-reason" data-reason=${r.reason}
+                      >${r.label} ${formatCount(r.count)}</span
+                    >`,
+                )}`
             : '—',
       },
       {

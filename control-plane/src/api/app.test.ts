@@ -386,6 +386,27 @@ describe('agent reports', () => {
     const cfg = await t.request(`/api/v1/agents/${a.agentId}/config`, { headers: { authorization: a.auth } });
     expect(((await cfg.json()) as { configVersion: string }).configVersion).toMatch(/^[0-9a-f]{16}$/);
   });
+  it('stores the drops an agent reports with their reasons and shows them on the agent', async () => {
+    const a = await enrolAgent();
+    const queue = {
+      pendingBatches: 3,
+      pendingBytes: 300,
+      droppedBatches: 9,
+      droppedReasons: { full: 0, enospc: 9, write_error: 0 },
+      lastDropAt: '2026-12-01T08:00:00.000Z',
+    };
+    const r = await t.request(
+      `/api/v1/agents/${a.agentId}/heartbeat`,
+      json({ version: '0.1.0', uptimeSeconds: 5, queue }, { authorization: a.auth }),
+    );
+    expect(r.status).toBe(200);
+    const one = (await (await admin.get(`/api/v1/agents/${a.agentId}`)).json()) as { queue: unknown };
+    expect(one.queue).toEqual(queue);
+    const list = (await (await admin.get('/api/v1/agents')).json()) as {
+      items: { id: string; queue: unknown }[];
+    };
+    expect(list.items.find((x) => x.id === a.agentId)!.queue).toEqual(queue);
+  });
 });
 
 describe('live updates', () => {

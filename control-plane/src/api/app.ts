@@ -21,6 +21,7 @@ import { userRoutes } from './routes/users.js';
 import { orgUnitRoutes } from './routes/org-units.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { auditRoutes } from './routes/audit.js';
+import { systemRoutes } from './routes/system.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { eventRoutes } from './routes/events.js';
 import { policyRoutes } from './routes/policies.js';
@@ -220,6 +221,7 @@ export function buildApp(s: Services): BuiltApp {
   eventRoutes(router, s);
   policyRoutes(router, s);
   s.modules.routes(router);
+  systemRoutes(router, s);
 
   const openapi = () =>
     new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -29,6 +29,7 @@ export const PERMISSIONS = [
   'policies:read',
   'policies:write',
   'metrics:read',
+  'system:read',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

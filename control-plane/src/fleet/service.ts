@@ -53,7 +53,8 @@ export interface Agent {
   enrolledAt: string;
   lastSeenAt: string | null;
   lastReportAt: string | null;
-  queue: { pendingBatches: number; pendingBytes: number; droppedBatches: number } | null;
+  /** The queue as the agent last reported it in a heartbeat (drops with their reasons). */
+  queue: HeartbeatRequest['queue'] | null;
   revoked: boolean;
 }
 

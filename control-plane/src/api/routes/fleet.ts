@@ -21,6 +21,9 @@ const QueueOut = z.object({
   pendingBatches: z.number(),
   pendingBytes: z.number(),
   droppedBatches: z.number(),
+  /** By reason; absent from agents older than this field. */
+  droppedReasons: z.object({ full: z.number(), enospc: z.number(), write_error: z.number() }).optional(),
+  lastDropAt: z.string().optional(),
 });
 export const AgentOut = z.object({
   id: z.string(),
