@@ -40,6 +40,7 @@ export async function startEmbeddedAgent(
   log: Logger,
   role: 'host' | 'edge',
   supervisor: Supervisor,
+  options: { requiresLab?: boolean } = {},
 ): Promise<void> {
   assertAgentBuilt();
   // The host agent kept its state in dataDir/agent before the edge agent existed; keep that path.
@@ -65,6 +66,9 @@ export async function startEmbeddedAgent(
     command: process.execPath,
     args: [AGENT_CLI, 'run', '--state-dir', stateDir, '--roles', role],
     env: { ...process.env, TIANSHU_AGENT_SERVER: cp.url },
+    // The edge agent polls the lab's routers: it runs only while the lab does, so that it never
+    // sends the lab's community to whatever else holds those ports while the lab backs off.
+    ...(role === 'edge' && options.requiresLab ? { requires: { name: 'lab' } } : {}),
   });
 }
 

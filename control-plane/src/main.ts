@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     try {
       const scenario = config.embedded.labScenario ?? here('../../agents/lab/scenarios/demo.yaml');
       startEmbeddedLab(config.inventoryFile, scenario, log, supervisor);
-      await startEmbeddedAgent(cp, log, 'edge', supervisor);
+      await startEmbeddedAgent(cp, log, 'edge', supervisor, { requiresLab: true });
     } catch (err) {
       log.error({ err: (err as Error).message }, 'embedded lab did not start');
     }

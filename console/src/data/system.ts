@@ -3,7 +3,9 @@ import { apiFetch } from './api.js';
 /** One child process the control plane supervises (embedded agents and lab). */
 export interface SupervisedProcess {
   name: string;
-  state: 'running' | 'backing-off' | 'stopped';
+  state: 'running' | 'backing-off' | 'waiting' | 'stopped';
+  /** While waiting: the process it needs running first. */
+  waitingFor?: string;
   pid: number | null;
   restarts: number;
   consecutiveFailures: number;
@@ -23,7 +25,13 @@ export const fetchProcesses = (signal?: AbortSignal): Promise<ProcessList> =>
 
 /** One line for operators, e.g. `lab: backing off, 5 restarts, exit code 3: cannot bind…, next in 40 s`. */
 export function describeProcess(p: SupervisedProcess, now = Date.now()): string {
-  const parts: string[] = [p.state === 'backing-off' ? 'backing off' : p.state];
+  const parts: string[] = [
+    p.state === 'backing-off'
+      ? 'backing off'
+      : p.state === 'waiting'
+        ? `waiting for ${p.waitingFor ?? 'another process'}`
+        : p.state,
+  ];
   if (p.restarts > 0) parts.push(`${p.restarts} restart${p.restarts === 1 ? '' : 's'}`);
   if (p.lastExit && p.restarts > 0) {
     const how = p.lastExit.signal ? `signal ${p.lastExit.signal}` : `exit code ${p.lastExit.code ?? '?'}`;

@@ -139,6 +139,71 @@ describe('Supervisor', () => {
     expect(sup.list()[0]!.restarts).toBe(0);
   });
 
+  it('runs a child that requires another only while that one runs, and holds it back meanwhile', async () => {
+    // The "lab" fails twice (as when its ports are taken), then stays up; the "edge agent" needs it.
+    const lab = flakyChild([0, 0, 60_000]);
+    const agentStarts = join(dir, 'agent-starts');
+    writeFileSync(agentStarts, '');
+    sup = new Supervisor({
+      log,
+      initialBackoffMillis: 300,
+      maxBackoffMillis: 1000,
+      healthyAfterMillis: 5000,
+    });
+    sup.start({ name: 'lab', command: process.execPath, args: lab.args });
+    sup.start({
+      name: 'edge agent',
+      command: process.execPath,
+      args: [
+        '-e',
+        `require('node:fs').appendFileSync(${JSON.stringify(agentStarts)}, 'x'); setInterval(() => {}, 1000);`,
+      ],
+      requires: { name: 'lab', readyAfterMillis: 200 },
+    });
+    const agent = () => sup!.list().find((p) => p.name === 'edge agent')!;
+    // While the lab fails the agent never starts; it waits, naming what it waits for.
+    await until('the lab failed once', () => sup!.list()[0]!.restarts >= 1);
+    expect(agent()).toMatchObject({ state: 'waiting', waitingFor: 'lab', pid: null, restarts: 0 });
+    expect(readFileSync(agentStarts, 'utf8')).toBe('');
+    // Once the lab has run for a while the agent starts, without a restart counted.
+    await until('the agent runs', () => agent().state === 'running');
+    expect(lab.starts().length).toBe(3);
+    await until('the agent started once', () => readFileSync(agentStarts, 'utf8') === 'x');
+    expect(agent().restarts).toBe(0);
+  });
+
+  it('stops a child whose required process exits, and starts it again when that one is back', async () => {
+    const lab = flakyChild([800, 60_000]);
+    const agentStarts = join(dir, 'agent-starts');
+    writeFileSync(agentStarts, '');
+    sup = new Supervisor({
+      log,
+      initialBackoffMillis: 300,
+      maxBackoffMillis: 1000,
+      healthyAfterMillis: 5000,
+    });
+    sup.start({ name: 'lab', command: process.execPath, args: lab.args });
+    sup.start({
+      name: 'edge agent',
+      command: process.execPath,
+      args: [
+        '-e',
+        `require('node:fs').appendFileSync(${JSON.stringify(agentStarts)}, 'x'); setInterval(() => {}, 1000);`,
+      ],
+      requires: { name: 'lab', readyAfterMillis: 100 },
+    });
+    const agent = () => sup!.list().find((p) => p.name === 'edge agent')!;
+    await until('the agent runs', () => agent().state === 'running');
+    // The lab exits after 800 ms: the agent is stopped with it and waits.
+    await until('the agent was held back', () => agent().state === 'waiting');
+    expect(agent().restarts).toBe(0);
+    await until(
+      'the agent runs again',
+      () => agent().state === 'running' && readFileSync(agentStarts, 'utf8') === 'xx',
+    );
+    expect(sup.list()[0]!.restarts).toBe(1);
+  });
+
   it('checks its options at once', () => {
     expect(() => new Supervisor({ log, initialBackoffMillis: 0 })).toThrow(/initialBackoffMillis/);
     expect(() => new Supervisor({ log, initialBackoffMillis: 10, maxBackoffMillis: 5 })).toThrow(

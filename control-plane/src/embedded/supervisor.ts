@@ -4,7 +4,9 @@ import type { Logger } from '../logger.js';
 /** What operators see about one supervised child process. */
 export interface ProcessState {
   name: string;
-  state: 'running' | 'backing-off' | 'stopped';
+  state: 'running' | 'backing-off' | 'waiting' | 'stopped';
+  /** While `waiting`: the child it needs running first (see `ChildSpec.requires`). */
+  waitingFor?: string | undefined;
   pid: number | null;
   /** Restarts since the supervisor started. */
   restarts: number;
@@ -45,6 +47,13 @@ export interface ChildSpec {
   command: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * Another child this one may run only beside: it starts once that child has run for
+   * `readyAfterMillis` (default 2 s), and is stopped (state `waiting`, no restart counted) whenever
+   * that child exits. The embedded edge agent requires the lab, so that while the lab cannot bind
+   * its ports the agent does not poll whatever holds them.
+   */
+  requires?: { name: string; readyAfterMillis?: number };
 }
 
 interface Entry {
@@ -56,6 +65,8 @@ interface Entry {
   timer: NodeJS.Timeout | undefined;
   startedAtMillis: number;
   stderrTail: string;
+  /** Stopped because the child it requires exited; its exit is not a failure. */
+  heldBack: boolean;
 }
 
 /** Environment variable telling a child the PID of the parent it must not outlive. */
@@ -101,6 +112,7 @@ export class Supervisor implements ProcessTable {
       timer: undefined,
       startedAtMillis: 0,
       stderrTail: '',
+      heldBack: false,
       state: {
         name: spec.name,
         state: 'stopped',
@@ -123,10 +135,30 @@ export class Supervisor implements ProcessTable {
     }));
   }
 
+  /** Whether the child `entry` requires has run long enough; true without a requirement. */
+  #requirementReady(entry: Entry): boolean {
+    const req = entry.spec.requires;
+    if (!req) return true;
+    const other = this.#entries.get(req.name);
+    return (
+      other !== undefined &&
+      other.state.state === 'running' &&
+      Date.now() - other.startedAtMillis >= (req.readyAfterMillis ?? 2000)
+    );
+  }
+
   #launch(entry: Entry): void {
     entry.timer = undefined;
     if (this.#stopping) return;
     const { spec } = entry;
+    if (!this.#requirementReady(entry)) {
+      Object.assign(entry.state, { state: 'waiting', waitingFor: spec.requires!.name, nextRestartAt: null });
+      entry.timer = setTimeout(() => this.#launch(entry), 500);
+      entry.timer.unref();
+      return;
+    }
+    entry.heldBack = false;
+    entry.state.waitingFor = undefined;
     const run = {};
     entry.run = run;
     entry.startedAtMillis = Date.now();
@@ -178,6 +210,21 @@ export class Supervisor implements ProcessTable {
     entry.state.lastExit = { at: new Date().toISOString(), code, signal, reason };
     if (this.#stopping) {
       entry.state.state = 'stopped';
+      return;
+    }
+    // Children that require this one stop with it and wait for it to run again.
+    for (const d of this.#entries.values()) {
+      if (d.spec.requires?.name !== entry.spec.name || !d.child) continue;
+      d.heldBack = true;
+      this.#log.warn(
+        { name: d.spec.name, requires: entry.spec.name },
+        'embedded process stopped: the process it requires exited',
+      );
+      d.child.kill('SIGTERM');
+    }
+    if (entry.heldBack) {
+      entry.heldBack = false;
+      this.#launch(entry);
       return;
     }
     entry.state.consecutiveFailures = ranMillis >= this.#healthy ? 1 : entry.state.consecutiveFailures + 1;

@@ -4,7 +4,8 @@ import type { Services } from '../../services.js';
 
 const ProcessOut = z.object({
   name: z.string(),
-  state: z.enum(['running', 'backing-off', 'stopped']),
+  state: z.enum(['running', 'backing-off', 'waiting', 'stopped']),
+  waitingFor: z.string().optional().describe('while waiting: the process it needs running first'),
   pid: z.number().int().nullable(),
   restarts: z.number().int(),
   consecutiveFailures: z.number().int(),
