@@ -282,4 +282,18 @@ describe.skipIf(!isRoot)('DiskQueue on a full filesystem', () => {
     await rm(join(mnt, 'filler'));
     expect((await q.append((seq) => item(seq))).seq).toBe(2);
   });
+
+  it('closes on a full disk, keeping the sequence it reserved', async () => {
+    const qdir = join(mnt, 'queue');
+    const q = await DiskQueue.open({ dir: qdir, maxBytes: 1 << 30, maxBatches: 10_000 });
+    await q.append((seq) => item(seq));
+    await q.append((seq) => item(seq));
+    await writeFile(join(mnt, 'filler'), Buffer.alloc(256 * 1024)).catch(() => undefined);
+    // An agent stopping on a full disk must not fail; the reserved sequence is already on disk.
+    await expect(q.close()).resolves.toBeUndefined();
+    await rm(join(mnt, 'filler'));
+    const again = await DiskQueue.open({ dir: qdir, maxBytes: 1 << 30, maxBatches: 10_000 });
+    expect((await again.append((seq) => item(seq))).seq).toBe(2);
+    await again.close();
+  });
 });

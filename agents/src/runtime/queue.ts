@@ -492,10 +492,21 @@ export class DiskQueue {
     };
   }
 
-  /** Waits for pending operations and persists the counters. */
+  /**
+   * Waits for pending operations and persists the counters. On a full disk the counters stay as last
+   * saved (every sequence number is reserved on disk before use, so none can be reused) and the
+   * queue closes anyway: an agent must be able to stop on a full disk.
+   */
   close(): Promise<void> {
     return this.#serial(async () => {
-      await this.#saveMeta();
+      try {
+        await this.#saveMeta();
+      } catch (err) {
+        if (!noSpace.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+        this.#log.warn('disk full at close: queue counters stay as last saved', {
+          droppedBatches: this.#meta.droppedBatches,
+        });
+      }
       await fsyncDir(this.#opts.dir);
     });
   }
