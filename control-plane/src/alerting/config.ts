@@ -3,18 +3,6 @@ import { PERMISSIONS } from '../auth/permissions.js';
 
 const Permission = z.enum(PERMISSIONS);
 
-/** The kinds the network module raises; `GET /api/v1/network/alarms` shows these. */
-export const NETWORK_ALARM_KINDS = [
-  'link-down',
-  'link-flapping',
-  'link-saturated',
-  'redundancy-lost',
-  'failed-over',
-  'below-tier',
-  'device-unreachable',
-  'device-unpolled',
-] as const;
-
 /** Typed configuration of the alerting module, every setting with a default. */
 export const AlertingConfig = z
   .object({
@@ -46,10 +34,10 @@ export const AlertingConfig = z
           })
           .strict(),
       )
-      .default([
-        { name: 'network', kindPrefixes: [...NETWORK_ALARM_KINDS], writePermission: 'network:write' },
-      ])
-      .describe('Families of alarm kinds by prefix, and the permission that acknowledges each.'),
+      .default([])
+      .describe(
+        'Families of alarm kinds by prefix, and the permission that acknowledges each, beside the ones the modules declare.',
+      ),
   })
   .strict();
 export type AlertingConfig = z.infer<typeof AlertingConfig>;

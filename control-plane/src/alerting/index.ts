@@ -12,7 +12,7 @@ export type {
   DeliveryReport,
 } from './types.js';
 export { ALARM_SEVERITIES } from './types.js';
-export { AlertingConfig, NETWORK_ALARM_KINDS, defaultAlertingConfig } from './config.js';
+export { AlertingConfig, defaultAlertingConfig } from './config.js';
 export { NotificationsPolicy, Receiver, Route } from './policy.js';
 export { receiversFor, routeMatches, type RoutableAlarm } from './routing.js';
 export { AlarmConditionSchema, DefaultAlarmService, type AlarmServiceDeps } from './service.js';

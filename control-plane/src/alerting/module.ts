@@ -28,6 +28,7 @@ export const alertingModule = defineModule<DefaultAlarmService>({
       log: d.log,
       externalUrl: d.config.publicUrl,
       userAgent: `Tianshu/${VERSION}`,
+      domains: d.alarmDomains,
     }),
   routes: (r, svc) => alarmRoutes(r, svc),
   jobs: (svc) => [

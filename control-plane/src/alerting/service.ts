@@ -60,6 +60,8 @@ export interface AlarmServiceDeps {
   externalUrl?: string | undefined;
   /** Sent as the User-Agent of webhook requests. */
   userAgent?: string | undefined;
+  /** The alarm domains the modules declare (see `ModuleDefinition.alarmDomains`), beside the configured ones. */
+  domains?: readonly AlarmDomain[] | undefined;
 }
 
 interface AlarmRow {
@@ -131,7 +133,8 @@ export class DefaultAlarmService implements AlarmService {
   private readonly runner = `${process.pid}@${Math.random().toString(36).slice(2, 10)}`;
 
   constructor(private readonly deps: AlarmServiceDeps) {
-    this.config = AlertingConfig.parse(deps.config ?? {});
+    const configured = AlertingConfig.parse(deps.config ?? {});
+    this.config = { ...configured, domains: [...configured.domains, ...(deps.domains ?? [])] };
     if (deps.externalUrl !== undefined && !/^https?:\/\//.test(deps.externalUrl)) {
       throw new Error('alarm service requires "externalUrl" to be an http:// or https:// URL');
     }

@@ -5,6 +5,7 @@ import { Metrics } from '../observability/metrics.js';
 import type { StateStore } from '../store/state/index.js';
 import type { TestInventory } from '../inventory/testing.js';
 import { NotificationsPolicy } from './policy.js';
+import { NETWORK_ALARM_DOMAIN } from '../network/alarms.js';
 import { DefaultAlarmService } from './service.js';
 import type { AlertingConfig } from './config.js';
 import type { AlertmanagerPayload } from './webhook.js';
@@ -76,6 +77,8 @@ export function testAlarmService(
     config: { retryBaseMillis: 0, ...opts.config },
     externalUrl: 'https://tianshu.example',
     userAgent: 'Tianshu/test',
+    // As in the control plane, where the network module declares its domain.
+    domains: [NETWORK_ALARM_DOMAIN],
   });
   return {
     alarms,

@@ -14,6 +14,8 @@ import { createLogger } from '../logger.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
 import { defineModule, moduleRef, payloadKind, type ModuleDefinition } from './contract.js';
 import { ModuleHost } from './host.js';
+import { alertingModule, alarmsRef } from '../alerting/module.js';
+import type { DefaultAlarmService } from '../alerting/service.js';
 import { unavailableSealer } from '../auth/crypto.js';
 import { ROLES } from '../../../agents/src/roles/index.js';
 
@@ -218,6 +220,33 @@ describe('the module contract', () => {
       expect(
         (await fleet.configFor({ ...agent, roles: ['host'] })) as Record<string, unknown>,
       ).not.toHaveProperty('probe');
+    });
+
+    it('declares its alarm domain to the alerting module without alerting naming it', async () => {
+      const withAlarms = defineModule({
+        name: 'probe',
+        create: () => ({}),
+        alarmDomains: [{ name: 'probe', kindPrefixes: ['probe-'], writePermission: 'quotas:approve' }],
+      });
+      const h = new ModuleHost([alertingModule, withAlarms]);
+      const config = loadConfig({ env: {}, overrides: { dataDir: '/nonexistent', logLevel: 'silent' } });
+      h.create({
+        config,
+        log: createLogger('silent'),
+        db: t.db,
+        telemetry: undefined as never,
+        metrics: new Metrics(),
+        policies: undefined as never,
+        audit: t.audit,
+        orgUnits: t.orgUnits,
+        inventory: t.inventory,
+        fleet,
+        sealer: unavailableSealer('no key in this test'),
+        sealerProblem: 'no key in this test',
+      });
+      expect((h.use(alarmsRef) as DefaultAlarmService).domains.map((d) => d.name)).toEqual(['probe']);
+      // In the real list, the network module's domain reaches alerting the same way.
+      expect(MODULES.flatMap((m) => m.alarmDomains ?? []).map((d) => d.name)).toEqual(['network']);
     });
 
     it('contributes its jobs and overview figures', async () => {

@@ -11,6 +11,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { PolicyRef, PolicyStore } from '../policies/index.js';
 import type { FleetService } from '../fleet/service.js';
 import type { Sealer } from '../auth/crypto.js';
+import type { AlarmDomain } from '../alerting/types.js';
 import type { Migration as StateMigration } from '../store/state/migrations/index.js';
 import type { StateStore } from '../store/state/index.js';
 import type { TelemetryMigration } from '../store/telemetry/schema.js';
@@ -53,6 +54,8 @@ export interface ModuleDeps {
   sealer: Sealer;
   /** Why the sealer cannot work (no secret key configured), or undefined when it can. */
   sealerProblem: string | undefined;
+  /** The alarm domains every listed module declares (for the alerting module). */
+  alarmDomains: readonly AlarmDomain[];
   /** The service of a module listed before this one (throws otherwise). */
   use<S>(ref: ModuleRef<S>): S;
 }
@@ -114,6 +117,11 @@ export interface ModuleDefinition<S> {
   seed?(svc: S, system: Identity): Promise<void>;
   /** Figures for the overview and the wall, in the caller's scope. */
   overview?(svc: S, identity: Identity): Promise<Record<string, unknown>>;
+  /**
+   * The families of alarm kinds it raises, each with the permission that acknowledges them; the
+   * alerting module reads them from every module, so a new module's alarms need no change there.
+   */
+  alarmDomains?: readonly AlarmDomain[];
   /** Runs when the control plane stops. */
   stop?(svc: S): Promise<void>;
 }

@@ -69,9 +69,10 @@ export class ModuleHost implements PayloadRegistry {
   }
 
   /** Creates every module's service in list order; a module may use those listed before it. */
-  create(core: Omit<ModuleDeps, 'use'>): void {
+  create(core: Omit<ModuleDeps, 'use' | 'alarmDomains'>): void {
+    const alarmDomains = this.definitions.flatMap((m) => m.alarmDomains ?? []);
     for (const m of this.definitions) {
-      const deps: ModuleDeps = { ...core, use: (ref) => this.use(ref) };
+      const deps: ModuleDeps = { ...core, alarmDomains, use: (ref) => this.use(ref) };
       const svc: unknown = m.create(deps);
       this.services.set(m.name, svc);
       for (const [kind, h] of Object.entries<PayloadHandler<unknown, never>>(m.payloads ?? {})) {

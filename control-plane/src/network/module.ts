@@ -8,6 +8,7 @@ import { SnmpCredentialService, credentialCheck, loadCredentialsFile } from './c
 import { NETWORK_STATE_MIGRATIONS } from './migrations/index.js';
 import { NetworkPolicy } from './policy.js';
 import { AssignmentCheck } from './assignment.js';
+import { NETWORK_ALARM_DOMAIN } from './alarms.js';
 import { networkRoutes } from './routes.js';
 import { NetworkService, type NetworkBatch } from './service.js';
 import { NETWORK_TELEMETRY_MIGRATIONS } from './telemetry-schema.js';
@@ -36,6 +37,7 @@ export const networkModule = defineModule<NetworkModule>({
   name: 'network',
   migrations: { state: NETWORK_STATE_MIGRATIONS, telemetry: NETWORK_TELEMETRY_MIGRATIONS },
   policies: [NETWORK_POLICY],
+  alarmDomains: [NETWORK_ALARM_DOMAIN],
   create: (d) => {
     // Without the secret key (a server database and no secretKey) the control plane refuses to
     // start when it must load credentials; otherwise every credential use fails naming the setting.
