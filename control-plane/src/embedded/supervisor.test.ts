@@ -62,6 +62,35 @@ function flakyChild(plan: number[] = []): { args: string[]; starts: () => number
   };
 }
 
+/**
+ * A "lab" child following `plan` (see flakyChild) and an "edge agent" child that requires it, under
+ * a fresh supervisor; the agent appends "x" to `agentStarts` each time it starts.
+ */
+function labAndAgent(plan: number[], readyAfterMillis: number) {
+  const lab = flakyChild(plan);
+  const agentStarts = join(dir, 'agent-starts');
+  writeFileSync(agentStarts, '');
+  const s = new Supervisor({
+    log,
+    initialBackoffMillis: 300,
+    maxBackoffMillis: 1000,
+    healthyAfterMillis: 5000,
+  });
+  sup = s;
+  s.start({ name: 'lab', command: process.execPath, args: lab.args });
+  s.start({
+    name: 'edge agent',
+    command: process.execPath,
+    args: [
+      '-e',
+      `require('node:fs').appendFileSync(${JSON.stringify(agentStarts)}, 'x'); setInterval(() => {}, 1000);`,
+    ],
+    requires: { name: 'lab', readyAfterMillis },
+  });
+  const agent = () => s.list().find((p) => p.name === 'edge agent')!;
+  return { lab, agentStarts, agent };
+}
+
 describe('Supervisor', () => {
   it('restarts a child that exits at once with exponential back-off and shows why', async () => {
     const child = flakyChild();
@@ -141,26 +170,7 @@ describe('Supervisor', () => {
 
   it('runs a child that requires another only while that one runs, and holds it back meanwhile', async () => {
     // The "lab" fails twice (as when its ports are taken), then stays up; the "edge agent" needs it.
-    const lab = flakyChild([0, 0, 60_000]);
-    const agentStarts = join(dir, 'agent-starts');
-    writeFileSync(agentStarts, '');
-    sup = new Supervisor({
-      log,
-      initialBackoffMillis: 300,
-      maxBackoffMillis: 1000,
-      healthyAfterMillis: 5000,
-    });
-    sup.start({ name: 'lab', command: process.execPath, args: lab.args });
-    sup.start({
-      name: 'edge agent',
-      command: process.execPath,
-      args: [
-        '-e',
-        `require('node:fs').appendFileSync(${JSON.stringify(agentStarts)}, 'x'); setInterval(() => {}, 1000);`,
-      ],
-      requires: { name: 'lab', readyAfterMillis: 200 },
-    });
-    const agent = () => sup!.list().find((p) => p.name === 'edge agent')!;
+    const { lab, agentStarts, agent } = labAndAgent([0, 0, 60_000], 200);
     // While the lab fails the agent never starts; it waits, naming what it waits for.
     await until('the lab failed once', () => sup!.list()[0]!.restarts >= 1);
     expect(agent()).toMatchObject({ state: 'waiting', waitingFor: 'lab', pid: null, restarts: 0 });
@@ -173,26 +183,8 @@ describe('Supervisor', () => {
   });
 
   it('stops a child whose required process exits, and starts it again when that one is back', async () => {
-    const lab = flakyChild([800, 60_000]);
-    const agentStarts = join(dir, 'agent-starts');
-    writeFileSync(agentStarts, '');
-    sup = new Supervisor({
-      log,
-      initialBackoffMillis: 300,
-      maxBackoffMillis: 1000,
-      healthyAfterMillis: 5000,
-    });
-    sup.start({ name: 'lab', command: process.execPath, args: lab.args });
-    sup.start({
-      name: 'edge agent',
-      command: process.execPath,
-      args: [
-        '-e',
-        `require('node:fs').appendFileSync(${JSON.stringify(agentStarts)}, 'x'); setInterval(() => {}, 1000);`,
-      ],
-      requires: { name: 'lab', readyAfterMillis: 100 },
-    });
-    const agent = () => sup!.list().find((p) => p.name === 'edge agent')!;
+    const { lab, agentStarts, agent } = labAndAgent([800, 60_000], 100);
+    expect(lab.starts().length).toBeLessThanOrEqual(1);
     await until('the agent runs', () => agent().state === 'running');
     // The lab exits after 800 ms: the agent is stopped with it and waits.
     await until('the agent was held back', () => agent().state === 'waiting');
@@ -201,7 +193,8 @@ describe('Supervisor', () => {
       'the agent runs again',
       () => agent().state === 'running' && readFileSync(agentStarts, 'utf8') === 'xx',
     );
-    expect(sup.list()[0]!.restarts).toBe(1);
+    expect(sup!.list()[0]!.restarts).toBe(1);
+    expect(lab.starts().length).toBe(2);
   });
 
   it('checks its options at once', () => {
