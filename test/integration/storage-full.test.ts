@@ -1,8 +1,4 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_PASSWORD,
@@ -11,6 +7,7 @@ import {
   type Session,
   type TestControlPlane,
 } from '../support/control-plane.js';
+import { canMount, mountTmpfs, type Tmpfs } from '../support/tmpfs.js';
 import { eventually } from '../support/process.js';
 
 /**
@@ -20,13 +17,9 @@ import { eventually } from '../support/process.js';
  * status route must show the condition meanwhile, and once space returns the storage-full alarm is
  * recorded (fired and resolved) and nothing acknowledged earlier is lost.
  */
-const isRoot = process.getuid?.() === 0;
-
-let mnt: string;
-let mounted = false;
+let fs: Tmpfs | undefined;
 let t: TestControlPlane;
 let admin: Session;
-const filler = () => join(mnt, 'filler');
 
 const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: 'POST',
@@ -73,32 +66,22 @@ async function enrolAgent(): Promise<{ agentId: string; auth: string }> {
   return { agentId: body.agentId, auth: `Bearer ${body.agentId}.${body.credential}` };
 }
 
-/** Fills the filesystem, leaving `leaveBytes` free. */
-function fill(leaveBytes: number): void {
-  const s = statfsSync(mnt);
-  const free = Number(s.bavail) * Number(s.bsize);
-  writeFileSync(filler(), Buffer.alloc(Math.max(0, free - leaveBytes)));
-}
-
-describe.skipIf(!isRoot)('a full data directory (embedded stores on a small tmpfs)', () => {
+describe.skipIf(!canMount)('a full data directory (embedded stores on a small tmpfs)', () => {
   beforeAll(async () => {
-    mnt = mkdtempSync(join(tmpdir(), 'tianshu-full-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=160m', 'tmpfs', mnt]);
-    mounted = true;
+    fs = mountTmpfs('tianshu-full-', '160m');
   });
   afterEach(async () => {
     await t?.close();
-    rmSync(filler(), { force: true });
+    fs?.empty();
   });
   afterAll(() => {
-    if (mounted) execFileSync('umount', [mnt]);
-    rmSync(mnt, { recursive: true, force: true });
+    fs?.unmount();
   });
 
   it('answers storage.full (507 / 503 for reports), turns unready, alarms after space returns, loses nothing', async () => {
     // No free-space threshold: only the failed writes themselves can show that the disk is full.
     t = await startTestControlPlane({
-      dataDir: mnt,
+      dataDir: fs!.dir,
       overrides: { storage: { minFreeMegabytes: 0, checkIntervalSeconds: 1 } },
     });
     admin = await login(t.request, 'admin', ADMIN_PASSWORD);
@@ -113,7 +96,7 @@ describe.skipIf(!isRoot)('a full data directory (embedded stores on a small tmpf
     expect(tokenBefore.status).toBe(201);
     expect((await t.request('/readyz')).status).toBe(200);
 
-    fill(4096);
+    fs!.fill(4096);
 
     // An agent report: the telemetry insert needs space; the agent is told to retry later.
     const during = batch(500);
@@ -164,7 +147,7 @@ describe.skipIf(!isRoot)('a full data directory (embedded stores on a small tmpf
     }
 
     // Space returns: readiness recovers by itself (write probes), the alarm is recorded.
-    unlinkSync(filler());
+    fs!.empty();
     await eventually(async () => (await t.request('/readyz')).status === 200, 30_000, 250);
     const alarms = await eventually(async () => {
       const res = await admin.get('/api/v1/alarms?state=all&kind=storage-full');

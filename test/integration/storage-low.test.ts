@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_PASSWORD,
@@ -10,6 +6,7 @@ import {
   type Session,
   type TestControlPlane,
 } from '../support/control-plane.js';
+import { canMount, mountTmpfs, type Tmpfs } from '../support/tmpfs.js';
 import { eventually } from '../support/process.js';
 
 /**
@@ -18,41 +15,27 @@ import { eventually } from '../support/process.js';
  * write fails; when space returns both clear. (A file of its own: chDB binds one data directory
  * per process and cannot reopen it after close.)
  */
-const isRoot = process.getuid?.() === 0;
-
-let mnt: string;
-let mounted = false;
+let fs: Tmpfs | undefined;
 let t: TestControlPlane;
 let admin: Session;
-const filler = () => join(mnt, 'filler');
 
-/** Fills the filesystem, leaving `leaveBytes` free. */
-function fill(leaveBytes: number): void {
-  const s = statfsSync(mnt);
-  const free = Number(s.bavail) * Number(s.bsize);
-  writeFileSync(filler(), Buffer.alloc(Math.max(0, free - leaveBytes)));
-}
-
-describe.skipIf(!isRoot)('low free space on the data directory (embedded stores on a small tmpfs)', () => {
+describe.skipIf(!canMount)('low free space on the data directory (embedded stores on a small tmpfs)', () => {
   beforeAll(() => {
-    mnt = mkdtempSync(join(tmpdir(), 'tianshu-low-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=160m', 'tmpfs', mnt]);
-    mounted = true;
+    fs = mountTmpfs('tianshu-low-', '160m');
   });
   afterAll(async () => {
     await t?.close();
-    if (mounted) execFileSync('umount', [mnt]);
-    rmSync(mnt, { recursive: true, force: true });
+    fs?.unmount();
   });
 
   it('turns unready when free space falls below storage.minFreeMegabytes, before any write fails', async () => {
     t = await startTestControlPlane({
-      dataDir: mnt,
+      dataDir: fs!.dir,
       overrides: { storage: { minFreeMegabytes: 16, checkIntervalSeconds: 1 } },
     });
     admin = await login(t.request, 'admin', ADMIN_PASSWORD);
     expect((await t.request('/readyz')).status).toBe(200);
-    fill(8 * 1024 * 1024);
+    fs!.fill(8 * 1024 * 1024);
     const ready = await t.request('/readyz');
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { checks: Record<string, string> };
@@ -65,7 +48,7 @@ describe.skipIf(!isRoot)('low free space on the data directory (embedded stores 
       return items.length === 2 ? items : undefined;
     }, 15_000);
     expect(alarms.every((a) => a.state === 'firing')).toBe(true);
-    unlinkSync(filler());
+    fs!.empty();
     await eventually(async () => (await t.request('/readyz')).status === 200, 15_000);
     await eventually(async () => {
       const res = await admin.get('/api/v1/alarms?kind=storage-full');
