@@ -1,4 +1,4 @@
-/** Shell, navigation and shared words. */
+/** Shell, navigation, formatting and shared words. */
 export const templates = {
-  'app.title': '天枢',
-} as const;
+  'format.never': '从未',
+};
