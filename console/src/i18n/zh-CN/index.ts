@@ -8,6 +8,7 @@ import { templates as common } from './common.js';
 import { templates as admin } from './admin.js';
 import { templates as agents } from './agents.js';
 import { templates as components } from './components.js';
+import { templates as errors } from './errors.js';
 import { templates as login } from './login.js';
 import { templates as overview } from './overview.js';
 
@@ -16,6 +17,7 @@ export const templates = {
   ...admin,
   ...agents,
   ...components,
+  ...errors,
   ...login,
   ...overview,
 };
