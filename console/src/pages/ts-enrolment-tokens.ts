@@ -2,7 +2,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { actionErrorMessage, errorMessage } from '../data/api.js';
+import { actionErrorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import {
   createEnrolmentToken,
   enrolCommands,
@@ -203,12 +204,11 @@ export class TsEnrolmentTokens extends LitElement {
             ? this._panel(this._task.value, true)
             : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
         complete: (tokens) => this._panel(tokens, false),
-        // TODO(errorText): errorText(error) once data/error-text.ts is merged.
         error: (error) =>
           html`<ts-panel
             heading=${heading}
             state="error"
-            .error=${errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => this._task.run()}
           ></ts-panel>`,
       })} <ts-confirm-dialog></ts-confirm-dialog>`;
@@ -507,9 +507,7 @@ export class TsEnrolmentTokens extends LitElement {
       await this.updateComplete;
       this.renderRoot.querySelector<HTMLElement>('#enrol-result-heading')?.focus();
     } catch (error) {
-      // TODO(errorText): errorText(error) once data/error-text.ts is merged.
-      const reason = actionErrorMessage(error);
-      this._formError = () => reason;
+      this._formError = () => actionErrorMessage(error);
     } finally {
       this._submitting = false;
     }
@@ -534,10 +532,8 @@ export class TsEnrolmentTokens extends LitElement {
     try {
       await revokeEnrolmentToken(token.id);
     } catch (error) {
-      // TODO(errorText): errorText(error) once data/error-text.ts is merged.
-      const reason = actionErrorMessage(error);
       this._actionError = () =>
-        msg(str`Could not revoke “${name}”: ${reason}`, { id: 'enrolment.revoke.failed' });
+        msg(str`Could not revoke “${name}”: ${actionErrorMessage(error)}`, { id: 'enrolment.revoke.failed' });
     }
     void this._task.run();
   }

@@ -2,7 +2,8 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { ApiError, actionErrorMessage, errorMessage } from '../data/api.js';
+import { ApiError, actionErrorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { agentRoleLabel, agentStatuses, dropReasons, sortAgents } from '../data/agents.js';
 import { describeProcess, fetchProcesses } from '../data/system.js';
 import type { Agent, AgentStatus } from '../data/agents.js';
@@ -210,12 +211,11 @@ export class TsPageAgents extends LitElement {
               ></ts-panel>`;
         },
         complete: () => this._panel(this._fleet.agents ?? [], false),
-        // TODO(errorText): errorText(error) once data/error-text.ts is merged.
         error: (error) =>
           html`<ts-panel
             heading=${msg('Enrolled agents', { id: 'agents.panel.heading' })}
             state="error"
-            .error=${errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => this._fleet.reload()}
           ></ts-panel>`,
       })}
@@ -238,9 +238,8 @@ export class TsPageAgents extends LitElement {
               )}
             </p>`
           : '',
-      // TODO(errorText): errorText(error) once data/error-text.ts is merged.
       error: (error) => {
-        const reason = errorMessage(error);
+        const reason = errorText(error);
         return html`<p class="processes muted">
           ${msg(str`Embedded processes: cannot load (${reason})`, { id: 'agents.processes.error' })}
         </p>`;
@@ -434,10 +433,8 @@ export class TsPageAgents extends LitElement {
     try {
       await revokeAgent(agent.id);
     } catch (error) {
-      // TODO(errorText): errorText(error) once data/error-text.ts is merged.
-      const reason = actionErrorMessage(error);
       this._actionError = () =>
-        msg(str`Could not revoke ${hostname}: ${reason}`, { id: 'agents.revoke.failed' });
+        msg(str`Could not revoke ${hostname}: ${actionErrorMessage(error)}`, { id: 'agents.revoke.failed' });
     }
     this._fleet.reload();
   }

@@ -2,7 +2,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { actionErrorMessage, errorMessage } from '../data/api.js';
+import { actionErrorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { canManage } from '../data/auth.js';
 import type { User } from '../data/auth.js';
 import {
@@ -162,12 +163,11 @@ export class TsPageApiTokens extends LitElement {
                 state="loading"
               ></ts-panel>`,
         complete: (tokens) => this._panel(tokens, false),
-        // TODO(errorText): errorText(error) once data/error-text.ts is merged.
         error: (error) =>
           html`<ts-panel
             heading=${msg('Your API tokens', { id: 'apiTokens.panel.heading' })}
             state="error"
-            .error=${errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => this._task.run()}
           ></ts-panel>`,
       })}
@@ -397,9 +397,7 @@ export class TsPageApiTokens extends LitElement {
       await this.updateComplete;
       this.renderRoot.querySelector<HTMLElement>('#api-token-result-heading')?.focus();
     } catch (error) {
-      // TODO(errorText): errorText(error) once data/error-text.ts is merged.
-      const reason = actionErrorMessage(error);
-      this._formError = () => reason;
+      this._formError = () => actionErrorMessage(error);
     } finally {
       this._submitting = false;
     }
@@ -419,10 +417,8 @@ export class TsPageApiTokens extends LitElement {
     try {
       await revokeApiToken(token.id);
     } catch (error) {
-      // TODO(errorText): errorText(error) once data/error-text.ts is merged.
-      const reason = actionErrorMessage(error);
       this._actionError = () =>
-        msg(str`Could not revoke “${name}”: ${reason}`, { id: 'apiTokens.revoke.failed' });
+        msg(str`Could not revoke “${name}”: ${actionErrorMessage(error)}`, { id: 'apiTokens.revoke.failed' });
     }
     this._now = Date.now();
     void this._task.run();

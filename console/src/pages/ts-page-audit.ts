@@ -2,7 +2,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { errorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { auditActionLabel, auditTargetLabel, fetchAudit } from '../data/audit.js';
 import type { AuditEntry, AuditPage } from '../data/audit.js';
 import { formatCount, formatDateTime } from '../common/format.js';
@@ -90,12 +90,11 @@ export class TsPageAudit extends LitElement {
                 state="loading"
               ></ts-panel>`,
         complete: (page) => this._panel(page.items, false),
-        // TODO(errorText): errorText(error) once data/error-text.ts is merged.
         error: (error) =>
           html`<ts-panel
             heading=${msg('Entries', { id: 'audit.panel.heading' })}
             state="error"
-            .error=${errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => this._task.run()}
           ></ts-panel>`,
       })}
@@ -188,9 +187,7 @@ export class TsPageAudit extends LitElement {
       this._older = [...this._older, ...page.items];
       this._nextBefore = page.nextBefore;
     } catch (error) {
-      // TODO(errorText): errorText(error) once data/error-text.ts is merged.
-      const reason = errorMessage(error);
-      this._moreError = () => reason;
+      this._moreError = () => errorText(error);
     } finally {
       this._loadingMore = false;
     }

@@ -1,13 +1,14 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { localized, msg } from '@lit/localize';
-import { ApiError, errorMessage } from '../data/api.js';
+import { ApiError } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { login } from '../data/auth.js';
 import type { User } from '../data/auth.js';
 import { sharedStyles } from '../common/styles.js';
 
-/** Why sign-in did not go ahead: a problem the console words, or the server's own message. */
-type LoginProblem = 'missing' | 'otp' | 'unreachable' | { server: string };
+/** Why sign-in did not go ahead: a problem the console words, or the error the server answered. */
+type LoginProblem = 'missing' | 'otp' | { error: unknown };
 
 export interface LoginEventDetail {
   user: User;
@@ -196,12 +197,9 @@ export class TsPageLogin extends LitElement {
         return msg('Enter your username and password.', { id: 'login.missing' });
       case 'otp':
         return msg('Enter the one-time code from your authenticator app.', { id: 'login.otpRequired' });
-      case 'unreachable':
-        return msg('The control plane could not be reached. Check your connection and try again.', {
-          id: 'login.unreachable',
-        });
       default:
-        return problem.server;
+        // The text of the server's code (or of an unreachable server) in the console's language.
+        return errorText(problem.error);
     }
   }
 
@@ -232,10 +230,7 @@ export class TsPageLogin extends LitElement {
         this._otp?.focus();
         return;
       }
-      // TODO(errorText): show errorText(error), the localized message for the server's code; the
-      // server's English message (e.g. "wrong username or password") is shown until then.
-      this._problem =
-        error instanceof ApiError && error.status === 0 ? 'unreachable' : { server: errorMessage(error) };
+      this._problem = { error };
       this._submitting = false;
       await this.updateComplete;
       if (this._password) {

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { errorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { agentRoleLabel, defaultChartAgent, sortAgents } from '../data/agents.js';
 import type { Agent } from '../data/agents.js';
 import { fetchOverview } from '../data/overview.js';
@@ -393,12 +393,11 @@ export class TsPageOverview extends LitElement {
           ? this._fleetCountsPanel(this._overviewTask.value, true)
           : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
       complete: (overview) => this._fleetCountsPanel(overview, false),
-      // TODO(errorText): errorText(error) once data/error-text.ts is merged.
       error: (error) =>
         html`<ts-panel
           heading=${heading}
           state="error"
-          .error=${errorMessage(error)}
+          .error=${errorText(error)}
           @ts-retry=${() => this._overviewTask.run()}
         ></ts-panel>`,
     });
@@ -443,8 +442,7 @@ export class TsPageOverview extends LitElement {
             </ts-panel>`
           : this._networkTask.value
             ? this._networkPanel(this._networkTask.value, false)
-            : // TODO(errorText): errorText(error) once data/error-text.ts is merged.
-              html`<ts-panel
+            : html`<ts-panel
                 heading=${heading}
                 state="error"
                 .error=${networkErrorMessage(error)}
@@ -559,13 +557,12 @@ export class TsPageOverview extends LitElement {
           : html`<ts-panel class="agents" heading=${heading} state="loading"></ts-panel>`;
       },
       complete: () => this._agentsPanel(this._fleet.agents ?? [], false),
-      // TODO(errorText): errorText(error) once data/error-text.ts is merged.
       error: (error) =>
         html`<ts-panel
           class="agents"
           heading=${heading}
           state="error"
-          .error=${errorMessage(error)}
+          .error=${errorText(error)}
           @ts-retry=${() => this._fleet.reload()}
         ></ts-panel>`,
     });
@@ -645,12 +642,11 @@ export class TsPageOverview extends LitElement {
                 }
               </div>
             </ts-panel>`,
-      // TODO(errorText): errorText(error) once data/error-text.ts is merged.
       error: (error) =>
         html`<ts-panel
           heading=${heading}
           state="error"
-          .error=${errorMessage(error)}
+          .error=${errorText(error)}
           @ts-retry=${() => this._metricsTask.run()}
           >${meta}${ranges}</ts-panel
         >`,

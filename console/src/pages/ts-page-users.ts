@@ -2,7 +2,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { errorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { fetchOrgUnits, orgUnitNames } from '../data/org-units.js';
 import { fetchUsers, userRoleLabel } from '../data/users.js';
 import type { UserAccount } from '../data/users.js';
@@ -55,12 +55,11 @@ export class TsPageUsers extends LitElement {
                 state="loading"
               ></ts-panel>`,
         complete: (users) => this._panel(users, false),
-        // TODO(errorText): errorText(error) once data/error-text.ts is merged.
         error: (error) =>
           html`<ts-panel
             heading=${msg('Accounts', { id: 'users.panel.heading' })}
             state="error"
-            .error=${errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => this._task.run()}
           ></ts-panel>`,
       })}

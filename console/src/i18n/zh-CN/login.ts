@@ -10,5 +10,4 @@ export const templates = {
   'login.notice': '仅限授权人员使用。每次登录都会记入审计日志。',
   'login.missing': '请输入用户名和密码。',
   'login.otpRequired': '请输入身份验证器应用中的动态验证码。',
-  'login.unreachable': '无法连接管控平台。请检查网络连接后重试。',
 } as const;
