@@ -195,3 +195,90 @@ export function auditTargetLabel(targetType: string): string {
       return targetType;
   }
 }
+
+/**
+ * What a key of an entry's details (`reason`, `orgUnitId` …) is called in the console's language; keys
+ * the console does not know are shown as the server records them.
+ */
+export function auditDetailLabel(key: string): string {
+  switch (key) {
+    case 'reason':
+      return msg('reason', { id: 'audit.detail.reason' });
+    case 'by':
+      return msg('by', { id: 'audit.detail.by' });
+    case 'username':
+      return msg('username', { id: 'audit.detail.username' });
+    case 'displayName':
+      return msg('display name', { id: 'audit.detail.displayName' });
+    case 'removed':
+      return msg('removed', { id: 'audit.detail.removed' });
+    case 'wasLocked':
+      return msg('was locked', { id: 'audit.detail.wasLocked' });
+    case 'clearedKeys':
+      return msg('cleared keys', { id: 'audit.detail.clearedKeys' });
+    case 'locale':
+      return msg('language', { id: 'audit.detail.locale' });
+    case 'name':
+      return msg('name', { id: 'audit.detail.name' });
+    case 'roles':
+      return msg('roles', { id: 'audit.detail.roles' });
+    case 'hostname':
+      return msg('hostname', { id: 'audit.detail.hostname' });
+    case 'version':
+      return msg('version', { id: 'audit.detail.version' });
+    case 'tokenId':
+      return msg('token id', { id: 'audit.detail.tokenId' });
+    case 'maxUses':
+      return msg('max uses', { id: 'audit.detail.maxUses' });
+    case 'expiresAt':
+      return msg('expires', { id: 'audit.detail.expiresAt' });
+    case 'orgUnitId':
+      return msg('org unit', { id: 'audit.detail.orgUnitId' });
+    case 'parentId':
+      return msg('parent org unit', { id: 'audit.detail.parentId' });
+    case 'kind':
+      return msg('kind', { id: 'audit.detail.kind' });
+    case 'targetType':
+      return msg('target type', { id: 'audit.detail.targetType' });
+    case 'targetId':
+      return msg('target', { id: 'audit.detail.targetId' });
+    case 'state':
+      return msg('state', { id: 'audit.detail.state' });
+    case 'comment':
+      return msg('comment', { id: 'audit.detail.comment' });
+    case 'passwordChanged':
+      return msg('password changed', { id: 'audit.detail.passwordChanged' });
+    case 'revokedApiTokens':
+      return msg('revoked API tokens', { id: 'audit.detail.revokedApiTokens' });
+    case 'endedSessions':
+      return msg('ended sessions', { id: 'audit.detail.endedSessions' });
+    case 'disabled':
+      return msg('disabled', { id: 'audit.detail.disabled' });
+    case 'level':
+      return msg('level', { id: 'audit.detail.level' });
+    case 'code':
+      return msg('code', { id: 'audit.detail.code' });
+    case 'description':
+      return msg('description', { id: 'audit.detail.description' });
+    default:
+      return key;
+  }
+}
+
+function detailValue(value: unknown): string {
+  if (value === true) return msg('yes', { id: 'audit.detail.yes' });
+  if (value === false) return msg('no', { id: 'audit.detail.no' });
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * An entry's details as compact `key=value` text, keys and yes/no in the console's language and
+ * values as the server recorded them (names, ids, its own words).
+ */
+export function auditDetailsText(details: unknown): string {
+  if (details === null || details === undefined) return '';
+  if (typeof details !== 'object') return String(details);
+  return Object.entries(details as Record<string, unknown>)
+    .map(([key, value]) => `${auditDetailLabel(key)}=${detailValue(value)}`)
+    .join(' ');
+}

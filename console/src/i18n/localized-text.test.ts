@@ -7,7 +7,7 @@ import type { SupervisedProcess } from '../data/system.js';
 import { agentRoleLabel, dropReasons } from '../data/agents.js';
 import { enrolmentTokenStateLabel } from '../data/enrolment.js';
 import { userRoleLabel } from '../data/users.js';
-import { auditActionLabel, auditTargetLabel } from '../data/audit.js';
+import { auditActionLabel, auditDetailsText, auditTargetLabel } from '../data/audit.js';
 import { metricsRangeLabel } from '../data/hosts.js';
 
 // The texts the data modules and the status badge make, in both languages and across a switch.
@@ -60,6 +60,10 @@ describe('texts in English (the source locale)', () => {
     expect(auditTargetLabel('gizmo')).toBe('gizmo');
     expect(userRoleLabel('network-operator')).toBe('network-operator');
     expect(metricsRangeLabel('7d')).toBe('7d');
+    expect(auditDetailsText({ reason: 'wrong password', wasLocked: false, roles: ['edge'], zone: 3 })).toBe(
+      'reason=wrong password was locked=no roles=["edge"] zone=3',
+    );
+    expect(auditDetailsText(null)).toBe('');
   });
 });
 
@@ -113,6 +117,15 @@ describe('texts in Simplified Chinese', () => {
     expect(auditActionLabel('snmp-credential.create')).toBe('创建 SNMP 凭据');
     expect(auditActionLabel('something.new')).toBeUndefined();
     expect(auditTargetLabel('org-unit')).toBe('单位');
+    expect(
+      auditDetailsText({
+        reason: 'wrong password',
+        wasLocked: true,
+        orgUnitId: 'sc',
+        roles: ['edge'],
+        zone: 3,
+      }),
+    ).toBe('原因=wrong password 原已锁定=是 单位=sc 角色=["edge"] zone=3');
   });
 
   it('follows a switch back to English', async () => {

@@ -3,7 +3,7 @@ import { customElement, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import { errorText } from '../data/error-text.js';
-import { auditActionLabel, auditTargetLabel, fetchAudit } from '../data/audit.js';
+import { auditActionLabel, auditDetailsText, auditTargetLabel, fetchAudit } from '../data/audit.js';
 import type { AuditEntry, AuditPage } from '../data/audit.js';
 import { formatCount, formatDateTime } from '../common/format.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
@@ -13,15 +13,6 @@ import '../components/ts-panel.js';
 import '../components/ts-status-badge.js';
 
 const pageSize = 100;
-
-/** Renders an entry's details as compact `key=value` text. */
-function detailsText(details: unknown): string {
-  if (details === null || details === undefined) return '';
-  if (typeof details !== 'object') return String(details);
-  return Object.entries(details as Record<string, unknown>)
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(' ');
-}
 
 /** The audit trail, newest first, one page at a time: who did what, to which object, from where. */
 @localized()
@@ -171,7 +162,7 @@ export class TsPageAudit extends LitElement {
         id: 'details',
         title: msg('Details', { id: 'audit.column.details' }),
         render: (e) => {
-          const text = detailsText(e.details);
+          const text = auditDetailsText(e.details);
           return html`<span class="cell-truncate mono muted" title=${text}>${text}</span>`;
         },
       },
