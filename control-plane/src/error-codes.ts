@@ -27,7 +27,8 @@ export const errorCodes = {
   'input.yaml': { status: 400, description: 'A YAML document in the request is not valid YAML.' },
   'payload.too_large': {
     status: 413,
-    description: 'The request body is larger than the limit; `details[0].params.limit` is the limit in bytes.',
+    description:
+      'The request body is larger than the limit; `details[0].params.limit` is the limit in bytes.',
   },
   'route.not_found': { status: 404, description: 'No API route has this path.' },
   'route.method_not_allowed': { status: 405, description: 'The route does not accept this HTTP method.' },
@@ -50,8 +51,14 @@ export const errorCodes = {
     status: 401,
     description: 'The password is right but the user has a second factor: send `otp` with the one-time code.',
   },
-  'auth.otp_invalid': { status: 401, description: 'The one-time code at login is wrong or was already used.' },
-  'auth.token_invalid': { status: 401, description: 'The API token is not valid, has expired or was revoked.' },
+  'auth.otp_invalid': {
+    status: 401,
+    description: 'The one-time code at login is wrong or was already used.',
+  },
+  'auth.token_invalid': {
+    status: 401,
+    description: 'The API token is not valid, has expired or was revoked.',
+  },
   'auth.agent_credential_invalid': {
     status: 401,
     description: 'The agent credential is missing, malformed, not valid or revoked.',
@@ -67,7 +74,8 @@ export const errorCodes = {
   },
   'auth.rate_limited': {
     status: 429,
-    description: 'Too many failed logins from this address for this username; retry after Retry-After seconds.',
+    description:
+      'Too many failed logins from this address for this username; retry after Retry-After seconds.',
   },
   'auth.csrf_invalid': {
     status: 403,
@@ -79,7 +87,8 @@ export const errorCodes = {
   },
   'permission.denied': {
     status: 403,
-    description: 'The caller lacks the permission; `details[0].params.permission` names it when there is one.',
+    description:
+      'The caller lacks the permission; `details[0].params.permission` names it when there is one.',
   },
 
   // --- records and scope --------------------------------------------------------------------
@@ -90,7 +99,8 @@ export const errorCodes = {
   },
   'conflict.state': {
     status: 409,
-    description: 'The change conflicts with the record’s current state (or a concurrent change); reload and retry.',
+    description:
+      'The change conflicts with the record’s current state (or a concurrent change); reload and retry.',
   },
   'conflict.not_available': {
     status: 409,
@@ -99,7 +109,8 @@ export const errorCodes = {
   },
   'conflict.in_use': {
     status: 409,
-    description: 'The record is still referred to by others (or still holds records); remove or move them first.',
+    description:
+      'The record is still referred to by others (or still holds records); remove or move them first.',
   },
   'quota.exceeded': { status: 409, description: 'The change would exceed a quota.' },
 
@@ -111,7 +122,8 @@ export const errorCodes = {
   'user.role_unknown': { status: 400, description: 'A role named in the request does not exist.' },
   'user.role_not_held': {
     status: 400,
-    description: 'A role to grant carries a permission the caller does not hold; `details[0].params.permission`.',
+    description:
+      'A role to grant carries a permission the caller does not hold; `details[0].params.permission`.',
   },
   'user.password_weak': {
     status: 400,
@@ -172,7 +184,8 @@ export const errorCodes = {
   },
   'link.outside_scope': {
     status: 403,
-    description: 'The link ends on a device outside the caller’s org units; only a unit above both ends may change it.',
+    description:
+      'The link ends on a device outside the caller’s org units; only a unit above both ends may change it.',
   },
   'host.agent_in_use': { status: 409, description: 'The agent is already tied to another host.' },
   'credential.in_use': {

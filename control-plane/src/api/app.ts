@@ -184,7 +184,8 @@ export function buildApp(s: Services): BuiltApp {
     if (authz) {
       const m = /^Bearer (tsk_[A-Za-z0-9_-]{20,100})$/.exec(authz);
       const identity = m ? await s.auth.resolveApiToken(m[1]!, ctx) : undefined;
-      if (!identity) throw new AuthenticationError('API token is not valid, expired or revoked', {
+      if (!identity)
+        throw new AuthenticationError('API token is not valid, expired or revoked', {
           code: 'auth.token_invalid',
         });
       c.set('identity', identity);
@@ -268,7 +269,10 @@ export function buildApp(s: Services): BuiltApp {
   app.all('/api/*', (c) => {
     const allow = [...new Set(patterns.filter((p) => p.re.test(c.req.path)).map((p) => p.method))];
     const err = allow.length
-      ? new MethodNotAllowedError(`${c.req.path} does not accept ${c.req.method}; it accepts ${allow.join(', ')}`, allow)
+      ? new MethodNotAllowedError(
+          `${c.req.path} does not accept ${c.req.method}; it accepts ${allow.join(', ')}`,
+          allow,
+        )
       : new NotFoundError(`no route for ${c.req.method} ${c.req.path}`, { code: 'route.not_found' });
     return errorResponse(c, err, s.log);
   });
@@ -300,5 +304,10 @@ export function buildApp(s: Services): BuiltApp {
 /** A regular expression matching the concrete paths of an OpenAPI-style path (`/a/{id}/b`). */
 function pathPattern(path: string): RegExp {
   const escape = (t: string) => t.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-  return new RegExp(`^${path.split(/\{\w+\}/).map(escape).join('[^/]+')}$`);
+  return new RegExp(
+    `^${path
+      .split(/\{\w+\}/)
+      .map(escape)
+      .join('[^/]+')}$`,
+  );
 }

@@ -23,11 +23,16 @@ export function errorResponseSchema(): Record<string, unknown> {
     properties: {
       path: { type: 'string', description: 'The field at fault, dotted (`a.interfaceId`), or `(root)`.' },
       message: { type: 'string', description: 'The problem, in English.' },
-      code: { type: 'string', enum: errorCodeList, description: 'A code for this one problem, when it has its own.' },
+      code: {
+        type: 'string',
+        enum: errorCodeList,
+        description: 'A code for this one problem, when it has its own.',
+      },
       params: {
         type: 'object',
         additionalProperties: { type: ['string', 'number'] },
-        description: 'Values a client may put into its own translated text (e.g. `field`, `limit`, `permission`).',
+        description:
+          'Values a client may put into its own translated text (e.g. `field`, `limit`, `permission`).',
       },
     },
   };
@@ -55,6 +60,9 @@ export function errorResponseSchema(): Record<string, unknown> {
 }
 
 /** The `x-error-codes` extension of the document: every code with its status and meaning. */
-export function errorCodesExtension(): Record<string, { status: number; alsoStatus?: number; description: string }> {
+export function errorCodesExtension(): Record<
+  string,
+  { status: number; alsoStatus?: number; description: string }
+> {
   return Object.fromEntries(errorCodeList.map((c) => [c, { ...errorCodes[c] }]));
 }

@@ -58,7 +58,9 @@ const errorContent = { 'application/json': { schema: { $ref: '#/components/schem
 export async function readJson<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) {
-    throw new InputError('request body must be JSON (Content-Type: application/json)', { code: 'input.json' });
+    throw new InputError('request body must be JSON (Content-Type: application/json)', {
+      code: 'input.json',
+    });
   }
   let raw: unknown;
   const text = await c.req.text();
@@ -148,11 +150,13 @@ export class Router {
             ? { description: status === 204 ? 'No content' : 'Success' }
             : { description: 'Success', content: { 'application/json': { schema: spec.response } } },
         '4XX': {
-          description: 'Client error: `error.code` is one of the codes of `ErrorResponse` (see `x-error-codes`)',
+          description:
+            'Client error: `error.code` is one of the codes of `ErrorResponse` (see `x-error-codes`)',
           content: errorContent,
         },
         '5XX': {
-          description: 'Server error: `internal`, `service.unavailable`, `secret.unavailable` or `storage.full`',
+          description:
+            'Server error: `internal`, `service.unavailable`, `secret.unavailable` or `storage.full`',
           content: errorContent,
         },
       },

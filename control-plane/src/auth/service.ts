@@ -160,7 +160,12 @@ export class AuthService {
         {
           code: 'user.role_unknown',
           details: [
-            { path: 'roles', message: 'unknown role', code: 'user.role_unknown', params: { roles: unknown.join(', ') } },
+            {
+              path: 'roles',
+              message: 'unknown role',
+              code: 'user.role_unknown',
+              params: { roles: unknown.join(', ') },
+            },
           ],
         },
       );

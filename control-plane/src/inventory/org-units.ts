@@ -202,7 +202,9 @@ export class OrgUnitService {
     await this.db.transaction(async (q) => {
       const path = await this.assertInScope(identity, id, q);
       if (path === identity.orgUnitPath)
-        throw new InputError('you cannot delete the org unit you are bound to', { code: 'org_unit.own_unit' });
+        throw new InputError('you cannot delete the org unit you are bound to', {
+          code: 'org_unit.own_unit',
+        });
       const children = await q.query('SELECT 1 FROM org_units WHERE parent_id = $1 LIMIT 1', [id]);
       if (children.rowCount > 0)
         throw new ConflictError(`org unit "${id}" has child units; delete them first`, {

@@ -151,7 +151,9 @@ export function fleetRoutes(
     async ({ c, agent }) => {
       const type = c.req.header('content-type') ?? '';
       if (!/^application\/json\b/i.test(type)) {
-        throw new InputError('request body must be JSON (Content-Type: application/json)', { code: 'input.json' });
+        throw new InputError('request body must be JSON (Content-Type: application/json)', {
+          code: 'input.json',
+        });
       }
       const raw = await readReportBody(
         await c.req.arrayBuffer(),
