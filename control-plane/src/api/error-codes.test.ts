@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_PASSWORD,
@@ -71,6 +72,15 @@ describe('the error code registry', () => {
     }
     expect(httpCode(418)).toBe('request.rejected');
     expect(httpCode(502)).toBe('internal');
+  });
+
+  it('lists every code with its status and meaning in docs/api-errors.md', () => {
+    const doc = readFileSync(new URL('../../../docs/api-errors.md', import.meta.url), 'utf8');
+    const rows = errorCodeTable().split('\n').slice(2);
+    expect(rows).toHaveLength(errorCodeList.length);
+    for (const row of rows) expect(doc, row).toContain(row);
+    const documented = [...doc.matchAll(/^\| [\d, ]+ \| `([a-z_.]+)` \|/gm)].map((m) => m[1]);
+    expect(documented).toEqual(errorCodeList);
   });
 
   it('describes every code in the ErrorResponse schema: an enum and a table row each', () => {
