@@ -182,7 +182,7 @@ export class StubControlPlane {
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
-        this.#send(res, 400, error('bad_request', 'body is not valid json'));
+        this.#send(res, 400, error('input.json', 'body is not valid json'));
         return;
       }
     }
@@ -191,18 +191,19 @@ export class StubControlPlane {
 
     if (req.method === 'POST' && path === paths.enrol) return this.#enrol(res, body);
     const m = /^\/api\/v1\/agents\/([^/]+)\/(heartbeat|config|reports)$/.exec(path);
-    if (!m) return this.#send(res, 404, error('not_found', 'no such endpoint'));
+    if (!m) return this.#send(res, 404, error('route.not_found', 'no such endpoint'));
     const agentId = decodeURIComponent(m[1]!);
     const route = m[2] as Route;
     const fault = this.#takeFault(route);
     if (fault)
       return this.#send(res, fault.status, fault.body ?? error('fault', 'injected fault'), fault.headers);
     if (!this.#authorise(req, agentId)) {
-      return this.#send(res, 401, error('unauthorized', 'agent credential is not valid'));
+      return this.#send(res, 401, error('auth.agent_credential_invalid', 'agent credential is not valid'));
     }
     if (route === 'heartbeat' && req.method === 'POST') {
       const r = HeartbeatRequest.safeParse(body);
-      if (!r.success) return this.#send(res, 400, error('invalid', r.error.issues[0]?.message ?? 'invalid'));
+      if (!r.success)
+        return this.#send(res, 400, error('input.invalid', r.error.issues[0]?.message ?? 'invalid'));
       this.heartbeats.push(r.data);
       return this.#send(res, 200, {
         serverTime: new Date().toISOString(),
@@ -211,12 +212,13 @@ export class StubControlPlane {
     }
     if (route === 'config' && req.method === 'GET') return this.#send(res, 200, this.config);
     if (route === 'reports' && req.method === 'POST') return this.#report(res, body);
-    return this.#send(res, 405, error('method_not_allowed', 'method not allowed'));
+    return this.#send(res, 405, error('route.method_not_allowed', 'method not allowed'));
   }
 
   #enrol(res: http.ServerResponse, body: unknown): void {
     const r = EnrolRequest.safeParse(body);
-    if (!r.success) return this.#send(res, 400, error('invalid', r.error.issues[0]?.message ?? 'invalid'));
+    if (!r.success)
+      return this.#send(res, 400, error('input.invalid', r.error.issues[0]?.message ?? 'invalid'));
     const fault = this.#takeFault('enrol');
     if (fault)
       return this.#send(res, fault.status, fault.body ?? error('fault', 'injected fault'), fault.headers);
@@ -224,7 +226,7 @@ export class StubControlPlane {
       return this.#send(
         res,
         401,
-        error('invalid_token', 'bootstrap token is unknown, expired or already used'),
+        error('auth.enrolment_token_invalid', 'bootstrap token is unknown, expired or already used'),
       );
     }
     const { agentId, credential } = this.addAgent(r.data.hostname);
@@ -240,7 +242,7 @@ export class StubControlPlane {
     const r = ReportBatch.safeParse(body);
     if (!r.success) {
       this.reportAttempts.push('invalid');
-      return this.#send(res, 400, error('invalid', r.error.issues[0]?.message ?? 'invalid'));
+      return this.#send(res, 400, error('input.invalid', r.error.issues[0]?.message ?? 'invalid'));
     }
     const batch = r.data;
     this.reportAttempts.push(batch.batchId);

@@ -120,17 +120,15 @@ describe('errorText', () => {
 
 describe('errorText in Chinese', () => {
   beforeAll(async () => {
-    // @lit/localize announces a switch on `window` and `applyLocale` sets `<html lang>`; node has
-    // neither. The console's own locale module is configured once, on import (through format.ts).
-    vi.stubGlobal('window', new EventTarget());
-    vi.stubGlobal('document', { documentElement: { lang: '' } });
+    // @lit/localize announces a switch on `window`, and the switch sets `<html lang>`; node has neither.
+    if (!('window' in globalThis)) vi.stubGlobal('window', new EventTarget());
+    if (!('document' in globalThis)) vi.stubGlobal('document', { documentElement: {} });
     await applyLocale('zh-CN');
   });
   afterAll(async () => {
     await applyLocale('en');
     vi.unstubAllGlobals();
   });
-
   it('reads the translation with the params in place', () => {
     expect(errorText(error('auth.invalid_credentials'))).toBe('用户名或密码错误。');
     expect(

@@ -90,7 +90,9 @@ describe('toStorageError', () => {
     expect(full.status).toBe(507);
     expect(full.code).toBe('storage.full');
     expect(full.store).toBe('state');
-    expect(full.details).toEqual([{ path: 'state', message: 'disk full (SQLSTATE 53100)' }]);
+    expect(full.details).toEqual([
+      { path: 'state', message: 'disk full (SQLSTATE 53100)', params: { store: 'state' } },
+    ]);
     expect(full.message).not.toMatch(/base\/16384/);
     expect(full.retryAfterSeconds).toBeGreaterThan(0);
   });
