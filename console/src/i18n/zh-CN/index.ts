@@ -5,7 +5,9 @@
  * expressions, and may move.
  */
 import { templates as common } from './common.js';
+import { templates as topology } from './topology.js';
 
 export const templates = {
   ...common,
+  ...topology,
 };
