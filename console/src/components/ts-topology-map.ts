@@ -1,10 +1,12 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { guard } from 'lit/directives/guard.js';
 import { localized, msg, str } from '@lit/localize';
 import { formatBitRate, formatCount } from '../common/format.js';
 import { linkStroke } from '../common/link-style.js';
 import { sharedStyles } from '../common/styles.js';
+import { currentLocale } from '../i18n/locale.js';
 import type { LinkView, Topology } from '../data/network.js';
 import type { ChartClickDetail, ChartOption } from '../charts/option.js';
 import { labelScales, sameLabelTiers, topologyOption } from '../charts/topology-option.js';
@@ -152,6 +154,9 @@ export class TsTopologyMap extends LitElement {
   /** CSS pixels per layout unit; changes of it that change the labels drawn re-render. */
   @state() private _scale = 0;
 
+  /** The accessible list is drawn once the chart is, so that it does not delay the picture. */
+  @state() private _listShown = false;
+
   @query('ts-chart') private _chartElement?: TsChart;
 
   private _layout?: TopologyLayout;
@@ -245,7 +250,7 @@ export class TsTopologyMap extends LitElement {
         .label=${label}
         @ts-chart-click=${this._onChartClick}
       ></ts-chart>
-      ${this._renderList(layout)}`;
+      ${this._listShown ? guard([layout, currentLocale()], () => this._renderList(layout)) : nothing}`;
   }
 
   private _renderToolbar() {
@@ -397,9 +402,10 @@ export class TsTopologyMap extends LitElement {
   }
 
   private _groupText(g: FoldedGroup): string {
-    const units = formatCount(g.units);
-    const devices = formatCount(g.devices);
-    const links = formatCount(g.links);
+    const count = this._countFormat();
+    const units = count.format(g.units);
+    const devices = count.format(g.devices);
+    const links = count.format(g.links);
     const summary =
       g.level === 'village'
         ? msg(str`${units} villages folded · ${devices} routers · ${links} links`, { id: 'topology.folded.villages' })
@@ -411,6 +417,15 @@ export class TsTopologyMap extends LitElement {
         ? msg(str`${g.down} down`, { id: 'topology.folded.down' })
         : msg('all links up', { id: 'topology.folded.allUp' });
     return `${summary} · ${down}`;
+  }
+
+  private _counts?: { locale: string; format: Intl.NumberFormat };
+
+  /** One number format for the many counts of the list (creating one per number is slow). */
+  private _countFormat(): Intl.NumberFormat {
+    const locale = currentLocale();
+    if (this._counts?.locale !== locale) this._counts = { locale, format: new Intl.NumberFormat(locale) };
+    return this._counts.format;
   }
 
   /** The tooltip of a node or edge, as HTML (names from data escaped). */
@@ -496,6 +511,10 @@ export class TsTopologyMap extends LitElement {
     const element = this._chartElement;
     if (!element) return;
     const attach = () => {
+      if (element.dataset.state === 'ready' && !this._listShown) {
+        // After the chart's frame is on screen.
+        requestAnimationFrame(() => (this._listShown = true));
+      }
       const chart = element.getEchartsInstance() as unknown as GraphChart | undefined;
       if (!chart || chart === this._hooked) return;
       this._hooked = chart;
