@@ -93,7 +93,10 @@ describe('network console in Chromium', () => {
     await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
     await page.getByTestId('login-submit').click();
     // The map is a canvas; its links and routers are also listed, visually hidden, for screen readers.
-    await page.locator('[data-testid="topology-link"]').first().waitFor({ state: 'attached', timeout: 30_000 });
+    await page
+      .locator('[data-testid="topology-link"]')
+      .first()
+      .waitFor({ state: 'attached', timeout: 30_000 });
     await page.locator('[data-testid="topology-chart"][data-state="ready"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-testid="topology-link"]').count()).toBe(22);
     expect(await page.locator('[data-testid="topology-device"]').count()).toBe(13);

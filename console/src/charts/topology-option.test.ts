@@ -47,8 +47,20 @@ const small: Topology = {
     { id: 'k-a', name: 'k-a', orgUnitId: 'k', role: 'access', plane: 'A', reachable: false },
   ],
   links: [
-    link('up', 'c-a', 'p-a', { pairId: 'c-up', active: false, failedOver: true, status: 'down', utilisation: null }),
-    link('backup', 'c-b', 'p-a', { role: 'backup', plane: 'B', pairId: 'c-up', active: true, failedOver: true }),
+    link('up', 'c-a', 'p-a', {
+      pairId: 'c-up',
+      active: false,
+      failedOver: true,
+      status: 'down',
+      utilisation: null,
+    }),
+    link('backup', 'c-b', 'p-a', {
+      role: 'backup',
+      plane: 'B',
+      pairId: 'c-up',
+      active: true,
+      failedOver: true,
+    }),
     link('busy', 'k-a', 'c-a', { utilisation: { inPercent: 90, outPercent: 10, maxPercent: 90 } }),
     link('gone', 'k-a', 'c-b', { status: 'unknown', utilisation: null }),
   ],
@@ -99,7 +111,8 @@ describe('topology option', () => {
   });
 
   it('hides county and router names when zoomed out and shows them when zoomed in', () => {
-    const label = (scale: number, id: string) => topologyGraph(input(scale)).nodes.find((n) => n.ref.id === id)?.label.show;
+    const label = (scale: number, id: string) =>
+      topologyGraph(input(scale)).nodes.find((n) => n.ref.id === id)?.label.show;
     expect(label(0.1, 'p')).toBe(true);
     expect(label(0.1, 'c')).toBe(true);
     expect(label(0.1, 'k')).toBe(false);
@@ -108,7 +121,9 @@ describe('topology option', () => {
     expect(label(labelScales.counties, 'k-a')).toBe(false);
     expect(label(labelScales.routers, 'k-a')).toBe(true);
     // The selected node shows its name at any scale.
-    expect(topologyGraph(input(0.1, { selected: 'k-a' })).nodes.find((n) => n.ref.id === 'k-a')?.label.show).toBe(true);
+    expect(
+      topologyGraph(input(0.1, { selected: 'k-a' })).nodes.find((n) => n.ref.id === 'k-a')?.label.show,
+    ).toBe(true);
     expect(labelTiers(Number.NaN).counties).toBe(false);
     expect(sameLabelTiers(0.1, 0.2)).toBe(true);
     expect(sameLabelTiers(0.1, labelScales.counties)).toBe(false);
@@ -126,7 +141,13 @@ describe('topology option', () => {
       data: { ref: { kind: string }; label: { show: boolean } }[];
       links: { ref: { kind: string }; lineStyle: { type: string } }[];
     };
-    expect([series.type, series.layout, series.roam, series.zoom, series.center]).toEqual(['graph', 'none', true, 2, [10, 20]]);
+    expect([series.type, series.layout, series.roam, series.zoom, series.center]).toEqual([
+      'graph',
+      'none',
+      true,
+      2,
+      [10, 20],
+    ]);
     expect(series.data.filter((n) => n.ref.kind === 'group')).toHaveLength(183);
     expect(series.links).toHaveLength(layout.links.length + layout.bundles.length);
     const bundles = series.links.filter((l) => l.ref.kind === 'bundle');

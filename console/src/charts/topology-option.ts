@@ -80,7 +80,14 @@ export interface TopologyNode {
   symbol: string;
   symbolSize: number | [number, number];
   itemStyle: { color: string; borderColor: string; borderWidth: number; borderType?: 'dashed' | 'solid' };
-  label: { show: boolean; position?: 'left' | 'right' | 'top' | 'bottom' | 'inside'; formatter?: string; fontWeight?: number; fontSize?: number; color?: string };
+  label: {
+    show: boolean;
+    position?: 'left' | 'right' | 'top' | 'bottom' | 'inside';
+    formatter?: string;
+    fontWeight?: number;
+    fontSize?: number;
+    color?: string;
+  };
   ref: TopologyRef;
   z?: number;
 }
@@ -89,7 +96,15 @@ export interface TopologyEdge {
   source: number;
   target: number;
   lineStyle: { color: string; width: number; type: 'solid' | 'dashed'; opacity?: number };
-  label?: { show: boolean; formatter: string; color?: string; backgroundColor?: string; padding?: number[]; borderRadius?: number; fontSize?: number };
+  label?: {
+    show: boolean;
+    formatter: string;
+    color?: string;
+    backgroundColor?: string;
+    padding?: number[];
+    borderRadius?: number;
+    fontSize?: number;
+  };
   ref: TopologyRef;
 }
 
@@ -97,7 +112,14 @@ const unitMarkerColour = '#5b6876';
 const selectedColour = '#2a6fd6';
 const planeColours = { A: '#3b5573', B: '#7a4fa3', none: '#8d9aa7' } as const;
 
-const routerSize: Record<string, number> = { province: 16, city: 12, county: 9, township: 7, village: 6, external: 8 };
+const routerSize: Record<string, number> = {
+  province: 16,
+  city: 12,
+  county: 9,
+  township: 7,
+  village: 6,
+  external: 8,
+};
 
 /** The nodes and edges of the graph; exported for tests and the accessible list. */
 export function topologyGraph(input: TopologyOptionInput): { nodes: TopologyNode[]; edges: TopologyEdge[] } {
@@ -161,11 +183,20 @@ export function topologyGraph(input: TopologyOptionInput): { nodes: TopologyNode
       symbolSize: (routerSize[level] ?? 8) + (isSelected ? 6 : 0),
       itemStyle: {
         color: device.reachable === false ? linkColours.down : '#ffffff',
-        borderColor: isSelected ? selectedColour : device.reachable === false ? linkColours.down : planeColours[plane],
+        borderColor: isSelected
+          ? selectedColour
+          : device.reachable === false
+            ? linkColours.down
+            : planeColours[plane],
         borderWidth: isSelected ? 3 : 1.5,
         borderType: device.reachable === null ? 'dashed' : 'solid',
       },
-      label: { show: tiers.routers || isSelected, position: 'bottom', fontSize: 10, ...(isSelected ? { color: selectedColour } : {}) },
+      label: {
+        show: tiers.routers || isSelected,
+        position: 'bottom',
+        fontSize: 10,
+        ...(isSelected ? { color: selectedColour } : {}),
+      },
       ref: { kind: 'device', id: device.id },
       ...(isSelected ? { z: 10 } : {}),
     });
@@ -173,7 +204,11 @@ export function topologyGraph(input: TopologyOptionInput): { nodes: TopologyNode
 
   for (const group of layout.groups) {
     const colour =
-      group.worst === 'down' ? linkColours.down : group.worst === 'unknown' ? linkColours.unknown : linkColours.low;
+      group.worst === 'down'
+        ? linkColours.down
+        : group.worst === 'unknown'
+          ? linkColours.unknown
+          : linkColours.low;
     const isSelected = selected === group.id;
     index.set(`group:${group.id}`, nodes.length);
     nodes.push({
@@ -183,8 +218,18 @@ export function topologyGraph(input: TopologyOptionInput): { nodes: TopologyNode
       y: group.y,
       symbol: 'roundRect',
       symbolSize: [22, 14],
-      itemStyle: { color: '#ffffff', borderColor: isSelected ? selectedColour : colour, borderWidth: isSelected ? 3 : 2 },
-      label: { show: tiers.counties || isSelected, position: 'inside', fontSize: 10, fontWeight: 600, formatter: String(group.units) },
+      itemStyle: {
+        color: '#ffffff',
+        borderColor: isSelected ? selectedColour : colour,
+        borderWidth: isSelected ? 3 : 2,
+      },
+      label: {
+        show: tiers.counties || isSelected,
+        position: 'inside',
+        fontSize: 10,
+        fontWeight: 600,
+        formatter: String(group.units),
+      },
       ref: { kind: 'group', id: group.id },
     });
   }
@@ -192,18 +237,26 @@ export function topologyGraph(input: TopologyOptionInput): { nodes: TopologyNode
   const edges: TopologyEdge[] = [];
   // A failed-over pair is marked once, on its backup (or on a failed-over link without a partner).
   const backupFailed = new Set(
-    layout.links.filter((l) => l.link.failedOver && l.link.role === 'backup' && l.link.pairId !== null).map((l) => l.link.pairId),
+    layout.links
+      .filter((l) => l.link.failedOver && l.link.role === 'backup' && l.link.pairId !== null)
+      .map((l) => l.link.pairId),
   );
   for (const { link, source, target } of layout.links) {
     const s = index.get(`device:${source}`);
     const t = index.get(`device:${target}`);
     if (s === undefined || t === undefined) continue;
     const stroke = linkStroke(link);
-    const marked = link.failedOver && (link.role === 'backup' || link.pairId === null || !backupFailed.has(link.pairId));
+    const marked =
+      link.failedOver && (link.role === 'backup' || link.pairId === null || !backupFailed.has(link.pairId));
     edges.push({
       source: s,
       target: t,
-      lineStyle: { color: stroke.color, width: stroke.width, type: stroke.dash ? 'dashed' : 'solid', opacity: 0.9 },
+      lineStyle: {
+        color: stroke.color,
+        width: stroke.width,
+        type: stroke.dash ? 'dashed' : 'solid',
+        opacity: 0.9,
+      },
       ...(marked
         ? {
             label: {
@@ -233,7 +286,11 @@ export function topologyGraph(input: TopologyOptionInput): { nodes: TopologyNode
         type: bundle.backup ? 'dashed' : 'solid',
         opacity: 0.9,
       },
-      label: { show: tiers.bundleCounts && bundle.links.length > 1, formatter: String(bundle.links.length), fontSize: 9 },
+      label: {
+        show: tiers.bundleCounts && bundle.links.length > 1,
+        formatter: String(bundle.links.length),
+        fontSize: 9,
+      },
       ref: { kind: 'bundle', id: bundle.id },
     });
   }

@@ -7,7 +7,14 @@
  * backup carrying the traffic) and a few links are unknown. Deterministic: the same options give the
  * same topology.
  */
-import type { LinkLevel, LinkView, Plane, Topology, TopologyDevice, TopologyOrgUnit } from '../data/network.js';
+import type {
+  LinkLevel,
+  LinkView,
+  Plane,
+  Topology,
+  TopologyDevice,
+  TopologyOrgUnit,
+} from '../data/network.js';
 
 export interface ProvinceOptions {
   cities: number;
@@ -74,7 +81,8 @@ function random(seed: number): () => number {
 /** Splits `total` into `parts` shares of at least `min`, at random but summing exactly to `total`. */
 function split(total: number, parts: number, min: number, next: () => number): number[] {
   if (parts <= 0) return [];
-  if (total < parts * min) throw new RangeError(`cannot split ${total} into ${parts} parts of at least ${min}`);
+  if (total < parts * min)
+    throw new RangeError(`cannot split ${total} into ${parts} parts of at least ${min}`);
   const weights = Array.from({ length: parts }, () => 0.4 + next());
   const sum = weights.reduce((s, w) => s + w, 0);
   const spare = total - parts * min;
@@ -114,7 +122,12 @@ export function generateProvince(options: Partial<ProvinceOptions> = {}): Topolo
     }
   };
 
-  const router = (unit: TopologyOrgUnit, role: string, plane: Plane | null, address: string): TopologyDevice => {
+  const router = (
+    unit: TopologyOrgUnit,
+    role: string,
+    plane: Plane | null,
+    address: string,
+  ): TopologyDevice => {
     const suffix = plane === null ? role : `${role}-${plane.toLowerCase()}`;
     const device: TopologyDevice = {
       id: `${unit.id}-${suffix}`,
@@ -160,7 +173,12 @@ export function generateProvince(options: Partial<ProvinceOptions> = {}): Topolo
       plane,
       pairId: `${unit.id}-uplink`,
       a: { deviceId: a.id, deviceName: a.name, ifIndex: 1, ifName: 'GigabitEthernet0/0/1' },
-      b: { deviceId: b.id, deviceName: b.name, ifIndex: links.length + 2, ifName: `GigabitEthernet1/0/${links.length % 48}` },
+      b: {
+        deviceId: b.id,
+        deviceName: b.name,
+        ifIndex: links.length + 2,
+        ifName: `GigabitEthernet1/0/${links.length % 48}`,
+      },
       status: state.status,
       speedMbps: speed,
       utilisation: up ? { inPercent, outPercent, maxPercent: Math.max(inPercent, outPercent) } : null,
@@ -201,9 +219,19 @@ export function generateProvince(options: Partial<ProvinceOptions> = {}): Topolo
     router(province, 'core', 'B', '10.0.0.2'),
   ];
 
-  const countiesPerCity = split(o.counties, o.cities, o.cities > 0 ? Math.min(3, Math.floor(o.counties / o.cities)) : 0, next);
+  const countiesPerCity = split(
+    o.counties,
+    o.cities,
+    o.cities > 0 ? Math.min(3, Math.floor(o.counties / o.cities)) : 0,
+    next,
+  );
   let countyTotal = 0;
-  const countyList: { unit: TopologyOrgUnit; routers: [TopologyDevice, TopologyDevice]; c: number; k: number }[] = [];
+  const countyList: {
+    unit: TopologyOrgUnit;
+    routers: [TopologyDevice, TopologyDevice];
+    c: number;
+    k: number;
+  }[] = [];
   countiesPerCity.forEach((countyCount, ci) => {
     const c = ci + 1;
     const base = cityNames[ci % cityNames.length] ?? '成都市';

@@ -67,7 +67,8 @@ function closestPair(layout: TopologyLayout): number {
     const cy = Math.floor(p.y / 10);
     for (let dx = -1; dx <= 1; dx += 1) {
       for (let dy = -1; dy <= 1; dy += 1) {
-        for (const q of cells.get(`${cx + dx},${cy + dy}`) ?? []) best = Math.min(best, Math.hypot(p.x - q.x, p.y - q.y));
+        for (const q of cells.get(`${cx + dx},${cy + dy}`) ?? [])
+          best = Math.min(best, Math.hypot(p.x - q.x, p.y - q.y));
       }
     }
     const key = `${cx},${cy}`;
@@ -125,7 +126,8 @@ describe('layoutTopology', () => {
     expect(outside.sort()).toEqual(['city-a', 'x']);
     expect(layout.devices.find((d) => d.id === 'city-a')?.placeholder).toBe(true);
     const root = layout.devices.find((d) => d.id === 'k1-a');
-    for (const id of outside) expect(layout.devices.find((d) => d.id === id)?.y ?? 0).toBeLessThan(root?.y ?? 0);
+    for (const id of outside)
+      expect(layout.devices.find((d) => d.id === id)?.y ?? 0).toBeLessThan(root?.y ?? 0);
     expect(layout.links).toHaveLength(1);
   });
 
@@ -155,7 +157,9 @@ describe('layoutTopology at the size of Sichuan', () => {
 
   it('is generated at the size asked for', () => {
     const count = (level: string) => province.orgUnits.filter((u) => u.level === level).length;
-    expect([count('province'), count('city'), count('county'), count('township')]).toEqual([1, 21, 183, 3000]);
+    expect([count('province'), count('city'), count('county'), count('township')]).toEqual([
+      1, 21, 183, 3000,
+    ]);
     expect(province.links.length).toBe(2 * (21 + 183 + 3000));
     expect(new Set(province.devices.map((d) => d.id)).size).toBe(province.devices.length);
     expect(province.links.some((l) => l.status === 'down' && l.failedOver)).toBe(true);

@@ -181,7 +181,8 @@ export function layoutTopology(topology: Topology, options: Partial<LayoutOption
     x: 0,
     y: 0,
   });
-  for (const unit of topology.orgUnits) units.set(unit.id, newUnit(unit.id, unit.name, unit.level, unit.parentId));
+  for (const unit of topology.orgUnits)
+    units.set(unit.id, newUnit(unit.id, unit.name, unit.level, unit.parentId));
 
   let externalUnit: TreeUnit | undefined;
   const external = (): TreeUnit => {

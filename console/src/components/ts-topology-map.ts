@@ -17,7 +17,15 @@ import { foldingParent, layoutTopology } from './topology-layout.js';
 import type { DeviceNode, FoldedGroup, LinkBundle, TopologyLayout, UnitNode } from './topology-layout.js';
 import { createTopologySearch } from './topology-search.js';
 import type { SearchMatch, TopologySearch } from './topology-search.js';
-import { activeText, levelText, planeText, roleText, statusText, tierText, utilisationText } from './topology-text.js';
+import {
+  activeText,
+  levelText,
+  planeText,
+  roleText,
+  statusText,
+  tierText,
+  utilisationText,
+} from './topology-text.js';
 
 export interface LinkOpenDetail {
   linkId: string;
@@ -37,7 +45,10 @@ interface GraphChart {
 const zoomStep = 1.5;
 
 const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 /**
  * The extranet as a zoomable graph (ECharts `graph` series in `<ts-chart>`, canvas): the radial layout
@@ -201,7 +212,8 @@ export class TsTopologyMap extends LitElement {
       if (this._scale === 0) this._scale = this._fitScale();
     }
     // Typing in the search box alone leaves the chart as it is.
-    const searchOnly = changed.size > 0 && [...changed.keys()].every((k) => k === '_query' || k === '_active');
+    const searchOnly =
+      changed.size > 0 && [...changed.keys()].every((k) => k === '_query' || k === '_active');
     if (this._layout && !searchOnly) {
       const option = topologyOption({
         layout: this._layout,
@@ -352,9 +364,7 @@ export class TsTopologyMap extends LitElement {
         )}
         ${layout.groups.map(
           (g) =>
-            html`<li data-testid="topology-folded" data-parent-id=${g.parentId}>
-              ${this._groupText(g)}
-            </li>`,
+            html`<li data-testid="topology-folded" data-parent-id=${g.parentId}>${this._groupText(g)}</li>`,
         )}
       </ul>
       <h3>${msg('Routers', { id: 'topology.list.routers' })}</h3>
@@ -408,7 +418,9 @@ export class TsTopologyMap extends LitElement {
     const links = count.format(g.links);
     const summary =
       g.level === 'village'
-        ? msg(str`${units} villages folded · ${devices} routers · ${links} links`, { id: 'topology.folded.villages' })
+        ? msg(str`${units} villages folded · ${devices} routers · ${links} links`, {
+            id: 'topology.folded.villages',
+          })
         : msg(str`${units} townships folded · ${devices} routers · ${links} links`, {
             id: 'topology.folded.townships',
           });
@@ -432,7 +444,8 @@ export class TsTopologyMap extends LitElement {
   private _tooltip(params: unknown): string {
     const ref = (params as { data?: { ref?: TopologyRef } }).data?.ref;
     if (!ref) return '';
-    const row = (term: string, value: string) => `<tr><td style="color:#5b6876;padding-right:10px">${escapeHtml(term)}</td><td>${escapeHtml(value)}</td></tr>`;
+    const row = (term: string, value: string) =>
+      `<tr><td style="color:#5b6876;padding-right:10px">${escapeHtml(term)}</td><td>${escapeHtml(value)}</td></tr>`;
     const box = (title: string, rows: string[]) =>
       `<div data-testid="topology-tooltip" style="font-size:12px"><div style="font-weight:600;margin-bottom:4px">${escapeHtml(title)}</div><table>${rows.join('')}</table></div>`;
     const l = this._lookup;
@@ -456,10 +469,18 @@ export class TsTopologyMap extends LitElement {
         if (link.bps) {
           const inRate = formatBitRate(link.bps.in);
           const outRate = formatBitRate(link.bps.out);
-          rows.push(row(msg('Rate', { id: 'topology.tip.rate' }), msg(str`in ${inRate} · out ${outRate}`, { id: 'topology.tip.rateValue' })));
+          rows.push(
+            row(
+              msg('Rate', { id: 'topology.tip.rate' }),
+              msg(str`in ${inRate} · out ${outRate}`, { id: 'topology.tip.rateValue' }),
+            ),
+          );
         }
         rows.push(row(msg('Tier', { id: 'topology.tip.tier' }), tierText(link.tier)));
-        if (link.flapping) rows.push(row(msg('Flapping', { id: 'topology.tip.flapping' }), msg('yes', { id: 'topology.tip.yes' })));
+        if (link.flapping)
+          rows.push(
+            row(msg('Flapping', { id: 'topology.tip.flapping' }), msg('yes', { id: 'topology.tip.yes' })),
+          );
         return box(link.name, rows);
       }
       case 'bundle': {
@@ -477,7 +498,10 @@ export class TsTopologyMap extends LitElement {
         const group = l.groups.get(ref.id);
         if (!group) return '';
         const parent = l.units.get(group.parentId)?.name ?? group.parentId;
-        return box(parent, [row(levelText(group.level), this._groupText(group)), row('', msg('Click to show them', { id: 'topology.tip.expand' }))]);
+        return box(parent, [
+          row(levelText(group.level), this._groupText(group)),
+          row('', msg('Click to show them', { id: 'topology.tip.expand' })),
+        ]);
       }
       case 'device': {
         const device = l.devices.get(ref.id);
@@ -490,7 +514,8 @@ export class TsTopologyMap extends LitElement {
               : msg('reachability unknown', { id: 'topology.reachUnknown' });
         const rows = [row(msg('Reachability', { id: 'topology.tip.reach' }), reach)];
         if (device.plane) rows.push(row(msg('Plane', { id: 'topology.tip.plane' }), planeText(device.plane)));
-        if (device.managementAddress) rows.push(row(msg('Management address', { id: 'topology.tip.address' }), device.managementAddress));
+        if (device.managementAddress)
+          rows.push(row(msg('Management address', { id: 'topology.tip.address' }), device.managementAddress));
         const unit = l.units.get(device.unitId);
         if (unit && !unit.external) rows.push(row(levelText(unit.level), unit.name));
         return box(device.name, rows);
@@ -499,9 +524,14 @@ export class TsTopologyMap extends LitElement {
         const unit = l.units.get(ref.id);
         if (!unit) return '';
         const rows = [row(msg('Level', { id: 'topology.tip.level' }), levelText(unit.level))];
-        if (unit.groupId) rows.push(row('', msg('Click to show its townships', { id: 'topology.tip.expandUnit' })));
-        if (unit.expanded) rows.push(row('', msg('Click to fold its townships', { id: 'topology.tip.foldUnit' })));
-        return box(unit.external ? msg('Outside your scope', { id: 'topology.outsideScope' }) : unit.name, rows);
+        if (unit.groupId)
+          rows.push(row('', msg('Click to show its townships', { id: 'topology.tip.expandUnit' })));
+        if (unit.expanded)
+          rows.push(row('', msg('Click to fold its townships', { id: 'topology.tip.foldUnit' })));
+        return box(
+          unit.external ? msg('Outside your scope', { id: 'topology.outsideScope' }) : unit.name,
+          rows,
+        );
       }
     }
   }
@@ -587,14 +617,23 @@ export class TsTopologyMap extends LitElement {
     const chart = this._hooked;
     const node = kind === 'unit' ? this._lookup.units.get(id) : this._lookup.devices.get(id);
     if (!chart || !node) return;
-    const level = kind === 'unit' ? node && 'level' in node ? (node as UnitNode).level : '' : 'device';
+    const level = kind === 'unit' ? (node && 'level' in node ? (node as UnitNode).level : '') : 'device';
     const wanted =
-      level === 'device' ? labelScales.routers * 1.1 : level === 'county' ? labelScales.counties * 1.6 : labelScales.townships * 1.2;
+      level === 'device'
+        ? labelScales.routers * 1.1
+        : level === 'county'
+          ? labelScales.counties * 1.6
+          : labelScales.townships * 1.2;
     const current = this._fitScale() * (this._zoom ?? 1);
     const point = chart.convertToPixel({ seriesIndex: 0 }, [node.x, node.y]);
     if (Array.isArray(point) && point.length === 2) {
       const [px, py] = point as [number, number];
-      chart.dispatchAction({ type: 'graphRoam', seriesIndex: 0, dx: chart.getWidth() / 2 - px, dy: chart.getHeight() / 2 - py });
+      chart.dispatchAction({
+        type: 'graphRoam',
+        seriesIndex: 0,
+        dx: chart.getWidth() / 2 - px,
+        dy: chart.getHeight() / 2 - py,
+      });
     }
     if (current < wanted && current > 0) {
       chart.dispatchAction({

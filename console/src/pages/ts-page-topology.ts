@@ -5,7 +5,12 @@ import { Task } from '@lit/task';
 import { fetchTopology } from '../data/network.js';
 import type { LinkView, Topology } from '../data/network.js';
 import { formatCount, formatDateTime, formatRelativeTime } from '../common/format.js';
-import { countFailedOverPairs, countLinkStatuses, linkColours, linkStatusTone } from '../common/link-style.js';
+import {
+  countFailedOverPairs,
+  countLinkStatuses,
+  linkColours,
+  linkStatusTone,
+} from '../common/link-style.js';
 import { PollController } from '../common/poll-controller.js';
 import { navigate } from '../common/router.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
@@ -204,7 +209,9 @@ export class TsPageTopology extends LitElement {
     const failed = html`<b>${formatCount(failedOver)}</b>`;
     return html`<span class="summary" data-testid="topology-summary">
       <span>${msg(html`${total} links`, { id: 'topology.summary.links' })}</span>
-      <span class=${counts.down ? 'bad' : ''}>${msg(html`${down} down`, { id: 'topology.summary.down' })}</span>
+      <span class=${counts.down ? 'bad' : ''}
+        >${msg(html`${down} down`, { id: 'topology.summary.down' })}</span
+      >
       <span>${msg(html`${unknown} unknown`, { id: 'topology.summary.unknown' })}</span>
       <span class=${failedOver ? 'warn' : ''}
         >${msg(html`${failed} failed over`, { id: 'topology.summary.failedOver' })}</span
@@ -305,7 +312,16 @@ export class TsPageTopology extends LitElement {
         >
         <span
           ><svg width="26" height="14" aria-hidden="true">
-            <rect x="2" y="1" width="22" height="12" rx="3" fill="#fff" stroke=${linkColours.low} stroke-width="2"></rect></svg
+            <rect
+              x="2"
+              y="1"
+              width="22"
+              height="12"
+              rx="3"
+              fill="#fff"
+              stroke=${linkColours.low}
+              stroke-width="2"
+            ></rect></svg
           >${msg('folded townships (click to show)', { id: 'topology.legend.folded' })}</span
         >
       </span>

@@ -486,7 +486,9 @@ describe('failover of the sc-cd-jj uplink pair', () => {
       links: unknown[];
     };
     expect(topo.links).toHaveLength(22);
-    expect(topo.devices.every((x) => typeof x.managementAddress === 'string' && x.managementAddress.length > 0)).toBe(true);
+    expect(
+      topo.devices.every((x) => typeof x.managementAddress === 'string' && x.managementAddress.length > 0),
+    ).toBe(true);
     expect(topo.devices.find((x) => x.id === 'sc-cd-agg')?.reachable).toBe(true);
     expect(topo.devices.find((x) => x.id === 'sc-lz-agg')?.reachable).toBeNull();
   });
