@@ -7,7 +7,7 @@
 // Progress goes to stderr; the last line printed is one JSON object with the results.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -76,6 +76,7 @@ function serve(root) {
 }
 
 const sizes = bundleSizes();
+log(`load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
 log(`initial JS ${sizes.initialJsGzipBytes} B gzip in ${Object.keys(sizes.initialChunks).length} chunk(s)`);
 
 const harnessDir = mkdtempSync(join(tmpdir(), 'tianshu-bench-console-'));
@@ -163,6 +164,8 @@ try {
       nodes: all.first.drawnNodes,
       edges: all.first.drawnEdges,
     },
+    // Wall-clock times: on a busy machine (load above its cores) they grow with the load.
+    machine: { cores: availableParallelism(), loadAverage1m: Math.round(loadavg()[0] * 10) / 10 },
     goals: {},
   };
   for (const [key, goal] of Object.entries(goals)) {

@@ -79,7 +79,7 @@ afterAll(async () => {
 });
 
 async function lineColour(linkId: string): Promise<string> {
-  return page.locator(`[data-testid="topology-link"][data-link-id="${linkId}"] path.line`).evaluate((el) => {
+  return page.locator(`[data-testid="topology-link"][data-link-id="${linkId}"] .line`).evaluate((el) => {
     // Runs in the page; the test's own types have no DOM.
     const win = globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } };
     return win.getComputedStyle(el).stroke;

@@ -190,6 +190,12 @@ export class TsTopologyMap extends LitElement {
     return this._layout;
   }
 
+  override connectedCallback() {
+    super.connectedCallback();
+    // Fetch ECharts while the layout is computed; <ts-chart> then finds the module loaded.
+    void import('../charts/engine.js');
+  }
+
   override disconnectedCallback() {
     super.disconnectedCallback();
     this._observer?.disconnect();
@@ -198,7 +204,8 @@ export class TsTopologyMap extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues) {
-    if (changed.has('topology') && this.topology) this._search = createTopologySearch(this.topology);
+    // The search index is built on the first query, not with the picture.
+    if (changed.has('topology')) this._search = undefined;
     if ((changed.has('topology') || changed.has('collapse') || changed.has('_expanded')) && this.topology) {
       this._layout = layoutTopology(this.topology, { collapse: this.collapse, expanded: this._expanded });
       const l = this._layout;
@@ -266,6 +273,7 @@ export class TsTopologyMap extends LitElement {
   }
 
   private _renderToolbar() {
+    if (this._query && !this._search && this.topology) this._search = createTopologySearch(this.topology);
     const matches = this._query ? (this._search?.find(this._query, 30) ?? []) : [];
     const open = this._query.trim() !== '';
     return html`<div class="toolbar">
@@ -390,14 +398,12 @@ export class TsTopologyMap extends LitElement {
           >
             <a href="/network/links/${encodeURIComponent(link.id)}">${link.name}</a>
             · ${statusText(link.status)} · ${roleText(link.role)} · ${activeText(link)}
-            <svg width="1" height="1" aria-hidden="true">
-              <path
-                class="line"
-                d="M0,0 L1,0"
-                stroke=${stroke.color}
-                stroke-dasharray=${stroke.dash ?? nothing}
-              ></path>
-            </svg>
+            <span
+              class="line"
+              data-dashed=${stroke.dash ? 'true' : 'false'}
+              style="stroke:${stroke.color}"
+              aria-hidden="true"
+            ></span>
           </li>`;
         })}
         ${layout.bundles.map(
