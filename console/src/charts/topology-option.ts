@@ -307,7 +307,8 @@ export function topologyOption(input: TopologyOptionInput): ChartOption {
     coordinateSystem: 'view',
     roam: true,
     scaleLimit: { min: 0.5, max: 60 },
-    nodeScaleRatio: 0.4,
+    // Symbols keep their size on screen; zooming in spreads them apart. (ECharts 6 reads 0 as 1.)
+    nodeScaleRatio: 0.001,
     animation: false,
     ...(input.zoom !== undefined ? { zoom: input.zoom } : {}),
     ...(input.center ? { center: input.center } : {}),

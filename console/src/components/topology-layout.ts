@@ -409,8 +409,21 @@ export function layoutTopology(topology: Topology, options: Partial<LayoutOption
       }
     }
     radii.set(depth, radius);
-    for (const item of items) item.place(radius);
     previous = radius;
+  }
+  // Inner rings spread out to their share of the outermost one, so that the few cities do not
+  // crowd the centre while the many counties set the size of the picture.
+  const deepest = depths[depths.length - 1] ?? 0;
+  const outer = radii.get(deepest) ?? 0;
+  const first = single ? 1 : 0;
+  for (const depth of depths) {
+    if (depth < first || deepest <= first - 1) continue;
+    const share = Math.sqrt((depth - first + 1) / (deepest - first + 1));
+    radii.set(depth, Math.max(radii.get(depth) ?? 0, outer * share * 0.9));
+  }
+  for (const depth of depths) {
+    const radius = radii.get(depth) ?? 0;
+    for (const item of byDepth.get(depth) ?? []) item.place(radius);
   }
 
   // Fans: a county's townships in rows across its wedge, from the ring its group would be on outward.
