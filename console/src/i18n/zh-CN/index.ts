@@ -4,8 +4,10 @@
  * `docs/glossary.md`. Placeholders are written `${0}`, `${1}` … in the order of the source's
  * expressions, and may move.
  */
+import { templates as charts } from './charts.js';
 import { templates as common } from './common.js';
 
 export const templates = {
   ...common,
+  ...charts,
 };
