@@ -24,4 +24,9 @@ export const templates = {
   'charts.link.errors.series': '错包',
   'charts.link.in': '入向',
   'charts.link.out': '出向',
+  'charts.range.15m': '最近 15 分钟',
+  'charts.range.1h': '最近 1 小时',
+  'charts.range.6h': '最近 6 小时',
+  'charts.range.24h': '最近 24 小时',
+  'charts.range.7d': '最近 7 天',
 } as const;

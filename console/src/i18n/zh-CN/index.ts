@@ -6,8 +6,10 @@
  */
 import { templates as charts } from './charts.js';
 import { templates as common } from './common.js';
+import { templates as linkDetail } from './link-detail.js';
 
 export const templates = {
   ...common,
   ...charts,
+  ...linkDetail,
 };
