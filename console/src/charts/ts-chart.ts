@@ -43,7 +43,8 @@ const toMillis = (value: unknown): number | undefined => {
 
 /**
  * The console's one chart element: Apache ECharts (loaded lazily, canvas renderer) drawing the
- * typed `option` built by the builders in `src/charts/`.
+ * typed `option` built by the builders in `src/charts/`. Series types beyond `line` are loaded the
+ * first time an option uses one (`engine.ts`).
  *
  * - `option` is applied with `setOption(option, { notMerge })` (`notMerge` true by default, so
  *   series that disappear are removed); the chart follows its element's size and is disposed when
@@ -52,7 +53,8 @@ const toMillis = (value: unknown): number | undefined => {
  * - Events: `ts-chart-click` (detail `ChartClickDetail`), `ts-chart-range` (detail
  *   `{from, to}` in unix millis, after the user zoomed or brushed a time axis), `ts-chart-reset`
  *   (the toolbox's restore).
- * - `data-state` is `loading` until the chart has drawn its option, then `ready`;
+ * - `data-state` is `loading` until the chart has drawn its option, then `ready` (`error` when the
+ *   option uses a series type the engine does not know);
  *   `getEchartsInstance()` gives tests the ECharts instance.
  */
 @localized()
@@ -95,6 +97,7 @@ export class TsChart extends LitElement {
   /** A text shown over the chart, e.g. that the range holds no samples. */
   @property() overlay = '';
 
+  private _engine?: Engine;
   private _chart?: EChartsType;
   private _chartLocale?: EngineLocale;
   private _resizeObserver?: ResizeObserver;
@@ -144,6 +147,7 @@ export class TsChart extends LitElement {
 
   private async _ensureChart(): Promise<void> {
     const engine = await loadEngine();
+    this._engine = engine;
     if (!this._connected || this._chart) return;
     const element = this.renderRoot.querySelector<HTMLElement>('.canvas');
     if (!element) return;
@@ -175,10 +179,22 @@ export class TsChart extends LitElement {
     this._apply(chart);
   }
 
+  /** Draws the current option, once the series types it uses are registered. */
   private _apply(chart: EChartsType) {
-    if (!this.option) return;
+    const option = this.option;
+    if (!option) return;
     this.dataset.state = 'loading';
-    chart.setOption(this.option, { notMerge: this.notMerge });
+    void this._engine
+      ?.prepare(option)
+      .then(() => {
+        // A newer option or a new chart may have arrived meanwhile; that call draws it.
+        if (this._chart !== chart || this.option !== option) return;
+        chart.setOption(option, { notMerge: this.notMerge });
+      })
+      .catch((error: unknown) => {
+        this.dataset.state = 'error';
+        console.error(error);
+      });
   }
 
   private _dispose() {
