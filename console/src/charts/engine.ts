@@ -49,8 +49,16 @@ const extras = {
 type Extra = keyof typeof extras;
 
 const loaded = new Map<Extra, Promise<unknown>>();
+const registered = new Set<Extra>();
 
-/** The extras an option needs: its series types beyond `line`, and mark lines. */
+/** The extras registered so far (a chart created now can draw them). */
+export const registeredExtras = (): readonly string[] => [...registered];
+
+/**
+ * The extras an option needs: its series types beyond `line`, and mark lines. ECharts' instances
+ * use the layouts and processors registered before they were created, so `<ts-chart>` loads these
+ * first and creates its chart anew when a later option needs one registered since.
+ */
 export function extrasFor(option: ChartOption): Extra[] {
   const series =
     option.series === undefined ? [] : Array.isArray(option.series) ? option.series : [option.series];
@@ -68,7 +76,18 @@ export function extrasFor(option: ChartOption): Extra[] {
 /** Loads and registers what `option` needs beyond the base; resolves at once when nothing is missing. */
 export async function prepare(option: ChartOption): Promise<void> {
   const missing = extrasFor(option).filter((extra) => !loaded.has(extra));
-  for (const extra of missing) loaded.set(extra, extras[extra]());
+  for (const extra of missing) {
+    loaded.set(
+      extra,
+      extras[extra]().then(
+        () => registered.add(extra),
+        (error: unknown) => {
+          loaded.delete(extra);
+          throw error;
+        },
+      ),
+    );
+  }
   await Promise.all(extrasFor(option).map((extra) => loaded.get(extra)));
 }
 
