@@ -165,8 +165,8 @@ export function timeSeriesOption(spec: TimeSeriesSpec): ChartOption {
     grid: {
       left: 12,
       right: 18,
-      top: 34,
-      bottom: 52,
+      top: 30,
+      bottom: 28,
       outerBoundsMode: 'same',
       outerBoundsContain: 'axisLabel',
     },

@@ -245,10 +245,11 @@ export class TsPageLinkDetail extends LitElement {
         max-width: 640px;
       }
       .range-bar {
-        display: inline-flex;
+        display: flex;
         flex-wrap: wrap;
         align-items: center;
         gap: 8px;
+        margin-bottom: 10px;
       }
       .range-bar .custom {
         font-size: 12px;
@@ -540,44 +541,51 @@ export class TsPageLinkDetail extends LitElement {
     </ts-panel>`;
   }
 
+  /** The preset buttons; while a zoomed window is shown, a pressed "Custom" stands for it. */
   private _renderRanges() {
     const custom = this._custom;
-    const from = custom ? formatDateTime(custom.from) : '';
-    const to = custom ? formatDateTime(custom.to) : '';
-    return html`<div class="range-bar" slot="actions">
+    return html`<div
+      class="segmented"
+      role="group"
+      slot="actions"
+      aria-label=${msg('Time range', { id: 'linkDetail.range.label' })}
+      data-testid="link-range"
+      data-value=${custom ? 'custom' : this._range}
+    >
+      ${metricsRanges.map(
+        (range) =>
+          html`<button
+            type="button"
+            data-value=${range}
+            aria-pressed=${!custom && range === this._range ? 'true' : 'false'}
+            @click=${() => this._selectPreset(range)}
+          >
+            ${rangeLabel(range)}
+          </button>`,
+      )}
       ${
         custom
-          ? html`<span
-                class="custom"
-                data-testid="link-range-custom"
-                data-from=${custom.from}
-                data-to=${custom.to}
-                >${msg(str`Custom: ${from} – ${to}`, { id: 'linkDetail.range.custom' })}</span
-              >
-              <button type="button" class="reset" data-testid="link-range-reset" @click=${this._resetRange}>
-                ${msg('Back to preset', { id: 'linkDetail.range.reset' })}
-              </button>`
+          ? html`<button type="button" data-value="custom" aria-pressed="true" disabled>
+              ${msg('Custom', { id: 'linkDetail.range.customButton' })}
+            </button>`
           : nothing
       }
-      <div
-        class="segmented"
-        role="group"
-        aria-label=${msg('Time range', { id: 'linkDetail.range.label' })}
-        data-testid="link-range"
-        data-value=${custom ? 'custom' : this._range}
+    </div>`;
+  }
+
+  /** The zoomed window, from – to, and the way back to the preset. */
+  private _renderCustom() {
+    const custom = this._custom;
+    if (!custom) return nothing;
+    const from = formatDateTime(custom.from);
+    const to = formatDateTime(custom.to);
+    return html`<div class="range-bar">
+      <span class="custom" data-testid="link-range-custom" data-from=${custom.from} data-to=${custom.to}
+        >${msg(str`Custom range: ${from} – ${to}`, { id: 'linkDetail.range.custom' })}</span
       >
-        ${metricsRanges.map(
-          (range) =>
-            html`<button
-              type="button"
-              data-value=${range}
-              aria-pressed=${!custom && range === this._range ? 'true' : 'false'}
-              @click=${() => this._selectPreset(range)}
-            >
-              ${rangeLabel(range)}
-            </button>`,
-        )}
-      </div>
+      <button type="button" class="reset" data-testid="link-range-reset" @click=${this._resetRange}>
+        ${msg('Back to preset', { id: 'linkDetail.range.reset' })}
+      </button>
     </div>`;
   }
 
@@ -631,7 +639,7 @@ export class TsPageLinkDetail extends LitElement {
       <span slot="meta" data-testid="link-step" data-step=${step}
         >${msg(str`step ${step} s`, { id: 'linkDetail.charts.step' })}</span
       >
-      ${ranges}
+      ${ranges} ${this._renderCustom()}
       <div class="charts" @ts-chart-range=${this._onChartRange} @ts-chart-reset=${this._resetRange}>
         ${linkChartKinds.map((kind) =>
           chartFigure({
