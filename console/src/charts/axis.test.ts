@@ -8,9 +8,9 @@ const awkward = [1.1, 3.7, 12.5, 1001, 1023, 1025, 1536, 123_456, 9.99e8, 1.234e
 const unitPattern: Record<ValueUnit, RegExp> = {
   bitRate: / [kMGTP]?bit\/s$/,
   bytes: / (B|KiB|MiB|GiB|TiB|PiB)$/,
-  percent: / %$/,
+  percent: /%$/,
   perSecond: /\/s$/,
-  number: /^-?[\d.]+$/,
+  number: /^-?[\d.,]+$/,
 };
 
 describe('valueAxis', () => {
@@ -68,7 +68,7 @@ describe('valueAxis', () => {
 
   it('keeps a fixed maximum such as 100 % and grows past it when the data does', () => {
     const axis = valueAxis('percent', 0.3, 100);
-    expect(axis.ticks.map(axis.label)).toEqual(['0 %', '25 %', '50 %', '75 %', '100 %']);
+    expect(axis.ticks.map(axis.label)).toEqual(['0%', '25%', '50%', '75%', '100%']);
     expect(valueAxis('percent', 130, 100).max).toBeGreaterThanOrEqual(130);
   });
 
@@ -96,8 +96,8 @@ describe('formatValue', () => {
   it('writes the exact value with its unit for tooltips', () => {
     expect(formatValue('bitRate', 1_234_567)).toBe('1.23 Mbit/s');
     expect(formatValue('bytes', 1536)).toBe('1.5 KiB');
-    expect(formatValue('percent', 42.25)).toBe('42.3 %');
-    expect(formatValue('percent', 0.37)).toBe('0.37 %');
+    expect(formatValue('percent', 42.25)).toBe('42.3%');
+    expect(formatValue('percent', 0.37)).toBe('0.37%');
     expect(formatValue('perSecond', 0.125)).toBe('0.125/s');
     expect(formatValue('number', 1.5)).toBe('1.5');
   });

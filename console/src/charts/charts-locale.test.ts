@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { configureLocalization } from '@lit/localize';
 import type { HostMetrics } from '../data/hosts.js';
+import type { AppLocale } from '../i18n/locale.js';
 import type { LinkMetrics } from '../data/network.js';
 import { hostChartKinds, hostChartOption, hostChartTitle } from './host-charts.js';
 import { linkChartKinds, linkChartOption } from './link-charts.js';
@@ -41,16 +41,17 @@ const link: LinkMetrics = {
 const span = { start: t0, end: t0 + 3_600_000 };
 const legendNames = (option: AnyOption): string[] => option.series.map((s: AnyOption) => s.name);
 
-let setLocale: (locale: string) => Promise<void>;
+let setLocale: (locale: AppLocale) => Promise<void>;
 
-beforeAll(() => {
-  // @lit/localize announces a switch on `window`; node has none.
+beforeAll(async () => {
+  // @lit/localize announces a switch on `window`, and the console sets `<html lang>`; node has neither.
   vi.stubGlobal('window', new EventTarget());
-  ({ setLocale } = configureLocalization({
-    sourceLocale: 'en',
-    targetLocales: ['zh-CN'],
-    loadLocale: () => import('../i18n/zh-CN/index.js'),
-  }));
+  vi.stubGlobal('document', {
+    documentElement: { lang: '' },
+    createTreeWalker: () => ({}),
+    createComment: () => ({}),
+  });
+  ({ applyLocale: setLocale } = await import('../i18n/locale.js'));
 });
 
 afterAll(() => {

@@ -110,7 +110,7 @@ describe('timeSeriesOption', () => {
       [at(8), 30],
     ]);
     expect(option.yAxis).toMatchObject({ min: 0, max: 100, interval: 25 });
-    expect(option.yAxis.axisLabel.formatter(50)).toBe('50 %');
+    expect(option.yAxis.axisLabel.formatter(50)).toBe('50%');
   });
 
   it('labels the value axis with the unit, without duplicates, for an idle host', () => {
