@@ -43,7 +43,8 @@ const toMillis = (value: unknown): number | undefined => {
 
 /**
  * The console's one chart element: Apache ECharts (loaded lazily, canvas renderer) drawing the
- * typed `option` built by the builders in `src/charts/`.
+ * typed `option` built by the builders in `src/charts/`. Series types beyond `line` are loaded the
+ * first time an option uses one (`engine.ts`).
  *
  * - `option` is applied with `setOption(option, { notMerge })` (`notMerge` true by default, so
  *   series that disappear are removed); the chart follows its element's size and is disposed when
@@ -52,7 +53,8 @@ const toMillis = (value: unknown): number | undefined => {
  * - Events: `ts-chart-click` (detail `ChartClickDetail`), `ts-chart-range` (detail
  *   `{from, to}` in unix millis, after the user zoomed or brushed a time axis), `ts-chart-reset`
  *   (the toolbox's restore).
- * - `data-state` is `loading` until the chart has drawn its option, then `ready`;
+ * - `data-state` is `loading` until the chart has drawn its option, then `ready` (`error` when the
+ *   option uses a series type the engine does not know);
  *   `getEchartsInstance()` gives tests the ECharts instance.
  */
 @localized()
@@ -95,8 +97,12 @@ export class TsChart extends LitElement {
   /** A text shown over the chart, e.g. that the range holds no samples. */
   @property() overlay = '';
 
+  private _engine?: Engine;
+  private _element?: HTMLElement;
   private _chart?: EChartsType;
   private _chartLocale?: EngineLocale;
+  /** The extras registered when the chart was created: ECharts' instances see only those. */
+  private _chartExtras = new Set<string>();
   private _resizeObserver?: ResizeObserver;
   private _rangeTimer?: number;
   private _connected = false;
@@ -110,13 +116,16 @@ export class TsChart extends LitElement {
     super.connectedCallback();
     this._connected = true;
     if (!this.dataset.state) this.dataset.state = 'loading';
-    if (this.hasUpdated) void this._ensureChart();
+    if (this.hasUpdated) void this._start();
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback();
     this._connected = false;
-    this._dispose();
+    window.clearTimeout(this._rangeTimer);
+    this._resizeObserver?.disconnect();
+    this._resizeObserver = undefined;
+    this._disposeChart();
   }
 
   override render() {
@@ -126,43 +135,70 @@ export class TsChart extends LitElement {
   }
 
   protected override firstUpdated() {
-    void this._ensureChart();
+    void this._start();
   }
 
   protected override updated(changed: PropertyValues<this>) {
-    const chart = this._chart;
-    if (!chart) return;
-    if (this._chartLocale !== engineLocale()) {
+    if (this._chart && this._chartLocale !== engineLocale()) {
       // ECharts fixes its locale at init: draw anew in the new language.
-      this._dispose();
-      void this._ensureChart();
+      this._disposeChart();
+      this._draw();
       return;
     }
-    if (changed.has('option')) this._apply(chart);
-    if (changed.has('height')) chart.resize();
+    if (changed.has('option')) this._draw();
+    if (changed.has('height')) this._chart?.resize();
   }
 
-  private async _ensureChart(): Promise<void> {
+  /** Loads the engine and follows the element's size. */
+  private async _start(): Promise<void> {
     const engine = await loadEngine();
-    if (!this._connected || this._chart) return;
+    this._engine = engine;
+    if (!this._connected || this._resizeObserver) return;
     const element = this.renderRoot.querySelector<HTMLElement>('.canvas');
     if (!element) return;
-    this._resizeObserver = new ResizeObserver(() => this._onResize(engine, element));
+    this._element = element;
+    this._resizeObserver = new ResizeObserver(() => {
+      if (this._chart) this._chart.resize();
+      else this._draw();
+    });
     this._resizeObserver.observe(element);
-    this._onResize(engine, element);
+    this._draw();
   }
 
-  /** Creates the chart once its element has a size (ECharts cannot draw into 0 × 0), then resizes. */
-  private _onResize(engine: Engine, element: HTMLElement) {
+  /**
+   * Draws the current option: loads the series types it uses, creates the chart if needed (once the
+   * element has a size: ECharts cannot draw into 0 × 0; anew when the option needs a series type
+   * registered after the chart was created), then sets the option.
+   */
+  private _draw() {
+    const engine = this._engine;
+    const element = this._element;
+    const option = this.option;
+    if (!engine || !element || !option || !this._connected) return;
     if (element.clientWidth === 0 || element.clientHeight === 0) return;
-    if (this._chart) {
-      this._chart.resize();
-      return;
-    }
+    this.dataset.state = 'loading';
+    engine
+      .prepare(option)
+      .then(() => {
+        // A newer option may have arrived meanwhile, or the element left the page; that call draws.
+        if (this.option !== option || !this._connected) return;
+        const needed = engine.extrasFor(option);
+        if (this._chart && !needed.every((extra) => this._chartExtras.has(extra))) this._disposeChart();
+        const chart = this._chart ?? this._createChart(engine, element);
+        chart.setOption(option, { notMerge: this.notMerge });
+      })
+      .catch((error: unknown) => {
+        this.dataset.state = 'error';
+        console.error(error);
+      });
+  }
+
+  private _createChart(engine: Engine, element: HTMLElement): EChartsType {
     const locale = engineLocale();
     const chart = engine.createChart(element, locale);
     this._chart = chart;
     this._chartLocale = locale;
+    this._chartExtras = new Set(engine.registeredExtras());
     chart.on('finished', () => {
       if (this.option) this.dataset.state = 'ready';
     });
@@ -172,19 +208,11 @@ export class TsChart extends LitElement {
       window.clearTimeout(this._rangeTimer);
       this.dispatchEvent(new CustomEvent('ts-chart-reset', { bubbles: true, composed: true }));
     });
-    this._apply(chart);
+    return chart;
   }
 
-  private _apply(chart: EChartsType) {
-    if (!this.option) return;
-    this.dataset.state = 'loading';
-    chart.setOption(this.option, { notMerge: this.notMerge });
-  }
-
-  private _dispose() {
+  private _disposeChart() {
     window.clearTimeout(this._rangeTimer);
-    this._resizeObserver?.disconnect();
-    this._resizeObserver = undefined;
     this._chart?.dispose();
     this._chart = undefined;
     this._chartLocale = undefined;

@@ -4,10 +4,14 @@
  * `docs/glossary.md`. Placeholders are written `${0}`, `${1}` … in the order of the source's
  * expressions, and may move.
  */
+import { templates as charts } from './charts.js';
 import { templates as common } from './common.js';
+import { templates as linkDetail } from './link-detail.js';
 import { templates as topology } from './topology.js';
 
 export const templates = {
   ...common,
+  ...charts,
+  ...linkDetail,
   ...topology,
 };
