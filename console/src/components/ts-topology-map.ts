@@ -41,6 +41,9 @@ interface GraphChart {
   getModel?: () => { getSeriesByIndex(index: number): { get(key: string): unknown } | undefined };
 }
 
+/** The properties the chart's option is built from. */
+const optionInputs = new Set(['topology', 'collapse', '_expanded', '_selected', '_scale']);
+
 /** One wheel notch or button press zooms by this factor. */
 const zoomStep = 1.5;
 
@@ -218,10 +221,11 @@ export class TsTopologyMap extends LitElement {
       };
       if (this._scale === 0) this._scale = this._fitScale();
     }
-    // Typing in the search box alone leaves the chart as it is.
-    const searchOnly =
-      changed.size > 0 && [...changed.keys()].every((k) => k === '_query' || k === '_active');
-    if (this._layout && !searchOnly) {
+    // A new option (a full redraw of the chart) only for what the chart shows; typing in the search
+    // box or the hidden list appearing leave it as it is. No changes at all: the language switched,
+    // or `fit()` asked for the whole picture.
+    const redraw = changed.size === 0 || [...changed.keys()].some((k) => optionInputs.has(k as string));
+    if (this._layout && redraw) {
       const option = topologyOption({
         layout: this._layout,
         scale: this._scale,
@@ -555,8 +559,10 @@ export class TsTopologyMap extends LitElement {
       if (!chart || chart === this._hooked) return;
       this._hooked = chart;
       chart.on('graphroam', () => this._onRoam(chart));
-      // The chart sizes itself to the element; the first fitted scale is known only then.
-      this._scale = this._fitScale() * (this._zoom ?? 1);
+      // The chart sizes itself to the element; the first fitted scale is known only then (a new
+      // option only if that changes the names drawn).
+      const scale = this._fitScale() * (this._zoom ?? 1);
+      if (!sameLabelTiers(scale, this._scale)) this._scale = scale;
     };
     attach();
     if (!this._observer) {
