@@ -195,8 +195,8 @@ export class TsTopologyMap extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
-    // Fetch ECharts while the layout is computed; <ts-chart> then finds the module loaded.
-    void import('../charts/engine.js');
+    // Fetch ECharts and its graph series while the layout is computed; <ts-chart> then finds them loaded.
+    void import('../charts/engine.js').then((engine) => engine.prepare({ series: [{ type: 'graph' }] }));
   }
 
   override disconnectedCallback() {
