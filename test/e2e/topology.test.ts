@@ -79,7 +79,7 @@ afterAll(async () => {
 });
 
 async function lineColour(linkId: string): Promise<string> {
-  return page.locator(`[data-testid="topology-link"][data-link-id="${linkId}"] path.line`).evaluate((el) => {
+  return page.locator(`[data-testid="topology-link"][data-link-id="${linkId}"] .line`).evaluate((el) => {
     // Runs in the page; the test's own types have no DOM.
     const win = globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } };
     return win.getComputedStyle(el).stroke;
@@ -92,7 +92,12 @@ describe('network console in Chromium', () => {
     await page.getByTestId('login-username').fill('admin');
     await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
     await page.getByTestId('login-submit').click();
-    await page.locator('[data-testid="topology-link"]').first().waitFor({ timeout: 30_000 });
+    // The map is a canvas; its links and routers are also listed, visually hidden, for screen readers.
+    await page
+      .locator('[data-testid="topology-link"]')
+      .first()
+      .waitFor({ state: 'attached', timeout: 30_000 });
+    await page.locator('[data-testid="topology-chart"][data-state="ready"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-testid="topology-link"]').count()).toBe(22);
     expect(await page.locator('[data-testid="topology-device"]').count()).toBe(13);
     const primary = page.locator(`[data-testid="topology-link"][data-link-id="${primaryId}"]`);

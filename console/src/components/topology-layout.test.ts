@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LinkView, Topology } from '../data/network.js';
-import { layoutTopology, worseStatus } from './topology-layout.js';
+import { generateProvince } from './topology-fixture.js';
+import { externalUnitId, foldingParent, layoutTopology, worseStatus } from './topology-layout.js';
+import type { TopologyLayout } from './topology-layout.js';
 
 function link(id: string, a: string, b: string, extra: Partial<LinkView> = {}): LinkView {
   return {
@@ -44,73 +46,89 @@ const small: Topology = {
   links: [link('l1', 'p-a', 'c1-a'), link('l2', 'k1-a', 'c1-a'), link('l3', 'p-a', 'p-b')],
 };
 
+const radius = (p: { x: number; y: number }) => Math.hypot(p.x, p.y);
+const angle = (p: { x: number; y: number }) => Math.atan2(p.y, p.x);
+
+/** Every point of the layout with a name, for the overlap checks. */
+function points(layout: TopologyLayout): { key: string; x: number; y: number }[] {
+  return [
+    ...layout.units.map((u) => ({ key: `unit ${u.id}`, x: u.x, y: u.y })),
+    ...layout.devices.map((d) => ({ key: `device ${d.id}`, x: d.x, y: d.y })),
+    ...layout.groups.map((g) => ({ key: `group ${g.id}`, x: g.x, y: g.y })),
+  ];
+}
+
+function closestPair(layout: TopologyLayout): number {
+  // A grid of 10-unit cells: only points in neighbouring cells can be closer than 10.
+  const cells = new Map<string, { x: number; y: number }[]>();
+  let best = Infinity;
+  for (const p of points(layout)) {
+    const cx = Math.floor(p.x / 10);
+    const cy = Math.floor(p.y / 10);
+    for (let dx = -1; dx <= 1; dx += 1) {
+      for (let dy = -1; dy <= 1; dy += 1) {
+        for (const q of cells.get(`${cx + dx},${cy + dy}`) ?? [])
+          best = Math.min(best, Math.hypot(p.x - q.x, p.y - q.y));
+      }
+    }
+    const key = `${cx},${cy}`;
+    cells.set(key, [...(cells.get(key) ?? []), p]);
+  }
+  return best;
+}
+
 describe('layoutTopology', () => {
-  it('puts each level in its own row, top to bottom', () => {
+  it('puts the root in the centre and each level on a ring further out', () => {
     const layout = layoutTopology(small);
-    const y = (id: string) => layout.units.find((u) => u.id === id)?.y ?? NaN;
-    expect(y('p')).toBeLessThan(y('c1'));
-    expect(y('c1')).toBe(y('c2'));
-    expect(y('c1')).toBeLessThan(y('k1'));
-    expect(layout.rows.map((r) => r.label)).toEqual(['Province', 'City', 'County']);
+    const unit = (id: string) => layout.units.find((u) => u.id === id);
+    const p = layout.devices.filter((d) => d.unitId === 'p');
+    expect(Math.hypot((p[0]?.x ?? 1) + (p[1]?.x ?? 1), (p[0]?.y ?? 1) + (p[1]?.y ?? 1))).toBeLessThan(1);
+    const c1 = unit('c1');
+    const c2 = unit('c2');
+    const k1 = unit('k1');
+    if (!c1 || !c2 || !k1) throw new Error('missing units');
+    expect(Math.abs(radius(c1) - radius(c2))).toBeLessThan(1);
+    expect(radius(k1)).toBeGreaterThan(radius(c1) + 100);
   });
 
-  it('orders siblings by name and centres a parent over its children', () => {
+  it('places plane A before plane B, across the radius of their unit', () => {
     const layout = layoutTopology(small);
-    const box = (id: string) => layout.units.find((u) => u.id === id);
-    expect(box('c1')?.x ?? 0).toBeLessThan(box('c2')?.x ?? 0);
-    const p = box('p');
-    const c1 = box('c1');
-    const c2 = box('c2');
-    if (!p || !c1 || !c2) throw new Error('missing boxes');
-    const childrenCentre = (c1.x + c2.x + c2.width) / 2;
-    expect(Math.abs(p.x + p.width / 2 - childrenCentre)).toBeLessThan(1);
-  });
-
-  it('places plane A before plane B inside an org unit and every router inside its box', () => {
-    const layout = layoutTopology(small);
+    expect(layout.devices.filter((d) => d.unitId === 'p').map((d) => d.id)).toEqual(['p-a', 'p-b']);
     const a = layout.devices.find((d) => d.id === 'p-a');
     const b = layout.devices.find((d) => d.id === 'p-b');
-    const p = layout.units.find((u) => u.id === 'p');
-    if (!a || !b || !p) throw new Error('missing nodes');
-    expect(a.x).toBeLessThan(b.x);
-    for (const d of [a, b]) {
-      expect(d.x).toBeGreaterThanOrEqual(p.x);
-      expect(d.x + d.width).toBeLessThanOrEqual(p.x + p.width);
-    }
-    expect(layout.width).toBeGreaterThanOrEqual(p.x + p.width);
+    expect((a?.x ?? 0) < (b?.x ?? 0)).toBe(true);
   });
 
-  it('draws every link from its A end to its B end', () => {
+  it('draws every link between the routers it names', () => {
     const layout = layoutTopology(small);
-    expect(layout.links.map((l) => l.link.id).sort()).toEqual(['l1', 'l2', 'l3']);
-    const l2 = layout.links.find((l) => l.link.id === 'l2');
-    const k1 = layout.devices.find((d) => d.id === 'k1-a');
-    if (!l2 || !k1) throw new Error('missing link');
-    // The A end (the county router) is below, so the path starts at its top edge.
-    expect(l2.d.startsWith('M')).toBe(true);
-    const [, y] = l2.d.slice(1).split(' ')[0]?.split(',').map(Number) ?? [];
-    expect(y).toBeCloseTo(k1.y, 0);
+    expect(layout.links.map((l) => [l.link.id, l.source, l.target])).toEqual([
+      ['l1', 'p-a', 'c1-a'],
+      ['l2', 'k1-a', 'c1-a'],
+      ['l3', 'p-a', 'p-b'],
+    ]);
   });
 
   it('is deterministic', () => {
-    expect(layoutTopology(small)).toEqual(layoutTopology(structuredClone(small)));
+    expect(JSON.stringify(layoutTopology(small))).toBe(JSON.stringify(layoutTopology(small)));
   });
 
-  it('puts routers of unknown org units and link-only routers in an outside-scope box', () => {
-    const layout = layoutTopology({
-      ...small,
+  it('puts routers of unknown org units and link-only routers outside the scope, above the tree', () => {
+    const topology: Topology = {
+      orgUnits: [{ id: 'k1', parentId: 'c1', level: 'county', name: 'County 1' }],
       devices: [
-        ...small.devices,
-        { id: 'x', name: 'x', orgUnitId: 'nowhere', role: 'edge', plane: null, reachable: null },
+        { id: 'k1-a', name: 'county-a', orgUnitId: 'k1', role: 'edge', plane: 'A', reachable: true },
+        { id: 'x', name: 'stray', orgUnitId: 'nowhere', role: 'edge', plane: null, reachable: null },
       ],
-      links: [...small.links, link('l4', 'k1-a', 'ghost')],
-    });
-    const outside = layout.units.find((u) => u.external);
-    expect(outside?.depth).toBe(0);
-    const ghost = layout.devices.find((d) => d.id === 'ghost');
-    expect(ghost?.placeholder).toBe(true);
-    expect(ghost?.unitId).toBe(outside?.id);
-    expect(layout.links.some((l) => l.link.id === 'l4')).toBe(true);
+      links: [link('up', 'k1-a', 'city-a')],
+    };
+    const layout = layoutTopology(topology);
+    const outside = layout.devices.filter((d) => d.unitId === externalUnitId).map((d) => d.id);
+    expect(outside.sort()).toEqual(['city-a', 'x']);
+    expect(layout.devices.find((d) => d.id === 'city-a')?.placeholder).toBe(true);
+    const root = layout.devices.find((d) => d.id === 'k1-a');
+    for (const id of outside)
+      expect(layout.devices.find((d) => d.id === id)?.y ?? 0).toBeLessThan(root?.y ?? 0);
+    expect(layout.links).toHaveLength(1);
   });
 
   it('survives a cycle in parent ids', () => {
@@ -122,86 +140,114 @@ describe('layoutTopology', () => {
       devices: [],
       links: [],
     });
-    expect(layout.units.length).toBeLessThanOrEqual(2);
-  });
-});
-
-describe('layoutTopology folding', () => {
-  /** A province with 2 cities, 4 counties each, 10 townships per county, a router in each unit. */
-  function large(): Topology {
-    const t: Topology = { orgUnits: [], devices: [], links: [] };
-    t.orgUnits.push({ id: 'p', parentId: null, level: 'province', name: 'P' });
-    t.devices.push({ id: 'd-p', name: 'p', orgUnitId: 'p', role: 'core', plane: 'A', reachable: true });
-    for (let c = 0; c < 2; c++) {
-      const city = `c${c}`;
-      t.orgUnits.push({ id: city, parentId: 'p', level: 'city', name: city });
-      t.devices.push({
-        id: `d-${city}`,
-        name: city,
-        orgUnitId: city,
-        role: 'edge',
-        plane: 'A',
-        reachable: true,
-      });
-      t.links.push(link(`l-${city}`, 'd-p', `d-${city}`));
-      for (let k = 0; k < 4; k++) {
-        const county = `${city}k${k}`;
-        t.orgUnits.push({ id: county, parentId: city, level: 'county', name: county });
-        t.devices.push({
-          id: `d-${county}`,
-          name: county,
-          orgUnitId: county,
-          role: 'edge',
-          plane: 'A',
-          reachable: true,
-        });
-        t.links.push(link(`l-${county}`, `d-${city}`, `d-${county}`));
-        for (let s = 0; s < 10; s++) {
-          const town = `${county}t${s}`;
-          t.orgUnits.push({ id: town, parentId: county, level: 'township', name: town });
-          t.devices.push({
-            id: `d-${town}`,
-            name: town,
-            orgUnitId: town,
-            role: 'edge',
-            plane: 'A',
-            reachable: true,
-          });
-          t.links.push(link(`l-${town}`, `d-${county}`, `d-${town}`, { status: s === 3 ? 'down' : 'up' }));
-        }
-      }
-    }
-    return t;
-  }
-
-  it('folds the townships of each county into one box when there are many', () => {
-    const layout = layoutTopology(large());
-    expect(layout.folded).toBe(true);
-    const folded = layout.units.filter((u) => u.folded);
-    expect(folded).toHaveLength(8);
-    expect(folded[0]?.folded).toMatchObject({ units: 10, devices: 10, links: 10, worst: 'down', down: 1 });
-    expect(layout.devices.some((d) => d.unitId.includes('t'))).toBe(false);
-    expect(layout.bundles).toHaveLength(8);
-    expect(layout.bundles[0]?.links).toHaveLength(10);
-    expect(layout.bundles[0]?.worst).toBe('down');
-    // Links between unfolded routers are still drawn one by one.
-    expect(layout.links).toHaveLength(2 + 8);
+    expect(layout.units.map((u) => u.id).sort()).toEqual(['a', 'b']);
+    for (const u of layout.units) expect(Number.isFinite(u.x) && Number.isFinite(u.y)).toBe(true);
   });
 
-  it('keeps everything when folding is off or the network is small', () => {
-    expect(layoutTopology(large(), { collapse: false, autoCollapseAbove: 40 }).folded).toBe(false);
-    expect(layoutTopology(small, { collapse: 'auto', autoCollapseAbove: 40 }).folded).toBe(false);
-    const layout = layoutTopology(large(), { collapse: false, autoCollapseAbove: 40 });
-    expect(layout.links).toHaveLength(2 + 8 + 80);
-    expect(layout.bundles).toHaveLength(0);
-  });
-});
-
-describe('worseStatus', () => {
   it('prefers down, then unknown, then up', () => {
     expect(worseStatus(null, 'up')).toBe('up');
     expect(worseStatus('up', 'unknown')).toBe('unknown');
     expect(worseStatus('unknown', 'down')).toBe('down');
     expect(worseStatus('down', 'up')).toBe('down');
+  });
+});
+
+describe('layoutTopology at the size of Sichuan', () => {
+  const province = generateProvince();
+
+  it('is generated at the size asked for', () => {
+    const count = (level: string) => province.orgUnits.filter((u) => u.level === level).length;
+    expect([count('province'), count('city'), count('county'), count('township')]).toEqual([
+      1, 21, 183, 3000,
+    ]);
+    expect(province.links.length).toBe(2 * (21 + 183 + 3000));
+    expect(new Set(province.devices.map((d) => d.id)).size).toBe(province.devices.length);
+    expect(province.links.some((l) => l.status === 'down' && l.failedOver)).toBe(true);
+    expect(JSON.stringify(generateProvince())).toBe(JSON.stringify(province));
+  });
+
+  it('folds the townships per county: an overview of province, cities and counties', () => {
+    const layout = layoutTopology(province);
+    expect(layout.folded).toBe(true);
+    expect(layout.units.filter((u) => u.level === 'township')).toHaveLength(0);
+    expect(layout.groups).toHaveLength(183);
+    expect(layout.groups.reduce((s, g) => s + g.units, 0)).toBe(3000);
+    expect(layout.devices).toHaveLength(2 + 42 + 366);
+    // Every link is drawn, bundled into a group, and counted there.
+    const bundled = layout.bundles.reduce((s, b) => s + b.links.length, 0);
+    expect(layout.links.length + bundled).toBe(province.links.length);
+    expect(layout.groups.reduce((s, g) => s + g.links, 0)).toBe(bundled);
+    expect(layout.bundles.filter((b) => b.backup)).toHaveLength(183);
+    const downs = province.links.filter((l) => l.level === 'township' && l.status === 'down').length;
+    expect(layout.groups.reduce((s, g) => s + g.down, 0)).toBe(downs);
+  });
+
+  it('gives every node a finite position and no two the same point', () => {
+    for (const layout of [
+      layoutTopology(province),
+      layoutTopology(province, { collapse: false }),
+      layoutTopology(province, { expanded: new Set(['sc-c01-k01', 'sc-c20-k03']) }),
+    ]) {
+      for (const p of points(layout)) expect(Number.isFinite(p.x) && Number.isFinite(p.y), p.key).toBe(true);
+      expect(closestPair(layout)).toBeGreaterThanOrEqual(8);
+      for (const b of Object.values(layout.bounds)) expect(Number.isFinite(b)).toBe(true);
+    }
+  });
+
+  it('keeps counties in their city’s wedge, outside it', () => {
+    const layout = layoutTopology(province);
+    const units = new Map(layout.units.map((u) => [u.id, u]));
+    const counties = layout.units.filter((u) => u.level === 'county').sort((a, b) => angle(a) - angle(b));
+    // Going round the ring, each city's counties come in one run (the first run may wrap around).
+    const runs = counties.map((c) => c.parentId).filter((id, i, all) => i === 0 || all[i - 1] !== id);
+    if (runs.length > 1 && runs[0] === runs[runs.length - 1]) runs.pop();
+    expect(runs).toHaveLength(21);
+    expect(new Set(runs).size).toBe(21);
+    for (const county of counties) {
+      const city = units.get(county.parentId ?? '');
+      if (!city) throw new Error(`no city for ${county.id}`);
+      expect(city.level).toBe('city');
+      expect(radius(county)).toBeGreaterThan(radius(city) + 100);
+    }
+  });
+
+  it('shows the townships of an expanded county, every link drawn, and nothing else moves', () => {
+    const folded = layoutTopology(province);
+    const county = 'sc-c05-k02';
+    const open = layoutTopology(province, { expanded: new Set([county]) });
+    const townships = province.orgUnits.filter((u) => u.parentId === county);
+    const shown = open.units.filter((u) => u.parentId === county);
+    expect(shown.map((u) => u.id).sort()).toEqual(townships.map((u) => u.id).sort());
+    expect(open.units.find((u) => u.id === county)?.expanded).toBe(true);
+    expect(open.groups).toHaveLength(182);
+    const ids = new Set(open.links.map((l) => l.link.id));
+    for (const t of townships) {
+      expect(ids.has(`${t.id}-primary`)).toBe(true);
+      expect(ids.has(`${t.id}-backup`)).toBe(true);
+    }
+    const before = new Map(folded.devices.map((d) => [d.id, d]));
+    for (const d of open.devices) {
+      const old = before.get(d.id);
+      if (old) expect([d.x, d.y]).toEqual([old.x, old.y]);
+    }
+    // The fan stays outside its county.
+    const c = open.units.find((u) => u.id === county);
+    for (const t of shown) expect(radius(t)).toBeGreaterThan(radius(c ?? { x: 0, y: 0 }));
+  });
+
+  it('knows which county to expand to show a folded township or router', () => {
+    const layout = layoutTopology(province);
+    expect(foldingParent(layout, 'sc-c05-k02-t001')).toBe('sc-c05-k02');
+    expect(foldingParent(layout, 'sc-c05-k02-t001-acc')).toBe('sc-c05-k02');
+    expect(foldingParent(layout, 'sc-c05-k02')).toBeUndefined();
+  });
+
+  it('draws everything when folding is off', () => {
+    const layout = layoutTopology(province, { collapse: false });
+    expect(layout.folded).toBe(false);
+    expect(layout.units).toHaveLength(1 + 21 + 183 + 3000);
+    expect(layout.devices).toHaveLength(province.devices.length);
+    expect(layout.links).toHaveLength(province.links.length);
+    expect(layout.bundles).toHaveLength(0);
   });
 });

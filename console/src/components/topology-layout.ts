@@ -1,126 +1,128 @@
 /**
- * The layout of the extranet topology: a layered tree of org units (province on top, then cities,
- * counties and townships), the routers of each org unit side by side inside its box, and the links
- * between routers as curves. Pure and deterministic, so that the picture does not move between
- * refreshes; unit-tested.
+ * The layout of the extranet topology for the graph chart: a radial tree with the province in the
+ * centre, cities on the first ring, counties on the next, each unit in a wedge of the circle sized by
+ * what lies under it, so that a city's counties sit together outside it. Each org unit's routers sit
+ * side by side across its radius (plane A, then plane B), its name just outside them.
+ *
+ * Township-level units (townships, villages) are folded per county when there are many: one group
+ * node stands for them, and the links from a county router into them become one bundle. A county in
+ * `expanded` shows its townships in rows fanned out inside its own wedge, so nothing else moves.
+ *
+ * Pure and deterministic (the picture does not move between refreshes); unit-tested.
  */
 import type { LinkStatus, LinkView, Plane, Topology } from '../data/network.js';
 
 export interface LayoutOptions {
-  /** Fold the townships (and villages) of each county into one box: true, false or when there are many. */
+  /** Fold the townships (and villages) of each county: true, false or when there are many. */
   collapse: boolean | 'auto';
   /** With `collapse: 'auto'`, fold when there are more township-level org units than this. */
   autoCollapseAbove: number;
+  /** Units whose folded township-level children are shown anyway (a county opened by the user). */
+  expanded: ReadonlySet<string>;
 }
 
-export const defaultLayoutOptions: LayoutOptions = { collapse: 'auto', autoCollapseAbove: 40 };
+export const defaultLayoutOptions: LayoutOptions = {
+  collapse: 'auto',
+  autoCollapseAbove: 40,
+  expanded: new Set(),
+};
 
-/** Sizes of the drawing, in SVG user units (CSS pixels at scale 1). */
+/** Distances of the drawing, in graph units (CSS pixels at zoom 1 before fitting). */
 export const layoutMetrics = {
-  margin: 16,
-  /** Room at the left for the level labels of the rows. */
-  gutter: 78,
-  deviceWidth: 96,
-  deviceHeight: 24,
-  deviceGap: 8,
-  unitPadding: 8,
-  unitHeader: 18,
-  unitGap: 14,
-  rowGap: 74,
-  minUnitWidth: 112,
+  /** Between the routers of one org unit, across the radius. */
+  deviceGap: 16,
+  /** From the routers to the org unit's name, outwards. */
+  labelOffset: 14,
+  /** The least arc between the centres of two neighbours on a ring. */
+  minArc: 44,
+  /** The least distance between two rings. */
+  ringGap: 150,
+  /** Between two rows of a county's fanned-out townships. */
+  fanRowGap: 44,
+  /** Along a row of fanned-out townships. */
+  fanArc: 32,
+  /** Above the root, where routers outside the scope are put. */
+  externalGap: 160,
 } as const;
-
-export interface UnitBox {
-  id: string;
-  name: string;
-  level: string;
-  depth: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  /** Set on a box that stands for folded org units. */
-  folded?: FoldedSummary;
-  /** The org unit that only appears because devices or links refer to units outside the scope. */
-  external?: boolean;
-}
-
-export interface FoldedSummary {
-  /** The org unit whose township-level children were folded. */
-  parentId: string;
-  units: number;
-  devices: number;
-  links: number;
-  /** The worst status among the links inside or into the folded units. */
-  worst: LinkStatus | null;
-  down: number;
-}
-
-export interface DeviceNode {
-  id: string;
-  name: string;
-  unitId: string;
-  plane: Plane | null;
-  reachable: boolean | null;
-  /** Top-left corner. */
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  /** A router known only from a link end, not from the device list. */
-  placeholder?: boolean;
-}
 
 export interface Point {
   x: number;
   y: number;
 }
 
-export interface LinkPath {
-  link: LinkView;
-  /** An SVG path from the A end to the B end. */
-  d: string;
-  /** The middle of the curve, where markers and the focus tooltip go. */
-  mid: Point;
+export interface UnitNode extends Point {
+  id: string;
+  name: string;
+  level: string;
+  parentId: string | null;
+  depth: number;
+  /** The org unit that only appears because links name routers outside the scope. */
+  external?: boolean;
+  /** Set when this unit's township-level children are folded into a group. */
+  groupId?: string;
+  /** Set when this unit's folded children are shown fanned out. */
+  expanded?: boolean;
 }
 
-/** Links from one router into a folded box, drawn as one line with a count. */
+export interface DeviceNode extends Point {
+  id: string;
+  name: string;
+  unitId: string;
+  plane: Plane | null;
+  reachable: boolean | null;
+  managementAddress?: string;
+  /** A router known only from a link end, not from the device list. */
+  placeholder?: boolean;
+}
+
+/** Township-level org units of one unit folded into one node. */
+export interface FoldedGroup extends Point {
+  id: string;
+  /** The org unit whose children were folded. */
+  parentId: string;
+  level: string;
+  units: number;
+  devices: number;
+  /** Links inside or into the folded units. */
+  links: number;
+  /** The worst status among those links. */
+  worst: LinkStatus | null;
+  down: number;
+}
+
+/** A link drawn between two routers on the chart. */
+export interface LayoutLink {
+  link: LinkView;
+  source: string;
+  target: string;
+}
+
+/** Links from one router into a folded group, drawn as one line with a count. */
 export interface LinkBundle {
   id: string;
   deviceId: string;
-  unitId: string;
+  groupId: string;
   links: LinkView[];
   worst: LinkStatus;
-  d: string;
-  mid: Point;
-}
-
-export interface RowLabel {
-  depth: number;
-  y: number;
-  label: string;
+  /** Every link of the bundle is a backup (then it is drawn dashed). */
+  backup: boolean;
 }
 
 export interface TopologyLayout {
-  width: number;
-  height: number;
-  units: UnitBox[];
+  units: UnitNode[];
   devices: DeviceNode[];
-  links: LinkPath[];
+  groups: FoldedGroup[];
+  links: LayoutLink[];
   bundles: LinkBundle[];
-  rows: RowLabel[];
+  /** Whether township-level units are folded. */
   folded: boolean;
+  /** For each folded org unit and router (as `device:<id>`), the group that stands for it. */
+  foldedInto: ReadonlyMap<string, string>;
+  bounds: { minX: number; minY: number; maxX: number; maxY: number };
 }
 
-const externalUnitId = '__outside-scope__';
+export const externalUnitId = '__outside-scope__';
 const foldedLevels = new Set(['township', 'village']);
-const levelLabels: Record<string, string> = {
-  province: 'Province',
-  city: 'City',
-  county: 'County',
-  township: 'Township',
-  village: 'Village',
-};
 
 interface TreeUnit {
   id: string;
@@ -130,15 +132,19 @@ interface TreeUnit {
   children: TreeUnit[];
   devices: DeviceNode[];
   depth: number;
-  folded?: FoldedSummary;
   external?: boolean;
-  /** Width of the subtree under this unit, computed bottom-up. */
-  span: number;
-  width: number;
+  /** Folded children and their subtrees, in drawing order. */
+  foldedChildren: TreeUnit[];
+  weight: number;
+  angle: number;
+  x: number;
+  y: number;
 }
 
+const collator = new Intl.Collator('zh-Hans-CN', { numeric: true });
+
 const byName = (a: { name: string; id: string }, b: { name: string; id: string }): number =>
-  a.name.localeCompare(b.name, 'zh-Hans-CN', { numeric: true }) || a.id.localeCompare(b.id);
+  collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 const planeRank = (plane: Plane | null): number => (plane === 'A' ? 0 : plane === 'B' ? 1 : 2);
 
@@ -150,74 +156,52 @@ export function worseStatus(a: LinkStatus | null, b: LinkStatus): LinkStatus {
   return statusRank[b] < statusRank[a] ? b : a;
 }
 
-/** A cubic Bézier curve's point at t = 0.5. */
-function cubicMid(p0: Point, p1: Point, p2: Point, p3: Point): Point {
-  return {
-    x: (p0.x + 3 * p1.x + 3 * p2.x + p3.x) / 8,
-    y: (p0.y + 3 * p1.y + 3 * p2.y + p3.y) / 8,
-  };
-}
-
 const round = (n: number): number => Math.round(n * 10) / 10;
 
-function curve(p0: Point, p1: Point, p2: Point, p3: Point): { d: string; mid: Point } {
-  const d =
-    `M${round(p0.x)},${round(p0.y)} C${round(p1.x)},${round(p1.y)} ` +
-    `${round(p2.x)},${round(p2.y)} ${round(p3.x)},${round(p3.y)}`;
-  return { d, mid: cubicMid(p0, p1, p2, p3) };
-}
-
 /**
- * Computes the layered layout. Org units form a tree by `parentId` (units whose parent is not in the
- * list are roots); routers of unknown org units and routers known only from link ends are put in an
- * "outside your scope" box at the top.
+ * Computes the radial layout. Org units form a tree by `parentId` (units whose parent is not in the
+ * list are roots; several roots share the centre's rings); routers of unknown org units and routers
+ * known only from link ends are put in an "outside your scope" unit above the tree.
  */
-export function layoutTopology(
-  topology: Topology,
-  options: LayoutOptions = defaultLayoutOptions,
-): TopologyLayout {
+export function layoutTopology(topology: Topology, options: Partial<LayoutOptions> = {}): TopologyLayout {
+  const o: LayoutOptions = { ...defaultLayoutOptions, ...options };
   const m = layoutMetrics;
   const units = new Map<string, TreeUnit>();
-  for (const unit of topology.orgUnits) {
-    units.set(unit.id, {
-      id: unit.id,
-      name: unit.name,
-      level: unit.level,
-      parentId: unit.parentId,
-      children: [],
-      devices: [],
-      depth: 0,
-      span: 0,
-      width: 0,
-    });
-  }
+  const newUnit = (id: string, name: string, level: string, parentId: string | null): TreeUnit => ({
+    id,
+    name,
+    level,
+    parentId,
+    children: [],
+    devices: [],
+    depth: 0,
+    foldedChildren: [],
+    weight: 1,
+    angle: 0,
+    x: 0,
+    y: 0,
+  });
+  for (const unit of topology.orgUnits)
+    units.set(unit.id, newUnit(unit.id, unit.name, unit.level, unit.parentId));
 
+  let externalUnit: TreeUnit | undefined;
   const external = (): TreeUnit => {
-    let unit = units.get(externalUnitId);
-    if (!unit) {
-      unit = {
-        id: externalUnitId,
-        name: 'Outside your scope',
-        level: 'external',
-        parentId: null,
-        children: [],
-        devices: [],
-        depth: 0,
-        span: 0,
-        width: 0,
-        external: true,
-      };
-      units.set(externalUnitId, unit);
+    if (!externalUnit) {
+      externalUnit = { ...newUnit(externalUnitId, 'Outside your scope', 'external', null), external: true };
+      units.set(externalUnitId, externalUnit);
     }
-    return unit;
+    return externalUnit;
   };
 
   // Routers: the listed ones, then any that only a link end names.
   const devices = new Map<string, DeviceNode>();
+  const ownerOf = new Map<string, TreeUnit>();
   const addDevice = (node: DeviceNode) => {
-    devices.set(node.id, node);
+    if (devices.has(node.id)) return;
     const unit = units.get(node.unitId) ?? external();
     node.unitId = unit.id;
+    devices.set(node.id, node);
+    ownerOf.set(node.id, unit);
     unit.devices.push(node);
   };
   for (const device of topology.devices) {
@@ -227,10 +211,9 @@ export function layoutTopology(
       unitId: device.orgUnitId,
       plane: device.plane,
       reachable: device.reachable,
+      ...(device.managementAddress ? { managementAddress: device.managementAddress } : {}),
       x: 0,
       y: 0,
-      width: m.deviceWidth,
-      height: m.deviceHeight,
     });
   }
   for (const link of topology.links) {
@@ -244,295 +227,351 @@ export function layoutTopology(
         reachable: null,
         x: 0,
         y: 0,
-        width: m.deviceWidth,
-        height: m.deviceHeight,
         placeholder: true,
       });
     }
   }
 
-  // The tree, children in name order, and each unit's depth.
+  // The tree, children in name order, and each unit's depth (a cycle in parent ids is cut off).
   const roots: TreeUnit[] = [];
   for (const unit of units.values()) {
+    if (unit.external) continue;
     const parent = unit.parentId !== null ? units.get(unit.parentId) : undefined;
-    if (parent && parent !== unit) parent.children.push(unit);
+    if (parent && parent !== unit && !parent.external) parent.children.push(unit);
     else roots.push(unit);
   }
-  const sortTree = (list: TreeUnit[]) => {
-    list.sort((a, b) => (a.external ? -1 : b.external ? 1 : byName(a, b)));
-    for (const unit of list) {
-      unit.devices.sort((a, b) => planeRank(a.plane) - planeRank(b.plane) || byName(a, b));
-      sortTree(unit.children);
-    }
-  };
-  sortTree(roots);
   const visited = new Set<TreeUnit>();
   const setDepth = (unit: TreeUnit, depth: number) => {
-    // A cycle in parent ids would otherwise recurse forever; the second visit is cut off.
-    if (visited.has(unit)) return;
     visited.add(unit);
     unit.depth = depth;
-    unit.children = unit.children.filter((child) => !visited.has(child));
-    for (const child of unit.children) setDepth(child, depth + 1);
+    unit.children = unit.children.filter((child) => !visited.has(child)).sort(byName);
+    unit.devices.sort((a, b) => planeRank(a.plane) - planeRank(b.plane) || byName(a, b));
+    for (const child of unit.children) if (!visited.has(child)) setDepth(child, depth + 1);
   };
+  roots.sort(byName);
   for (const root of roots) setDepth(root, 0);
+  // Units in a parent cycle never reached from a root become roots of their own.
+  for (const unit of units.values()) {
+    if (!visited.has(unit) && !unit.external) {
+      roots.push(unit);
+      setDepth(unit, 0);
+    }
+  }
+  externalUnit?.devices.sort(byName);
 
-  // Folding: township-level units under each non-township parent become one box.
+  // Folding: the township-level children of each other unit become one group.
   const isFoldable = (unit: TreeUnit) => foldedLevels.has(unit.level) || unit.depth >= 3;
-  const foldable = [...visited].filter((u) => !u.external && isFoldable(u) && u.depth > 0);
-  const fold =
-    options.collapse === true || (options.collapse === 'auto' && foldable.length > options.autoCollapseAbove);
-  /** Maps a folded unit's id to the id of the box that stands for it. */
+  let foldableCount = 0;
+  for (const unit of visited) if (unit.depth > 0 && isFoldable(unit)) foldableCount += 1;
+  const fold = o.collapse === true || (o.collapse === 'auto' && foldableCount > o.autoCollapseAbove);
   const foldedInto = new Map<string, string>();
+  const groups = new Map<string, FoldedGroup>();
+  /** Fanned-out units (shown, but in rows inside their county's wedge). */
+  const fanned = new Set<TreeUnit>();
   if (fold) {
     const foldUnder = (unit: TreeUnit) => {
-      const foldedChildren = unit.children.filter(isFoldable);
-      if (!isFoldable(unit) && foldedChildren.length > 0) {
-        const box: TreeUnit = {
-          id: `folded:${unit.id}`,
-          name: '',
-          level: foldedChildren[0]?.level ?? 'township',
-          parentId: unit.id,
-          children: [],
-          devices: [],
-          depth: unit.depth + 1,
-          span: 0,
-          width: 0,
-          folded: { parentId: unit.id, units: 0, devices: 0, links: 0, worst: null, down: 0 },
-        };
+      const children = unit.children.filter((c) => isFoldable(c) && c.depth > 0);
+      if (!isFoldable(unit) && children.length > 0) {
+        const all: TreeUnit[] = [];
         const collect = (child: TreeUnit) => {
-          foldedInto.set(child.id, box.id);
-          const summary = box.folded as FoldedSummary;
-          summary.units += 1;
-          summary.devices += child.devices.length;
-          for (const device of child.devices) foldedInto.set(`device:${device.id}`, box.id);
+          all.push(child);
           for (const grandchild of child.children) collect(grandchild);
         };
-        for (const child of foldedChildren) collect(child);
-        const summary = box.folded as FoldedSummary;
-        box.name = `${summary.units} ${summary.units === 1 ? 'unit' : 'units'} folded`;
-        unit.children = [...unit.children.filter((c) => !isFoldable(c)), box];
+        for (const child of children) collect(child);
+        unit.foldedChildren = all;
+        unit.children = unit.children.filter((c) => !children.includes(c));
+        if (o.expanded.has(unit.id)) {
+          for (const child of all) fanned.add(child);
+        } else {
+          const group: FoldedGroup = {
+            id: `folded:${unit.id}`,
+            parentId: unit.id,
+            level: children[0]?.level ?? 'township',
+            units: all.length,
+            devices: 0,
+            links: 0,
+            worst: null,
+            down: 0,
+            x: 0,
+            y: 0,
+          };
+          for (const child of all) {
+            foldedInto.set(child.id, group.id);
+            group.devices += child.devices.length;
+            for (const device of child.devices) foldedInto.set(`device:${device.id}`, group.id);
+          }
+          groups.set(group.id, group);
+        }
       }
-      for (const child of unit.children) if (!child.folded) foldUnder(child);
+      for (const child of unit.children) foldUnder(child);
     };
     for (const root of roots) foldUnder(root);
   }
 
-  // Widths bottom-up, then positions top-down: each unit centred over its children.
-  const unitWidth = (unit: TreeUnit) => {
-    if (unit.folded) return m.minUnitWidth;
-    const n = unit.devices.length;
-    const inner = n * m.deviceWidth + Math.max(0, n - 1) * m.deviceGap;
-    return Math.max(m.minUnitWidth, inner + 2 * m.unitPadding);
+  // Wedges: each unit's share of its parent's is its weight, the number of leaves under it (a folded
+  // group or a fan counts as one leaf).
+  const weigh = (unit: TreeUnit): number => {
+    const extra = unit.foldedChildren.length > 0 ? 1 : 0;
+    const sum = unit.children.reduce((s, child) => s + weigh(child), 0) + extra;
+    unit.weight = Math.max(1, sum);
+    return unit.weight;
   };
-  const measure = (unit: TreeUnit): number => {
-    unit.width = unitWidth(unit);
-    const childSpan = unit.children.reduce((sum, child) => sum + measure(child), 0);
-    const gaps = Math.max(0, unit.children.length - 1) * m.unitGap;
-    unit.span = Math.max(unit.width, childSpan + gaps);
-    return unit.span;
-  };
-  for (const root of roots) measure(root);
-
-  const unitHeight = m.unitHeader + m.deviceHeight + 2 * m.unitPadding;
-  const rowY = (depth: number) => m.margin + depth * (unitHeight + m.rowGap);
-  const boxes: UnitBox[] = [];
-  const placed: DeviceNode[] = [];
-  let maxDepth = 0;
-  const place = (unit: TreeUnit, left: number) => {
-    maxDepth = Math.max(maxDepth, unit.depth);
-    const x = left + (unit.span - unit.width) / 2;
-    const y = rowY(unit.depth);
-    boxes.push({
-      id: unit.id,
-      name: unit.name,
-      level: unit.level,
+  /** Everything on the rings, with its depth and angle, to size the rings. */
+  interface RingItem {
+    depth: number;
+    angle: number;
+    /** Room it takes across the radius. */
+    span: number;
+    place: (radius: number) => void;
+  }
+  const ringItems: RingItem[] = [];
+  const wedges = new Map<TreeUnit, { from: number; to: number }>();
+  const assign = (unit: TreeUnit, from: number, to: number) => {
+    unit.angle = (from + to) / 2;
+    wedges.set(unit, { from, to });
+    const span = Math.max(0, unit.devices.length - 1) * m.deviceGap;
+    ringItems.push({
       depth: unit.depth,
-      x,
-      y,
-      width: unit.width,
-      height: unitHeight,
-      ...(unit.folded ? { folded: unit.folded } : {}),
-      ...(unit.external ? { external: true } : {}),
+      angle: unit.angle,
+      span,
+      place: (radius) => {
+        unit.x = radius * Math.cos(unit.angle);
+        unit.y = radius * Math.sin(unit.angle);
+      },
     });
-    if (!unit.folded) {
-      const n = unit.devices.length;
-      const inner = n * m.deviceWidth + Math.max(0, n - 1) * m.deviceGap;
-      let dx = x + (unit.width - inner) / 2;
-      for (const device of unit.devices) {
-        device.x = dx;
-        device.y = y + m.unitHeader + m.unitPadding;
-        placed.push(device);
-        dx += m.deviceWidth + m.deviceGap;
+    const total = unit.weight;
+    let start = from;
+    const share = (w: number) => ((to - from) * w) / total;
+    for (const child of unit.children) {
+      const end = start + share(child.weight);
+      assign(child, start, end);
+      start = end;
+    }
+    if (unit.foldedChildren.length > 0) {
+      const end = start + share(1);
+      const group = groups.get(`folded:${unit.id}`);
+      const angle = (start + end) / 2;
+      if (group) {
+        ringItems.push({
+          depth: unit.depth + 1,
+          angle,
+          span: 0,
+          place: (radius) => {
+            group.x = radius * Math.cos(angle);
+            group.y = radius * Math.sin(angle);
+          },
+        });
+      } else {
+        fans.push({ unit, from: start, to: end });
       }
     }
-    const childSpan =
-      unit.children.reduce((sum, child) => sum + child.span, 0) +
-      Math.max(0, unit.children.length - 1) * m.unitGap;
-    let childLeft = left + (unit.span - childSpan) / 2;
-    for (const child of unit.children) {
-      place(child, childLeft);
-      childLeft += child.span + m.unitGap;
-    }
   };
-  let left = m.margin + m.gutter;
-  for (const root of roots) {
-    place(root, left);
-    left += root.span + m.unitGap;
+  const fans: { unit: TreeUnit; from: number; to: number }[] = [];
+  const top = -Math.PI / 2;
+  const single = roots.length === 1 ? roots[0] : undefined;
+  if (single) {
+    weigh(single);
+    assign(single, top, top + 2 * Math.PI);
+  } else {
+    // Several roots share the first ring around an empty centre.
+    const total = roots.reduce((s, r) => s + weigh(r), 0);
+    let start = top;
+    for (const root of roots) {
+      const end = start + (2 * Math.PI * root.weight) / total;
+      root.depth = 0;
+      assign(root, start, end);
+      start = end;
+    }
   }
-  const width = Math.max(left - m.unitGap + m.margin, m.margin * 2 + m.gutter + m.minUnitWidth);
-  const height = rowY(maxDepth) + unitHeight + m.margin + 22;
 
-  // Row labels: the most common level at each depth.
-  const levelsByDepth = new Map<number, Map<string, number>>();
-  for (const box of boxes) {
-    if (box.external) continue;
-    const counts = levelsByDepth.get(box.depth) ?? new Map<string, number>();
-    counts.set(box.level, (counts.get(box.level) ?? 0) + 1);
-    levelsByDepth.set(box.depth, counts);
+  // Ring radii: far enough out that neighbours on each ring are at least `minArc` (plus their
+  // routers' span) apart, and each ring at least `ringGap` beyond the last.
+  const byDepth = new Map<number, RingItem[]>();
+  for (const item of ringItems) {
+    const list = byDepth.get(item.depth) ?? [];
+    list.push(item);
+    byDepth.set(item.depth, list);
   }
-  const rows: RowLabel[] = [...levelsByDepth.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([depth, counts]) => {
-      const level = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
-      return { depth, y: rowY(depth), label: levelLabels[level] ?? level };
+  const depths = [...byDepth.keys()].sort((a, b) => a - b);
+  const radii = new Map<number, number>();
+  let previous = single ? 0 : -m.ringGap;
+  for (const depth of depths) {
+    const items = (byDepth.get(depth) ?? []).sort((a, b) => a.angle - b.angle);
+    let radius = depth === 0 && single ? 0 : previous + m.ringGap;
+    if (!(depth === 0 && single) && items.length > 1) {
+      for (let i = 0; i < items.length; i += 1) {
+        const a = items[i] as RingItem;
+        const b = (i + 1 < items.length ? items[i + 1] : items[0]) as RingItem;
+        let gap = b.angle - a.angle;
+        if (i + 1 >= items.length) gap += 2 * Math.PI;
+        const needed = m.minArc + (a.span + b.span) / 2;
+        if (gap > 1e-9) radius = Math.max(radius, needed / gap);
+      }
+    }
+    radii.set(depth, radius);
+    previous = radius;
+  }
+  // Inner rings spread out to their share of the outermost one, so that the few cities do not
+  // crowd the centre while the many counties set the size of the picture.
+  const deepest = depths[depths.length - 1] ?? 0;
+  const outer = radii.get(deepest) ?? 0;
+  const first = single ? 1 : 0;
+  for (const depth of depths) {
+    if (depth < first || deepest <= first - 1) continue;
+    const share = Math.sqrt((depth - first + 1) / (deepest - first + 1));
+    radii.set(depth, Math.max(radii.get(depth) ?? 0, outer * share * 0.9));
+  }
+  for (const depth of depths) {
+    const radius = radii.get(depth) ?? 0;
+    for (const item of byDepth.get(depth) ?? []) item.place(radius);
+  }
+
+  // Fans: a county's townships in rows across its wedge, from the ring its group would be on outward.
+  const fanRows = new Map<TreeUnit, number>();
+  for (const fan of fans) {
+    const ring = radii.get(fan.unit.depth + 1) ?? (radii.get(fan.unit.depth) ?? 0) + m.ringGap;
+    const items = fan.unit.foldedChildren;
+    let index = 0;
+    let row = 0;
+    while (index < items.length) {
+      const radius = ring + row * m.fanRowGap;
+      const width = (fan.to - fan.from) * radius;
+      const perRow = Math.max(1, Math.floor(width / m.fanArc));
+      const count = Math.min(perRow, items.length - index);
+      for (let i = 0; i < count; i += 1) {
+        const unit = items[index + i] as TreeUnit;
+        const angle = fan.from + ((fan.to - fan.from) * (i + 0.5)) / count;
+        unit.angle = angle;
+        unit.x = radius * Math.cos(angle);
+        unit.y = radius * Math.sin(angle);
+      }
+      index += count;
+      row += 1;
+    }
+    fanRows.set(fan.unit, row);
+  }
+
+  // Routers across the radius of their unit; the unit's name just outside them.
+  const shown: TreeUnit[] = [];
+  const collectShown = (unit: TreeUnit) => {
+    shown.push(unit);
+    for (const child of unit.children) collectShown(child);
+    for (const child of unit.foldedChildren) if (fanned.has(child)) shown.push(child);
+  };
+  for (const root of roots) collectShown(root);
+  const placeDevices = (unit: TreeUnit, labelDir: Point) => {
+    const centre = { x: unit.x, y: unit.y };
+    const radial = Math.hypot(centre.x, centre.y);
+    const tangent = radial > 1e-6 ? { x: -centre.y / radial, y: centre.x / radial } : { x: 1, y: 0 };
+    const n = unit.devices.length;
+    unit.devices.forEach((device, i) => {
+      const offset = (i - (n - 1) / 2) * m.deviceGap;
+      device.x = round(centre.x + tangent.x * offset);
+      device.y = round(centre.y + tangent.y * offset);
     });
+    unit.x = round(centre.x + labelDir.x * m.labelOffset);
+    unit.y = round(centre.y + labelDir.y * m.labelOffset);
+  };
+  let maxRadius = 0;
+  for (const unit of shown) {
+    const r = Math.hypot(unit.x, unit.y);
+    maxRadius = Math.max(maxRadius, r);
+    placeDevices(unit, r > 1e-6 ? { x: unit.x / r, y: unit.y / r } : { x: 0, y: -1 });
+  }
+  for (const group of groups.values()) {
+    group.x = round(group.x);
+    group.y = round(group.y);
+    maxRadius = Math.max(maxRadius, Math.hypot(group.x, group.y));
+  }
+  if (externalUnit) {
+    externalUnit.x = 0;
+    externalUnit.y = -(maxRadius + m.externalGap);
+    const n = externalUnit.devices.length;
+    externalUnit.devices.forEach((device, i) => {
+      device.x = round((i - (n - 1) / 2) * m.deviceGap * 2);
+      device.y = round((externalUnit as TreeUnit).y);
+    });
+    externalUnit.y = round(externalUnit.y - m.labelOffset);
+  }
 
-  // Links: individual curves between placed routers; links into folded boxes become bundles.
-  const boxById = new Map(boxes.map((b) => [b.id, b]));
-  const drawn: LinkView[] = [];
+  // Links: between shown routers as they are; into folded groups as one bundle per router and group.
+  const drawn: LayoutLink[] = [];
   const bundles = new Map<string, LinkBundle>();
   for (const link of topology.links) {
-    const aBox = foldedInto.get(`device:${link.a.deviceId}`);
-    const bBox = foldedInto.get(`device:${link.b.deviceId}`);
-    if (aBox === undefined && bBox === undefined) {
-      drawn.push(link);
+    const aGroup = foldedInto.get(`device:${link.a.deviceId}`);
+    const bGroup = foldedInto.get(`device:${link.b.deviceId}`);
+    if (aGroup === undefined && bGroup === undefined) {
+      drawn.push({ link, source: link.a.deviceId, target: link.b.deviceId });
       continue;
     }
-    const summaryBox = boxById.get((aBox ?? bBox) as string);
-    if (summaryBox?.folded) {
-      summaryBox.folded.links += 1;
-      summaryBox.folded.worst = worseStatus(summaryBox.folded.worst, link.status);
-      if (link.status === 'down') summaryBox.folded.down += 1;
+    const group = groups.get((aGroup ?? bGroup) as string);
+    if (group) {
+      group.links += 1;
+      group.worst = worseStatus(group.worst, link.status);
+      if (link.status === 'down') group.down += 1;
     }
-    // A link with both ends folded stays inside the box and is only counted.
-    if (aBox !== undefined && bBox !== undefined) continue;
-    const deviceId = aBox === undefined ? link.a.deviceId : link.b.deviceId;
-    const unitId = (aBox ?? bBox) as string;
-    const key = `${deviceId}>${unitId}`;
-    const bundle = bundles.get(key) ?? {
-      id: key,
-      deviceId,
-      unitId,
-      links: [],
-      worst: 'up' as LinkStatus,
-      d: '',
-      mid: { x: 0, y: 0 },
-    };
+    // A link with both ends folded stays inside the group and is only counted.
+    if (aGroup !== undefined && bGroup !== undefined) continue;
+    const deviceId = aGroup === undefined ? link.a.deviceId : link.b.deviceId;
+    const groupId = (aGroup ?? bGroup) as string;
+    const key = `${deviceId}>${groupId}`;
+    const bundle = bundles.get(key) ?? { id: key, deviceId, groupId, links: [], worst: 'up', backup: true };
     bundle.links.push(link);
     bundle.worst = worseStatus(bundle.worst, link.status);
+    bundle.backup = bundle.backup && link.role === 'backup';
     bundles.set(key, bundle);
   }
 
-  // Attachment points: each router spreads the lines leaving its top and its bottom across its width,
-  // ordered by where the other end lies, so that lines do not cross right at the router.
-  type End = { key: string; otherX: number };
-  const tops = new Map<string, End[]>();
-  const bottoms = new Map<string, End[]>();
-  const attach = (map: Map<string, End[]>, deviceId: string, end: End) => {
-    const list = map.get(deviceId) ?? [];
-    list.push(end);
-    map.set(deviceId, list);
-  };
-  const centreX = (node: { x: number; width: number }) => node.x + node.width / 2;
-  const linkEnds = drawn.flatMap((link) => {
-    const a = devices.get(link.a.deviceId);
-    const b = devices.get(link.b.deviceId);
-    if (!a || !b) return [];
-    const [upper, lower] = a.y <= b.y ? [a, b] : [b, a];
-    if (upper.y === lower.y) {
-      attach(bottoms, upper.id, { key: `${link.id}:u`, otherX: centreX(lower) });
-      attach(bottoms, lower.id, { key: `${link.id}:l`, otherX: centreX(upper) });
-    } else {
-      attach(bottoms, upper.id, { key: `${link.id}:u`, otherX: centreX(lower) });
-      attach(tops, lower.id, { key: `${link.id}:l`, otherX: centreX(upper) });
-    }
-    return [{ link, upper, lower }];
-  });
-  for (const bundle of bundles.values()) {
-    const device = devices.get(bundle.deviceId);
-    const box = boxById.get(bundle.unitId);
-    if (!device || !box) continue;
-    attach(box.y < device.y ? tops : bottoms, device.id, { key: `${bundle.id}:d`, otherX: centreX(box) });
+  const unitNodes: UnitNode[] = shown.map((u) => ({
+    id: u.id,
+    name: u.name,
+    level: u.level,
+    parentId: u.parentId,
+    depth: u.depth,
+    x: u.x,
+    y: u.y,
+    ...(groups.has(`folded:${u.id}`) ? { groupId: `folded:${u.id}` } : {}),
+    ...(fanRows.has(u) ? { expanded: true } : {}),
+  }));
+  if (externalUnit) {
+    unitNodes.unshift({
+      id: externalUnit.id,
+      name: externalUnit.name,
+      level: 'external',
+      parentId: null,
+      depth: 0,
+      x: externalUnit.x,
+      y: externalUnit.y,
+      external: true,
+    });
   }
-  const offsets = new Map<string, number>();
-  for (const map of [tops, bottoms]) {
-    for (const [deviceId, ends] of map) {
-      const device = devices.get(deviceId);
-      if (!device) continue;
-      ends.sort((p, q) => p.otherX - q.otherX || p.key.localeCompare(q.key));
-      const usable = device.width * 0.7;
-      const step = ends.length > 1 ? Math.min(14, usable / (ends.length - 1)) : 0;
-      const start = centreX(device) - (step * (ends.length - 1)) / 2;
-      ends.forEach((end, i) => offsets.set(end.key, start + i * step));
-    }
-  }
+  const deviceNodes: DeviceNode[] = [];
+  if (externalUnit) deviceNodes.push(...externalUnit.devices);
+  for (const unit of shown) deviceNodes.push(...unit.devices);
 
-  const links: LinkPath[] = linkEnds.map(({ link, upper, lower }) => {
-    const ux = offsets.get(`${link.id}:u`) ?? centreX(upper);
-    const lx = offsets.get(`${link.id}:l`) ?? centreX(lower);
-    let path: { d: string; mid: Point };
-    if (upper.y === lower.y) {
-      // Same row: an arc below the two routers, deeper the further apart they are.
-      const y = upper.y + upper.height;
-      const depth = Math.min(48, 16 + Math.abs(lx - ux) * 0.12);
-      path = curve({ x: ux, y }, { x: ux, y: y + depth }, { x: lx, y: y + depth }, { x: lx, y });
-    } else {
-      const y0 = upper.y + upper.height;
-      const y1 = lower.y;
-      const bend = (y1 - y0) * 0.5;
-      path = curve({ x: ux, y: y0 }, { x: ux, y: y0 + bend }, { x: lx, y: y1 - bend }, { x: lx, y: y1 });
-    }
-    // Paths run from the A end to the B end, whichever is on top.
-    const reversed = devices.get(link.a.deviceId) !== upper;
-    return { link, d: reversed ? reversePath(path.d) : path.d, mid: path.mid };
-  });
-
-  const bundleList: LinkBundle[] = [];
-  for (const bundle of bundles.values()) {
-    const device = devices.get(bundle.deviceId);
-    const box = boxById.get(bundle.unitId);
-    if (!device || !box) continue;
-    const dx = offsets.get(`${bundle.id}:d`) ?? centreX(device);
-    const downward = box.y > device.y;
-    const y0 = downward ? device.y + device.height : device.y;
-    const y1 = downward ? box.y : box.y + box.height;
-    const bend = (y1 - y0) * 0.5;
-    const path = curve(
-      { x: dx, y: y0 },
-      { x: dx, y: y0 + bend },
-      { x: centreX(box), y: y1 - bend },
-      { x: centreX(box), y: y1 },
-    );
-    bundleList.push({ ...bundle, d: path.d, mid: path.mid });
+  const bounds = { minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity };
+  for (const p of [...unitNodes, ...deviceNodes, ...groups.values()]) {
+    bounds.minX = Math.min(bounds.minX, p.x);
+    bounds.minY = Math.min(bounds.minY, p.y);
+    bounds.maxX = Math.max(bounds.maxX, p.x);
+    bounds.maxY = Math.max(bounds.maxY, p.y);
   }
+  if (!Number.isFinite(bounds.minX)) Object.assign(bounds, { minX: 0, minY: 0, maxX: 0, maxY: 0 });
 
   return {
-    width: Math.ceil(width),
-    height: Math.ceil(height),
-    units: boxes,
-    devices: placed,
-    links,
-    bundles: bundleList,
-    rows,
+    units: unitNodes,
+    devices: deviceNodes,
+    groups: [...groups.values()],
+    links: drawn,
+    bundles: [...bundles.values()],
     folded: fold,
+    foldedInto,
+    bounds,
   };
 }
 
-/** Reverses a path of the form `M x0,y0 C x1,y1 x2,y2 x3,y3`, so that it starts at the other end. */
-function reversePath(d: string): string {
-  const numbers = d.match(/-?\d+(\.\d+)?/g) ?? [];
-  if (numbers.length !== 8) return d;
-  const [x0, y0, x1, y1, x2, y2, x3, y3] = numbers;
-  return `M${x3},${y3} C${x2},${y2} ${x1},${y1} ${x0},${y0}`;
+/** The unit whose folded children hold an org unit or router, to expand when it is looked for. */
+export function foldingParent(layout: TopologyLayout, id: string): string | undefined {
+  const groupId = layout.foldedInto.get(id) ?? layout.foldedInto.get(`device:${id}`);
+  return groupId === undefined ? undefined : layout.groups.find((g) => g.id === groupId)?.parentId;
 }

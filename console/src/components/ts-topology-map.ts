@@ -1,551 +1,727 @@
-import { LitElement, css, html, nothing, svg, unsafeCSS } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import { repeat } from 'lit/directives/repeat.js';
-import { formatBitRate } from '../common/format.js';
+import { guard } from 'lit/directives/guard.js';
+import { localized, msg, str } from '@lit/localize';
+import { formatBitRate, formatCount } from '../common/format.js';
+import { linkStroke } from '../common/link-style.js';
+import { sharedStyles } from '../common/styles.js';
+import { currentLocale } from '../i18n/locale.js';
+import type { LinkView, Topology } from '../data/network.js';
+import type { ChartClickDetail, ChartOption } from '../charts/option.js';
+import { labelScales, sameLabelTiers, topologyOption } from '../charts/topology-option.js';
+import type { TopologyRef } from '../charts/topology-option.js';
+import '../charts/ts-chart.js';
+import type { TsChart } from '../charts/ts-chart.js';
+import { foldingParent, layoutTopology } from './topology-layout.js';
+import type { DeviceNode, FoldedGroup, LinkBundle, TopologyLayout, UnitNode } from './topology-layout.js';
+import { createTopologySearch } from './topology-search.js';
+import type { SearchMatch, TopologySearch } from './topology-search.js';
 import {
   activeText,
-  formatTier,
-  formatUtilisationPair,
-  linkColour,
-  linkColours,
-  linkStatusTone,
-  linkStroke,
-  verdictTone,
-} from '../common/link-style.js';
-import type { LinkView, Topology } from '../data/network.js';
-import { defaultLayoutOptions, layoutMetrics, layoutTopology } from './topology-layout.js';
-import type { DeviceNode, LinkBundle, LinkPath, TopologyLayout, UnitBox } from './topology-layout.js';
-import './ts-status-badge.js';
+  levelText,
+  planeText,
+  roleText,
+  statusText,
+  tierText,
+  utilisationText,
+} from './topology-text.js';
 
 export interface LinkOpenDetail {
   linkId: string;
 }
 
-type Hovered =
-  | { kind: 'link'; link: LinkView; x: number; y: number }
-  | { kind: 'bundle'; bundle: LinkBundle; box: UnitBox | undefined; x: number; y: number };
-
-/** Shortens a label to fit a width at about 6.2 px per character of 11 px text. */
-function fit(text: string, width: number): string {
-  const max = Math.max(3, Math.floor(width / 6.2));
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+/** The part of ECharts' instance the map uses beyond `<ts-chart>`'s option. */
+interface GraphChart {
+  on(event: string, handler: (params: unknown) => void): void;
+  dispatchAction(payload: Record<string, unknown>): void;
+  convertToPixel(finder: { seriesIndex: number }, value: number[]): number[] | number;
+  getWidth(): number;
+  getHeight(): number;
+  getModel?: () => { getSeriesByIndex(index: number): { get(key: string): unknown } | undefined };
 }
 
+/** The properties the chart's option is built from. */
+const optionInputs = new Set(['topology', 'collapse', '_expanded', '_selected', '_scale']);
+
+/** One wheel notch or button press zooms by this factor. */
+const zoomStep = 1.5;
+
+const escapeHtml = (text: string): string =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
 /**
- * The extranet drawn as a layered tree: org units as boxes in rows by level, their routers inside,
- * and links coloured by status and utilisation (backup dashed, the active member of a pair thicker,
- * failed-over and down links marked). Links can be hovered or focused for a summary and opened with
- * a click or Enter.
+ * The extranet as a zoomable graph (ECharts `graph` series in `<ts-chart>`, canvas): the radial layout
+ * of `topology-layout.ts`, townships folded per county when there are many (click a county or its
+ * folded group to open it), names shown by zoom level, links coloured by status and utilisation,
+ * backups dashed. Wheel and drag zoom and pan; the buttons zoom in, out and back to the whole
+ * province. The search box finds an org unit or router by name or management address; choosing a
+ * match opens its county, centres and highlights it. Clicking a link opens its detail.
+ *
+ * Below the chart, a visually hidden list of what is drawn (units, routers, links with their state,
+ * folded groups and bundles) serves screen readers and tests.
  *
  * @fires ts-link-open - A link was chosen; the page opens its detail.
  */
+@localized()
 @customElement('ts-topology-map')
 export class TsTopologyMap extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      position: relative;
-    }
-    .scroller {
-      position: relative;
-      overflow: auto;
-      max-height: var(--ts-topology-max-height, 78vh);
-    }
-    svg {
-      display: block;
-      margin: 0 auto;
-      font-family: inherit;
-    }
-    .labels text {
-      fill: var(--ts-text, #1d2733);
-      font-size: 11px;
-      font-weight: 600;
-      paint-order: stroke;
-      stroke: var(--ts-surface-alt, #f6f8fa);
-      stroke-width: 3px;
-      stroke-linejoin: round;
-      pointer-events: none;
-    }
-    .labels text.external {
-      fill: var(--ts-text-muted, #5b6876);
-      font-weight: 400;
-    }
-    .row-label {
-      fill: var(--ts-text-muted, #5b6876);
-      font-size: 10px;
-      font-weight: 600;
-      letter-spacing: 0.08em;
-      text-transform: uppercase;
-    }
-    .row-rule {
-      stroke: var(--ts-border, #d8dee5);
-      stroke-dasharray: 2 4;
-    }
-    .unit rect.box {
-      fill: var(--ts-surface-alt, #f6f8fa);
-      stroke: var(--ts-border, #d8dee5);
-    }
-    .unit.external rect.box {
-      fill: none;
-      stroke-dasharray: 4 3;
-    }
-    .unit text {
-      fill: var(--ts-text, #1d2733);
-      font-size: 11px;
-      font-weight: 600;
-    }
-    .unit.external text,
-    .unit text.sub {
-      fill: var(--ts-text-muted, #5b6876);
-      font-weight: 400;
-    }
-    .device rect.body {
-      fill: #fff;
-      stroke: #8d9aa7;
-      stroke-width: 1;
-    }
-    .device.unreachable rect.body {
-      fill: var(--ts-bad-soft, #fbe7e6);
-      stroke: ${unsafeCSS(linkColours.down)};
-      stroke-width: 1.5;
-    }
-    .device.unknown rect.body {
-      stroke-dasharray: 3 2;
-    }
-    .device text {
-      fill: var(--ts-text, #1d2733);
-      font-size: 11px;
-    }
-    .device .plane {
-      fill: #e3ebf5;
-    }
-    .device .plane-b {
-      fill: #efe7f7;
-    }
-    .device text.plane-text {
-      font-size: 9px;
-      font-weight: 700;
-      fill: #3b5573;
-    }
-    .link {
-      cursor: pointer;
-      outline: none;
-    }
-    .link .hit {
-      stroke: transparent;
-      stroke-width: 12;
-      fill: none;
-    }
-    .link .casing {
-      stroke: #fff;
-      fill: none;
-      opacity: 0.9;
-    }
-    .link .line {
-      fill: none;
-      stroke-linecap: round;
-    }
-    .link:hover .line,
-    .link:focus-visible .line,
-    .link.current .line {
-      filter: drop-shadow(0 0 2px rgba(42, 111, 214, 0.9));
-    }
-    .link:focus-visible .hit {
-      stroke: rgba(42, 111, 214, 0.18);
-    }
-    .marker text {
-      font-size: 9px;
-      font-weight: 700;
-      fill: #fff;
-    }
-    .bundle-count {
-      font-size: 10px;
-      font-weight: 600;
-      fill: var(--ts-text, #1d2733);
-    }
-    .tooltip {
-      position: absolute;
-      z-index: 3;
-      min-width: 220px;
-      max-width: 320px;
-      padding: 8px 10px;
-      border: 1px solid var(--ts-border-strong, #c3ccd6);
-      border-radius: 4px;
-      background: rgba(255, 255, 255, 0.98);
-      box-shadow: 0 4px 14px rgba(18, 27, 37, 0.16);
-      color: var(--ts-text, #1d2733);
-      font-size: 12px;
-      pointer-events: none;
-    }
-    .tooltip .name {
-      display: flex;
-      align-items: center;
-      justify-content: space-between;
-      gap: 10px;
-      margin-bottom: 4px;
-      font-weight: 600;
-    }
-    .tooltip dl {
-      display: grid;
-      grid-template-columns: auto 1fr;
-      gap: 1px 10px;
-      margin: 0;
-    }
-    .tooltip dt {
-      color: var(--ts-text-muted, #5b6876);
-    }
-    .tooltip dd {
-      margin: 0;
-      font-variant-numeric: tabular-nums;
-    }
-    .tooltip .warn {
-      color: var(--ts-warn, #b26a00);
-      font-weight: 600;
-    }
-    .tooltip .bad {
-      color: var(--ts-bad, #c23a35);
-      font-weight: 600;
-    }
-  `;
+  static override styles = [
+    sharedStyles,
+    css`
+      :host {
+        display: block;
+        position: relative;
+      }
+      .toolbar {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 8px;
+        padding: 8px 12px;
+        border-bottom: 1px solid var(--ts-border, #d8dee5);
+      }
+      .search {
+        position: relative;
+        flex: 0 1 320px;
+      }
+      .search input {
+        width: 100%;
+        box-sizing: border-box;
+      }
+      .results {
+        position: absolute;
+        z-index: 5;
+        top: calc(100% + 2px);
+        left: 0;
+        right: 0;
+        max-height: 320px;
+        overflow: auto;
+        margin: 0;
+        padding: 4px 0;
+        list-style: none;
+        border: 1px solid var(--ts-border-strong, #c3ccd6);
+        border-radius: 4px;
+        background: #fff;
+        box-shadow: 0 4px 14px rgba(18, 27, 37, 0.16);
+      }
+      .results button {
+        display: flex;
+        justify-content: space-between;
+        gap: 10px;
+        width: 100%;
+        padding: 4px 10px;
+        border: 0;
+        background: none;
+        font: inherit;
+        font-size: 12px;
+        text-align: left;
+        cursor: pointer;
+      }
+      .results button:hover,
+      .results button:focus-visible,
+      .results li[aria-selected='true'] button {
+        background: var(--ts-accent-soft, #e6effb);
+      }
+      .results .detail {
+        color: var(--ts-text-muted, #5b6876);
+      }
+      .results .none {
+        padding: 4px 10px;
+        font-size: 12px;
+        color: var(--ts-text-muted, #5b6876);
+      }
+      .zoom {
+        display: inline-flex;
+        gap: 4px;
+      }
+      .zoom button {
+        min-width: 30px;
+      }
+      .hint {
+        font-size: 12px;
+        color: var(--ts-text-muted, #5b6876);
+      }
+      ts-chart {
+        height: var(--ts-topology-height, 70vh);
+        min-height: 420px;
+      }
+    `,
+  ];
 
   @property({ attribute: false }) topology?: Topology;
 
   /** Fold the townships of each county: always, never or when there are many. */
   @property({ attribute: false }) collapse: boolean | 'auto' = 'auto';
 
-  /** Scale the drawing down to the width of the element instead of scrolling. */
-  @property({ type: Boolean }) fit = false;
+  @state() private _expanded: ReadonlySet<string> = new Set();
 
-  @state() private _hovered?: Hovered;
+  @state() private _selected?: string;
 
-  @query('.scroller') private _scroller?: HTMLElement;
+  @state() private _query = '';
 
-  @query('svg') private _svg?: SVGSVGElement;
+  @state() private _active = 0;
+
+  /** CSS pixels per layout unit; changes of it that change the labels drawn re-render. */
+  @state() private _scale = 0;
+
+  /** The accessible list is drawn once the chart is, so that it does not delay the picture. */
+  @state() private _listShown = false;
+
+  @query('ts-chart') private _chartElement?: TsChart;
 
   private _layout?: TopologyLayout;
+  private _search?: TopologySearch;
+  private _option?: ChartOption;
+  private _zoom?: number;
+  private _center?: [number, number];
+  private _hooked?: GraphChart;
+  private _observer?: MutationObserver;
+  private _lookup = {
+    units: new Map<string, UnitNode>(),
+    devices: new Map<string, DeviceNode>(),
+    groups: new Map<string, FoldedGroup>(),
+    links: new Map<string, LinkView>(),
+    bundles: new Map<string, LinkBundle>(),
+  };
 
-  /** Whether the view was scrolled to the top of the tree after the first drawing. */
-  private _centred = false;
-
-  /** The layout, computed again only when the topology or folding changes. */
+  /** The layout drawn, for tests and the bench. */
   get layout(): TopologyLayout | undefined {
     return this._layout;
   }
 
-  protected override willUpdate(changed: PropertyValues<this>) {
-    if ((changed.has('topology') || changed.has('collapse')) && this.topology) {
-      this._layout = layoutTopology(this.topology, { ...defaultLayoutOptions, collapse: this.collapse });
-      // Keep the tooltip of a hovered link current, or drop it when the link is gone.
-      const hovered = this._hovered;
-      if (hovered?.kind === 'link') {
-        const link = this._layout.links.find((l) => l.link.id === hovered.link.id)?.link;
-        this._hovered = link ? { ...hovered, link } : undefined;
-      } else {
-        this._hovered = undefined;
-      }
+  override connectedCallback() {
+    super.connectedCallback();
+    // Fetch ECharts and its graph series while the layout is computed; <ts-chart> then finds them loaded.
+    void import('../charts/engine.js').then((engine) => engine.prepare({ series: [{ type: 'graph' }] }));
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this._observer?.disconnect();
+    this._observer = undefined;
+    this._hooked = undefined;
+  }
+
+  protected override willUpdate(changed: PropertyValues) {
+    // The search index is built on the first query, not with the picture.
+    if (changed.has('topology')) this._search = undefined;
+    if ((changed.has('topology') || changed.has('collapse') || changed.has('_expanded')) && this.topology) {
+      this._layout = layoutTopology(this.topology, { collapse: this.collapse, expanded: this._expanded });
+      const l = this._layout;
+      this._lookup = {
+        units: new Map(l.units.map((u) => [u.id, u])),
+        devices: new Map(l.devices.map((d) => [d.id, d])),
+        groups: new Map(l.groups.map((g) => [g.id, g])),
+        links: new Map(l.links.map((x) => [x.link.id, x.link])),
+        bundles: new Map(l.bundles.map((b) => [b.id, b])),
+      };
+      if (this._scale === 0) this._scale = this._fitScale();
+    }
+    // A new option (a full redraw of the chart) only for what the chart shows; typing in the search
+    // box or the hidden list appearing leave it as it is. No changes at all: the language switched,
+    // or `fit()` asked for the whole picture.
+    const redraw = changed.size === 0 || [...changed.keys()].some((k) => optionInputs.has(k as string));
+    if (this._layout && redraw) {
+      const option = topologyOption({
+        layout: this._layout,
+        scale: this._scale,
+        ...(this._zoom !== undefined ? { zoom: this._zoom } : {}),
+        ...(this._center ? { center: this._center } : {}),
+        ...(this._selected ? { selected: this._selected } : {}),
+        text: {
+          outsideScope: msg('Outside your scope', { id: 'topology.outsideScope' }),
+          failedOver: msg('FAILED OVER', { id: 'topology.failedOver' }),
+        },
+      });
+      this._option = {
+        ...option,
+        tooltip: {
+          trigger: 'item',
+          confine: true,
+          enterable: false,
+          formatter: (params: unknown) => this._tooltip(params),
+        },
+      };
     }
   }
 
   protected override updated() {
-    // A tree wider than the view opens centred on its root, where the province is.
-    const scroller = this._scroller;
-    const root = this._layout?.units.find((u) => u.depth === 0 && !u.external);
-    if (this._centred || !scroller || !root || this.fit) return;
-    this._centred = true;
-    if (scroller.scrollWidth > scroller.clientWidth) {
-      scroller.scrollLeft = root.x + root.width / 2 - scroller.clientWidth / 2;
+    this._hookChart();
+    const l = this._layout;
+    if (l) {
+      this.dataset.linkCount = String(l.links.length);
+      this.dataset.downLinks = String(l.links.filter((x) => x.link.status === 'down').length);
+      this.dataset.nodeCount = String(l.units.length + l.devices.length + l.groups.length);
     }
   }
 
   override render() {
     const layout = this._layout;
-    if (!layout) return nothing;
-    const { width, height } = layout;
-    const size = this.fit
-      ? `width:100%;height:auto;max-width:${width}px`
-      : `width:${width}px;height:${height}px`;
-    const failedOverPairs = new Set(
-      layout.links
-        .filter((l) => l.link.failedOver && l.link.role === 'backup' && l.link.pairId !== null)
-        .map((l) => l.link.pairId),
+    if (!layout || !this._option) return nothing;
+    const label = msg(
+      str`Extranet topology: ${layout.units.length} org units, ${layout.devices.length} routers, ${layout.links.length} links`,
+      { id: 'topology.map.label' },
     );
-    return html`<div class="scroller">
-      <svg
-        viewBox="0 0 ${width} ${height}"
-        style=${size}
-        role="group"
-        aria-label="Extranet topology: ${layout.units.length} org units, ${layout.devices.length} routers, ${layout.links.length} links"
-      >
-        ${this._renderRows(layout)}
-        <g class="units">${layout.units.map((u) => this._renderUnit(u))}</g>
-        <g class="bundles">${layout.bundles.map((b) => this._renderBundle(b, layout))}</g>
-        <g class="links">
-          ${repeat(
-            layout.links,
-            (l) => l.link.id,
-            (l) => this._renderLink(l, failedOverPairs),
-          )}
-        </g>
-        <g class="labels">${layout.units.map((u) => this._renderUnitLabel(u))}</g>
-        <g class="devices">
-          ${repeat(
-            layout.devices,
-            (d) => d.id,
-            (d) => this._renderDevice(d),
-          )}
-        </g>
-      </svg>
-      ${this._renderTooltip()}
-    </div>`;
+    return html`${this._renderToolbar()}
+      <ts-chart
+        data-testid="topology-chart"
+        .option=${this._option}
+        .label=${label}
+        @ts-chart-click=${this._onChartClick}
+      ></ts-chart>
+      ${this._listShown ? guard([layout, currentLocale()], () => this._renderList(layout)) : nothing}`;
   }
 
-  private _renderRows(layout: TopologyLayout) {
-    const m = layoutMetrics;
-    const unitHeight = m.unitHeader + m.deviceHeight + 2 * m.unitPadding;
-    return svg`<g class="rows">${layout.rows.map(
-      (row, i) => svg`
+  private _renderToolbar() {
+    if (this._query && !this._search && this.topology) this._search = createTopologySearch(this.topology);
+    const matches = this._query ? (this._search?.find(this._query, 30) ?? []) : [];
+    const open = this._query.trim() !== '';
+    return html`<div class="toolbar">
+      <div class="search" role="search">
+        <input
+          type="search"
+          data-testid="topology-search"
+          role="combobox"
+          aria-expanded=${open ? 'true' : 'false'}
+          aria-controls="topology-results"
+          aria-autocomplete="list"
+          aria-label=${msg('Find a router or org unit', { id: 'topology.search.label' })}
+          placeholder=${msg('Find a router, address or org unit', { id: 'topology.search.placeholder' })}
+          .value=${this._query}
+          @input=${(e: Event) => {
+            this._query = (e.target as HTMLInputElement).value;
+            this._active = 0;
+          }}
+          @keydown=${(e: KeyboardEvent) => this._onSearchKey(e, matches)}
+        />
         ${
-          i > 0
-            ? svg`<line class="row-rule" x1=${m.margin} x2=${layout.width - m.margin} y1=${row.y - m.rowGap / 2} y2=${row.y - m.rowGap / 2}></line>`
+          open
+            ? html`<ul class="results" id="topology-results" role="listbox">
+                ${
+                  matches.length === 0
+                    ? html`<li class="none" data-testid="topology-search-none">
+                        ${msg('Nothing matches', { id: 'topology.search.none' })}
+                      </li>`
+                    : matches.map(
+                        (m, i) =>
+                          html`<li
+                            role="option"
+                            aria-selected=${i === this._active ? 'true' : 'false'}
+                            data-testid="topology-search-result"
+                            data-kind=${m.kind}
+                            data-id=${m.id}
+                          >
+                            <button type="button" tabindex="-1" @click=${() => this._choose(m)}>
+                              <span>${m.name}</span>
+                              <span class="detail"
+                                >${
+                                  m.kind === 'unit'
+                                    ? levelText(m.detail)
+                                    : m.managementAddress
+                                      ? `${m.managementAddress} · ${m.detail}`
+                                      : m.detail
+                                }</span
+                              >
+                            </button>
+                          </li>`,
+                      )
+                }
+              </ul>`
             : nothing
         }
-        <text class="row-label" x=${m.margin} y=${row.y + unitHeight / 2 + 3}>${row.label}</text>`,
-    )}</g>`;
-  }
-
-  private _renderUnit(unit: UnitBox) {
-    const folded = unit.folded;
-    if (folded) {
-      const worst = folded.worst;
-      const stripe =
-        worst === 'down' ? linkColours.down : worst === 'unknown' ? linkColours.unknown : linkColours.low;
-      return svg`<g class="unit folded" data-testid="topology-folded" data-parent-id=${folded.parentId}>
-        <rect class="box" x=${unit.x} y=${unit.y} width=${unit.width} height=${unit.height} rx="3"></rect>
-        <rect x=${unit.x} y=${unit.y} width="3" height=${unit.height} fill=${stripe}></rect>
-        <text x=${unit.x + 9} y=${unit.y + 14}>${folded.units} ${unit.level === 'village' ? 'villages' : 'townships'}</text>
-        <text class="sub" x=${unit.x + 9} y=${unit.y + 30}>${folded.devices} routers · ${folded.links} links</text>
-        <text class="sub" x=${unit.x + 9} y=${unit.y + 44} fill=${folded.down > 0 ? linkColours.down : ''}>${
-          folded.down > 0 ? `${folded.down} down` : 'all links up'
-        }</text>
-      </g>`;
-    }
-    return svg`<g class="unit ${unit.external ? 'external' : ''}" data-testid="topology-unit" data-org-unit-id=${unit.id}>
-      <rect class="box" x=${unit.x} y=${unit.y} width=${unit.width} height=${unit.height} rx="3"></rect>
-    </g>`;
-  }
-
-  /** Org-unit names are drawn above the links, with a halo, so that no line hides them. */
-  private _renderUnitLabel(unit: UnitBox) {
-    if (unit.folded) return nothing;
-    return svg`<text class=${unit.external ? 'external' : ''} x=${unit.x + 7} y=${unit.y + 13}>${fit(unit.name, unit.width - 12)}<title>${unit.name}</title></text>`;
-  }
-
-  private _renderDevice(device: DeviceNode) {
-    const reach = device.reachable === false ? 'unreachable' : device.reachable === null ? 'unknown' : '';
-    const tag = device.plane ?? '';
-    const textX = tag ? device.x + 21 : device.x + 7;
-    const title = `${device.name}${device.plane ? ` · plane ${device.plane}` : ''}${
-      device.reachable === false
-        ? ' · unreachable'
-        : device.reachable === null
-          ? ' · reachability unknown'
-          : ''
-    }`;
-    return svg`<g class="device ${reach}" data-testid="topology-device" data-device-id=${device.id}>
-      <title>${title}</title>
-      <rect class="body" x=${device.x} y=${device.y} width=${device.width} height=${device.height} rx="3"></rect>
-      ${
-        tag
-          ? svg`<rect class="plane ${tag === 'B' ? 'plane-b' : ''}" x=${device.x + 3} y=${device.y + 4} width="14" height=${device.height - 8} rx="2"></rect>
-            <text class="plane-text" x=${device.x + 10} y=${device.y + device.height / 2 + 3.5} text-anchor="middle">${tag}</text>`
-          : nothing
-      }
-      <text x=${textX} y=${device.y + device.height / 2 + 4}>${fit(device.name, device.x + device.width - textX - 4)}</text>
-    </g>`;
-  }
-
-  private _renderLink(path: LinkPath, failedOverPairs: Set<string | null>) {
-    const { link, d, mid } = path;
-    const stroke = linkStroke(link);
-    const marked =
-      link.failedOver &&
-      (link.role === 'backup' || link.pairId === null || !failedOverPairs.has(link.pairId));
-    const current = this._hovered?.kind === 'link' && this._hovered.link.id === link.id;
-    const label =
-      `${link.name}: ${link.status}, ${formatUtilisationPair(link.utilisation)}, tier ${link.tier.verdict}` +
-      (link.failedOver ? ', failed over' : '');
-    return svg`<g
-      class="link ${current ? 'current' : ''}"
-      data-testid="topology-link"
-      data-link-id=${link.id}
-      data-status=${link.status}
-      data-failed-over=${link.failedOver ? 'true' : 'false'}
-      data-role=${link.role}
-      tabindex="0"
-      role="link"
-      aria-label=${label}
-      @pointerenter=${(e: PointerEvent) => this._onLinkPointer(e, link)}
-      @pointermove=${(e: PointerEvent) => this._onLinkPointer(e, link)}
-      @pointerleave=${this._onLeave}
-      @focus=${() => this._onLinkFocus(link, mid.x, mid.y)}
-      @blur=${this._onLeave}
-      @click=${() => this._open(link.id)}
-      @keydown=${(e: KeyboardEvent) => {
-        if (e.key === 'Enter' || e.key === ' ') {
-          e.preventDefault();
-          this._open(link.id);
-        } else if (e.key === 'Escape') {
-          this._hovered = undefined;
-        }
-      }}
-    >
-      <path class="hit" d=${d}></path>
-      <path class="casing" d=${d} stroke-width=${stroke.width + 3}></path>
-      <path class="line" d=${d} stroke=${stroke.color} stroke-width=${stroke.width} stroke-dasharray=${stroke.dash ?? nothing}></path>
-      ${
-        link.status === 'down'
-          ? svg`<g class="marker" transform="translate(${mid.x} ${mid.y})">
-              <circle r="7" fill=${linkColours.down} stroke="#fff" stroke-width="1.5"></circle>
-              <path d="M-3,-3 L3,3 M3,-3 L-3,3" stroke="#fff" stroke-width="1.8" stroke-linecap="round"></path>
-            </g>`
-          : nothing
-      }
-      ${
-        marked
-          ? svg`<g class="marker failover" transform="translate(${mid.x} ${link.status === 'down' ? mid.y + 16 : mid.y})">
-              <rect x="-34" y="-8" width="68" height="16" rx="8" fill="#8a4b00" stroke="#fff" stroke-width="1.5"></rect>
-              <text x="0" y="3.5" text-anchor="middle">FAILED OVER</text>
-            </g>`
-          : nothing
-      }
-    </g>`;
-  }
-
-  private _renderBundle(bundle: LinkBundle, layout: TopologyLayout) {
-    const box = layout.units.find((u) => u.id === bundle.unitId);
-    const color = linkColour({ status: bundle.worst, utilisation: null });
-    return svg`<g
-      class="link bundle"
-      data-testid="topology-bundle"
-      data-status=${bundle.worst}
-      data-count=${bundle.links.length}
-      @pointerenter=${(e: PointerEvent) => this._onBundlePointer(e, bundle, box)}
-      @pointermove=${(e: PointerEvent) => this._onBundlePointer(e, bundle, box)}
-      @pointerleave=${this._onLeave}
-    >
-      <path class="hit" d=${bundle.d}></path>
-      <path class="casing" d=${bundle.d} stroke-width="6"></path>
-      <path class="line" d=${bundle.d} stroke=${color} stroke-width="3"></path>
-      ${
-        bundle.links.length > 1
-          ? svg`<g transform="translate(${bundle.mid.x} ${bundle.mid.y})">
-              <rect x="-12" y="-8" width="24" height="16" rx="3" fill="#fff" stroke=${color}></rect>
-              <text class="bundle-count" x="0" y="3.5" text-anchor="middle">${bundle.links.length}</text>
-            </g>`
-          : nothing
-      }
-    </g>`;
-  }
-
-  private _renderTooltip() {
-    const hovered = this._hovered;
-    if (!hovered) return nothing;
-    const scroller = this._scroller;
-    const viewWidth = scroller ? scroller.clientWidth + scroller.scrollLeft : 1200;
-    const left = hovered.x + 300 > viewWidth ? Math.max(0, hovered.x - 300) : hovered.x + 14;
-    const style = `left:${left}px;top:${hovered.y + 14}px`;
-    if (hovered.kind === 'bundle') {
-      const { bundle } = hovered;
-      const counts = { up: 0, down: 0, unknown: 0 };
-      for (const l of bundle.links) counts[l.status] += 1;
-      return html`<div class="tooltip" style=${style} role="tooltip">
-        <div class="name">
-          ${bundle.links.length} links into ${hovered.box?.folded?.units ?? 0} folded units
-        </div>
-        <dl>
-          <dt>Up</dt>
-          <dd>${counts.up}</dd>
-          <dt>Down</dt>
-          <dd class=${counts.down ? 'bad' : ''}>${counts.down}</dd>
-          <dt>Unknown</dt>
-          <dd>${counts.unknown}</dd>
-        </dl>
-      </div>`;
-    }
-    const { link } = hovered;
-    return html`<div class="tooltip" style=${style} role="tooltip" data-testid="topology-tooltip">
-      <div class="name">
-        <span>${link.name}</span>
-        <ts-status-badge .status=${link.status} .tone=${linkStatusTone(link.status)}></ts-status-badge>
       </div>
-      <dl>
-        <dt>Ends</dt>
-        <dd>${link.a.deviceName} ${link.a.ifName} ↔ ${link.b.deviceName} ${link.b.ifName}</dd>
-        <dt>Role</dt>
-        <dd>${link.role} · plane ${link.plane} · ${link.level}</dd>
-        <dt>Traffic</dt>
-        <dd class=${link.failedOver ? 'warn' : ''}>${activeText(link)}</dd>
-        <dt>Utilisation</dt>
-        <dd>${formatUtilisationPair(link.utilisation)}</dd>
-        ${
-          link.bps
-            ? html`<dt>Rate</dt>
-                <dd>in ${formatBitRate(link.bps.in)} · out ${formatBitRate(link.bps.out)}</dd>`
-            : nothing
-        }
-        <dt>Tier</dt>
-        <dd>
-          <ts-status-badge
-            .status=${link.tier.verdict}
-            .tone=${verdictTone(link.tier.verdict)}
-          ></ts-status-badge>
-          ${formatTier(link.tier)}
-        </dd>
-        ${
-          link.flapping
-            ? html`<dt>Flapping</dt>
-                <dd class="warn">yes</dd>`
-            : nothing
-        }
-      </dl>
+      <div class="zoom" role="group" aria-label=${msg('Zoom', { id: 'topology.zoom.group' })}>
+        <button
+          type="button"
+          data-testid="topology-zoom-in"
+          title=${msg('Zoom in', { id: 'topology.zoom.in' })}
+          aria-label=${msg('Zoom in', { id: 'topology.zoom.in' })}
+          @click=${() => this._zoomBy(zoomStep)}
+        >
+          +
+        </button>
+        <button
+          type="button"
+          data-testid="topology-zoom-out"
+          title=${msg('Zoom out', { id: 'topology.zoom.out' })}
+          aria-label=${msg('Zoom out', { id: 'topology.zoom.out' })}
+          @click=${() => this._zoomBy(1 / zoomStep)}
+        >
+          −
+        </button>
+        <button type="button" data-testid="topology-fit" @click=${this.fit}>
+          ${msg('Fit', { id: 'topology.zoom.fit' })}
+        </button>
+      </div>
+      <span class="hint"
+        >${msg('Wheel to zoom, drag to pan; click a county to show its townships.', { id: 'topology.hint' })}</span
+      >
     </div>`;
   }
 
-  /** Pointer position relative to the scrolled content of the scroller. */
-  private _pointer(event: PointerEvent): { x: number; y: number } {
-    const scroller = this._scroller;
-    if (!scroller) return { x: 0, y: 0 };
-    const rect = scroller.getBoundingClientRect();
-    return {
-      x: event.clientX - rect.left + scroller.scrollLeft,
-      y: event.clientY - rect.top + scroller.scrollTop,
+  private _renderList(layout: TopologyLayout) {
+    return html`<div class="visually-hidden" data-testid="topology-list">
+      <h3>${msg('Org units', { id: 'topology.list.units' })}</h3>
+      <ul>
+        ${layout.units.map(
+          (u) =>
+            html`<li data-testid="topology-unit" data-org-unit-id=${u.id}>
+              ${u.external ? msg('Outside your scope', { id: 'topology.outsideScope' }) : u.name} ·
+              ${levelText(u.level)}
+            </li>`,
+        )}
+        ${layout.groups.map(
+          (g) =>
+            html`<li data-testid="topology-folded" data-parent-id=${g.parentId}>${this._groupText(g)}</li>`,
+        )}
+      </ul>
+      <h3>${msg('Routers', { id: 'topology.list.routers' })}</h3>
+      <ul>
+        ${layout.devices.map(
+          (d) =>
+            html`<li data-testid="topology-device" data-device-id=${d.id}>
+              ${d.name}${d.managementAddress ? ` · ${d.managementAddress}` : ''}
+              ${d.reachable === false ? html` · ${msg('unreachable', { id: 'topology.unreachable' })}` : nothing}
+            </li>`,
+        )}
+      </ul>
+      <h3>${msg('Links', { id: 'topology.list.links' })}</h3>
+      <ul>
+        ${layout.links.map(({ link }) => {
+          const stroke = linkStroke(link);
+          return html`<li
+            data-testid="topology-link"
+            data-link-id=${link.id}
+            data-status=${link.status}
+            data-failed-over=${link.failedOver ? 'true' : 'false'}
+            data-role=${link.role}
+          >
+            <a href="/network/links/${encodeURIComponent(link.id)}">${link.name}</a>
+            · ${statusText(link.status)} · ${roleText(link.role)} · ${activeText(link)}
+            <span
+              class="line"
+              data-dashed=${stroke.dash ? 'true' : 'false'}
+              style="stroke:${stroke.color}"
+              aria-hidden="true"
+            ></span>
+          </li>`;
+        })}
+        ${layout.bundles.map(
+          (b) =>
+            html`<li data-testid="topology-bundle" data-status=${b.worst} data-count=${b.links.length}>
+              ${msg(str`${b.links.length} links into folded org units`, { id: 'topology.bundle' })} ·
+              ${statusText(b.worst)}
+            </li>`,
+        )}
+      </ul>
+    </div>`;
+  }
+
+  private _groupText(g: FoldedGroup): string {
+    const count = this._countFormat();
+    const units = count.format(g.units);
+    const devices = count.format(g.devices);
+    const links = count.format(g.links);
+    const summary =
+      g.level === 'village'
+        ? msg(str`${units} villages folded · ${devices} routers · ${links} links`, {
+            id: 'topology.folded.villages',
+          })
+        : msg(str`${units} townships folded · ${devices} routers · ${links} links`, {
+            id: 'topology.folded.townships',
+          });
+    const down =
+      g.down > 0
+        ? msg(str`${g.down} down`, { id: 'topology.folded.down' })
+        : msg('all links up', { id: 'topology.folded.allUp' });
+    return `${summary} · ${down}`;
+  }
+
+  private _counts?: { locale: string; format: Intl.NumberFormat };
+
+  /** One number format for the many counts of the list (creating one per number is slow). */
+  private _countFormat(): Intl.NumberFormat {
+    const locale = currentLocale();
+    if (this._counts?.locale !== locale) this._counts = { locale, format: new Intl.NumberFormat(locale) };
+    return this._counts.format;
+  }
+
+  /** The tooltip of a node or edge, as HTML (names from data escaped). */
+  private _tooltip(params: unknown): string {
+    const ref = (params as { data?: { ref?: TopologyRef } }).data?.ref;
+    if (!ref) return '';
+    const row = (term: string, value: string) =>
+      `<tr><td style="color:#5b6876;padding-right:10px">${escapeHtml(term)}</td><td>${escapeHtml(value)}</td></tr>`;
+    const box = (title: string, rows: string[]) =>
+      `<div data-testid="topology-tooltip" style="font-size:12px"><div style="font-weight:600;margin-bottom:4px">${escapeHtml(title)}</div><table>${rows.join('')}</table></div>`;
+    const l = this._lookup;
+    switch (ref.kind) {
+      case 'link': {
+        const link = l.links.get(ref.id);
+        if (!link) return '';
+        const rows = [
+          row(msg('Status', { id: 'topology.tip.status' }), statusText(link.status)),
+          row(
+            msg('Ends', { id: 'topology.tip.ends' }),
+            `${link.a.deviceName} ${link.a.ifName} ↔ ${link.b.deviceName} ${link.b.ifName}`,
+          ),
+          row(
+            msg('Role', { id: 'topology.tip.role' }),
+            `${roleText(link.role)} · ${planeText(link.plane)} · ${levelText(link.level)}`,
+          ),
+          row(msg('Traffic', { id: 'topology.tip.traffic' }), activeText(link)),
+          row(msg('Utilisation', { id: 'topology.tip.utilisation' }), utilisationText(link.utilisation)),
+        ];
+        if (link.bps) {
+          const inRate = formatBitRate(link.bps.in);
+          const outRate = formatBitRate(link.bps.out);
+          rows.push(
+            row(
+              msg('Rate', { id: 'topology.tip.rate' }),
+              msg(str`in ${inRate} · out ${outRate}`, { id: 'topology.tip.rateValue' }),
+            ),
+          );
+        }
+        rows.push(row(msg('Tier', { id: 'topology.tip.tier' }), tierText(link.tier)));
+        if (link.flapping)
+          rows.push(
+            row(msg('Flapping', { id: 'topology.tip.flapping' }), msg('yes', { id: 'topology.tip.yes' })),
+          );
+        return box(link.name, rows);
+      }
+      case 'bundle': {
+        const bundle = l.bundles.get(ref.id);
+        if (!bundle) return '';
+        const counts = { up: 0, down: 0, unknown: 0 };
+        for (const x of bundle.links) counts[x.status] += 1;
+        return box(msg(str`${bundle.links.length} links into folded org units`, { id: 'topology.bundle' }), [
+          row(statusText('up'), formatCount(counts.up)),
+          row(statusText('down'), formatCount(counts.down)),
+          row(statusText('unknown'), formatCount(counts.unknown)),
+        ]);
+      }
+      case 'group': {
+        const group = l.groups.get(ref.id);
+        if (!group) return '';
+        const parent = l.units.get(group.parentId)?.name ?? group.parentId;
+        return box(parent, [
+          row(levelText(group.level), this._groupText(group)),
+          row('', msg('Click to show them', { id: 'topology.tip.expand' })),
+        ]);
+      }
+      case 'device': {
+        const device = l.devices.get(ref.id);
+        if (!device) return '';
+        const reach =
+          device.reachable === true
+            ? msg('reachable', { id: 'topology.reachable' })
+            : device.reachable === false
+              ? msg('unreachable', { id: 'topology.unreachable' })
+              : msg('reachability unknown', { id: 'topology.reachUnknown' });
+        const rows = [row(msg('Reachability', { id: 'topology.tip.reach' }), reach)];
+        if (device.plane) rows.push(row(msg('Plane', { id: 'topology.tip.plane' }), planeText(device.plane)));
+        if (device.managementAddress)
+          rows.push(row(msg('Management address', { id: 'topology.tip.address' }), device.managementAddress));
+        const unit = l.units.get(device.unitId);
+        if (unit && !unit.external) rows.push(row(levelText(unit.level), unit.name));
+        return box(device.name, rows);
+      }
+      case 'unit': {
+        const unit = l.units.get(ref.id);
+        if (!unit) return '';
+        const rows = [row(msg('Level', { id: 'topology.tip.level' }), levelText(unit.level))];
+        if (unit.groupId)
+          rows.push(row('', msg('Click to show its townships', { id: 'topology.tip.expandUnit' })));
+        if (unit.expanded)
+          rows.push(row('', msg('Click to fold its townships', { id: 'topology.tip.foldUnit' })));
+        return box(
+          unit.external ? msg('Outside your scope', { id: 'topology.outsideScope' }) : unit.name,
+          rows,
+        );
+      }
+    }
+  }
+
+  /** Listens to roaming once `<ts-chart>` has created its chart. */
+  private _hookChart() {
+    const element = this._chartElement;
+    if (!element) return;
+    const attach = () => {
+      if (element.dataset.state === 'ready' && !this._listShown) {
+        // After the chart's frame is on screen.
+        requestAnimationFrame(() => (this._listShown = true));
+      }
+      const chart = element.getEchartsInstance() as unknown as GraphChart | undefined;
+      if (!chart || chart === this._hooked) return;
+      this._hooked = chart;
+      chart.on('graphroam', () => this._onRoam(chart));
+      // The chart sizes itself to the element; the first fitted scale is known only then (a new
+      // option only if that changes the names drawn).
+      const scale = this._fitScale() * (this._zoom ?? 1);
+      if (!sameLabelTiers(scale, this._scale)) this._scale = scale;
     };
+    attach();
+    if (!this._observer) {
+      this._observer = new MutationObserver(attach);
+      this._observer.observe(element, { attributes: true, attributeFilter: ['data-state'] });
+    }
   }
 
-  private _onLinkPointer(event: PointerEvent, link: LinkView) {
-    this._hovered = { kind: 'link', link, ...this._pointer(event) };
+  /** CSS pixels per layout unit at zoom 1, when ECharts fits the whole layout into the chart. */
+  private _fitScale(): number {
+    const b = this._layout?.bounds;
+    if (!b) return 0;
+    const chart = this._hooked;
+    const width = chart?.getWidth() ?? this._chartElement?.clientWidth ?? 1000;
+    const height = chart?.getHeight() ?? this._chartElement?.clientHeight ?? 600;
+    const w = Math.max(1, b.maxX - b.minX);
+    const h = Math.max(1, b.maxY - b.minY);
+    return Math.min(width / w, height / h);
   }
 
-  private _onBundlePointer(event: PointerEvent, bundle: LinkBundle, box: UnitBox | undefined) {
-    this._hovered = { kind: 'bundle', bundle, box, ...this._pointer(event) };
+  private _onRoam(chart: GraphChart) {
+    const series = chart.getModel?.().getSeriesByIndex(0);
+    const zoom = series?.get('zoom');
+    const center = series?.get('center');
+    if (typeof zoom === 'number') this._zoom = zoom;
+    if (Array.isArray(center) && center.length === 2 && center.every((c) => typeof c === 'number')) {
+      this._center = [center[0] as number, center[1] as number];
+    }
+    const scale = this._fitScale() * (this._zoom ?? 1);
+    // A new option (a full redraw) only when the zoom changes which names are drawn.
+    if (!sameLabelTiers(scale, this._scale)) this._scale = scale;
   }
 
-  /** For keyboard focus the tooltip goes to the middle of the link, scaled like the drawing. */
-  private _onLinkFocus(link: LinkView, x: number, y: number) {
-    const scale =
-      this._svg && this._layout ? this._svg.getBoundingClientRect().width / this._layout.width : 1;
-    this._hovered = { kind: 'link', link, x: x * scale, y: y * scale };
+  private _zoomBy(factor: number) {
+    const chart = this._hooked;
+    if (!chart) return;
+    chart.dispatchAction({
+      type: 'graphRoam',
+      seriesIndex: 0,
+      zoom: factor,
+      originX: chart.getWidth() / 2,
+      originY: chart.getHeight() / 2,
+    });
   }
 
-  private _onLeave() {
-    this._hovered = undefined;
+  /** Shows the whole topology again. */
+  fit() {
+    this._zoom = undefined;
+    this._center = undefined;
+    this._scale = this._fitScale();
+    // Same scale: a new option anyway, since the chart's own zoom has to go.
+    this.requestUpdate();
   }
 
-  private _open(linkId: string) {
-    this.dispatchEvent(
-      new CustomEvent<LinkOpenDetail>('ts-link-open', { detail: { linkId }, bubbles: true, composed: true }),
-    );
+  /** Finds, opens (its county), centres and highlights an org unit or router by id. */
+  async reveal(kind: 'unit' | 'device', id: string): Promise<void> {
+    const layout = this._layout;
+    if (!layout) return;
+    const parent = foldingParent(layout, id);
+    if (parent !== undefined) this._expanded = new Set([...this._expanded, parent]);
+    this._selected = id;
+    await this.updateComplete;
+    await this._chartElement?.updateComplete;
+    const chart = this._hooked;
+    const node = kind === 'unit' ? this._lookup.units.get(id) : this._lookup.devices.get(id);
+    if (!chart || !node) return;
+    const level = kind === 'unit' ? (node && 'level' in node ? (node as UnitNode).level : '') : 'device';
+    const wanted =
+      level === 'device'
+        ? labelScales.routers * 1.1
+        : level === 'county'
+          ? labelScales.counties * 1.6
+          : labelScales.townships * 1.2;
+    const current = this._fitScale() * (this._zoom ?? 1);
+    const point = chart.convertToPixel({ seriesIndex: 0 }, [node.x, node.y]);
+    if (Array.isArray(point) && point.length === 2) {
+      const [px, py] = point as [number, number];
+      chart.dispatchAction({
+        type: 'graphRoam',
+        seriesIndex: 0,
+        dx: chart.getWidth() / 2 - px,
+        dy: chart.getHeight() / 2 - py,
+      });
+    }
+    if (current < wanted && current > 0) {
+      chart.dispatchAction({
+        type: 'graphRoam',
+        seriesIndex: 0,
+        zoom: wanted / current,
+        originX: chart.getWidth() / 2,
+        originY: chart.getHeight() / 2,
+      });
+    }
+  }
+
+  private _choose(match: SearchMatch) {
+    this._query = '';
+    void this.reveal(match.kind, match.id);
+  }
+
+  private _onSearchKey(event: KeyboardEvent, matches: SearchMatch[]) {
+    if (event.key === 'ArrowDown') {
+      event.preventDefault();
+      this._active = Math.min(this._active + 1, Math.max(0, matches.length - 1));
+    } else if (event.key === 'ArrowUp') {
+      event.preventDefault();
+      this._active = Math.max(0, this._active - 1);
+    } else if (event.key === 'Enter') {
+      const match = matches[this._active];
+      if (match) {
+        event.preventDefault();
+        this._choose(match);
+      }
+    } else if (event.key === 'Escape') {
+      this._query = '';
+    }
+  }
+
+  private _toggle(unitId: string) {
+    const next = new Set(this._expanded);
+    if (next.has(unitId)) next.delete(unitId);
+    else next.add(unitId);
+    this._expanded = next;
+  }
+
+  private _onChartClick(event: CustomEvent<ChartClickDetail>) {
+    const ref = (event.detail.data as { ref?: TopologyRef } | undefined)?.ref;
+    if (!ref) return;
+    switch (ref.kind) {
+      case 'link':
+        this.dispatchEvent(
+          new CustomEvent<LinkOpenDetail>('ts-link-open', {
+            detail: { linkId: ref.id },
+            bubbles: true,
+            composed: true,
+          }),
+        );
+        return;
+      case 'bundle': {
+        const group = this._lookup.bundles.get(ref.id)?.groupId;
+        const parent = group ? this._lookup.groups.get(group)?.parentId : undefined;
+        if (parent) this._toggle(parent);
+        return;
+      }
+      case 'group': {
+        const parent = this._lookup.groups.get(ref.id)?.parentId;
+        if (parent) this._toggle(parent);
+        return;
+      }
+      case 'unit': {
+        const unit = this._lookup.units.get(ref.id);
+        if (unit?.groupId || unit?.expanded) this._toggle(unit.id);
+        this._selected = ref.id;
+        return;
+      }
+      case 'device':
+        this._selected = ref.id;
+        return;
+    }
   }
 }
 

@@ -105,6 +105,8 @@ export interface TopologyDevice {
   name: string;
   orgUnitId: string;
   role: string;
+  /** The address the router is polled at; older servers leave it out. */
+  managementAddress?: string;
   plane: Plane | null;
   reachable: boolean | null;
 }

@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import { errorMessage } from '../data/api.js';
 import { metricsRanges, rangeMillis } from '../data/hosts.js';
@@ -10,36 +11,34 @@ import {
   fetchLinks,
   isMissingRoute,
   isNetworkUnavailable,
-  networkUnavailableMessage,
 } from '../data/network.js';
-import type { LinkDetail, LinkEventKind, LinkMetrics, LinkView } from '../data/network.js';
-import {
-  formatBitRate,
-  formatDateTime,
-  formatNumber,
-  formatPercent,
-  formatRelativeTime,
-} from '../common/format.js';
-import {
-  activeText,
-  formatMbps,
-  formatTier,
-  formatUtilisationPair,
-  linkStatusTone,
-  verdictTone,
-} from '../common/link-style.js';
+import type {
+  LinkDetail,
+  LinkEventKind,
+  LinkLevel,
+  LinkMetrics,
+  LinkRole,
+  LinkStatus,
+  LinkTier,
+  LinkUtilisation,
+  LinkView,
+  TierVerdict,
+} from '../data/network.js';
+import { formatBitRate, formatDateTime, formatNumber, formatRelativeTime } from '../common/format.js';
+import { formatMbps, formatUtilisation, linkStatusTone, verdictTone } from '../common/link-style.js';
 import { PollController } from '../common/poll-controller.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
-import type { ChartSeries } from '../components/ts-line-chart.js';
-import { chartFigure, chartWindow } from '../components/chart-figure.js';
+import { chartFigure, chartSpan } from '../charts/figure.js';
+import { linkChartKinds, linkChartLines, linkChartOption, linkChartTitle } from '../charts/link-charts.js';
+import { isEmpty } from '../charts/time-series.js';
+import { clipPoints, presetCovering, rangeLabel, validCustomRange } from '../charts/time-range.js';
+import type { CustomRange } from '../charts/time-range.js';
+import type { ChartRangeDetail } from '../charts/option.js';
 import type { BadgeTone } from '../components/ts-status-badge.js';
 import { networkStyles } from './network-panels.js';
-import '../components/ts-line-chart.js';
 import '../components/ts-panel.js';
 import '../components/ts-status-badge.js';
 import '../components/ts-utilisation-bar.js';
-
-const colors = { in: '#1d8a56', out: '#2a6fd6', errors: '#c23a35' };
 
 /** The link's state is loaded again this often; the charts once a minute or once per step. */
 const refreshMillis = 10_000;
@@ -47,8 +46,10 @@ const metricsRefreshMillis = 60_000;
 
 interface MetricsResult {
   metrics: LinkMetrics;
-  end: number;
-  range: MetricsRange;
+  /** The charts' time window. */
+  span: { start: number; end: number };
+  /** The preset the series were loaded with (for a custom window: the one that covers it). */
+  loaded: MetricsRange;
 }
 
 const eventTone: Record<LinkEventKind, BadgeTone> = {
@@ -59,7 +60,96 @@ const eventTone: Record<LinkEventKind, BadgeTone> = {
   flap: 'warn',
 };
 
+const statusText = (status: LinkStatus): string => {
+  switch (status) {
+    case 'up':
+      return msg('up', { id: 'linkDetail.status.up' });
+    case 'down':
+      return msg('down', { id: 'linkDetail.status.down' });
+    default:
+      return msg('unknown', { id: 'linkDetail.status.unknown' });
+  }
+};
+
+const eventText = (event: LinkEventKind): string => {
+  switch (event) {
+    case 'down':
+      return msg('down', { id: 'linkDetail.event.down' });
+    case 'up':
+      return msg('up', { id: 'linkDetail.event.up' });
+    case 'failover':
+      return msg('failover', { id: 'linkDetail.event.failover' });
+    case 'failback':
+      return msg('failback', { id: 'linkDetail.event.failback' });
+    case 'flap':
+      return msg('flapping', { id: 'linkDetail.event.flap' });
+  }
+};
+
+const levelText = (level: LinkLevel): string => {
+  switch (level) {
+    case 'backbone':
+      return msg('backbone', { id: 'linkDetail.level.backbone' });
+    case 'city':
+      return msg('city', { id: 'linkDetail.level.city' });
+    case 'county':
+      return msg('county', { id: 'linkDetail.level.county' });
+    case 'township':
+      return msg('township', { id: 'linkDetail.level.township' });
+    case 'department':
+      return msg('department', { id: 'linkDetail.level.department' });
+  }
+};
+
+const roleText = (role: LinkRole): string =>
+  role === 'primary'
+    ? msg('primary', { id: 'linkDetail.role.primary' })
+    : msg('backup', { id: 'linkDetail.role.backup' });
+
+const verdictText = (verdict: TierVerdict): string => {
+  switch (verdict) {
+    case 'ok':
+      return msg('meets tier', { id: 'linkDetail.verdict.ok' });
+    case 'below':
+      return msg('below tier', { id: 'linkDetail.verdict.below' });
+    default:
+      return msg('unknown', { id: 'linkDetail.verdict.unknown' });
+  }
+};
+
+/** Which member of its pair carries the traffic, in words. */
+const activeText = (link: Pick<LinkView, 'active' | 'pairId' | 'failedOver' | 'role'>): string => {
+  if (link.failedOver) {
+    return link.role === 'backup'
+      ? msg('active (failed over to this backup link)', { id: 'linkDetail.active.failoverBackup' })
+      : msg('failed over to the backup link', { id: 'linkDetail.active.failedOver' });
+  }
+  if (link.active === true) return msg('active', { id: 'linkDetail.active.active' });
+  if (link.active === false) return msg('standby', { id: 'linkDetail.active.standby' });
+  return link.pairId === null
+    ? msg('unpaired', { id: 'linkDetail.active.unpaired' })
+    : msg('unknown', { id: 'linkDetail.active.unknown' });
+};
+
+const tierText = (tier: LinkTier): string => {
+  const target = formatMbps(tier.targetMbps);
+  if (tier.verdict === 'unknown' || tier.actualMbps === null) {
+    return msg(str`target ${target}, actual unknown`, { id: 'linkDetail.tier.unknown' });
+  }
+  const actual = formatMbps(tier.actualMbps);
+  if (tier.verdict === 'below')
+    return msg(str`${actual} of ${target} target`, { id: 'linkDetail.tier.below' });
+  return msg(str`meets ${target}`, { id: 'linkDetail.tier.ok' });
+};
+
+const utilisationText = (u: LinkUtilisation): string => {
+  const inText = formatUtilisation(u.inPercent);
+  const outText = formatUtilisation(u.outPercent);
+  return msg(str`in ${inText} · out ${outText}`, { id: 'linkDetail.utilisation.pair' });
+};
+
 /** One link: its state, role in its pair, tier, traffic and error charts, and failover history. */
+@localized()
 @customElement('ts-page-link-detail')
 export class TsPageLinkDetail extends LitElement {
   static override styles = [
@@ -154,12 +244,38 @@ export class TsPageLinkDetail extends LitElement {
       .not-found {
         max-width: 640px;
       }
+      .range-bar {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 8px;
+        margin-bottom: 10px;
+      }
+      .range-bar .custom {
+        font-size: 12px;
+        font-variant-numeric: tabular-nums;
+      }
+      .range-bar .reset {
+        height: 24px;
+        padding: 0 9px;
+        border: 1px solid var(--ts-border-strong);
+        border-radius: var(--ts-radius);
+        background: var(--ts-surface);
+        color: var(--ts-text);
+        font: inherit;
+        font-size: 12px;
+        cursor: pointer;
+      }
     `,
   ];
 
   @property() linkId = '';
 
+  /** The preset time range of the charts. */
   @state() private _range: MetricsRange = '1h';
+
+  /** A window the user zoomed or brushed a chart to; it replaces the preset until reset. */
+  @state() private _custom?: CustomRange;
 
   @state() private _now = Date.now();
 
@@ -180,18 +296,45 @@ export class TsPageLinkDetail extends LitElement {
     args: () => [this._task.value?.pairId],
   });
 
-  private readonly _metricsTask = new Task<[string, MetricsRange], MetricsResult>(this, {
-    task: async ([linkId, range], { signal }) => {
+  private readonly _metricsTask = new Task<
+    [string, MetricsRange, number | undefined, number | undefined],
+    MetricsResult
+  >(this, {
+    task: async ([linkId, range, from, to], { signal }) => {
       this._lastMetricsRun = Date.now();
+      if (from !== undefined && to !== undefined) {
+        const now = Date.now();
+        const custom = validCustomRange({ from, to }, now);
+        const loaded = presetCovering(custom, now);
+        const metrics = await fetchLinkMetrics(linkId, loaded, signal);
+        const s = metrics.series;
+        const clip = (points: typeof s.inPercent) => clipPoints(points, custom);
+        return {
+          metrics: {
+            stepSeconds: metrics.stepSeconds,
+            series: {
+              inBitsPerSecond: clip(s.inBitsPerSecond),
+              outBitsPerSecond: clip(s.outBitsPerSecond),
+              inPercent: clip(s.inPercent),
+              outPercent: clip(s.outPercent),
+              errorsPerSecond: clip(s.errorsPerSecond),
+            },
+          },
+          span: { start: custom.from, end: custom.to },
+          loaded,
+        };
+      }
       const metrics = await fetchLinkMetrics(linkId, range, signal);
-      return { metrics, end: Date.now(), range };
+      return { metrics, span: chartSpan(Date.now(), rangeMillis[range]), loaded: range };
     },
-    args: () => [this.linkId, this._range],
+    args: () => [this.linkId, this._range, this._custom?.from, this._custom?.to],
   });
 
   private readonly _poll = new PollController(this, refreshMillis, () => {
     this._now = Date.now();
     void this._task.run();
+    // A custom window lies in the past: its samples do not change.
+    if (this._custom) return;
     const step = (this._metricsTask.value?.metrics.stepSeconds ?? 0) * 1000;
     if (Date.now() - this._lastMetricsRun >= Math.max(metricsRefreshMillis, step))
       void this._metricsTask.run();
@@ -200,14 +343,15 @@ export class TsPageLinkDetail extends LitElement {
   override render() {
     return html`
       <div class="crumbs">
-        <a href="/network/links">← All links</a> · <a href="/network/topology">Topology</a>
+        <a href="/network/links">${msg('← All links', { id: 'linkDetail.crumbs.links' })}</a> ·
+        <a href="/network/topology">${msg('Topology', { id: 'linkDetail.crumbs.topology' })}</a>
       </div>
       ${this._task.render({
         pending: () =>
           this._task.value && this._task.value.id === this.linkId
             ? this._renderLink(this._task.value)
-            : html`<div class="page-header"><h1>Link</h1></div>
-                <ts-panel heading="Link" state="loading"></ts-panel>`,
+            : html`<div class="page-header"><h1>${msg('Link', { id: 'linkDetail.heading' })}</h1></div>
+                <ts-panel heading=${msg('Link', { id: 'linkDetail.heading' })} state="loading"></ts-panel>`,
         complete: (link) => this._renderLink(link),
         error: (error) => this._renderError(error),
       })}
@@ -215,27 +359,30 @@ export class TsPageLinkDetail extends LitElement {
   }
 
   private _renderError(error: unknown) {
+    const heading = msg('Link', { id: 'linkDetail.heading' });
     const header = html`<div class="page-header">
-      <h1><span class="muted">Link</span> <span class="mono">${this.linkId}</span></h1>
+      <h1><span class="muted">${heading}</span> <span class="mono">${this.linkId}</span></h1>
     </div>`;
     if (isNetworkUnavailable(error)) {
       return html`${header}
-        <ts-panel class="not-found" heading="Link">
+        <ts-panel class="not-found" heading=${heading}>
           <p
             class="unavailable"
             data-testid=${isMissingRoute(error) ? 'network-unavailable' : 'link-not-found'}
           >
             ${
               isMissingRoute(error)
-                ? networkUnavailableMessage
-                : 'There is no such link in your scope. It may have been removed.'
+                ? msg('Network monitoring is not available on this server.', { id: 'linkDetail.unavailable' })
+                : msg('There is no such link in your scope. It may have been removed.', {
+                    id: 'linkDetail.notFound',
+                  })
             }
           </p>
         </ts-panel>`;
     }
     return html`${header}
       <ts-panel
-        heading="Link"
+        heading=${heading}
         state="error"
         .error=${errorMessage(error)}
         @ts-retry=${() => void this._task.run()}
@@ -243,6 +390,7 @@ export class TsPageLinkDetail extends LitElement {
   }
 
   private _renderLink(link: LinkDetail) {
+    const polled = formatRelativeTime(link.updatedAt, this._now);
     return html`
       <div class="page-header">
         <h1 data-testid="link-title">${link.name}</h1>
@@ -251,14 +399,31 @@ export class TsPageLinkDetail extends LitElement {
             data-testid="link-status"
             data-status=${link.status}
             .status=${link.status}
+            .label=${statusText(link.status)}
             .tone=${linkStatusTone(link.status)}
           ></ts-status-badge>
-          ${link.failedOver ? html`<ts-status-badge status="failed over" tone="warn"></ts-status-badge>` : nothing}
-          ${link.flapping ? html`<ts-status-badge status="flapping" tone="warn"></ts-status-badge>` : nothing}
+          ${
+            link.failedOver
+              ? html`<ts-status-badge
+                  status="failed over"
+                  .label=${msg('failed over', { id: 'linkDetail.badge.failedOver' })}
+                  tone="warn"
+                ></ts-status-badge>`
+              : nothing
+          }
+          ${
+            link.flapping
+              ? html`<ts-status-badge
+                  status="flapping"
+                  .label=${msg('flapping', { id: 'linkDetail.badge.flapping' })}
+                  tone="warn"
+                ></ts-status-badge>`
+              : nothing
+          }
         </span>
         <span class="spacer"></span>
         <span class="muted" title=${formatDateTime(link.updatedAt)}
-          >Polled ${formatRelativeTime(link.updatedAt, this._now)}</span
+          >${msg(str`Polled ${polled}`, { id: 'linkDetail.polled' })}</span
         >
       </div>
       <div class="grid">
@@ -270,68 +435,90 @@ export class TsPageLinkDetail extends LitElement {
 
   private _renderFacts(link: LinkDetail) {
     const partner = this._pairTask.value;
-    return html`<ts-panel heading="State">
+    const status = statusText(link.status);
+    const changed = formatRelativeTime(link.lastChangeAt, this._now);
+    const role = roleText(link.role);
+    const plane = link.plane;
+    const inRate = link.bps ? formatBitRate(link.bps.in) : '';
+    const outRate = link.bps ? formatBitRate(link.bps.out) : '';
+    const errors = link.errorsPerSecond === null ? '' : formatNumber(link.errorsPerSecond, 2);
+    return html`<ts-panel heading=${msg('State', { id: 'linkDetail.facts.heading' })}>
       <dl class="facts">
-        <dt>Status</dt>
-        <dd>${link.status} · changed ${formatRelativeTime(link.lastChangeAt, this._now)}</dd>
-        <dt>Level</dt>
-        <dd>${link.level}</dd>
-        <dt>Role · plane</dt>
-        <dd>${link.role} · plane ${link.plane}</dd>
-        <dt>Pair</dt>
+        <dt>${msg('Status', { id: 'linkDetail.facts.status' })}</dt>
+        <dd>${msg(str`${status} · changed ${changed}`, { id: 'linkDetail.facts.statusChanged' })}</dd>
+        <dt>${msg('Level', { id: 'linkDetail.facts.level' })}</dt>
+        <dd>${levelText(link.level)}</dd>
+        <dt>${msg('Role · plane', { id: 'linkDetail.facts.rolePlane' })}</dt>
+        <dd>${msg(str`${role} · plane ${plane}`, { id: 'linkDetail.facts.rolePlaneValue' })}</dd>
+        <dt>${msg('Pair', { id: 'linkDetail.facts.pair' })}</dt>
         <dd>
           ${
             link.pairId
               ? html`<span class="mono">${link.pairId}</span>${
                     partner
-                      ? html` · partner
+                      ? html` · ${msg('partner', { id: 'linkDetail.facts.partner' })}
                           <a href="/network/links/${encodeURIComponent(partner.id)}">${partner.name}</a>
-                          (${partner.status})`
+                          (${statusText(partner.status)})`
                       : nothing
                   }`
-              : 'unpaired'
+              : msg('unpaired', { id: 'linkDetail.active.unpaired' })
           }
         </dd>
-        <dt>Traffic</dt>
+        <dt>${msg('Traffic', { id: 'linkDetail.facts.traffic' })}</dt>
         <dd class=${link.failedOver ? 'fo' : ''}>${activeText(link)}</dd>
-        <dt>End A</dt>
+        <dt>${msg('End A', { id: 'linkDetail.facts.endA' })}</dt>
         <dd>${link.a.deviceName} <span class="mono">${link.a.ifName}</span></dd>
-        <dt>End B</dt>
+        <dt>${msg('End B', { id: 'linkDetail.facts.endB' })}</dt>
         <dd>${link.b.deviceName} <span class="mono">${link.b.ifName}</span></dd>
-        <dt>Speed</dt>
+        <dt>${msg('Speed', { id: 'linkDetail.facts.speed' })}</dt>
         <dd>${formatMbps(link.speedMbps)}</dd>
-        <dt>Tier</dt>
+        <dt>${msg('Tier', { id: 'linkDetail.facts.tier' })}</dt>
         <dd>
           <ts-status-badge
             .status=${link.tier.verdict}
+            .label=${verdictText(link.tier.verdict)}
             .tone=${verdictTone(link.tier.verdict)}
           ></ts-status-badge>
-          ${formatTier(link.tier)}
+          ${tierText(link.tier)}
         </dd>
-        <dt>Utilisation</dt>
+        <dt>${msg('Utilisation', { id: 'linkDetail.facts.utilisation' })}</dt>
         <dd>
           ${
             link.utilisation
               ? html`<ts-utilisation-bar .percent=${link.utilisation.maxPercent}></ts-utilisation-bar>
-                  <span class="muted">${formatUtilisationPair(link.utilisation)}</span>`
+                  <span class="muted">${utilisationText(link.utilisation)}</span>`
               : '—'
           }
         </dd>
-        <dt>Rate</dt>
-        <dd>${link.bps ? `in ${formatBitRate(link.bps.in)} · out ${formatBitRate(link.bps.out)}` : '—'}</dd>
-        <dt>Errors</dt>
-        <dd>${link.errorsPerSecond === null ? '—' : `${formatNumber(link.errorsPerSecond, 2)} /s`}</dd>
+        <dt>${msg('Rate', { id: 'linkDetail.facts.rate' })}</dt>
+        <dd>
+          ${link.bps ? msg(str`in ${inRate} · out ${outRate}`, { id: 'linkDetail.facts.rateValue' }) : '—'}
+        </dd>
+        <dt>${msg('Errors', { id: 'linkDetail.facts.errors' })}</dt>
+        <dd>${errors ? msg(str`${errors}/s`, { id: 'linkDetail.facts.errorsValue' }) : '—'}</dd>
       </dl>
     </ts-panel>`;
   }
 
   private _renderHistory(link: LinkDetail) {
     const history = [...link.history].sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
-    return html`<ts-panel class="history" heading="Failover history">
-      <span slot="meta">${history.length} events</span>
+    const count = history.length;
+    return html`<ts-panel
+      class="history"
+      heading=${msg('Failover history', { id: 'linkDetail.history.heading' })}
+    >
+      <span slot="meta"
+        >${
+          count === 1
+            ? msg('1 event', { id: 'linkDetail.history.count.one' })
+            : msg(str`${count} events`, { id: 'linkDetail.history.count.other' })
+        }</span
+      >
       ${
         history.length === 0
-          ? html`<div class="empty" data-testid="link-history">No state changes recorded.</div>`
+          ? html`<div class="empty" data-testid="link-history">
+              ${msg('No state changes recorded.', { id: 'linkDetail.history.empty' })}
+            </div>`
           : html`<ol data-testid="link-history">
               ${history.map(
                 (entry) =>
@@ -339,6 +526,7 @@ export class TsPageLinkDetail extends LitElement {
                     <span
                       ><ts-status-badge
                         .status=${entry.event}
+                        .label=${eventText(entry.event)}
                         .tone=${eventTone[entry.event] ?? 'info'}
                       ></ts-status-badge
                     ></span>
@@ -353,20 +541,75 @@ export class TsPageLinkDetail extends LitElement {
     </ts-panel>`;
   }
 
-  private _renderCharts(link: LinkDetail) {
-    const ranges = html`<div class="segmented" role="group" aria-label="Time range" slot="actions">
+  /** The preset buttons; while a zoomed window is shown, a pressed "Custom" stands for it. */
+  private _renderRanges() {
+    const custom = this._custom;
+    return html`<div
+      class="segmented"
+      role="group"
+      slot="actions"
+      aria-label=${msg('Time range', { id: 'linkDetail.range.label' })}
+      data-testid="link-range"
+      data-value=${custom ? 'custom' : this._range}
+    >
       ${metricsRanges.map(
         (range) =>
           html`<button
             type="button"
-            aria-pressed=${range === this._range ? 'true' : 'false'}
-            @click=${() => (this._range = range)}
+            data-value=${range}
+            aria-pressed=${!custom && range === this._range ? 'true' : 'false'}
+            @click=${() => this._selectPreset(range)}
           >
-            ${range}
+            ${rangeLabel(range)}
           </button>`,
       )}
+      ${
+        custom
+          ? html`<button type="button" data-value="custom" aria-pressed="true" disabled>
+              ${msg('Custom', { id: 'linkDetail.range.customButton' })}
+            </button>`
+          : nothing
+      }
     </div>`;
-    const heading = 'Traffic and errors';
+  }
+
+  /** The zoomed window, from – to, and the way back to the preset. */
+  private _renderCustom() {
+    const custom = this._custom;
+    if (!custom) return nothing;
+    const from = formatDateTime(custom.from);
+    const to = formatDateTime(custom.to);
+    return html`<div class="range-bar">
+      <span class="custom" data-testid="link-range-custom" data-from=${custom.from} data-to=${custom.to}
+        >${msg(str`Custom range: ${from} – ${to}`, { id: 'linkDetail.range.custom' })}</span
+      >
+      <button type="button" class="reset" data-testid="link-range-reset" @click=${this._resetRange}>
+        ${msg('Back to preset', { id: 'linkDetail.range.reset' })}
+      </button>
+    </div>`;
+  }
+
+  private _selectPreset(range: MetricsRange) {
+    this._custom = undefined;
+    this._range = range;
+  }
+
+  private _resetRange() {
+    this._custom = undefined;
+  }
+
+  private _onChartRange(event: CustomEvent<ChartRangeDetail>) {
+    const { from, to } = event.detail;
+    try {
+      this._custom = validCustomRange({ from, to }, Date.now());
+    } catch {
+      // A window in the future or of no length: nothing to load.
+    }
+  }
+
+  private _renderCharts(link: LinkDetail) {
+    const ranges = this._renderRanges();
+    const heading = msg('Traffic and errors', { id: 'linkDetail.charts.heading' });
     return this._metricsTask.render({
       pending: () => {
         const value = this._metricsTask.value;
@@ -387,46 +630,26 @@ export class TsPageLinkDetail extends LitElement {
   }
 
   private _chartsPanel(link: LinkDetail, result: MetricsResult, ranges: unknown, busy: boolean) {
-    const { metrics, end, range } = result;
-    const span = chartWindow(metrics.stepSeconds, end, rangeMillis[range]);
-    const s = metrics.series;
-    const chart = (
-      testId: string,
-      title: string,
-      unit: string,
-      series: ChartSeries[],
-      options: { max?: number; format: (v: number) => string; tick?: (v: number) => string },
-    ) => chartFigure(span, link.name, { testId, title, unit, series, height: 150, ...options });
-    return html`<ts-panel heading="Traffic and errors" ?busy=${busy}>
-      <span slot="meta">step ${metrics.stepSeconds} s</span>
-      ${ranges}
-      <div class="charts">
-        ${chart(
-          'chart-link-utilisation',
-          'Utilisation',
-          '% of speed',
-          [
-            { label: 'In', color: colors.in, points: s.inPercent },
-            { label: 'Out', color: colors.out, points: s.outPercent },
-          ],
-          { max: 100, format: (v) => formatPercent(v), tick: (v) => formatNumber(v, 0) },
-        )}
-        ${chart(
-          'chart-link-bits',
-          'Traffic',
-          'bit/s',
-          [
-            { label: 'In', color: colors.in, points: s.inBitsPerSecond },
-            { label: 'Out', color: colors.out, points: s.outBitsPerSecond },
-          ],
-          { format: (v) => formatBitRate(v), tick: (v) => formatBitRate(v, 0).replace('bit/s', '') },
-        )}
-        ${chart(
-          'chart-link-errors',
-          'Errors',
-          'per second',
-          [{ label: 'Errors', color: colors.errors, points: s.errorsPerSecond }],
-          { format: (v) => `${formatNumber(v, 2)} /s`, tick: (v) => formatNumber(v, 2) },
+    const { metrics, span } = result;
+    const step = metrics.stepSeconds;
+    return html`<ts-panel
+      heading=${msg('Traffic and errors', { id: 'linkDetail.charts.heading' })}
+      ?busy=${busy}
+    >
+      <span slot="meta" data-testid="link-step" data-step=${step}
+        >${msg(str`step ${step} s`, { id: 'linkDetail.charts.step' })}</span
+      >
+      ${ranges} ${this._renderCustom()}
+      <div class="charts" @ts-chart-range=${this._onChartRange} @ts-chart-reset=${this._resetRange}>
+        ${linkChartKinds.map((kind) =>
+          chartFigure({
+            testId: `chart-link-${kind}`,
+            title: linkChartTitle(kind),
+            subject: link.name,
+            option: linkChartOption(kind, metrics, span, link.name),
+            empty: isEmpty(linkChartLines(kind, metrics)),
+            height: 190,
+          }),
         )}
       </div>
     </ts-panel>`;

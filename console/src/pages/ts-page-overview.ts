@@ -8,17 +8,10 @@ import type { Agent } from '../data/agents.js';
 import { fetchOverview } from '../data/overview.js';
 import type { Overview } from '../data/overview.js';
 import { fetchHostMetrics, metricsRangeLabel, metricsRanges, rangeMillis } from '../data/hosts.js';
-import type { HostMetrics, MetricPoint, MetricsRange } from '../data/hosts.js';
+import type { HostMetrics, MetricsRange } from '../data/hosts.js';
 import { FleetLiveController } from '../common/fleet-live-controller.js';
 import type { LiveMode } from '../common/fleet-live-controller.js';
-import {
-  formatBitRate,
-  formatCount,
-  formatDateTime,
-  formatNumber,
-  formatPercent,
-  formatRelativeTime,
-} from '../common/format.js';
+import { formatCount, formatDateTime, formatPercent, formatRelativeTime } from '../common/format.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import { countFailedOverPairs, countLinkStatuses } from '../common/link-style.js';
 import { fetchLinks, isNetworkUnavailable, networkErrorMessage } from '../data/network.js';
@@ -26,10 +19,10 @@ import { alarmSeverities, countBySeverity, fetchNetworkAlarms } from '../data/al
 import type { AlarmSeverity } from '../data/alarms.js';
 import type { LinkStatus } from '../data/network.js';
 import type { DataTableColumn, RowSelectDetail } from '../components/ts-data-table.js';
-import type { ChartSeries } from '../components/ts-line-chart.js';
-import { chartFigure, chartWindow } from '../components/chart-figure.js';
+import { chartFigure, chartSpan } from '../charts/figure.js';
+import { hostChartKinds, hostChartLines, hostChartOption, hostChartTitle } from '../charts/host-charts.js';
+import { isEmpty } from '../charts/time-series.js';
 import '../components/ts-data-table.js';
-import '../components/ts-line-chart.js';
 import '../components/ts-panel.js';
 import { statusLabel } from '../components/ts-status-badge.js';
 
@@ -39,15 +32,6 @@ interface MetricsResult {
   end: number;
   range: MetricsRange;
 }
-
-const colors = {
-  cpu: '#2a6fd6',
-  memory: '#7a4fd0',
-  disk: '#9aa5b1',
-  load: '#0f8b8d',
-  rx: '#1d8a56',
-  tx: '#d9822b',
-};
 
 /** Metrics of the selected host are fetched again at most this often (or once per step) when it reports. */
 const metricsRefreshMillis = 15_000;
@@ -80,8 +64,6 @@ function severityStatLabel(severity: AlarmSeverity): string {
       return msg('Warning', { id: 'overview.alarms.warning' });
   }
 }
-
-const bits = (points: readonly MetricPoint[]): MetricPoint[] => points.map(([t, v]) => [t, v * 8]);
 
 /**
  * The operator's first screen: fleet status of the cloud hosts and agents, and the charts of one host.
@@ -655,52 +637,19 @@ export class TsPageOverview extends LitElement {
 
   private _chartsPanel(result: MetricsResult, ranges: unknown, meta: unknown, busy: boolean) {
     const { metrics, end, range } = result;
-    const span = chartWindow(metrics.stepSeconds, end, rangeMillis[range]);
-    const s = metrics.series;
-    const chart = (
-      testId: string,
-      title: string,
-      unit: string,
-      series: ChartSeries[],
-      options: { max?: number; format: (v: number) => string; tick?: (v: number) => string },
-    ) => chartFigure(span, metrics.host, { testId, title, unit, series, ...options });
+    const span = chartSpan(end, rangeMillis[range]);
     return html`<ts-panel heading=${msg('Host metrics', { id: 'overview.metrics.heading' })} ?busy=${busy}>
       ${meta}${ranges}
       <div class="charts-wrap">
         <div class="charts">
-          ${chart('chart-cpu', 'CPU', '%', [{ label: 'CPU', color: colors.cpu, points: s.cpuPercent }], {
-            max: 100,
-            format: (v) => formatPercent(v),
-            tick: (v) => formatNumber(v, 0),
-          })}
-          ${chart(
-            'chart-memory',
-            'Memory and disk',
-            '%',
-            [
-              { label: 'Memory used', color: colors.memory, points: s.memoryPercent },
-              { label: 'Disk used', color: colors.disk, points: s.diskUsedPercent },
-            ],
-            { max: 100, format: (v) => formatPercent(v), tick: (v) => formatNumber(v, 0) },
-          )}
-          ${chart(
-            'chart-load',
-            'Load',
-            '1-min avg',
-            [{ label: 'Load', color: colors.load, points: s.load1 }],
-            {
-              format: (v) => formatNumber(v, 2),
-            },
-          )}
-          ${chart(
-            'chart-network',
-            'Network',
-            'bit/s',
-            [
-              { label: 'Received', color: colors.rx, points: bits(s.netRxBytesPerSecond) },
-              { label: 'Sent', color: colors.tx, points: bits(s.netTxBytesPerSecond) },
-            ],
-            { format: (v) => formatBitRate(v), tick: (v) => formatBitRate(v, 0).replace('bit/s', '') },
+          ${hostChartKinds.map((kind) =>
+            chartFigure({
+              testId: `chart-${kind}`,
+              title: hostChartTitle(kind),
+              subject: metrics.host,
+              option: hostChartOption(kind, metrics, span),
+              empty: isEmpty(hostChartLines(kind, metrics)),
+            }),
           )}
         </div>
       </div>

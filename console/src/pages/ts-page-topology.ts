@@ -1,15 +1,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import { fetchTopology } from '../data/network.js';
 import type { LinkView, Topology } from '../data/network.js';
 import { formatCount, formatDateTime, formatRelativeTime } from '../common/format.js';
 import {
-  activeText,
   countFailedOverPairs,
   countLinkStatuses,
-  formatTier,
-  formatUtilisationPair,
   linkColours,
   linkStatusTone,
 } from '../common/link-style.js';
@@ -17,6 +15,14 @@ import { PollController } from '../common/poll-controller.js';
 import { navigate } from '../common/router.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import type { LinkOpenDetail } from '../components/ts-topology-map.js';
+import {
+  activeText,
+  planeText,
+  roleText,
+  statusText,
+  tierText,
+  utilisationText,
+} from '../components/topology-text.js';
 import { networkErrorPanel, networkStyles } from './network-panels.js';
 import '../components/ts-panel.js';
 import '../components/ts-status-badge.js';
@@ -42,6 +48,7 @@ function attention(links: readonly LinkView[]): LinkView[] {
 }
 
 /** The extranet from province to township on one screen, refreshed every 10 s. */
+@localized()
 @customElement('ts-page-topology')
 export class TsPageTopology extends LitElement {
   static override styles = [
@@ -143,8 +150,6 @@ export class TsPageTopology extends LitElement {
 
   @state() private _folding: Folding = 'auto';
 
-  @state() private _fit = false;
-
   @state() private _now = Date.now();
 
   private readonly _task = new Task<[], Loaded>(this, {
@@ -159,15 +164,19 @@ export class TsPageTopology extends LitElement {
 
   override render() {
     const loaded = this._task.value;
+    const heading = msg('Extranet', { id: 'topology.panel' });
     return html`
       <div class="page-header">
-        <h1><span class="muted">Network /</span> Topology</h1>
+        <h1>
+          <span class="muted">${msg('Network /', { id: 'topology.crumb' })}</span>
+          ${msg('Topology', { id: 'topology.heading' })}
+        </h1>
         ${loaded ? this._renderSummary(loaded.topology.links) : nothing}
         <span class="spacer"></span>
         ${
           loaded
             ? html`<span class="muted" title=${formatDateTime(loaded.at)}
-                >Updated ${formatRelativeTime(loaded.at, this._now)} · every 10 s</span
+                >${this._updatedText(loaded.at)}</span
               >`
             : nothing
         }
@@ -176,24 +185,37 @@ export class TsPageTopology extends LitElement {
         pending: () =>
           loaded
             ? this._renderLoaded(loaded, true)
-            : html`<ts-panel class="map" heading="Extranet" state="loading"></ts-panel>`,
+            : html`<ts-panel class="map" heading=${heading} state="loading"></ts-panel>`,
         complete: (value) => this._renderLoaded(value, false),
         error: (error) =>
           loaded
             ? this._renderLoaded(loaded, false, error)
-            : networkErrorPanel('Extranet', error, () => void this._task.run(), 'map'),
+            : networkErrorPanel(heading, error, () => void this._task.run(), 'map'),
       })}
     `;
+  }
+
+  private _updatedText(at: number) {
+    const ago = formatRelativeTime(at, this._now);
+    return msg(str`Updated ${ago} · every 10 s`, { id: 'topology.updated' });
   }
 
   private _renderSummary(links: readonly LinkView[]) {
     const counts = countLinkStatuses(links);
     const failedOver = countFailedOverPairs(links);
+    const total = html`<b>${formatCount(links.length)}</b>`;
+    const down = html`<b>${formatCount(counts.down)}</b>`;
+    const unknown = html`<b>${formatCount(counts.unknown)}</b>`;
+    const failed = html`<b>${formatCount(failedOver)}</b>`;
     return html`<span class="summary" data-testid="topology-summary">
-      <span><b>${formatCount(links.length)}</b> links</span>
-      <span class=${counts.down ? 'bad' : ''}><b>${counts.down}</b> down</span>
-      <span><b>${counts.unknown}</b> unknown</span>
-      <span class=${failedOver ? 'warn' : ''}><b>${failedOver}</b> failed over</span>
+      <span>${msg(html`${total} links`, { id: 'topology.summary.links' })}</span>
+      <span class=${counts.down ? 'bad' : ''}
+        >${msg(html`${down} down`, { id: 'topology.summary.down' })}</span
+      >
+      <span>${msg(html`${unknown} unknown`, { id: 'topology.summary.unknown' })}</span>
+      <span class=${failedOver ? 'warn' : ''}
+        >${msg(html`${failed} failed over`, { id: 'topology.summary.failedOver' })}</span
+      >
     </span>`;
   }
 
@@ -202,39 +224,51 @@ export class TsPageTopology extends LitElement {
     const collapse = this._folding === 'auto' ? 'auto' : this._folding === 'folded';
     const map =
       topology.orgUnits.length === 0 && topology.devices.length === 0
-        ? html`<div class="empty">No org units or routers are monitored in your scope yet.</div>`
+        ? html`<div class="empty">
+            ${msg('No org units or routers are monitored in your scope yet.', { id: 'topology.empty' })}
+          </div>`
         : html`<ts-topology-map
             .topology=${topology}
             .collapse=${collapse}
-            ?fit=${this._fit}
             @ts-link-open=${this._onOpen}
           ></ts-topology-map>`;
+    const units = formatCount(topology.orgUnits.length);
+    const routers = formatCount(topology.devices.length);
+    const links = formatCount(topology.links.length);
+    const foldingLabel = msg('Townships', { id: 'topology.folding' });
+    const foldingText: Record<Folding, string> = {
+      auto: msg('Auto', { id: 'topology.folding.auto' }),
+      folded: msg('Fold', { id: 'topology.folding.fold' }),
+      all: msg('Show all', { id: 'topology.folding.all' }),
+    };
     return html`
-      <ts-panel class="map" heading="Extranet" ?busy=${busy}>
+      <ts-panel class="map" heading=${msg('Extranet', { id: 'topology.panel' })} ?busy=${busy}>
         <span slot="meta"
-          >${topology.orgUnits.length} org units · ${topology.devices.length} routers ·
-          ${topology.links.length}
-          links${
+          >${msg(str`${units} org units · ${routers} routers · ${links} links`, { id: 'topology.meta' })}${
             refreshError
-              ? html` · <span style="color:var(--ts-bad)">refresh failed, retrying</span>`
+              ? html` ·
+                  <span style="color:var(--ts-bad)"
+                    >${msg('refresh failed, retrying', { id: 'topology.refreshFailed' })}</span
+                  >`
               : nothing
           }</span
         >
         <div class="controls" slot="actions">
-          <span class="muted">Townships</span>
-          <div class="segmented" role="group" aria-label="Townships">
+          <span class="muted">${foldingLabel}</span>
+          <div class="segmented" role="group" aria-label=${foldingLabel}>
             ${(['auto', 'folded', 'all'] as Folding[]).map(
               (f) =>
                 html`<button
                   type="button"
+                  data-testid="topology-folding"
+                  data-value=${f}
                   aria-pressed=${this._folding === f ? 'true' : 'false'}
                   @click=${() => (this._folding = f)}
                 >
-                  ${f === 'auto' ? 'Auto' : f === 'folded' ? 'Fold' : 'Show all'}
+                  ${foldingText[f]}
                 </button>`,
             )}
           </div>
-          <label><input type="checkbox" .checked=${this._fit} @change=${this._onFit} /> Fit to width</label>
         </div>
         ${map} ${this._renderLegend()}
       </ts-panel>
@@ -255,26 +289,40 @@ export class TsPageTopology extends LitElement {
           stroke-dasharray=${dash}
         ></line>
       </svg>`;
-    return html`<div class="legend" aria-label="Legend">
+    return html`<div class="legend" aria-label=${msg('Legend', { id: 'topology.legend' })}>
       <span class="group">
-        <span>${line(linkColours.low)}up, &lt; 50 %</span>
-        <span>${line(linkColours.medium)}50–80 %</span>
-        <span>${line(linkColours.high)}≥ 80 %</span>
-        <span>${line(linkColours.down)}down</span>
-        <span>${line(linkColours.unknown)}unknown</span>
+        <span>${line(linkColours.low)}${msg('up, < 50 %', { id: 'topology.legend.low' })}</span>
+        <span>${line(linkColours.medium)}${msg('50–80 %', { id: 'topology.legend.medium' })}</span>
+        <span>${line(linkColours.high)}${msg('≥ 80 %', { id: 'topology.legend.high' })}</span>
+        <span>${line(linkColours.down)}${statusText('down')}</span>
+        <span>${line(linkColours.unknown)}${statusText('unknown')}</span>
       </span>
       <span class="sep"></span>
       <span class="group">
-        <span>${line('#5b6876', 2.5)}primary</span>
-        <span>${line('#5b6876', 2.5, '7 4')}backup</span>
-        <span>${line('#5b6876', 4.5)}carrying traffic</span>
+        <span>${line('#5b6876', 2.5)}${roleText('primary')}</span>
+        <span>${line('#5b6876', 2.5, '7 4')}${roleText('backup')}</span>
+        <span>${line('#5b6876', 4.5)}${msg('carrying traffic', { id: 'topology.legend.active' })}</span>
         <span
           ><svg width="66" height="14" aria-hidden="true">
             <rect x="1" y="1" width="64" height="12" rx="6" fill="#8a4b00"></rect>
             <text x="33" y="10" fill="#fff" font-size="8" font-weight="700" text-anchor="middle">
-              FAILED OVER
+              ${msg('FAILED OVER', { id: 'topology.failedOver' })}
             </text></svg
-          >pair failed over to backup</span
+          >${msg('pair failed over to backup', { id: 'topology.legend.failedOver' })}</span
+        >
+        <span
+          ><svg width="26" height="14" aria-hidden="true">
+            <rect
+              x="2"
+              y="1"
+              width="22"
+              height="12"
+              rx="3"
+              fill="#fff"
+              stroke=${linkColours.low}
+              stroke-width="2"
+            ></rect></svg
+          >${msg('folded townships (click to show)', { id: 'topology.legend.folded' })}</span
         >
       </span>
     </div>`;
@@ -282,11 +330,15 @@ export class TsPageTopology extends LitElement {
 
   private _renderAttention(links: readonly LinkView[]) {
     const list = attention(links);
-    return html`<ts-panel class="attention" heading="Needs attention">
-      <span slot="meta">${list.length} of ${links.length} links</span>
+    const shown = formatCount(list.length);
+    const total = formatCount(links.length);
+    return html`<ts-panel class="attention" heading=${msg('Needs attention', { id: 'topology.attention' })}>
+      <span slot="meta">${msg(str`${shown} of ${total} links`, { id: 'topology.attention.meta' })}</span>
       ${
         list.length === 0
-          ? html`<div class="ok">Every link is up, on its primary path and within its tier.</div>`
+          ? html`<div class="ok">
+              ${msg('Every link is up, on its primary path and within its tier.', { id: 'topology.attention.none' })}
+            </div>`
           : html`<ul>
               ${list.map(
                 (l) =>
@@ -295,24 +347,12 @@ export class TsPageTopology extends LitElement {
                     <span
                       ><ts-status-badge
                         .status=${l.status}
+                        .label=${statusText(l.status)}
                         .tone=${linkStatusTone(l.status)}
                       ></ts-status-badge
                     ></span>
-                    <span class="why">
-                      ${
-                        [
-                          l.failedOver ? activeText(l) : '',
-                          l.flapping ? 'flapping' : '',
-                          l.tier.verdict === 'below' ? `below tier: ${formatTier(l.tier)}` : '',
-                        ]
-                          .filter(Boolean)
-                          .join(' · ') || `${l.role} · plane ${l.plane}`
-                      }
-                    </span>
-                    <span class="why"
-                      >${formatUtilisationPair(l.utilisation)} · changed
-                      ${formatRelativeTime(l.lastChangeAt, this._now)}</span
-                    >
+                    <span class="why">${this._why(l)}</span>
+                    <span class="why">${this._usage(l)}</span>
                   </li>`,
               )}
             </ul>`
@@ -320,8 +360,20 @@ export class TsPageTopology extends LitElement {
     </ts-panel>`;
   }
 
-  private _onFit(event: Event) {
-    this._fit = (event.target as HTMLInputElement).checked;
+  private _why(l: LinkView): string {
+    const tier = tierText(l.tier);
+    const reasons = [
+      l.failedOver ? activeText(l) : '',
+      l.flapping ? msg('flapping', { id: 'topology.why.flapping' }) : '',
+      l.tier.verdict === 'below' ? msg(str`below tier: ${tier}`, { id: 'topology.why.belowTier' }) : '',
+    ].filter(Boolean);
+    return reasons.length > 0 ? reasons.join(' · ') : `${roleText(l.role)} · ${planeText(l.plane)}`;
+  }
+
+  private _usage(l: LinkView): string {
+    const utilisation = utilisationText(l.utilisation);
+    const changed = formatRelativeTime(l.lastChangeAt, this._now);
+    return msg(str`${utilisation} · changed ${changed}`, { id: 'topology.why.usage' });
   }
 
   private _onOpen(event: CustomEvent<LinkOpenDetail>) {

@@ -482,10 +482,13 @@ describe('failover of the sc-cd-jj uplink pair', () => {
 
     const topo = (await (await admin.get('/api/v1/network/topology')).json()) as {
       orgUnits: unknown[];
-      devices: { id: string; reachable: boolean | null }[];
+      devices: { id: string; reachable: boolean | null; managementAddress: string }[];
       links: unknown[];
     };
     expect(topo.links).toHaveLength(22);
+    expect(
+      topo.devices.every((x) => typeof x.managementAddress === 'string' && x.managementAddress.length > 0),
+    ).toBe(true);
     expect(topo.devices.find((x) => x.id === 'sc-cd-agg')?.reachable).toBe(true);
     expect(topo.devices.find((x) => x.id === 'sc-lz-agg')?.reachable).toBeNull();
   });

@@ -150,6 +150,7 @@ export function networkRoutes(
             name: z.string(),
             orgUnitId: z.string(),
             role: z.string(),
+            managementAddress: z.string(),
             plane: z.enum(PLANES).nullable(),
             reachable: z.boolean().nullable(),
           }),

@@ -876,6 +876,7 @@ export class NetworkService {
       name: string;
       orgUnitId: string;
       role: string;
+      managementAddress: string;
       plane: 'A' | 'B' | null;
       reachable: boolean | null;
     }[];
@@ -894,11 +895,12 @@ export class NetworkService {
       name: string;
       org_unit_id: string;
       role: string;
+      management_address: string;
       plane: 'A' | 'B' | null;
       reachable: boolean | null;
       polled_at: Date | null;
     }>(
-      `SELECT d.id, d.name, d.org_unit_id, d.role, d.plane, p.reachable, p.polled_at
+      `SELECT d.id, d.name, d.org_unit_id, d.role, d.management_address, d.plane, p.reachable, p.polled_at
        FROM devices d JOIN org_units u ON u.id = d.org_unit_id LEFT JOIN device_poll_state p ON p.device_id = d.id
        WHERE u.path LIKE $1 ORDER BY u.path, d.id`,
       [prefix],
@@ -911,6 +913,7 @@ export class NetworkService {
         name: d.name,
         orgUnitId: d.org_unit_id,
         role: d.role,
+        managementAddress: d.management_address,
         plane: d.plane,
         reachable:
           d.reachable === null || !d.polled_at || now - new Date(d.polled_at).getTime() > this.staleAfterMs

@@ -4,6 +4,7 @@
  * `docs/glossary.md`. Placeholders are written `${0}`, `${1}` … in the order of the source's
  * expressions, and may move.
  */
+import { templates as charts } from './charts.js';
 import { templates as common } from './common.js';
 import { templates as admin } from './admin.js';
 import { templates as agents } from './agents.js';
@@ -12,8 +13,14 @@ import { templates as errors } from './errors.js';
 import { templates as login } from './login.js';
 import { templates as overview } from './overview.js';
 
+import { templates as linkDetail } from './link-detail.js';
+import { templates as topology } from './topology.js';
+
 export const templates = {
   ...common,
+  ...charts,
+  ...linkDetail,
+  ...topology,
   ...admin,
   ...agents,
   ...components,
