@@ -5,7 +5,9 @@
  * expressions, and may move.
  */
 import { templates as common } from './common.js';
+import { templates as network } from './network.js';
 
 export const templates = {
   ...common,
+  ...network,
 };
