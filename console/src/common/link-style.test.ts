@@ -10,7 +10,12 @@ import {
   integrationRatePercent,
   linkColour,
   linkColours,
+  linkLevelText,
+  linkRoleText,
+  linkStatusText,
   linkStroke,
+  planeText,
+  tierVerdictText,
   utilisationBand,
 } from './link-style.js';
 
@@ -125,6 +130,26 @@ describe('counts', () => {
       'active (failover)',
     );
     expect(activeText({ active: null, pairId: null, failedOver: false, role: 'primary' })).toBe('unpaired');
+  });
+});
+
+describe('link words', () => {
+  it('names statuses, levels, roles, planes and verdicts, and passes a word it does not know through', () => {
+    expect(['up', 'down', 'unknown', 'testing'].map(linkStatusText)).toEqual([
+      'up',
+      'down',
+      'unknown',
+      'testing',
+    ]);
+    expect(['backbone', 'county', 'township', 'metro'].map(linkLevelText)).toEqual([
+      'backbone',
+      'county',
+      'township',
+      'metro',
+    ]);
+    expect(['primary', 'backup', 'spare'].map(linkRoleText)).toEqual(['primary', 'backup', 'spare']);
+    expect(planeText('B')).toBe('plane B');
+    expect(['ok', 'below', 'unknown'].map(tierVerdictText)).toEqual(['meets tier', 'below tier', 'unknown']);
   });
 });
 
