@@ -66,6 +66,12 @@ export class TsPageLinks extends LitElement {
         --ts-panel-padding: 0;
         margin-bottom: 12px;
       }
+      /* The table scrolls inside the window's height, so that its horizontal scroll bar is on screen
+         when the columns are wider than the page (narrow windows, long names). */
+      .links ts-data-table {
+        --ts-table-max-height: max(320px, calc(100vh - 210px));
+        --ts-cell-wrap-width: 22em;
+      }
       .toolbar {
         display: flex;
         flex-wrap: wrap;
@@ -229,14 +235,15 @@ export class TsPageLinks extends LitElement {
         id: 'name',
         title: msg('Link', { id: 'links.col.link' }),
         sortValue: (l) => l.name,
-        render: (l) =>
-          html`<span class="cell-stack"
+        render: (l) => {
+          const ends = `${l.a.deviceName} ${l.a.ifName} ↔ ${l.b.deviceName} ${l.b.ifName}`;
+          // A link named after its ends says them once; a link with a name of its own shows both.
+          return html`<span class="cell-stack cell-wrap"
             ><a href="/network/links/${encodeURIComponent(l.id)}" @click=${(e: Event) => e.stopPropagation()}
               >${l.name}</a
-            ><span class="cell-sub"
-              >${l.a.deviceName} ${l.a.ifName} ↔ ${l.b.deviceName} ${l.b.ifName}</span
-            ></span
-          >`,
+            >${ends === l.name ? nothing : html`<span class="cell-sub">${ends}</span>`}</span
+          >`;
+        },
       },
       {
         id: 'level',
