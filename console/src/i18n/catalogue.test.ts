@@ -14,7 +14,10 @@ const srcDir = fileURLToPath(new URL('..', import.meta.url));
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** Messages that read the same in both languages (abbreviations, units, product names). */
-const sameInBothLanguages = new Set<string>([]);
+const sameInBothLanguages = new Set<string>([
+  // Each language is offered under its own name.
+  'app.language.en',
+]);
 
 /** Messages that need not carry a glossary term, with the reason. */
 const glossaryExceptions: Record<string, string> = {};
