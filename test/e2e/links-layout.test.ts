@@ -77,36 +77,60 @@ interface Geometry {
   lastHeaderAfterScroll: { left: number; right: number };
 }
 
+/** The little of the DOM that `measure` uses (the test's TypeScript has Node's types, not the DOM's). */
+interface Rect {
+  left: number;
+  right: number;
+  bottom: number;
+}
+interface El {
+  shadowRoot: { querySelector(selector: string): El | null; querySelectorAll(selector: string): El[] } | null;
+  querySelector(selector: string): El | null;
+  getBoundingClientRect(): Rect;
+  textContent: string | null;
+  scrollLeft: number;
+  scrollWidth: number;
+  clientWidth: number;
+}
+interface BrowserGlobals {
+  document: { querySelector(selector: string): El | null; documentElement: { lang: string } };
+  innerWidth: number;
+  innerHeight: number;
+  getComputedStyle(el: El): { overflowX: string };
+  localStorage: { setItem(key: string, value: string): void };
+}
+
 /** Where the links table, its headers and the page's main area are, before and after scrolling to the end. */
 async function measure(page: Page): Promise<Geometry> {
   return page.evaluate(() => {
-    const app = document.querySelector('ts-app')!;
+    const w = globalThis as unknown as BrowserGlobals;
+    const app = w.document.querySelector('ts-app')!;
     const main = app.shadowRoot!.querySelector('main')!;
     const linksPage = main.querySelector('ts-page-links')!;
-    const table = linksPage.shadowRoot!.querySelector('ts-panel.links ts-data-table') as HTMLElement;
-    const scroller = (table.shadowRoot!.querySelector('.scroll') as HTMLElement | null) ?? table;
-    scroller.scrollLeft = 0;
-    const rect = scroller.getBoundingClientRect();
-    const ths = [...table.shadowRoot!.querySelectorAll('thead th')] as HTMLElement[];
+    // The table element is its own scroll box.
+    const table = linksPage.shadowRoot!.querySelector('ts-panel.links ts-data-table')!;
+    table.scrollLeft = 0;
+    const rect = table.getBoundingClientRect();
+    const ths = [...table.shadowRoot!.querySelectorAll('thead th')];
     const headers = ths.map((th) => {
       const r = th.getBoundingClientRect();
       return { text: th.textContent?.trim() ?? '', left: r.left - rect.left, right: r.right - rect.left };
     });
-    scroller.scrollLeft = scroller.scrollWidth;
+    table.scrollLeft = table.scrollWidth;
     const last = ths[ths.length - 1]!.getBoundingClientRect();
     const lastHeaderAfterScroll = { left: last.left, right: last.right };
-    scroller.scrollLeft = 0;
+    table.scrollLeft = 0;
     const mainRect = main.getBoundingClientRect();
     return {
-      viewportWidth: window.innerWidth,
-      viewportHeight: window.innerHeight,
+      viewportWidth: w.innerWidth,
+      viewportHeight: w.innerHeight,
       box: {
         left: rect.left,
         right: rect.right,
         bottom: rect.bottom,
-        clientWidth: scroller.clientWidth,
-        scrollWidth: scroller.scrollWidth,
-        overflowX: getComputedStyle(scroller).overflowX,
+        clientWidth: table.clientWidth,
+        scrollWidth: table.scrollWidth,
+        overflowX: w.getComputedStyle(table).overflowX,
       },
       main: { right: mainRect.right, clientWidth: main.clientWidth, scrollWidth: main.scrollWidth },
       headers,
@@ -157,7 +181,10 @@ describe('links table layout', () => {
 
       beforeAll(async () => {
         context = await browser!.newContext({ locale, viewport: viewports[0] });
-        await context.addInitScript((l) => localStorage.setItem('tianshu.locale', l), locale);
+        await context.addInitScript(
+          (l) => (globalThis as unknown as BrowserGlobals).localStorage.setItem('tianshu.locale', l),
+          locale,
+        );
         page = await context.newPage();
         await page.route((url) => url.pathname === '/api/v1/network/links', serveMeasuredLinks);
         await page.goto(`${t.cp.url}/network/links`);
@@ -172,7 +199,9 @@ describe('links table layout', () => {
       });
 
       it('shows the page in its language', async () => {
-        expect(await page.evaluate(() => document.documentElement.lang)).toBe(locale);
+        expect(
+          await page.evaluate(() => (globalThis as unknown as BrowserGlobals).document.documentElement.lang),
+        ).toBe(locale);
         await expect
           .poll(() => page.locator('ts-page-links h1').textContent(), { timeout: 10_000 })
           .toContain(heading);

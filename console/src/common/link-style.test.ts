@@ -65,17 +65,17 @@ describe('linkStroke', () => {
 
 describe('formatUtilisation', () => {
   it('rounds to whole percent, keeps one decimal below 1, and reads a dash when unknown', () => {
-    expect(formatUtilisation(34.4)).toBe('34 %');
-    expect(formatUtilisation(0.42)).toBe('0.4 %');
-    expect(formatUtilisation(0)).toBe('0 %');
-    expect(formatUtilisation(-3)).toBe('0 %');
+    expect(formatUtilisation(34.4)).toBe('34%');
+    expect(formatUtilisation(0.42)).toBe('0.4%');
+    expect(formatUtilisation(0)).toBe('0%');
+    expect(formatUtilisation(-3)).toBe('0%');
     expect(formatUtilisation(null)).toBe('—');
     expect(formatUtilisation(Number.POSITIVE_INFINITY)).toBe('—');
   });
 
   it('writes both directions', () => {
     expect(formatUtilisationPair({ inPercent: 34.4, outPercent: 12, maxPercent: 34.4 })).toBe(
-      'in 34 % · out 12 %',
+      'in 34% · out 12%',
     );
     expect(formatUtilisationPair(null)).toBe('—');
   });

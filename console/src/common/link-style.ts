@@ -16,7 +16,7 @@ import type {
   Plane,
   TierVerdict,
 } from '../data/network.js';
-import { formatBitRate, formatNumber } from './format.js';
+import { formatBitRate, formatPercent } from './format.js';
 
 /** Utilisation at or above this share of the link speed is shown amber. */
 export const warnUtilisationPercent = 50;
@@ -94,12 +94,12 @@ export function severityTone(severity: string): BadgeTone {
   return 'info';
 }
 
-/** A utilisation percentage for display: `34 %`, `0.4 %` below 1, `—` when unknown. */
+/** A utilisation percentage for display: `34%`, `0.4%` below 1, `—` when unknown. */
 export function formatUtilisation(percent: number | null | undefined): string {
   if (percent === null || percent === undefined || !Number.isFinite(percent)) return '—';
   const clamped = Math.max(0, percent);
-  if (clamped > 0 && clamped < 1) return `${formatNumber(clamped, 1)} %`;
-  return `${Math.round(clamped)} %`;
+  if (clamped > 0 && clamped < 1) return formatPercent(clamped, 1);
+  return formatPercent(Math.round(clamped), 0);
 }
 
 /** Both directions of a utilisation, e.g. `in 34 % · out 12 %`. */

@@ -1,9 +1,11 @@
-import { configureLocalization } from '@lit/localize';
+// lit loads first, while Node has no `document`, so that it sets itself up for Node.
+import 'lit';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { credentialSecretText } from '../data/credentials.js';
 import { networkUnavailableText } from '../data/network.js';
 import { orgUnitLevelText } from '../data/org-units.js';
 import { prefixPurposeText } from '../data/prefixes.js';
+import { applyLocale } from '../i18n/locale.js';
 import {
   activeText,
   formatTier,
@@ -20,14 +22,11 @@ import {
  * translation's placeholders, and the words are the glossary's.
  */
 beforeAll(async () => {
-  // @lit/localize announces a switch on `window`; in Node an EventTarget stands in for it.
+  // @lit/localize announces a switch on `window`, and the console sets `<html lang>`; in Node an
+  // EventTarget and a bare element stand in for them.
   vi.stubGlobal('window', new EventTarget());
-  const { setLocale } = configureLocalization({
-    sourceLocale: 'en',
-    targetLocales: ['zh-CN'],
-    loadLocale: () => import('../i18n/zh-CN/index.js'),
-  });
-  await setLocale('zh-CN');
+  vi.stubGlobal('document', { documentElement: { lang: 'en' } });
+  await applyLocale('zh-CN');
 });
 
 describe('link texts in Chinese', () => {
@@ -42,7 +41,7 @@ describe('link texts in Chinese', () => {
 
   it('puts the values into the Chinese sentence', () => {
     expect(formatUtilisationPair({ inPercent: 34.4, outPercent: 12, maxPercent: 34.4 })).toBe(
-      '入向 34 % · 出向 12 %',
+      '入向 34% · 出向 12%',
     );
     expect(formatTier({ targetMbps: 10_000, actualMbps: 1000, verdict: 'below' })).toBe(
       '实际 1 Gbit/s，未达带宽标准 10 Gbit/s',

@@ -61,7 +61,7 @@ export const templates = {
   'links.col.link': '链路',
   'links.col.level': '层级',
   'links.col.role': '角色 · 平面',
-  'links.pair': str`主备链路对 ${0}`,
+  'links.pair': str`主备对 ${0}`,
   'links.col.status': '状态',
   'links.changed': str`${0}变更`,
   'links.col.utilisation': '利用率',
