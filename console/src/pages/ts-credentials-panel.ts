@@ -163,7 +163,7 @@ export class TsCredentialsPanel extends LitElement {
           return set.length === 0
             ? html`<span class="muted">${t.noSecrets}</span>`
             : html`<span class="chips"
-                >${set.map((secret) => html`<span class="chip" title=${secret}>${credentialSecretText(secret)}</span>`)}</span
+                >${set.map((secret) => html`<span class="chip">${credentialSecretText(secret)}</span>`)}</span
               >`;
         },
       },

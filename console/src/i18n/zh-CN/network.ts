@@ -145,7 +145,7 @@ export const templates = {
   'alarms.someone': '他人',
 
   // pages/ts-page-conformance.ts
-  'conformance.heading': '达标检查',
+  'conformance.heading': '带宽达标',
   'conformance.subtitle': str`骨干 ${0} · 县级 ${1} · 乡镇级 ${2} · 专网整合率 ≥ ${3}%`,
   'conformance.refresh': '刷新',
   'conformance.col.orgUnit': '单位',
@@ -181,7 +181,7 @@ export const templates = {
   'conformance.integration.note': str`每个条形上的刻度标示 ${0}% 的目标。`,
 
   // pages/ts-page-prefixes.ts
-  'prefixes.title': '地址管理',
+  'prefixes.title': '地址段',
   'prefixes.subtitle': '逐级下放给各单位的 IP 地址段；每个地址段缩进显示在包含它的地址段之下',
   'prefixes.heading': 'IP 地址段',
   'prefixes.shownOf': str`显示 ${0} 个，共 ${1} 个`,
