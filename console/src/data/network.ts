@@ -1,5 +1,6 @@
 import { msg } from '@lit/localize';
-import { ApiError, apiFetch, errorMessage, query } from './api.js';
+import { ApiError, apiFetch, query } from './api.js';
+import { errorText } from './error-text.js';
 import type { MetricPoint, MetricsRange } from './hosts.js';
 
 /** The level a link serves, which decides its bandwidth target. */
@@ -234,11 +235,13 @@ export function isNetworkUnavailable(error: unknown): boolean {
  * fallback answers "no route for GET /path"; a missing object has a message of its own.
  */
 export function isMissingRoute(error: unknown): boolean {
-  return isNetworkUnavailable(error) && /^no route\b/i.test((error as ApiError).message);
+  if (!isNetworkUnavailable(error)) return false;
+  const e = error as ApiError;
+  // Older servers answer `not_found` with the message "no route for GET /path".
+  return e.code === 'route.not_found' || /^no route\b/i.test(e.message);
 }
 
 /** A readable message for an error of the network API, with the plain "not available" for a 404. */
 export function networkErrorMessage(error: unknown): string {
-  // TODO(errorText): show the localized text for the error's code once `errorText(err)` exists.
-  return isNetworkUnavailable(error) ? networkUnavailableText() : errorMessage(error);
+  return isNetworkUnavailable(error) ? networkUnavailableText() : errorText(error);
 }

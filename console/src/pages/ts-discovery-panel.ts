@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { errorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import {
   acceptProposal,
   dismissProposal,
@@ -130,9 +130,10 @@ export class TsDiscoveryPanel extends LitElement {
 
   @state() private _saving = false;
 
-  @state() private _formError = '';
+  /** The error of the last accept, shown in the user's language (null when none). */
+  @state() private _formError: unknown = null;
 
-  @state() private _rowError = new Map<string, string>();
+  @state() private _rowError = new Map<string, unknown>();
 
   @query('dialog') private _dialog?: HTMLDialogElement;
 
@@ -203,7 +204,7 @@ export class TsDiscoveryPanel extends LitElement {
         align: 'end',
         render: (p) =>
           html`<span class="actions">
-            ${this._rowError.has(p.id) ? html`<span class="row-error">${this._rowError.get(p.id)}</span>` : nothing}
+            ${this._rowError.has(p.id) ? html`<span class="row-error">${errorText(this._rowError.get(p.id))}</span>` : nothing}
             <button
               class="btn primary"
               type="button"
@@ -305,7 +306,7 @@ export class TsDiscoveryPanel extends LitElement {
                       placeholder=${msg('org unit id', { id: 'discovery.form.orgUnitIdHint' })}
                     />`
               }
-              ${this._formError ? html`<p class="form-error" role="alert">${this._formError}</p>` : nothing}
+              ${this._formError !== null ? html`<p class="form-error" role="alert">${errorText(this._formError)}</p>` : nothing}
               <div class="buttons">
                 <button class="btn" type="button" @click=${() => this._dialog?.close()}>
                   ${msg('Cancel', { id: 'discovery.form.cancel' })}
@@ -340,7 +341,7 @@ export class TsDiscoveryPanel extends LitElement {
 
   private async _open(proposal: LinkProposal) {
     this._accepting = proposal;
-    this._formError = '';
+    this._formError = null;
     await this.updateComplete;
     this._dialog?.showModal();
   }
@@ -363,15 +364,14 @@ export class TsDiscoveryPanel extends LitElement {
       ...(text('pairId') ? { pairId: text('pairId') } : {}),
     };
     this._saving = true;
-    this._formError = '';
+    this._formError = null;
     try {
       await acceptProposal(proposal.id, body);
       this._dialog?.close();
       this.dispatchEvent(new CustomEvent<void>('ts-proposal-accepted', { bubbles: true, composed: true }));
       void this._task.run();
     } catch (error) {
-      // TODO(errorText): the localized text for the error's code.
-      this._formError = errorMessage(error);
+      this._formError = error;
     } finally {
       this._saving = false;
     }
@@ -382,8 +382,7 @@ export class TsDiscoveryPanel extends LitElement {
       await dismissProposal(proposal.id);
       void this._task.run();
     } catch (error) {
-      // TODO(errorText): the localized text for the error's code.
-      this._rowError = new Map(this._rowError).set(proposal.id, errorMessage(error));
+      this._rowError = new Map(this._rowError).set(proposal.id, error);
     }
   }
 }

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { errorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { acknowledgeAlarm, fetchNetworkAlarms, networkAlarmKinds } from '../data/alarms.js';
 import type { Alarm, AlarmPage, AlarmStateFilter } from '../data/alarms.js';
 import { fetchOrgUnits, orgUnitNames } from '../data/org-units.js';
@@ -187,7 +187,8 @@ export class TsPageAlarms extends LitElement {
 
   @state() private _loadingMore = false;
 
-  @state() private _moreError = '';
+  /** Errors are kept as they came and worded when shown, in the language in force (null when none). */
+  @state() private _moreError: unknown = null;
 
   /** Alarms acknowledged here, by id, shown until the next load brings them from the server. */
   @state() private _updated = new Map<string, Alarm>();
@@ -196,7 +197,7 @@ export class TsPageAlarms extends LitElement {
 
   @state() private _ackSaving = false;
 
-  @state() private _ackError = '';
+  @state() private _ackError: unknown = null;
 
   @state() private _now = Date.now();
 
@@ -207,7 +208,7 @@ export class TsPageAlarms extends LitElement {
       const page = await fetchNetworkAlarms({ state, kind: kind || undefined, limit: pageSize }, signal);
       this._older = [];
       this._nextBefore = page.nextBefore;
-      this._moreError = '';
+      this._moreError = null;
       this._updated = new Map();
       return page;
     },
@@ -323,7 +324,7 @@ export class TsPageAlarms extends LitElement {
       ${
         this._nextBefore
           ? html`<div class="more">
-              ${this._moreError ? html`<span class="error">${this._moreError}</span>` : nothing}
+              ${this._moreError !== null ? html`<span class="error">${errorText(this._moreError)}</span>` : nothing}
               <button
                 class="btn"
                 type="button"
@@ -453,7 +454,7 @@ export class TsPageAlarms extends LitElement {
                 data-testid="alarm-ack-comment"
                 maxlength="500"
               ></textarea>
-              ${this._ackError ? html`<p class="ack-error" role="alert">${this._ackError}</p>` : nothing}
+              ${this._ackError !== null ? html`<p class="ack-error" role="alert">${errorText(this._ackError)}</p>` : nothing}
               <div class="buttons">
                 <button class="btn" type="button" @click=${() => this._dialog?.close()}>
                   ${msg('Cancel', { id: 'alarms.ackDialog.cancel' })}
@@ -485,7 +486,7 @@ export class TsPageAlarms extends LitElement {
 
   private async _openAck(alarm: Alarm) {
     this._acking = alarm;
-    this._ackError = '';
+    this._ackError = null;
     await this.updateComplete;
     this._dialog?.showModal();
     this.renderRoot.querySelector<HTMLTextAreaElement>('textarea')?.focus();
@@ -497,14 +498,13 @@ export class TsPageAlarms extends LitElement {
     if (!alarm) return;
     const comment = String(new FormData(event.target as HTMLFormElement).get('comment') ?? '').trim();
     this._ackSaving = true;
-    this._ackError = '';
+    this._ackError = null;
     try {
       const updated = await acknowledgeAlarm(alarm.id, comment || undefined);
       this._updated = new Map(this._updated).set(alarm.id, updated);
       this._dialog?.close();
     } catch (error) {
-      // TODO(errorText): the localized text for the error's code.
-      this._ackError = errorMessage(error);
+      this._ackError = error;
     } finally {
       this._ackSaving = false;
     }
@@ -513,7 +513,7 @@ export class TsPageAlarms extends LitElement {
   private async _loadOlder() {
     if (!this._nextBefore) return;
     this._loadingMore = true;
-    this._moreError = '';
+    this._moreError = null;
     try {
       const page = await fetchNetworkAlarms({
         state: this._tab,
@@ -524,8 +524,7 @@ export class TsPageAlarms extends LitElement {
       this._older = [...this._older, ...page.items];
       this._nextBefore = page.nextBefore;
     } catch (error) {
-      // TODO(errorText): the localized text for the error's code.
-      this._moreError = errorMessage(error);
+      this._moreError = error;
     } finally {
       this._loadingMore = false;
     }

@@ -2,7 +2,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { actionErrorMessage, errorMessage } from '../data/api.js';
+import { actionErrorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { canManage } from '../data/auth.js';
 import type { User } from '../data/auth.js';
 import { fetchOrgUnits, orgUnitNames, orgUnitOptions } from '../data/org-units.js';
@@ -245,7 +246,7 @@ export class TsPagePrefixes extends LitElement {
             class="prefixes"
             heading=${t.heading}
             state="error"
-            .error=${/* TODO(errorText) */ errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => void this._task.run()}
           ></ts-panel>`,
       })}
@@ -467,9 +468,7 @@ export class TsPagePrefixes extends LitElement {
       form.reset();
       void this._task.run();
     } catch (error) {
-      // TODO(errorText): the localized text for the error's code.
-      const message = actionErrorMessage(error);
-      this._formError = () => message;
+      this._formError = () => actionErrorMessage(error);
     } finally {
       this._submitting = false;
     }
@@ -489,9 +488,7 @@ export class TsPagePrefixes extends LitElement {
     try {
       await deletePrefix(prefix.id);
     } catch (error) {
-      // TODO(errorText): the localized text for the error's code.
-      const message = actionErrorMessage(error);
-      this._actionError = () => text().deleteFailed(prefix.prefix, message);
+      this._actionError = () => text().deleteFailed(prefix.prefix, actionErrorMessage(error));
     }
     void this._task.run();
   }
