@@ -211,7 +211,15 @@ describe('links table layout', () => {
       for (const viewport of viewports) {
         it(`keeps every column reachable at ${viewport.width}×${viewport.height}`, async () => {
           await page.setViewportSize(viewport);
-          await page.waitForTimeout(100); // one layout pass after the resize
+          // Two animation frames: the resize has been laid out and painted.
+          await page.evaluate(
+            () =>
+              new Promise<void>((resolve) => {
+                const raf = (globalThis as unknown as { requestAnimationFrame(cb: () => void): void })
+                  .requestAnimationFrame;
+                raf(() => raf(resolve));
+              }),
+          );
           const g = await measure(page);
           // The table's box fits in the page: nothing is cut off by the window or the main area.
           expect(g.box.right).toBeLessThanOrEqual(g.viewportWidth);
