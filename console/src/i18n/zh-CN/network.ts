@@ -121,7 +121,7 @@ export const templates = {
   'alarms.tabs': '告警状态',
   'alarms.filter.kind': '类型',
   'alarms.filter.allKinds': '全部类型',
-  'alarms.meta.firing': str`显示 ${0} 条 · ${1} 条活动`,
+  'alarms.meta.firing': str`显示 ${0} 条 · 活动 ${1} 条`,
   'alarms.meta.shown': str`显示 ${0} 条`,
   'alarms.caption': '网络告警',
   'alarms.emptyFiring': '当前没有活动的网络告警。',
