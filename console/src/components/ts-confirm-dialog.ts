@@ -1,12 +1,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
+import { localized, msg } from '@lit/localize';
 import { sharedStyles } from '../common/styles.js';
 
 /** What a confirmation asks. */
 export interface ConfirmRequest {
   heading: string;
   message: string;
-  /** The label of the confirming button, e.g. "Revoke". */
+  /** The label of the confirming button, e.g. "Revoke"; "OK" when empty. */
   confirmLabel: string;
 }
 
@@ -15,6 +16,7 @@ export interface ConfirmRequest {
  * true when the user confirms, false on Cancel or Escape; focus goes back where it was. The buttons
  * exist only while it is open, so a page with several of these has one `confirm-ok` at a time.
  */
+@localized()
 @customElement('ts-confirm-dialog')
 export class TsConfirmDialog extends LitElement {
   static override styles = [
@@ -58,7 +60,7 @@ export class TsConfirmDialog extends LitElement {
     `,
   ];
 
-  @state() private _request: ConfirmRequest = { heading: '', message: '', confirmLabel: 'OK' };
+  @state() private _request: ConfirmRequest = { heading: '', message: '', confirmLabel: '' };
 
   @state() private _open = false;
 
@@ -90,9 +92,11 @@ export class TsConfirmDialog extends LitElement {
     return html`<h2 id="confirm-heading">${this._request.heading}</h2>
       <p>${this._request.message}</p>
       <div class="buttons">
-        <button class="btn cancel" type="button" @click=${() => this._finish(false)}>Cancel</button>
+        <button class="btn cancel" type="button" @click=${() => this._finish(false)}>
+          ${msg('Cancel', { id: 'dialog.cancel' })}
+        </button>
         <button class="btn danger" type="button" data-testid="confirm-ok" @click=${() => this._finish(true)}>
-          ${this._request.confirmLabel}
+          ${this._request.confirmLabel || msg('OK', { id: 'dialog.ok' })}
         </button>
       </div>`;
   }

@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { ElementPart, TemplateResult } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { localized, msg } from '@lit/localize';
 import { Directive, PartType, directive } from 'lit/directive.js';
 import type { PartInfo } from 'lit/directive.js';
 import { repeat } from 'lit/directives/repeat.js';
@@ -67,6 +68,7 @@ const attributes = directive(AttributesDirective);
  *
  * @fires ts-row-select - A selectable row was chosen by click or keyboard.
  */
+@localized()
 @customElement('ts-data-table')
 export class TsDataTable<R = unknown> extends LitElement {
   static override styles = [
@@ -223,7 +225,8 @@ export class TsDataTable<R = unknown> extends LitElement {
   /** Accessible name of the table. */
   @property() caption = '';
 
-  @property() emptyMessage = 'Nothing to show.';
+  /** What an empty table says; "Nothing to show." when not set. */
+  @property() emptyMessage = '';
 
   @state() private _sortColumn?: string;
 
@@ -249,7 +252,9 @@ export class TsDataTable<R = unknown> extends LitElement {
           ${
             rows.length === 0
               ? html`<tr>
-                  <td class="empty" colspan=${this.columns.length || 1}>${this.emptyMessage}</td>
+                  <td class="empty" colspan=${this.columns.length || 1}>
+                    ${this.emptyMessage || msg('Nothing to show.', { id: 'table.empty' })}
+                  </td>
                 </tr>`
               : repeat(rows, this.rowKey, (row) => this._renderRow(row))
           }

@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { localized, msg } from '@lit/localize';
 import { sharedStyles } from '../common/styles.js';
 
 export type PanelState = 'loading' | 'error' | 'ready';
@@ -13,6 +14,7 @@ export type PanelState = 'loading' | 'error' | 'ready';
  * @slot meta - Small text beside the title, e.g. "updated live".
  * @slot actions - Controls at the right of the title bar.
  */
+@localized()
 @customElement('ts-panel')
 export class TsPanel extends LitElement {
   static override styles = [
@@ -121,7 +123,11 @@ export class TsPanel extends LitElement {
         <slot name="actions"></slot>
         ${
           this.busy || this.state === 'loading'
-            ? html`<div class="progress" role="progressbar" aria-label="Loading"></div>`
+            ? html`<div
+                class="progress"
+                role="progressbar"
+                aria-label=${msg('Loading', { id: 'panel.loadingLabel' })}
+              ></div>`
             : nothing
         }
       </header>
@@ -134,11 +140,13 @@ export class TsPanel extends LitElement {
   private _renderBody() {
     switch (this.state) {
       case 'loading':
-        return html`<div class="placeholder" role="status">Loading…</div>`;
+        return html`<div class="placeholder" role="status">${msg('Loading…', { id: 'panel.loading' })}</div>`;
       case 'error':
         return html`<div class="placeholder error" role="alert">
-          <p>${this.error || 'Something went wrong.'}</p>
-          <button class="btn" type="button" @click=${this._retry}>Retry</button>
+          <p>${this.error || msg('Something went wrong.', { id: 'panel.error' })}</p>
+          <button class="btn" type="button" @click=${this._retry}>
+            ${msg('Retry', { id: 'panel.retry' })}
+          </button>
         </div>`;
       default:
         return html`<slot></slot>`;

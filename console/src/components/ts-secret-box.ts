@@ -1,11 +1,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { sharedStyles } from '../common/styles.js';
 
 /**
  * A block of text to copy, such as a secret or a command, with a Copy button. The text sits in a
  * `<code>` element that carries `codeTestId` as its `data-testid`.
  */
+@localized()
 @customElement('ts-secret-box')
 export class TsSecretBox extends LitElement {
   static override styles = [
@@ -59,11 +61,23 @@ export class TsSecretBox extends LitElement {
     return html`<span class="label" id="label">${this.label}</span>
       <div class="box" role="group" aria-labelledby="label">
         <pre><code class="mono" data-testid=${this.codeTestId || nothing}>${this.text}</code></pre>
-        <button class="btn" type="button" @click=${this._copy} aria-label="Copy ${this.label}">Copy</button>
+        <button
+          class="btn"
+          type="button"
+          @click=${this._copy}
+          aria-label=${msg(str`Copy ${this.label}`, { id: 'secret.copyLabel' })}
+        >
+          ${msg('Copy', { id: 'secret.copy' })}
+        </button>
       </div>
-      <span class="copied" role="status"
-        >${this._copied === 'yes' ? 'Copied.' : this._copied === 'failed' ? 'Copy failed; select the text and copy it.' : ''}</span
-      >`;
+      <span class="copied" role="status">${this._copiedText()}</span>`;
+  }
+
+  private _copiedText(): string {
+    if (this._copied === 'yes') return msg('Copied.', { id: 'secret.copied' });
+    if (this._copied === 'failed')
+      return msg('Copy failed; select the text and copy it.', { id: 'secret.copyFailed' });
+    return '';
   }
 
   protected override willUpdate(changed: Map<PropertyKey, unknown>) {

@@ -1,5 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { localized, msg } from '@lit/localize';
 
 /** How a status word is shown: its tone decides the colour. */
 export type BadgeTone = 'ok' | 'warn' | 'bad' | 'critical' | 'idle' | 'info';
@@ -27,7 +28,85 @@ export function toneFor(status: string): BadgeTone {
   return toneByStatus[status.toLowerCase()] ?? 'info';
 }
 
+/**
+ * The word shown for a status in the console's language; a status the console does not know (a new
+ * value from the server) is shown as it comes.
+ */
+export function statusLabel(status: string): string {
+  switch (status.toLowerCase()) {
+    case 'online':
+      return msg('online', { id: 'status.online' });
+    case 'stale':
+      return msg('stale', { id: 'status.stale' });
+    case 'offline':
+      return msg('offline', { id: 'status.offline' });
+    case 'never':
+      return msg('never', { id: 'status.never' });
+    case 'success':
+      return msg('success', { id: 'status.success' });
+    case 'failure':
+      return msg('failure', { id: 'status.failure' });
+    case 'failed':
+      return msg('failed', { id: 'status.failed' });
+    case 'denied':
+      return msg('denied', { id: 'status.denied' });
+    case 'enabled':
+      return msg('enabled', { id: 'status.enabled' });
+    case 'disabled':
+      return msg('disabled', { id: 'status.disabled' });
+    case 'active':
+      return msg('active', { id: 'status.active' });
+    case 'pending':
+      return msg('pending', { id: 'status.pending' });
+    case 'revoked':
+      return msg('revoked', { id: 'status.revoked' });
+    case 'expired':
+      return msg('expired', { id: 'status.expired' });
+    case 'used-up':
+      return msg('used up', { id: 'status.usedUp' });
+    case 'up':
+      return msg('up', { id: 'status.up' });
+    case 'down':
+      return msg('down', { id: 'status.down' });
+    case 'unknown':
+      return msg('unknown', { id: 'status.unknown' });
+    case 'flapping':
+      return msg('flapping', { id: 'status.flapping' });
+    case 'failed over':
+      return msg('failed over', { id: 'status.failedOver' });
+    case 'failover':
+      return msg('failover', { id: 'status.failover' });
+    case 'failback':
+      return msg('failback', { id: 'status.failback' });
+    case 'flap':
+      return msg('flap', { id: 'status.flap' });
+    case 'met':
+      return msg('met', { id: 'status.met' });
+    case 'not met':
+      return msg('not met', { id: 'status.notMet' });
+    case 'critical':
+      return msg('critical', { id: 'status.critical' });
+    case 'major':
+      return msg('major', { id: 'status.major' });
+    case 'minor':
+      return msg('minor', { id: 'status.minor' });
+    case 'warning':
+      return msg('warning', { id: 'status.warning' });
+    case 'ok':
+      return msg('ok', { id: 'status.ok' });
+    case 'below':
+      return msg('below', { id: 'status.below' });
+    case 'firing':
+      return msg('firing', { id: 'status.firing' });
+    case 'resolved':
+      return msg('resolved', { id: 'status.resolved' });
+    default:
+      return status;
+  }
+}
+
 /** A compact coloured label for a status such as an agent's `online` or an audit `failure`. */
+@localized()
 @customElement('ts-status-badge')
 export class TsStatusBadge extends LitElement {
   static override styles = css`
@@ -80,7 +159,7 @@ export class TsStatusBadge extends LitElement {
   /** The status word, e.g. `online`; it also picks the colour. */
   @property() status = '';
 
-  /** Text to show instead of the status word. */
+  /** Text to show instead of the status word (which is otherwise shown in the console's language). */
   @property() label?: string;
 
   /** Overrides the colour chosen from the status word. */
@@ -88,7 +167,7 @@ export class TsStatusBadge extends LitElement {
 
   override render() {
     const tone = this.tone ?? toneFor(this.status);
-    return html`<span class=${tone}>${this.label ?? this.status}</span>`;
+    return html`<span class=${tone}>${this.label ?? statusLabel(this.status)}</span>`;
   }
 }
 

@@ -1,7 +1,9 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { localized } from '@lit/localize';
 import { PollController } from '../common/poll-controller.js';
 import { fetchStatus, statusMessages } from '../data/status.js';
+import type { ServerStatus } from '../data/status.js';
 
 const POLL_MILLIS = 15_000;
 
@@ -10,6 +12,7 @@ const POLL_MILLIS = 15_000;
  * see at once (a full store, a shutdown), from `GET /api/v1/status`. Shows nothing when all is well;
  * a failed status request shows nothing either (the page itself shows its own error).
  */
+@localized()
 @customElement('ts-status-banner')
 export class TsStatusBanner extends LitElement {
   static override styles = css`
@@ -29,7 +32,8 @@ export class TsStatusBanner extends LitElement {
     }
   `;
 
-  @state() private _messages: string[] = [];
+  /** The last status read; its sentences are made in `render`, so they follow a language switch. */
+  @state() private _status?: ServerStatus;
 
   constructor() {
     super();
@@ -43,15 +47,16 @@ export class TsStatusBanner extends LitElement {
 
   private async _load(): Promise<void> {
     try {
-      this._messages = statusMessages(await fetchStatus());
+      this._status = await fetchStatus();
     } catch {
-      this._messages = [];
+      this._status = undefined;
     }
   }
 
   override render() {
-    if (this._messages.length === 0) return nothing;
-    return html`<div role="alert">${this._messages.map((m) => html`<p>${m}</p>`)}</div>`;
+    const messages = this._status ? statusMessages(this._status) : [];
+    if (messages.length === 0) return nothing;
+    return html`<div role="alert">${messages.map((m) => html`<p>${m}</p>`)}</div>`;
   }
 }
 

@@ -1,11 +1,13 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { formatUtilisation, linkColours, utilisationBand } from '../common/link-style.js';
 
 /**
  * A small horizontal bar for a utilisation in percent, coloured by band, with the figure beside it.
  * An optional marker shows a target, e.g. 95 % for an integration rate.
  */
+@localized()
 @customElement('ts-utilisation-bar')
 export class TsUtilisationBar extends LitElement {
   static override styles = css`
@@ -72,13 +74,17 @@ export class TsUtilisationBar extends LitElement {
     return html`<span
         class="track"
         role="img"
-        aria-label=${known ? formatUtilisation(value) : 'unknown'}
-        title=${this.detail || (known ? formatUtilisation(value) : 'not measured')}
+        aria-label=${known ? formatUtilisation(value) : msg('unknown', { id: 'utilisation.unknown' })}
+        title=${this.detail || (known ? formatUtilisation(value) : msg('not measured', { id: 'utilisation.notMeasured' }))}
       >
         <span class="fill" style="width:${width}%;background:${color}"></span>
         ${
           this.target !== undefined
-            ? html`<span class="target" style="left:${this.target}%" title="target ${this.target} %"></span>`
+            ? html`<span
+                class="target"
+                style="left:${this.target}%"
+                title=${msg(str`target ${this.target} %`, { id: 'utilisation.target' })}
+              ></span>`
             : ''
         }
       </span>

@@ -1,17 +1,42 @@
+import { msg } from '@lit/localize';
 import { apiFetch } from './api.js';
 
 export type AgentStatus = 'online' | 'stale' | 'offline' | 'never';
 
 export const agentStatuses: readonly AgentStatus[] = ['online', 'stale', 'offline', 'never'];
 
+/** An agent role (`host`, `edge`, `lab`) as the console's language calls it; others as they come. */
+export function agentRoleLabel(role: string): string {
+  switch (role) {
+    case 'host':
+      return msg('host', { id: 'agents.role.host' });
+    case 'edge':
+      return msg('edge', { id: 'agents.role.edge' });
+    case 'lab':
+      return msg('lab', { id: 'agents.role.lab' });
+    default:
+      return role;
+  }
+}
+
 /** Why an agent dropped batches: queue bound reached, disk full, other write error. */
 export type DropReason = 'full' | 'enospc' | 'write_error';
 
-export const dropReasonLabels: Record<DropReason, string> = {
-  full: 'queue full',
-  enospc: 'disk full',
-  write_error: 'write error',
-};
+export const dropReasonKinds: readonly DropReason[] = ['full', 'enospc', 'write_error'];
+
+/** What a drop reason is called in the console's language; `unknown` is an agent that gave none. */
+export function dropReasonLabel(reason: DropReason | 'unknown'): string {
+  switch (reason) {
+    case 'full':
+      return msg('queue full', { id: 'agents.dropReason.full' });
+    case 'enospc':
+      return msg('disk full', { id: 'agents.dropReason.enospc' });
+    case 'write_error':
+      return msg('write error', { id: 'agents.dropReason.writeError' });
+    case 'unknown':
+      return msg('reason not reported', { id: 'agents.dropReason.unknown' });
+  }
+}
 
 export interface AgentQueue {
   pendingBatches: number;
@@ -31,10 +56,10 @@ export function dropReasons(
 ): { reason: DropReason | 'unknown'; label: string; count: number }[] {
   if (!queue || queue.droppedBatches <= 0) return [];
   const by = queue.droppedReasons;
-  if (!by) return [{ reason: 'unknown', label: 'reason not reported', count: queue.droppedBatches }];
-  return (Object.keys(dropReasonLabels) as DropReason[])
+  if (!by) return [{ reason: 'unknown', label: dropReasonLabel('unknown'), count: queue.droppedBatches }];
+  return dropReasonKinds
     .filter((r) => (by[r] ?? 0) > 0)
-    .map((r) => ({ reason: r, label: dropReasonLabels[r], count: by[r] }))
+    .map((r) => ({ reason: r, label: dropReasonLabel(r), count: by[r] }))
     .sort((a, b) => b.count - a.count);
 }
 

@@ -1,3 +1,4 @@
+import { msg } from '@lit/localize';
 import { apiFetch } from './api.js';
 
 /** The roles an enrolment token can grant; the console offers `host` and `edge`. */
@@ -51,12 +52,19 @@ export const revokeAgent = (id: string): Promise<void> =>
 
 export type EnrolmentTokenState = 'active' | 'used-up' | 'expired' | 'revoked';
 
-export const enrolmentTokenStateLabels: Record<EnrolmentTokenState, string> = {
-  active: 'active',
-  'used-up': 'used up',
-  expired: 'expired',
-  revoked: 'revoked',
-};
+/** What a token's state is called in the console's language. */
+export function enrolmentTokenStateLabel(state: EnrolmentTokenState): string {
+  switch (state) {
+    case 'active':
+      return msg('active', { id: 'enrolment.state.active' });
+    case 'used-up':
+      return msg('used up', { id: 'enrolment.state.usedUp' });
+    case 'expired':
+      return msg('expired', { id: 'enrolment.state.expired' });
+    case 'revoked':
+      return msg('revoked', { id: 'enrolment.state.revoked' });
+  }
+}
 
 /**
  * Whether a token can still enrol an agent. Revocation wins over everything, then a token that has

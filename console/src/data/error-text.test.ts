@@ -1,7 +1,7 @@
-import { configureLocalization } from '@lit/localize';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { errorCodeList, errorCodes } from '../../../control-plane/src/error-codes.js';
 import { formatBytes } from '../common/format.js';
+import { applyLocale } from '../i18n/locale.js';
 import { templates as zh } from '../i18n/zh-CN/index.js';
 import { ApiError, actionErrorMessage, errorMessage, parseApiError } from './api.js';
 import { errorText, translatedErrorCodes } from './error-text.js';
@@ -119,20 +119,16 @@ describe('errorText', () => {
 });
 
 describe('errorText in Chinese', () => {
-  const g = globalThis as { window?: unknown };
-  const hadWindow = 'window' in g;
   beforeAll(async () => {
-    // @lit/localize announces a switch on `window`; node has none.
-    if (!hadWindow) g.window = new EventTarget();
-    const { setLocale } = configureLocalization({
-      sourceLocale: 'en',
-      targetLocales: ['zh-CN'],
-      loadLocale: () => import('../i18n/zh-CN/index.js'),
-    });
-    await setLocale('zh-CN');
+    // @lit/localize announces a switch on `window` and `applyLocale` sets `<html lang>`; node has
+    // neither. The console's own locale module is configured once, on import (through format.ts).
+    vi.stubGlobal('window', new EventTarget());
+    vi.stubGlobal('document', { documentElement: { lang: '' } });
+    await applyLocale('zh-CN');
   });
-  afterAll(() => {
-    if (!hadWindow) delete g.window;
+  afterAll(async () => {
+    await applyLocale('en');
+    vi.unstubAllGlobals();
   });
 
   it('reads the translation with the params in place', () => {

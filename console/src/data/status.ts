@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import { apiFetch } from './api.js';
 
 /** A store that is full now, as `GET /api/v1/status` reports it. */
@@ -18,22 +19,46 @@ export interface ServerStatus {
 export const fetchStatus = (signal?: AbortSignal): Promise<ServerStatus> =>
   apiFetch<ServerStatus>('/api/v1/status', { signal });
 
-const storeNames: Record<StorageCondition['store'], string> = {
-  state: 'state store (configuration, users, alarms)',
-  telemetry: 'telemetry store (metrics, flows)',
-};
+/** The sentence for one full store; `since` is UTC as `YYYY-MM-DD HH:mm`, `reason` the server's words. */
+function storageMessage(c: StorageCondition, since: string): string {
+  const reason = c.reason;
+  if (c.store === 'state') {
+    return c.alarm === 'pending'
+      ? msg(
+          str`The state store (configuration, users, alarms) is out of storage space since ${since} UTC (${reason}); changes are refused until space is freed. Its alarm will be recorded once the state store can write again.`,
+          { id: 'banner.stateFull.alarmPending' },
+        )
+      : msg(
+          str`The state store (configuration, users, alarms) is out of storage space since ${since} UTC (${reason}); changes are refused until space is freed.`,
+          { id: 'banner.stateFull' },
+        );
+  }
+  return c.alarm === 'pending'
+    ? msg(
+        str`The telemetry store (metrics, flows) is out of storage space since ${since} UTC (${reason}); changes are refused until space is freed. Its alarm will be recorded once the state store can write again.`,
+        { id: 'banner.telemetryFull.alarmPending' },
+      )
+    : msg(
+        str`The telemetry store (metrics, flows) is out of storage space since ${since} UTC (${reason}); changes are refused until space is freed.`,
+        { id: 'banner.telemetryFull' },
+      );
+}
 
-/** One sentence per problem, for the banner above every page; empty when all is well. */
+/**
+ * One sentence per problem, for the banner above every page, in the console's language (the
+ * server's reason is shown as it words it); empty when all is well.
+ */
 export function statusMessages(status: ServerStatus): string[] {
   const out: string[] = [];
-  if (status.shuttingDown) out.push('The control plane is shutting down; the console reconnects by itself.');
-  for (const c of status.storage) {
-    const since = c.since.slice(0, 16).replace('T', ' ');
+  if (status.shuttingDown) {
     out.push(
-      `The ${storeNames[c.store]} is out of storage space since ${since} UTC (${c.reason}); ` +
-        'changes are refused until space is freed.' +
-        (c.alarm === 'pending' ? ' Its alarm will be recorded once the state store can write again.' : ''),
+      msg('The control plane is shutting down; the console reconnects by itself.', {
+        id: 'banner.shuttingDown',
+      }),
     );
+  }
+  for (const c of status.storage) {
+    out.push(storageMessage(c, c.since.slice(0, 16).replace('T', ' ')));
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import { apiFetch } from './api.js';
 
 /** One child process the control plane supervises (embedded agents and lab). */
@@ -23,23 +24,57 @@ export interface ProcessList {
 export const fetchProcesses = (signal?: AbortSignal): Promise<ProcessList> =>
   apiFetch<ProcessList>('/api/v1/system/processes', { signal });
 
-/** One line for operators, e.g. `lab: backing off, 5 restarts, exit code 3: cannot bind…, next in 40 s`. */
+function stateText(p: SupervisedProcess): string {
+  switch (p.state) {
+    case 'running':
+      return msg('running', { id: 'agents.process.running' });
+    case 'backing-off':
+      return msg('backing off', { id: 'agents.process.backingOff' });
+    case 'stopped':
+      return msg('stopped', { id: 'agents.process.stopped' });
+    case 'waiting': {
+      const other = p.waitingFor;
+      return other === undefined
+        ? msg('waiting for another process', { id: 'agents.process.waitingAny' })
+        : msg(str`waiting for ${other}`, { id: 'agents.process.waitingFor' });
+    }
+  }
+}
+
+function lastExitText(exit: NonNullable<SupervisedProcess['lastExit']>): string {
+  const reason = exit.reason;
+  if (exit.signal) {
+    const signal = exit.signal;
+    return reason
+      ? msg(str`last signal ${signal}: ${reason}`, { id: 'agents.process.lastSignalReason' })
+      : msg(str`last signal ${signal}`, { id: 'agents.process.lastSignal' });
+  }
+  const code = exit.code ?? '?';
+  return reason
+    ? msg(str`last exit code ${code}: ${reason}`, { id: 'agents.process.lastExitReason' })
+    : msg(str`last exit code ${code}`, { id: 'agents.process.lastExit' });
+}
+
+/**
+ * One line for operators in the console's language, e.g. `lab: backing off, 5 restarts, last exit
+ * code 3: cannot bind…, next start in 40 s` (the exit reason is the process's own words).
+ */
 export function describeProcess(p: SupervisedProcess, now = Date.now()): string {
-  const parts: string[] = [
-    p.state === 'backing-off'
-      ? 'backing off'
-      : p.state === 'waiting'
-        ? `waiting for ${p.waitingFor ?? 'another process'}`
-        : p.state,
-  ];
-  if (p.restarts > 0) parts.push(`${p.restarts} restart${p.restarts === 1 ? '' : 's'}`);
-  if (p.lastExit && p.restarts > 0) {
-    const how = p.lastExit.signal ? `signal ${p.lastExit.signal}` : `exit code ${p.lastExit.code ?? '?'}`;
-    parts.push(p.lastExit.reason ? `last ${how}: ${p.lastExit.reason}` : `last ${how}`);
+  const parts: string[] = [stateText(p)];
+  const restarts = p.restarts;
+  if (restarts > 0) {
+    parts.push(
+      restarts === 1
+        ? msg(str`${restarts} restart`, { id: 'agents.process.restarts.one' })
+        : msg(str`${restarts} restarts`, { id: 'agents.process.restarts.other' }),
+    );
   }
+  if (p.lastExit && restarts > 0) parts.push(lastExitText(p.lastExit));
   if (p.state === 'backing-off' && p.nextRestartAt) {
-    const s = Math.max(0, Math.round((Date.parse(p.nextRestartAt) - now) / 1000));
-    parts.push(`next start in ${s} s`);
+    const seconds = Math.max(0, Math.round((Date.parse(p.nextRestartAt) - now) / 1000));
+    parts.push(msg(str`next start in ${seconds} s`, { id: 'agents.process.nextStart' }));
   }
-  return `${p.name}: ${parts.join(', ')}`;
+  const name = p.name;
+  const details = parts.join(msg(', ', { id: 'agents.process.separator' }));
+  return msg(str`${name}: ${details}`, { id: 'agents.process.line' });
 }

@@ -1,16 +1,19 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { actionErrorMessage, errorMessage } from '../data/api.js';
+import { actionErrorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import {
   createEnrolmentToken,
   enrolCommands,
   enrolmentTokenState,
-  enrolmentTokenStateLabels,
+  enrolmentTokenStateLabel,
   fetchEnrolmentTokens,
   revokeEnrolmentToken,
 } from '../data/enrolment.js';
 import type { CreatedEnrolmentToken, EnrolmentRole, EnrolmentToken } from '../data/enrolment.js';
+import { agentRoleLabel } from '../data/agents.js';
 import { orgUnitNames, orgUnitOptions } from '../data/org-units.js';
 import type { OrgUnit } from '../data/org-units.js';
 import { formatDateTime, formatRelativeTime, formatTimeFromNow } from '../common/format.js';
@@ -24,15 +27,24 @@ import '../components/ts-secret-box.js';
 import '../components/ts-status-badge.js';
 
 /** The roles the form offers, with what each one makes the agent do. */
-const roleChoices: { role: EnrolmentRole; hint: string }[] = [
-  { role: 'host', hint: 'reports this machine’s CPU, memory, load, disks and network' },
-  { role: 'edge', hint: 'polls the org unit’s routers and switches over SNMP' },
+const roleChoices = (): { role: EnrolmentRole; hint: string }[] => [
+  {
+    role: 'host',
+    hint: msg('reports this machine’s CPU, memory, load, disks and network', {
+      id: 'enrolment.role.hostHint',
+    }),
+  },
+  {
+    role: 'edge',
+    hint: msg('polls the org unit’s routers and switches over SNMP', { id: 'enrolment.role.edgeHint' }),
+  },
 ];
 
 /**
  * Enrolment tokens of the caller's subtree, the form that creates one (`enrol-open`) and the secret of
  * the token just created, shown once with the commands that enrol and run the agent.
  */
+@localized()
 @customElement('ts-enrolment-tokens')
 export class TsEnrolmentTokens extends LitElement {
   static override styles = [
@@ -154,9 +166,10 @@ export class TsEnrolmentTokens extends LitElement {
 
   @state() private _submitting = false;
 
-  @state() private _formError = '';
+  /** Problems are kept as functions that word them, so that they follow a language switch. */
+  @state() private _formError?: () => string;
 
-  @state() private _actionError = '';
+  @state() private _actionError?: () => string;
 
   /** The token just created; its secret lives only here, until the user dismisses it. */
   @state() private _created?: CreatedEnrolmentToken;
@@ -184,17 +197,18 @@ export class TsEnrolmentTokens extends LitElement {
   }
 
   override render() {
+    const heading = msg('Enrolment tokens', { id: 'enrolment.heading' });
     return html`${this._task.render({
         pending: () =>
           this._task.value
             ? this._panel(this._task.value, true)
-            : html`<ts-panel heading="Enrolment tokens" state="loading"></ts-panel>`,
+            : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
         complete: (tokens) => this._panel(tokens, false),
         error: (error) =>
           html`<ts-panel
-            heading="Enrolment tokens"
+            heading=${heading}
             state="error"
-            .error=${errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => this._task.run()}
           ></ts-panel>`,
       })} <ts-confirm-dialog></ts-confirm-dialog>`;
@@ -202,8 +216,10 @@ export class TsEnrolmentTokens extends LitElement {
 
   private _panel(tokens: EnrolmentToken[], busy: boolean) {
     const sorted = [...tokens].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    return html`<ts-panel heading="Enrolment tokens" ?busy=${busy}>
-      <span slot="meta">Single-purpose secrets that let an agent enrol into an org unit</span>
+    return html`<ts-panel heading=${msg('Enrolment tokens', { id: 'enrolment.heading' })} ?busy=${busy}>
+      <span slot="meta"
+        >${msg('Single-purpose secrets that let an agent enrol into an org unit', { id: 'enrolment.meta' })}</span
+      >
       ${
         this.canWrite
           ? html`<button
@@ -215,14 +231,14 @@ export class TsEnrolmentTokens extends LitElement {
               aria-controls="enrol-form"
               @click=${this._toggleForm}
             >
-              Enrol an agent
+              ${msg('Enrol an agent', { id: 'enrolment.open' })}
             </button>`
           : nothing
       }
       ${this._formOpen ? this._form() : nothing} ${this._created ? this._result(this._created) : nothing}
-      <p class="row-error" role="alert">${this._actionError}</p>
+      <p class="row-error" role="alert">${this._actionError?.() ?? ''}</p>
       <ts-data-table
-        caption="Enrolment tokens"
+        caption=${msg('Enrolment tokens', { id: 'enrolment.heading' })}
         .columns=${this._columns()}
         .rows=${sorted}
         .rowKey=${(t: EnrolmentToken) => t.id}
@@ -231,7 +247,7 @@ export class TsEnrolmentTokens extends LitElement {
           'data-state': enrolmentTokenState(t, this._now),
           'data-name': t.name,
         })}
-        emptyMessage="No enrolment tokens yet."
+        emptyMessage=${msg('No enrolment tokens yet.', { id: 'enrolment.empty' })}
       ></ts-data-table>
     </ts-panel>`;
   }
@@ -241,34 +257,36 @@ export class TsEnrolmentTokens extends LitElement {
     const selected =
       options?.find((o) => o.id === this.defaultOrgUnitId)?.id ?? options?.[0]?.id ?? this.defaultOrgUnitId;
     return html`<section class="section" aria-labelledby="enrol-heading">
-      <h3 id="enrol-heading">Enrol an agent</h3>
+      <h3 id="enrol-heading">${msg('Enrol an agent', { id: 'enrolment.open' })}</h3>
       <form id="enrol-form" @submit=${this._submit}>
         <label
-          >Name
+          >${msg('Name', { id: 'enrolment.form.name' })}
           <input
             type="text"
             name="name"
             required
             maxlength="200"
             autocomplete="off"
-            placeholder="e.g. Chengdu web servers"
+            placeholder=${msg('e.g. Chengdu web servers', { id: 'enrolment.form.namePlaceholder' })}
             data-testid="enrol-name"
         /></label>
         <label
-          >Org unit
+          >${msg('Org unit', { id: 'enrolment.form.orgUnit' })}
           <select name="orgUnitId" required data-testid="enrol-org-unit" ?disabled=${!options}>
             ${
               options
                 ? options.map(
                     (o) => html`<option value=${o.id} ?selected=${o.id === selected}>${o.label}</option>`,
                   )
-                : html`<option value="">Loading org units…</option>`
+                : html`<option value="">
+                    ${msg('Loading org units…', { id: 'enrolment.form.orgUnitsLoading' })}
+                  </option>`
             }
           </select></label
         >
         <fieldset>
-          <legend>Roles</legend>
-          ${roleChoices.map(
+          <legend>${msg('Roles', { id: 'enrolment.form.roles' })}</legend>
+          ${roleChoices().map(
             ({ role, hint }) =>
               html`<label class="check"
                 ><input
@@ -278,12 +296,12 @@ export class TsEnrolmentTokens extends LitElement {
                   ?checked=${role === 'host'}
                   data-testid="enrol-role-${role}"
                 />
-                <span>${role} <span class="muted">— ${hint}</span></span></label
+                <span>${agentRoleLabel(role)} <span class="muted">— ${hint}</span></span></label
               >`,
           )}
         </fieldset>
         <label
-          >Max uses
+          >${msg('Max uses', { id: 'enrolment.form.maxUses' })}
           <input
             type="number"
             name="maxUses"
@@ -295,7 +313,7 @@ export class TsEnrolmentTokens extends LitElement {
             data-testid="enrol-max-uses"
         /></label>
         <label
-          >Expires in (hours)
+          >${msg('Expires in (hours)', { id: 'enrolment.form.expires' })}
           <input
             type="number"
             name="expiresInHours"
@@ -306,12 +324,18 @@ export class TsEnrolmentTokens extends LitElement {
             value="24"
             data-testid="enrol-expires"
         /></label>
-        <p class="error" role="alert">${this._formError}</p>
+        <p class="error" role="alert">${this._formError?.() ?? ''}</p>
         <div class="buttons">
           <button class="btn primary" type="submit" data-testid="enrol-submit" ?disabled=${this._submitting}>
-            ${this._submitting ? 'Creating…' : 'Create enrolment token'}
+            ${
+              this._submitting
+                ? msg('Creating…', { id: 'enrolment.form.creating' })
+                : msg('Create enrolment token', { id: 'enrolment.form.submit' })
+            }
           </button>
-          <button class="btn" type="button" @click=${this._toggleForm}>Cancel</button>
+          <button class="btn" type="button" @click=${this._toggleForm}>
+            ${msg('Cancel', { id: 'enrolment.form.cancel' })}
+          </button>
         </div>
       </form>
     </section>`;
@@ -320,53 +344,80 @@ export class TsEnrolmentTokens extends LitElement {
   private _result(created: CreatedEnrolmentToken) {
     const commands = enrolCommands(window.location.origin, created.token, created.roles);
     return html`<section class="section result" aria-labelledby="enrol-result-heading">
-      <h3 id="enrol-result-heading" tabindex="-1">Enrolment token “${created.name}” created</h3>
+      <h3 id="enrol-result-heading" tabindex="-1">
+        ${msg(str`Enrolment token “${created.name}” created`, { id: 'enrolment.created.heading' })}
+      </h3>
       <p class="warning">
-        <strong>Copy the token now: it will not be shown again.</strong> Anyone holding it can enrol an agent
-        into this org unit until it expires, is used up or is revoked.
+        ${msg(
+          html`<strong>Copy the token now: it will not be shown again.</strong> Anyone holding it can enrol an
+            agent into this org unit until it expires, is used up or is revoked.`,
+          { id: 'enrolment.created.warning' },
+        )}
       </p>
-      <ts-secret-box label="Enrolment token" .text=${created.token} codeTestId="enrol-secret"></ts-secret-box>
-      <p>On the host, enrol once, then run the agent (usually from a service manager):</p>
       <ts-secret-box
-        label="Commands"
+        label=${msg('Enrolment token', { id: 'enrolment.created.token' })}
+        .text=${created.token}
+        codeTestId="enrol-secret"
+      ></ts-secret-box>
+      <p>
+        ${msg('On the host, enrol once, then run the agent (usually from a service manager):', {
+          id: 'enrolment.created.commandsIntro',
+        })}
+      </p>
+      <ts-secret-box
+        label=${msg('Commands', { id: 'enrolment.created.commands' })}
         .text=${commands.join('\n')}
         codeTestId="enrol-commands"
       ></ts-secret-box>
-      <button class="btn" type="button" @click=${this._dismissResult}>Done, I have copied it</button>
+      <button class="btn" type="button" @click=${this._dismissResult}>
+        ${msg('Done, I have copied it', { id: 'enrolment.created.done' })}
+      </button>
     </section>`;
   }
 
   private _columns(): DataTableColumn<EnrolmentToken>[] {
     const names = this.orgUnits ? orgUnitNames(this.orgUnits) : undefined;
     const columns: DataTableColumn<EnrolmentToken>[] = [
-      { id: 'name', title: 'Name', sortValue: (t) => t.name, render: (t) => t.name },
+      {
+        id: 'name',
+        title: msg('Name', { id: 'enrolment.column.name' }),
+        sortValue: (t) => t.name,
+        render: (t) => t.name,
+      },
       {
         id: 'prefix',
-        title: 'Token',
-        render: (t) => html`<span class="mono" title="The start of the secret">${t.prefix}…</span>`,
+        title: msg('Token', { id: 'enrolment.column.token' }),
+        render: (t) =>
+          html`<span
+            class="mono"
+            title=${msg('The start of the secret', { id: 'enrolment.column.tokenTitle' })}
+            >${t.prefix}…</span
+          >`,
       },
       {
         id: 'org',
-        title: 'Org unit',
+        title: msg('Org unit', { id: 'enrolment.column.orgUnit' }),
         sortValue: (t) => names?.get(t.orgUnitId) ?? t.orgUnitId,
         render: (t) => names?.get(t.orgUnitId) ?? t.orgUnitId,
       },
       {
         id: 'roles',
-        title: 'Roles',
+        title: msg('Roles', { id: 'enrolment.column.roles' }),
         render: (t) =>
-          html`<span class="chips">${t.roles.map((r) => html`<span class="chip">${r}</span>`)}</span>`,
+          html`<span class="chips"
+            >${t.roles.map((r) => html`<span class="chip">${agentRoleLabel(r)}</span>`)}</span
+          >`,
       },
       {
         id: 'uses',
-        title: 'Uses',
+        title: msg('Uses', { id: 'enrolment.column.uses' }),
         align: 'end',
         sortValue: (t) => t.uses,
         render: (t) => `${t.uses} / ${t.maxUses}`,
       },
       {
         id: 'expires',
-        title: 'Expires',
+        title: msg('Expires', { id: 'enrolment.column.expires' }),
         sortValue: (t) => t.expiresAt,
         render: (t) =>
           html`<span title=${formatDateTime(t.expiresAt)}
@@ -375,19 +426,19 @@ export class TsEnrolmentTokens extends LitElement {
       },
       {
         id: 'state',
-        title: 'State',
+        title: msg('State', { id: 'enrolment.column.state' }),
         sortValue: (t) => enrolmentTokenState(t, this._now),
         render: (t) => {
           const state = enrolmentTokenState(t, this._now);
           return html`<ts-status-badge
             .status=${state}
-            .label=${enrolmentTokenStateLabels[state]}
+            .label=${enrolmentTokenStateLabel(state)}
           ></ts-status-badge>`;
         },
       },
       {
         id: 'created',
-        title: 'Created',
+        title: msg('Created', { id: 'enrolment.column.created' }),
         sortValue: (t) => t.createdAt,
         render: (t) =>
           html`<span title=${formatDateTime(t.createdAt)}
@@ -398,7 +449,7 @@ export class TsEnrolmentTokens extends LitElement {
     if (this.canWrite) {
       columns.push({
         id: 'actions',
-        title: 'Actions',
+        title: msg('Actions', { id: 'enrolment.column.actions' }),
         render: (t) =>
           enrolmentTokenState(t, this._now) === 'revoked'
             ? nothing
@@ -406,10 +457,10 @@ export class TsEnrolmentTokens extends LitElement {
                 class="btn small"
                 type="button"
                 data-testid="enrolment-token-revoke"
-                aria-label="Revoke enrolment token ${t.name}"
+                aria-label=${msg(str`Revoke enrolment token ${t.name}`, { id: 'enrolment.revoke.label' })}
                 @click=${() => this._revoke(t)}
               >
-                Revoke
+                ${msg('Revoke', { id: 'enrolment.revoke.button' })}
               </button>`,
       });
     }
@@ -418,7 +469,7 @@ export class TsEnrolmentTokens extends LitElement {
 
   private async _toggleForm() {
     this._formOpen = !this._formOpen;
-    this._formError = '';
+    this._formError = undefined;
     await this.updateComplete;
     if (this._formOpen)
       this.renderRoot.querySelector<HTMLInputElement>('[data-testid="enrol-name"]')?.focus();
@@ -431,17 +482,18 @@ export class TsEnrolmentTokens extends LitElement {
     const data = new FormData(form);
     const roles = data.getAll('roles').filter((r): r is EnrolmentRole => r === 'host' || r === 'edge');
     if (roles.length === 0) {
-      this._formError = 'Choose at least one role.';
+      this._formError = () => msg('Choose at least one role.', { id: 'enrolment.form.noRole' });
       form.querySelector<HTMLInputElement>('[name="roles"]')?.focus();
       return;
     }
     const orgUnitId = String(data.get('orgUnitId') ?? '');
     if (!orgUnitId) {
-      this._formError = 'Choose an org unit; the list has not loaded yet.';
+      this._formError = () =>
+        msg('Choose an org unit; the list has not loaded yet.', { id: 'enrolment.form.noOrgUnit' });
       return;
     }
     this._submitting = true;
-    this._formError = '';
+    this._formError = undefined;
     try {
       this._created = await createEnrolmentToken({
         name: String(data.get('name') ?? '').trim(),
@@ -455,7 +507,7 @@ export class TsEnrolmentTokens extends LitElement {
       await this.updateComplete;
       this.renderRoot.querySelector<HTMLElement>('#enrol-result-heading')?.focus();
     } catch (error) {
-      this._formError = actionErrorMessage(error);
+      this._formError = () => actionErrorMessage(error);
     } finally {
       this._submitting = false;
     }
@@ -466,17 +518,22 @@ export class TsEnrolmentTokens extends LitElement {
   }
 
   private async _revoke(token: EnrolmentToken) {
+    const { name, prefix } = token;
     const confirmed = await this._confirm.ask({
-      heading: 'Revoke enrolment token?',
-      message: `“${token.name}” (${token.prefix}…) will no longer enrol agents. Agents it already enrolled keep working.`,
-      confirmLabel: 'Revoke token',
+      heading: msg('Revoke enrolment token?', { id: 'enrolment.revoke.heading' }),
+      message: msg(
+        str`“${name}” (${prefix}…) will no longer enrol agents. Agents it already enrolled keep working.`,
+        { id: 'enrolment.revoke.message' },
+      ),
+      confirmLabel: msg('Revoke token', { id: 'enrolment.revoke.confirm' }),
     });
     if (!confirmed) return;
-    this._actionError = '';
+    this._actionError = undefined;
     try {
       await revokeEnrolmentToken(token.id);
     } catch (error) {
-      this._actionError = `Could not revoke “${token.name}”: ${actionErrorMessage(error)}`;
+      this._actionError = () =>
+        msg(str`Could not revoke “${name}”: ${actionErrorMessage(error)}`, { id: 'enrolment.revoke.failed' });
     }
     void this._task.run();
   }

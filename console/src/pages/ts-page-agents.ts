@@ -1,8 +1,10 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { ApiError, actionErrorMessage, errorMessage } from '../data/api.js';
-import { agentStatuses, dropReasons, sortAgents } from '../data/agents.js';
+import { ApiError, actionErrorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
+import { agentRoleLabel, agentStatuses, dropReasons, sortAgents } from '../data/agents.js';
 import { describeProcess, fetchProcesses } from '../data/system.js';
 import type { Agent, AgentStatus } from '../data/agents.js';
 import { canManage } from '../data/auth.js';
@@ -23,15 +25,44 @@ import type { TsConfirmDialog } from '../components/ts-confirm-dialog.js';
 import '../components/ts-confirm-dialog.js';
 import '../components/ts-data-table.js';
 import '../components/ts-panel.js';
-import '../components/ts-status-badge.js';
+import { statusLabel } from '../components/ts-status-badge.js';
 import './ts-enrolment-tokens.js';
 
 type StatusFilter = AgentStatus | 'all';
+
+/** A status filter button: the status in the console's language and how many agents have it. */
+function filterText(status: StatusFilter, count: string): string {
+  if (status === 'all') return msg(str`all ${count}`, { id: 'agents.filter.all' });
+  const label = statusLabel(status);
+  return msg(str`${label} ${count}`, { id: 'agents.filter.status' });
+}
+
+/** What the table says when no agent matches the filter. */
+function emptyText(filter: StatusFilter): string {
+  switch (filter) {
+    case 'all':
+      return msg('No agents are enrolled in this org unit yet.', { id: 'agents.empty.all' });
+    case 'online':
+      return msg('No online agents.', { id: 'agents.empty.online' });
+    case 'stale':
+      return msg('No stale agents.', { id: 'agents.empty.stale' });
+    case 'offline':
+      return msg('No offline agents.', { id: 'agents.empty.offline' });
+    case 'never':
+      return msg('No agents that have never reported.', { id: 'agents.empty.never' });
+  }
+}
+
+/** The tooltip of a drop count: when the agent last dropped a batch. */
+function lastDropText(at: string): string {
+  return msg(str`last drop ${at}`, { id: 'agents.lastDrop' });
+}
 
 /**
  * Every enrolled agent with its version, liveness, transport queue and latest sample, live; the
  * enrolment tokens and, for users who may manage the fleet, enrolling and revoking.
  */
+@localized()
 @customElement('ts-page-agents')
 export class TsPageAgents extends LitElement {
   static override styles = [
@@ -107,7 +138,8 @@ export class TsPageAgents extends LitElement {
 
   @state() private _now = Date.now();
 
-  @state() private _actionError = '';
+  /** The last failed action, worded in `render` so that it follows a language switch. */
+  @state() private _actionError?: () => string;
 
   @query('ts-confirm-dialog') private _confirm!: TsConfirmDialog;
 
@@ -150,9 +182,15 @@ export class TsPageAgents extends LitElement {
     const mode = this._fleet.mode;
     return html`
       <div class="page-header">
-        <h1>Agents</h1>
+        <h1>${msg('Agents', { id: 'agents.heading' })}</h1>
         <span class="muted"
-          >${mode === 'live' ? 'Updated live' : mode === 'polling' ? 'Refreshing every 15 s' : 'Connecting…'}</span
+          >${
+            mode === 'live'
+              ? msg('Updated live', { id: 'agents.live' })
+              : mode === 'polling'
+                ? msg('Refreshing every 15 s', { id: 'agents.polling' })
+                : msg('Connecting…', { id: 'agents.connecting' })
+          }</span
         >
       </div>
       <ts-enrolment-tokens
@@ -161,20 +199,23 @@ export class TsPageAgents extends LitElement {
         defaultOrgUnitId=${this.user?.orgUnitId ?? ''}
       ></ts-enrolment-tokens>
       ${this._processesLine()}
-      <p class="action-error" role="alert">${this._actionError}</p>
+      <p class="action-error" role="alert">${this._actionError?.() ?? ''}</p>
       ${this._fleet.task.render({
         pending: () => {
           const agents = this._fleet.agents;
           return agents
             ? this._panel(agents, true)
-            : html`<ts-panel heading="Enrolled agents" state="loading"></ts-panel>`;
+            : html`<ts-panel
+                heading=${msg('Enrolled agents', { id: 'agents.panel.heading' })}
+                state="loading"
+              ></ts-panel>`;
         },
         complete: () => this._panel(this._fleet.agents ?? [], false),
         error: (error) =>
           html`<ts-panel
-            heading="Enrolled agents"
+            heading=${msg('Enrolled agents', { id: 'agents.panel.heading' })}
             state="error"
-            .error=${errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => this._fleet.reload()}
           ></ts-panel>`,
       })}
@@ -188,7 +229,7 @@ export class TsPageAgents extends LitElement {
       complete: (list) =>
         list?.supervised && list.items.length > 0
           ? html`<p class="processes muted" data-testid="supervised-processes">
-              Embedded processes:
+              ${msg('Embedded processes:', { id: 'agents.processes.label' })}
               ${list.items.map(
                 (p, i) =>
                   html`${i > 0 ? ' · ' : ''}<span class=${p.state === 'running' ? '' : 'bad'}
@@ -197,8 +238,12 @@ export class TsPageAgents extends LitElement {
               )}
             </p>`
           : '',
-      error: (error) =>
-        html`<p class="processes muted">Embedded processes: cannot load (${errorMessage(error)})</p>`,
+      error: (error) => {
+        const reason = errorText(error);
+        return html`<p class="processes muted">
+          ${msg(str`Embedded processes: cannot load (${reason})`, { id: 'agents.processes.error' })}
+        </p>`;
+      },
     });
   }
 
@@ -206,9 +251,21 @@ export class TsPageAgents extends LitElement {
     const counts = new Map<StatusFilter, number>([['all', agents.length]]);
     for (const a of agents) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
     const rows = this._filter === 'all' ? agents : agents.filter((a) => a.status === this._filter);
-    return html`<ts-panel heading="Enrolled agents" ?busy=${busy}>
-      <span slot="meta">${formatCount(agents.length)} agents</span>
-      <div class="filters" role="group" aria-label="Filter by status" slot="actions">
+    const total = formatCount(agents.length);
+    return html`<ts-panel heading=${msg('Enrolled agents', { id: 'agents.panel.heading' })} ?busy=${busy}>
+      <span slot="meta"
+        >${
+          agents.length === 1
+            ? msg(str`${total} agent`, { id: 'agents.count.one' })
+            : msg(str`${total} agents`, { id: 'agents.count.other' })
+        }</span
+      >
+      <div
+        class="filters"
+        role="group"
+        aria-label=${msg('Filter by status', { id: 'agents.filter.label' })}
+        slot="actions"
+      >
         ${(['all', ...agentStatuses] as StatusFilter[]).map(
           (status) =>
             html`<button
@@ -216,12 +273,12 @@ export class TsPageAgents extends LitElement {
               aria-pressed=${this._filter === status ? 'true' : 'false'}
               @click=${() => (this._filter = status)}
             >
-              ${status} ${counts.get(status) ?? 0}
+              ${filterText(status, formatCount(counts.get(status) ?? 0))}
             </button>`,
         )}
       </div>
       <ts-data-table
-        caption="Enrolled agents"
+        caption=${msg('Enrolled agents', { id: 'agents.panel.heading' })}
         .columns=${this._columns()}
         .rows=${sortAgents(rows)}
         .rowKey=${(a: Agent) => a.id}
@@ -230,7 +287,7 @@ export class TsPageAgents extends LitElement {
           'data-status': a.status,
           'data-hostname': a.hostname,
         })}
-        emptyMessage=${this._filter === 'all' ? 'No agents are enrolled in this org unit yet.' : `No ${this._filter} agents.`}
+        emptyMessage=${emptyText(this._filter)}
       ></ts-data-table>
     </ts-panel>`;
   }
@@ -241,52 +298,59 @@ export class TsPageAgents extends LitElement {
     const time = (value: string | null) =>
       html`<span title=${formatDateTime(value)}>${formatRelativeTime(value, this._now)}</span>`;
     return [
-      { id: 'hostname', title: 'Hostname', sortValue: (a) => a.hostname, render: (a) => a.hostname },
+      {
+        id: 'hostname',
+        title: msg('Hostname', { id: 'agents.column.hostname' }),
+        sortValue: (a) => a.hostname,
+        render: (a) => a.hostname,
+      },
       {
         id: 'status',
-        title: 'Status',
+        title: msg('Status', { id: 'agents.column.status' }),
         sortValue: (a) => a.status,
         render: (a) => html`<ts-status-badge .status=${a.status}></ts-status-badge>`,
       },
       {
         id: 'roles',
-        title: 'Roles',
+        title: msg('Roles', { id: 'agents.column.roles' }),
         render: (a) =>
-          html`<span class="chips">${a.roles.map((r) => html`<span class="chip">${r}</span>`)}</span>`,
+          html`<span class="chips"
+            >${a.roles.map((r) => html`<span class="chip">${agentRoleLabel(r)}</span>`)}</span
+          >`,
       },
       {
         id: 'org',
-        title: 'Org unit',
+        title: msg('Org unit', { id: 'agents.column.orgUnit' }),
         sortValue: (a) => names?.get(a.orgUnitId) ?? a.orgUnitId,
         render: (a) => names?.get(a.orgUnitId) ?? a.orgUnitId,
       },
       {
         id: 'platform',
-        title: 'Platform',
+        title: msg('Platform', { id: 'agents.column.platform' }),
         sortValue: (a) => `${a.os ?? ''}/${a.arch ?? ''}`,
         render: (a) => (a.os || a.arch ? [a.os, a.arch].filter(Boolean).join(' / ') : '—'),
       },
       {
         id: 'version',
-        title: 'Version',
+        title: msg('Version', { id: 'agents.column.version' }),
         sortValue: (a) => a.version,
         render: (a) => html`<span class="mono">${a.version}</span>`,
       },
       {
         id: 'seen',
-        title: 'Last seen',
+        title: msg('Last seen', { id: 'agents.column.lastSeen' }),
         sortValue: (a) => (a.lastSeenAt ? -Date.parse(a.lastSeenAt) : Infinity),
         render: (a) => time(a.lastSeenAt),
       },
       {
         id: 'report',
-        title: 'Last report',
+        title: msg('Last report', { id: 'agents.column.lastReport' }),
         sortValue: (a) => (a.lastReportAt ? -Date.parse(a.lastReportAt) : Infinity),
         render: (a) => time(a.lastReportAt),
       },
       {
         id: 'queue',
-        title: 'Queued',
+        title: msg('Queued', { id: 'agents.column.queued' }),
         align: 'end',
         sortValue: (a) => a.queue?.pendingBytes ?? -1,
         render: (a) =>
@@ -294,14 +358,14 @@ export class TsPageAgents extends LitElement {
       },
       {
         id: 'dropped',
-        title: 'Dropped',
+        title: msg('Dropped', { id: 'agents.column.dropped' }),
         align: 'end',
         sortValue: (a) => a.queue?.droppedBatches ?? -1,
         render: (a) =>
           a.queue
             ? html`<span
                   class=${a.queue.droppedBatches > 0 ? 'cell-bad' : ''}
-                  title=${a.queue.lastDropAt ? `last drop ${formatDateTime(a.queue.lastDropAt)}` : ''}
+                  title=${a.queue.lastDropAt ? lastDropText(formatDateTime(a.queue.lastDropAt)) : ''}
                   >${formatCount(a.queue.droppedBatches)}</span
                 >${dropReasons(a.queue).map(
                   (r) =>
@@ -313,21 +377,21 @@ export class TsPageAgents extends LitElement {
       },
       {
         id: 'cpu',
-        title: 'CPU',
+        title: msg('CPU', { id: 'agents.column.cpu' }),
         align: 'end',
         sortValue: (a) => a.latest?.cpuPercent ?? -1,
         render: (a) => formatPercent(a.latest?.cpuPercent),
       },
       {
         id: 'memory',
-        title: 'Memory',
+        title: msg('Memory', { id: 'agents.column.memory' }),
         align: 'end',
         sortValue: (a) => a.latest?.memoryPercent ?? -1,
         render: (a) => formatPercent(a.latest?.memoryPercent),
       },
       {
         id: 'enrolled',
-        title: 'Enrolled',
+        title: msg('Enrolled', { id: 'agents.column.enrolled' }),
         sortValue: (a) => a.enrolledAt,
         render: (a) => formatDateTime(a.enrolledAt),
       },
@@ -338,36 +402,39 @@ export class TsPageAgents extends LitElement {
   private _actionsColumn(): DataTableColumn<Agent> {
     return {
       id: 'actions',
-      title: 'Actions',
+      title: msg('Actions', { id: 'agents.column.actions' }),
       render: (a) =>
         a.revoked
-          ? html`<span class="muted">revoked</span>`
+          ? html`<span class="muted">${statusLabel('revoked')}</span>`
           : html`<button
               class="btn small"
               type="button"
               data-testid="agent-revoke"
-              aria-label="Revoke agent ${a.hostname}"
+              aria-label=${msg(str`Revoke agent ${a.hostname}`, { id: 'agents.revoke.label' })}
               @click=${() => this._revoke(a)}
             >
-              Revoke
+              ${msg('Revoke', { id: 'agents.revoke.button' })}
             </button>`,
     };
   }
 
   private async _revoke(agent: Agent) {
+    const hostname = agent.hostname;
     const confirmed = await this._confirm.ask({
-      heading: 'Revoke agent?',
-      message:
-        `${agent.hostname} will no longer be able to report: its credential stops working at once. ` +
-        'To bring it back, enrol it again with a new enrolment token.',
-      confirmLabel: 'Revoke agent',
+      heading: msg('Revoke agent?', { id: 'agents.revoke.heading' }),
+      message: msg(
+        str`${hostname} will no longer be able to report: its credential stops working at once. To bring it back, enrol it again with a new enrolment token.`,
+        { id: 'agents.revoke.message' },
+      ),
+      confirmLabel: msg('Revoke agent', { id: 'agents.revoke.confirm' }),
     });
     if (!confirmed) return;
-    this._actionError = '';
+    this._actionError = undefined;
     try {
       await revokeAgent(agent.id);
     } catch (error) {
-      this._actionError = `Could not revoke ${agent.hostname}: ${actionErrorMessage(error)}`;
+      this._actionError = () =>
+        msg(str`Could not revoke ${hostname}: ${actionErrorMessage(error)}`, { id: 'agents.revoke.failed' });
     }
     this._fleet.reload();
   }

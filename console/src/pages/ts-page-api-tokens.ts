@@ -1,7 +1,9 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { actionErrorMessage, errorMessage } from '../data/api.js';
+import { actionErrorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { canManage } from '../data/auth.js';
 import type { User } from '../data/auth.js';
 import {
@@ -12,7 +14,7 @@ import {
   revokeApiToken,
 } from '../data/tokens.js';
 import type { ApiToken, CreatedApiToken } from '../data/tokens.js';
-import { formatDateTime, formatRelativeTime, formatTimeFromNow } from '../common/format.js';
+import { formatCount, formatDateTime, formatRelativeTime, formatTimeFromNow } from '../common/format.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import type { DataTableColumn } from '../components/ts-data-table.js';
 import type { TsConfirmDialog } from '../components/ts-confirm-dialog.js';
@@ -26,6 +28,7 @@ import '../components/ts-status-badge.js';
  * The signed-in user's API tokens, which act as that user from scripts and from Prometheus on
  * `/metrics`: list, create (the secret is shown once) and revoke.
  */
+@localized()
 @customElement('ts-page-api-tokens')
 export class TsPageApiTokens extends LitElement {
   static override styles = [
@@ -121,9 +124,10 @@ export class TsPageApiTokens extends LitElement {
 
   @state() private _submitting = false;
 
-  @state() private _formError = '';
+  /** Problems are kept as functions that word them, so that they follow a language switch. */
+  @state() private _formError?: () => string;
 
-  @state() private _actionError = '';
+  @state() private _actionError?: () => string;
 
   /** The token just created; its secret lives only here, until the user dismisses it. */
   @state() private _created?: CreatedApiToken;
@@ -145,20 +149,25 @@ export class TsPageApiTokens extends LitElement {
   override render() {
     return html`
       <div class="page-header">
-        <h1>API tokens</h1>
-        <span class="muted">Tokens that act as you from scripts and from Prometheus</span>
+        <h1>${msg('API tokens', { id: 'apiTokens.heading' })}</h1>
+        <span class="muted"
+          >${msg('Tokens that act as you from scripts and from Prometheus', { id: 'apiTokens.subtitle' })}</span
+        >
       </div>
       ${this._task.render({
         pending: () =>
           this._task.value
             ? this._panel(this._task.value, true)
-            : html`<ts-panel heading="Your API tokens" state="loading"></ts-panel>`,
+            : html`<ts-panel
+                heading=${msg('Your API tokens', { id: 'apiTokens.panel.heading' })}
+                state="loading"
+              ></ts-panel>`,
         complete: (tokens) => this._panel(tokens, false),
         error: (error) =>
           html`<ts-panel
-            heading="Your API tokens"
+            heading=${msg('Your API tokens', { id: 'apiTokens.panel.heading' })}
             state="error"
-            .error=${errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => this._task.run()}
           ></ts-panel>`,
       })}
@@ -169,19 +178,31 @@ export class TsPageApiTokens extends LitElement {
   private _panel(tokens: ApiToken[], busy: boolean) {
     const sorted = [...tokens].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     const canWrite = canManage(this.user);
-    return html`<ts-panel heading="Your API tokens" ?busy=${busy}>
-      <span slot="meta">${tokens.length} tokens</span>
+    const count = formatCount(tokens.length);
+    return html`<ts-panel heading=${msg('Your API tokens', { id: 'apiTokens.panel.heading' })} ?busy=${busy}>
+      <span slot="meta"
+        >${
+          tokens.length === 1
+            ? msg(str`${count} token`, { id: 'apiTokens.count.one' })
+            : msg(str`${count} tokens`, { id: 'apiTokens.count.other' })
+        }</span
+      >
       ${
         canWrite
           ? this._form()
           : html`<p class="note muted">
-              Your roles do not allow creating API tokens here. Ask an administrator if a script needs one.
+              ${msg(
+                'Your roles do not allow creating API tokens here. Ask an administrator if a script needs one.',
+                {
+                  id: 'apiTokens.notAllowed',
+                },
+              )}
             </p>`
       }
       ${this._created ? this._result(this._created) : nothing}
-      <p class="row-error" role="alert">${this._actionError}</p>
+      <p class="row-error" role="alert">${this._actionError?.() ?? ''}</p>
       <ts-data-table
-        caption="Your API tokens"
+        caption=${msg('Your API tokens', { id: 'apiTokens.panel.heading' })}
         .columns=${this._columns(canWrite)}
         .rows=${sorted}
         .rowKey=${(t: ApiToken) => t.id}
@@ -190,28 +211,28 @@ export class TsPageApiTokens extends LitElement {
           'data-state': apiTokenState(t, this._now),
           'data-name': t.name,
         })}
-        emptyMessage="You have no API tokens."
+        emptyMessage=${msg('You have no API tokens.', { id: 'apiTokens.empty' })}
       ></ts-data-table>
     </ts-panel>`;
   }
 
   private _form() {
     return html`<section class="section" aria-labelledby="api-token-heading">
-      <h3 id="api-token-heading">Create an API token</h3>
+      <h3 id="api-token-heading">${msg('Create an API token', { id: 'apiTokens.form.heading' })}</h3>
       <form @submit=${this._submit}>
         <label
-          >Name
+          >${msg('Name', { id: 'apiTokens.form.name' })}
           <input
             type="text"
             name="name"
             required
             maxlength="200"
             autocomplete="off"
-            placeholder="e.g. prometheus"
+            placeholder=${msg('e.g. prometheus', { id: 'apiTokens.form.namePlaceholder' })}
             data-testid="api-token-name"
         /></label>
         <label
-          >Expires in (days, optional)
+          >${msg('Expires in (days, optional)', { id: 'apiTokens.form.expires' })}
           <input
             type="number"
             name="expiresInDays"
@@ -226,9 +247,13 @@ export class TsPageApiTokens extends LitElement {
           data-testid="api-token-submit"
           ?disabled=${this._submitting}
         >
-          ${this._submitting ? 'Creating…' : 'Create token'}
+          ${
+            this._submitting
+              ? msg('Creating…', { id: 'apiTokens.form.creating' })
+              : msg('Create token', { id: 'apiTokens.form.submit' })
+          }
         </button>
-        <p class="error" role="alert">${this._formError}</p>
+        <p class="error" role="alert">${this._formError?.() ?? ''}</p>
       </form>
     </section>`;
   }
@@ -236,65 +261,107 @@ export class TsPageApiTokens extends LitElement {
   private _result(created: CreatedApiToken) {
     const examples = metricsExamples(window.location.origin, created.token);
     return html`<section class="section result" aria-labelledby="api-token-result-heading">
-      <h3 id="api-token-result-heading" tabindex="-1">API token “${created.name}” created</h3>
-      <p class="warning">
-        <strong>Copy the token now: it will not be shown again.</strong> It acts as you, with your roles and
-        org-unit scope, until it
-        ${created.expiresAt ? `expires (${formatDateTime(created.expiresAt)})` : 'is revoked'}.
-      </p>
-      <ts-secret-box label="API token" .text=${created.token} codeTestId="api-token-secret"></ts-secret-box>
+      <h3 id="api-token-result-heading" tabindex="-1">
+        ${msg(str`API token “${created.name}” created`, { id: 'apiTokens.created.heading' })}
+      </h3>
+      <p class="warning">${this._createdWarning(created)}</p>
+      <ts-secret-box
+        label=${msg('API token', { id: 'apiTokens.created.token' })}
+        .text=${created.token}
+        codeTestId="api-token-secret"
+      ></ts-secret-box>
       <p>
-        Send it as <span class="mono">authorization: Bearer …</span>, for example to read
-        <span class="mono">/metrics</span>:
+        ${msg(
+          html`Send it as <span class="mono">authorization: Bearer …</span>, for example to read
+            <span class="mono">/metrics</span>:`,
+          { id: 'apiTokens.created.howTo' },
+        )}
       </p>
-      <ts-secret-box label="curl" .text=${examples.curl}></ts-secret-box>
-      <p>or from a Prometheus scrape job:</p>
-      <ts-secret-box label="prometheus.yml" .text=${examples.prometheus}></ts-secret-box>
+      <ts-secret-box
+        label=${msg('curl command', { id: 'apiTokens.created.curl' })}
+        .text=${examples.curl}
+      ></ts-secret-box>
+      <p>${msg('or from a Prometheus scrape job:', { id: 'apiTokens.created.prometheusIntro' })}</p>
+      <ts-secret-box
+        label=${msg('Prometheus scrape job (prometheus.yml)', { id: 'apiTokens.created.prometheus' })}
+        .text=${examples.prometheus}
+      ></ts-secret-box>
       <button class="btn" type="button" @click=${() => (this._created = undefined)}>
-        Done, I have copied it
+        ${msg('Done, I have copied it', { id: 'apiTokens.created.done' })}
       </button>
     </section>`;
+  }
+
+  private _createdWarning(created: CreatedApiToken) {
+    if (!created.expiresAt) {
+      return msg(
+        html`<strong>Copy the token now: it will not be shown again.</strong> It acts as you, with your roles
+          and org-unit scope, until it is revoked.`,
+        { id: 'apiTokens.created.warning' },
+      );
+    }
+    const expires = formatDateTime(created.expiresAt);
+    return msg(
+      html`<strong>Copy the token now: it will not be shown again.</strong> It acts as you, with your roles
+        and org-unit scope, until it expires (${expires}).`,
+      { id: 'apiTokens.created.warningExpires' },
+    );
   }
 
   private _columns(canWrite: boolean): DataTableColumn<ApiToken>[] {
     const time = (value: string | null) =>
       html`<span title=${formatDateTime(value)}>${formatRelativeTime(value, this._now)}</span>`;
     const columns: DataTableColumn<ApiToken>[] = [
-      { id: 'name', title: 'Name', sortValue: (t) => t.name, render: (t) => t.name },
+      {
+        id: 'name',
+        title: msg('Name', { id: 'apiTokens.column.name' }),
+        sortValue: (t) => t.name,
+        render: (t) => t.name,
+      },
       {
         id: 'prefix',
-        title: 'Token',
-        render: (t) => html`<span class="mono" title="The start of the secret">${t.prefix}…</span>`,
+        title: msg('Token', { id: 'apiTokens.column.token' }),
+        render: (t) =>
+          html`<span
+            class="mono"
+            title=${msg('The start of the secret', { id: 'apiTokens.column.tokenTitle' })}
+            >${t.prefix}…</span
+          >`,
       },
       {
         id: 'state',
-        title: 'State',
+        title: msg('State', { id: 'apiTokens.column.state' }),
         sortValue: (t) => apiTokenState(t, this._now),
         render: (t) => html`<ts-status-badge .status=${apiTokenState(t, this._now)}></ts-status-badge>`,
       },
-      { id: 'created', title: 'Created', sortValue: (t) => t.createdAt, render: (t) => time(t.createdAt) },
+      {
+        id: 'created',
+        title: msg('Created', { id: 'apiTokens.column.created' }),
+        sortValue: (t) => t.createdAt,
+        render: (t) => time(t.createdAt),
+      },
       {
         id: 'used',
-        title: 'Last used',
+        title: msg('Last used', { id: 'apiTokens.column.lastUsed' }),
         sortValue: (t) => t.lastUsedAt ?? '',
         render: (t) => time(t.lastUsedAt),
       },
       {
         id: 'expires',
-        title: 'Expires',
+        title: msg('Expires', { id: 'apiTokens.column.expires' }),
         sortValue: (t) => t.expiresAt ?? '9999',
         render: (t) =>
           t.expiresAt
             ? html`<span title=${formatDateTime(t.expiresAt)}
                 >${formatTimeFromNow(t.expiresAt, this._now)}</span
               >`
-            : 'never',
+            : msg('never', { id: 'apiTokens.column.neverExpires' }),
       },
     ];
     if (canWrite) {
       columns.push({
         id: 'actions',
-        title: 'Actions',
+        title: msg('Actions', { id: 'apiTokens.column.actions' }),
         render: (t) =>
           apiTokenState(t, this._now) === 'revoked'
             ? nothing
@@ -302,10 +369,10 @@ export class TsPageApiTokens extends LitElement {
                 class="btn small"
                 type="button"
                 data-testid="api-token-revoke"
-                aria-label="Revoke API token ${t.name}"
+                aria-label=${msg(str`Revoke API token ${t.name}`, { id: 'apiTokens.revoke.label' })}
                 @click=${() => this._revoke(t)}
               >
-                Revoke
+                ${msg('Revoke', { id: 'apiTokens.revoke.button' })}
               </button>`,
       });
     }
@@ -318,7 +385,7 @@ export class TsPageApiTokens extends LitElement {
     const data = new FormData(form);
     const days = String(data.get('expiresInDays') ?? '').trim();
     this._submitting = true;
-    this._formError = '';
+    this._formError = undefined;
     try {
       this._created = await createApiToken({
         name: String(data.get('name') ?? '').trim(),
@@ -330,24 +397,28 @@ export class TsPageApiTokens extends LitElement {
       await this.updateComplete;
       this.renderRoot.querySelector<HTMLElement>('#api-token-result-heading')?.focus();
     } catch (error) {
-      this._formError = actionErrorMessage(error);
+      this._formError = () => actionErrorMessage(error);
     } finally {
       this._submitting = false;
     }
   }
 
   private async _revoke(token: ApiToken) {
+    const { name, prefix } = token;
     const confirmed = await this._confirm.ask({
-      heading: 'Revoke API token?',
-      message: `Scripts and scrapers using “${token.name}” (${token.prefix}…) will be refused from now on.`,
-      confirmLabel: 'Revoke token',
+      heading: msg('Revoke API token?', { id: 'apiTokens.revoke.heading' }),
+      message: msg(str`Scripts and scrapers using “${name}” (${prefix}…) will be refused from now on.`, {
+        id: 'apiTokens.revoke.message',
+      }),
+      confirmLabel: msg('Revoke token', { id: 'apiTokens.revoke.confirm' }),
     });
     if (!confirmed) return;
-    this._actionError = '';
+    this._actionError = undefined;
     try {
       await revokeApiToken(token.id);
     } catch (error) {
-      this._actionError = `Could not revoke “${token.name}”: ${actionErrorMessage(error)}`;
+      this._actionError = () =>
+        msg(str`Could not revoke “${name}”: ${actionErrorMessage(error)}`, { id: 'apiTokens.revoke.failed' });
     }
     this._now = Date.now();
     void this._task.run();

@@ -1,10 +1,11 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { errorMessage } from '../data/api.js';
-import { fetchAudit } from '../data/audit.js';
+import { errorText } from '../data/error-text.js';
+import { auditActionLabel, auditDetailsText, auditTargetLabel, fetchAudit } from '../data/audit.js';
 import type { AuditEntry, AuditPage } from '../data/audit.js';
-import { formatDateTime } from '../common/format.js';
+import { formatCount, formatDateTime } from '../common/format.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import type { DataTableColumn } from '../components/ts-data-table.js';
 import '../components/ts-data-table.js';
@@ -13,16 +14,8 @@ import '../components/ts-status-badge.js';
 
 const pageSize = 100;
 
-/** Renders an entry's details as compact `key=value` text. */
-function detailsText(details: unknown): string {
-  if (details === null || details === undefined) return '';
-  if (typeof details !== 'object') return String(details);
-  return Object.entries(details as Record<string, unknown>)
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(' ');
-}
-
 /** The audit trail, newest first, one page at a time: who did what, to which object, from where. */
+@localized()
 @customElement('ts-page-audit')
 export class TsPageAudit extends LitElement {
   static override styles = [
@@ -53,14 +46,15 @@ export class TsPageAudit extends LitElement {
 
   @state() private _loadingMore = false;
 
-  @state() private _moreError = '';
+  /** Why loading older entries failed, worded in `render` so that it follows a language switch. */
+  @state() private _moreError?: () => string;
 
   private readonly _task = new Task<[], AuditPage>(this, {
     task: async (_args, { signal }) => {
       const page = await fetchAudit({ limit: pageSize }, signal);
       this._older = [];
       this._nextBefore = page.nextBefore;
-      this._moreError = '';
+      this._moreError = undefined;
       return page;
     },
     args: () => [],
@@ -69,22 +63,29 @@ export class TsPageAudit extends LitElement {
   override render() {
     return html`
       <div class="page-header">
-        <h1>Audit log</h1>
-        <span class="muted">Who did what, to which object, from where — newest first</span>
+        <h1>${msg('Audit log', { id: 'audit.heading' })}</h1>
+        <span class="muted"
+          >${msg('Who did what, to which object, from where — newest first', { id: 'audit.subtitle' })}</span
+        >
         <span class="spacer"></span>
-        <button class="btn" type="button" @click=${() => this._task.run()}>Refresh</button>
+        <button class="btn" type="button" @click=${() => this._task.run()}>
+          ${msg('Refresh', { id: 'audit.refresh' })}
+        </button>
       </div>
       ${this._task.render({
         pending: () =>
           this._task.value
             ? this._panel(this._task.value.items, true)
-            : html`<ts-panel heading="Entries" state="loading"></ts-panel>`,
+            : html`<ts-panel
+                heading=${msg('Entries', { id: 'audit.panel.heading' })}
+                state="loading"
+              ></ts-panel>`,
         complete: (page) => this._panel(page.items, false),
         error: (error) =>
           html`<ts-panel
-            heading="Entries"
+            heading=${msg('Entries', { id: 'audit.panel.heading' })}
             state="error"
-            .error=${errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => this._task.run()}
           ></ts-panel>`,
       })}
@@ -93,22 +94,30 @@ export class TsPageAudit extends LitElement {
 
   private _panel(first: AuditEntry[], busy: boolean) {
     const entries = [...first, ...this._older];
-    return html`<ts-panel heading="Entries" ?busy=${busy || this._loadingMore}>
-      <span slot="meta">${entries.length} shown</span>
+    const shown = formatCount(entries.length);
+    return html`<ts-panel
+      heading=${msg('Entries', { id: 'audit.panel.heading' })}
+      ?busy=${busy || this._loadingMore}
+    >
+      <span slot="meta">${msg(str`${shown} shown`, { id: 'audit.shown' })}</span>
       <ts-data-table
-        caption="Audit log entries"
+        caption=${msg('Audit log entries', { id: 'audit.caption' })}
         .columns=${this._columns()}
         .rows=${entries}
         .rowKey=${(e: AuditEntry) => e.id}
         .rowAttributes=${() => ({ 'data-testid': 'audit-row' })}
-        emptyMessage="No audit entries yet."
+        emptyMessage=${msg('No audit entries yet.', { id: 'audit.empty' })}
       ></ts-data-table>
       ${
         this._nextBefore
           ? html`<div class="more">
-              ${this._moreError ? html`<span class="error" role="alert">${this._moreError}</span>` : ''}
+              ${this._moreError ? html`<span class="error" role="alert">${this._moreError()}</span>` : ''}
               <button class="btn" type="button" ?disabled=${this._loadingMore} @click=${this._loadMore}>
-                ${this._loadingMore ? 'Loading…' : 'Load older entries'}
+                ${
+                  this._loadingMore
+                    ? msg('Loading…', { id: 'audit.loadingMore' })
+                    : msg('Load older entries', { id: 'audit.loadMore' })
+                }
               </button>
             </div>`
           : ''
@@ -118,25 +127,42 @@ export class TsPageAudit extends LitElement {
 
   private _columns(): DataTableColumn<AuditEntry>[] {
     return [
-      { id: 'at', title: 'Time', render: (e) => html`<span class="num">${formatDateTime(e.at)}</span>` },
-      { id: 'actor', title: 'Actor', render: (e) => e.actor },
-      { id: 'action', title: 'Action', render: (e) => html`<span class="mono">${e.action}</span>` },
+      {
+        id: 'at',
+        title: msg('Time', { id: 'audit.column.time' }),
+        render: (e) => html`<span class="num">${formatDateTime(e.at)}</span>`,
+      },
+      { id: 'actor', title: msg('Actor', { id: 'audit.column.actor' }), render: (e) => e.actor },
+      {
+        id: 'action',
+        title: msg('Action', { id: 'audit.column.action' }),
+        render: (e) => {
+          const label = auditActionLabel(e.action);
+          return label === undefined
+            ? html`<span class="mono">${e.action}</span>`
+            : html`<span title=${e.action}>${label}</span>`;
+        },
+      },
       {
         id: 'target',
-        title: 'Target',
-        render: (e) => html`${e.targetType} <span class="mono muted">${e.targetId}</span>`,
+        title: msg('Target', { id: 'audit.column.target' }),
+        render: (e) => html`${auditTargetLabel(e.targetType)} <span class="mono muted">${e.targetId}</span>`,
       },
       {
         id: 'outcome',
-        title: 'Outcome',
+        title: msg('Outcome', { id: 'audit.column.outcome' }),
         render: (e) => html`<ts-status-badge .status=${e.outcome}></ts-status-badge>`,
       },
-      { id: 'source', title: 'Source IP', render: (e) => html`<span class="mono">${e.sourceIp}</span>` },
+      {
+        id: 'source',
+        title: msg('Source IP', { id: 'audit.column.sourceIp' }),
+        render: (e) => html`<span class="mono">${e.sourceIp}</span>`,
+      },
       {
         id: 'details',
-        title: 'Details',
+        title: msg('Details', { id: 'audit.column.details' }),
         render: (e) => {
-          const text = detailsText(e.details);
+          const text = auditDetailsText(e.details);
           return html`<span class="cell-truncate mono muted" title=${text}>${text}</span>`;
         },
       },
@@ -146,13 +172,13 @@ export class TsPageAudit extends LitElement {
   private async _loadMore() {
     if (!this._nextBefore) return;
     this._loadingMore = true;
-    this._moreError = '';
+    this._moreError = undefined;
     try {
       const page = await fetchAudit({ limit: pageSize, before: this._nextBefore });
       this._older = [...this._older, ...page.items];
       this._nextBefore = page.nextBefore;
     } catch (error) {
-      this._moreError = errorMessage(error);
+      this._moreError = () => errorText(error);
     } finally {
       this._loadingMore = false;
     }

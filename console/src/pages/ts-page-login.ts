@@ -1,9 +1,14 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
-import { ApiError, errorMessage } from '../data/api.js';
+import { localized, msg } from '@lit/localize';
+import { ApiError } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { login } from '../data/auth.js';
 import type { User } from '../data/auth.js';
 import { sharedStyles } from '../common/styles.js';
+
+/** Why sign-in did not go ahead: a problem the console words, or the error the server answered. */
+type LoginProblem = 'missing' | 'otp' | { error: unknown };
 
 export interface LoginEventDetail {
   user: User;
@@ -15,6 +20,7 @@ export interface LoginEventDetail {
  *
  * @fires ts-login - Sign-in succeeded; the detail carries the user.
  */
+@localized()
 @customElement('ts-page-login')
 export class TsPageLogin extends LitElement {
   static override styles = [
@@ -98,7 +104,8 @@ export class TsPageLogin extends LitElement {
     `,
   ];
 
-  @state() private _error = '';
+  /** Kept as what went wrong, not as text, so that a language switch rewords it. */
+  @state() private _problem?: LoginProblem;
 
   @state() private _submitting = false;
 
@@ -118,17 +125,21 @@ export class TsPageLogin extends LitElement {
   override render() {
     return html`<div class="card">
       <div class="top">
-        <h1>天枢 Tianshu</h1>
-        <p class="tagline">Operations control plane — one cloud, one network, one wall</p>
+        <h1>${msg('天枢 Tianshu', { id: 'login.title' })}</h1>
+        <p class="tagline">
+          ${msg('Operations control plane — one cloud, one network, one wall', { id: 'login.tagline' })}
+        </p>
       </div>
       <form @submit=${this._submit} novalidate>
         ${
-          this._error
-            ? html`<p class="error" role="alert" data-testid="login-error">${this._error}</p>`
+          this._problem
+            ? html`<p class="error" role="alert" data-testid="login-error">
+                ${this._problemText(this._problem)}
+              </p>`
             : nothing
         }
         <label for="username"
-          >Username
+          >${msg('Username', { id: 'login.username' })}
           <input
             id="username"
             name="username"
@@ -141,7 +152,7 @@ export class TsPageLogin extends LitElement {
           />
         </label>
         <label for="password"
-          >Password
+          >${msg('Password', { id: 'login.password' })}
           <input
             id="password"
             name="password"
@@ -155,7 +166,7 @@ export class TsPageLogin extends LitElement {
         ${
           this._needOtp
             ? html`<label for="otp"
-                >One-time code
+                >${msg('One-time code', { id: 'login.otp' })}
                 <input
                   id="otp"
                   name="otp"
@@ -171,11 +182,25 @@ export class TsPageLogin extends LitElement {
             : nothing
         }
         <button class="btn primary" type="submit" data-testid="login-submit" ?disabled=${this._submitting}>
-          ${this._submitting ? 'Signing in…' : 'Sign in'}
+          ${this._submitting ? msg('Signing in…', { id: 'login.submitting' }) : msg('Sign in', { id: 'login.submit' })}
         </button>
       </form>
-      <div class="foot">Authorised personnel only. Every sign-in is recorded in the audit log.</div>
+      <div class="foot">
+        ${msg('Authorised personnel only. Every sign-in is recorded in the audit log.', { id: 'login.notice' })}
+      </div>
     </div>`;
+  }
+
+  private _problemText(problem: LoginProblem): string {
+    switch (problem) {
+      case 'missing':
+        return msg('Enter your username and password.', { id: 'login.missing' });
+      case 'otp':
+        return msg('Enter the one-time code from your authenticator app.', { id: 'login.otpRequired' });
+      default:
+        // The text of the server's code (or of an unreachable server) in the console's language.
+        return errorText(problem.error);
+    }
   }
 
   private async _submit(event: SubmitEvent) {
@@ -184,12 +209,12 @@ export class TsPageLogin extends LitElement {
     const password = this._password?.value ?? '';
     const otp = this._needOtp ? (this._otp?.value.trim() ?? '') : undefined;
     if (!username || !password) {
-      this._error = 'Enter your username and password.';
+      this._problem = 'missing';
       (username ? this._password : this._username)?.focus();
       return;
     }
     this._submitting = true;
-    this._error = '';
+    this._problem = undefined;
     try {
       const user = await login(username, password, otp);
       this.dispatchEvent(
@@ -199,16 +224,13 @@ export class TsPageLogin extends LitElement {
       if (error instanceof ApiError && error.code === 'auth.otp_required') {
         // The password was right: keep it and ask for the code.
         this._needOtp = true;
-        this._error = 'Enter the one-time code from your authenticator app.';
+        this._problem = 'otp';
         this._submitting = false;
         await this.updateComplete;
         this._otp?.focus();
         return;
       }
-      this._error =
-        error instanceof ApiError && error.status === 0
-          ? 'The control plane could not be reached. Check your connection and try again.'
-          : errorMessage(error);
+      this._problem = { error };
       this._submitting = false;
       await this.updateComplete;
       if (this._password) {

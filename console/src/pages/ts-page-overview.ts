@@ -1,12 +1,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { errorMessage } from '../data/api.js';
-import { defaultChartAgent, sortAgents } from '../data/agents.js';
+import { errorText } from '../data/error-text.js';
+import { agentRoleLabel, defaultChartAgent, sortAgents } from '../data/agents.js';
 import type { Agent } from '../data/agents.js';
 import { fetchOverview } from '../data/overview.js';
 import type { Overview } from '../data/overview.js';
-import { fetchHostMetrics, metricsRanges, rangeMillis } from '../data/hosts.js';
+import { fetchHostMetrics, metricsRangeLabel, metricsRanges, rangeMillis } from '../data/hosts.js';
 import type { HostMetrics, MetricPoint, MetricsRange } from '../data/hosts.js';
 import { FleetLiveController } from '../common/fleet-live-controller.js';
 import type { LiveMode } from '../common/fleet-live-controller.js';
@@ -30,7 +31,7 @@ import { chartFigure, chartWindow } from '../components/chart-figure.js';
 import '../components/ts-data-table.js';
 import '../components/ts-line-chart.js';
 import '../components/ts-panel.js';
-import '../components/ts-status-badge.js';
+import { statusLabel } from '../components/ts-status-badge.js';
 
 interface MetricsResult {
   metrics: HostMetrics;
@@ -66,6 +67,20 @@ interface NetworkFigures {
   alarmsTruncated: boolean;
 }
 
+/** The label of an alarm count on the extranet panel. */
+function severityStatLabel(severity: AlarmSeverity): string {
+  switch (severity) {
+    case 'critical':
+      return msg('Critical alarms', { id: 'overview.alarms.critical' });
+    case 'major':
+      return msg('Major', { id: 'overview.alarms.major' });
+    case 'minor':
+      return msg('Minor', { id: 'overview.alarms.minor' });
+    case 'warning':
+      return msg('Warning', { id: 'overview.alarms.warning' });
+  }
+}
+
 const bits = (points: readonly MetricPoint[]): MetricPoint[] => points.map(([t, v]) => [t, v * 8]);
 
 /**
@@ -73,6 +88,7 @@ const bits = (points: readonly MetricPoint[]): MetricPoint[] => points.map(([t, 
  * The extranet panel counts links and firing network alarms; the security panel is a placeholder until
  * that area arrives.
  */
+@localized()
 @customElement('ts-page-overview')
 export class TsPageOverview extends LitElement {
   static override styles = [
@@ -335,7 +351,7 @@ export class TsPageOverview extends LitElement {
   override render() {
     return html`
       <div class="page-header">
-        <h1>Overview</h1>
+        <h1>${msg('Overview', { id: 'overview.heading' })}</h1>
         ${
           this._overviewTask.value
             ? html`<span class="muted">${this._overviewTask.value.orgUnit.name}</span>`
@@ -346,9 +362,13 @@ export class TsPageOverview extends LitElement {
       </div>
       <div class="top">
         ${this._renderFleetCounts()} ${this._renderNetwork()}
-        <ts-panel heading="Security" class="pending">
-          <p>Alerts, incidents and risk per org unit arrive in a later release.</p>
-          <a href="/security/alerts">About the security area</a>
+        <ts-panel heading=${msg('Security', { id: 'overview.security.heading' })} class="pending">
+          <p>
+            ${msg('Alerts, incidents and risk per org unit arrive in a later release.', {
+              id: 'overview.security.later',
+            })}
+          </p>
+          <a href="/security/alerts">${msg('About the security area', { id: 'overview.security.about' })}</a>
         </ts-panel>
       </div>
       <div class="main">${this._renderAgents()} ${this._renderCharts()}</div>
@@ -357,22 +377,27 @@ export class TsPageOverview extends LitElement {
 
   private _renderLiveMode(mode: LiveMode) {
     const text =
-      mode === 'live' ? 'Live' : mode === 'polling' ? 'Refreshing every 15 s' : 'Connecting to live updates…';
+      mode === 'live'
+        ? msg('Live', { id: 'overview.live' })
+        : mode === 'polling'
+          ? msg('Refreshing every 15 s', { id: 'overview.polling' })
+          : msg('Connecting to live updates…', { id: 'overview.connecting' });
     return html`<span class="live live-${mode}" role="status">${text}</span>`;
   }
 
   private _renderFleetCounts() {
+    const heading = msg('Cloud hosts and agents', { id: 'overview.fleet.heading' });
     return this._overviewTask.render({
       pending: () =>
         this._overviewTask.value
           ? this._fleetCountsPanel(this._overviewTask.value, true)
-          : html`<ts-panel heading="Cloud hosts and agents" state="loading"></ts-panel>`,
+          : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
       complete: (overview) => this._fleetCountsPanel(overview, false),
       error: (error) =>
         html`<ts-panel
-          heading="Cloud hosts and agents"
+          heading=${heading}
           state="error"
-          .error=${errorMessage(error)}
+          .error=${errorText(error)}
           @ts-retry=${() => this._overviewTask.run()}
         ></ts-panel>`,
     });
@@ -385,19 +410,23 @@ export class TsPageOverview extends LitElement {
         <div class="label">${label}</div>
         <div class="value" data-testid=${testId ?? nothing}>${formatCount(value)}</div>
       </div>`;
-    return html`<ts-panel heading="Cloud hosts and agents" ?busy=${busy}>
+    return html`<ts-panel
+      heading=${msg('Cloud hosts and agents', { id: 'overview.fleet.heading' })}
+      ?busy=${busy}
+    >
       <div class="stats">
-        ${stat('Agents', fleet.total, '', 'fleet-total')}
-        ${stat('Online', fleet.online, 'ok', 'fleet-online')}
-        ${stat('Stale', fleet.stale, 'warn', 'fleet-stale')}
-        ${stat('Offline', fleet.offline, 'bad', 'fleet-offline')}
-        ${stat('Batches / h', ingest.batchesLastHour, '')} ${stat('Samples / h', ingest.samplesLastHour, '')}
+        ${stat(msg('Agents', { id: 'overview.fleet.agents' }), fleet.total, '', 'fleet-total')}
+        ${stat(msg('Online', { id: 'overview.fleet.online' }), fleet.online, 'ok', 'fleet-online')}
+        ${stat(msg('Stale', { id: 'overview.fleet.stale' }), fleet.stale, 'warn', 'fleet-stale')}
+        ${stat(msg('Offline', { id: 'overview.fleet.offline' }), fleet.offline, 'bad', 'fleet-offline')}
+        ${stat(msg('Batches / h', { id: 'overview.fleet.batches' }), ingest.batchesLastHour, '')}
+        ${stat(msg('Samples / h', { id: 'overview.fleet.samples' }), ingest.samplesLastHour, '')}
       </div>
     </ts-panel>`;
   }
 
   private _renderNetwork() {
-    const heading = 'Extranet';
+    const heading = msg('Extranet', { id: 'overview.network.heading' });
     return this._networkTask.render({
       pending: () =>
         this._networkTask.value
@@ -407,7 +436,9 @@ export class TsPageOverview extends LitElement {
       error: (error) =>
         isNetworkUnavailable(error)
           ? html`<ts-panel heading=${heading} class="pending">
-              <p data-testid="network-unavailable">Network monitoring is not available on this server.</p>
+              <p data-testid="network-unavailable">
+                ${msg('Network monitoring is not available on this server.', { id: 'overview.network.unavailable' })}
+              </p>
             </ts-panel>`
           : this._networkTask.value
             ? this._networkPanel(this._networkTask.value, false)
@@ -427,21 +458,40 @@ export class TsPageOverview extends LitElement {
         <div class="value" data-testid=${testId}>${formatCount(value)}${suffix}</div>
       </a>`;
     const more = figures.alarmsTruncated ? '+' : '';
-    return html`<ts-panel heading="Extranet" ?busy=${busy}>
-      <span slot="meta">${formatCount(figures.total)} links</span>
-      <a slot="actions" class="more-link" href="/network/topology">Topology</a>
+    const total = formatCount(figures.total);
+    return html`<ts-panel heading=${msg('Extranet', { id: 'overview.network.heading' })} ?busy=${busy}>
+      <span slot="meta"
+        >${
+          figures.total === 1
+            ? msg(str`${total} link`, { id: 'overview.network.links.one' })
+            : msg(str`${total} links`, { id: 'overview.network.links.other' })
+        }</span
+      >
+      <a slot="actions" class="more-link" href="/network/topology"
+        >${msg('Topology', { id: 'overview.network.topology' })}</a
+      >
       <div class="stats">
-        ${stat('Links up', figures.links.up, 'ok', 'network-links-up', '/network/links')}
-        ${stat('Down', figures.links.down, 'bad', 'network-links-down', '/network/links')}
-        ${stat('Unknown', figures.links.unknown, 'idle', 'network-links-unknown', '/network/links')}
-        ${stat('Failed over', figures.failedOverPairs, 'warn', 'network-failed-over', '/network/topology')}
+        ${stat(msg('Links up', { id: 'overview.network.up' }), figures.links.up, 'ok', 'network-links-up', '/network/links')}
+        ${stat(msg('Down', { id: 'overview.network.down' }), figures.links.down, 'bad', 'network-links-down', '/network/links')}
+        ${stat(
+          msg('Unknown', { id: 'overview.network.unknown' }),
+          figures.links.unknown,
+          'idle',
+          'network-links-unknown',
+          '/network/links',
+        )}
+        ${stat(
+          msg('Failed over', { id: 'overview.network.failedOver' }),
+          figures.failedOverPairs,
+          'warn',
+          'network-failed-over',
+          '/network/topology',
+        )}
       </div>
       <div class="stats alarms">
         ${alarmSeverities.map((severity) =>
           stat(
-            severity === 'critical'
-              ? 'Critical alarms'
-              : severity.charAt(0).toUpperCase() + severity.slice(1),
+            severityStatLabel(severity),
             figures.alarms[severity],
             severity === 'critical' || severity === 'major' ? 'bad' : severity === 'minor' ? 'warn' : 'info',
             `network-alarms-${severity}`,
@@ -457,22 +507,23 @@ export class TsPageOverview extends LitElement {
     return [
       {
         id: 'host',
-        title: 'Host',
+        title: msg('Host', { id: 'overview.agents.host' }),
         sortValue: (a) => a.hostname,
         render: (a) =>
           html`<span class="cell-stack"
-            ><span>${a.hostname}</span><span class="cell-sub">${a.roles.join(' · ')}</span></span
+            ><span>${a.hostname}</span
+            ><span class="cell-sub">${a.roles.map(agentRoleLabel).join(' · ')}</span></span
           >`,
       },
       {
         id: 'status',
-        title: 'Status',
+        title: msg('Status', { id: 'overview.agents.status' }),
         sortValue: (a) => a.status,
         render: (a) => html`<ts-status-badge .status=${a.status}></ts-status-badge>`,
       },
       {
         id: 'seen',
-        title: 'Last seen',
+        title: msg('Last seen', { id: 'overview.agents.lastSeen' }),
         sortValue: (a) => (a.lastSeenAt ? -Date.parse(a.lastSeenAt) : Infinity),
         render: (a) =>
           html`<span title=${formatDateTime(a.lastSeenAt)}
@@ -481,14 +532,14 @@ export class TsPageOverview extends LitElement {
       },
       {
         id: 'cpu',
-        title: 'CPU',
+        title: msg('CPU', { id: 'overview.agents.cpu' }),
         align: 'end',
         sortValue: (a) => a.latest?.cpuPercent ?? -1,
         render: (a) => formatPercent(a.latest?.cpuPercent),
       },
       {
         id: 'memory',
-        title: 'Memory',
+        title: msg('Memory', { id: 'overview.agents.memory' }),
         align: 'end',
         sortValue: (a) => a.latest?.memoryPercent ?? -1,
         render: (a) => formatPercent(a.latest?.memoryPercent),
@@ -497,7 +548,7 @@ export class TsPageOverview extends LitElement {
   }
 
   private _renderAgents() {
-    const heading = 'Agents';
+    const heading = msg('Agents', { id: 'overview.agents.heading' });
     return this._fleet.task.render({
       pending: () => {
         const agents = this._fleet.agents;
@@ -511,17 +562,28 @@ export class TsPageOverview extends LitElement {
           class="agents"
           heading=${heading}
           state="error"
-          .error=${errorMessage(error)}
+          .error=${errorText(error)}
           @ts-retry=${() => this._fleet.reload()}
         ></ts-panel>`,
     });
   }
 
   private _agentsPanel(agents: Agent[], busy: boolean) {
-    return html`<ts-panel class="agents" heading="Agents" ?busy=${busy}>
-      <span slot="meta">${agents.length} enrolled · select one to chart it</span>
+    const count = formatCount(agents.length);
+    return html`<ts-panel
+      class="agents"
+      heading=${msg('Agents', { id: 'overview.agents.heading' })}
+      ?busy=${busy}
+    >
+      <span slot="meta"
+        >${
+          agents.length === 1
+            ? msg(str`${count} enrolled · select one to chart it`, { id: 'overview.agents.meta.one' })
+            : msg(str`${count} enrolled · select one to chart it`, { id: 'overview.agents.meta.other' })
+        }</span
+      >
       <ts-data-table
-        caption="Agents"
+        caption=${msg('Agents', { id: 'overview.agents.heading' })}
         selectable
         .columns=${this._agentColumns()}
         .rows=${sortAgents(agents)}
@@ -532,7 +594,7 @@ export class TsPageOverview extends LitElement {
           'data-hostname': a.hostname,
         })}
         .selectedKey=${this._chartAgentId()}
-        emptyMessage="No agents are enrolled in this org unit yet."
+        emptyMessage=${msg('No agents are enrolled in this org unit yet.', { id: 'overview.agents.empty' })}
         @ts-row-select=${this._onSelect}
       ></ts-data-table>
     </ts-panel>`;
@@ -540,7 +602,12 @@ export class TsPageOverview extends LitElement {
 
   private _renderCharts() {
     const agent = this._chartAgent();
-    const ranges = html`<div class="ranges" role="group" aria-label="Time range" slot="actions">
+    const ranges = html`<div
+      class="ranges"
+      role="group"
+      aria-label=${msg('Time range', { id: 'overview.range.label' })}
+      slot="actions"
+    >
       ${metricsRanges.map(
         (range) =>
           html`<button
@@ -548,17 +615,12 @@ export class TsPageOverview extends LitElement {
             aria-pressed=${range === this._range ? 'true' : 'false'}
             @click=${() => (this._range = range)}
           >
-            ${range}
+            ${metricsRangeLabel(range)}
           </button>`,
       )}
     </div>`;
-    const meta = agent
-      ? html`<span slot="meta"
-          ><span class="hostname">${agent.hostname}</span> · ${agent.status} · last report
-          ${formatRelativeTime(agent.lastReportAt, this._now)}</span
-        >`
-      : nothing;
-    const heading = 'Host metrics';
+    const meta = agent ? this._chartMeta(agent) : nothing;
+    const heading = msg('Host metrics', { id: 'overview.metrics.heading' });
     return this._metricsTask.render({
       initial: () => html`<ts-panel heading=${heading} state="loading">${ranges}</ts-panel>`,
       pending: () => {
@@ -573,14 +635,18 @@ export class TsPageOverview extends LitElement {
           : html`<ts-panel heading=${heading}>
               ${ranges}
               <div class="no-host">
-                ${this._fleet.agents ? 'No agent to chart yet.' : 'Waiting for the agent list…'}
+                ${
+                  this._fleet.agents
+                    ? msg('No agent to chart yet.', { id: 'overview.metrics.noAgent' })
+                    : msg('Waiting for the agent list…', { id: 'overview.metrics.waiting' })
+                }
               </div>
             </ts-panel>`,
       error: (error) =>
         html`<ts-panel
           heading=${heading}
           state="error"
-          .error=${errorMessage(error)}
+          .error=${errorText(error)}
           @ts-retry=${() => this._metricsTask.run()}
           >${meta}${ranges}</ts-panel
         >`,
@@ -598,7 +664,7 @@ export class TsPageOverview extends LitElement {
       series: ChartSeries[],
       options: { max?: number; format: (v: number) => string; tick?: (v: number) => string },
     ) => chartFigure(span, metrics.host, { testId, title, unit, series, ...options });
-    return html`<ts-panel heading="Host metrics" ?busy=${busy}>
+    return html`<ts-panel heading=${msg('Host metrics', { id: 'overview.metrics.heading' })} ?busy=${busy}>
       ${meta}${ranges}
       <div class="charts-wrap">
         <div class="charts">
@@ -639,6 +705,16 @@ export class TsPageOverview extends LitElement {
         </div>
       </div>
     </ts-panel>`;
+  }
+
+  /** The charted host's name, status and last report, beside the panel title. */
+  private _chartMeta(agent: Agent) {
+    const status = statusLabel(agent.status);
+    const when = formatRelativeTime(agent.lastReportAt, this._now);
+    return html`<span slot="meta"
+      ><span class="hostname">${agent.hostname}</span> ·
+      ${msg(str`${status} · last report ${when}`, { id: 'overview.metrics.meta' })}</span
+    >`;
   }
 
   /** The agent whose charts are shown: the one the user chose, or a sensible default. */

@@ -5,11 +5,21 @@
  * expressions, and may move.
  */
 import { templates as common } from './common.js';
+import { templates as admin } from './admin.js';
+import { templates as agents } from './agents.js';
+import { templates as components } from './components.js';
 import { templates as errors } from './errors.js';
+import { templates as login } from './login.js';
 import { templates as network } from './network.js';
+import { templates as overview } from './overview.js';
 
 export const templates = {
   ...common,
+  ...admin,
+  ...agents,
+  ...components,
   ...errors,
+  ...login,
   ...network,
+  ...overview,
 };
