@@ -10,7 +10,12 @@ import {
   integrationRatePercent,
   linkColour,
   linkColours,
+  linkLevelText,
+  linkRoleText,
+  linkStatusText,
   linkStroke,
+  planeText,
+  tierVerdictText,
   utilisationBand,
 } from './link-style.js';
 
@@ -60,17 +65,17 @@ describe('linkStroke', () => {
 
 describe('formatUtilisation', () => {
   it('rounds to whole percent, keeps one decimal below 1, and reads a dash when unknown', () => {
-    expect(formatUtilisation(34.4)).toBe('34 %');
-    expect(formatUtilisation(0.42)).toBe('0.4 %');
-    expect(formatUtilisation(0)).toBe('0 %');
-    expect(formatUtilisation(-3)).toBe('0 %');
+    expect(formatUtilisation(34.4)).toBe('34%');
+    expect(formatUtilisation(0.42)).toBe('0.4%');
+    expect(formatUtilisation(0)).toBe('0%');
+    expect(formatUtilisation(-3)).toBe('0%');
     expect(formatUtilisation(null)).toBe('—');
     expect(formatUtilisation(Number.POSITIVE_INFINITY)).toBe('—');
   });
 
   it('writes both directions', () => {
     expect(formatUtilisationPair({ inPercent: 34.4, outPercent: 12, maxPercent: 34.4 })).toBe(
-      'in 34 % · out 12 %',
+      'in 34% · out 12%',
     );
     expect(formatUtilisationPair(null)).toBe('—');
   });
@@ -125,6 +130,26 @@ describe('counts', () => {
       'active (failover)',
     );
     expect(activeText({ active: null, pairId: null, failedOver: false, role: 'primary' })).toBe('unpaired');
+  });
+});
+
+describe('link words', () => {
+  it('names statuses, levels, roles, planes and verdicts, and passes a word it does not know through', () => {
+    expect(['up', 'down', 'unknown', 'testing'].map(linkStatusText)).toEqual([
+      'up',
+      'down',
+      'unknown',
+      'testing',
+    ]);
+    expect(['backbone', 'county', 'township', 'metro'].map(linkLevelText)).toEqual([
+      'backbone',
+      'county',
+      'township',
+      'metro',
+    ]);
+    expect(['primary', 'backup', 'spare'].map(linkRoleText)).toEqual(['primary', 'backup', 'spare']);
+    expect(planeText('B')).toBe('plane B');
+    expect(['ok', 'below', 'unknown'].map(tierVerdictText)).toEqual(['meets tier', 'below tier', 'unknown']);
   });
 });
 

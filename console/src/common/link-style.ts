@@ -1,16 +1,22 @@
 /**
  * How links are shown: colours by status and utilisation, stroke styles, and short texts for rates,
- * speeds and tier verdicts. Pure functions, unit-tested.
+ * speeds, tier verdicts, statuses, levels, roles and the active/standby state, in the locale in
+ * force. Pure functions, unit-tested.
  */
+import { msg, str } from '@lit/localize';
 import type { BadgeTone } from '../components/ts-status-badge.js';
 import type {
   IntegrationConformance,
+  LinkLevel,
+  LinkRole,
   LinkStatus,
   LinkTier,
   LinkUtilisation,
   LinkView,
+  Plane,
+  TierVerdict,
 } from '../data/network.js';
-import { formatBitRate, formatNumber } from './format.js';
+import { formatBitRate, formatPercent } from './format.js';
 
 /** Utilisation at or above this share of the link speed is shown amber. */
 export const warnUtilisationPercent = 50;
@@ -88,18 +94,20 @@ export function severityTone(severity: string): BadgeTone {
   return 'info';
 }
 
-/** A utilisation percentage for display: `34 %`, `0.4 %` below 1, `—` when unknown. */
+/** A utilisation percentage for display: `34%`, `0.4%` below 1, `—` when unknown. */
 export function formatUtilisation(percent: number | null | undefined): string {
   if (percent === null || percent === undefined || !Number.isFinite(percent)) return '—';
   const clamped = Math.max(0, percent);
-  if (clamped > 0 && clamped < 1) return `${formatNumber(clamped, 1)} %`;
-  return `${Math.round(clamped)} %`;
+  if (clamped > 0 && clamped < 1) return formatPercent(clamped, 1);
+  return formatPercent(Math.round(clamped), 0);
 }
 
 /** Both directions of a utilisation, e.g. `in 34 % · out 12 %`. */
 export function formatUtilisationPair(utilisation: LinkUtilisation | null | undefined): string {
   if (!utilisation) return '—';
-  return `in ${formatUtilisation(utilisation.inPercent)} · out ${formatUtilisation(utilisation.outPercent)}`;
+  const inbound = formatUtilisation(utilisation.inPercent);
+  const outbound = formatUtilisation(utilisation.outPercent);
+  return msg(str`in ${inbound} · out ${outbound}`, { id: 'link.utilisationPair' });
 }
 
 /** A link speed given in Mbit/s, as bandwidth is quoted: `100 Mbit/s`, `1 Gbit/s`, `10 Gbit/s`. */
@@ -111,9 +119,63 @@ export function formatMbps(mbps: number | null | undefined): string {
 /** A tier check in words, e.g. `1 Gbit/s of 10 Gbit/s target` or `meets 1 Gbit/s`. */
 export function formatTier(tier: LinkTier): string {
   const target = formatMbps(tier.targetMbps);
-  if (tier.verdict === 'unknown' || tier.actualMbps === null) return `target ${target}, actual unknown`;
-  if (tier.verdict === 'below') return `${formatMbps(tier.actualMbps)} of ${target} target`;
-  return `meets ${target}`;
+  if (tier.verdict === 'unknown' || tier.actualMbps === null)
+    return msg(str`target ${target}, actual unknown`, { id: 'link.tier.targetUnknown' });
+  if (tier.verdict === 'below') {
+    const actual = formatMbps(tier.actualMbps);
+    return msg(str`${actual} of ${target} target`, { id: 'link.tier.belowTarget' });
+  }
+  return msg(str`meets ${target}`, { id: 'link.tier.meetsTarget' });
+}
+
+/** A tier verdict in a word or two: `meets tier`, `below tier`, `unknown`. */
+export function tierVerdictText(verdict: TierVerdict | string): string {
+  if (verdict === 'ok') return msg('meets tier', { id: 'link.verdict.ok' });
+  if (verdict === 'below') return msg('below tier', { id: 'link.verdict.below' });
+  return msg('unknown', { id: 'link.verdict.unknown' });
+}
+
+/** A link status as operators say it: up, down, unknown; a status the console does not know as it comes. */
+export function linkStatusText(status: LinkStatus | string): string {
+  if (status === 'up') return msg('up', { id: 'link.status.up' });
+  if (status === 'down') return msg('down', { id: 'link.status.down' });
+  if (status === 'unknown') return msg('unknown', { id: 'link.status.unknown' });
+  return status;
+}
+
+/** The level a link serves: backbone, city, county, township, department. */
+export function linkLevelText(level: LinkLevel | string): string {
+  switch (level) {
+    case 'backbone':
+      return msg('backbone', { id: 'link.level.backbone' });
+    case 'city':
+      return msg('city', { id: 'link.level.city' });
+    case 'county':
+      return msg('county', { id: 'link.level.county' });
+    case 'township':
+      return msg('township', { id: 'link.level.township' });
+    case 'department':
+      return msg('department', { id: 'link.level.department' });
+    default:
+      return level;
+  }
+}
+
+/** A link's role in its pair: primary or backup. */
+export function linkRoleText(role: LinkRole | string): string {
+  if (role === 'primary') return msg('primary', { id: 'link.role.primary' });
+  if (role === 'backup') return msg('backup', { id: 'link.role.backup' });
+  return role;
+}
+
+/** One of the extranet's two planes, e.g. `plane A`. */
+export function planeText(plane: Plane | string): string {
+  return msg(str`plane ${plane}`, { id: 'link.plane' });
+}
+
+/** The word `flapping`, for a link that goes down and up repeatedly. */
+export function flappingText(): string {
+  return msg('flapping', { id: 'link.flapping' });
 }
 
 /** Counts links by status. */
@@ -139,10 +201,15 @@ export function countFailedOverPairs(
 
 /** What the active/standby state of a link reads as. */
 export function activeText(link: Pick<LinkView, 'active' | 'pairId' | 'failedOver' | 'role'>): string {
-  if (link.failedOver) return link.role === 'backup' ? 'active (failover)' : 'failed over';
-  if (link.active === true) return 'active';
-  if (link.active === false) return 'standby';
-  return link.pairId === null ? 'unpaired' : 'unknown';
+  if (link.failedOver)
+    return link.role === 'backup'
+      ? msg('active (failover)', { id: 'link.traffic.activeFailover' })
+      : msg('failed over', { id: 'link.traffic.failedOver' });
+  if (link.active === true) return msg('active', { id: 'link.traffic.active' });
+  if (link.active === false) return msg('standby', { id: 'link.traffic.standby' });
+  return link.pairId === null
+    ? msg('unpaired', { id: 'link.traffic.unpaired' })
+    : msg('unknown', { id: 'link.traffic.unknown' });
 }
 
 /**

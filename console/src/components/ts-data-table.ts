@@ -57,8 +57,14 @@ const attributes = directive(AttributesDirective);
 
 /**
  * A dense table with optional sorting and row selection. Cell templates can use the classes
- * `cell-stack` with `cell-sub` (a two-line cell), `cell-truncate`, `cell-bad`, `chip`, `mono`, `muted`. Rows can carry extra attributes (for example
- * `data-testid`) through `rowAttributes`.
+ * `cell-stack` with `cell-sub` (a two-line cell), `cell-wrap` (text that wraps instead of widening
+ * the column), `cell-truncate`, `cell-bad`, `chip`, `mono`, `muted`. Rows can carry extra
+ * attributes (for example `data-testid`) through `rowAttributes`.
+ *
+ * The element is its own scroll box: a table wider than the element scrolls sideways inside it,
+ * with a shadow at an edge that has columns beyond it, and the header row stays put. A page whose
+ * table is taller than the window sets `--ts-table-max-height` so that the horizontal scroll bar
+ * stays on screen.
  *
  * @fires ts-row-select - A selectable row was chosen by click or keyboard.
  */
@@ -70,8 +76,22 @@ export class TsDataTable<R = unknown> extends LitElement {
     css`
       :host {
         display: block;
+        min-width: 0;
+        max-width: 100%;
         overflow: auto;
+        overscroll-behavior-x: contain;
         max-height: var(--ts-table-max-height, none);
+        /* Scroll shadows: the covers move with the content (local), the shadows stay at the edges
+           (scroll), so an edge shows a shadow only while columns lie beyond it. */
+        background:
+          linear-gradient(to right, var(--ts-surface, #fff) 30%, transparent) left center / 24px 100%
+            no-repeat local,
+          linear-gradient(to left, var(--ts-surface, #fff) 30%, transparent) right center / 24px 100%
+            no-repeat local,
+          radial-gradient(farthest-side at 0 50%, rgba(18, 27, 37, 0.18), transparent) left center / 10px 100%
+            no-repeat scroll,
+          radial-gradient(farthest-side at 100% 50%, rgba(18, 27, 37, 0.18), transparent) right center / 10px
+            100% no-repeat scroll;
       }
       table {
         width: 100%;
@@ -153,6 +173,13 @@ export class TsDataTable<R = unknown> extends LitElement {
       .cell-sub {
         color: var(--ts-text-muted);
         font-size: 11px;
+      }
+      .cell-wrap {
+        display: inline-block;
+        min-width: 12em;
+        max-width: var(--ts-cell-wrap-width, 24em);
+        white-space: normal;
+        overflow-wrap: break-word;
       }
       .cell-truncate {
         display: inline-block;

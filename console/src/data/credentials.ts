@@ -1,3 +1,4 @@
+import { msg } from '@lit/localize';
 import { ApiError, apiFetch } from './api.js';
 
 /**
@@ -41,7 +42,16 @@ export function credentialVersionText(c: Pick<SnmpCredential, 'version' | 'user'
   return ['v3', c.user, c.level].filter((part) => part).join(' · ');
 }
 
+export type CredentialSecret = keyof SnmpCredential['secrets'];
+
 /** The names of the secrets that are set, e.g. `community` or `authKey, privKey`. */
-export function credentialSecretsSet(c: Pick<SnmpCredential, 'secrets'>): string[] {
+export function credentialSecretsSet(c: Pick<SnmpCredential, 'secrets'>): CredentialSecret[] {
   return (['community', 'authKey', 'privKey'] as const).filter((name) => c.secrets[name]);
+}
+
+/** A secret of a credential as operators call it: community string, auth key, privacy key. */
+export function credentialSecretText(secret: CredentialSecret): string {
+  if (secret === 'community') return msg('community string', { id: 'credentials.secret.community' });
+  if (secret === 'authKey') return msg('auth key', { id: 'credentials.secret.authKey' });
+  return msg('privacy key', { id: 'credentials.secret.privKey' });
 }

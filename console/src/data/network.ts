@@ -1,3 +1,4 @@
+import { msg } from '@lit/localize';
 import { ApiError, apiFetch, query } from './api.js';
 import { errorText } from './error-text.js';
 import type { MetricPoint, MetricsRange } from './hosts.js';
@@ -212,7 +213,15 @@ export const acceptProposal = (proposalId: string, body: AcceptProposal): Promis
 export const dismissProposal = (proposalId: string): Promise<void> =>
   apiFetch<void>(`${base}/discovery/proposals/${id(proposalId)}`, { method: 'DELETE' });
 
-/** What a page says when the control plane has no network module at all. */
+/** What a page says when the control plane has no network module at all, in the locale in force. */
+export function networkUnavailableText(): string {
+  return msg('Network monitoring is not available on this server.', { id: 'network.unavailable' });
+}
+
+/**
+ * The English of `networkUnavailableText()`, kept for pages not yet moved to the catalogue.
+ * @deprecated Render `networkUnavailableText()`, which follows the language.
+ */
 export const networkUnavailableMessage = 'Network monitoring is not available on this server.';
 
 /**
@@ -236,5 +245,5 @@ export function isMissingRoute(error: unknown): boolean {
 
 /** A readable message for an error of the network API, with the plain "not available" for a 404. */
 export function networkErrorMessage(error: unknown): string {
-  return isNetworkUnavailable(error) ? networkUnavailableMessage : errorText(error);
+  return isNetworkUnavailable(error) ? networkUnavailableText() : errorText(error);
 }

@@ -1,3 +1,4 @@
+import { msg } from '@lit/localize';
 import { apiFetch } from './api.js';
 
 export type OrgUnitLevel = 'province' | 'city' | 'county' | 'township' | 'village';
@@ -17,6 +18,24 @@ export interface OrgUnitList {
 
 export const fetchOrgUnits = (signal?: AbortSignal): Promise<OrgUnitList> =>
   apiFetch<OrgUnitList>('/api/v1/org-units', { signal });
+
+/** The level of an org unit in words: province, city, county, township, village. */
+export function orgUnitLevelText(level: OrgUnitLevel | string): string {
+  switch (level) {
+    case 'province':
+      return msg('province', { id: 'orgUnits.level.province' });
+    case 'city':
+      return msg('city', { id: 'orgUnits.level.city' });
+    case 'county':
+      return msg('county', { id: 'orgUnits.level.county' });
+    case 'township':
+      return msg('township', { id: 'orgUnits.level.township' });
+    case 'village':
+      return msg('village', { id: 'orgUnits.level.village' });
+    default:
+      return level;
+  }
+}
 
 /** Maps org-unit ids to names for display in tables. */
 export function orgUnitNames(units: readonly OrgUnit[]): Map<string, string> {

@@ -1,3 +1,4 @@
+import { msg } from '@lit/localize';
 import { apiFetch, query } from './api.js';
 import { compareCidr, cidrContains, parseCidr } from '../common/cidr.js';
 import type { ParsedCidr } from '../common/cidr.js';
@@ -6,6 +7,21 @@ import type { ParsedCidr } from '../common/cidr.js';
 export type PrefixPurpose = 'management' | 'hosts' | 'egress';
 
 export const prefixPurposes: readonly PrefixPurpose[] = ['management', 'hosts', 'egress'];
+
+/** A purpose in a word: management, hosts, egress; a purpose the console does not know as it comes. */
+export function prefixPurposeText(purpose: PrefixPurpose | string): string {
+  if (purpose === 'management') return msg('management', { id: 'prefixes.purpose.management' });
+  if (purpose === 'hosts') return msg('hosts', { id: 'prefixes.purpose.hosts' });
+  if (purpose === 'egress') return msg('egress', { id: 'prefixes.purpose.egress' });
+  return purpose;
+}
+
+/** What addresses of a purpose are given to, for the purpose picker. */
+export function prefixPurposeHint(purpose: PrefixPurpose): string {
+  if (purpose === 'management') return msg('routers and switches', { id: 'prefixes.purposeHint.management' });
+  if (purpose === 'hosts') return msg('clouds and servers', { id: 'prefixes.purposeHint.hosts' });
+  return msg('internet egress', { id: 'prefixes.purposeHint.egress' });
+}
 
 /** An IP prefix of the registry, owned by one org unit. */
 export interface Prefix {

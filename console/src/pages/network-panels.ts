@@ -1,16 +1,16 @@
 /** Panel states shared by the network pages. */
 import { css, html } from 'lit';
-import { isNetworkUnavailable, networkErrorMessage, networkUnavailableMessage } from '../data/network.js';
+import { isNetworkUnavailable, networkErrorMessage, networkUnavailableText } from '../data/network.js';
 import '../components/ts-panel.js';
 
 /**
  * The panel for a failed load: a calm notice when the server has no network module at all (it
- * answers 404), else the error with a retry button.
+ * answers 404), else the error with a retry button. `heading` is a text from the catalogue.
  */
 export function networkErrorPanel(heading: string, error: unknown, retry: () => void, className = '') {
   if (isNetworkUnavailable(error)) {
     return html`<ts-panel class=${className} heading=${heading}>
-      <p class="unavailable" data-testid="network-unavailable" role="status">${networkUnavailableMessage}</p>
+      <p class="unavailable" data-testid="network-unavailable" role="status">${networkUnavailableText()}</p>
     </ts-panel>`;
   }
   return html`<ts-panel

@@ -1,7 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { errorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import {
   acceptProposal,
   dismissProposal,
@@ -13,7 +14,9 @@ import {
   planes,
 } from '../data/network.js';
 import type { AcceptProposal, LinkLevel, LinkProposal, LinkRole, Plane, Topology } from '../data/network.js';
-import { formatDateTime, formatRelativeTime } from '../common/format.js';
+import { orgUnitLevelText } from '../data/org-units.js';
+import { formatCount, formatDateTime, formatRelativeTime } from '../common/format.js';
+import { linkLevelText, linkRoleText, planeText } from '../common/link-style.js';
 import { sharedStyles } from '../common/styles.js';
 import type { DataTableColumn } from '../components/ts-data-table.js';
 import { networkErrorPanel, networkStyles } from './network-panels.js';
@@ -40,6 +43,7 @@ function guessLevel(orgLevel: string | undefined): LinkLevel {
  *
  * @fires ts-proposal-accepted - A proposal became a link; the links list should be loaded again.
  */
+@localized()
 @customElement('ts-discovery-panel')
 export class TsDiscoveryPanel extends LitElement {
   static override styles = [
@@ -126,9 +130,10 @@ export class TsDiscoveryPanel extends LitElement {
 
   @state() private _saving = false;
 
-  @state() private _formError = '';
+  /** The error of the last accept, shown in the user's language (null when none). */
+  @state() private _formError: unknown = null;
 
-  @state() private _rowError = new Map<string, string>();
+  @state() private _rowError = new Map<string, unknown>();
 
   @query('dialog') private _dialog?: HTMLDialogElement;
 
@@ -144,7 +149,7 @@ export class TsDiscoveryPanel extends LitElement {
   });
 
   override render() {
-    const heading = 'Discovered links';
+    const heading = msg('Discovered links', { id: 'discovery.heading' });
     return html`${this._task.render({
       pending: () =>
         this._task.value
@@ -155,7 +160,7 @@ export class TsDiscoveryPanel extends LitElement {
         isNetworkUnavailable(error)
           ? html`<ts-panel heading=${heading}>
               <p class="unavailable" data-testid="discovery-unavailable">
-                Link discovery is not available on this server.
+                ${msg('Link discovery is not available on this server.', { id: 'discovery.unavailable' })}
               </p>
             </ts-panel>`
           : networkErrorPanel(heading, error, () => void this._task.run()),
@@ -171,58 +176,62 @@ export class TsDiscoveryPanel extends LitElement {
     const columns: DataTableColumn<LinkProposal>[] = [
       {
         id: 'a',
-        title: 'End A',
+        title: msg('End A', { id: 'discovery.col.endA' }),
         render: (p) =>
           html`<span class="cell-stack"
             ><span>${this._deviceName(loaded, p.a.deviceId)}</span
-            ><span class="cell-sub mono">${p.a.ifName} (ifIndex ${p.a.ifIndex})</span></span
+            ><span class="cell-sub mono">${this._interfaceText(p.a.ifName, p.a.ifIndex)}</span></span
           >`,
       },
       {
         id: 'b',
-        title: 'End B',
+        title: msg('End B', { id: 'discovery.col.endB' }),
         render: (p) =>
           html`<span class="cell-stack"
             ><span>${this._deviceName(loaded, p.b.deviceId)}</span
-            ><span class="cell-sub mono">${p.b.ifName} (ifIndex ${p.b.ifIndex})</span></span
+            ><span class="cell-sub mono">${this._interfaceText(p.b.ifName, p.b.ifIndex)}</span></span
           >`,
       },
       {
         id: 'seen',
-        title: 'Seen',
+        title: msg('Seen', { id: 'discovery.col.seen' }),
         sortValue: (p) => -Date.parse(p.seenAt),
         render: (p) => html`<span title=${formatDateTime(p.seenAt)}>${formatRelativeTime(p.seenAt)}</span>`,
       },
       {
         id: 'actions',
-        title: '',
+        title: msg('Actions', { id: 'discovery.col.actions' }),
         align: 'end',
         render: (p) =>
           html`<span class="actions">
-            ${this._rowError.has(p.id) ? html`<span class="row-error">${this._rowError.get(p.id)}</span>` : nothing}
+            ${this._rowError.has(p.id) ? html`<span class="row-error">${errorText(this._rowError.get(p.id))}</span>` : nothing}
             <button
               class="btn primary"
               type="button"
               data-testid="proposal-accept"
               @click=${() => this._open(p)}
             >
-              Accept…
+              ${msg('Accept…', { id: 'discovery.accept' })}
             </button>
             <button class="btn" type="button" data-testid="proposal-dismiss" @click=${() => this._dismiss(p)}>
-              Dismiss
+              ${msg('Dismiss', { id: 'discovery.dismiss' })}
             </button>
           </span>`,
       },
     ];
-    return html`<ts-panel heading="Discovered links" ?busy=${busy}>
-      <span slot="meta">LLDP neighbours not yet known as links · ${loaded.proposals.length} proposed</span>
+    const heading = msg('Discovered links', { id: 'discovery.heading' });
+    const proposed = formatCount(loaded.proposals.length);
+    return html`<ts-panel heading=${heading} ?busy=${busy}>
+      <span slot="meta"
+        >${msg(str`LLDP neighbours not yet known as links · ${proposed} proposed`, { id: 'discovery.meta' })}</span
+      >
       <ts-data-table
-        caption="Discovered links"
+        caption=${heading}
         .columns=${columns}
         .rows=${loaded.proposals}
         .rowKey=${(p: LinkProposal) => p.id}
         .rowAttributes=${(p: LinkProposal) => ({ 'data-testid': 'proposal-row', 'data-proposal-id': p.id })}
-        emptyMessage="Discovery has nothing new to propose."
+        emptyMessage=${msg('Discovery has nothing new to propose.', { id: 'discovery.empty' })}
       ></ts-data-table>
     </ts-panel>`;
   }
@@ -251,50 +260,68 @@ export class TsDiscoveryPanel extends LitElement {
       ${
         proposal && loaded
           ? html`<form @submit=${this._onSubmit} data-testid="proposal-form">
-              <h3 id="accept-title">Accept discovered link</h3>
+              <h3 id="accept-title">${msg('Accept discovered link', { id: 'discovery.form.heading' })}</h3>
               <p class="ends">
                 ${this._deviceName(loaded, proposal.a.deviceId)} ${proposal.a.ifName} ↔
                 ${this._deviceName(loaded, proposal.b.deviceId)} ${proposal.b.ifName}
               </p>
-              <label for="level">Level</label>
+              <label for="level">${msg('Level', { id: 'discovery.form.level' })}</label>
               <select id="level" name="level">
                 ${linkLevels.map(
-                  (l) => html`<option value=${l} ?selected=${l === guessLevel(ownerLevel)}>${l}</option>`,
+                  (l) =>
+                    html`<option value=${l} ?selected=${l === guessLevel(ownerLevel)}>
+                      ${linkLevelText(l)}
+                    </option>`,
                 )}
               </select>
-              <label for="role">Role</label>
+              <label for="role">${msg('Role', { id: 'discovery.form.role' })}</label>
               <select id="role" name="role">
-                ${linkRoles.map((r) => html`<option value=${r}>${r}</option>`)}
+                ${linkRoles.map((r) => html`<option value=${r}>${linkRoleText(r)}</option>`)}
               </select>
-              <label for="plane">Plane</label>
+              <label for="plane">${msg('Plane', { id: 'discovery.form.plane' })}</label>
               <select id="plane" name="plane">
-                ${planes.map((p) => html`<option value=${p}>${p}</option>`)}
+                ${planes.map((p) => html`<option value=${p}>${planeText(p)}</option>`)}
               </select>
-              <label for="pairId">Pair id</label>
-              <input id="pairId" name="pairId" placeholder="optional, shared with its partner link" />
-              <label for="orgUnitId">Org unit</label>
+              <label for="pairId">${msg('Pair id', { id: 'discovery.form.pairId' })}</label>
+              <input
+                id="pairId"
+                name="pairId"
+                placeholder=${msg('optional, shared with its partner link', { id: 'discovery.form.pairIdHint' })}
+              />
+              <label for="orgUnitId">${msg('Org unit', { id: 'discovery.form.orgUnit' })}</label>
               ${
                 units.length > 0
                   ? html`<select id="orgUnitId" name="orgUnitId" required>
                       ${units.map(
                         (u) =>
                           html`<option value=${u.id} ?selected=${u.id === owner}>
-                            ${u.name} (${u.level})
+                            ${this._unitOption(u.name, u.level)}
                           </option>`,
                       )}
                     </select>`
-                  : html`<input id="orgUnitId" name="orgUnitId" required placeholder="org unit id" />`
+                  : html`<input
+                      id="orgUnitId"
+                      name="orgUnitId"
+                      required
+                      placeholder=${msg('org unit id', { id: 'discovery.form.orgUnitIdHint' })}
+                    />`
               }
-              ${this._formError ? html`<p class="form-error" role="alert">${this._formError}</p>` : nothing}
+              ${this._formError !== null ? html`<p class="form-error" role="alert">${errorText(this._formError)}</p>` : nothing}
               <div class="buttons">
-                <button class="btn" type="button" @click=${() => this._dialog?.close()}>Cancel</button>
+                <button class="btn" type="button" @click=${() => this._dialog?.close()}>
+                  ${msg('Cancel', { id: 'discovery.form.cancel' })}
+                </button>
                 <button
                   class="btn primary"
                   type="submit"
                   ?disabled=${this._saving}
                   data-testid="proposal-submit"
                 >
-                  ${this._saving ? 'Accepting…' : 'Accept link'}
+                  ${
+                    this._saving
+                      ? msg('Accepting…', { id: 'discovery.form.submitting' })
+                      : msg('Accept link', { id: 'discovery.form.submit' })
+                  }
                 </button>
               </div>
             </form>`
@@ -303,9 +330,18 @@ export class TsDiscoveryPanel extends LitElement {
     </dialog>`;
   }
 
+  private _interfaceText(ifName: string, ifIndex: number): string {
+    return msg(str`${ifName} (ifIndex ${ifIndex})`, { id: 'discovery.interface' });
+  }
+
+  private _unitOption(name: string, level: string): string {
+    const levelText = orgUnitLevelText(level);
+    return msg(str`${name} (${levelText})`, { id: 'discovery.form.orgUnitOption' });
+  }
+
   private async _open(proposal: LinkProposal) {
     this._accepting = proposal;
-    this._formError = '';
+    this._formError = null;
     await this.updateComplete;
     this._dialog?.showModal();
   }
@@ -328,14 +364,14 @@ export class TsDiscoveryPanel extends LitElement {
       ...(text('pairId') ? { pairId: text('pairId') } : {}),
     };
     this._saving = true;
-    this._formError = '';
+    this._formError = null;
     try {
       await acceptProposal(proposal.id, body);
       this._dialog?.close();
       this.dispatchEvent(new CustomEvent<void>('ts-proposal-accepted', { bubbles: true, composed: true }));
       void this._task.run();
     } catch (error) {
-      this._formError = errorMessage(error);
+      this._formError = error;
     } finally {
       this._saving = false;
     }
@@ -346,7 +382,7 @@ export class TsDiscoveryPanel extends LitElement {
       await dismissProposal(proposal.id);
       void this._task.run();
     } catch (error) {
-      this._rowError = new Map(this._rowError).set(proposal.id, errorMessage(error));
+      this._rowError = new Map(this._rowError).set(proposal.id, error);
     }
   }
 }

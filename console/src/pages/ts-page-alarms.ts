@@ -1,11 +1,12 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { errorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { acknowledgeAlarm, fetchNetworkAlarms, networkAlarmKinds } from '../data/alarms.js';
 import type { Alarm, AlarmPage, AlarmStateFilter } from '../data/alarms.js';
 import { fetchOrgUnits, orgUnitNames } from '../data/org-units.js';
-import { formatDateTime, formatRelativeTime } from '../common/format.js';
+import { formatCount, formatDateTime, formatRelativeTime } from '../common/format.js';
 import { severityTone } from '../common/link-style.js';
 import { PollController } from '../common/poll-controller.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
@@ -19,10 +20,70 @@ const pageSize = 50;
 const refreshMillis = 15_000;
 const tabs: readonly AlarmStateFilter[] = ['firing', 'resolved', 'all'];
 
+/** An alarm kind in words; a kind the console does not know yet is shown as the server names it. */
+function alarmKindText(kind: string): string {
+  switch (kind) {
+    case 'link-down':
+      return msg('link down', { id: 'alarms.kind.linkDown' });
+    case 'link-flapping':
+      return msg('link flapping', { id: 'alarms.kind.linkFlapping' });
+    case 'link-saturated':
+      return msg('link saturated', { id: 'alarms.kind.linkSaturated' });
+    case 'redundancy-lost':
+      return msg('redundancy lost', { id: 'alarms.kind.redundancyLost' });
+    case 'failed-over':
+      return msg('failed over', { id: 'alarms.kind.failedOver' });
+    case 'below-tier':
+      return msg('below tier', { id: 'alarms.kind.belowTier' });
+    case 'device-unreachable':
+      return msg('device unreachable', { id: 'alarms.kind.deviceUnreachable' });
+    default:
+      return kind;
+  }
+}
+
+/** A severity in words: critical, major, minor, warning. */
+function severityText(severity: string): string {
+  switch (severity) {
+    case 'critical':
+      return msg('critical', { id: 'alarms.severity.critical' });
+    case 'major':
+      return msg('major', { id: 'alarms.severity.major' });
+    case 'minor':
+      return msg('minor', { id: 'alarms.severity.minor' });
+    case 'warning':
+      return msg('warning', { id: 'alarms.severity.warning' });
+    default:
+      return severity;
+  }
+}
+
+/** Whether an alarm is still active (firing) or has cleared (resolved). */
+function alarmStateText(state: string): string {
+  if (state === 'firing') return msg('firing', { id: 'alarms.state.firing' });
+  if (state === 'resolved') return msg('resolved', { id: 'alarms.state.resolved' });
+  return state;
+}
+
+/** What an alarm is about: a link, a device, a primary/backup pair. */
+function targetTypeText(type: string): string {
+  if (type === 'link') return msg('link', { id: 'alarms.target.link' });
+  if (type === 'device') return msg('device', { id: 'alarms.target.device' });
+  if (type === 'pair') return msg('primary/backup pair', { id: 'alarms.target.pair' });
+  return type;
+}
+
+function tabText(tab: AlarmStateFilter): string {
+  if (tab === 'firing') return msg('Firing', { id: 'alarms.tab.firing' });
+  if (tab === 'resolved') return msg('Resolved', { id: 'alarms.tab.resolved' });
+  return msg('All', { id: 'alarms.tab.all' });
+}
+
 /**
  * Network alarms: firing, resolved or all, newest first, with acknowledgement. The first page is
  * refreshed every 15 s until older pages are loaded.
  */
+@localized()
 @customElement('ts-page-alarms')
 export class TsPageAlarms extends LitElement {
   static override styles = [
@@ -126,7 +187,8 @@ export class TsPageAlarms extends LitElement {
 
   @state() private _loadingMore = false;
 
-  @state() private _moreError = '';
+  /** Errors are kept as they came and worded when shown, in the language in force (null when none). */
+  @state() private _moreError: unknown = null;
 
   /** Alarms acknowledged here, by id, shown until the next load brings them from the server. */
   @state() private _updated = new Map<string, Alarm>();
@@ -135,7 +197,7 @@ export class TsPageAlarms extends LitElement {
 
   @state() private _ackSaving = false;
 
-  @state() private _ackError = '';
+  @state() private _ackError: unknown = null;
 
   @state() private _now = Date.now();
 
@@ -146,7 +208,7 @@ export class TsPageAlarms extends LitElement {
       const page = await fetchNetworkAlarms({ state, kind: kind || undefined, limit: pageSize }, signal);
       this._older = [];
       this._nextBefore = page.nextBefore;
-      this._moreError = '';
+      this._moreError = null;
       this._updated = new Map();
       return page;
     },
@@ -164,25 +226,30 @@ export class TsPageAlarms extends LitElement {
   });
 
   override render() {
+    const heading = msg('Alarms', { id: 'alarms.heading' });
     return html`
       <div class="page-header">
-        <h1><span class="muted">Network /</span> Alarms</h1>
+        <h1><span class="muted">${msg('Network /', { id: 'network.breadcrumb' })}</span> ${heading}</h1>
         <span class="muted"
-          >Link down, flapping, saturation, redundancy, failover, tier and reachability</span
+          >${msg('Link down, flapping, saturation, redundancy, failover, tier and reachability', {
+            id: 'alarms.subtitle',
+          })}</span
         >
         <span class="spacer"></span>
-        <button class="btn" type="button" @click=${() => void this._task.run()}>Refresh</button>
+        <button class="btn" type="button" @click=${() => void this._task.run()}>
+          ${msg('Refresh', { id: 'alarms.refresh' })}
+        </button>
       </div>
       ${this._task.render({
         pending: () =>
           this._task.value
             ? this._panel(this._task.value.items, true)
-            : html`<ts-panel class="alarms" heading="Alarms" state="loading">${this._toolbar()}</ts-panel>`,
+            : html`<ts-panel class="alarms" heading=${heading} state="loading">${this._toolbar()}</ts-panel>`,
         complete: (page) => this._panel(page.items, false),
         error: (error) =>
           this._task.value
             ? this._panel(this._task.value.items, false)
-            : networkErrorPanel('Alarms', error, () => void this._task.run(), 'alarms'),
+            : networkErrorPanel(heading, error, () => void this._task.run(), 'alarms'),
       })}
       ${this._renderDialog()}
     `;
@@ -190,7 +257,7 @@ export class TsPageAlarms extends LitElement {
 
   private _toolbar() {
     return html`<div class="toolbar">
-      <div class="segmented" role="tablist" aria-label="Alarm state">
+      <div class="segmented" role="tablist" aria-label=${msg('Alarm state', { id: 'alarms.tabs' })}>
         ${tabs.map(
           (tab) =>
             html`<button
@@ -200,18 +267,22 @@ export class TsPageAlarms extends LitElement {
               aria-selected=${this._tab === tab ? 'true' : 'false'}
               @click=${() => (this._tab = tab)}
             >
-              ${tab === 'firing' ? 'Firing' : tab === 'resolved' ? 'Resolved' : 'All'}
+              ${tabText(tab)}
             </button>`,
         )}
       </div>
       <label class="muted"
-        >Kind
+        >${msg('Kind', { id: 'alarms.filter.kind' })}
         <select
           data-testid="alarm-kind"
           @change=${(e: Event) => (this._kind = (e.target as HTMLSelectElement).value)}
         >
-          <option value="" ?selected=${this._kind === ''}>all kinds</option>
-          ${networkAlarmKinds.map((k) => html`<option value=${k} ?selected=${this._kind === k}>${k}</option>`)}
+          <option value="" ?selected=${this._kind === ''}>
+            ${msg('all kinds', { id: 'alarms.filter.allKinds' })}
+          </option>
+          ${networkAlarmKinds.map(
+            (k) => html`<option value=${k} ?selected=${this._kind === k}>${alarmKindText(k)}</option>`,
+          )}
         </select></label
       >
     </div>`;
@@ -220,11 +291,19 @@ export class TsPageAlarms extends LitElement {
   private _panel(first: Alarm[], busy: boolean) {
     const alarms = [...first, ...this._older].map((a) => this._updated.get(a.id) ?? a);
     const firing = alarms.filter((a) => a.state === 'firing').length;
-    return html`<ts-panel class="alarms" heading="Alarms" ?busy=${busy}>
-      <span slot="meta">${alarms.length} shown${this._tab !== 'resolved' ? ` · ${firing} firing` : ''}</span>
+    const shown = formatCount(alarms.length);
+    const firingCount = formatCount(firing);
+    return html`<ts-panel class="alarms" heading=${msg('Alarms', { id: 'alarms.heading' })} ?busy=${busy}>
+      <span slot="meta"
+        >${
+          this._tab !== 'resolved'
+            ? msg(str`${shown} shown · ${firingCount} firing`, { id: 'alarms.meta.firing' })
+            : msg(str`${shown} shown`, { id: 'alarms.meta.shown' })
+        }</span
+      >
       ${this._toolbar()}
       <ts-data-table
-        caption="Network alarms"
+        caption=${msg('Network alarms', { id: 'alarms.caption' })}
         .columns=${this._columns()}
         .rows=${alarms}
         .rowKey=${(a: Alarm) => a.id}
@@ -236,12 +315,16 @@ export class TsPageAlarms extends LitElement {
           'data-severity': a.severity,
           'data-acknowledged': a.acknowledgedAt ? 'true' : 'false',
         })}
-        emptyMessage=${this._tab === 'firing' ? 'No network alarm is firing.' : 'No alarms.'}
+        emptyMessage=${
+          this._tab === 'firing'
+            ? msg('No network alarm is firing.', { id: 'alarms.emptyFiring' })
+            : msg('No alarms.', { id: 'alarms.empty' })
+        }
       ></ts-data-table>
       ${
         this._nextBefore
           ? html`<div class="more">
-              ${this._moreError ? html`<span class="error">${this._moreError}</span>` : nothing}
+              ${this._moreError !== null ? html`<span class="error">${errorText(this._moreError)}</span>` : nothing}
               <button
                 class="btn"
                 type="button"
@@ -249,7 +332,11 @@ export class TsPageAlarms extends LitElement {
                 ?disabled=${this._loadingMore}
                 @click=${this._loadOlder}
               >
-                ${this._loadingMore ? 'Loading…' : 'Load older'}
+                ${
+                  this._loadingMore
+                    ? msg('Loading…', { id: 'alarms.loadingOlder' })
+                    : msg('Load older', { id: 'alarms.loadOlder' })
+                }
               </button>
             </div>`
           : nothing
@@ -266,29 +353,34 @@ export class TsPageAlarms extends LitElement {
     return [
       {
         id: 'severity',
-        title: 'Severity',
+        title: msg('Severity', { id: 'alarms.col.severity' }),
         sortValue: (a) => ['critical', 'major', 'minor', 'warning'].indexOf(a.severity),
         render: (a) =>
-          html`<ts-status-badge .status=${a.severity} .tone=${severityTone(a.severity)}></ts-status-badge>`,
+          html`<ts-status-badge
+            .status=${a.severity}
+            .label=${severityText(a.severity)}
+            .tone=${severityTone(a.severity)}
+          ></ts-status-badge>`,
       },
       {
         id: 'kind',
-        title: 'Kind',
-        sortValue: (a) => a.kind,
+        title: msg('Kind', { id: 'alarms.col.kind' }),
+        sortValue: (a) => alarmKindText(a.kind),
         render: (a) =>
           html`<span class="cell-stack"
-            ><span>${a.kind}</span><span class="cell-sub">${a.state}</span></span
+            ><span>${alarmKindText(a.kind)}</span
+            ><span class="cell-sub">${alarmStateText(a.state)}</span></span
           >`,
       },
       {
         id: 'org',
-        title: 'Org unit',
+        title: msg('Org unit', { id: 'alarms.col.orgUnit' }),
         sortValue: (a) => names?.get(a.orgUnitId) ?? a.orgUnitId,
         render: (a) => names?.get(a.orgUnitId) ?? html`<span class="mono">${a.orgUnitId}</span>`,
       },
       {
         id: 'target',
-        title: 'Target',
+        title: msg('Target', { id: 'alarms.col.target' }),
         sortValue: (a) => `${a.targetType}:${a.targetId}`,
         render: (a) => {
           const label = a.labels['link'] ?? a.labels['device'] ?? a.labels['pairId'] ?? a.targetId;
@@ -299,34 +391,37 @@ export class TsPageAlarms extends LitElement {
                   ? html`<a href="/network/links/${encodeURIComponent(a.targetId)}">${label}</a>`
                   : label
               }</span
-            ><span class="cell-sub">${a.targetType}</span></span
+            ><span class="cell-sub">${targetTypeText(a.targetType)}</span></span
           >`;
         },
       },
       {
         id: 'summary',
-        title: 'Summary',
+        title: msg('Summary', { id: 'alarms.col.summary' }),
         render: (a) => html`<span class="summary" title=${a.summary}>${a.summary}</span>`,
       },
       {
         id: 'started',
-        title: 'Started',
+        title: msg('Started', { id: 'alarms.col.started' }),
         sortValue: (a) => -Date.parse(a.startsAt),
         render: (a) => time(a.startsAt),
       },
       {
         id: 'ended',
-        title: 'Ended',
+        title: msg('Ended', { id: 'alarms.col.ended' }),
         sortValue: (a) => (a.endsAt ? -Date.parse(a.endsAt) : -Infinity),
-        render: (a) => (a.endsAt ? time(a.endsAt) : html`<span class="muted">ongoing</span>`),
+        render: (a) =>
+          a.endsAt
+            ? time(a.endsAt)
+            : html`<span class="muted">${msg('ongoing', { id: 'alarms.ongoing' })}</span>`,
       },
       {
         id: 'ack',
-        title: 'Acknowledged',
+        title: msg('Acknowledged', { id: 'alarms.col.acknowledged' }),
         render: (a) =>
           a.acknowledgedAt
             ? html`<span class="acked" data-testid="alarm-acked" title=${formatDateTime(a.acknowledgedAt)}
-                >${a.acknowledgedBy ?? 'someone'} · ${formatRelativeTime(a.acknowledgedAt, this._now)}</span
+                >${this._ackedText(a.acknowledgedBy, a.acknowledgedAt)}</span
               >`
             : a.state === 'firing'
               ? html`<button
@@ -335,7 +430,7 @@ export class TsPageAlarms extends LitElement {
                   data-testid="alarm-ack"
                   @click=${() => this._openAck(a)}
                 >
-                  Acknowledge
+                  ${msg('Acknowledge', { id: 'alarms.ack' })}
                 </button>`
               : html`<span class="muted">—</span>`,
       },
@@ -348,25 +443,33 @@ export class TsPageAlarms extends LitElement {
       ${
         alarm
           ? html`<form @submit=${this._onAck}>
-              <h3 id="ack-title">Acknowledge alarm</h3>
+              <h3 id="ack-title">${msg('Acknowledge alarm', { id: 'alarms.ackDialog.heading' })}</h3>
               <p>${alarm.summary}</p>
-              <label class="muted" for="comment">Comment (optional)</label>
+              <label class="muted" for="comment"
+                >${msg('Comment (optional)', { id: 'alarms.ackDialog.comment' })}</label
+              >
               <textarea
                 id="comment"
                 name="comment"
                 data-testid="alarm-ack-comment"
                 maxlength="500"
               ></textarea>
-              ${this._ackError ? html`<p class="ack-error" role="alert">${this._ackError}</p>` : nothing}
+              ${this._ackError !== null ? html`<p class="ack-error" role="alert">${errorText(this._ackError)}</p>` : nothing}
               <div class="buttons">
-                <button class="btn" type="button" @click=${() => this._dialog?.close()}>Cancel</button>
+                <button class="btn" type="button" @click=${() => this._dialog?.close()}>
+                  ${msg('Cancel', { id: 'alarms.ackDialog.cancel' })}
+                </button>
                 <button
                   class="btn primary"
                   type="submit"
                   data-testid="alarm-ack-confirm"
                   ?disabled=${this._ackSaving}
                 >
-                  ${this._ackSaving ? 'Acknowledging…' : 'Acknowledge'}
+                  ${
+                    this._ackSaving
+                      ? msg('Acknowledging…', { id: 'alarms.ackDialog.saving' })
+                      : msg('Acknowledge', { id: 'alarms.ack' })
+                  }
                 </button>
               </div>
             </form>`
@@ -375,9 +478,15 @@ export class TsPageAlarms extends LitElement {
     </dialog>`;
   }
 
+  /** Who acknowledged an alarm and when, e.g. `admin · 5 min ago`. */
+  private _ackedText(by: string | null, at: string): string {
+    const who = by ?? msg('someone', { id: 'alarms.someone' });
+    return `${who} · ${formatRelativeTime(at, this._now)}`;
+  }
+
   private async _openAck(alarm: Alarm) {
     this._acking = alarm;
-    this._ackError = '';
+    this._ackError = null;
     await this.updateComplete;
     this._dialog?.showModal();
     this.renderRoot.querySelector<HTMLTextAreaElement>('textarea')?.focus();
@@ -389,13 +498,13 @@ export class TsPageAlarms extends LitElement {
     if (!alarm) return;
     const comment = String(new FormData(event.target as HTMLFormElement).get('comment') ?? '').trim();
     this._ackSaving = true;
-    this._ackError = '';
+    this._ackError = null;
     try {
       const updated = await acknowledgeAlarm(alarm.id, comment || undefined);
       this._updated = new Map(this._updated).set(alarm.id, updated);
       this._dialog?.close();
     } catch (error) {
-      this._ackError = errorMessage(error);
+      this._ackError = error;
     } finally {
       this._ackSaving = false;
     }
@@ -404,7 +513,7 @@ export class TsPageAlarms extends LitElement {
   private async _loadOlder() {
     if (!this._nextBefore) return;
     this._loadingMore = true;
-    this._moreError = '';
+    this._moreError = null;
     try {
       const page = await fetchNetworkAlarms({
         state: this._tab,
@@ -415,7 +524,7 @@ export class TsPageAlarms extends LitElement {
       this._older = [...this._older, ...page.items];
       this._nextBefore = page.nextBefore;
     } catch (error) {
-      this._moreError = errorMessage(error);
+      this._moreError = error;
     } finally {
       this._loadingMore = false;
     }

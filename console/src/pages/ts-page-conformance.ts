@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import { fetchConformance } from '../data/network.js';
 import type {
@@ -8,8 +9,14 @@ import type {
   RedundancyConformance,
   TierConformance,
 } from '../data/network.js';
+import { orgUnitLevelText } from '../data/org-units.js';
 import { formatCount } from '../common/format.js';
-import { formatUtilisation, integrationRatePercent, integrationTargetPercent } from '../common/link-style.js';
+import {
+  formatMbps,
+  formatUtilisation,
+  integrationRatePercent,
+  integrationTargetPercent,
+} from '../common/link-style.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import type { DataTableColumn } from '../components/ts-data-table.js';
 import { networkErrorPanel, networkStyles } from './network-panels.js';
@@ -28,6 +35,7 @@ const sum = <R>(rows: readonly R[], value: (row: R) => number): number =>
  * How the extranet measures up to the seeds per org unit: links against the bandwidth target of
  * their level, primary/backup redundancy, and the migration of dedicated networks (target 95 %).
  */
+@localized()
 @customElement('ts-page-conformance')
 export class TsPageConformance extends LitElement {
   static override styles = [
@@ -79,22 +87,32 @@ export class TsPageConformance extends LitElement {
   });
 
   override render() {
+    const heading = msg('Conformance', { id: 'conformance.heading' });
+    const backbone = formatMbps(10_000);
+    const county = formatMbps(1000);
+    const township = formatMbps(100);
+    const target = integrationTargetPercent;
     return html`
       <div class="page-header">
-        <h1><span class="muted">Network /</span> Conformance</h1>
+        <h1><span class="muted">${msg('Network /', { id: 'network.breadcrumb' })}</span> ${heading}</h1>
         <span class="muted"
-          >10 Gbit/s backbone · 1 Gbit/s to counties · 100 Mbit/s to townships · 专网整合率 ≥ 95 %</span
+          >${msg(
+            str`${backbone} backbone · ${county} to counties · ${township} to townships · dedicated networks integrated ≥ ${target} %`,
+            { id: 'conformance.subtitle' },
+          )}</span
         >
         <span class="spacer"></span>
-        <button class="btn" type="button" @click=${() => void this._task.run()}>Refresh</button>
+        <button class="btn" type="button" @click=${() => void this._task.run()}>
+          ${msg('Refresh', { id: 'conformance.refresh' })}
+        </button>
       </div>
       ${this._task.render({
         pending: () =>
           this._task.value
             ? this._panels(this._task.value, true)
-            : html`<ts-panel heading="Conformance" state="loading"></ts-panel>`,
+            : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
         complete: (value) => this._panels(value, false),
-        error: (error) => networkErrorPanel('Conformance', error, () => void this._task.run()),
+        error: (error) => networkErrorPanel(heading, error, () => void this._task.run()),
       })}
     `;
   }
@@ -107,39 +125,49 @@ export class TsPageConformance extends LitElement {
       html`<span class=${n > 0 ? tone : 'zero'}>${formatCount(n)}</span>`;
 
     const tierColumns: DataTableColumn<TierConformance>[] = [
-      { id: 'org', title: 'Org unit', sortValue: (r) => r.orgUnitName, render: (r) => r.orgUnitName },
-      { id: 'level', title: 'Level', sortValue: (r) => r.level, render: (r) => r.level },
+      {
+        id: 'org',
+        title: msg('Org unit', { id: 'conformance.col.orgUnit' }),
+        sortValue: (r) => r.orgUnitName,
+        render: (r) => r.orgUnitName,
+      },
+      {
+        id: 'level',
+        title: msg('Level', { id: 'conformance.col.level' }),
+        sortValue: (r) => r.level,
+        render: (r) => orgUnitLevelText(r.level),
+      },
       {
         id: 'links',
-        title: 'Links',
+        title: msg('Links', { id: 'conformance.col.links' }),
         align: 'end',
         sortValue: (r) => r.links,
         render: (r) => formatCount(r.links),
       },
       {
         id: 'conforming',
-        title: 'Meet tier',
+        title: msg('Meet tier', { id: 'conformance.col.meetTier' }),
         align: 'end',
         sortValue: (r) => r.conforming,
         render: (r) => formatCount(r.conforming),
       },
       {
         id: 'below',
-        title: 'Below',
+        title: msg('Below', { id: 'conformance.col.below' }),
         align: 'end',
         sortValue: (r) => r.below,
         render: (r) => count(r.below, 'bad'),
       },
       {
         id: 'unknown',
-        title: 'Unknown',
+        title: msg('Unknown', { id: 'conformance.col.unknown' }),
         align: 'end',
         sortValue: (r) => r.unknown,
         render: (r) => count(r.unknown, 'warn'),
       },
       {
         id: 'share',
-        title: 'Conforming',
+        title: msg('Conforming', { id: 'conformance.col.conforming' }),
         sortValue: (r) => share(r.conforming, r.links) ?? -1,
         render: (r) =>
           html`<ts-utilisation-bar
@@ -151,38 +179,43 @@ export class TsPageConformance extends LitElement {
     ];
 
     const redundancyColumns: DataTableColumn<RedundancyConformance>[] = [
-      { id: 'org', title: 'Org unit', sortValue: (r) => r.orgUnitName, render: (r) => r.orgUnitName },
+      {
+        id: 'org',
+        title: msg('Org unit', { id: 'conformance.col.orgUnit' }),
+        sortValue: (r) => r.orgUnitName,
+        render: (r) => r.orgUnitName,
+      },
       {
         id: 'pairs',
-        title: 'Pairs',
+        title: msg('Pairs', { id: 'conformance.col.pairs' }),
         align: 'end',
         sortValue: (r) => r.pairs,
         render: (r) => formatCount(r.pairs),
       },
       {
         id: 'redundant',
-        title: 'Redundant',
+        title: msg('Redundant', { id: 'conformance.col.redundant' }),
         align: 'end',
         sortValue: (r) => r.redundant,
         render: (r) => formatCount(r.redundant),
       },
       {
         id: 'degraded',
-        title: 'Degraded',
+        title: msg('Degraded', { id: 'conformance.col.degraded' }),
         align: 'end',
         sortValue: (r) => r.degraded,
         render: (r) => count(r.degraded, 'bad'),
       },
       {
         id: 'failedOver',
-        title: 'Failed over',
+        title: msg('Failed over', { id: 'conformance.col.failedOver' }),
         align: 'end',
         sortValue: (r) => r.failedOver,
         render: (r) => count(r.failedOver, 'warn'),
       },
       {
         id: 'share',
-        title: 'Redundant share',
+        title: msg('Redundant share', { id: 'conformance.col.redundantShare' }),
         sortValue: (r) => share(r.redundant, r.pairs) ?? -1,
         render: (r) =>
           html`<ts-utilisation-bar
@@ -196,13 +229,13 @@ export class TsPageConformance extends LitElement {
     const integrationColumns: DataTableColumn<IntegrationConformance>[] = [
       {
         id: 'org',
-        title: 'Org unit',
+        title: msg('Org unit', { id: 'conformance.col.orgUnit' }),
         sortValue: (r) => r.orgUnitName ?? r.orgUnitId,
         render: (r) => r.orgUnitName ?? html`<span class="mono">${r.orgUnitId}</span>`,
       },
       {
         id: 'migrated',
-        title: 'Migrated / eligible',
+        title: msg('Migrated / eligible', { id: 'conformance.col.migrated' }),
         align: 'end',
         sortValue: (r) => r.migrated ?? -1,
         render: (r) =>
@@ -212,7 +245,9 @@ export class TsPageConformance extends LitElement {
       },
       {
         id: 'rate',
-        title: `Integration rate (target ${integrationTargetPercent} %)`,
+        title: msg(str`Integration rate (target ${integrationTargetPercent} %)`, {
+          id: 'conformance.col.rate',
+        }),
         sortValue: (r) => integrationRatePercent(r) ?? -1,
         render: (r) =>
           html`<ts-utilisation-bar
@@ -224,7 +259,7 @@ export class TsPageConformance extends LitElement {
       },
       {
         id: 'meets',
-        title: 'Target',
+        title: msg('Target', { id: 'conformance.col.target' }),
         sortValue: (r) => (r.meetsTarget === undefined ? 2 : r.meetsTarget ? 1 : 0),
         render: (r) => {
           const rate = integrationRatePercent(r);
@@ -233,6 +268,11 @@ export class TsPageConformance extends LitElement {
             ? html`<span class="muted">—</span>`
             : html`<ts-status-badge
                 .status=${meets ? 'met' : 'not met'}
+                .label=${
+                  meets
+                    ? msg('met', { id: 'conformance.target.met' })
+                    : msg('not met', { id: 'conformance.target.notMet' })
+                }
                 .tone=${meets ? 'ok' : 'warn'}
               ></ts-status-badge>`;
         },
@@ -244,28 +284,46 @@ export class TsPageConformance extends LitElement {
     const pairsTotal = sum(redundancy, (r) => r.pairs);
     const degradedTotal = sum(redundancy, (r) => r.degraded);
     const failedOverTotal = sum(redundancy, (r) => r.failedOver);
+    const conforming = formatCount(conformingTotal);
+    const linkCount = formatCount(linksTotal);
+    const conformingShare = formatUtilisation(share(conformingTotal, linksTotal));
+    const pairs = formatCount(pairsTotal);
+    const degraded = formatCount(degradedTotal);
+    const failedOver = formatCount(failedOverTotal);
     return html`<div class="panels">
-      <ts-panel class="wide" heading="Bandwidth tiers" ?busy=${busy}>
+      <ts-panel
+        class="wide"
+        heading=${msg('Bandwidth tiers', { id: 'conformance.tiers.heading' })}
+        ?busy=${busy}
+      >
         <span slot="meta"
-          >${formatCount(conformingTotal)} of ${formatCount(linksTotal)} links meet the target of their level
-          (${formatUtilisation(share(conformingTotal, linksTotal))})</span
+          >${msg(
+            str`${conforming} of ${linkCount} links meet the target of their level (${conformingShare})`,
+            {
+              id: 'conformance.tiers.meta',
+            },
+          )}</span
         >
         <ts-data-table
-          caption="Bandwidth tier conformance per org unit"
+          caption=${msg('Bandwidth tier conformance per org unit', { id: 'conformance.tiers.caption' })}
           .columns=${tierColumns}
           .rows=${tiers}
           .rowKey=${(r: TierConformance) => `${r.orgUnitId}:${r.level}`}
           .rowAttributes=${(r: TierConformance) => ({ 'data-testid': 'tier-row', 'data-org-unit-id': r.orgUnitId })}
-          emptyMessage="No links are checked against a tier yet."
+          emptyMessage=${msg('No links are checked against a tier yet.', { id: 'conformance.tiers.empty' })}
         ></ts-data-table>
       </ts-panel>
-      <ts-panel heading="Redundancy (primary / backup)" ?busy=${busy}>
+      <ts-panel
+        heading=${msg('Redundancy (primary / backup)', { id: 'conformance.redundancy.heading' })}
+        ?busy=${busy}
+      >
         <span slot="meta"
-          >${formatCount(pairsTotal)} pairs · ${formatCount(degradedTotal)} degraded ·
-          ${formatCount(failedOverTotal)} failed over</span
+          >${msg(str`${pairs} pairs · ${degraded} degraded · ${failedOver} failed over`, {
+            id: 'conformance.redundancy.meta',
+          })}</span
         >
         <ts-data-table
-          caption="Redundancy per org unit"
+          caption=${msg('Redundancy per org unit', { id: 'conformance.redundancy.caption' })}
           .columns=${redundancyColumns}
           .rows=${redundancy}
           .rowKey=${(r: RedundancyConformance) => r.orgUnitId}
@@ -273,14 +331,27 @@ export class TsPageConformance extends LitElement {
             'data-testid': 'redundancy-row',
             'data-org-unit-id': r.orgUnitId,
           })}
-          emptyMessage="No primary/backup pairs are defined yet."
+          emptyMessage=${msg('No primary/backup pairs are defined yet.', { id: 'conformance.redundancy.empty' })}
         ></ts-data-table>
-        <p class="note">Degraded: one member of the pair is down, so the site has no redundancy left.</p>
+        <p class="note">
+          ${msg('Degraded: one member of the pair is down, so the site has no redundancy left.', {
+            id: 'conformance.redundancy.note',
+          })}
+        </p>
       </ts-panel>
-      <ts-panel heading="Dedicated-network integration" ?busy=${busy}>
-        <span slot="meta">Non-secret dedicated networks migrated onto the extranet</span>
+      <ts-panel
+        heading=${msg('Dedicated-network integration', { id: 'conformance.integration.heading' })}
+        ?busy=${busy}
+      >
+        <span slot="meta"
+          >${msg('Non-secret dedicated networks migrated onto the e-government extranet', {
+            id: 'conformance.integration.meta',
+          })}</span
+        >
         <ts-data-table
-          caption="Dedicated-network integration rate per org unit"
+          caption=${msg('Dedicated-network integration rate per org unit', {
+            id: 'conformance.integration.caption',
+          })}
           .columns=${integrationColumns}
           .rows=${integration}
           .rowKey=${(r: IntegrationConformance) => r.orgUnitId}
@@ -288,11 +359,15 @@ export class TsPageConformance extends LitElement {
             'data-testid': 'integration-row',
             'data-org-unit-id': r.orgUnitId,
           })}
-          emptyMessage="No dedicated networks are tracked yet."
+          emptyMessage=${msg('No dedicated networks are tracked yet.', { id: 'conformance.integration.empty' })}
         ></ts-data-table>
         ${
           integration.length > 0
-            ? html`<p class="note">The tick on each bar marks the ${integrationTargetPercent} % target.</p>`
+            ? html`<p class="note">
+                ${msg(str`The tick on each bar marks the ${integrationTargetPercent} % target.`, {
+                  id: 'conformance.integration.note',
+                })}
+              </p>`
             : nothing
         }
       </ts-panel>

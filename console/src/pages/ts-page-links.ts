@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import { fetchLinks, linkLevels, linkStatuses } from '../data/network.js';
 import type { LinkLevel, LinkStatus, LinkView } from '../data/network.js';
@@ -12,10 +13,16 @@ import {
 } from '../common/format.js';
 import {
   activeText,
+  flappingText,
   formatMbps,
   formatTier,
   formatUtilisationPair,
+  linkLevelText,
+  linkRoleText,
+  linkStatusText,
   linkStatusTone,
+  planeText,
+  tierVerdictText,
   verdictTone,
 } from '../common/link-style.js';
 import { PollController } from '../common/poll-controller.js';
@@ -47,6 +54,7 @@ function sortLinks(links: readonly LinkView[]): LinkView[] {
 }
 
 /** Every extranet link in scope with its state, utilisation, tier and failover; plus discovered links. */
+@localized()
 @customElement('ts-page-links')
 export class TsPageLinks extends LitElement {
   static override styles = [
@@ -57,6 +65,12 @@ export class TsPageLinks extends LitElement {
       .links {
         --ts-panel-padding: 0;
         margin-bottom: 12px;
+      }
+      /* The table scrolls inside the window's height, so that its horizontal scroll bar is on screen
+         when the columns are wider than the page (narrow windows, long names). */
+      .links ts-data-table {
+        --ts-table-max-height: max(320px, calc(100vh - 210px));
+        --ts-cell-wrap-width: 22em;
       }
       .toolbar {
         display: flex;
@@ -96,21 +110,26 @@ export class TsPageLinks extends LitElement {
   });
 
   override render() {
+    const heading = msg('Links', { id: 'links.heading' });
     return html`
       <div class="page-header">
-        <h1><span class="muted">Network /</span> Links</h1>
-        <span class="muted">Refreshed every 10 s · select a link for its charts and failover history</span>
+        <h1><span class="muted">${msg('Network /', { id: 'network.breadcrumb' })}</span> ${heading}</h1>
+        <span class="muted"
+          >${msg('Refreshed every 10 s · select a link for its charts and failover history', {
+            id: 'links.subtitle',
+          })}</span
+        >
       </div>
       ${this._task.render({
         pending: () =>
           this._task.value
             ? this._panel(this._task.value, true)
-            : html`<ts-panel class="links" heading="Links" state="loading"></ts-panel>`,
+            : html`<ts-panel class="links" heading=${heading} state="loading"></ts-panel>`,
         complete: (links) => this._panel(links, false),
         error: (error) =>
           this._task.value
             ? this._panel(this._task.value, false)
-            : networkErrorPanel('Links', error, () => void this._task.run(), 'links'),
+            : networkErrorPanel(heading, error, () => void this._task.run(), 'links'),
       })}
       <ts-discovery-panel @ts-proposal-accepted=${() => void this._task.run()}></ts-discovery-panel>
     `;
@@ -128,7 +147,13 @@ export class TsPageLinks extends LitElement {
         (this._level === 'all' || l.level === this._level) &&
         (this._status === 'all' || l.status === this._status),
     );
-    const chip = <T extends string>(value: T, current: T, count: number, set: (v: T) => void) =>
+    const chip = <T extends string>(
+      value: T,
+      label: string,
+      current: T,
+      count: number,
+      set: (v: T) => void,
+    ) =>
       html`<button
         type="button"
         data-testid="link-filter"
@@ -136,30 +161,54 @@ export class TsPageLinks extends LitElement {
         aria-pressed=${value === current ? 'true' : 'false'}
         @click=${() => set(value)}
       >
-        ${value}<span class="count">${count}</span>
+        ${label}<span class="count">${formatCount(count)}</span>
       </button>`;
-    return html`<ts-panel class="links" heading="Links" ?busy=${busy}>
-      <span slot="meta">${formatCount(rows.length)} of ${formatCount(links.length)}</span>
+    const all = msg('all', { id: 'links.filter.all' });
+    const heading = msg('Links', { id: 'links.heading' });
+    const shown = formatCount(rows.length);
+    const total = formatCount(links.length);
+    return html`<ts-panel class="links" heading=${heading} ?busy=${busy}>
+      <span slot="meta">${msg(str`${shown} of ${total}`, { id: 'links.shownOf' })}</span>
       <div class="toolbar">
-        <div class="filters" role="group" aria-label="Filter by level">
-          <span class="label">Level</span>
-          ${chip<LevelFilter>('all', this._level, links.length, (v) => (this._level = v))}
+        <div
+          class="filters"
+          role="group"
+          aria-label=${msg('Filter by level', { id: 'links.filter.levelGroup' })}
+        >
+          <span class="label">${msg('Level', { id: 'links.filter.level' })}</span>
+          ${chip<LevelFilter>('all', all, this._level, links.length, (v) => (this._level = v))}
           ${linkLevels
             .filter((level) => byLevel.has(level))
             .map((level) =>
-              chip<LevelFilter>(level, this._level, byLevel.get(level) ?? 0, (v) => (this._level = v)),
+              chip<LevelFilter>(
+                level,
+                linkLevelText(level),
+                this._level,
+                byLevel.get(level) ?? 0,
+                (v) => (this._level = v),
+              ),
             )}
         </div>
-        <div class="filters" role="group" aria-label="Filter by status">
-          <span class="label">Status</span>
-          ${chip<StatusFilter>('all', this._status, links.length, (v) => (this._status = v))}
+        <div
+          class="filters"
+          role="group"
+          aria-label=${msg('Filter by status', { id: 'links.filter.statusGroup' })}
+        >
+          <span class="label">${msg('Status', { id: 'links.filter.status' })}</span>
+          ${chip<StatusFilter>('all', all, this._status, links.length, (v) => (this._status = v))}
           ${linkStatuses.map((status) =>
-            chip<StatusFilter>(status, this._status, byStatus.get(status) ?? 0, (v) => (this._status = v)),
+            chip<StatusFilter>(
+              status,
+              linkStatusText(status),
+              this._status,
+              byStatus.get(status) ?? 0,
+              (v) => (this._status = v),
+            ),
           )}
         </div>
       </div>
       <ts-data-table
-        caption="Links"
+        caption=${heading}
         selectable
         .columns=${this._columns()}
         .rows=${sortLinks(rows)}
@@ -170,7 +219,11 @@ export class TsPageLinks extends LitElement {
           'data-status': l.status,
           'data-failed-over': l.failedOver ? 'true' : 'false',
         })}
-        emptyMessage=${links.length === 0 ? 'No links are monitored in your scope yet.' : 'No links match the filters.'}
+        emptyMessage=${
+          links.length === 0
+            ? msg('No links are monitored in your scope yet.', { id: 'links.empty' })
+            : msg('No links match the filters.', { id: 'links.emptyFiltered' })
+        }
         @ts-row-select=${this._onSelect}
       ></ts-data-table>
     </ts-panel>`;
@@ -180,48 +233,71 @@ export class TsPageLinks extends LitElement {
     return [
       {
         id: 'name',
-        title: 'Link',
+        title: msg('Link', { id: 'links.col.link' }),
         sortValue: (l) => l.name,
-        render: (l) =>
-          html`<span class="cell-stack"
+        render: (l) => {
+          const ends = `${l.a.deviceName} ${l.a.ifName} ↔ ${l.b.deviceName} ${l.b.ifName}`;
+          // A link named after its ends says them once; a link with a name of its own shows both.
+          return html`<span class="cell-stack cell-wrap"
             ><a href="/network/links/${encodeURIComponent(l.id)}" @click=${(e: Event) => e.stopPropagation()}
               >${l.name}</a
-            ><span class="cell-sub"
-              >${l.a.deviceName} ${l.a.ifName} ↔ ${l.b.deviceName} ${l.b.ifName}</span
-            ></span
-          >`,
+            >${ends === l.name ? nothing : html`<span class="cell-sub">${ends}</span>`}</span
+          >`;
+        },
       },
-      { id: 'level', title: 'Level', sortValue: (l) => linkLevels.indexOf(l.level), render: (l) => l.level },
+      {
+        id: 'level',
+        title: msg('Level', { id: 'links.col.level' }),
+        sortValue: (l) => linkLevels.indexOf(l.level),
+        render: (l) => linkLevelText(l.level),
+      },
       {
         id: 'role',
-        title: 'Role · plane',
+        title: msg('Role · plane', { id: 'links.col.role' }),
         sortValue: (l) => `${l.role}${l.plane}`,
-        render: (l) =>
-          html`<span class="cell-stack"
-            ><span>${l.role} · ${l.plane}</span
-            ><span class="cell-sub">${l.pairId ? `pair ${l.pairId}` : 'unpaired'}</span></span
-          >`,
+        render: (l) => {
+          const pairId = l.pairId;
+          return html`<span class="cell-stack"
+            ><span>${linkRoleText(l.role)} · ${planeText(l.plane)}</span
+            ><span class="cell-sub"
+              >${
+                pairId
+                  ? msg(str`pair ${pairId}`, { id: 'links.pair' })
+                  : msg('unpaired', { id: 'link.traffic.unpaired' })
+              }</span
+            ></span
+          >`;
+        },
       },
       {
         id: 'status',
-        title: 'Status',
+        title: msg('Status', { id: 'links.col.status' }),
         sortValue: (l) => statusRank[l.status],
         render: (l) =>
           html`<span class="cell-stack"
             ><span
-              ><ts-status-badge .status=${l.status} .tone=${linkStatusTone(l.status)}></ts-status-badge>${
+              ><ts-status-badge
+                .status=${l.status}
+                .label=${linkStatusText(l.status)}
+                .tone=${linkStatusTone(l.status)}
+              ></ts-status-badge
+              >${
                 l.flapping
-                  ? html` <ts-status-badge status="flapping" tone="warn"></ts-status-badge>`
+                  ? html` <ts-status-badge
+                      status="flapping"
+                      .label=${flappingText()}
+                      tone="warn"
+                    ></ts-status-badge>`
                   : nothing
               }</span
             ><span class="cell-sub" title=${formatDateTime(l.lastChangeAt)}
-              >changed ${formatRelativeTime(l.lastChangeAt, this._now)}</span
+              >${this._changedText(l.lastChangeAt)}</span
             ></span
           >`,
       },
       {
         id: 'utilisation',
-        title: 'Utilisation',
+        title: msg('Utilisation', { id: 'links.col.utilisation' }),
         sortValue: (l) => l.utilisation?.maxPercent ?? -1,
         render: (l) =>
           html`<ts-utilisation-bar
@@ -231,7 +307,7 @@ export class TsPageLinks extends LitElement {
       },
       {
         id: 'bps',
-        title: 'In / out',
+        title: msg('In / out', { id: 'links.col.bps' }),
         align: 'end',
         sortValue: (l) => (l.bps ? Math.max(l.bps.in, l.bps.out) : -1),
         render: (l) =>
@@ -243,7 +319,7 @@ export class TsPageLinks extends LitElement {
       },
       {
         id: 'errors',
-        title: 'Errors/s',
+        title: msg('Errors/s', { id: 'links.col.errors' }),
         align: 'end',
         sortValue: (l) => l.errorsPerSecond ?? -1,
         render: (l) =>
@@ -255,14 +331,14 @@ export class TsPageLinks extends LitElement {
       },
       {
         id: 'tier',
-        title: 'Tier',
+        title: msg('Tier', { id: 'links.col.tier' }),
         sortValue: (l) => l.tier.verdict,
         render: (l) =>
           html`<span class="cell-stack"
             ><span
               ><ts-status-badge
                 .status=${l.tier.verdict}
-                .label=${l.tier.verdict === 'ok' ? 'meets tier' : l.tier.verdict === 'below' ? 'below tier' : 'unknown'}
+                .label=${tierVerdictText(l.tier.verdict)}
                 .tone=${verdictTone(l.tier.verdict)}
               ></ts-status-badge></span
             ><span class="cell-sub" title=${formatTier(l.tier)}
@@ -272,7 +348,7 @@ export class TsPageLinks extends LitElement {
       },
       {
         id: 'active',
-        title: 'Traffic',
+        title: msg('Traffic', { id: 'links.col.traffic' }),
         sortValue: (l) => (l.failedOver ? 0 : l.active ? 1 : 2),
         render: (l) =>
           html`<span class=${l.failedOver ? 'fo' : l.active === false ? 'standby' : ''}
@@ -280,6 +356,11 @@ export class TsPageLinks extends LitElement {
           >`,
       },
     ];
+  }
+
+  private _changedText(at: string | null): string {
+    const when = formatRelativeTime(at, this._now);
+    return msg(str`changed ${when}`, { id: 'links.changed' });
   }
 
   private _onSelect(event: CustomEvent<RowSelectDetail<unknown>>) {

@@ -1,12 +1,22 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
-import { actionErrorMessage, errorMessage } from '../data/api.js';
+import { actionErrorMessage } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import { canManage } from '../data/auth.js';
 import type { User } from '../data/auth.js';
 import { fetchOrgUnits, orgUnitNames, orgUnitOptions } from '../data/org-units.js';
 import type { OrgUnit } from '../data/org-units.js';
-import { createPrefix, deletePrefix, fetchPrefixes, nestPrefixes, prefixPurposes } from '../data/prefixes.js';
+import {
+  createPrefix,
+  deletePrefix,
+  fetchPrefixes,
+  nestPrefixes,
+  prefixPurposeHint,
+  prefixPurposeText,
+  prefixPurposes,
+} from '../data/prefixes.js';
 import type { NestedPrefix, Prefix, PrefixPurpose } from '../data/prefixes.js';
 import { formatCount } from '../common/format.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
@@ -20,68 +30,77 @@ import './ts-credentials-panel.js';
 
 type PurposeFilter = PrefixPurpose | 'all';
 
-/** Every visible string of the page, to move into the message catalogue. */
-const text = {
-  group: 'Network /',
-  title: 'Addresses',
-  subtitle: 'IP prefixes delegated down the org units; a prefix is indented under the prefixes that hold it',
-  heading: 'IP prefixes',
-  caption: 'IP prefixes',
-  count: (shown: number, all: number) => `${formatCount(shown)} of ${formatCount(all)}`,
-  filterLabel: 'Purpose',
-  filterGroup: 'Filter by purpose',
-  purposes: {
-    all: 'all',
-    management: 'management',
-    hosts: 'hosts',
-    egress: 'egress',
-  } satisfies Record<PurposeFilter, string>,
-  purposeHints: {
-    management: 'routers and switches',
-    hosts: 'clouds and servers',
-    egress: 'internet egress',
-  } satisfies Record<PrefixPurpose, string>,
-  empty: 'No IP prefixes are registered in this org unit yet.',
-  emptyFiltered: (purpose: string) => `No ${purpose} prefixes.`,
-  colPrefix: 'Prefix',
-  colPurpose: 'Purpose',
-  colOrgUnit: 'Org unit',
-  colDescription: 'Description',
-  colActions: 'Actions',
+/** Every visible string of the page, in the locale in force. */
+const text = () => ({
+  title: msg('Addresses', { id: 'prefixes.title' }),
+  subtitle: msg(
+    'IP prefixes delegated down the org units; a prefix is indented under the prefixes that hold it',
+    { id: 'prefixes.subtitle' },
+  ),
+  heading: msg('IP prefixes', { id: 'prefixes.heading' }),
+  count: (shown: number, all: number) => {
+    const s = formatCount(shown);
+    const a = formatCount(all);
+    return msg(str`${s} of ${a}`, { id: 'prefixes.shownOf' });
+  },
+  filterLabel: msg('Purpose', { id: 'prefixes.filter.label' }),
+  filterGroup: msg('Filter by purpose', { id: 'prefixes.filter.group' }),
+  purpose: (purpose: PurposeFilter) =>
+    purpose === 'all' ? msg('all', { id: 'prefixes.filter.all' }) : prefixPurposeText(purpose),
+  empty: msg('No IP prefixes are registered in this org unit yet.', { id: 'prefixes.empty' }),
+  emptyFiltered: (purpose: PrefixPurpose) => {
+    const name = prefixPurposeText(purpose);
+    return msg(str`No ${name} prefixes.`, { id: 'prefixes.emptyFiltered' });
+  },
+  colPrefix: msg('Prefix', { id: 'prefixes.col.prefix' }),
+  colPurpose: msg('Purpose', { id: 'prefixes.col.purpose' }),
+  colOrgUnit: msg('Org unit', { id: 'prefixes.col.orgUnit' }),
+  colDescription: msg('Description', { id: 'prefixes.col.description' }),
+  colActions: msg('Actions', { id: 'prefixes.col.actions' }),
   nestedTitle: (depth: number) =>
-    `Inside ${depth} listed ${depth === 1 ? 'prefix' : 'prefixes'} of the same purpose`,
-  open: 'Delegate a prefix',
-  formHeading: 'Delegate a prefix',
-  formHint:
-    'A prefix lies inside a prefix of the parent org unit (a delegation, made by the unit above) or of its ' +
-    'own unit (a subdivision). The control plane checks the placement and says what is wrong.',
-  fieldPrefix: 'Prefix',
-  fieldPrefixPlaceholder: 'e.g. 10.20.16.0/20',
-  fieldOrgUnit: 'Org unit',
-  fieldOrgUnitChoose: 'Choose an org unit',
-  fieldOrgUnitLoading: 'Loading org units…',
-  fieldPurpose: 'Purpose',
-  fieldDescription: 'Description (optional)',
-  submit: 'Delegate prefix',
-  submitting: 'Delegating…',
-  cancel: 'Cancel',
-  noOrgUnit: 'Choose an org unit.',
-  created: (prefix: string, unit: string) => `${prefix} is now registered for ${unit}.`,
-  delete: 'Delete',
-  deleteLabel: (prefix: string) => `Delete prefix ${prefix}`,
-  confirmHeading: 'Delete prefix?',
-  confirmMessage: (p: Prefix, unit: string) =>
-    `${p.prefix} (${p.purpose}) will no longer belong to ${unit}. The control plane refuses while ` +
-    'the prefix still holds other prefixes or management addresses of devices.',
-  confirmLabel: 'Delete prefix',
-  deleteFailed: (prefix: string, message: string) => `Could not delete ${prefix}: ${message}`,
-};
+    depth === 1
+      ? msg('Inside 1 listed prefix of the same purpose', { id: 'prefixes.nested.one' })
+      : msg(str`Inside ${depth} listed prefixes of the same purpose`, { id: 'prefixes.nested.other' }),
+  open: msg('Delegate a prefix', { id: 'prefixes.open' }),
+  formHeading: msg('Delegate a prefix', { id: 'prefixes.open' }),
+  formHint: msg(
+    'A prefix lies inside a prefix of the parent org unit (a delegation, made by the unit above) or of its own unit (a subdivision). The control plane checks the placement and says what is wrong.',
+    { id: 'prefixes.form.hint' },
+  ),
+  fieldPrefix: msg('Prefix', { id: 'prefixes.col.prefix' }),
+  fieldPrefixPlaceholder: msg('e.g. 10.20.16.0/20', { id: 'prefixes.form.prefixPlaceholder' }),
+  fieldOrgUnit: msg('Org unit', { id: 'prefixes.col.orgUnit' }),
+  fieldOrgUnitChoose: msg('Choose an org unit', { id: 'prefixes.form.chooseOrgUnit' }),
+  fieldOrgUnitLoading: msg('Loading org units…', { id: 'prefixes.form.loadingOrgUnits' }),
+  fieldPurpose: msg('Purpose', { id: 'prefixes.col.purpose' }),
+  fieldDescription: msg('Description (optional)', { id: 'prefixes.form.description' }),
+  submit: msg('Delegate prefix', { id: 'prefixes.form.submit' }),
+  submitting: msg('Delegating…', { id: 'prefixes.form.submitting' }),
+  cancel: msg('Cancel', { id: 'prefixes.form.cancel' }),
+  noOrgUnit: msg('Choose an org unit.', { id: 'prefixes.form.noOrgUnit' }),
+  created: (prefix: string, unit: string) =>
+    msg(str`${prefix} is now registered for ${unit}.`, { id: 'prefixes.created' }),
+  delete: msg('Delete', { id: 'prefixes.delete' }),
+  deleteLabel: (prefix: string) => msg(str`Delete prefix ${prefix}`, { id: 'prefixes.deleteLabel' }),
+  confirmHeading: msg('Delete prefix?', { id: 'prefixes.confirm.heading' }),
+  confirmMessage: (p: Prefix, unit: string) => {
+    const purpose = prefixPurposeText(p.purpose);
+    return msg(
+      str`${p.prefix} (${purpose}) will no longer belong to ${unit}. The control plane refuses while the prefix still holds other prefixes or management addresses of devices.`,
+      { id: 'prefixes.confirm.message' },
+    );
+  },
+  confirmLabel: msg('Delete prefix', { id: 'prefixes.confirm.ok' }),
+  deleteFailed: (prefix: string, message: string) =>
+    msg(str`Could not delete ${prefix}: ${message}`, { id: 'prefixes.deleteFailed' }),
+});
 
 /**
  * The IP prefix registry of the caller's scope, nested by containment and filtered by purpose; for
  * users who may write, a form that delegates a prefix and a delete action per row. Below it, for
  * callers with `network:write`, the SNMP credentials with their grants.
  */
+@localized()
 @customElement('ts-page-prefixes')
 export class TsPagePrefixes extends LitElement {
   static override styles = [
@@ -187,11 +206,12 @@ export class TsPagePrefixes extends LitElement {
 
   @state() private _submitting = false;
 
-  @state() private _formError = '';
+  /** What the form says is wrong, as a text made when shown so that it follows the language. */
+  @state() private _formError: (() => string) | null = null;
 
-  @state() private _notice = '';
+  @state() private _notice: (() => string) | null = null;
 
-  @state() private _actionError = '';
+  @state() private _actionError: (() => string) | null = null;
 
   @query('ts-confirm-dialog') private _confirm!: TsConfirmDialog;
 
@@ -209,23 +229,24 @@ export class TsPagePrefixes extends LitElement {
   override render() {
     const units = this._orgUnitsTask.value;
     const names = units ? orgUnitNames(units) : undefined;
+    const t = text();
     return html`
       <div class="page-header">
-        <h1><span class="muted">${text.group}</span> ${text.title}</h1>
-        <span class="muted">${text.subtitle}</span>
+        <h1><span class="muted">${msg('Network /', { id: 'network.breadcrumb' })}</span> ${t.title}</h1>
+        <span class="muted">${t.subtitle}</span>
       </div>
       ${this._task.render({
         pending: () =>
           this._task.value
             ? this._panel(this._task.value, names, true)
-            : html`<ts-panel class="prefixes" heading=${text.heading} state="loading"></ts-panel>`,
+            : html`<ts-panel class="prefixes" heading=${t.heading} state="loading"></ts-panel>`,
         complete: (prefixes) => this._panel(prefixes, names, false),
         error: (error) =>
           html`<ts-panel
             class="prefixes"
-            heading=${text.heading}
+            heading=${t.heading}
             state="error"
-            .error=${errorMessage(error)}
+            .error=${errorText(error)}
             @ts-retry=${() => void this._task.run()}
           ></ts-panel>`,
       })}
@@ -243,8 +264,9 @@ export class TsPagePrefixes extends LitElement {
     for (const p of prefixes) counts.set(p.purpose, (counts.get(p.purpose) ?? 0) + 1);
     const shown = this._purpose === 'all' ? prefixes : prefixes.filter((p) => p.purpose === this._purpose);
     const rows = nestPrefixes(shown);
-    return html`<ts-panel class="prefixes" heading=${text.heading} ?busy=${busy}>
-      <span slot="meta">${text.count(shown.length, prefixes.length)}</span>
+    const t = text();
+    return html`<ts-panel class="prefixes" heading=${t.heading} ?busy=${busy}>
+      <span slot="meta">${t.count(shown.length, prefixes.length)}</span>
       ${
         this._canWrite
           ? html`<button
@@ -256,16 +278,16 @@ export class TsPagePrefixes extends LitElement {
               aria-controls="prefix-form"
               @click=${this._toggleForm}
             >
-              ${text.open}
+              ${t.open}
             </button>`
           : nothing
       }
       ${this._formOpen ? this._form() : nothing}
-      <p class="notice" role="status" data-testid="prefix-notice">${this._notice}</p>
-      <p class="row-error" role="alert" data-testid="prefix-action-error">${this._actionError}</p>
+      <p class="notice" role="status" data-testid="prefix-notice">${this._notice?.() ?? ''}</p>
+      <p class="row-error" role="alert" data-testid="prefix-action-error">${this._actionError?.() ?? ''}</p>
       <div class="toolbar">
-        <div class="filters" role="group" aria-label=${text.filterGroup}>
-          <span class="label">${text.filterLabel}</span>
+        <div class="filters" role="group" aria-label=${t.filterGroup}>
+          <span class="label">${t.filterLabel}</span>
           ${(['all', ...prefixPurposes] as PurposeFilter[]).map(
             (purpose) =>
               html`<button
@@ -275,13 +297,13 @@ export class TsPagePrefixes extends LitElement {
                 aria-pressed=${this._purpose === purpose ? 'true' : 'false'}
                 @click=${() => (this._purpose = purpose)}
               >
-                ${text.purposes[purpose]}<span class="count">${counts.get(purpose) ?? 0}</span>
+                ${t.purpose(purpose)}<span class="count">${formatCount(counts.get(purpose) ?? 0)}</span>
               </button>`,
           )}
         </div>
       </div>
       <ts-data-table
-        caption=${text.caption}
+        caption=${t.heading}
         .columns=${this._columns(names)}
         .rows=${rows}
         .rowKey=${(r: NestedPrefix) => r.item.id}
@@ -292,40 +314,39 @@ export class TsPagePrefixes extends LitElement {
           'data-org-unit-id': r.item.orgUnitId,
           'data-depth': String(r.depth),
         })}
-        emptyMessage=${
-          this._purpose === 'all' ? text.empty : text.emptyFiltered(text.purposes[this._purpose])
-        }
+        emptyMessage=${this._purpose === 'all' ? t.empty : t.emptyFiltered(this._purpose)}
       ></ts-data-table>
     </ts-panel>`;
   }
 
   /** No column sorts: the order is the nesting, which sorting by a column would hide. */
   private _columns(names: Map<string, string> | undefined): DataTableColumn<NestedPrefix>[] {
+    const t = text();
     const columns: DataTableColumn<NestedPrefix>[] = [
       {
         id: 'prefix',
-        title: text.colPrefix,
+        title: t.colPrefix,
         render: ({ item, depth }) =>
           html`<span
             class="mono"
             style="padding-inline-start:${depth * 18}px"
-            title=${depth > 0 ? text.nestedTitle(depth) : nothing}
+            title=${depth > 0 ? t.nestedTitle(depth) : nothing}
             >${depth > 0 ? html`<span class="muted" aria-hidden="true">└ </span>` : nothing}${item.prefix}</span
           >`,
       },
       {
         id: 'purpose',
-        title: text.colPurpose,
-        render: ({ item }) => html`<span class="chip">${text.purposes[item.purpose] ?? item.purpose}</span>`,
+        title: t.colPurpose,
+        render: ({ item }) => html`<span class="chip">${prefixPurposeText(item.purpose)}</span>`,
       },
       {
         id: 'org',
-        title: text.colOrgUnit,
+        title: t.colOrgUnit,
         render: ({ item }) => names?.get(item.orgUnitId) ?? item.orgUnitId,
       },
       {
         id: 'description',
-        title: text.colDescription,
+        title: t.colDescription,
         render: ({ item }) =>
           item.description
             ? html`<span class="cell-truncate" title=${item.description}>${item.description}</span>`
@@ -335,16 +356,16 @@ export class TsPagePrefixes extends LitElement {
     if (this._canWrite) {
       columns.push({
         id: 'actions',
-        title: text.colActions,
+        title: t.colActions,
         render: ({ item }) =>
           html`<button
             class="btn small"
             type="button"
             data-testid="prefix-delete"
-            aria-label=${text.deleteLabel(item.prefix)}
+            aria-label=${t.deleteLabel(item.prefix)}
             @click=${() => this._delete(item, names)}
           >
-            ${text.delete}
+            ${t.delete}
           </button>`,
       });
     }
@@ -354,12 +375,13 @@ export class TsPagePrefixes extends LitElement {
   private _form() {
     const units = this._orgUnitsTask.value;
     const options = units ? orgUnitOptions(units) : undefined;
+    const t = text();
     return html`<section class="section" aria-labelledby="prefix-form-heading">
-      <h3 id="prefix-form-heading">${text.formHeading}</h3>
-      <p class="hint">${text.formHint}</p>
+      <h3 id="prefix-form-heading">${t.formHeading}</h3>
+      <p class="hint">${t.formHint}</p>
       <form id="prefix-form" data-testid="prefix-form" @submit=${this._submit}>
         <label
-          >${text.fieldPrefix}
+          >${t.fieldPrefix}
           <input
             type="text"
             name="prefix"
@@ -367,30 +389,30 @@ export class TsPagePrefixes extends LitElement {
             maxlength="64"
             autocomplete="off"
             spellcheck="false"
-            placeholder=${text.fieldPrefixPlaceholder}
+            placeholder=${t.fieldPrefixPlaceholder}
             data-testid="prefix-text"
         /></label>
         <label
-          >${text.fieldOrgUnit}
+          >${t.fieldOrgUnit}
           <select name="orgUnitId" required data-testid="prefix-org-unit" ?disabled=${!options}>
             ${
               options
-                ? html`<option value="">${text.fieldOrgUnitChoose}</option>
+                ? html`<option value="">${t.fieldOrgUnitChoose}</option>
                     ${options.map((o) => html`<option value=${o.id}>${o.label}</option>`)}`
-                : html`<option value="">${text.fieldOrgUnitLoading}</option>`
+                : html`<option value="">${t.fieldOrgUnitLoading}</option>`
             }
           </select></label
         >
         <label
-          >${text.fieldPurpose}
+          >${t.fieldPurpose}
           <select name="purpose" required data-testid="prefix-purpose">
             ${prefixPurposes.map(
-              (p) => html`<option value=${p}>${text.purposes[p]} — ${text.purposeHints[p]}</option>`,
+              (p) => html`<option value=${p}>${prefixPurposeText(p)} — ${prefixPurposeHint(p)}</option>`,
             )}
           </select></label
         >
         <label
-          >${text.fieldDescription}
+          >${t.fieldDescription}
           <input
             type="text"
             name="description"
@@ -398,12 +420,12 @@ export class TsPagePrefixes extends LitElement {
             autocomplete="off"
             data-testid="prefix-description"
         /></label>
-        <p class="error" role="alert" data-testid="prefix-form-error">${this._formError}</p>
+        <p class="error" role="alert" data-testid="prefix-form-error">${this._formError?.() ?? ''}</p>
         <div class="buttons">
           <button class="btn primary" type="submit" data-testid="prefix-submit" ?disabled=${this._submitting}>
-            ${this._submitting ? text.submitting : text.submit}
+            ${this._submitting ? t.submitting : t.submit}
           </button>
-          <button class="btn" type="button" @click=${this._toggleForm}>${text.cancel}</button>
+          <button class="btn" type="button" @click=${this._toggleForm}>${t.cancel}</button>
         </div>
       </form>
     </section>`;
@@ -411,7 +433,7 @@ export class TsPagePrefixes extends LitElement {
 
   private async _toggleForm() {
     this._formOpen = !this._formOpen;
-    this._formError = '';
+    this._formError = null;
     await this.updateComplete;
     if (this._formOpen)
       this.renderRoot.querySelector<HTMLInputElement>('[data-testid="prefix-text"]')?.focus();
@@ -424,15 +446,15 @@ export class TsPagePrefixes extends LitElement {
     const data = new FormData(form);
     const orgUnitId = String(data.get('orgUnitId') ?? '');
     if (!orgUnitId) {
-      this._formError = text.noOrgUnit;
+      this._formError = () => text().noOrgUnit;
       form.querySelector<HTMLSelectElement>('[name="orgUnitId"]')?.focus();
       return;
     }
     const purpose = String(data.get('purpose') ?? '') as PrefixPurpose;
     const description = String(data.get('description') ?? '').trim();
     this._submitting = true;
-    this._formError = '';
-    this._notice = '';
+    this._formError = null;
+    this._notice = null;
     try {
       const created = await createPrefix({
         prefix: String(data.get('prefix') ?? '').trim(),
@@ -442,11 +464,11 @@ export class TsPagePrefixes extends LitElement {
       });
       const units = this._orgUnitsTask.value;
       const unit = (units && orgUnitNames(units).get(created.orgUnitId)) ?? created.orgUnitId;
-      this._notice = text.created(created.prefix, unit);
+      this._notice = () => text().created(created.prefix, unit);
       form.reset();
       void this._task.run();
     } catch (error) {
-      this._formError = actionErrorMessage(error);
+      this._formError = () => actionErrorMessage(error);
     } finally {
       this._submitting = false;
     }
@@ -454,18 +476,19 @@ export class TsPagePrefixes extends LitElement {
 
   private async _delete(prefix: Prefix, names: Map<string, string> | undefined) {
     const unit = names?.get(prefix.orgUnitId) ?? prefix.orgUnitId;
+    const t = text();
     const confirmed = await this._confirm.ask({
-      heading: text.confirmHeading,
-      message: text.confirmMessage(prefix, unit),
-      confirmLabel: text.confirmLabel,
+      heading: t.confirmHeading,
+      message: t.confirmMessage(prefix, unit),
+      confirmLabel: t.confirmLabel,
     });
     if (!confirmed) return;
-    this._actionError = '';
-    this._notice = '';
+    this._actionError = null;
+    this._notice = null;
     try {
       await deletePrefix(prefix.id);
     } catch (error) {
-      this._actionError = text.deleteFailed(prefix.prefix, actionErrorMessage(error));
+      this._actionError = () => text().deleteFailed(prefix.prefix, actionErrorMessage(error));
     }
     void this._task.run();
   }

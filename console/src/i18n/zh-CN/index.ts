@@ -11,6 +11,7 @@ import { templates as agents } from './agents.js';
 import { templates as components } from './components.js';
 import { templates as errors } from './errors.js';
 import { templates as login } from './login.js';
+import { templates as network } from './network.js';
 import { templates as overview } from './overview.js';
 
 import { templates as linkDetail } from './link-detail.js';
@@ -26,5 +27,6 @@ export const templates = {
   ...components,
   ...errors,
   ...login,
+  ...network,
   ...overview,
 };
