@@ -5,7 +5,9 @@
  * expressions, and may move.
  */
 import { templates as common } from './common.js';
+import { templates as wall } from './wall.js';
 
 export const templates = {
   ...common,
+  ...wall,
 };
