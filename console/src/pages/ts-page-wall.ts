@@ -233,6 +233,12 @@ export class TsPageWall extends LitElement {
       overflow: hidden;
       text-overflow: ellipsis;
     }
+    .area-sub {
+      margin-left: 0.5em;
+      color: var(--wall-muted);
+      font-size: 0.8em;
+      font-weight: 500;
+    }
     .area-grid {
       flex: 1;
       min-height: 0;
@@ -287,6 +293,10 @@ export class TsPageWall extends LitElement {
       justify-content: space-around;
       gap: calc(var(--u) * 0.8);
       height: 100%;
+    }
+    .stack.top {
+      justify-content: flex-start;
+      gap: calc(var(--u) * 1.2);
     }
     .row {
       display: flex;
@@ -367,15 +377,31 @@ export class TsPageWall extends LitElement {
     }
     ul.bars li {
       display: grid;
-      grid-template-columns: minmax(0, 7em) minmax(0, 1fr) 4.6em 5.2em;
-      align-items: center;
-      gap: calc(var(--u) * 0.7);
-      font-size: calc(var(--u) * 1.2);
+      grid-template-columns: auto minmax(0, 1fr) auto;
+      grid-template-areas: 'label note value' 'bar bar bar';
+      align-items: baseline;
+      column-gap: calc(var(--u) * 0.8);
+      row-gap: calc(var(--u) * 0.3);
+      font-size: calc(var(--u) * 1.15);
     }
     ul.busy li {
-      grid-template-columns: minmax(0, 1.1fr) minmax(0, 1fr) 4em;
+      grid-template-columns: minmax(0, 1fr) auto;
+      grid-template-areas: 'label value' 'bar bar';
     }
     .bar-label {
+      grid-area: label;
+    }
+    .bar-note {
+      grid-area: note;
+    }
+    .bar-value {
+      grid-area: value;
+    }
+    .bar {
+      grid-area: bar;
+    }
+    .bar-label,
+    .bar-note {
       white-space: nowrap;
       overflow: hidden;
       text-overflow: ellipsis;
@@ -390,7 +416,7 @@ export class TsPageWall extends LitElement {
       white-space: nowrap;
     }
     .bar {
-      height: calc(var(--u) * 0.9);
+      height: calc(var(--u) * 0.7);
       border-radius: calc(var(--u) * 0.45);
       background: rgba(142, 166, 193, 0.18);
       overflow: hidden;
@@ -404,13 +430,17 @@ export class TsPageWall extends LitElement {
     .bar.band-low .bar-fill {
       background: var(--wall-band-low);
     }
-    .bar.warn .bar-fill,
     .bar.band-medium .bar-fill {
       background: var(--wall-band-medium);
     }
-    .bar.bad .bar-fill,
+    .bar.warn .bar-fill {
+      background: var(--wall-warn);
+    }
     .bar.band-high .bar-fill {
       background: var(--wall-band-high);
+    }
+    .bar.bad .bar-fill {
+      background: var(--wall-bad);
     }
     .bar-value.band-low {
       color: var(--wall-band-low);
@@ -675,7 +705,10 @@ export class TsPageWall extends LitElement {
       ${layouts.map(
         (l) =>
           html`<div class="area" data-testid="wall-area" data-area=${l.area}>
-            <h2>${areaTitle(l.area)}</h2>
+            <h2>
+              <span class="area-name">${areaTitle(l.area).name}</span>
+              ${areaTitle(l.area).sub !== null ? html`<span class="area-sub">${areaTitle(l.area).sub}</span>` : nothing}
+            </h2>
             <div
               class="area-grid"
               style="grid-template-columns: repeat(${l.columns}, minmax(0, 1fr)); grid-template-rows: ${l.rows.length > 1 ? `repeat(${l.rows.length - 1}, auto) ` : ''}minmax(0, 1fr)"

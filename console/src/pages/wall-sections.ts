@@ -74,17 +74,29 @@ export function wallSections(): readonly AnySection[] {
   return registry;
 }
 
-/** The heading of an area's column. */
-export function areaTitle(area: WallArea): string {
+/** The heading of an area's column: the area's name in the shared base, and what it covers. */
+export function areaTitle(area: WallArea): { name: string; sub: string | null } {
   switch (area) {
     case 'cloud':
-      return msg('One cloud · e-government cloud', { id: 'wall.area.cloud' });
+      return {
+        name: msg('One cloud', { id: 'wall.area.cloud' }),
+        sub: msg('e-government cloud', { id: 'wall.area.cloudSub' }),
+      };
     case 'network':
-      return msg('One network · e-government extranet', { id: 'wall.area.network' });
+      return {
+        name: msg('One network', { id: 'wall.area.network' }),
+        sub: msg('e-government extranet', { id: 'wall.area.networkSub' }),
+      };
     case 'security':
-      return msg('One wall · security', { id: 'wall.area.security' });
+      return {
+        name: msg('One wall', { id: 'wall.area.security' }),
+        sub: msg('security', { id: 'wall.area.securitySub' }),
+      };
     case 'alarms':
-      return msg('Alarms', { id: 'wall.area.alarms' });
+      return {
+        name: msg('Alarms', { id: 'wall.area.alarms' }),
+        sub: null,
+      };
   }
 }
 
@@ -242,7 +254,9 @@ function renderCompliance(f: ComplianceFigures): TemplateResult {
               >${
                 l.below > 0
                   ? msg(str`${formatCount(l.below)} below`, { id: 'wall.compliance.below' })
-                  : msg(str`${formatCount(l.conforming)} meet`, { id: 'wall.compliance.meet' })
+                  : l.conforming > 0
+                    ? msg(str`${formatCount(l.conforming)} meet`, { id: 'wall.compliance.meet' })
+                    : msg(str`${formatCount(l.unknown)} not measured`, { id: 'wall.compliance.unmeasured' })
               }</span
             >
           </li>`,
@@ -267,7 +281,7 @@ function renderBusiest(links: BusyLink[]): TemplateResult {
 }
 
 function renderAlarms(f: AlarmFigures, ctx: WallRenderContext): TemplateResult {
-  return html`<div class="stack">
+  return html`<div class="stack top">
     <div class="row severities">
       ${alarmSeverities.map((s) =>
         figure(
@@ -304,7 +318,7 @@ function renderAlarms(f: AlarmFigures, ctx: WallRenderContext): TemplateResult {
 }
 
 /** How many of the newest alarms the wall lists. */
-const newestAlarmCount = 5;
+const newestAlarmCount = 8;
 
 registerWallSection<FleetFigures>({
   id: 'cloud-fleet',
