@@ -235,7 +235,7 @@ function renderCompliance(f: ComplianceFigures): TemplateResult {
       formatPercent(f.overall.ratePercent),
       'wall-compliance-overall',
       complianceTone(f.overall.ratePercent),
-      'xl',
+      'l',
     )}
     <ul class="bars">
       ${f.levels.map(
