@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRoute } from '../common/router.js';
-import { routes } from './navigation.js';
+import { isGroup, navigation, pageLoaders, routes } from './navigation.js';
 
 describe('network routes', () => {
   it('resolves the network pages', () => {
@@ -32,5 +32,15 @@ describe('account routes', () => {
     const match = resolveRoute(routes, '/account/tokens');
     expect(match?.route.item?.page).toBe('api-tokens');
     expect(match?.route.group).toBeUndefined();
+  });
+});
+
+describe('areas', () => {
+  it('lists only areas that exist: every listed page has a module that loads', () => {
+    const pages = routes.flatMap((r) => (r.item ? [r.item.page] : []));
+    for (const page of pages) expect(typeof pageLoaders[page], page).toBe('function');
+    const ids = navigation.flatMap((e) => (isGroup(e) ? [e.id, ...e.items.map((i) => i.id)] : [e.id]));
+    for (const unbuilt of ['flows', 'ipv6', 'clouds', 'backups', 'security', 'policies'])
+      expect(ids).not.toContain(unbuilt);
   });
 });

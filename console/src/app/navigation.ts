@@ -1,4 +1,9 @@
-/** The console's areas, as the left navigation lists them and the router resolves them. */
+/**
+ * The console's areas, as the left navigation lists them and the router resolves them. Only areas
+ * that exist are listed; a later area adds its pages here. Labels are functions, so they follow the
+ * language in force; pages load on first visit (`pageLoaders`), each in its own chunk.
+ */
+import { msg } from '@lit/localize';
 
 export type PageKind =
   | 'overview'
@@ -11,22 +16,19 @@ export type PageKind =
   | 'alarms'
   | 'conformance'
   | 'prefixes'
-  | 'api-tokens'
-  | 'area';
+  | 'api-tokens';
 
 export interface NavItem {
   /** Used for `data-testid="nav-<id>"`. */
   id: string;
-  label: string;
+  label: () => string;
   path: string;
   page: PageKind;
-  /** For areas not built yet: what the page will offer. */
-  description?: string;
 }
 
 export interface NavGroup {
   id: string;
-  label: string;
+  label: () => string;
   items: NavItem[];
 }
 
@@ -36,94 +38,55 @@ export type NavEntry = NavItem | NavGroup;
 export const isGroup = (entry: NavEntry): entry is NavGroup => 'items' in entry;
 
 export const navigation: NavEntry[] = [
-  { id: 'overview', label: 'Overview', path: '/', page: 'overview' },
+  { id: 'overview', label: () => msg('Overview', { id: 'nav.overview' }), path: '/', page: 'overview' },
   {
     id: 'network',
-    label: 'Network',
-    items: [
-      { id: 'topology', label: 'Topology', path: '/network/topology', page: 'topology' },
-      { id: 'links', label: 'Links', path: '/network/links', page: 'links' },
-      { id: 'alarms', label: 'Alarms', path: '/network/alarms', page: 'alarms' },
-      { id: 'conformance', label: 'Conformance', path: '/network/conformance', page: 'conformance' },
-      { id: 'addresses', label: 'Addresses', path: '/network/addresses', page: 'prefixes' },
-    ],
-  },
-  {
-    id: 'flows',
-    label: 'Flows',
-    path: '/flows',
-    page: 'area',
-    description:
-      'Top talkers, applications and org units from NetFlow and IPFIX, traffic over time with filters, ' +
-      'and internet egress accounted per org unit.',
-  },
-  {
-    id: 'ipv6',
-    label: 'IPv6',
-    path: '/ipv6',
-    page: 'area',
-    description:
-      'Measured IPv6 readiness of every router, host and service, the IPv6 share of traffic, and ' +
-      'progress per level and org unit against the targets set in policy.',
-  },
-  {
-    id: 'clouds',
-    label: 'Clouds & quotas',
-    path: '/clouds',
-    page: 'area',
-    description:
-      'The clouds under management, their capacity, hierarchical quotas, resource requests and ' +
-      'approvals, and utilisation reviews that find resources to reclaim.',
-  },
-  {
-    id: 'backups',
-    label: 'Backups',
-    path: '/backups',
-    page: 'area',
-    description:
-      'Backup policies by system class, job runs, off-site copies and restore drills, with RPO and RTO ' +
-      'compliance under GB/T 20988.',
-  },
-  {
-    id: 'security',
-    label: 'Security',
+    label: () => msg('Network', { id: 'nav.network' }),
     items: [
       {
-        id: 'alerts',
-        label: 'Alerts',
-        path: '/security/alerts',
-        page: 'area',
-        description:
-          'Alerts from flow detections, Sigma rules, intrusion detection and log sources, with triage ' +
-          'and the risk of each org unit.',
+        id: 'topology',
+        label: () => msg('Topology', { id: 'nav.topology' }),
+        path: '/network/topology',
+        page: 'topology',
+      },
+      { id: 'links', label: () => msg('Links', { id: 'nav.links' }), path: '/network/links', page: 'links' },
+      {
+        id: 'alarms',
+        label: () => msg('Alarms', { id: 'nav.alarms' }),
+        path: '/network/alarms',
+        page: 'alarms',
       },
       {
-        id: 'incidents',
-        label: 'Incidents',
-        path: '/security/incidents',
-        page: 'area',
-        description:
-          'Incidents grouped from alerts and escalated between county, city and province, with ' +
-          'response status and trends.',
+        id: 'conformance',
+        label: () => msg('Conformance', { id: 'nav.conformance' }),
+        path: '/network/conformance',
+        page: 'conformance',
+      },
+      {
+        id: 'addresses',
+        label: () => msg('Addresses', { id: 'nav.addresses' }),
+        path: '/network/addresses',
+        page: 'prefixes',
       },
     ],
   },
   {
     id: 'admin',
-    label: 'Admin',
+    label: () => msg('Admin', { id: 'nav.admin' }),
     items: [
-      { id: 'users', label: 'Users', path: '/admin/users', page: 'users' },
-      { id: 'agents', label: 'Agents', path: '/admin/agents', page: 'agents' },
+      { id: 'users', label: () => msg('Users', { id: 'nav.users' }), path: '/admin/users', page: 'users' },
       {
-        id: 'policies',
-        label: 'Policies',
-        path: '/admin/policies',
-        page: 'area',
-        description:
-          'The policy files in force (bandwidth tiers, IPv6 targets, quotas, backup classes, detection ' +
-          'rules and roles) and whether each one validates.',
+        id: 'agents',
+        label: () => msg('Agents', { id: 'nav.agents' }),
+        path: '/admin/agents',
+        page: 'agents',
       },
-      { id: 'audit', label: 'Audit log', path: '/admin/audit', page: 'audit' },
+      {
+        id: 'audit',
+        label: () => msg('Audit log', { id: 'nav.audit' }),
+        path: '/admin/audit',
+        page: 'audit',
+      },
     ],
   },
 ];
@@ -141,8 +104,19 @@ export interface AppRoute {
  * their group when they have one.
  */
 const detailPages: (NavItem & { groupId?: string })[] = [
-  { id: 'link-detail', label: 'Link', path: '/network/links/:id', page: 'link-detail', groupId: 'network' },
-  { id: 'api-tokens', label: 'API tokens', path: '/account/tokens', page: 'api-tokens' },
+  {
+    id: 'link-detail',
+    label: () => msg('Link', { id: 'nav.linkDetail' }),
+    path: '/network/links/:id',
+    page: 'link-detail',
+    groupId: 'network',
+  },
+  {
+    id: 'api-tokens',
+    label: () => msg('API tokens', { id: 'nav.apiTokens' }),
+    path: '/account/tokens',
+    page: 'api-tokens',
+  },
 ];
 
 /** The user menu's pages; each link has `data-testid="nav-<id>"`. */
@@ -166,3 +140,21 @@ export const routes: AppRoute[] = [
     return group ? { path: item.path, item, group } : { path: item.path, item };
   }),
 ];
+
+/**
+ * Each page's module, imported on first visit so that the initial bundle carries only the shell
+ * (and the login page); Vite puts each in its own chunk.
+ */
+export const pageLoaders: Record<PageKind, () => Promise<unknown>> = {
+  overview: () => import('../pages/ts-page-overview.js'),
+  agents: () => import('../pages/ts-page-agents.js'),
+  audit: () => import('../pages/ts-page-audit.js'),
+  users: () => import('../pages/ts-page-users.js'),
+  topology: () => import('../pages/ts-page-topology.js'),
+  links: () => import('../pages/ts-page-links.js'),
+  'link-detail': () => import('../pages/ts-page-link-detail.js'),
+  alarms: () => import('../pages/ts-page-alarms.js'),
+  conformance: () => import('../pages/ts-page-conformance.js'),
+  prefixes: () => import('../pages/ts-page-prefixes.js'),
+  'api-tokens': () => import('../pages/ts-page-api-tokens.js'),
+};

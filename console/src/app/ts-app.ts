@@ -1,7 +1,8 @@
 import { LitElement, css, html, nothing, svg } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
 import { onUnauthorized } from '../data/api.js';
-import { fetchMe, logout } from '../data/auth.js';
+import { fetchMe, logout, saveLocale } from '../data/auth.js';
 import type { User } from '../data/auth.js';
 import {
   internalLinkTarget,
@@ -12,25 +13,12 @@ import {
 } from '../common/router.js';
 import type { RouteParams } from '../common/router.js';
 import { sharedStyles, themeTokens } from '../common/styles.js';
-import { accountPages, isGroup, navigation, routes } from './navigation.js';
-import type { AppRoute, NavItem } from './navigation.js';
+import { applyLocale, currentLocale, rememberedLocale, type AppLocale } from '../i18n/locale.js';
+import { accountPages, isGroup, navigation, pageLoaders, routes } from './navigation.js';
+import type { AppRoute, NavItem, PageKind } from './navigation.js';
 import type { LoginEventDetail } from '../pages/ts-page-login.js';
 import '../components/ts-status-banner.js';
 import '../pages/ts-page-login.js';
-import '../pages/ts-page-overview.js';
-import '../pages/ts-page-agents.js';
-import '../pages/ts-page-audit.js';
-import '../pages/ts-page-users.js';
-import '../pages/ts-page-area.js';
-import '../pages/ts-page-topology.js';
-import '../pages/ts-page-links.js';
-import '../pages/ts-page-link-detail.js';
-import '../pages/ts-page-alarms.js';
-import '../pages/ts-page-conformance.js';
-import '../pages/ts-page-prefixes.js';
-import '../pages/ts-page-api-tokens.js';
-
-const productTitle = '天枢 Tianshu';
 
 /** The Big Dipper, whose first star is Tianshu (Dubhe), drawn as the product mark. */
 const logo = svg`<svg viewBox="0 0 32 32" width="26" height="26" aria-hidden="true">
@@ -48,6 +36,7 @@ const logo = svg`<svg viewBox="0 0 32 32" width="26" height="26" aria-hidden="tr
  * The console shell: it checks the session, shows the login page or the header, navigation and the
  * page for the current path, and routes with the History API.
  */
+@localized()
 @customElement('ts-app')
 export class TsApp extends LitElement {
   static override styles = [
@@ -216,6 +205,32 @@ export class TsApp extends LitElement {
         background: var(--ts-accent-soft);
         box-shadow: none;
       }
+      .languages {
+        display: flex;
+        gap: 6px;
+        padding: 8px 14px;
+        border-bottom: 1px solid var(--ts-border);
+      }
+      .languages button {
+        flex: 1;
+        padding: 4px 8px;
+        border: 1px solid var(--ts-border-strong);
+        border-radius: var(--ts-radius);
+        background: var(--ts-surface);
+        color: inherit;
+        font: inherit;
+        cursor: pointer;
+      }
+      .languages button[aria-checked='true'] {
+        border-color: var(--ts-accent);
+        background: var(--ts-accent-soft);
+        font-weight: 600;
+      }
+      .menu-error {
+        margin: 6px 14px;
+        color: var(--ts-bad);
+        font-size: 12px;
+      }
       nav {
         overflow-y: auto;
         padding: 10px 0 16px;
@@ -259,11 +274,6 @@ export class TsApp extends LitElement {
       nav a.child {
         padding-left: 18px;
       }
-      nav .later {
-        float: right;
-        color: var(--ts-nav-heading);
-        font-size: 10px;
-      }
       main {
         overflow: auto;
         min-width: 0;
@@ -283,6 +293,11 @@ export class TsApp extends LitElement {
   @state() private _path = window.location.pathname;
 
   @state() private _menuOpen = false;
+
+  /** A page module that failed to load (e.g. the server was upgraded meanwhile), with the reason. */
+  @state() private _loadFailure: { page: PageKind; reason: string } | undefined;
+
+  private readonly _loading = new Set<PageKind>();
 
   @query('main') private _main?: HTMLElement;
 
@@ -311,23 +326,31 @@ export class TsApp extends LitElement {
   }
 
   private async _checkSession() {
+    // Before sign-in the server cannot say which language the user chose: this browser's last one
+    // (or its languages) decide; the user's own choice, kept by the server, wins once known.
+    await applyLocale(rememberedLocale()).catch(() => undefined);
+    let user: User | null;
     try {
-      this._user = await fetchMe();
+      user = await fetchMe();
     } catch {
-      this._user = null;
+      user = null;
     }
+    if (user?.locale) await applyLocale(user.locale).catch(() => undefined);
+    this._user = user;
   }
 
   override render() {
     if (this._user === undefined) {
-      return html`<div class="splash" role="status">Loading…</div>`;
+      return html`<div class="splash" role="status">${msg('Loading…', { id: 'app.loading' })}</div>`;
     }
     if (this._user === null) {
       return html`<ts-page-login @ts-login=${this._onLogin}></ts-page-login>`;
     }
     const match = resolveRoute(routes, this._path);
     return html`
-      <a class="skip" href="#main" @click=${this._skipToMain}>Skip to content</a>
+      <a class="skip" href="#main" @click=${this._skipToMain}
+        >${msg('Skip to content', { id: 'app.skip' })}</a
+      >
       ${this._renderHeader(this._user)}
       <ts-status-banner></ts-status-banner>
       ${this._renderNav()}
@@ -341,8 +364,10 @@ export class TsApp extends LitElement {
 
   protected override updated() {
     const match = resolveRoute(routes, this._path);
-    const title = this._user ? (match?.route.item?.label ?? 'Not found') : 'Sign in';
-    document.title = `${title} · ${productTitle}`;
+    const title = this._user
+      ? (match?.route.item?.label() ?? msg('Not found', { id: 'app.notFound.title' }))
+      : msg('Sign in', { id: 'app.signIn.title' });
+    document.title = `${title} · ${msg('Tianshu', { id: 'app.product' })}`;
     if (this._user && match?.route.redirect) navigate(match.route.redirect, { replace: true });
     if (this._user && this._path === '/login') navigate('/', { replace: true });
   }
@@ -350,11 +375,12 @@ export class TsApp extends LitElement {
   private _renderHeader(user: User) {
     const initial = (user.displayName || user.username).trim().charAt(0).toUpperCase();
     return html`<header>
-      <a class="brand" href="/" aria-label="${productTitle}, overview">
-        ${logo}<strong>${productTitle}</strong><span class="sub">Operations control plane</span>
+      <a class="brand" href="/" aria-label=${msg('Tianshu, overview', { id: 'app.brand.label' })}>
+        ${logo}<strong>${msg('Tianshu', { id: 'app.product' })}</strong
+        ><span class="sub">${msg('Operations control plane', { id: 'app.tagline' })}</span>
       </a>
       <span class="spacer"></span>
-      <span class="scope">Scope <b>${user.orgUnitName}</b></span>
+      <span class="scope">${msg(html`Scope <b>${user.orgUnitName}</b>`, { id: 'app.scope' })}</span>
       <div class="menu">
         <button
           class="menu-button"
@@ -375,15 +401,41 @@ export class TsApp extends LitElement {
                 <div class="identity">
                   <div class="name">${user.displayName}</div>
                   <dl>
-                    <dt>User</dt>
+                    <dt>${msg('User', { id: 'app.menu.user' })}</dt>
                     <dd class="mono">${user.username}</dd>
-                    <dt>Roles</dt>
+                    <dt>${msg('Roles', { id: 'app.menu.roles' })}</dt>
                     <dd>${user.roles.join(', ') || '—'}</dd>
-                    <dt>Org unit</dt>
+                    <dt>${msg('Org unit', { id: 'app.menu.orgUnit' })}</dt>
                     <dd>${user.orgUnitName}</dd>
                   </dl>
                 </div>
-                <div role="menu" aria-label="Account">
+                <div
+                  class="languages"
+                  role="group"
+                  aria-label=${msg('Language', { id: 'app.menu.language' })}
+                >
+                  ${this._languages().map(
+                    ([locale, name]) =>
+                      html`<button
+                        type="button"
+                        role="menuitemradio"
+                        lang=${locale}
+                        data-testid="locale-${locale}"
+                        aria-checked=${currentLocale() === locale ? 'true' : 'false'}
+                        @click=${() => void this._switchLocale(locale)}
+                      >
+                        ${name}
+                      </button>`,
+                  )}
+                </div>
+                ${
+                  this._localeError
+                    ? html`<p class="menu-error" role="alert" data-testid="locale-error">
+                        ${this._localeError}
+                      </p>`
+                    : nothing
+                }
+                <div role="menu" aria-label=${msg('Account', { id: 'app.menu.account' })}>
                   ${accountPages.map(
                     (page) =>
                       html`<a
@@ -391,11 +443,11 @@ export class TsApp extends LitElement {
                         href=${page.path}
                         data-testid="nav-${page.id}"
                         aria-current=${isActivePath(page.path, this._path) ? 'page' : 'false'}
-                        >${page.label}</a
+                        >${page.label()}</a
                       >`,
                   )}
                   <button type="button" role="menuitem" data-testid="logout" @click=${this._logout}>
-                    Sign out
+                    ${msg('Sign out', { id: 'app.menu.signOut' })}
                   </button>
                 </div>
               </div>`
@@ -414,15 +466,11 @@ export class TsApp extends LitElement {
           class=${child ? 'child' : ''}
           data-testid="nav-${item.id}"
           aria-current=${current ? 'page' : 'false'}
-          >${item.label}${
-            item.page === 'area'
-              ? html`<span class="later" title="Arrives in a later release">soon</span>`
-              : nothing
-          }</a
+          >${item.label()}</a
         >
       </li>`;
     };
-    return html`<nav aria-label="Main">
+    return html`<nav aria-label=${msg('Main', { id: 'app.nav.label' })}>
       <ul>
         ${navigation.map((entry) => {
           if (!isGroup(entry)) return link(entry, false);
@@ -432,7 +480,7 @@ export class TsApp extends LitElement {
               class="group ${active ? 'active' : ''}"
               href=${entry.items[0]?.path ?? '/'}
               data-testid="nav-${entry.id}"
-              >${entry.label}</a
+              >${entry.label()}</a
             >
             <ul>
               ${entry.items.map((item) => link(item, true))}
@@ -448,12 +496,32 @@ export class TsApp extends LitElement {
     if (!item) {
       if (route?.redirect) return nothing;
       return html`<div class="not-found">
-        <h1>Page not found</h1>
+        <h1>${msg('Page not found', { id: 'app.notFound.heading' })}</h1>
         <p>
-          There is no page at <span class="mono">${this._path}</span>. <a href="/">Go to the overview</a>.
+          ${msg(
+            html`There is no page at <span class="mono">${this._path}</span>.
+              <a href="/">Go to the overview</a>.`,
+            {
+              id: 'app.notFound.text',
+            },
+          )}
         </p>
       </div>`;
     }
+    if (this._loadFailure?.page === item.page) {
+      return html`<div class="not-found" role="alert" data-testid="page-load-error">
+        <h1>${msg('This page could not be loaded', { id: 'app.loadFailed.heading' })}</h1>
+        <p>
+          ${msg(str`The console could not fetch the page's code: ${this._loadFailure.reason}.`, { id: 'app.loadFailed.text' })}
+        </p>
+        <p>
+          <button type="button" @click=${() => window.location.reload()}>
+            ${msg('Reload the console', { id: 'app.loadFailed.reload' })}
+          </button>
+        </p>
+      </div>`;
+    }
+    this._load(item.page);
     switch (item.page) {
       case 'overview':
         return html`<ts-page-overview></ts-page-overview>`;
@@ -477,12 +545,42 @@ export class TsApp extends LitElement {
         return html`<ts-page-prefixes .user=${this._user ?? undefined}></ts-page-prefixes>`;
       case 'api-tokens':
         return html`<ts-page-api-tokens .user=${this._user ?? undefined}></ts-page-api-tokens>`;
-      case 'area':
-        return html`<ts-page-area
-          .heading=${item.label}
-          .group=${route.group?.label ?? ''}
-          .description=${item.description ?? ''}
-        ></ts-page-area>`;
+    }
+  }
+
+  /** Starts loading a page's module; its element upgrades in place when the module arrives. */
+  private _load(page: PageKind) {
+    if (this._loading.has(page)) return;
+    this._loading.add(page);
+    pageLoaders[page]().catch((err: unknown) => {
+      this._loading.delete(page);
+      this._loadFailure = { page, reason: err instanceof Error ? err.message : String(err) };
+    });
+  }
+
+  private _languages(): [AppLocale, string][] {
+    return [
+      ['zh-CN', msg('中文', { id: 'app.language.zh' })],
+      ['en', msg('English', { id: 'app.language.en' })],
+    ];
+  }
+
+  @state() private _localeError = '';
+
+  /** Switches the language now and keeps the choice with the user on the server. */
+  private async _switchLocale(locale: AppLocale) {
+    this._localeError = '';
+    await applyLocale(locale);
+    try {
+      await saveLocale(locale);
+      if (this._user) this._user = { ...this._user, locale };
+    } catch {
+      this._localeError = msg(
+        'The language is used here, but the server could not keep it for your other browsers.',
+        {
+          id: 'app.menu.languageNotSaved',
+        },
+      );
     }
   }
 
@@ -529,8 +627,10 @@ export class TsApp extends LitElement {
     }
   }
 
-  private _onLogin(event: CustomEvent<LoginEventDetail>) {
-    this._user = event.detail.user;
+  private async _onLogin(event: CustomEvent<LoginEventDetail>) {
+    const user = event.detail.user;
+    if (user.locale) await applyLocale(user.locale).catch(() => undefined);
+    this._user = user;
     if (this._path === '/login') navigate('/', { replace: true });
   }
 

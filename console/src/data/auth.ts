@@ -1,4 +1,5 @@
 import { apiFetch, setCsrfToken } from './api.js';
+import type { AppLocale } from '../i18n/locale.js';
 
 /** The signed-in user as the control plane describes them. */
 export interface User {
@@ -10,6 +11,8 @@ export interface User {
   orgUnitName: string;
   /** Whether the user signs in with a one-time code as well. */
   totpEnabled?: boolean;
+  /** The console language the user chose; null or absent: follow the browser. */
+  locale?: AppLocale | null;
 }
 
 export interface Session {
@@ -54,4 +57,12 @@ export const managingRoles: readonly string[] = ['admin', 'network-operator', 'c
 /** Whether the console offers write actions (enrol, create, revoke) to this user. */
 export function canManage(user: Pick<User, 'roles'> | null | undefined): boolean {
   return user?.roles.some((role) => managingRoles.includes(role)) ?? false;
+}
+
+/** Keeps the user's console language on the server, so it follows them to another browser. */
+export async function saveLocale(locale: AppLocale | null): Promise<void> {
+  await apiFetch<{ locale: AppLocale | null }>('/api/v1/auth/me/preferences', {
+    method: 'PUT',
+    body: { locale },
+  });
 }

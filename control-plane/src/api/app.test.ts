@@ -203,6 +203,38 @@ describe('health and authentication', () => {
   });
 });
 
+describe('user preferences', () => {
+  it('keeps the console language with the user, so another session (another browser) gets it', async () => {
+    const before = (await (await admin.get('/api/v1/auth/me')).json()) as { user: { locale: string | null } };
+    expect(before.user.locale).toBeNull();
+    const set = await admin.send('PUT', '/api/v1/auth/me/preferences', { locale: 'zh-CN' });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toEqual({ locale: 'zh-CN' });
+    const other = await login(t.request, 'admin', ADMIN_PASSWORD);
+    const me = (await (await other.get('/api/v1/auth/me')).json()) as { user: { locale: string | null } };
+    expect(me.user.locale).toBe('zh-CN');
+    const audit = (await (await admin.get('/api/v1/audit?action=user.preferences.update')).json()) as {
+      items: { action: string; details: { locale: string } }[];
+    };
+    expect(
+      audit.items.some((e) => e.action === 'user.preferences.update' && e.details.locale === 'zh-CN'),
+    ).toBe(true);
+    // Back to following the browser.
+    expect((await other.send('PUT', '/api/v1/auth/me/preferences', { locale: null })).status).toBe(200);
+    const after = (await (await admin.get('/api/v1/auth/me')).json()) as { user: { locale: string | null } };
+    expect(after.user.locale).toBeNull();
+  });
+
+  it('refuses a language the console does not speak, naming the field', async () => {
+    const res = await admin.send('PUT', '/api/v1/auth/me/preferences', { locale: 'fr' });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { details: { path: string }[] } };
+    expect(body.error.details.map((d) => d.path)).toContain('locale');
+    const me = (await (await admin.get('/api/v1/auth/me')).json()) as { user: { locale: string | null } };
+    expect(me.user.locale).toBeNull();
+  });
+});
+
 describe('bad input gets a 4xx naming the problem', () => {
   it('malformed JSON', async () => {
     const res = await t.request('/api/v1/auth/login', json('{"username": "admin",'));

@@ -59,6 +59,11 @@ export interface User {
   createdAt: string;
 }
 
+/** The console languages a user may choose. */
+export const userLocales = ['en', 'zh-CN'] as const;
+export type UserLocale = (typeof userLocales)[number];
+const isUserLocale = (v: unknown): v is UserLocale => (userLocales as readonly unknown[]).includes(v);
+
 interface UserRow {
   id: string;
   username: string;
@@ -71,6 +76,7 @@ interface UserRow {
   totp_secret: string | null;
   totp_pending: string | null;
   totp_last_step: string | number | null;
+  locale: string | null;
 }
 
 const toUser = (r: UserRow): User => ({
@@ -606,14 +612,47 @@ export class AuthService {
     return identity;
   }
 
-  async userOf(identity: Identity): Promise<User & { orgUnitName: string; totpEnabled: boolean }> {
+  async userOf(
+    identity: Identity,
+  ): Promise<User & { orgUnitName: string; totpEnabled: boolean; locale: UserLocale | null }> {
     const r = await this.deps.db.query<UserRow & { org_unit_name: string }>(
       'SELECT u.*, o.name AS org_unit_name FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.id::text = $1',
       [identity.userId ?? ''],
     );
     const row = r.rows[0];
     if (!row) throw new NotFoundError('user not found');
-    return { ...toUser(row), orgUnitName: row.org_unit_name, totpEnabled: row.totp_secret !== null };
+    return {
+      ...toUser(row),
+      orgUnitName: row.org_unit_name,
+      totpEnabled: row.totp_secret !== null,
+      locale: isUserLocale(row.locale) ? row.locale : null,
+    };
+  }
+
+  /**
+   * Stores the caller's console language (null: follow the browser). Users change only their own;
+   * the change is audited.
+   */
+  async setPreferences(
+    identity: Identity,
+    prefs: { locale: UserLocale | null },
+  ): Promise<{ locale: UserLocale | null }> {
+    const row = await this.ownRow(identity);
+    await this.deps.db.transaction(async (q) => {
+      await q.query('UPDATE users SET locale = $2, updated_at = now() WHERE id = $1', [row.id, prefs.locale]);
+      await this.deps.audit.record(
+        identity,
+        {
+          action: 'user.preferences.update',
+          targetType: 'user',
+          targetId: row.id,
+          orgUnitId: row.org_unit_id,
+          details: { locale: prefs.locale },
+        },
+        q,
+      );
+    });
+    return { locale: prefs.locale };
   }
 
   // ---- API tokens -------------------------------------------------------------------------------

@@ -1,4 +1,43 @@
-/** Shell, navigation and shared words. */
+/** Shell, navigation, formatting and shared words. */
+import { html } from 'lit';
+import { str } from '@lit/localize';
+
 export const templates = {
-  'app.title': '天枢',
-} as const;
+  'format.never': '从未',
+  'app.product': '天枢',
+  'app.tagline': '运维管控平台',
+  'app.brand.label': '天枢，总览',
+  'app.loading': '正在加载…',
+  'app.skip': '跳到正文',
+  'app.scope': html`管辖范围 <b>${0}</b>`,
+  'app.notFound.title': '页面不存在',
+  'app.signIn.title': '登录',
+  'app.notFound.heading': '页面不存在',
+  'app.notFound.text': html`<span class="mono">${0}</span> 处没有页面。<a href="/">返回总览</a>。`,
+  'app.loadFailed.heading': '无法加载此页面',
+  'app.loadFailed.text': str`控制台无法获取此页面的代码：${0}。`,
+  'app.loadFailed.reload': '重新加载控制台',
+  'app.menu.user': '用户',
+  'app.menu.roles': '角色',
+  'app.menu.orgUnit': '所属单位',
+  'app.menu.language': '语言',
+  'app.menu.account': '账户',
+  'app.menu.signOut': '退出登录',
+  'app.menu.languageNotSaved': '已在此处切换语言，但服务器未能保存该设置，您在其他浏览器中仍将看到原语言。',
+  'app.language.zh': '中文',
+  'app.language.en': 'English',
+  'app.nav.label': '主导航',
+  'nav.overview': '总览',
+  'nav.network': '网络',
+  'nav.topology': '网络拓扑',
+  'nav.links': '链路',
+  'nav.alarms': '告警',
+  'nav.conformance': '带宽达标',
+  'nav.addresses': '地址段',
+  'nav.admin': '系统管理',
+  'nav.users': '用户',
+  'nav.agents': '采集器',
+  'nav.audit': '审计日志',
+  'nav.linkDetail': '链路详情',
+  'nav.apiTokens': 'API 令牌',
+};

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Router } from '../route.js';
 import type { Services } from '../../services.js';
 import { AuthenticationError, RateLimitError } from '../../errors.js';
+import { userLocales } from '../../auth/service.js';
 
 export const SESSION_COOKIE = 'tianshu_session';
 
@@ -25,6 +26,8 @@ const UserOut = z.object({
   orgUnitId: z.string(),
   orgUnitName: z.string(),
   totpEnabled: z.boolean(),
+  /** The console language the user chose; null: the console follows the browser's languages. */
+  locale: z.enum(userLocales).nullable(),
 });
 
 export function authRoutes(r: Router, s: Services): void {
@@ -89,6 +92,18 @@ export function authRoutes(r: Router, s: Services): void {
       response: z.object({ user: UserOut, csrfToken: z.string().nullable() }),
     },
     async ({ identity }) => ({ user: await s.auth.userOf(identity), csrfToken: identity.csrfToken ?? null }),
+  );
+
+  r.define(
+    {
+      method: 'put',
+      path: '/api/v1/auth/me/preferences',
+      summary: 'Set the calling user’s preferences: the console language (null follows the browser)',
+      tags: ['auth'],
+      body: z.object({ locale: z.enum(userLocales).nullable() }).strict(),
+      response: z.object({ locale: z.enum(userLocales).nullable() }),
+    },
+    async ({ identity, body }) => s.auth.setPreferences(identity, body),
   );
 
   r.define(

@@ -2,6 +2,7 @@ import { sql as core } from './0001-core.js';
 import { sql as inventory } from './0002-inventory.js';
 import { sql as hardeningAuth } from './0005-hardening-auth.js';
 import { sql as addressing } from './0006-addressing.js';
+import { sql as userPreferences } from './0009-user-preferences.js';
 
 export interface Migration {
   id: number;
@@ -19,4 +20,5 @@ export const migrations: Migration[] = [
   { id: 2, name: 'inventory', sql: inventory },
   { id: 5, name: 'hardening-auth', sql: hardeningAuth },
   { id: 6, name: 'addressing', sql: addressing },
+  { id: 9, name: 'user-preferences', sql: userPreferences },
 ];
