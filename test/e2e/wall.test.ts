@@ -476,11 +476,11 @@ describe.each(['zh-CN', 'en'] as const)('wall mode in %s', (locale) => {
       expect(await text(page, 'wall-links-unknown')).toBe('1');
       expect(await text(page, 'wall-failed-over')).toBe('1');
       expect(await text(page, 'wall-links-flapping')).toBe('1');
-      expect(await text(page, 'wall-links-up-rate')).toBe('80.0 %');
+      expect(await text(page, 'wall-links-up-rate')).toBe('80.0%');
       expect(await page.getByText(w.failedOver, { exact: true }).count()).toBe(1);
 
       // Bandwidth compliance: 6 of the 8 measured links meet their tier; per level in level order.
-      expect(await text(page, 'wall-compliance-overall')).toBe('75.0 %');
+      expect(await text(page, 'wall-compliance-overall')).toBe('75.0%');
       const levels = page.getByTestId('wall-compliance-level');
       expect(
         await levels.evaluateAll((els) =>

@@ -10,8 +10,8 @@ export const themeTokens = css`
       system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei',
       'Noto Sans CJK SC', 'Source Han Sans SC', Roboto, 'Helvetica Neue', Arial, sans-serif;
     --ts-font-mono:
-      ui-monospace, 'SFMono-Regular', 'Cascadia Mono', Menlo, Consolas, 'Noto Sans Mono CJK SC', 'PingFang SC',
-      'Microsoft YaHei', monospace;
+      ui-monospace, 'SFMono-Regular', 'Cascadia Mono', Menlo, Consolas, 'Noto Sans Mono CJK SC',
+      'PingFang SC', 'Microsoft YaHei', monospace;
     --ts-header-bg: #121b25;
     --ts-header-fg: #e6edf5;
     --ts-nav-bg: #1b2631;

@@ -374,16 +374,6 @@ export function alarmFigures(summary: AlarmSummary, newest: readonly Alarm[], co
 // ---------------------------------------------------------------------------------------------------
 // The clock.
 
-/** The wall clock's time, `HH:mm:ss` in 24-hour form for the locale. */
-export function formatClockTime(at: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, {
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).format(at);
-}
-
 /** The wall clock's date with the weekday, e.g. `2026年12月1日星期二` or `Tuesday, 1 December 2026`. */
 export function formatClockDate(at: number, locale: string): string {
   return new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, {

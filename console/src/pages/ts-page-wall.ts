@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
+import { formatTime } from '../common/format.js';
 import { PollController } from '../common/poll-controller.js';
 import { navigate } from '../common/router.js';
 import { ApiError } from '../data/api.js';
@@ -9,7 +10,6 @@ import type { RefreshStatus, SectionResult, SectionState } from '../data/wall.js
 import {
   createLoadContext,
   formatClockDate,
-  formatClockTime,
   nextSectionState,
   packRows,
   presentAreas,
@@ -18,6 +18,7 @@ import {
   wallSources,
 } from '../data/wall.js';
 import { currentLocale } from '../i18n/locale.js';
+import type { AppLocale } from '../i18n/locale.js';
 import { areaTitle, wallSections } from './wall-sections.js';
 import type { WallRenderContext } from './wall-sections.js';
 
@@ -613,7 +614,7 @@ export class TsPageWall extends LitElement {
           }
         </div>
         <div class="clock" role="timer">
-          <div class="clock-time num" data-testid="wall-clock">${formatClockTime(this._now, locale)}</div>
+          <div class="clock-time num" data-testid="wall-clock">${formatTime(this._now, true, locale)}</div>
           <div class="clock-date" data-testid="wall-date">${formatClockDate(this._now, locale)}</div>
         </div>
         <div class="status">
@@ -636,7 +637,7 @@ export class TsPageWall extends LitElement {
     `;
   }
 
-  private _renderRefresh(locale: string) {
+  private _renderRefresh(locale: AppLocale) {
     const at = this._status.lastCompleteAt;
     if (at === null) {
       return this._status.stale
@@ -647,12 +648,12 @@ export class TsPageWall extends LitElement {
     }
     return html`<div class="refresh" data-testid="wall-last-refresh" data-at=${String(at)}>
       <span class=${this._status.stale ? '' : 'ok-dot'}
-        >${msg(str`Refreshed at ${formatClockTime(at, locale)}`, { id: 'wall.refreshedAt' })}</span
+        >${msg(str`Refreshed at ${formatTime(at, true, locale)}`, { id: 'wall.refreshedAt' })}</span
       ><br />${msg('Every 30 s', { id: 'wall.refreshEvery' })}
     </div>`;
   }
 
-  private _renderStale(locale: string) {
+  private _renderStale(locale: AppLocale) {
     if (!this._status.stale) return nothing;
     const reasons = this._status.errors.map(wallErrorReason).join(' ');
     const since = this._status.oldestDataAt;
@@ -661,7 +662,7 @@ export class TsPageWall extends LitElement {
       <span data-testid="wall-stale-reason">${reasons}</span>
       ${
         since !== null
-          ? msg(str`Figures marked stale are from ${formatClockTime(since, locale)}.`, {
+          ? msg(str`Figures marked stale are from ${formatTime(since, true, locale)}.`, {
               id: 'wall.stale.since',
             })
           : nothing
@@ -669,7 +670,7 @@ export class TsPageWall extends LitElement {
     </div>`;
   }
 
-  private _renderAreas(locale: string) {
+  private _renderAreas(locale: AppLocale) {
     const sections = wallSections();
     const areas = presentAreas(sections, this._states);
     const loading = [...this._states.values()].length === 0;
