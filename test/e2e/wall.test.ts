@@ -259,14 +259,16 @@ const alarmSummary = {
 // ---------------------------------------------------------------------------------------------------
 // The mocked API.
 
-type Failure = { status: number; code: string; message: string } | 'unreachable';
+type Failure = { status: number; code: string; message: string } | 'unreachable' | 'silent';
 
 interface Api {
   /** Paths (without query) whose module this server lacks: they answer 404 "no route". */
   missing: Set<string>;
-  /** Paths that fail, and how. */
+  /** Paths that fail, and how ('silent': the request is taken and never answered). */
   failing: Map<string, Failure>;
   requests: string[];
+  /** Requests held without an answer, released when the test ends. */
+  held: Route[];
 }
 
 const json = (route: Route, status: number, body: unknown) =>
@@ -278,6 +280,10 @@ async function serveApi(context: BrowserContext, api: Api): Promise<void> {
     const path = url.pathname;
     api.requests.push(path + url.search);
     const failure = api.failing.get(path);
+    if (failure === 'silent') {
+      api.held.push(route);
+      return;
+    }
     if (failure === 'unreachable') return route.abort('connectionrefused');
     if (failure)
       return json(route, failure.status, { error: { code: failure.code, message: failure.message } });
@@ -373,7 +379,7 @@ async function openWall(locale: 'zh-CN' | 'en', api: Api): Promise<{ context: Br
   return { context, page };
 }
 
-const newApi = (): Api => ({ missing: new Set(), failing: new Map(), requests: [] });
+const newApi = (): Api => ({ missing: new Set(), failing: new Map(), requests: [], held: [] });
 
 const text = async (page: Page, testId: string): Promise<string> =>
   ((await page.getByTestId(testId).first().textContent()) ?? '').trim();
@@ -399,6 +405,7 @@ const words = {
     date: '2026年12月1日星期二',
     serverFailed: '控制平面未能正常响应（HTTP 503）。',
     unreachable: '无法连接控制平面。',
+    timeout: '控制平面 20 秒内未响应。',
     staleHeading: '数据未刷新。',
     fullscreen: '全屏',
     exitFullscreen: '退出全屏',
@@ -414,6 +421,7 @@ const words = {
     date: /^Tuesday,? 1 December 2026$/,
     serverFailed: 'The control plane failed to answer (HTTP 503).',
     unreachable: 'The control plane could not be reached.',
+    timeout: 'The control plane did not answer within 20 s.',
     staleHeading: 'Not refreshed.',
     fullscreen: 'Full screen',
     exitFullscreen: 'Exit full screen',
@@ -520,6 +528,20 @@ describe.each(['zh-CN', 'en'] as const)('wall mode in %s', (locale) => {
       expect(await rows.first().textContent()).toContain('09:20');
       // An alarm of an earlier day carries its date.
       expect(await rows.nth(4).textContent()).toMatch(/11\D30\D+18:10/);
+
+      // Every word is the page's language or data: no Latin word in Chinese, no Chinese in English.
+      const data = [
+        overview.orgUnit.name,
+        ...links.map((l) => l.name),
+        ...newestAlarms.map((a) => a.summary),
+      ];
+      let words = await page.locator('ts-page-wall').innerText();
+      for (const d of data.sort((a, b) => b.length - a.length)) words = words.split(d).join(' ');
+      const strays =
+        locale === 'zh-CN'
+          ? (words.match(/[A-Za-z]{2,}/g) ?? []).filter((word) => word !== 'HTTP')
+          : (words.match(/[\u3400-\u9fff]+/g) ?? []);
+      expect(strays).toEqual([]);
 
       // Nothing of the areas not built: no section, no heading, no "soon".
       const visible = (await page.locator('ts-page-wall').innerText()).toLowerCase();
@@ -629,6 +651,24 @@ describe.each(['zh-CN', 'en'] as const)('wall mode in %s', (locale) => {
       await page.clock.runFor(30_000);
       await stale.waitFor({ state: 'detached', timeout: 10_000 });
       expect((await refreshedAt())! > lastGood).toBe(true);
+
+      // A control plane that takes the question and never answers does not hold the wall: after
+      // 20 s the refresh gives up and says so, and the next one runs.
+      api.failing.set('/api/v1/alarms/summary', 'silent');
+      await page.clock.runFor(30_000);
+      await expect.poll(() => api.held.length).toBe(1);
+      expect(await page.getByTestId('wall-stale').count()).toBe(0);
+      await page.clock.runFor(20_000);
+      await stale.waitFor({ timeout: 10_000 });
+      expect(await stale.textContent()).toContain(w.timeout);
+      expect(
+        await page
+          .locator('[data-testid="wall-section"][data-section="alarms-active"]')
+          .getAttribute('data-state'),
+      ).toBe('stale');
+      await page.clock.runFor(10_000);
+      await expect.poll(() => api.held.length).toBe(2);
+      for (const route of api.held) await route.abort().catch(() => undefined);
     } finally {
       await context.close();
     }

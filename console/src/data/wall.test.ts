@@ -12,7 +12,9 @@ import {
   createLoadContext,
   fleetFigures,
   formatClockDate,
+  isAbortError,
   isAreaAbsent,
+  WallTimeoutError,
   linkFigures,
   nextSectionState,
   packRows,
@@ -312,6 +314,27 @@ describe('section states', () => {
     expect(stale.lastCompleteAt).toBe(700);
     expect(stale.errors).toEqual([down, broken]);
     expect(stale.oldestDataAt).toBe(600);
+  });
+});
+
+describe('timeouts and aborts', () => {
+  it('tells an aborted request from other failures', () => {
+    expect(isAbortError(new DOMException('The operation was aborted.', 'AbortError'))).toBe(true);
+    expect(isAbortError(new ApiError(0, 'network_error', 'unreachable'))).toBe(false);
+    expect(isAbortError(new WallTimeoutError(20_000))).toBe(false);
+    expect(isAbortError(null)).toBe(false);
+  });
+
+  it('keeps how long a timed-out refresh waited', () => {
+    const error = new WallTimeoutError(20_000);
+    expect(error.millis).toBe(20_000);
+    expect(isAreaAbsent(error)).toBe(false);
+    expect(nextSectionState({ kind: 'ok', data: 1, at: 5 }, { ok: false, error }, 9)).toEqual({
+      kind: 'stale',
+      data: 1,
+      at: 5,
+      error,
+    });
   });
 });
 

@@ -20,6 +20,24 @@ import { fetchOverview } from './overview.js';
 /** The wall reloads its figures this often while the document is visible. */
 export const wallRefreshMillis = 30_000;
 
+/** A refresh whose answers have not all come after this long gives up, and the wall says so. */
+export const wallRequestTimeoutMillis = 20_000;
+
+/** The error of a section whose answer did not come within `millis`. */
+export class WallTimeoutError extends Error {
+  readonly millis: number;
+
+  constructor(millis: number) {
+    super(`no answer within ${millis} ms`);
+    this.name = 'WallTimeoutError';
+    this.millis = millis;
+  }
+}
+
+/** Whether an error is the abort of a request (by a timeout or by leaving the page). */
+export const isAbortError = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+
 /** The areas of the screen, left to right. Later areas (flows, quotas, backups, security) add sections. */
 export type WallArea = 'cloud' | 'network' | 'security' | 'alarms';
 

@@ -2,19 +2,22 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import { formatTime } from '../common/format.js';
+import { formatCount, formatTime } from '../common/format.js';
 import { PollController } from '../common/poll-controller.js';
 import { navigate } from '../common/router.js';
 import { ApiError } from '../data/api.js';
 import type { RefreshStatus, SectionResult, SectionState } from '../data/wall.js';
 import {
+  WallTimeoutError,
   createLoadContext,
+  isAbortError,
   formatClockDate,
   nextSectionState,
   packRows,
   presentAreas,
   refreshStatus,
   wallRefreshMillis,
+  wallRequestTimeoutMillis,
   wallSources,
 } from '../data/wall.js';
 import { currentLocale } from '../i18n/locale.js';
@@ -27,6 +30,10 @@ export const wallExitPath = '/';
 
 /** Why a refresh failed, in the user's language. */
 export function wallErrorReason(error: unknown): string {
+  if (error instanceof WallTimeoutError) {
+    const seconds = formatCount(error.millis / 1000);
+    return msg(str`The control plane did not answer within ${seconds} s.`, { id: 'wall.error.timeout' });
+  }
   if (error instanceof ApiError) {
     const status = error.status;
     if (status === 0) return msg('The control plane could not be reached.', { id: 'wall.error.unreachable' });
@@ -562,6 +569,12 @@ export class TsPageWall extends LitElement {
     this._abort = abort;
     const ctx = createLoadContext(abort.signal);
     const sections = wallSections();
+    // A control plane that does not answer must not hold the wall: the refresh gives up and says so.
+    let timedOut = false;
+    const timer = window.setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, wallRequestTimeoutMillis);
     try {
       const [results, scope] = await Promise.all([
         Promise.all(
@@ -578,13 +591,18 @@ export class TsPageWall extends LitElement {
           () => this._scope,
         ),
       ]);
-      if (abort.signal.aborted) return;
+      if (abort.signal.aborted && !timedOut) return;
       const now = Date.now();
       const next = new Map<string, SectionState<unknown>>();
       sections.forEach((section, i) => {
+        const result = results[i]!;
+        const settled: SectionResult<unknown> =
+          !result.ok && timedOut && isAbortError(result.error)
+            ? { ok: false, error: new WallTimeoutError(wallRequestTimeoutMillis) }
+            : result;
         next.set(
           section.id,
-          nextSectionState(this._states.get(section.id) ?? { kind: 'loading' }, results[i]!, now),
+          nextSectionState(this._states.get(section.id) ?? { kind: 'loading' }, settled, now),
         );
       });
       this._states = next;
@@ -592,6 +610,7 @@ export class TsPageWall extends LitElement {
       this._status = refreshStatus(next.values(), this._status.lastCompleteAt, now, wallErrorReason);
       this._now = now;
     } finally {
+      window.clearTimeout(timer);
       if (this._abort === abort) {
         this._refreshing = false;
         this._abort = undefined;

@@ -17,6 +17,7 @@ export const templates = {
   'wall.stale.tag': '未更新',
   'wall.section.failed': str`未能加载：${0}`,
   'wall.error.unreachable': '无法连接控制平面。',
+  'wall.error.timeout': str`控制平面 ${0} 秒内未响应。`,
   'wall.error.session': '登录已失效，请重新登录。',
   'wall.error.rateLimited': '请求过于频繁，下次刷新时将重试。',
   'wall.error.server': str`控制平面未能正常响应（HTTP ${0}）。`,
