@@ -61,7 +61,7 @@ describe('embedded mode', () => {
     expect((await fetch(`${base}/network/links`)).headers.get('content-type')).toMatch(/text\/html/);
     const unknown = await fetch(`${base}/api/v1/nope`);
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ error: { code: 'not_found' } });
+    expect(await unknown.json()).toMatchObject({ error: { code: 'route.not_found' } });
   });
 
   it('lists the local host agent with lastSeenAt advancing and host figures', async () => {

@@ -2,14 +2,23 @@
  * The one place where the console talks HTTP to the control plane. Elements call the thin functions in
  * the other `data/*.ts` modules, which call `apiFetch`.
  */
+import { errorText } from './error-text.js';
 
 /** One field-level problem reported by the server, e.g. a failed validation. */
 export interface ApiErrorDetail {
   path: string;
   message: string;
+  /** The problem's own error code, when the server gave it one. */
+  code?: string;
+  /** Values for the translated text, e.g. `{field: 'id'}` or `{limit: 1048576}`. */
+  params?: Record<string, string | number>;
 }
 
-/** An error answer of the API, or a failure to reach it (status 0). */
+/**
+ * An error answer of the API, or a failure to reach it (status 0). `code` is the server's stable code
+ * (`control-plane/src/error-codes.ts`), which `errorText()` turns into the user's language; `message`
+ * is the server's English.
+ */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -36,25 +45,33 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Codes used when the server did not send a usable error body. */
+/** Registry codes used when the server did not send a usable error body (a proxy's page, no answer). */
 function fallbackCode(status: number): string {
   switch (status) {
     case 0:
-      return 'network_error';
+      return 'network.unreachable';
     case 400:
-      return 'bad_request';
+      return 'input.invalid';
     case 401:
-      return 'unauthenticated';
+      return 'auth.unauthenticated';
     case 403:
-      return 'forbidden';
+      return 'permission.denied';
     case 404:
-      return 'not_found';
+      return 'route.not_found';
+    case 405:
+      return 'route.method_not_allowed';
     case 409:
-      return 'conflict';
+      return 'conflict.state';
+    case 413:
+      return 'payload.too_large';
     case 429:
-      return 'rate_limited';
+      return 'rate.limited';
+    case 502:
+    case 503:
+    case 504:
+      return 'service.unavailable';
     default:
-      return status >= 500 ? 'server_error' : 'http_error';
+      return status >= 500 ? 'internal' : 'request.rejected';
   }
 }
 
@@ -86,20 +103,26 @@ export function parseApiError(status: number, bodyText: string, statusText = '')
         : fallbackMessage(status, statusText);
     const requestId = typeof error['requestId'] === 'string' ? error['requestId'] : undefined;
     const rawDetails = Array.isArray(error['details']) ? error['details'] : [];
-    const details = rawDetails.filter(
-      (d): d is ApiErrorDetail =>
-        isRecord(d) && typeof d['path'] === 'string' && typeof d['message'] === 'string',
-    );
+    const details = rawDetails.filter(isRecord).flatMap((d): ApiErrorDetail[] => {
+      if (typeof d['path'] !== 'string' || typeof d['message'] !== 'string') return [];
+      const detail: ApiErrorDetail = { path: d['path'], message: d['message'] };
+      if (typeof d['code'] === 'string') detail.code = d['code'];
+      const params = isRecord(d['params'])
+        ? Object.entries(d['params']).filter(
+            (e): e is [string, string | number] => typeof e[1] === 'string' || typeof e[1] === 'number',
+          )
+        : [];
+      if (params.length) detail.params = Object.fromEntries(params);
+      return [detail];
+    });
     return new ApiError(status, code, message, requestId, details);
   }
   return new ApiError(status, fallbackCode(status), fallbackMessage(status, statusText));
 }
 
-/** A readable one-line message for anything thrown by a data call. */
+/** A readable one-line message for anything thrown by a data call, in the user's language. */
 export function errorMessage(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
-  if (error instanceof Error) return error.message;
-  return String(error);
+  return errorText(error);
 }
 
 let csrfToken: string | null = null;
@@ -174,12 +197,13 @@ export function query(params: Record<string, string | number | undefined | null>
 }
 
 /**
- * A message for a failed change: the server's own message, preceded by a plain statement when the
- * server refused the change for lack of permission, and followed by field problems when it named them.
+ * A message for a failed change, in the user's language: the text of the server's code (which names
+ * a missing permission, and the fields at fault of a failed validation); for a code this console does
+ * not know, the server's own message followed by the field problems it named.
  */
 export function actionErrorMessage(error: unknown): string {
-  if (!(error instanceof ApiError)) return errorMessage(error);
+  const text = errorText(error);
+  if (!(error instanceof ApiError) || text !== error.message) return text;
   const fields = error.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message));
-  const text = [error.message, ...fields.filter((f) => f !== error.message)].join(' — ');
-  return error.status === 403 ? `You are not allowed to do this. ${text}` : text;
+  return [error.message, ...fields.filter((f) => f !== error.message)].join(' — ');
 }

@@ -23,7 +23,7 @@ export interface Session {
 
 /**
  * Signs in; the server sets an HttpOnly session cookie and returns the CSRF token for later writes.
- * Users with a second factor send `otp`; without it the server rejects with code `otp_required`.
+ * Users with a second factor send `otp`; without it the server rejects with code `auth.otp_required`.
  */
 export async function login(username: string, password: string, otp?: string): Promise<User> {
   const session = await apiFetch<Session>('/api/v1/auth/login', {

@@ -33,7 +33,7 @@ describe('fetchCredentials', () => {
   });
 
   it('rejects with a 403 the page hides the panel for', async () => {
-    const body = { error: { code: 'forbidden', message: 'permission "network:write" is required' } };
+    const body = { error: { code: 'permission.denied', message: 'permission "network:write" is required' } };
     vi.stubGlobal(
       'fetch',
       vi.fn(async () => new Response(JSON.stringify(body), { status: 403 })),

@@ -1,4 +1,5 @@
-import { ApiError, apiFetch, errorMessage, query } from './api.js';
+import { ApiError, apiFetch, query } from './api.js';
+import { errorText } from './error-text.js';
 import type { MetricPoint, MetricsRange } from './hosts.js';
 
 /** The level a link serves, which decides its bandwidth target. */
@@ -225,10 +226,13 @@ export function isNetworkUnavailable(error: unknown): boolean {
  * fallback answers "no route for GET /path"; a missing object has a message of its own.
  */
 export function isMissingRoute(error: unknown): boolean {
-  return isNetworkUnavailable(error) && /^no route\b/i.test((error as ApiError).message);
+  if (!isNetworkUnavailable(error)) return false;
+  const e = error as ApiError;
+  // Older servers answer `not_found` with the message "no route for GET /path".
+  return e.code === 'route.not_found' || /^no route\b/i.test(e.message);
 }
 
 /** A readable message for an error of the network API, with the plain "not available" for a 404. */
 export function networkErrorMessage(error: unknown): string {
-  return isNetworkUnavailable(error) ? networkUnavailableMessage : errorMessage(error);
+  return isNetworkUnavailable(error) ? networkUnavailableMessage : errorText(error);
 }

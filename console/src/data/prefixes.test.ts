@@ -91,7 +91,9 @@ describe('prefix calls', () => {
     const message =
       'prefix: 10.9.0.0/16 is not inside a management prefix of org unit "sc" (to delegate) or of "sc-cd" (to subdivide)';
     answer = () =>
-      new Response(JSON.stringify({ error: { code: 'invalid_input', message } }), { status: 400 });
+      new Response(JSON.stringify({ error: { code: 'prefix.outside_delegation', message } }), {
+        status: 400,
+      });
     const error = await createPrefix({
       prefix: '10.9.0.0/16',
       orgUnitId: 'sc-cd',
@@ -100,6 +102,7 @@ describe('prefix calls', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(400);
     expect((error as ApiError).message).toBe(message);
+    expect((error as ApiError).code).toBe('prefix.outside_delegation');
   });
 });
 

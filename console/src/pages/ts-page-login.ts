@@ -196,7 +196,7 @@ export class TsPageLogin extends LitElement {
         new CustomEvent<LoginEventDetail>('ts-login', { detail: { user }, bubbles: true, composed: true }),
       );
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'otp_required') {
+      if (error instanceof ApiError && error.code === 'auth.otp_required') {
         // The password was right: keep it and ask for the code.
         this._needOtp = true;
         this._error = 'Enter the one-time code from your authenticator app.';

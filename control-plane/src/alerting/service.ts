@@ -370,6 +370,7 @@ export class DefaultAlarmService implements AlarmService {
       if (row.acknowledged_at) {
         throw new ConflictError(
           `alarm "${id}" was already acknowledged by ${row.acknowledged_by ?? 'someone'}`,
+          { code: 'alarm.already_acknowledged' },
         );
       }
       const r = await q.query<{ acknowledged_at: Date | string }>(

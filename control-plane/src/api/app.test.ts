@@ -99,7 +99,7 @@ describe('health and authentication', () => {
     );
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({
-      error: { code: 'unauthenticated', message: 'wrong username or password' },
+      error: { code: 'auth.invalid_credentials', message: 'wrong username or password' },
     });
   });
 
@@ -264,7 +264,7 @@ describe('bad input gets a 4xx naming the problem', () => {
       json({ username: 'admin', password: 'x'.repeat(2_000_000) }),
     );
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload.too_large');
   });
   it('a non-JSON content type', async () => {
     const res = await t.request('/api/v1/auth/login', {
@@ -330,7 +330,7 @@ describe('bad input gets a 4xx naming the problem', () => {
   it('unknown API paths answer JSON 404', async () => {
     const res = await admin.get('/api/v1/nope');
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
+    expect(await res.json()).toMatchObject({ error: { code: 'route.not_found' } });
   });
 });
 

@@ -8,12 +8,19 @@ import { secureHeaders } from 'hono/secure-headers';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { AuthenticationError, NotAllowedError, NotFoundError, PayloadTooLargeError } from '../errors.js';
-import { can } from '../auth/identity.js';
+import {
+  AuthenticationError,
+  MethodNotAllowedError,
+  NotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+} from '../errors.js';
+import { can, permissionDenied } from '../auth/identity.js';
 import type { Services } from '../services.js';
 import { tracer, SpanStatusCode } from '../observability/tracing.js';
 import type { AppEnv } from './env.js';
 import { errorResponse } from './errors.js';
+import { errorCodesExtension, errorCodeTable, errorResponseSchema } from './error-schema.js';
 import { Router } from './route.js';
 import { healthRoutes } from './routes/health.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
@@ -51,11 +58,16 @@ export function buildApp(s: Services): BuiltApp {
     scheme: 'bearer',
     description: '`<agentId>.<credential>` from enrolment',
   });
+  registry.registerComponent('schemas', 'ErrorResponse', errorResponseSchema());
   const router = new Router(app, registry);
 
   app.onError((err, c) => errorResponse(c, err, s.log));
   app.notFound((c) =>
-    errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), s.log),
+    errorResponse(
+      c,
+      new NotFoundError(`no route for ${c.req.method} ${c.req.path}`, { code: 'route.not_found' }),
+      s.log,
+    ),
   );
 
   // Request id, source address, metrics, access log and a trace span for every request.
@@ -137,7 +149,7 @@ export function buildApp(s: Services): BuiltApp {
 
   // Body limits: agent reports may be large, everything else small.
   const tooLarge = (limit: number) => () => {
-    throw new PayloadTooLargeError(`request body is larger than the limit of ${limit} bytes`);
+    throw new PayloadTooLargeError(`request body is larger than the limit of ${limit} bytes`, limit);
   };
   app.use(
     '/api/v1/agents/:id/reports',
@@ -172,7 +184,10 @@ export function buildApp(s: Services): BuiltApp {
     if (authz) {
       const m = /^Bearer (tsk_[A-Za-z0-9_-]{20,100})$/.exec(authz);
       const identity = m ? await s.auth.resolveApiToken(m[1]!, ctx) : undefined;
-      if (!identity) throw new AuthenticationError('API token is not valid, expired or revoked');
+      if (!identity)
+        throw new AuthenticationError('API token is not valid, expired or revoked', {
+          code: 'auth.token_invalid',
+        });
       c.set('identity', identity);
       return next();
     }
@@ -183,7 +198,9 @@ export function buildApp(s: Services): BuiltApp {
         // Cookie-authenticated changes must echo the session's CSRF token (SameSite=Strict is the
         // first defence, this the second).
         if (!SAFE_METHODS.has(c.req.method) && c.req.header('x-csrf-token') !== identity.csrfToken) {
-          throw new NotAllowedError('missing or wrong x-csrf-token header for this session');
+          throw new NotAllowedError('missing or wrong x-csrf-token header for this session', {
+            code: 'auth.csrf_invalid',
+          });
         }
         c.set('identity', identity);
         c.set('sessionId', sid);
@@ -198,7 +215,7 @@ export function buildApp(s: Services): BuiltApp {
       const identity = c.get('identity');
       if (!identity)
         throw new AuthenticationError('authentication required for /metrics (API token with metrics:read)');
-      if (!can(identity, 'metrics:read')) throw new NotAllowedError('permission "metrics:read" is required');
+      if (!can(identity, 'metrics:read')) throw permissionDenied('metrics:read');
     }
     try {
       for (const [status, n] of Object.entries(await s.fleet.countByStatus()))
@@ -223,28 +240,42 @@ export function buildApp(s: Services): BuiltApp {
   s.modules.routes(router);
   systemRoutes(router, s);
 
-  const openapi = () =>
-    new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const openapi = () => ({
+    ...new OpenApiGeneratorV31(registry.definitions).generateDocument({
       openapi: '3.1.0',
       info: {
         title: 'Tianshu control plane API',
         version: s.version,
         description:
           'Operations control plane for a provincial e-government: one cloud, one network, one wall. ' +
-          'Every route needs a console session or API token, except health, login and agent enrolment.',
+          'Every route needs a console session or API token, except health, login and agent enrolment.\n\n' +
+          'Errors answer `{"error": {"code", "message", "requestId", "details"}}` (the `ErrorResponse` ' +
+          'schema). `code` is one of the stable codes below (also listed in `x-error-codes`); `message` is ' +
+          'English for people.\n\n' +
+          errorCodeTable(),
       },
       security: [{ session: [] }, { apiToken: [] }],
-    });
+    }),
+    'x-error-codes': errorCodesExtension(),
+  });
   let cachedDoc: unknown;
   router.define(
     { method: 'get', path: '/api/v1/openapi.json', summary: 'This OpenAPI document', tags: ['meta'] },
     async () => (cachedDoc ??= openapi()),
   );
 
-  // Unknown API paths are JSON 404s, never the console page.
-  app.all('/api/*', (c) =>
-    errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), s.log),
-  );
+  // Unknown API paths are JSON 404s, never the console page; a route asked with another method is a 405.
+  const patterns = router.routes.map((r) => ({ method: r.method, re: pathPattern(r.path) }));
+  app.all('/api/*', (c) => {
+    const allow = [...new Set(patterns.filter((p) => p.re.test(c.req.path)).map((p) => p.method))];
+    const err = allow.length
+      ? new MethodNotAllowedError(
+          `${c.req.path} does not accept ${c.req.method}; it accepts ${allow.join(', ')}`,
+          allow,
+        )
+      : new NotFoundError(`no route for ${c.req.method} ${c.req.path}`, { code: 'route.not_found' });
+    return errorResponse(c, err, s.log);
+  });
 
   // The console: static files, and index.html for client-side routes.
   const dir = s.consoleDir;
@@ -268,4 +299,15 @@ export function buildApp(s: Services): BuiltApp {
     );
   }
   return { app, router, openapi };
+}
+
+/** A regular expression matching the concrete paths of an OpenAPI-style path (`/a/{id}/b`). */
+function pathPattern(path: string): RegExp {
+  const escape = (t: string) => t.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+  return new RegExp(
+    `^${path
+      .split(/\{\w+\}/)
+      .map(escape)
+      .join('[^/]+')}$`,
+  );
 }

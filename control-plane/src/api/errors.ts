@@ -1,7 +1,14 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { DomainError, RateLimitError, StorageFullError, type ErrorDetail } from '../errors.js';
+import { errorCodes, type ErrorCode } from '../error-codes.js';
+import {
+  DomainError,
+  MethodNotAllowedError,
+  RateLimitError,
+  StorageFullError,
+  type ErrorDetail,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AppEnv } from './env.js';
 
@@ -9,7 +16,7 @@ import type { AppEnv } from './env.js';
 export function errorResponse(c: Context<AppEnv>, err: unknown, log: Logger): Response {
   const requestId = c.get('requestId');
   let status = 500;
-  let code = 'internal';
+  let code: ErrorCode = 'internal';
   let message = 'internal error; the request id identifies it in the server log';
   let details: ErrorDetail[] | undefined;
   if (err instanceof DomainError) {
@@ -19,14 +26,18 @@ export function errorResponse(c: Context<AppEnv>, err: unknown, log: Logger): Re
     details = err.details;
     if (err instanceof RateLimitError || err instanceof StorageFullError)
       c.header('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof MethodNotAllowedError) c.header('Allow', err.allow.join(', '));
   } else if (err instanceof HTTPException) {
     status = err.status;
     code = httpCode(status);
-    message = err.message || httpCode(status).replace(/_/g, ' ');
-    if (/malformed json/i.test(message)) message = 'request body is not valid JSON';
+    message = err.message || errorCodes[code].description;
+    if (/malformed json/i.test(message)) {
+      code = 'input.json';
+      message = 'request body is not valid JSON';
+    }
   } else if (isBodyParseError(err)) {
     status = 400;
-    code = 'invalid_input';
+    code = 'input.json';
     message = 'request body is not valid JSON';
   }
   if (err instanceof DomainError && status >= 500) {
@@ -45,29 +56,30 @@ function isBodyParseError(err: unknown): boolean {
   return err instanceof SyntaxError;
 }
 
-function httpCode(status: number): string {
+/** The registry code for a bare HTTP status (Hono's own exceptions). */
+export function httpCode(status: number): ErrorCode {
   switch (status) {
     case 400:
-      return 'invalid_input';
+      return 'input.invalid';
     case 401:
-      return 'unauthenticated';
+      return 'auth.unauthenticated';
     case 403:
-      return 'forbidden';
+      return 'permission.denied';
     case 404:
-      return 'not_found';
+      return 'route.not_found';
     case 405:
-      return 'method_not_allowed';
+      return 'route.method_not_allowed';
     case 409:
-      return 'conflict';
+      return 'conflict.state';
     case 413:
-      return 'payload_too_large';
-    case 415:
-      return 'unsupported_media_type';
+      return 'payload.too_large';
     case 429:
-      return 'rate_limited';
+      return 'rate.limited';
     case 503:
-      return 'unavailable';
+      return 'service.unavailable';
+    case 507:
+      return 'storage.full';
     default:
-      return status >= 500 ? 'internal' : 'error';
+      return status >= 500 ? 'internal' : 'request.rejected';
   }
 }

@@ -51,27 +51,23 @@ export interface RouteInfo {
   auth: RouteAuth;
 }
 
-const ErrorSchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    requestId: z.string().optional(),
-    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  }),
-});
+/** Error answers in the OpenAPI document: the `ErrorResponse` component (see `error-schema.ts`). */
+const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
 
 /** Reads and validates a JSON body; names the problem on malformed JSON, wrong types or unknown fields. */
 export async function readJson<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) {
-    throw new InputError('request body must be JSON (Content-Type: application/json)');
+    throw new InputError('request body must be JSON (Content-Type: application/json)', {
+      code: 'input.json',
+    });
   }
   let raw: unknown;
   const text = await c.req.text();
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`request body is not valid JSON: ${(err as Error).message}`);
+    throw new InputError(`request body is not valid JSON: ${(err as Error).message}`, { code: 'input.json' });
   }
   return validate(schema, raw, 'request body');
 }
@@ -153,7 +149,16 @@ export class Router {
           status === 204 || !spec.response
             ? { description: status === 204 ? 'No content' : 'Success' }
             : { description: 'Success', content: { 'application/json': { schema: spec.response } } },
-        '4XX': { description: 'Client error', content: { 'application/json': { schema: ErrorSchema } } },
+        '4XX': {
+          description:
+            'Client error: `error.code` is one of the codes of `ErrorResponse` (see `x-error-codes`)',
+          content: errorContent,
+        },
+        '5XX': {
+          description:
+            'Server error: `internal`, `service.unavailable`, `secret.unavailable` or `storage.full`',
+          content: errorContent,
+        },
       },
     });
     const honoPath = spec.path.replace(/\{(\w+)\}/g, ':$1');

@@ -98,7 +98,7 @@ export function loadSecretKey(config: {
  */
 export function unavailableSealer(reason: string): Sealer {
   const fail = (): never => {
-    throw new UnavailableError(`SNMP credentials are unavailable: ${reason}`);
+    throw new UnavailableError(`SNMP credentials are unavailable: ${reason}`, { code: 'secret.unavailable' });
   };
   return { seal: fail, open: fail };
 }

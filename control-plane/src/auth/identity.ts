@@ -32,8 +32,14 @@ export function can(identity: Identity, permission: Permission): boolean {
 /** Throws NotAllowedError naming the missing permission. */
 export function requirePermission(identity: Identity, permission: Permission): void {
   if (!can(identity, permission)) {
-    throw new NotAllowedError(`permission "${permission}" is required`);
+    throw permissionDenied(permission);
   }
+}
+
+/** The answer to a caller without `permission` (403 `permission.denied`, the permission as a param). */
+export function permissionDenied(permission: string): NotAllowedError {
+  const message = `permission "${permission}" is required`;
+  return new NotAllowedError(message, [{ path: '(permission)', message, params: { permission } }]);
 }
 
 /** True when `path` (an org unit's materialized path) lies in the caller's subtree. */

@@ -93,7 +93,7 @@ describe('login throttling (finding 9)', () => {
     const started = Date.now();
     const waited = await attempt('delay-me', 'delay-me-password-1', '10.1.0.1');
     expect(Date.now() - started).toBeLessThan(1_000);
-    expect(waited).toMatchObject({ status: 429, code: 'rate_limited' });
+    expect(waited).toMatchObject({ status: 429, code: 'auth.rate_limited' });
     expect(waited.retryAfter).toBeGreaterThanOrEqual(1);
     // The owner at another address is not held up.
     expect((await attempt('delay-me', 'delay-me-password-1', '10.1.0.2')).status).toBe(200);
@@ -126,7 +126,8 @@ describe('login throttling (finding 9)', () => {
     }
     const right = await attempt('lock-me', 'lock-me-password-1', '10.4.1.1');
     const wrong = await attempt('lock-me', 'wrong-password', '10.4.1.2');
-    expect(right.status).toBe(429);
+    expect(right).toMatchObject({ status: 429, code: 'auth.locked' });
+    expect(wrong).toMatchObject({ status: 429, code: 'auth.locked' });
     // A locked username answers a right and a wrong password alike.
     const general = (m: string | undefined) => m?.replace(/\d+ s\b/, 'N s');
     expect(general(right.message)).toBe(general(wrong.message));
@@ -158,7 +159,7 @@ describe('TOTP second factor (finding 9)', () => {
     expect(stored.rows[0]!.totp_pending).toBeNull();
 
     const noCode = await attempt('otp-user', 'otp-user-password-1', '10.5.0.1');
-    expect(noCode).toMatchObject({ status: 401, code: 'otp_required' });
+    expect(noCode).toMatchObject({ status: 401, code: 'auth.otp_required' });
     const badCode = await attempt(
       'otp-user',
       'otp-user-password-1',
@@ -224,14 +225,14 @@ describe('TOTP second factor (finding 9)', () => {
     await enrolTotp('otp-rekeyed', 'otp-rekeyed-password-1');
     await t.cp.services.db.query("UPDATE users SET totp_secret = 'v1.AAAA.AAAA.AAAA' WHERE id = $1", [id]);
     const res = await attempt('otp-rekeyed', 'otp-rekeyed-password-1', '10.8.0.1', '123456');
-    expect(res).toMatchObject({ status: 503, code: 'unavailable' });
+    expect(res).toMatchObject({ status: 503, code: 'secret.unavailable' });
     expect(res.message).toMatch(/DELETE \/api\/v1\/users\/\{id\}\/totp/);
   });
 
   it('lets an admin remove a user’s second factor (a lost phone), audited', async () => {
     const id = await createUser('otp-lost', 'otp-lost-password-1');
     await enrolTotp('otp-lost', 'otp-lost-password-1');
-    expect((await attempt('otp-lost', 'otp-lost-password-1', '10.7.0.1')).code).toBe('otp_required');
+    expect((await attempt('otp-lost', 'otp-lost-password-1', '10.7.0.1')).code).toBe('auth.otp_required');
     const reset = await admin.send('DELETE', `/api/v1/users/${id}/totp`);
     expect(reset.status).toBe(200);
     expect(await reset.json()).toEqual({ removed: true });

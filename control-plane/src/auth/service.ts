@@ -163,6 +163,17 @@ export class AuthService {
     if (unknown.length) {
       throw new InputError(
         `roles: unknown role(s): ${unknown.join(', ')}; known roles: ${[...policy.keys()].join(', ')}`,
+        {
+          code: 'user.role_unknown',
+          details: [
+            {
+              path: 'roles',
+              message: 'unknown role',
+              code: 'user.role_unknown',
+              params: { roles: unknown.join(', ') },
+            },
+          ],
+        },
       );
     }
   }
@@ -306,7 +317,10 @@ export class AuthService {
     const keys = this.throttleKeys(username, ctx.sourceIp);
     const wait = await this.waitSeconds(keys);
     if (wait > 0) {
-      throw new RateLimitError(`too many failed logins; try again in ${wait} s`, wait);
+      throw new RateLimitError(`too many failed logins; try again in ${wait} s`, wait, {
+        code: 'auth.rate_limited',
+        details: [{ path: '(login)', message: 'too many failed logins', params: { seconds: wait } }],
+      });
     }
     const r = await this.deps.db.query<UserRow>('SELECT * FROM users WHERE username = $1', [
       username.toLowerCase(),
@@ -336,7 +350,7 @@ export class AuthService {
       });
       throw err;
     };
-    const wrong = new AuthenticationError('wrong username or password');
+    const wrong = new AuthenticationError('wrong username or password', { code: 'auth.invalid_credentials' });
     const good = row && ok && !row.disabled ? row : undefined;
     // A second factor: checked only once the password is right.
     let step: bigint | undefined;
@@ -352,6 +366,10 @@ export class AuthService {
         `this username is locked after too many failed logins; it unlocks in ${lockedFor} s, ` +
           'or log in with your password and one-time code, or ask an administrator to unlock it',
         lockedFor,
+        {
+          code: 'auth.locked',
+          details: [{ path: 'username', message: 'locked', params: { seconds: lockedFor } }],
+        },
       );
       // Counted alike too: otherwise the next Retry-After would tell a right password from a wrong one.
       return fail(
@@ -373,7 +391,10 @@ export class AuthService {
         );
       }
       if (step === undefined)
-        return fail('wrong one-time code', new AuthenticationError('wrong one-time code'));
+        return fail(
+          'wrong one-time code',
+          new AuthenticationError('wrong one-time code', { code: 'auth.otp_invalid' }),
+        );
     }
     const row2 = good;
     const used = await this.deps.db.transaction(async (q) => {
@@ -389,7 +410,11 @@ export class AuthService {
       await this.clearFailures(q, username, lockedFor > 0 ? undefined : keys.pair);
       return true;
     });
-    if (!used) return fail('one-time code used twice', new AuthenticationError('wrong one-time code'));
+    if (!used)
+      return fail(
+        'one-time code used twice',
+        new AuthenticationError('wrong one-time code', { code: 'auth.otp_invalid' }),
+      );
     if (lockedFor > 0) {
       await this.deps.audit.record(anonymous, {
         action: 'user.unlock',
@@ -434,6 +459,7 @@ export class AuthService {
     } catch {
       throw new UnavailableError(
         'one-time codes are unavailable: the control plane has no secret key (set TIANSHU_SECRET_KEY)',
+        { code: 'secret.unavailable' },
       );
     }
   }
@@ -446,6 +472,7 @@ export class AuthService {
       throw new UnavailableError(
         'the one-time code cannot be checked: its secret does not open with the control plane’s secret key; ' +
           'an admin can remove it (DELETE /api/v1/users/{id}/totp)',
+        { code: 'secret.unavailable' },
       );
     }
   }
@@ -458,9 +485,12 @@ export class AuthService {
   async beginTotp(identity: Identity, password: string): Promise<{ otpauthUri: string }> {
     const row = await this.ownRow(identity);
     if (!(await verifyPassword(password, row.password_hash))) {
-      throw new AuthenticationError('password: wrong password');
+      throw new AuthenticationError('password: wrong password', { code: 'auth.password_incorrect' });
     }
-    if (row.totp_secret) throw new ConflictError('a one-time code is already enrolled; remove it first');
+    if (row.totp_secret)
+      throw new ConflictError('a one-time code is already enrolled; remove it first', {
+        code: 'otp.already_enrolled',
+      });
     const secret = newTotpSecret();
     const sealed = this.sealTotp(row.id, secret);
     await this.deps.db.transaction(async (q) => {
@@ -478,9 +508,11 @@ export class AuthService {
   async confirmTotp(identity: Identity, code: string): Promise<{ totpEnabled: true }> {
     const row = await this.ownRow(identity);
     if (!row.totp_pending)
-      throw new InputError('code: no one-time code enrolment is pending; start one first');
+      throw new InputError('code: no one-time code enrolment is pending; start one first', {
+        code: 'otp.not_pending',
+      });
     const step = verifyTotp(this.openTotp(row.id, row.totp_pending), code, Date.now());
-    if (step === undefined) throw new InputError('code: wrong one-time code');
+    if (step === undefined) throw new InputError('code: wrong one-time code', { code: 'otp.code_invalid' });
     await this.deps.db.transaction(async (q) => {
       await q.query(
         `UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_enabled_at = now(),
@@ -503,7 +535,7 @@ export class AuthService {
     const step = verifyTotp(this.openTotp(row.id, row.totp_secret), code, Date.now(), {
       afterStep: row.totp_last_step === null ? null : BigInt(row.totp_last_step),
     });
-    if (step === undefined) throw new InputError('code: wrong one-time code');
+    if (step === undefined) throw new InputError('code: wrong one-time code', { code: 'otp.code_invalid' });
     await this.deps.db.transaction(async (q) => {
       await q.query(
         `UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_enabled_at = NULL, totp_last_step = NULL,
@@ -520,7 +552,9 @@ export class AuthService {
 
   private async ownRow(identity: Identity): Promise<UserRow> {
     if (identity.kind !== 'user' || !identity.userId) {
-      throw new InputError('one-time codes are managed by users from a console session');
+      throw new InputError('one-time codes are managed by users from a console session', {
+        code: 'auth.session_required',
+      });
     }
     const r = await this.deps.db.query<UserRow>('SELECT * FROM users WHERE id = $1', [identity.userId]);
     if (!r.rows[0]) throw new NotFoundError('user not found');
@@ -664,7 +698,9 @@ export class AuthService {
   ): Promise<ApiTokenInfo & { token: string }> {
     requirePermission(identity, 'tokens:write');
     if (identity.kind !== 'user' || !identity.userId) {
-      throw new InputError('API tokens are created by users from a console session');
+      throw new InputError('API tokens are created by users from a console session', {
+        code: 'auth.session_required',
+      });
     }
     const token = newSecret('tsk');
     const id = randomUUID();
@@ -777,7 +813,10 @@ export class AuthService {
     if (identity.permissions.has('*')) return;
     for (const p of this.permissionsOf(roles)) {
       if (!identity.permissions.has(p))
-        throw new InputError(`you cannot grant roles with permission "${p}" that you do not hold`);
+        throw new InputError(`you cannot grant roles with permission "${p}" that you do not hold`, {
+          code: 'user.role_not_held',
+          details: [{ path: 'roles', message: 'permission not held', params: { permission: p } }],
+        });
     }
   }
 
@@ -786,7 +825,7 @@ export class AuthService {
     this.assertRolesKnown(input.roles);
     this.assertCanGrant(identity, input.roles);
     const problem = passwordProblem(input.password);
-    if (problem) throw new InputError(problem);
+    if (problem) throw weakPassword(problem);
     const hash = await hashPassword(input.password);
     const run = async (q: Queryable) => {
       await this.deps.orgUnits.assertInScope(identity, input.orgUnitId, q);
@@ -833,13 +872,15 @@ export class AuthService {
     let hash: string | undefined;
     if (patch.password !== undefined) {
       const problem = passwordProblem(patch.password);
-      if (problem) throw new InputError(problem);
+      if (problem) throw weakPassword(problem);
       hash = await hashPassword(patch.password);
     }
     return this.deps.db.transaction(async (q) => {
       const row = await this.loadUserInScope(identity, id, q);
       if (row.id === identity.userId && (patch.disabled || patch.roles)) {
-        throw new InputError('you cannot disable yourself or change your own roles');
+        throw new InputError('you cannot disable yourself or change your own roles', {
+          code: 'user.self_change',
+        });
       }
       const r = await q.query<UserRow>(
         `UPDATE users SET display_name = COALESCE($2, display_name), roles = COALESCE($3, roles),
@@ -886,7 +927,8 @@ export class AuthService {
     requirePermission(identity, 'users:write');
     await this.deps.db.transaction(async (q) => {
       const row = await this.loadUserInScope(identity, id, q);
-      if (row.id === identity.userId) throw new InputError('you cannot delete yourself');
+      if (row.id === identity.userId)
+        throw new InputError('you cannot delete yourself', { code: 'user.self_change' });
       await q.query('DELETE FROM users WHERE id = $1', [row.id]);
       await this.deps.audit.record(
         identity,
@@ -933,4 +975,12 @@ export class AuthService {
          AND window_start < now() - interval '1 day'`,
     );
   }
+}
+
+/** A new password that breaks the rules: 400 `user.password_weak`, the rule in the detail. */
+function weakPassword(problem: string): InputError {
+  return new InputError(problem, {
+    code: 'user.password_weak',
+    details: [{ path: 'password', message: problem, code: 'user.password_weak' }],
+  });
 }

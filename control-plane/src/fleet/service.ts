@@ -289,7 +289,10 @@ export class FleetService {
             : t.uses >= t.max_uses
               ? 'enrolment token has no uses left'
               : undefined;
-      if (problem || !t) throw new AuthenticationError(problem ?? 'enrolment token is not valid');
+      if (problem || !t)
+        throw new AuthenticationError(problem ?? 'enrolment token is not valid', {
+          code: 'auth.enrolment_token_invalid',
+        });
       const disallowed = req.roles.filter((role) => !t.roles.includes(role));
       if (disallowed.length) {
         throw new InputError(
@@ -345,7 +348,10 @@ export class FleetService {
   /** Checks `Bearer <agentId>.<credential>`; throws AuthenticationError otherwise. */
   async authenticate(authorization: string | undefined): Promise<AgentPrincipal> {
     const m = /^Bearer ([0-9a-f-]{36})\.(tsa_[A-Za-z0-9_-]{20,100})$/.exec(authorization ?? '');
-    if (!m) throw new AuthenticationError('agent credential missing or malformed');
+    if (!m)
+      throw new AuthenticationError('agent credential missing or malformed', {
+        code: 'auth.agent_credential_invalid',
+      });
     const [, agentId, credential] = m as unknown as [string, string, string];
     const cached = this.principalCache.get(agentId);
     if (cached && Date.now() - cached.at < 30_000 && secretMatches(credential, cached.hash))
@@ -357,7 +363,9 @@ export class FleetService {
     const row = r.rows[0];
     if (!row || row.revoked_at || !secretMatches(credential, row.credential_hash)) {
       this.principalCache.delete(agentId);
-      throw new AuthenticationError('agent credential is not valid');
+      throw new AuthenticationError('agent credential is not valid', {
+        code: 'auth.agent_credential_invalid',
+      });
     }
     const principal: AgentPrincipal = {
       agentId: row.id,

@@ -80,7 +80,9 @@ export function assertUnreferenced(what: string, refs: { kind: string; ids: stri
         `${r.kind} ${r.ids.slice(0, 5).join(', ')}${r.ids.length > 5 ? ` and ${r.ids.length - 5} more` : ''}`,
     )
     .join('; ');
-  throw new ConflictError(`${what} is still referred to by ${list}; remove or move them first`);
+  throw new ConflictError(`${what} is still referred to by ${list}; remove or move them first`, {
+    code: 'conflict.in_use',
+  });
 }
 
 /**

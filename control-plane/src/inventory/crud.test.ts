@@ -176,7 +176,9 @@ describe('ScopedCrud', () => {
       `INSERT INTO hosts (id, org_unit_id, hostname, addresses, cloud_id) VALUES ('h-1', 'sc-cd-jj', 'h1', '{}', 'p-1')`,
     );
     await expect(probe.remove(jjUser, 'p-1')).rejects.toThrow(
-      new ConflictError('probe "p-1" is still referred to by hosts h-1; remove or move them first'),
+      new ConflictError('probe "p-1" is still referred to by hosts h-1; remove or move them first', {
+        code: 'conflict.in_use',
+      }),
     );
     await t.db.query(`DELETE FROM hosts WHERE id = 'h-1'`);
     await probe.remove(jjUser, 'p-1');

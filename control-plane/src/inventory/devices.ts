@@ -381,7 +381,9 @@ export class DeviceService {
     const other = r.rows[0];
     if (other) {
       const who = inScope(identity, other.path) ? `device "${other.id}"` : 'another device';
-      throw new ConflictError(`managementAddress: ${address} is already used by ${who}`);
+      throw new ConflictError(`managementAddress: ${address} is already used by ${who}`, {
+        code: 'device.address_in_use',
+      });
     }
   }
 

@@ -165,7 +165,9 @@ export function parseInventory(text: string, source = 'inventory'): InventoryFil
   try {
     doc = parseYaml(text, { uniqueKeys: true });
   } catch (err) {
-    throw new InputError(`${source} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new InputError(`${source} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, {
+      code: 'input.yaml',
+    });
   }
   return validateInventory(doc, source);
 }
@@ -209,8 +211,7 @@ function changes(
 /** Re-throws a service error with the file, section and item in front of its message. */
 function located(err: unknown, source: string, section: string, name: string): never {
   if (err instanceof DomainError) {
-    const Ctor = err.constructor as new (message: string, details?: ErrorDetail[]) => DomainError;
-    throw new Ctor(`${source}: ${section} "${name}": ${err.message}`, err.details);
+    throw err.prefixed(`${source}: ${section} "${name}": `);
   }
   throw err;
 }

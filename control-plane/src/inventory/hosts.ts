@@ -162,7 +162,9 @@ export class HostService extends ScopedCrud<
     if (other) {
       // The host holding the agent may lie outside the caller's org units: then it is not named.
       const which = inScope(identity, other.path) ? `host "${other.id}"` : 'another host';
-      throw new ConflictError(`agentId: agent "${agentId}" is already tied to ${which}`);
+      throw new ConflictError(`agentId: agent "${agentId}" is already tied to ${which}`, {
+        code: 'host.agent_in_use',
+      });
     }
   }
 }

@@ -200,6 +200,7 @@ export class InterfaceService {
     if (r.rowCount > 0)
       throw new ConflictError(
         `ifIndex: device "${deviceId}" already has an interface with ifIndex ${ifIndex}`,
+        { code: 'interface.if_index_in_use' },
       );
   }
 

@@ -331,6 +331,7 @@ export class LinkService {
         const which = inScope(identity, other.path) ? `link "${other.id}"` : 'another link';
         throw new InputError(
           `${side}.interfaceId: interface "${ep.interfaceId}" already ends ${which}; an interface carries one link`,
+          { code: 'link.interface_in_use' },
         );
       }
       // An endpoint sits in the served unit, inside it, or in one of the units above it.
@@ -358,11 +359,13 @@ export class LinkService {
         if (o.role === v.role) {
           throw new InputError(
             `pairId: pair "${v.pairId}" already has a ${v.role} link ("${o.id}"); a pair holds one primary and one backup`,
+            { code: 'link.pair_invalid' },
           );
         }
         if (o.level !== v.level) {
           throw new InputError(
             `pairId: the other link of pair "${v.pairId}" is a ${o.level} link; both links of a pair serve the same org unit at the same level`,
+            { code: 'link.pair_invalid' },
           );
         }
       }
@@ -378,6 +381,7 @@ export class LinkService {
       if (!inScope(identity, r.rows[0]?.path)) {
         throw new NotAllowedError(
           `link "${link.id}" ends on device "${link[side].deviceId}" outside your org units; only a unit above both ends may change it`,
+          { code: 'link.outside_scope' },
         );
       }
     }

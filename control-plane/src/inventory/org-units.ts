@@ -140,6 +140,7 @@ export class OrgUnitService {
         if (ORG_LEVELS.indexOf(input.level) !== pl + 1) {
           throw new InputError(
             `a ${input.level} cannot sit under a ${p.level}; the level below ${p.level} is ${ORG_LEVELS[pl + 1] ?? 'none'}`,
+            { code: 'org_unit.level_invalid' },
           );
         }
         path = `${p.path}${input.id}/`;
@@ -201,15 +202,20 @@ export class OrgUnitService {
     await this.db.transaction(async (q) => {
       const path = await this.assertInScope(identity, id, q);
       if (path === identity.orgUnitPath)
-        throw new InputError('you cannot delete the org unit you are bound to');
+        throw new InputError('you cannot delete the org unit you are bound to', {
+          code: 'org_unit.own_unit',
+        });
       const children = await q.query('SELECT 1 FROM org_units WHERE parent_id = $1 LIMIT 1', [id]);
       if (children.rowCount > 0)
-        throw new ConflictError(`org unit "${id}" has child units; delete them first`);
+        throw new ConflictError(`org unit "${id}" has child units; delete them first`, {
+          code: 'org_unit.has_children',
+        });
       try {
         await q.query('DELETE FROM org_units WHERE id = $1', [id]);
       } catch {
         throw new ConflictError(
           `org unit "${id}" still has records (users, agents, inventory); move them first`,
+          { code: 'conflict.in_use' },
         );
       }
       await this.audit().record(

@@ -175,12 +175,14 @@ export class PrefixService {
       if (enclosing && enclosing.org_unit_id !== before.org_unit_id && !inScope(identity, enclosing.path)) {
         throw new NotAllowedError(
           `prefix ${before.prefix} was delegated to org unit "${before.org_unit_id}" by the unit above; only its operators can take it back`,
+          { code: 'prefix.delegated' },
         );
       }
       if (!enclosing && identity.orgUnitPath.split('/').filter(Boolean).length > 1) {
         // A top-level prefix belongs to the root; only the root's operators remove it.
         throw new NotAllowedError(
           `prefix ${before.prefix} is top-level; only the root org unit's operators can remove it`,
+          { code: 'prefix.delegated' },
         );
       }
       const inside = await q.query<{ prefix: string; org_unit_id: string }>(
@@ -192,6 +194,7 @@ export class PrefixService {
         const list = inside.rows.slice(0, 5).map((r) => `${r.prefix} (${r.org_unit_id})`);
         throw new ConflictError(
           `prefix ${before.prefix} still holds ${list.join(', ')}${inside.rowCount > 5 ? ' and more' : ''}; remove those first`,
+          { code: 'prefix.not_empty' },
         );
       }
       if (before.purpose === 'management') {
@@ -204,6 +207,7 @@ export class PrefixService {
           const ids = devices.rows.slice(0, 5).map((d) => d.id);
           throw new ConflictError(
             `prefix ${before.prefix} holds the management address of devices ${ids.join(', ')}${devices.rowCount > 5 ? ' and more' : ''}; move them first`,
+            { code: 'prefix.not_empty' },
           );
         }
       }
@@ -233,6 +237,7 @@ export class PrefixService {
     if (enclosing && lengthOf(enclosing.prefix) === cidr.length && inScope(identity, enclosing.path)) {
       throw new ConflictError(
         `prefix: ${cidr.text} is already registered for ${purpose} (org unit "${enclosing.org_unit_id}")`,
+        { code: 'prefix.overlaps' },
       );
     }
     const ownedBySelf = enclosing !== undefined && enclosing.org_unit_id === orgUnitId;
@@ -242,6 +247,7 @@ export class PrefixService {
     if (!canDelegate && (!ownedBySelf || equal)) {
       throw new InputError(
         `prefix: ${cidr.text} is not inside a ${purpose} prefix of org unit "${orgUnitId}"; new address space is delegated by the unit above`,
+        { code: 'prefix.outside_delegation' },
       );
     }
     if (canDelegate) {
@@ -250,11 +256,13 @@ export class PrefixService {
         if (enclosing && (!ownedBySelf || equal)) {
           throw new ConflictError(
             `prefix: ${cidr.text} overlaps ${enclosing.prefix} of org unit "${enclosing.org_unit_id}"`,
+            { code: 'prefix.overlaps' },
           );
         }
       } else if (!enclosing || equal || (!ownedBySelf && !ownedByParent)) {
         throw new InputError(
           `prefix: ${cidr.text} is not inside a ${purpose} prefix of org unit "${parentId}" (to delegate) or of "${orgUnitId}" (to subdivide)`,
+          { code: 'prefix.outside_delegation' },
         );
       }
     }
@@ -268,7 +276,9 @@ export class PrefixService {
     for (const r of inside.rows) {
       if (r.org_unit_id !== orgUnitId && parentPath(r.path) !== path) {
         const who = inScope(identity, r.path) ? `org unit "${r.org_unit_id}"` : 'another org unit';
-        throw new ConflictError(`prefix: ${cidr.text} would contain ${r.prefix} of ${who}`);
+        throw new ConflictError(`prefix: ${cidr.text} would contain ${r.prefix} of ${who}`, {
+          code: 'prefix.overlaps',
+        });
       }
     }
   }
@@ -313,6 +323,7 @@ export async function assertManagementAddress(
   if (owner !== orgUnitId) {
     throw new InputError(
       `${field}: ${address} is not in a management prefix of org unit "${orgUnitId}"; the unit above delegates management prefixes (POST /api/v1/inventory/prefixes)`,
+      { code: 'prefix.outside_delegation' },
     );
   }
 }

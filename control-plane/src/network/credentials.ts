@@ -248,6 +248,7 @@ export class SnmpCredentialService {
         const ids = used.rows.map((d) => d.id);
         throw new ConflictError(
           `SNMP credential "${id}" is still used by devices ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ' and more' : ''}; change them first`,
+          { code: 'credential.in_use' },
         );
       }
       await q.query('DELETE FROM snmp_credentials WHERE id = $1', [id]);
@@ -302,6 +303,7 @@ export class SnmpCredentialService {
       if (path === ownerPath || !path.startsWith(ownerPath)) {
         throw new InputError(
           `grants: org unit "${g}" is not below the credential's org unit; grant only to units beneath the owner`,
+          { code: 'credential.grant_outside' },
         );
       }
     }
@@ -332,6 +334,7 @@ export class SnmpCredentialService {
       const shown = lost.slice(0, 5);
       throw new ConflictError(
         `SNMP credential "${id}" would no longer be usable by devices ${shown.join(', ')}${lost.length > 5 ? ' and more' : ''}; change them or keep their grant`,
+        { code: 'credential.in_use' },
       );
     }
   }
@@ -403,7 +406,9 @@ export function loadCredentialsFile(path: string): CredentialsFile {
   try {
     doc = parseYaml(readFileSync(path, 'utf8'), { uniqueKeys: true });
   } catch (err) {
-    throw new InputError(`${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new InputError(`${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, {
+      code: 'input.yaml',
+    });
   }
   return check(CredentialsFile, doc, path);
 }
@@ -445,6 +450,7 @@ export const credentialCheck: DeviceCheck = async (_identity, d, q) => {
   if (c.version !== d.snmp.version) {
     throw new InputError(
       `snmp.version: SNMP credential "${ref}" is for SNMP v${c.version}, not v${d.snmp.version}`,
+      { code: 'credential.version_mismatch' },
     );
   }
 };

@@ -5,9 +5,11 @@
  * expressions, and may move.
  */
 import { templates as common } from './common.js';
+import { templates as errors } from './errors.js';
 import { templates as wall } from './wall.js';
 
 export const templates = {
   ...common,
+  ...errors,
   ...wall,
 };

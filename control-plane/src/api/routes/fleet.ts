@@ -75,18 +75,18 @@ async function readReportBody(
       buf = await gunzipAsync(buf, { maxOutputLength: limit });
     } catch (err) {
       if (err instanceof RangeError || (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new PayloadTooLargeError(`report body is larger than ${limit} bytes once decompressed`);
+        throw new PayloadTooLargeError(`report body is larger than ${limit} bytes once decompressed`, limit);
       }
       throw new InputError('report body is not valid gzip');
     }
   } else if (encoding && !/^identity$/i.test(encoding)) {
     throw new InputError(`Content-Encoding "${encoding}" is not supported; use gzip or none`);
   }
-  if (buf.length > limit) throw new PayloadTooLargeError(`report body is larger than ${limit} bytes`);
+  if (buf.length > limit) throw new PayloadTooLargeError(`report body is larger than ${limit} bytes`, limit);
   try {
     return JSON.parse(buf.toString('utf8'));
   } catch (err) {
-    throw new InputError(`report body is not valid JSON: ${(err as Error).message}`);
+    throw new InputError(`report body is not valid JSON: ${(err as Error).message}`, { code: 'input.json' });
   }
 }
 
@@ -151,7 +151,9 @@ export function fleetRoutes(
     async ({ c, agent }) => {
       const type = c.req.header('content-type') ?? '';
       if (!/^application\/json\b/i.test(type)) {
-        throw new InputError('request body must be JSON (Content-Type: application/json)');
+        throw new InputError('request body must be JSON (Content-Type: application/json)', {
+          code: 'input.json',
+        });
       }
       const raw = await readReportBody(
         await c.req.arrayBuffer(),

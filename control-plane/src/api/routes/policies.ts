@@ -102,6 +102,7 @@ export function policyRoutes(r: Router, s: Services): void {
       if (!root || identity.orgUnitId !== root.id) {
         throw new InputError(
           'policy files apply to the whole province; only a province-level user may change them',
+          { code: 'policy.province_only' },
         );
       }
       const target = join(s.config.policiesDir, file);
