@@ -6,6 +6,7 @@ import { formatCount, formatTime } from '../common/format.js';
 import { PollController } from '../common/poll-controller.js';
 import { navigate } from '../common/router.js';
 import { ApiError } from '../data/api.js';
+import { errorText } from '../data/error-text.js';
 import type { RefreshStatus, SectionResult, SectionState } from '../data/wall.js';
 import {
   WallTimeoutError,
@@ -43,7 +44,9 @@ export function wallErrorReason(error: unknown): string {
     if (status >= 500) {
       return msg(str`The control plane failed to answer (HTTP ${status}).`, { id: 'wall.error.server' });
     }
-    return msg(str`The request was refused (HTTP ${status}): ${error.message}`, { id: 'wall.error.refused' });
+    return msg(str`The request was refused (HTTP ${status}): ${errorText(error)}`, {
+      id: 'wall.error.refused',
+    });
   }
   const text = error instanceof Error ? error.message : String(error);
   return msg(str`Unexpected answer from the control plane: ${text}`, { id: 'wall.error.unexpected' });
