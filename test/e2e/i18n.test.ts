@@ -42,6 +42,11 @@ const technical = new Set([
   'IPv4',
   'IPv6',
   'JSON',
+  'LLDP',
+  'CDP',
+  'NetFlow',
+  'IPFIX',
+  'sFlow',
   'MAC',
   'OID',
   'RPO',
@@ -156,7 +161,12 @@ async function open(locale: string): Promise<Visit> {
         for (const w of v.match(latinWords) ?? []) data.add(w);
         for (const c of v.match(chineseRuns) ?? []) data.add(c);
       } else if (Array.isArray(v)) v.forEach(walk);
-      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+      else if (v && typeof v === 'object')
+        for (const [key, value] of Object.entries(v)) {
+          // Keys of details objects are shown as they are, like the values.
+          data.add(key);
+          walk(value);
+        }
     };
     walk(body);
   });

@@ -16,6 +16,7 @@ import { templates as overview } from './overview.js';
 
 import { templates as linkDetail } from './link-detail.js';
 import { templates as topology } from './topology.js';
+import { templates as wall } from './wall.js';
 
 export const templates = {
   ...common,
@@ -29,4 +30,5 @@ export const templates = {
   ...login,
   ...network,
   ...overview,
+  ...wall,
 };
