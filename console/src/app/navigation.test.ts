@@ -43,4 +43,15 @@ describe('areas', () => {
     for (const unbuilt of ['flows', 'ipv6', 'clouds', 'backups', 'security', 'policies'])
       expect(ids).not.toContain(unbuilt);
   });
+
+  it('routes the wall display outside every group', () => {
+    const match = resolveRoute(routes, '/wall');
+    expect(match?.route.item?.page).toBe('wall');
+    expect(match?.route.group).toBeUndefined();
+  });
+
+  it('has a loader for every page and no loader without a page', () => {
+    const pages = new Set(routes.flatMap((r) => (r.item ? [r.item.page] : [])));
+    expect([...pages].sort()).toEqual(Object.keys(pageLoaders).sort());
+  });
 });

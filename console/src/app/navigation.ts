@@ -16,7 +16,8 @@ export type PageKind =
   | 'alarms'
   | 'conformance'
   | 'prefixes'
-  | 'api-tokens';
+  | 'api-tokens'
+  | 'wall';
 
 export interface NavItem {
   /** Used for `data-testid="nav-<id>"`. */
@@ -117,10 +118,14 @@ const detailPages: (NavItem & { groupId?: string })[] = [
     path: '/account/tokens',
     page: 'api-tokens',
   },
+  { id: 'wall', label: () => msg('Wall mode', { id: 'nav.wall' }), path: '/wall', page: 'wall' },
 ];
 
 /** The user menu's pages; each link has `data-testid="nav-<id>"`. */
 export const accountPages: NavItem[] = detailPages.filter((page) => page.path.startsWith('/account/'));
+
+/** The wall display (大屏): full screen, without the console's header and navigation. */
+export const wallPage = detailPages.find((page) => page.page === 'wall') as NavItem;
 
 const groupById = (id: string): NavGroup | undefined =>
   navigation.find((entry): entry is NavGroup => isGroup(entry) && entry.id === id);
@@ -157,4 +162,5 @@ export const pageLoaders: Record<PageKind, () => Promise<unknown>> = {
   conformance: () => import('../pages/ts-page-conformance.js'),
   prefixes: () => import('../pages/ts-page-prefixes.js'),
   'api-tokens': () => import('../pages/ts-page-api-tokens.js'),
+  wall: () => import('../pages/ts-page-wall.js'),
 };

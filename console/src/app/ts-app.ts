@@ -14,7 +14,7 @@ import {
 import type { RouteParams } from '../common/router.js';
 import { sharedStyles, themeTokens } from '../common/styles.js';
 import { applyLocale, currentLocale, rememberedLocale, type AppLocale } from '../i18n/locale.js';
-import { accountPages, isGroup, navigation, pageLoaders, routes } from './navigation.js';
+import { accountPages, isGroup, navigation, pageLoaders, routes, wallPage } from './navigation.js';
 import type { AppRoute, NavItem, PageKind } from './navigation.js';
 import type { LoginEventDetail } from '../pages/ts-page-login.js';
 import '../components/ts-status-banner.js';
@@ -347,6 +347,11 @@ export class TsApp extends LitElement {
       return html`<ts-page-login @ts-login=${this._onLogin}></ts-page-login>`;
     }
     const match = resolveRoute(routes, this._path);
+    if (match?.route.item?.page === 'wall') {
+      // The wall display fills the screen on its own, without header, banner or navigation.
+      this._load('wall');
+      return html`<ts-page-wall></ts-page-wall>`;
+    }
     return html`
       <a class="skip" href="#main" @click=${this._skipToMain}
         >${msg('Skip to content', { id: 'app.skip' })}</a
@@ -446,6 +451,9 @@ export class TsApp extends LitElement {
                         >${page.label()}</a
                       >`,
                   )}
+                  <a role="menuitem" href=${wallPage.path} data-testid="nav-${wallPage.id}"
+                    >${wallPage.label()}</a
+                  >
                   <button type="button" role="menuitem" data-testid="logout" @click=${this._logout}>
                     ${msg('Sign out', { id: 'app.menu.signOut' })}
                   </button>

@@ -40,4 +40,5 @@ export const templates = {
   'nav.audit': '审计日志',
   'nav.linkDetail': '链路详情',
   'nav.apiTokens': 'API 令牌',
+  'nav.wall': '大屏',
 };
