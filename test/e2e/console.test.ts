@@ -83,8 +83,9 @@ describe('console in Chromium', () => {
     await row.waitFor({ timeout: 60_000 });
     expect(await row.getAttribute('data-hostname')).toBeTruthy();
     await expectText(page.getByTestId('fleet-online'), /[1-9]/);
-    // The charts draw lines from the host's real metrics (the console refreshes them live).
-    await page.getByTestId('chart-memory').locator('path[stroke]').first().waitFor({ timeout: 90_000 });
+    // The charts draw lines from the host's real metrics (the console refreshes them live): the
+    // ECharts instance of the memory chart holds samples, and the chart has drawn them.
+    await waitForChartSamples(page, 'chart-memory', 90_000);
     for (const id of ['chart-cpu', 'chart-memory', 'chart-load', 'chart-network']) {
       expect(await page.getByTestId(id).count(), id).toBe(1);
     }
@@ -148,4 +149,29 @@ async function expectText(
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`expected text matching ${re}, last saw "${last}"`);
+}
+
+/** Waits until the `<ts-chart>` with this test id has drawn (`data-state="ready"`) real samples. */
+async function waitForChartSamples(page: Page, testId: string, timeoutMs: number): Promise<void> {
+  const chart = page.getByTestId(testId);
+  const started = Date.now();
+  let last = 0;
+  while (Date.now() - started < timeoutMs) {
+    last = await chart
+      .evaluate((node) => {
+        // This project has no DOM types: the element is read through the parts the test needs.
+        const el = node as unknown as {
+          getAttribute(name: string): string | null;
+          getEchartsInstance():
+            { getOption(): { series?: { data?: [number, number | null][] }[] } } | undefined;
+        };
+        if (el.getAttribute('data-state') !== 'ready') return 0;
+        const option = el.getEchartsInstance()?.getOption();
+        return (option?.series?.[0]?.data ?? []).filter(([, v]) => typeof v === 'number').length;
+      })
+      .catch(() => 0);
+    if (last > 0) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`chart ${testId} drew no samples within ${timeoutMs} ms (last count ${last})`);
 }

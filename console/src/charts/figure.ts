@@ -1,8 +1,31 @@
 import { html } from 'lit';
 import type { TemplateResult } from 'lit';
 import { msg } from '@lit/localize';
+import { currentLocale } from '../i18n/locale.js';
 import type { ChartOption } from './option.js';
 import './ts-chart.js';
+
+const optionCache = new WeakMap<object, Map<string, ChartOption>>();
+
+/**
+ * The option built from `source` (e.g. one fetched metrics result) under `key`, built once per
+ * source and language: a page that re-renders (a clock tick, a poll) hands `<ts-chart>` the same
+ * object, so the chart is not redrawn and keeps the user's zoom.
+ */
+export function cachedOption(source: object, key: string, build: () => ChartOption): ChartOption {
+  let byKey = optionCache.get(source);
+  if (!byKey) {
+    byKey = new Map();
+    optionCache.set(source, byKey);
+  }
+  const fullKey = `${currentLocale()}:${key}`;
+  let option = byKey.get(fullKey);
+  if (!option) {
+    option = build();
+    byKey.set(fullKey, option);
+  }
+  return option;
+}
 
 /** The time window of a chart that ends at `end` and spans `rangeMillis` back. */
 export const chartSpan = (end: number, rangeMillis: number): { start: number; end: number } => ({

@@ -28,7 +28,7 @@ import { formatBitRate, formatDateTime, formatNumber, formatRelativeTime } from 
 import { formatMbps, formatUtilisation, linkStatusTone, verdictTone } from '../common/link-style.js';
 import { PollController } from '../common/poll-controller.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
-import { chartFigure, chartSpan } from '../charts/figure.js';
+import { cachedOption, chartFigure, chartSpan } from '../charts/figure.js';
 import { linkChartKinds, linkChartLines, linkChartOption, linkChartTitle } from '../charts/link-charts.js';
 import { isEmpty } from '../charts/time-series.js';
 import { clipPoints, presetCovering, rangeLabel, validCustomRange } from '../charts/time-range.js';
@@ -646,7 +646,9 @@ export class TsPageLinkDetail extends LitElement {
             testId: `chart-link-${kind}`,
             title: linkChartTitle(kind),
             subject: link.name,
-            option: linkChartOption(kind, metrics, span, link.name),
+            option: cachedOption(result, `${kind}:${link.name}`, () =>
+              linkChartOption(kind, metrics, span, link.name),
+            ),
             empty: isEmpty(linkChartLines(kind, metrics)),
             height: 190,
           }),

@@ -19,7 +19,7 @@ import { alarmSeverities, countBySeverity, fetchNetworkAlarms } from '../data/al
 import type { AlarmSeverity } from '../data/alarms.js';
 import type { LinkStatus } from '../data/network.js';
 import type { DataTableColumn, RowSelectDetail } from '../components/ts-data-table.js';
-import { chartFigure, chartSpan } from '../charts/figure.js';
+import { cachedOption, chartFigure, chartSpan } from '../charts/figure.js';
 import { hostChartKinds, hostChartLines, hostChartOption, hostChartTitle } from '../charts/host-charts.js';
 import { isEmpty } from '../charts/time-series.js';
 import '../components/ts-data-table.js';
@@ -647,7 +647,7 @@ export class TsPageOverview extends LitElement {
               testId: `chart-${kind}`,
               title: hostChartTitle(kind),
               subject: metrics.host,
-              option: hostChartOption(kind, metrics, span),
+              option: cachedOption(result, kind, () => hostChartOption(kind, metrics, span)),
               empty: isEmpty(hostChartLines(kind, metrics)),
             }),
           )}
