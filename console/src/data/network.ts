@@ -219,12 +219,6 @@ export function networkUnavailableText(): string {
 }
 
 /**
- * The English of `networkUnavailableText()`, kept for pages not yet moved to the catalogue.
- * @deprecated Render `networkUnavailableText()`, which follows the language.
- */
-export const networkUnavailableMessage = 'Network monitoring is not available on this server.';
-
-/**
  * Tells whether an error means the whole network area is missing on this server (an older control
  * plane answers 404 for every network path), as opposed to a failure worth a retry.
  */
