@@ -167,7 +167,14 @@ async function hoverAndRead(testId: string, unit: 'percent' | 'bitRate'): Promis
     await page.mouse.move(0, 0);
     await new Promise((r) => setTimeout(r, 1_000));
   }
-  throw new Error(`no tooltip with the hovered sample on ${testId}; last saw "${last}"`);
+  await page.screenshot({
+    path: join(process.cwd(), 'test-results', `charts-${testId}-failed.png`),
+    fullPage: true,
+  });
+  const state = await chart
+    .evaluate((node) => (node as unknown as Element).getAttribute('data-state'))
+    .catch(() => 'absent');
+  throw new Error(`no tooltip with the hovered sample on ${testId} (chart ${state}); last saw "${last}"`);
 }
 
 describe('charts in Chromium', () => {

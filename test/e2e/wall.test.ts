@@ -508,7 +508,7 @@ describe.each(['zh-CN', 'en'] as const)('wall mode in %s', (locale) => {
           .getByTestId('wall-busy-link')
           .evaluateAll((els) => els.map((e) => e.getAttribute('data-link-id'))),
       ).toEqual(['cd-up-a', 'my-up-b', 'sc-bb-a', 'jj', 'wh']);
-      expect(await page.getByTestId('wall-busy-link').first().textContent()).toContain('91 %');
+      expect(await page.getByTestId('wall-busy-link').first().textContent()).toContain('91%');
 
       // Alarms by severity from the summary, and the newest (the wall asks for eight).
       for (const [severity, n] of Object.entries(alarmSummary.bySeverity)) {

@@ -67,8 +67,7 @@ function severityStatLabel(severity: AlarmSeverity): string {
 
 /**
  * The operator's first screen: fleet status of the cloud hosts and agents, and the charts of one host.
- * The extranet panel counts links and firing network alarms; the security panel is a placeholder until
- * that area arrives.
+ * The extranet panel counts links and firing network alarms. Areas not built yet have no panel.
  */
 @localized()
 @customElement('ts-page-overview')
@@ -103,7 +102,7 @@ export class TsPageOverview extends LitElement {
       }
       .top {
         display: grid;
-        grid-template-columns: minmax(0, 2.2fr) minmax(0, 1.6fr) minmax(0, 0.9fr);
+        grid-template-columns: minmax(0, 2.2fr) minmax(0, 1.6fr);
         gap: 12px;
         margin-bottom: 12px;
       }
@@ -186,13 +185,6 @@ export class TsPageOverview extends LitElement {
         color: var(--ts-accent);
         font-size: 12px;
       }
-      .pending p {
-        margin: 0 0 6px;
-        color: var(--ts-text-muted);
-      }
-      .pending a {
-        color: var(--ts-accent);
-      }
       .agents {
         --ts-panel-padding: 0;
         --ts-table-max-height: 560px;
@@ -253,6 +245,10 @@ export class TsPageOverview extends LitElement {
       .no-host {
         padding: 24px 0;
         text-align: center;
+        color: var(--ts-text-muted);
+      }
+      .pending p {
+        margin: 0 0 6px;
         color: var(--ts-text-muted);
       }
     `,
@@ -342,17 +338,7 @@ export class TsPageOverview extends LitElement {
         <span class="spacer"></span>
         ${this._renderLiveMode(this._fleet.mode)}
       </div>
-      <div class="top">
-        ${this._renderFleetCounts()} ${this._renderNetwork()}
-        <ts-panel heading=${msg('Security', { id: 'overview.security.heading' })} class="pending">
-          <p>
-            ${msg('Alerts, incidents and risk per org unit arrive in a later release.', {
-              id: 'overview.security.later',
-            })}
-          </p>
-          <a href="/security/alerts">${msg('About the security area', { id: 'overview.security.about' })}</a>
-        </ts-panel>
-      </div>
+      <div class="top">${this._renderFleetCounts()} ${this._renderNetwork()}</div>
       <div class="main">${this._renderAgents()} ${this._renderCharts()}</div>
     `;
   }
