@@ -187,6 +187,9 @@ describe('charts in Chromium', () => {
       .locator('[data-testid="agent-row"][data-status="online"]')
       .first()
       .waitFor({ timeout: 60_000 });
+    // The finest range: a just-started host has samples to hover there first (CPU is a rate of
+    // counters, so it needs two samples in a step).
+    await page.getByTestId('metrics-range-15m').click();
 
     await hoverAndRead('chart-cpu', 'percent');
     expect(await page.getByTestId('chart-cpu').locator('[data-tooltip-value]').first().textContent()).toMatch(

@@ -580,6 +580,7 @@ export class TsPageOverview extends LitElement {
         (range) =>
           html`<button
             type="button"
+            data-testid="metrics-range-${range}"
             aria-pressed=${range === this._range ? 'true' : 'false'}
             @click=${() => (this._range = range)}
           >
