@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrol, startAgent, startLab, type Lab, type RunningAgent } from '../../agents/src/index.js';
 import {
@@ -56,17 +57,7 @@ beforeAll(async () => {
     items: { id: string; pairId: string | null; role: string }[];
   };
   primaryId = links.items.find((l) => l.pairId === 'sc-cd-uplink' && l.role === 'primary')!.id;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 }, 120_000);
 
