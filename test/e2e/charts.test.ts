@@ -164,7 +164,9 @@ async function hoverAndRead(testId: string, unit: 'percent' | 'bitRate'): Promis
     fullPage: true,
   });
   const state = await chart
-    .evaluate((node) => (node as unknown as Element).getAttribute('data-state'))
+    .evaluate((node) =>
+      (node as unknown as { getAttribute(name: string): string | null }).getAttribute('data-state'),
+    )
     .catch(() => 'absent');
   throw new Error(`no tooltip with the hovered sample on ${testId} (chart ${state}); last saw "${last}"`);
 }
