@@ -19,6 +19,11 @@ const NEEDED = [
   { what: 'snmpd (Net-SNMP agent)', check: () => existsSync('/usr/sbin/snmpd'), pkg: 'snmpd' },
   { what: 'snmpbulkwalk (Net-SNMP tools)', check: () => has('snmpbulkwalk'), pkg: 'snmp' },
   { what: 'ip (iproute2)', check: () => has('ip'), pkg: 'iproute2' },
+  {
+    what: 'Noto CJK fonts (Chinese in the screenshots)',
+    check: () => existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),
+    pkg: 'fonts-noto-cjk',
+  },
 ];
 
 function has(cmd) {
