@@ -1,17 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
+import { startLiveProvince, type LiveProvince } from '../support/province.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enrol, startAgent, startLab, type Lab, type RunningAgent } from '../../agents/src/index.js';
-import {
-  ADMIN_PASSWORD,
-  REPO,
-  login,
-  startTestControlPlane,
-  type TestControlPlane,
-} from '../support/control-plane.js';
+import { ADMIN_PASSWORD, REPO, type TestControlPlane } from '../support/control-plane.js';
 
 /**
  * The console in Chinese and in English, in Debian's headless Chromium with the browser's language
@@ -23,11 +16,9 @@ import {
  * and language is kept in test-results/. The language chosen in the user menu follows the user to
  * another browser.
  */
+let province: LiveProvince | undefined;
 let t: TestControlPlane;
-let lab: Lab;
-let agent: RunningAgent;
 let browser: Browser | undefined;
-let stateDir: string;
 let primaryId: string;
 const shots = join(REPO, 'test-results', 'i18n');
 
@@ -86,44 +77,15 @@ const latinWords = /[A-Za-z][A-Za-z0-9]*(?:[._:/-][A-Za-z0-9]+)*/g;
 const chineseRuns = /[\u3400-\u9fff]+/g;
 
 beforeAll(async () => {
-  t = await startTestControlPlane({
-    listen: true,
-    consoleDir: join(REPO, 'console/dist'),
-    overrides: {
-      snmpCredentialsFile: join(REPO, 'control-plane/inventory/demo-snmp-credentials.yaml'),
-      network: { pollIntervalSeconds: 5, discoveryIntervalSeconds: 3600, concurrency: 16 },
-      fleet: { heartbeatIntervalSeconds: 1, hostIntervalSeconds: 15, flushIntervalSeconds: 1 },
-    },
-  });
-  lab = await startLab({
-    inventoryFile: join(REPO, 'control-plane/inventory/demo-province.yaml'),
-    scenarioFile: join(REPO, 'agents/lab/scenarios/quiet.yaml'),
-  });
-  const admin = await login(t.request, 'admin', ADMIN_PASSWORD);
-  const tok = (await (
-    await admin.send('POST', '/api/v1/fleet/enrolment-tokens', {
-      name: 'edge',
-      orgUnitId: 'sc',
-      roles: ['edge'],
-    })
-  ).json()) as { token: string };
-  stateDir = mkdtempSync(join(tmpdir(), 'tianshu-e2e-i18n-'));
-  await enrol({ server: t.cp.url, token: tok.token, stateDir, roles: ['edge'] });
-  agent = await startAgent({ stateDir, roles: ['edge'], retryInitialMillis: 200 });
-  const links = (await (await admin.get('/api/v1/network/links')).json()) as {
-    items: { id: string; pairId: string | null; role: string }[];
-  };
-  primaryId = links.items.find((l) => l.pairId === 'sc-cd-uplink' && l.role === 'primary')!.id;
+  province = await startLiveProvince();
+  ({ t, primaryId } = province);
   mkdirSync(shots, { recursive: true });
   browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await agent?.stop();
-  await lab?.stop();
-  await t?.close();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  await province?.stop();
 });
 
 interface Visit {

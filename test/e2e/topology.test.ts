@@ -1,17 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
+import { startLiveProvince, type LiveProvince } from '../support/province.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enrol, startAgent, startLab, type Lab, type RunningAgent } from '../../agents/src/index.js';
-import {
-  ADMIN_PASSWORD,
-  REPO,
-  login,
-  startTestControlPlane,
-  type TestControlPlane,
-} from '../support/control-plane.js';
+import type { Lab } from '../../agents/src/index.js';
+import { ADMIN_PASSWORD, REPO, type TestControlPlane } from '../support/control-plane.js';
 
 /**
  * The network console end to end in Debian's headless Chromium: the lab simulates the demo
@@ -20,53 +13,23 @@ import {
  * shows on the links and alarms pages.
  */
 const DOWN_RED = 'rgb(198, 40, 40)'; // the console's colour of a down link (#c62828)
+let province: LiveProvince | undefined;
 let t: TestControlPlane;
 let lab: Lab;
-let agent: RunningAgent;
 let browser: Browser | undefined;
 let page: Page;
-let stateDir: string;
 let primaryId: string;
 
 beforeAll(async () => {
-  t = await startTestControlPlane({
-    listen: true,
-    consoleDir: join(REPO, 'console/dist'),
-    overrides: {
-      snmpCredentialsFile: join(REPO, 'control-plane/inventory/demo-snmp-credentials.yaml'),
-      network: { pollIntervalSeconds: 5, discoveryIntervalSeconds: 3600, concurrency: 16 },
-      fleet: { heartbeatIntervalSeconds: 1, hostIntervalSeconds: 15, flushIntervalSeconds: 1 },
-    },
-  });
-  lab = await startLab({
-    inventoryFile: join(REPO, 'control-plane/inventory/demo-province.yaml'),
-    scenarioFile: join(REPO, 'agents/lab/scenarios/quiet.yaml'),
-  });
-  const admin = await login(t.request, 'admin', ADMIN_PASSWORD);
-  const tok = (await (
-    await admin.send('POST', '/api/v1/fleet/enrolment-tokens', {
-      name: 'edge',
-      orgUnitId: 'sc',
-      roles: ['edge'],
-    })
-  ).json()) as { token: string };
-  stateDir = mkdtempSync(join(tmpdir(), 'tianshu-e2e-edge-'));
-  await enrol({ server: t.cp.url, token: tok.token, stateDir, roles: ['edge'] });
-  agent = await startAgent({ stateDir, roles: ['edge'], retryInitialMillis: 200 });
-  const links = (await (await admin.get('/api/v1/network/links')).json()) as {
-    items: { id: string; pairId: string | null; role: string }[];
-  };
-  primaryId = links.items.find((l) => l.pairId === 'sc-cd-uplink' && l.role === 'primary')!.id;
+  province = await startLiveProvince();
+  ({ t, lab, primaryId } = province);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await agent?.stop();
-  await lab?.stop();
-  await t?.close();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  await province?.stop();
 });
 
 async function lineColour(linkId: string): Promise<string> {
