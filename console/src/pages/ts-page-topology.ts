@@ -4,12 +4,14 @@ import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import { fetchTopology } from '../data/network.js';
 import type { LinkView, Topology } from '../data/network.js';
-import { formatCount, formatDateTime, formatRelativeTime } from '../common/format.js';
+import { formatCount, formatDateTime, formatPercent, formatRelativeTime } from '../common/format.js';
 import {
   countFailedOverPairs,
   countLinkStatuses,
   linkColours,
   linkStatusTone,
+  hotUtilisationPercent,
+  warnUtilisationPercent,
 } from '../common/link-style.js';
 import { PollController } from '../common/poll-controller.js';
 import { navigate } from '../common/router.js';
@@ -291,9 +293,15 @@ export class TsPageTopology extends LitElement {
       </svg>`;
     return html`<div class="legend" aria-label=${msg('Legend', { id: 'topology.legend' })}>
       <span class="group">
-        <span>${line(linkColours.low)}${msg('up, < 50 %', { id: 'topology.legend.low' })}</span>
-        <span>${line(linkColours.medium)}${msg('50–80 %', { id: 'topology.legend.medium' })}</span>
-        <span>${line(linkColours.high)}${msg('≥ 80 %', { id: 'topology.legend.high' })}</span>
+        <span
+          >${line(linkColours.low)}${msg(str`up, < ${formatPercent(warnUtilisationPercent, 0)}`, { id: 'topology.legend.low' })}</span
+        >
+        <span
+          >${line(linkColours.medium)}${msg(str`${formatPercent(warnUtilisationPercent, 0)}–${formatPercent(hotUtilisationPercent, 0)}`, { id: 'topology.legend.medium' })}</span
+        >
+        <span
+          >${line(linkColours.high)}${msg(str`≥ ${formatPercent(hotUtilisationPercent, 0)}`, { id: 'topology.legend.high' })}</span
+        >
         <span>${line(linkColours.down)}${statusText('down')}</span>
         <span>${line(linkColours.unknown)}${statusText('unknown')}</span>
       </span>
