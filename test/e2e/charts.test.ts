@@ -196,4 +196,51 @@ describe('charts in Chromium', () => {
     await page.screenshot({ path: join(process.cwd(), 'test-results', 'charts-tooltip.png') });
     expect(pageErrors).toEqual([]);
   }, 180_000);
+
+  it("drives the page's time range from a chart's zoom, and goes back to the preset", async () => {
+    // (Follows the test above: logged in, on the overview, 15 minutes shown.)
+    const chart = page.getByTestId('chart-cpu');
+    await expect.poll(() => chart.getAttribute('data-state'), { timeout: 30_000 }).toBe('ready');
+    // Zoom the CPU chart to its middle half, as the mouse wheel or the zoom slider would.
+    const window = await chart.evaluate((node) => {
+      const instance = (node as unknown as ChartElement).getEchartsInstance() as unknown as {
+        dispatchAction(action: Record<string, unknown>): void;
+        getOption(): { dataZoom: { startValue: number; endValue: number }[] };
+      };
+      instance.dispatchAction({ type: 'dataZoom', start: 25, end: 75 });
+      const zoom = instance.getOption().dataZoom[0]!;
+      return { from: zoom.startValue, to: zoom.endValue };
+    });
+    const custom = page.getByTestId('metrics-range-bar').getByTestId('range-custom');
+    await custom.waitFor({ timeout: 10_000 });
+    const from = Number(await custom.getAttribute('data-from'));
+    const to = Number(await custom.getAttribute('data-to'));
+    expect(Math.abs(from - window.from)).toBeLessThan(1_000);
+    expect(Math.abs(to - window.to)).toBeLessThan(1_000);
+    expect(await page.getByTestId('metrics-range').getAttribute('data-value')).toBe('custom');
+    expect(await page.getByTestId('metrics-range-15m').getAttribute('aria-pressed')).toBe('false');
+    // Every chart of the page now shows that window (the network chart too, not only the zoomed one).
+    const axisOf = (testId: string) =>
+      page.getByTestId(testId).evaluate((node) => {
+        const option = (node as unknown as ChartElement).getEchartsInstance()?.getOption() as unknown as
+          { xAxis: { min: number; max: number }[] } | undefined;
+        return option ? { min: option.xAxis[0]!.min, max: option.xAxis[0]!.max } : undefined;
+      });
+    await expect.poll(() => axisOf('chart-network'), { timeout: 10_000 }).toEqual({ min: from, max: to });
+    expect(await custom.textContent()).toContain('Custom range');
+
+    await page.getByTestId('metrics-range-bar').getByTestId('range-reset').click();
+    await custom.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await page.getByTestId('metrics-range').getAttribute('data-value')).toBe('15m');
+    await expect
+      .poll(
+        async () => {
+          const axis = await axisOf('chart-network');
+          return axis ? Math.round((axis.max - axis.min) / 60_000) : undefined;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(15);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

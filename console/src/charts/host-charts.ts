@@ -3,7 +3,9 @@
  * host metrics API's series. Pure, unit-tested.
  */
 import { msg } from '@lit/localize';
-import type { HostMetrics, MetricPoint } from '../data/hosts.js';
+import type { HostMetrics, HostSeries, MetricPoint } from '../data/hosts.js';
+import { clipPoints } from './time-range.js';
+import type { CustomRange } from './time-range.js';
 import { timeSeriesOption } from './time-series.js';
 import type { TimeLine, TimeSeriesSpec } from './time-series.js';
 import type { ChartOption } from './option.js';
@@ -25,6 +27,14 @@ export const hostChartKinds: readonly HostChartKind[] = ['cpu', 'memory', 'load'
 export interface ChartSpan {
   start: number;
   end: number;
+}
+
+/** The metrics of a custom window: each series clipped to it (loaded with a preset covering it). */
+export function clipHostMetrics(metrics: HostMetrics, range: CustomRange): HostMetrics {
+  const series = Object.fromEntries(
+    Object.entries(metrics.series).map(([key, points]) => [key, clipPoints(points, range)]),
+  ) as unknown as HostSeries;
+  return { ...metrics, series };
 }
 
 const bits = (points: readonly MetricPoint[]): MetricPoint[] => points.map(([t, v]) => [t, v * 8]);

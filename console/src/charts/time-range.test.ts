@@ -57,3 +57,33 @@ describe('rangeLabel', () => {
     expect(labels).toEqual(['Last 15 min', 'Last hour', 'Last 6 hours', 'Last 24 hours', 'Last 7 days']);
   });
 });
+
+describe('clipHostMetrics', () => {
+  it('clips every series of a host to the window and keeps the rest of the answer', async () => {
+    const { clipHostMetrics } = await import('./host-charts.js');
+    const minute = 60_000;
+    const line = (offset: number): MetricPoint[] =>
+      Array.from({ length: 10 }, (_, i) => [i * minute, i + offset] as MetricPoint);
+    const metrics = {
+      agentId: 'a',
+      host: 'h',
+      range: '1h' as const,
+      stepSeconds: 60,
+      series: {
+        cpuPercent: line(0),
+        memoryPercent: line(100),
+        load1: line(200),
+        netRxBytesPerSecond: line(300),
+        netTxBytesPerSecond: line(400),
+        diskUsedPercent: [] as MetricPoint[],
+      },
+    };
+    const clipped = clipHostMetrics(metrics, { from: 3 * minute, to: 5 * minute });
+    expect(clipped.host).toBe('h');
+    expect(clipped.stepSeconds).toBe(60);
+    expect(clipped.series.cpuPercent.map(([, v]) => v)).toEqual([2, 3, 4, 5, 6]);
+    expect(clipped.series.netTxBytesPerSecond.map(([, v]) => v)).toEqual([402, 403, 404, 405, 406]);
+    expect(clipped.series.diskUsedPercent).toEqual([]);
+    expect(Object.keys(clipped.series).sort()).toEqual(Object.keys(metrics.series).sort());
+  });
+});

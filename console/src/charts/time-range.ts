@@ -29,6 +29,9 @@ export function rangeLabel(range: MetricsRange): string {
   }
 }
 
+/** The pressed button that stands for a custom window among the presets. */
+export const customRangeButtonLabel = (): string => msg('Custom', { id: 'charts.range.customButton' });
+
 /** Checks a window (finite, `from` before `to`) and ends it no later than `now`. */
 export function validCustomRange(range: CustomRange, now: number): CustomRange {
   const { from, to } = range;

@@ -106,6 +106,9 @@ export class TsChart extends LitElement {
   private _resizeObserver?: ResizeObserver;
   private _rangeTimer?: number;
   private _connected = false;
+  /** The option being prepared, and the one last set on the chart. */
+  private _drawing?: ChartOption;
+  private _drawn?: ChartOption;
 
   /** The ECharts instance once the chart exists (for tests and for callers that need its API). */
   getEchartsInstance(): EChartsType | undefined {
@@ -176,18 +179,24 @@ export class TsChart extends LitElement {
     const option = this.option;
     if (!engine || !element || !option || !this._connected) return;
     if (element.clientWidth === 0 || element.clientHeight === 0) return;
+    // Already drawn, or on its way (the size observer's first call comes while the engine prepares).
+    if (this._drawing === option || (this._drawn === option && this._chart)) return;
+    this._drawing = option;
     this.dataset.state = 'loading';
     engine
       .prepare(option)
       .then(() => {
+        if (this._drawing === option) this._drawing = undefined;
         // A newer option may have arrived meanwhile, or the element left the page; that call draws.
         if (this.option !== option || !this._connected) return;
         const needed = engine.extrasFor(option);
         if (this._chart && !needed.every((extra) => this._chartExtras.has(extra))) this._disposeChart();
         const chart = this._chart ?? this._createChart(engine, element);
         chart.setOption(option, { notMerge: this.notMerge });
+        this._drawn = option;
       })
       .catch((error: unknown) => {
+        if (this._drawing === option) this._drawing = undefined;
         this.dataset.state = 'error';
         console.error(error);
       });
@@ -216,6 +225,7 @@ export class TsChart extends LitElement {
     this._chart?.dispose();
     this._chart = undefined;
     this._chartLocale = undefined;
+    this._drawn = undefined;
     this.dataset.state = 'loading';
   }
 

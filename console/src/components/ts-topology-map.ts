@@ -196,7 +196,10 @@ export class TsTopologyMap extends LitElement {
   override connectedCallback() {
     super.connectedCallback();
     // Fetch ECharts and its graph series while the layout is computed; <ts-chart> then finds them loaded.
-    void import('../charts/engine.js').then((engine) => engine.prepare({ series: [{ type: 'graph' }] }));
+    // (Both at once: the graph series' chunk need not wait for the engine's.)
+    void Promise.all([import('../charts/engine.js'), import('../charts/extras/graph.js')]).then(([engine]) =>
+      engine.prepare({ series: [{ type: 'graph' }] }),
+    );
   }
 
   override disconnectedCallback() {
@@ -219,13 +222,15 @@ export class TsTopologyMap extends LitElement {
         links: new Map(l.links.map((x) => [x.link.id, x.link])),
         bundles: new Map(l.bundles.map((b) => [b.id, b])),
       };
-      if (this._scale === 0) this._scale = this._fitScale();
+      if (this._scale === 0) this._scale = this._measuredFitScale();
     }
     // A new option (a full redraw of the chart) only for what the chart shows; typing in the search
     // box or the hidden list appearing leave it as it is. No changes at all: the language switched,
     // or `fit()` asked for the whole picture.
     const redraw = changed.size === 0 || [...changed.keys()].some((k) => optionInputs.has(k as string));
-    if (this._layout && redraw) {
+    // The first option waits for the chart's size (see `updated`): built for a guessed size, it
+    // would be drawn twice when the names drawn at the real size differ.
+    if (this._layout && redraw && this._scale > 0) {
       const option = topologyOption({
         layout: this._layout,
         scale: this._scale,
@@ -250,6 +255,11 @@ export class TsTopologyMap extends LitElement {
   }
 
   protected override updated() {
+    if (this._layout && this._scale === 0) {
+      // The element is on the page now, with the size the chart will have.
+      this._scale = this._measuredFitScale() || this._fitScale();
+      return;
+    }
     this._hookChart();
     const l = this._layout;
     if (l) {
@@ -261,7 +271,7 @@ export class TsTopologyMap extends LitElement {
 
   override render() {
     const layout = this._layout;
-    if (!layout || !this._option) return nothing;
+    if (!layout) return nothing;
     const label = msg(
       str`Extranet topology: ${layout.units.length} org units, ${layout.devices.length} routers, ${layout.links.length} links`,
       { id: 'topology.map.label' },
@@ -569,6 +579,13 @@ export class TsTopologyMap extends LitElement {
       this._observer = new MutationObserver(attach);
       this._observer.observe(element, { attributes: true, attributeFilter: ['data-state'] });
     }
+  }
+
+  /** The fitted scale once the chart's element has a size; 0 before. */
+  private _measuredFitScale(): number {
+    const element = this._chartElement;
+    if (!this._hooked && !(element && element.clientWidth > 0 && element.clientHeight > 0)) return 0;
+    return this._fitScale();
   }
 
   /** CSS pixels per layout unit at zoom 1, when ECharts fits the whole layout into the chart. */

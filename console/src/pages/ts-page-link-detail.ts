@@ -31,7 +31,14 @@ import { pageStyles, sharedStyles } from '../common/styles.js';
 import { cachedOption, chartFigure, chartSpan } from '../charts/figure.js';
 import { linkChartKinds, linkChartLines, linkChartOption, linkChartTitle } from '../charts/link-charts.js';
 import { isEmpty } from '../charts/time-series.js';
-import { clipPoints, presetCovering, rangeLabel, validCustomRange } from '../charts/time-range.js';
+import {
+  clipPoints,
+  customRangeButtonLabel,
+  presetCovering,
+  rangeLabel,
+  validCustomRange,
+} from '../charts/time-range.js';
+import '../charts/ts-range-bar.js';
 import type { CustomRange } from '../charts/time-range.js';
 import type { ChartRangeDetail } from '../charts/option.js';
 import type { BadgeTone } from '../components/ts-status-badge.js';
@@ -243,28 +250,6 @@ export class TsPageLinkDetail extends LitElement {
       }
       .not-found {
         max-width: 640px;
-      }
-      .range-bar {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: center;
-        gap: 8px;
-        margin-bottom: 10px;
-      }
-      .range-bar .custom {
-        font-size: 12px;
-        font-variant-numeric: tabular-nums;
-      }
-      .range-bar .reset {
-        height: 24px;
-        padding: 0 9px;
-        border: 1px solid var(--ts-border-strong);
-        border-radius: var(--ts-radius);
-        background: var(--ts-surface);
-        color: var(--ts-text);
-        font: inherit;
-        font-size: 12px;
-        cursor: pointer;
       }
     `,
   ];
@@ -566,26 +551,10 @@ export class TsPageLinkDetail extends LitElement {
       ${
         custom
           ? html`<button type="button" data-value="custom" aria-pressed="true" disabled>
-              ${msg('Custom', { id: 'linkDetail.range.customButton' })}
+              ${customRangeButtonLabel()}
             </button>`
           : nothing
       }
-    </div>`;
-  }
-
-  /** The zoomed window, from – to, and the way back to the preset. */
-  private _renderCustom() {
-    const custom = this._custom;
-    if (!custom) return nothing;
-    const from = formatDateTime(custom.from);
-    const to = formatDateTime(custom.to);
-    return html`<div class="range-bar">
-      <span class="custom" data-testid="link-range-custom" data-from=${custom.from} data-to=${custom.to}
-        >${msg(str`Custom range: ${from} – ${to}`, { id: 'linkDetail.range.custom' })}</span
-      >
-      <button type="button" class="reset" data-testid="link-range-reset" @click=${this._resetRange}>
-        ${msg('Back to preset', { id: 'linkDetail.range.reset' })}
-      </button>
     </div>`;
   }
 
@@ -639,7 +608,12 @@ export class TsPageLinkDetail extends LitElement {
       <span slot="meta" data-testid="link-step" data-step=${step}
         >${msg(str`step ${step} s`, { id: 'linkDetail.charts.step' })}</span
       >
-      ${ranges} ${this._renderCustom()}
+      ${ranges}
+      <ts-range-bar
+        data-testid="link-range-bar"
+        .range=${this._custom}
+        @ts-range-reset=${this._resetRange}
+      ></ts-range-bar>
       <div class="charts" @ts-chart-range=${this._onChartRange} @ts-chart-reset=${this._resetRange}>
         ${linkChartKinds.map((kind) =>
           chartFigure({

@@ -20,17 +20,26 @@ import type { AlarmSeverity } from '../data/alarms.js';
 import type { LinkStatus } from '../data/network.js';
 import type { DataTableColumn, RowSelectDetail } from '../components/ts-data-table.js';
 import { cachedOption, chartFigure, chartSpan } from '../charts/figure.js';
-import { hostChartKinds, hostChartLines, hostChartOption, hostChartTitle } from '../charts/host-charts.js';
+import {
+  clipHostMetrics,
+  hostChartKinds,
+  hostChartLines,
+  hostChartOption,
+  hostChartTitle,
+} from '../charts/host-charts.js';
 import { isEmpty } from '../charts/time-series.js';
+import { customRangeButtonLabel, presetCovering, validCustomRange } from '../charts/time-range.js';
+import type { CustomRange } from '../charts/time-range.js';
+import type { ChartRangeDetail } from '../charts/option.js';
+import '../charts/ts-range-bar.js';
 import '../components/ts-data-table.js';
 import '../components/ts-panel.js';
 import { statusLabel } from '../components/ts-status-badge.js';
 
 interface MetricsResult {
   metrics: HostMetrics;
-  /** When the metrics were fetched: the right edge of the time axis. */
-  end: number;
-  range: MetricsRange;
+  /** The time axis: the preset ending when the metrics were fetched, or the custom window. */
+  span: { start: number; end: number };
 }
 
 /** Metrics of the selected host are fetched again at most this often (or once per step) when it reports. */
@@ -258,6 +267,9 @@ export class TsPageOverview extends LitElement {
 
   @state() private _range: MetricsRange = '1h';
 
+  /** A window the user zoomed or brushed a chart to; it replaces the preset until reset. */
+  @state() private _custom?: CustomRange;
+
   /** The clock for relative times; it ticks every 10 s. */
   @state() private _now = Date.now();
 
@@ -279,18 +291,24 @@ export class TsPageOverview extends LitElement {
     args: () => [],
   });
 
-  private readonly _metricsTask = new Task<[string | undefined, MetricsRange], MetricsResult | undefined>(
-    this,
-    {
-      task: async ([agentId, range], { signal }) => {
-        if (!agentId) return undefined;
-        this._lastMetricsRun = Date.now();
-        const metrics = await fetchHostMetrics(agentId, range, signal);
-        return { metrics, end: Date.now(), range };
-      },
-      args: () => [this._chartAgentId(), this._range],
+  private readonly _metricsTask = new Task<
+    [string | undefined, MetricsRange, number | undefined, number | undefined],
+    MetricsResult | undefined
+  >(this, {
+    task: async ([agentId, range, from, to], { signal }) => {
+      if (!agentId) return undefined;
+      this._lastMetricsRun = Date.now();
+      if (from !== undefined && to !== undefined) {
+        const now = Date.now();
+        const custom = validCustomRange({ from, to }, now);
+        const metrics = await fetchHostMetrics(agentId, presetCovering(custom, now), signal);
+        return { metrics: clipHostMetrics(metrics, custom), span: { start: custom.from, end: custom.to } };
+      }
+      const metrics = await fetchHostMetrics(agentId, range, signal);
+      return { metrics, span: chartSpan(Date.now(), rangeMillis[range]) };
     },
-  );
+    args: () => [this._chartAgentId(), this._range, this._custom?.from, this._custom?.to],
+  });
 
   private readonly _networkTask = new Task<[], NetworkFigures>(this, {
     task: async (_args, { signal }) => {
@@ -570,24 +588,37 @@ export class TsPageOverview extends LitElement {
 
   private _renderCharts() {
     const agent = this._chartAgent();
+    const custom = this._custom;
     const ranges = html`<div
-      class="ranges"
-      role="group"
-      aria-label=${msg('Time range', { id: 'overview.range.label' })}
-      slot="actions"
-    >
-      ${metricsRanges.map(
-        (range) =>
-          html`<button
-            type="button"
-            data-testid="metrics-range-${range}"
-            aria-pressed=${range === this._range ? 'true' : 'false'}
-            @click=${() => (this._range = range)}
-          >
-            ${metricsRangeLabel(range)}
-          </button>`,
-      )}
-    </div>`;
+        class="ranges"
+        role="group"
+        aria-label=${msg('Time range', { id: 'overview.range.label' })}
+        slot="actions"
+        data-testid="metrics-range"
+        data-value=${custom ? 'custom' : this._range}
+      >
+        ${metricsRanges.map(
+          (range) =>
+            html`<button
+              type="button"
+              data-testid="metrics-range-${range}"
+              aria-pressed=${!custom && range === this._range ? 'true' : 'false'}
+              @click=${() => this._selectPreset(range)}
+            >
+              ${metricsRangeLabel(range)}
+            </button>`,
+        )}
+        ${
+          custom
+            ? html`<button type="button" aria-pressed="true" disabled>${customRangeButtonLabel()}</button>`
+            : nothing
+        }
+      </div>
+      <ts-range-bar
+        data-testid="metrics-range-bar"
+        .range=${custom}
+        @ts-range-reset=${this._resetRange}
+      ></ts-range-bar>`;
     const meta = agent ? this._chartMeta(agent) : nothing;
     const heading = msg('Host metrics', { id: 'overview.metrics.heading' });
     return this._metricsTask.render({
@@ -623,12 +654,11 @@ export class TsPageOverview extends LitElement {
   }
 
   private _chartsPanel(result: MetricsResult, ranges: unknown, meta: unknown, busy: boolean) {
-    const { metrics, end, range } = result;
-    const span = chartSpan(end, rangeMillis[range]);
+    const { metrics, span } = result;
     return html`<ts-panel heading=${msg('Host metrics', { id: 'overview.metrics.heading' })} ?busy=${busy}>
       ${meta}${ranges}
       <div class="charts-wrap">
-        <div class="charts">
+        <div class="charts" @ts-chart-range=${this._onChartRange} @ts-chart-reset=${this._resetRange}>
           ${hostChartKinds.map((kind) =>
             chartFigure({
               testId: `chart-${kind}`,
@@ -671,6 +701,24 @@ export class TsPageOverview extends LitElement {
     this._selectedId = event.detail.key;
   }
 
+  private _selectPreset(range: MetricsRange) {
+    this._custom = undefined;
+    this._range = range;
+  }
+
+  private _resetRange() {
+    this._custom = undefined;
+  }
+
+  /** A chart was zoomed or brushed: its window becomes the page's time range. */
+  private _onChartRange(event: CustomEvent<ChartRangeDetail>) {
+    try {
+      this._custom = validCustomRange(event.detail, Date.now());
+    } catch {
+      // A window in the future or of no length: nothing to load.
+    }
+  }
+
   private _onAgentEvent(agent: Agent, previous: Agent | undefined) {
     if (previous?.status !== agent.status) this._scheduleOverviewRefresh();
     if (
@@ -694,6 +742,8 @@ export class TsPageOverview extends LitElement {
 
   /** Whether the charts are old enough to fetch again: never sooner than one step of the series. */
   private _metricsDue(): boolean {
+    // A custom window lies in the past: its samples do not change.
+    if (this._custom) return false;
     const stepMillis = (this._metricsTask.value?.metrics.stepSeconds ?? 0) * 1000;
     return Date.now() - this._lastMetricsRun >= Math.max(metricsRefreshMillis, stepMillis);
   }

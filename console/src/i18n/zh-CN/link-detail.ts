@@ -61,9 +61,6 @@ export const templates = {
   'linkDetail.history.count.other': str`${0} 条事件`,
   'linkDetail.history.empty': '没有状态变更记录。',
   'linkDetail.range.label': '时间范围',
-  'linkDetail.range.customButton': '自定义',
-  'linkDetail.range.custom': str`自定义范围：${0} – ${1}`,
-  'linkDetail.range.reset': '返回预设范围',
   'linkDetail.charts.heading': '流量与错包',
   'linkDetail.charts.step': str`采样间隔 ${0} 秒`,
 } as const;
