@@ -55,9 +55,33 @@ export const PollTarget = z
     timeoutMs: z.number().int().min(100).max(60_000).default(2000),
     retries: z.number().int().min(0).max(5).default(1),
     maxRepetitions: z.number().int().min(1).max(200).default(50),
+    /**
+     * Changes when someone asks for this device's discovery now (the console's "discover now", a
+     * device just added): the agent discovers a target at once when its token differs from the one
+     * it last discovered with, besides the periodic cycle.
+     */
+    discoveryToken: text().max(100).optional(),
   })
   .strict();
 export type PollTarget = z.infer<typeof PollTarget>;
+
+/**
+ * A bounded sweep of an address range for SNMP agents answering with the given credentials (add a
+ * subnet): the agent probes each address once (sysObjectID, sysName, sysDescr) and reports a
+ * `sweep` payload; the control plane adds the devices that answered. At most 1,024 addresses.
+ */
+export const SweepTarget = z
+  .object({
+    sweepId: text().min(1).max(63),
+    /** The addresses to probe, listed (the control plane expands and bounds the CIDR). */
+    addresses: z.array(text().min(1).max(253)).min(1).max(1024),
+    port: z.number().int().min(1).max(65535).default(161),
+    credentials: SnmpCredentials,
+    timeoutMs: z.number().int().min(100).max(60_000).default(1000),
+    retries: z.number().int().min(0).max(5).default(0),
+  })
+  .strict();
+export type SweepTarget = z.infer<typeof SweepTarget>;
 
 /** The edge role's part of the agent config. */
 export const EdgeConfig = z
@@ -68,6 +92,8 @@ export const EdgeConfig = z
     /** Devices polled at the same time; one slow device never delays the others beyond this. */
     concurrency: z.number().int().min(1).max(1024),
     targets: z.array(PollTarget).max(50_000),
+    /** Sweeps to run once each (by `sweepId`); absent or empty when none is pending. */
+    sweeps: z.array(SweepTarget).max(16).optional(),
   })
   .strict();
 export type EdgeConfig = z.infer<typeof EdgeConfig>;
@@ -91,8 +117,13 @@ export const InterfaceSample = z
     alias: text().max(256),
     operStatus: IfStatus,
     adminStatus: IfStatus,
-    /** ifHighSpeed, Mbit/s. */
+    /** ifHighSpeed, Mbit/s (from ifSpeed when the device has no ifHighSpeed). */
     speedMbps: z.number().int().min(0).max(INT4_MAX),
+    /**
+     * Which octet counters the rates come from: 64-bit ifXTable (ifHCInOctets/ifHCOutOctets), or
+     * 32-bit ifTable (ifInOctets/ifOutOctets) on devices or interfaces without them. Absent = 64.
+     */
+    counterBits: z.union([z.literal(64), z.literal(32)]).optional(),
     inOctets: Counter64,
     outOctets: Counter64,
     inErrors: Counter64,
@@ -121,6 +152,16 @@ export const InterfaceSample = z
   .strict();
 export type InterfaceSample = z.infer<typeof InterfaceSample>;
 
+/**
+ * The outcome of a poll or discovery: `ok`; `partial` (answered, but some columns or counters were
+ * missing: see `missing`); `timeout` (no answer); `auth` (SNMPv3 authentication or privacy refused,
+ * or a community the agent ignores shows as `timeout`); `agent-error` (the agent answered with an SNMP
+ * error or noSuchObject/noSuchInstance where a value was needed); `error` (anything else: malformed
+ * answers, wrong types, a walk that did not progress).
+ */
+export const PollOutcome = z.enum(['ok', 'partial', 'timeout', 'auth', 'agent-error', 'error']);
+export type PollOutcome = z.infer<typeof PollOutcome>;
+
 /** One poll of one device. */
 export const InterfacePollPayload = z
   .object({
@@ -132,6 +173,15 @@ export const InterfacePollPayload = z
     /** True when the device answered; false with `error` otherwise. */
     reachable: z.boolean(),
     error: text().max(1000).optional(),
+    /** What the poll came to (absent from older agents: `ok`, or `error` when `error` is set). */
+    outcome: PollOutcome.optional(),
+    /**
+     * With `partial`: what the device left out, e.g. `ifHCInOctets` (whole columns) or
+     * `ifIndex 5001: ifHCInOctets` (one interface's counters), at most 100 entries.
+     */
+    missing: z.array(text().max(200)).max(100).optional(),
+    /** Things the operator should know that are not failures, e.g. a poll interval too long for 32-bit counters. */
+    warnings: z.array(text().max(500)).max(100).optional(),
     /** sysUpTime in hundredths of a second. */
     sysUpTime: z.number().int().nonnegative().optional(),
     interfaces: z.array(InterfaceSample).max(100_000),
@@ -159,9 +209,32 @@ export const DiscoveryPayload = z
     at: z.number().int().nonnegative().max(MAX_TIMESTAMP_MILLIS),
     reachable: z.boolean(),
     error: text().max(1000).optional(),
+    /** As for polls; a device that answers nothing useful (no system group, no interfaces) is not `ok`. */
+    outcome: PollOutcome.optional(),
+    missing: z.array(text().max(200)).max(100).optional(),
     sysName: text().max(256).optional(),
     sysDescr: text().max(1024).optional(),
     sysObjectId: text().max(256).optional(),
+    sysLocation: text().max(256).optional(),
+    sysContact: text().max(256).optional(),
+    /** sysUpTime in hundredths of a second. */
+    sysUpTime: z.number().int().nonnegative().optional(),
+    /**
+     * What ENTITY-MIB says of the chassis (the first entPhysicalTable entry of class chassis(3), else
+     * the first without a container): `vendor` from entPhysicalMfgName, `model` entPhysicalModelName,
+     * `serial` entPhysicalSerialNum, `softwareRevision` / `firmwareRevision` / `hardwareRevision`.
+     */
+    entity: z
+      .object({
+        vendor: text().max(256).optional(),
+        model: text().max(256).optional(),
+        serial: text().max(256).optional(),
+        softwareRevision: text().max(256).optional(),
+        firmwareRevision: text().max(256).optional(),
+        hardwareRevision: text().max(256).optional(),
+      })
+      .strict()
+      .optional(),
     interfaces: z
       .array(
         z
@@ -169,8 +242,17 @@ export const DiscoveryPayload = z
             ifIndex: z.number().int().min(1).max(INT4_MAX),
             name: text().max(256),
             alias: text().max(256),
+            /** ifDescr (absent from older agents). */
+            descr: text().max(256).optional(),
             type: z.number().int().min(0).max(INT4_MAX),
+            /** ifHighSpeed, or ifSpeed / 10^6 when the device has no ifHighSpeed for it. */
             speedMbps: z.number().int().min(0).max(INT4_MAX),
+            /** ifPhysAddress as lower-case colon-separated hex, when it has one. */
+            mac: text().max(64).optional(),
+            adminStatus: IfStatus.optional(),
+            operStatus: IfStatus.optional(),
+            /** 64 when the interface has ifHCInOctets, 32 when only ifInOctets. */
+            counterBits: z.union([z.literal(64), z.literal(32)]).optional(),
           })
           .strict(),
       )
@@ -179,3 +261,28 @@ export const DiscoveryPayload = z
   })
   .strict();
 export type DiscoveryPayload = z.infer<typeof DiscoveryPayload>;
+
+/** What a sweep found: the addresses that answered, with what they said of themselves. */
+export const SweepPayload = z
+  .object({
+    kind: z.literal('sweep'),
+    sweepId: text().min(1).max(63),
+    at: z.number().int().nonnegative().max(MAX_TIMESTAMP_MILLIS),
+    /** Addresses probed (all of the sweep's unless it was cut short, then `error` says why). */
+    probed: z.number().int().nonnegative().max(1024),
+    error: text().max(1000).optional(),
+    found: z
+      .array(
+        z
+          .object({
+            address: text().min(1).max(253),
+            sysName: text().max(256).optional(),
+            sysObjectId: text().max(256).optional(),
+            sysDescr: text().max(1024).optional(),
+          })
+          .strict(),
+      )
+      .max(1024),
+  })
+  .strict();
+export type SweepPayload = z.infer<typeof SweepPayload>;

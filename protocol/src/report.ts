@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { text } from './text.js';
-import { DiscoveryPayload, InterfacePollPayload, MAX_TIMESTAMP_MILLIS } from './network.js';
+import { DiscoveryPayload, InterfacePollPayload, MAX_TIMESTAMP_MILLIS, SweepPayload } from './network.js';
 
 /** Metric names follow Prometheus naming: lowercase snake case with a unit suffix. */
 export const MetricName = text()
@@ -51,6 +51,7 @@ export const ReportPayload = z.discriminatedUnion('kind', [
   HostMetricsPayload,
   InterfacePollPayload,
   DiscoveryPayload,
+  SweepPayload,
 ]);
 export type ReportPayload = z.infer<typeof ReportPayload>;
 
@@ -79,7 +80,7 @@ export const ReportAck = z
   .strict();
 export type ReportAck = z.infer<typeof ReportAck>;
 
-/** Count of samples in a batch: points of host series, interfaces of polls, items of discovery. */
+/** Count of samples in a batch: points of host series, interfaces of polls, items of discovery and sweeps. */
 export function countSamples(batch: Pick<ReportBatch, 'payloads'>): number {
   let n = 0;
   for (const p of batch.payloads) {
@@ -92,6 +93,9 @@ export function countSamples(batch: Pick<ReportBatch, 'payloads'>): number {
         break;
       case 'discovery':
         n += 1 + p.interfaces.length + p.neighbours.length;
+        break;
+      case 'sweep':
+        n += Math.max(1, p.found.length);
         break;
     }
   }
