@@ -13,6 +13,11 @@ export interface InterfaceCounters {
   outErrors: bigint;
   inDiscards: bigint;
   outDiscards: bigint;
+  /**
+   * Width of the octet counters: 64 for ifHCInOctets/ifHCOutOctets (the default), 32 for ifTable's
+   * ifInOctets/ifOutOctets on devices or interfaces without them.
+   */
+  octetBits?: 32 | 64;
 }
 
 /** What is remembered of an interface between polls. */
@@ -48,8 +53,11 @@ export interface RateResult {
  * - no previous snapshot: `rates: null`;
  * - sysUpTime went back (the device rebooted): `rates: null`, `counterEvent: 'reset'`, so a reboot
  *   never shows as a spike;
- * - a counter went down while sysUpTime went on: a wrap, `2^64 - prev + cur` for the 64-bit octet
- *   counters and `2^32 - prev + cur` for the 32-bit error and discard counters (`'wrap'`). When such
+ * - the octet counters changed width since the previous poll (ifXTable appeared or went): `rates:
+ *   null`, since the two readings are of different counters;
+ * - a counter went down while sysUpTime went on: a wrap, `2^64 - prev + cur` for 64-bit octet
+ *   counters, `2^32 - prev + cur` for 32-bit ones (`octetBits: 32`) and for the 32-bit error and
+ *   discard counters (`'wrap'`). A 32-bit octet counter wraps every 34 s at 1 Gbit/s. When such
  *   a "wrap" would mean more traffic than the interface can carry (more than `speedMbps`, or more
  *   than 10 Tbit/s when the speed is unknown), the counters were cleared rather than wrapped: the
  *   result is then treated as a reset.
@@ -66,9 +74,12 @@ export function computeRates(
   if (!(seconds > 0)) return { rates: null };
   const p = prev.counters;
   const c = cur.counters;
+  const bits = c.octetBits ?? 64;
+  if ((p.octetBits ?? 64) !== bits) return { rates: null };
+  const octetModulus = bits === 32 ? two32 : two64;
   const d = {
-    inOctets: counterDelta(p.inOctets, c.inOctets, two64),
-    outOctets: counterDelta(p.outOctets, c.outOctets, two64),
+    inOctets: counterDelta(p.inOctets, c.inOctets, octetModulus),
+    outOctets: counterDelta(p.outOctets, c.outOctets, octetModulus),
     inErrors: counterDelta(p.inErrors, c.inErrors, two32),
     outErrors: counterDelta(p.outErrors, c.outErrors, two32),
     inDiscards: counterDelta(p.inDiscards, c.inDiscards, two32),

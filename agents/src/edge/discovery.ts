@@ -3,28 +3,85 @@ import type { Logger } from '../runtime/logger.js';
 import { silentLogger } from '../runtime/logger.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { EdgeTaskOptions } from './poller.js';
-import { displayString, expectType, typeName, walkColumnGroups } from './poller.js';
+import {
+  displayString,
+  expectType,
+  ifStatus,
+  interfaceSpeedMbps,
+  noSuchName,
+  outcomeOf,
+  rowIndex,
+  typeName,
+  walkColumnGroups,
+} from './poller.js';
 import type { ColumnSpec } from './poller.js';
 import { runPool } from './pool.js';
 import { withDeviceSession } from './device-session.js';
 import type { SnmpSessionFactory, Varbind } from './snmp-client.js';
 import { SnmpError, SnmpType, createSnmpSession, defaultMaxVarbinds } from './snmp-client.js';
 
-/** System group scalars read by discovery. */
+/** System group scalars read by discovery, in the order of the GET. */
 export const systemOids = {
   sysDescr: '1.3.6.1.2.1.1.1.0',
   sysObjectId: '1.3.6.1.2.1.1.2.0',
+  sysUpTime: '1.3.6.1.2.1.1.3.0',
+  sysContact: '1.3.6.1.2.1.1.4.0',
   sysName: '1.3.6.1.2.1.1.5.0',
+  sysLocation: '1.3.6.1.2.1.1.6.0',
 } as const;
 
-/** Interface columns read by discovery. */
+/** Interface columns read by discovery: ifTable and ifXTable. */
 export const discoveryIfColumns = {
   ifDescr: { name: 'ifDescr', oid: '1.3.6.1.2.1.2.2.1.2', type: SnmpType.OctetString },
   ifType: { name: 'ifType', oid: '1.3.6.1.2.1.2.2.1.3', type: SnmpType.Integer },
+  ifSpeed: { name: 'ifSpeed', oid: '1.3.6.1.2.1.2.2.1.5', type: SnmpType.Gauge32 },
+  ifPhysAddress: { name: 'ifPhysAddress', oid: '1.3.6.1.2.1.2.2.1.6', type: SnmpType.OctetString },
+  ifAdminStatus: { name: 'ifAdminStatus', oid: '1.3.6.1.2.1.2.2.1.7', type: SnmpType.Integer },
+  ifOperStatus: { name: 'ifOperStatus', oid: '1.3.6.1.2.1.2.2.1.8', type: SnmpType.Integer },
+  ifInOctets: { name: 'ifInOctets', oid: '1.3.6.1.2.1.2.2.1.10', type: SnmpType.Counter32 },
   ifName: { name: 'ifName', oid: '1.3.6.1.2.1.31.1.1.1.1', type: SnmpType.OctetString },
+  ifHCInOctets: { name: 'ifHCInOctets', oid: '1.3.6.1.2.1.31.1.1.1.6', type: SnmpType.Counter64 },
   ifHighSpeed: { name: 'ifHighSpeed', oid: '1.3.6.1.2.1.31.1.1.1.15', type: SnmpType.Gauge32 },
   ifAlias: { name: 'ifAlias', oid: '1.3.6.1.2.1.31.1.1.1.18', type: SnmpType.OctetString },
 } as const satisfies Record<string, ColumnSpec>;
+
+/** ENTITY-MIB entPhysicalTable columns read by discovery (the chassis' vendor, model, serial...). */
+export const entityColumns = {
+  entPhysicalClass: { name: 'entPhysicalClass', oid: '1.3.6.1.2.1.47.1.1.1.1.5', type: SnmpType.Integer },
+  entPhysicalName: { name: 'entPhysicalName', oid: '1.3.6.1.2.1.47.1.1.1.1.7', type: SnmpType.OctetString },
+  entPhysicalHardwareRev: {
+    name: 'entPhysicalHardwareRev',
+    oid: '1.3.6.1.2.1.47.1.1.1.1.8',
+    type: SnmpType.OctetString,
+  },
+  entPhysicalFirmwareRev: {
+    name: 'entPhysicalFirmwareRev',
+    oid: '1.3.6.1.2.1.47.1.1.1.1.9',
+    type: SnmpType.OctetString,
+  },
+  entPhysicalSoftwareRev: {
+    name: 'entPhysicalSoftwareRev',
+    oid: '1.3.6.1.2.1.47.1.1.1.1.10',
+    type: SnmpType.OctetString,
+  },
+  entPhysicalSerialNum: {
+    name: 'entPhysicalSerialNum',
+    oid: '1.3.6.1.2.1.47.1.1.1.1.11',
+    type: SnmpType.OctetString,
+  },
+  entPhysicalMfgName: { name: 'entPhysicalMfgName', oid: '1.3.6.1.2.1.47.1.1.1.1.12', type: SnmpType.OctetString },
+  entPhysicalModelName: {
+    name: 'entPhysicalModelName',
+    oid: '1.3.6.1.2.1.47.1.1.1.1.13',
+    type: SnmpType.OctetString,
+  },
+} as const satisfies Record<string, ColumnSpec>;
+
+/** Rows of entPhysicalTable read at most (big chassis have thousands; the chassis comes first). */
+export const maxEntityRows = 2000;
+
+/** entPhysicalClass chassis(3). */
+const entityClassChassis = 3;
 
 /** LLDP-MIB lldpRemTable (index timeMark.localPortNum.index) and lldpLocPortTable (index localPortNum). */
 export const lldpColumns = {
@@ -71,40 +128,129 @@ function byColumn<T extends Record<string, ColumnSpec>>(specs: T, walked: Varbin
   return out;
 }
 
-/** Interfaces of a discovery payload from the walked interface columns. */
+/**
+ * ifPhysAddress as lower-case colon-separated hex (`aa:bb:cc:dd:ee:ff`); undefined when empty. A
+ * device (or a recording) that sends the address as text in that form is read as such.
+ */
+export function formatMac(value: unknown): string | undefined {
+  if (!Buffer.isBuffer(value) || value.length === 0) return undefined;
+  if (value.length > 6) {
+    const text = value.toString('latin1');
+    if (/^[0-9a-f]{1,2}([:-][0-9a-f]{1,2}){5}$/i.test(text)) {
+      return text
+        .toLowerCase()
+        .split(/[:-]/)
+        .map((b) => b.padStart(2, '0'))
+        .join(':');
+    }
+  }
+  let out = '';
+  for (let i = 0; i < value.length && i < 21; i += 1) {
+    out += (i > 0 ? ':' : '') + (value[i] as number).toString(16).padStart(2, '0');
+  }
+  return out;
+}
+
+/** One discovered interface, with its ifDescr for the LLDP local port match. */
+export type DiscoveredInterface = DiscoveryPayload['interfaces'][number] & { descr: string };
+
+interface DiscoveredRow {
+  descr?: string;
+  type?: number;
+  speed?: number;
+  mac?: string;
+  admin?: number;
+  oper?: number;
+  in32?: boolean;
+  name?: string;
+  hc?: boolean;
+  highSpeed?: number;
+  alias?: string;
+}
+
+/** Interfaces of a discovery payload from the walked interface columns, by ifIndex. */
 export function assembleDiscoveredInterfaces(
   cols: Columns<typeof discoveryIfColumns>,
-): (DiscoveryPayload['interfaces'][number] & { descr: string })[] {
-  const rows = new Map<
-    number,
-    { name?: string; descr?: string; alias?: string; type?: number; speed?: number }
-  >();
-  const row = (idx: number): NonNullable<ReturnType<typeof rows.get>> => {
+): DiscoveredInterface[] {
+  const rows = new Map<number, DiscoveredRow>();
+  const row = (idx: number): DiscoveredRow => {
     let r = rows.get(idx);
     if (!r) rows.set(idx, (r = {}));
     return r;
   };
-  const each = (list: Varbind[], spec: ColumnSpec, set: (idx: number, vb: Varbind) => void): void => {
+  const each = (list: Varbind[], spec: ColumnSpec, set: (r: DiscoveredRow, vb: Varbind) => void): void => {
     for (const vb of list) {
-      const i = indexOf(vb, spec, 1)?.[0];
-      if (i !== undefined && i >= 1 && i <= 2_147_483_647) set(i, vb);
+      const i = rowIndex(vb.oid, spec.oid.length);
+      if (i !== undefined) set(row(i), vb);
     }
   };
-  each(cols.ifDescr, discoveryIfColumns.ifDescr, (i, vb) => (row(i).descr = displayString(vb.value)));
-  each(cols.ifType, discoveryIfColumns.ifType, (i, vb) => (row(i).type = Number(vb.value)));
-  each(cols.ifName, discoveryIfColumns.ifName, (i, vb) => (row(i).name = displayString(vb.value)));
-  each(cols.ifHighSpeed, discoveryIfColumns.ifHighSpeed, (i, vb) => (row(i).speed = Number(vb.value)));
-  each(cols.ifAlias, discoveryIfColumns.ifAlias, (i, vb) => (row(i).alias = displayString(vb.value)));
+  const c = discoveryIfColumns;
+  each(cols.ifDescr, c.ifDescr, (r, vb) => (r.descr = displayString(vb.value)));
+  each(cols.ifType, c.ifType, (r, vb) => (r.type = Number(vb.value)));
+  each(cols.ifSpeed, c.ifSpeed, (r, vb) => (r.speed = Number(vb.value)));
+  each(cols.ifPhysAddress, c.ifPhysAddress, (r, vb) => (r.mac = formatMac(vb.value)));
+  each(cols.ifAdminStatus, c.ifAdminStatus, (r, vb) => (r.admin = Number(vb.value)));
+  each(cols.ifOperStatus, c.ifOperStatus, (r, vb) => (r.oper = Number(vb.value)));
+  each(cols.ifInOctets, c.ifInOctets, (r) => (r.in32 = true));
+  each(cols.ifName, c.ifName, (r, vb) => (r.name = displayString(vb.value)));
+  each(cols.ifHCInOctets, c.ifHCInOctets, (r) => (r.hc = true));
+  each(cols.ifHighSpeed, c.ifHighSpeed, (r, vb) => (r.highSpeed = Number(vb.value)));
+  each(cols.ifAlias, c.ifAlias, (r, vb) => (r.alias = displayString(vb.value)));
   return [...rows]
     .sort((a, b) => a[0] - b[0])
-    .map(([ifIndex, r]) => ({
-      ifIndex,
-      name: r.name || r.descr || '',
-      descr: r.descr ?? '',
-      alias: r.alias ?? '',
-      type: r.type !== undefined && r.type >= 0 ? r.type : 0,
-      speedMbps: r.speed ?? 0,
-    }));
+    .map(([ifIndex, r]) => {
+      const itf: DiscoveredInterface = {
+        ifIndex,
+        name: r.name || r.descr || '',
+        alias: r.alias ?? '',
+        descr: r.descr ?? '',
+        type: r.type !== undefined && r.type >= 0 ? r.type : 0,
+        speedMbps: Math.min(interfaceSpeedMbps(r.highSpeed, r.speed), 2_147_483_647),
+      };
+      if (r.mac) itf.mac = r.mac;
+      if (r.admin !== undefined) itf.adminStatus = ifStatus(r.admin);
+      if (r.oper !== undefined) itf.operStatus = ifStatus(r.oper);
+      if (r.hc) itf.counterBits = 64;
+      else if (r.in32) itf.counterBits = 32;
+      return itf;
+    });
+}
+
+/**
+ * What ENTITY-MIB says of the device: the first entPhysicalTable entry of class chassis(3), else
+ * the first with a serial number or model name; undefined without such an entry.
+ */
+export function assembleEntity(cols: Columns<typeof entityColumns>): DiscoveryPayload['entity'] {
+  const c = entityColumns;
+  const rows = new Map<number, Partial<Record<keyof typeof entityColumns, Varbind['value']>>>();
+  for (const key of Object.keys(c) as (keyof typeof entityColumns)[]) {
+    const len = c[key].oid.length;
+    for (const vb of cols[key]) {
+      const i = rowIndex(vb.oid, len);
+      if (i === undefined) continue;
+      let r = rows.get(i);
+      if (!r) rows.set(i, (r = {}));
+      r[key] = vb.value;
+    }
+  }
+  const sorted = [...rows].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+  const text = (v: unknown): string => displayString(v).trim();
+  const chosen =
+    sorted.find((r) => r.entPhysicalClass === entityClassChassis) ??
+    sorted.find((r) => text(r.entPhysicalSerialNum) !== '' || text(r.entPhysicalModelName) !== '');
+  if (!chosen) return undefined;
+  const entity: NonNullable<DiscoveryPayload['entity']> = {};
+  const set = (field: keyof typeof entity, v: unknown): void => {
+    const t = text(v);
+    if (t) entity[field] = t;
+  };
+  set('vendor', chosen.entPhysicalMfgName);
+  set('model', chosen.entPhysicalModelName);
+  set('serial', chosen.entPhysicalSerialNum);
+  set('softwareRevision', chosen.entPhysicalSoftwareRev);
+  set('firmwareRevision', chosen.entPhysicalFirmwareRev);
+  set('hardwareRevision', chosen.entPhysicalHardwareRev);
+  return Object.keys(entity).length > 0 ? entity : undefined;
 }
 
 /**
@@ -168,7 +314,54 @@ export function assembleNeighbours(
   return out;
 }
 
-/** Reads the system group, interfaces and LLDP neighbours of devices. */
+const systemOidList = Object.values(systemOids);
+const systemNames = Object.keys(systemOids) as (keyof typeof systemOids)[];
+const discoveryIfOids = Object.values(discoveryIfColumns).map((c) => c.oid);
+const entityOids = Object.values(entityColumns).map((c) => c.oid);
+const lldpOids = Object.values(lldpColumns).map((c) => c.oid);
+
+// MIB names of the system scalars, for `missing` and error texts.
+const systemMibNames: Record<keyof typeof systemOids, string> = {
+  sysDescr: 'sysDescr.0',
+  sysObjectId: 'sysObjectID.0',
+  sysUpTime: 'sysUpTime.0',
+  sysContact: 'sysContact.0',
+  sysName: 'sysName.0',
+  sysLocation: 'sysLocation.0',
+};
+
+/**
+ * Copies the system group's answers into the payload; scalars the agent does not have (or answers
+ * with another type) are named in `missing`, e.g. `sysName.0: noSuchObject`.
+ */
+function readSystem(sys: readonly Varbind[], out: DiscoveryPayload, missing: string[]): void {
+  systemNames.forEach((key, i) => {
+    const vb = sys[i];
+    const mib = systemMibNames[key];
+    if (!vb) {
+      missing.push(`${mib}: no answer`);
+      return;
+    }
+    const none = noSuchName(vb.type);
+    if (none) {
+      missing.push(`${mib}: ${none}`);
+      return;
+    }
+    if (key === 'sysObjectId') {
+      if (vb.type === SnmpType.ObjectIdentifier && typeof vb.value === 'string') {
+        out.sysObjectId = vb.value.slice(0, 256);
+      } else missing.push(`${mib}: ${typeName(vb.type)}`);
+    } else if (key === 'sysUpTime') {
+      if (vb.type === SnmpType.TimeTicks && typeof vb.value === 'number') out.sysUpTime = vb.value;
+      else missing.push(`${mib}: ${typeName(vb.type)}`);
+    } else if (vb.type === SnmpType.OctetString) {
+      const text = displayString(vb.value, key === 'sysDescr' ? 1024 : 256);
+      if (text) out[key] = text;
+    } else missing.push(`${mib}: ${typeName(vb.type)}`);
+  });
+}
+
+/** Reads the system group, interfaces, ENTITY-MIB chassis and LLDP neighbours of devices. */
 export class EdgeDiscovery {
   readonly #factory: SnmpSessionFactory;
   readonly #metrics: EdgeMetrics | undefined;
@@ -229,66 +422,90 @@ export class EdgeDiscovery {
         deadlineMillis: options.deadlineMillis,
       },
       async (session) => {
-        const sys = await session.get(Object.values(systemOids));
-        const [descr, objectId, name] = sys;
-        if (descr?.type === SnmpType.NoSuchObject && name?.type === SnmpType.NoSuchObject) {
-          throw new SnmpError('agent-error', 'the agent does not expose the system group');
-        }
-        const ifWalk = await walkColumnGroups(
-          session,
-          Object.values(discoveryIfColumns).map((c) => c.oid),
-          target.maxRepetitions,
-          this.#perRequest,
-        );
-        const interfaces = assembleDiscoveredInterfaces(byColumn(discoveryIfColumns, ifWalk));
-        const lldpWalk = await walkColumnGroups(
-          session,
-          Object.values(lldpColumns).map((c) => c.oid),
-          target.maxRepetitions,
-          this.#perRequest,
-        );
-        const neighbours = assembleNeighbours(byColumn(lldpColumns, lldpWalk), interfaces);
+        const sys = await session.get(systemOidList);
         const result: DiscoveryPayload = {
           kind: 'discovery',
           deviceId: target.deviceId,
           at,
           reachable: true,
-          interfaces: interfaces.slice(0, 100_000).map((i) => ({
-            ifIndex: i.ifIndex,
-            name: i.name,
-            alias: i.alias,
-            type: i.type,
-            speedMbps: i.speedMbps,
-          })),
-          neighbours,
+          interfaces: [],
+          neighbours: [],
         };
-        if (descr?.type === SnmpType.OctetString) result.sysDescr = displayString(descr.value, 1024);
-        if (name?.type === SnmpType.OctetString) result.sysName = displayString(name.value);
-        if (objectId?.type === SnmpType.ObjectIdentifier && typeof objectId.value === 'string') {
-          result.sysObjectId = objectId.value.slice(0, 256);
-        } else if (objectId && objectId.type < SnmpType.NoSuchObject) {
-          throw new SnmpError('wrong-type', `sysObjectID has type ${typeName(objectId.type)}`);
+        const missing: string[] = [];
+        readSystem(sys, result, missing);
+        if (missing.length === systemOidList.length) {
+          throw new SnmpError(
+            'agent-error',
+            `the agent does not expose the system group (${missing.slice(0, 3).join(', ')})`,
+          );
         }
-        this.#metrics?.discoveries.inc({ outcome: 'ok' });
+        const ifWalk = await walkColumnGroups(
+          session,
+          discoveryIfOids,
+          target.maxRepetitions,
+          this.#perRequest,
+        );
+        const ifCols = byColumn(discoveryIfColumns, ifWalk);
+        const interfaces = assembleDiscoveredInterfaces(ifCols);
+        const entityWalk = await walkColumnGroups(
+          session,
+          entityOids,
+          Math.min(target.maxRepetitions, maxEntityRows),
+          this.#perRequest,
+          { maxRows: maxEntityRows },
+        );
+        const entity = assembleEntity(byColumn(entityColumns, entityWalk));
+        if (entity) result.entity = entity;
+        const lldpWalk = await walkColumnGroups(
+          session,
+          lldpOids,
+          target.maxRepetitions,
+          this.#perRequest,
+        );
+        result.neighbours = assembleNeighbours(byColumn(lldpColumns, lldpWalk), interfaces);
+        result.interfaces = interfaces.slice(0, 100_000);
+        if (interfaces.length === 0) {
+          // An agent that answers but lists no interface is no inventory; say so, keep what it said.
+          result.outcome = 'agent-error';
+          result.error = 'agent-error: the agent lists no interfaces in ifTable or ifXTable';
+          if (missing.length > 0) result.missing = missing;
+          return result;
+        }
+        for (const key of Object.keys(discoveryIfColumns) as (keyof typeof discoveryIfColumns)[]) {
+          if (ifCols[key].length === 0 && missing.length < 100) missing.push(discoveryIfColumns[key].name);
+        }
+        result.outcome = missing.length > 0 ? 'partial' : 'ok';
+        if (missing.length > 0) result.missing = missing;
         return result;
       },
     );
-    if (run.ok) return run.value;
+    if (run.ok) {
+      this.#metrics?.discoveries.inc({ outcome: run.value.error ? 'error' : 'ok' });
+      if (run.value.error) this.#logFailure(target, run.value);
+      return run.value;
+    }
     const payload: DiscoveryPayload = {
       kind: 'discovery',
       deviceId: target.deviceId,
       at,
       reachable: run.reachable,
       error: `${run.error.kind}: ${run.error.message}`.slice(0, 1000),
+      outcome: outcomeOf(run.error),
       interfaces: [],
       neighbours: [],
     };
     this.#metrics?.discoveries.inc({ outcome: payload.reachable ? 'error' : 'unreachable' });
-    this.#log.debug('device discovery failed', {
+    this.#logFailure(target, payload);
+    return payload;
+  }
+
+  #logFailure(target: PollTarget, payload: DiscoveryPayload): void {
+    this.#log.warn('device discovery failed', {
       deviceId: target.deviceId,
       address: target.address,
+      port: target.port,
+      outcome: payload.outcome,
       reason: payload.error,
     });
-    return payload;
   }
 }

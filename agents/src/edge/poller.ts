@@ -1,4 +1,4 @@
-import type { IfStatus, InterfacePollPayload, InterfaceSample, PollTarget } from '@tianshu/protocol';
+import type { IfStatus, InterfacePollPayload, InterfaceSample, PollOutcome, PollTarget } from '@tianshu/protocol';
 import type { Logger } from '../runtime/logger.js';
 import { silentLogger } from '../runtime/logger.js';
 import type { CounterSnapshot, InterfaceCounters } from './counters.js';
@@ -6,7 +6,7 @@ import { computeRates } from './counters.js';
 import type { EdgeMetrics } from './metrics.js';
 import { runPool } from './pool.js';
 import { withDeviceSession } from './device-session.js';
-import type { SnmpSession, SnmpSessionFactory, Varbind } from './snmp-client.js';
+import type { SnmpSession, SnmpSessionFactory, Varbind, WalkColumnsOptions } from './snmp-client.js';
 import { SnmpError, SnmpType, createSnmpSession, defaultMaxVarbinds } from './snmp-client.js';
 
 /** sysUpTime.0 (TimeTicks). */
@@ -26,10 +26,13 @@ export const pollColumns = {
   ifHCOutOctets: { name: 'ifHCOutOctets', oid: '1.3.6.1.2.1.31.1.1.1.10', type: SnmpType.Counter64 },
   ifHighSpeed: { name: 'ifHighSpeed', oid: '1.3.6.1.2.1.31.1.1.1.15', type: SnmpType.Gauge32 },
   ifAlias: { name: 'ifAlias', oid: '1.3.6.1.2.1.31.1.1.1.18', type: SnmpType.OctetString },
+  ifSpeed: { name: 'ifSpeed', oid: '1.3.6.1.2.1.2.2.1.5', type: SnmpType.Gauge32 },
   ifAdminStatus: { name: 'ifAdminStatus', oid: '1.3.6.1.2.1.2.2.1.7', type: SnmpType.Integer },
   ifOperStatus: { name: 'ifOperStatus', oid: '1.3.6.1.2.1.2.2.1.8', type: SnmpType.Integer },
+  ifInOctets: { name: 'ifInOctets', oid: '1.3.6.1.2.1.2.2.1.10', type: SnmpType.Counter32 },
   ifInDiscards: { name: 'ifInDiscards', oid: '1.3.6.1.2.1.2.2.1.13', type: SnmpType.Counter32 },
   ifInErrors: { name: 'ifInErrors', oid: '1.3.6.1.2.1.2.2.1.14', type: SnmpType.Counter32 },
+  ifOutOctets: { name: 'ifOutOctets', oid: '1.3.6.1.2.1.2.2.1.16', type: SnmpType.Counter32 },
   ifOutDiscards: { name: 'ifOutDiscards', oid: '1.3.6.1.2.1.2.2.1.19', type: SnmpType.Counter32 },
   ifOutErrors: { name: 'ifOutErrors', oid: '1.3.6.1.2.1.2.2.1.20', type: SnmpType.Counter32 },
 } as const satisfies Record<string, ColumnSpec>;
@@ -69,11 +72,20 @@ export function displayString(value: unknown, max = 256): string {
   return s.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, max);
 }
 
-/** The ifIndex of a column varbind: one integer component below the column. */
-function rowIndex(vb: Varbind, column: ColumnSpec): number | undefined {
-  const rest = vb.oid.slice(column.oid.length + 1);
-  if (!/^\d{1,10}$/.test(rest)) return undefined;
-  const n = Number(rest);
+/**
+ * The ifIndex of a column varbind: one integer component (1..2^31-1) right below the column, read
+ * from the characters without a regex or a substring, since it runs once per varbind of every poll.
+ */
+export function rowIndex(oid: string, columnOidLength: number): number | undefined {
+  const start = columnOidLength + 1;
+  const end = oid.length;
+  if (end <= start || end - start > 10 || oid.charCodeAt(columnOidLength) !== 46) return undefined;
+  let n = 0;
+  for (let i = start; i < end; i += 1) {
+    const c = oid.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+    n = n * 10 + c;
+  }
   return n >= 1 && n <= 2_147_483_647 ? n : undefined;
 }
 
@@ -95,48 +107,165 @@ export interface InterfaceReading {
   operStatus: IfStatus;
   adminStatus: IfStatus;
   speedMbps: number;
+  /** 64 when the rates come from ifHCInOctets/ifHCOutOctets, 32 from ifInOctets/ifOutOctets. */
+  counterBits?: 32 | 64;
   counters: InterfaceCounters;
 }
 
+/** What {@link assembleInterfaces} makes of a poll's columns. */
+export interface AssembledPoll {
+  /** Interfaces with octet counters (64-bit where the device has them, else 32-bit), by ifIndex. */
+  readings: InterfaceReading[];
+  /**
+   * What the device left out: poll columns it answered for no interface at all (`ifHCInOctets`),
+   * `ifTable` when it has no interfaces in either table, and interfaces it gave no octet counters
+   * for (`ifIndex 5001: no octet counters`). At most 100 entries.
+   */
+  missing: string[];
+}
+
+// One row of the walked columns; a class so every row has the same shape (the poll's hot path).
+class Row {
+  ifName: unknown = undefined;
+  ifHCInOctets: unknown = undefined;
+  ifHCOutOctets: unknown = undefined;
+  ifHighSpeed: unknown = undefined;
+  ifAlias: unknown = undefined;
+  ifSpeed: unknown = undefined;
+  ifAdminStatus: unknown = undefined;
+  ifOperStatus: unknown = undefined;
+  ifInOctets: unknown = undefined;
+  ifInDiscards: unknown = undefined;
+  ifInErrors: unknown = undefined;
+  ifOutOctets: unknown = undefined;
+  ifOutDiscards: unknown = undefined;
+  ifOutErrors: unknown = undefined;
+  constructor(readonly ifIndex: number) {}
+}
+
+const maxMissing = 100;
+
+function big(v: unknown): bigint {
+  return typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : 0n;
+}
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** Mbit/s of an interface: ifHighSpeed when the device has it, else ifSpeed (bit/s) / 10^6. */
+export function interfaceSpeedMbps(ifHighSpeed: unknown, ifSpeed: unknown): number {
+  const high = num(ifHighSpeed);
+  if (high !== undefined) return high;
+  // ifSpeed saturates at 4294967295 for 4.29 Gbit/s and more; without ifHighSpeed that is all we know.
+  const speed = num(ifSpeed);
+  return speed !== undefined ? Math.round(speed / 1e6) : 0;
+}
+
 /**
- * Builds interfaces from the walked columns (in {@link pollColumns} order). Interfaces without both
- * 64-bit octet counters are left out, since a rate cannot be computed for them; missing error and
+ * Builds interfaces from the walked columns (in {@link pollColumns} order). Each interface takes
+ * its rates from the 64-bit ifXTable counters when it has both, else from ifTable's 32-bit ones;
+ * an interface with neither is named in `missing`, never dropped silently. Missing error and
  * discard counters read as zero.
  */
-export function assembleInterfaces(columns: readonly Varbind[][]): InterfaceReading[] {
-  const rows = new Map<number, Partial<Record<PollColumn, Varbind['value']>>>();
-  pollColumnNames.forEach((key, i) => {
+export function assembleInterfaces(columns: readonly Varbind[][]): AssembledPoll {
+  const rows = new Map<number, Row>();
+  let sorted = true;
+  let last = 0;
+  const absent: string[] = [];
+  for (let c = 0; c < pollColumnNames.length; c += 1) {
+    const key = pollColumnNames[c] as PollColumn;
     const spec = pollColumns[key];
-    for (const vb of columns[i] ?? []) {
+    const list = columns[c];
+    if (!list || list.length === 0) {
+      absent.push(spec.name);
+      continue;
+    }
+    const len = spec.oid.length;
+    for (let i = 0; i < list.length; i += 1) {
+      const vb = list[i] as Varbind;
       expectType(vb, spec);
-      const idx = rowIndex(vb, spec);
+      const idx = rowIndex(vb.oid, len);
       if (idx === undefined) continue;
       let row = rows.get(idx);
-      if (!row) rows.set(idx, (row = {}));
+      if (!row) {
+        row = new Row(idx);
+        rows.set(idx, row);
+        if (idx < last) sorted = false;
+        last = idx;
+      }
       row[key] = vb.value;
     }
-  });
-  const out: InterfaceReading[] = [];
-  const big = (v: unknown): bigint => (typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : 0n);
-  const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-  for (const [ifIndex, r] of [...rows].sort((a, b) => a[0] - b[0])) {
-    if (typeof r.ifHCInOctets !== 'bigint' || typeof r.ifHCOutOctets !== 'bigint') continue;
-    out.push({
-      ifIndex,
+  }
+  const missing: string[] = [];
+  if (rows.size === 0) {
+    missing.push('ifTable');
+    return { readings: [], missing };
+  }
+  for (const name of absent) if (missing.length < maxMissing) missing.push(name);
+  const list = sorted ? [...rows.values()] : [...rows.values()].sort((a, b) => a.ifIndex - b.ifIndex);
+  const readings: InterfaceReading[] = [];
+  for (const r of list) {
+    let inOctets: bigint;
+    let outOctets: bigint;
+    let bits: 32 | 64;
+    if (typeof r.ifHCInOctets === 'bigint' && typeof r.ifHCOutOctets === 'bigint') {
+      inOctets = r.ifHCInOctets;
+      outOctets = r.ifHCOutOctets;
+      bits = 64;
+    } else if (typeof r.ifInOctets === 'number' && typeof r.ifOutOctets === 'number') {
+      inOctets = BigInt(r.ifInOctets);
+      outOctets = BigInt(r.ifOutOctets);
+      bits = 32;
+    } else {
+      if (missing.length < maxMissing) missing.push(`ifIndex ${r.ifIndex}: no octet counters`);
+      continue;
+    }
+    readings.push({
+      ifIndex: r.ifIndex,
       name: displayString(r.ifName),
       alias: displayString(r.ifAlias),
       operStatus: ifStatus(num(r.ifOperStatus)),
       adminStatus: ifStatus(num(r.ifAdminStatus)),
-      speedMbps: num(r.ifHighSpeed) ?? 0,
+      speedMbps: interfaceSpeedMbps(r.ifHighSpeed, r.ifSpeed),
+      counterBits: bits,
       counters: {
-        inOctets: r.ifHCInOctets,
-        outOctets: r.ifHCOutOctets,
+        inOctets,
+        outOctets,
         inErrors: big(r.ifInErrors),
         outErrors: big(r.ifOutErrors),
         inDiscards: big(r.ifInDiscards),
         outDiscards: big(r.ifOutDiscards),
+        octetBits: bits,
       },
     });
+  }
+  return { readings, missing };
+}
+
+/** Seconds a 32-bit octet counter takes to wrap at `speedMbps`, Infinity when the speed is unknown. */
+export function wrapSeconds32(speedMbps: number): number {
+  return speedMbps > 0 ? (4_294_967_296 * 8) / (speedMbps * 1e6) : Infinity;
+}
+
+/**
+ * Warnings for 32-bit interfaces fast enough for their counters to wrap within the poll interval
+ * (interval >= 2^32 * 8 / speed in bit/s): two wraps between polls cannot be told from one, so the
+ * rates would be too low. At most 100.
+ */
+export function wrapWarnings(readings: readonly InterfaceReading[], intervalSeconds: number | undefined): string[] {
+  const out: string[] = [];
+  if (!(intervalSeconds !== undefined && intervalSeconds > 0)) return out;
+  for (const r of readings) {
+    if (r.counterBits !== 32) continue;
+    const wrap = wrapSeconds32(r.speedMbps);
+    if (intervalSeconds < wrap) continue;
+    if (out.length >= maxMissing) break;
+    const label = r.name ? `ifIndex ${r.ifIndex} (${r.name.slice(0, 64)})` : `ifIndex ${r.ifIndex}`;
+    out.push(
+      `${label}: 32-bit octet counters wrap every ${wrap.toFixed(1)} s at ${r.speedMbps} Mbit/s; ` +
+        `the poll interval of ${intervalSeconds} s is too long to tell one wrap from two ` +
+        `(poll more often than every ${Math.floor(wrap)} s, or enable ifXTable)`,
+    );
   }
   return out;
 }
@@ -176,6 +305,7 @@ export function buildSamples(
       operStatus: r.operStatus,
       adminStatus: r.adminStatus,
       speedMbps: r.speedMbps,
+      counterBits: r.counterBits ?? 64,
       inOctets: c.inOctets.toString(),
       outOctets: c.outOctets.toString(),
       inErrors: c.inErrors.toString(),
@@ -189,7 +319,43 @@ export function buildSamples(
   });
 }
 
-/** Error kinds that mean the device did not answer at all. */
+const pollColumnOids = pollColumnList.map((c) => c.oid);
+
+const noSuchNames: Record<number, string> = {
+  [SnmpType.NoSuchObject]: 'noSuchObject',
+  [SnmpType.NoSuchInstance]: 'noSuchInstance',
+  [SnmpType.EndOfMibView]: 'endOfMibView',
+};
+
+/** The name of a noSuchObject / noSuchInstance / endOfMibView answer, undefined for a value. */
+export function noSuchName(type: number): string | undefined {
+  return noSuchNames[type];
+}
+
+/** The sysUpTime.0 of a GET answer; an agent answering without a TimeTicks value is an error. */
+export function expectSysUpTime(up: Varbind | undefined): number {
+  if (!up) throw new SnmpError('malformed', 'sysUpTime.0: no varbind in the answer');
+  const none = noSuchName(up.type);
+  if (none) throw new SnmpError('agent-error', `sysUpTime.0: ${none}`);
+  if (up.type !== SnmpType.TimeTicks || typeof up.value !== 'number') {
+    throw new SnmpError('wrong-type', `sysUpTime.0 has type ${typeName(up.type)}, expected TimeTicks`);
+  }
+  return up.value;
+}
+
+/** The outcome a failed poll or discovery reports for its error. */
+export function outcomeOf(error: SnmpError): PollOutcome {
+  switch (error.kind) {
+    case 'timeout':
+      return 'timeout';
+    case 'auth':
+      return 'auth';
+    case 'agent-error':
+      return 'agent-error';
+    default:
+      return 'error';
+  }
+}
 
 /** Options shared by the poller and discovery. */
 export interface EdgeTaskOptions {
@@ -212,6 +378,11 @@ export interface PollDeviceOptions {
   signal?: AbortSignal;
   /** The whole poll of the device ends with an error after this long. */
   deadlineMillis?: number;
+  /**
+   * The configured poll interval, seconds: 32-bit interfaces fast enough to wrap within it get a
+   * warning. Without it nothing is warned.
+   */
+  intervalSeconds?: number;
 }
 
 /** Result of a poll cycle over all targets. */
@@ -229,10 +400,15 @@ export async function walkColumnGroups(
   oids: readonly string[],
   maxRepetitions: number,
   perRequest: number,
+  options?: WalkColumnsOptions,
 ): Promise<Varbind[][]> {
   const out: Varbind[][] = [];
   for (let i = 0; i < oids.length; i += perRequest) {
-    out.push(...(await session.walkColumns(oids.slice(i, i + perRequest), maxRepetitions)));
+    const group = oids.length <= perRequest ? oids : oids.slice(i, i + perRequest);
+    const walked = options
+      ? await session.walkColumns(group, maxRepetitions, options)
+      : await session.walkColumns(group, maxRepetitions);
+    for (const rows of walked) out.push(rows);
   }
   return out;
 }
@@ -250,6 +426,8 @@ export class EdgePoller {
   readonly #now: () => number;
   readonly #state = new Map<string, DeviceState>();
   readonly #failing = new Set<string>();
+  readonly #warned = new Set<string>();
+  readonly #partial = new Map<string, string>();
 
   constructor(options: EdgeTaskOptions = {}) {
     this.#factory = options.sessionFactory ?? createSnmpSession;
@@ -271,6 +449,8 @@ export class EdgePoller {
       if (!t || t.address !== s.address || t.port !== s.port) this.#state.delete(id);
     }
     for (const id of this.#failing) if (!byId.has(id)) this.#failing.delete(id);
+    for (const id of this.#warned) if (!byId.has(id)) this.#warned.delete(id);
+    for (const id of this.#partial.keys()) if (!byId.has(id)) this.#partial.delete(id);
   }
 
   /** Number of devices with remembered counters. */
@@ -288,6 +468,8 @@ export class EdgePoller {
       concurrency: number;
       deadlineMillis: number;
       signal?: AbortSignal;
+      /** The configured poll interval (see {@link PollDeviceOptions.intervalSeconds}). */
+      intervalSeconds?: number;
       onPayload: (p: InterfacePollPayload) => void;
     },
   ): Promise<PollCycleSummary> {
@@ -300,6 +482,7 @@ export class EdgePoller {
         const p = await this.pollDevice(t, {
           deadlineMillis: options.deadlineMillis,
           signal: options.signal,
+          ...(options.intervalSeconds !== undefined ? { intervalSeconds: options.intervalSeconds } : {}),
         });
         summary.devices += 1;
         if (p.error) summary.failed += 1;
@@ -334,28 +517,24 @@ export class EdgePoller {
       },
       async (session) => {
         const [up] = await session.get([sysUpTimeOid]);
-        if (!up || up.type !== SnmpType.TimeTicks || typeof up.value !== 'number') {
-          throw new SnmpError(
-            up && up.type >= SnmpType.NoSuchObject ? 'agent-error' : 'wrong-type',
-            `sysUpTime.0 has type ${typeName(up?.type ?? -1)}, expected TimeTicks`,
-          );
-        }
-        const sysUpTime = up.value;
+        const sysUpTime = expectSysUpTime(up);
         const columns = await walkColumnGroups(
           session,
-          pollColumnList.map((c) => c.oid),
+          pollColumnOids,
           target.maxRepetitions,
           this.#perRequest,
         );
-        const readings = assembleInterfaces(columns);
+        const { readings, missing } = assembleInterfaces(columns);
         const previous = this.#state.get(target.deviceId);
         const interfaces = buildSamples(readings, sysUpTime, polledAt, previous);
+        const counters = new Map<number, InterfaceCounters>();
+        for (const r of readings) counters.set(r.ifIndex, r.counters);
         this.#state.set(target.deviceId, {
           address: target.address,
           port: target.port,
           sysUpTime,
           at: polledAt,
-          interfaces: new Map(readings.map((r) => [r.ifIndex, r.counters])),
+          interfaces: counters,
         });
         const result: InterfacePollPayload = {
           kind: 'interface-poll',
@@ -363,9 +542,13 @@ export class EdgePoller {
           polledAt,
           durationMs: performance.now() - t0,
           reachable: true,
+          outcome: missing.length > 0 ? 'partial' : 'ok',
           sysUpTime,
           interfaces,
         };
+        if (missing.length > 0) result.missing = missing;
+        const warnings = wrapWarnings(readings, options.intervalSeconds);
+        if (warnings.length > 0) result.warnings = warnings;
         this.#metrics?.interfacesPolled.inc(interfaces.length);
         return result;
       },
@@ -379,6 +562,7 @@ export class EdgePoller {
           durationMs: performance.now() - t0,
           reachable: run.reachable,
           error: `${run.error.kind}: ${run.error.message}`.slice(0, 1000),
+          outcome: outcomeOf(run.error),
           interfaces: [],
         };
     const outcome = payload.error ? (payload.reachable ? 'error' : 'unreachable') : 'ok';
@@ -388,9 +572,35 @@ export class EdgePoller {
     return payload;
   }
 
-  // Failures are logged when a device starts or stops failing, not on every poll.
+  #noteWarnings(target: PollTarget, p: InterfacePollPayload): void {
+    if (!p.warnings || p.warnings.length === 0) {
+      this.#warned.delete(target.deviceId);
+      return;
+    }
+    if (this.#warned.has(target.deviceId)) return;
+    this.#warned.add(target.deviceId);
+    this.#log.warn('device has 32-bit counters that can wrap within the poll interval', {
+      deviceId: target.deviceId,
+      address: target.address,
+      port: target.port,
+      interfaces: p.warnings.length,
+      first: p.warnings[0],
+    });
+  }
+
+  // Failures are logged when a device starts or stops failing, not on every poll; so are partial
+  // answers and counter warnings, once per device until they change.
   #noteOutcome(target: PollTarget, p: InterfacePollPayload): void {
     const fields = { deviceId: target.deviceId, address: target.address, port: target.port };
+    this.#noteWarnings(target, p);
+    const partialKey = p.outcome === 'partial' ? (p.missing ?? []).join(',') : undefined;
+    if (partialKey !== this.#partial.get(target.deviceId)) {
+      if (partialKey === undefined) this.#partial.delete(target.deviceId);
+      else {
+        this.#partial.set(target.deviceId, partialKey);
+        this.#log.warn('device poll answered partially', { ...fields, missing: p.missing?.slice(0, 10) });
+      }
+    }
     if (p.error) {
       if (!this.#failing.has(target.deviceId)) {
         this.#failing.add(target.deviceId);

@@ -66,6 +66,15 @@ export interface WalkOptions {
   maxRepetitions: number;
 }
 
+/** Options of {@link SnmpSession.walkColumns}. */
+export interface WalkColumnsOptions {
+  /**
+   * Stop each column after this many rows (big tables, e.g. a chassis' entPhysicalTable): the
+   * requests ask for no more than the rows still wanted, and the rows beyond are dropped.
+   */
+  maxRows?: number;
+}
+
 /**
  * A conversation with one SNMP agent. Every method rejects with {@link SnmpError} only; none of
  * them ever throws synchronously or lets an exception escape into the event loop.
@@ -79,7 +88,11 @@ export interface SnmpSession {
    * GETBULK walk of several subtrees (typically table columns) at once: every request carries one
    * OID per column still in progress. Returns one list per base OID, in the given order.
    */
-  walkColumns(baseOids: readonly string[], maxRepetitions: number): Promise<Varbind[][]>;
+  walkColumns(
+    baseOids: readonly string[],
+    maxRepetitions: number,
+    options?: WalkColumnsOptions,
+  ): Promise<Varbind[][]>;
   /** Varbinds received by walks of this session so far. */
   readonly varbindsReceived: number;
   close(): void;
@@ -341,15 +354,23 @@ export class DefaultSnmpSession implements SnmpSession {
     return rows ?? [];
   }
 
-  async walkColumns(baseOids: readonly string[], maxRepetitions: number): Promise<Varbind[][]> {
+  async walkColumns(
+    baseOids: readonly string[],
+    maxRepetitions: number,
+    options: WalkColumnsOptions = {},
+  ): Promise<Varbind[][]> {
     try {
-      return await this.#walkColumns(baseOids, maxRepetitions);
+      return await this.#walkColumns(baseOids, maxRepetitions, options.maxRows ?? Infinity);
     } catch (err) {
       throw classify(err, this.#secrets);
     }
   }
 
-  async #walkColumns(baseOids: readonly string[], maxRepetitions: number): Promise<Varbind[][]> {
+  async #walkColumns(
+    baseOids: readonly string[],
+    maxRepetitions: number,
+    maxRows: number,
+  ): Promise<Varbind[][]> {
     if (!(maxRepetitions >= 1)) throw new SnmpError('internal', 'walk requires maxRepetitions of at least 1');
     const cols: ColumnState[] = baseOids.map((b) => {
       const base = normaliseOid(b);
@@ -358,9 +379,11 @@ export class DefaultSnmpSession implements SnmpSession {
     for (;;) {
       const active = cols.filter((c) => !c.done);
       if (active.length === 0) break;
+      let wanted = maxRepetitions;
+      for (const c of active) wanted = Math.min(wanted, Math.max(1, maxRows - c.rows.length));
       const answer = await this.#bulk(
         active.map((c) => c.cursor),
-        maxRepetitions,
+        wanted,
       );
       let progressed = false;
       for (let i = 0; i < active.length; i += 1) {
@@ -393,6 +416,10 @@ export class DefaultSnmpSession implements SnmpSession {
           col.rows.push(convert(vb as unknown as NetSnmpVarbind));
           col.cursor = vb.oid;
           progressed = true;
+          if (col.rows.length >= maxRows) {
+            col.done = true;
+            break;
+          }
         }
       }
       if (!progressed) {

@@ -2,11 +2,11 @@ import { EdgeMetrics } from '../edge/metrics.js';
 import { EdgeRole } from '../edge/role.js';
 import { defineRole } from './contract.js';
 
-/** The edge role: SNMP polls and discovery of the devices listed in the config's `edge` section. */
+/** The edge role: SNMP polls, discovery and sweeps of the devices listed in the config's `edge` section. */
 export const edgeRole = defineRole({
   name: 'edge',
   configSection: 'edge',
-  payloadKinds: ['interface-poll', 'discovery'],
+  payloadKinds: ['interface-poll', 'discovery', 'sweep'],
   start: (ctx) => {
     const role = new EdgeRole({
       metrics: new EdgeMetrics(ctx.metrics.registry),

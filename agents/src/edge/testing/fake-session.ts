@@ -1,6 +1,6 @@
 import type { PollTarget } from '@tianshu/protocol';
 import { compareOidSuffix } from '../oid.js';
-import type { SnmpSession, SnmpSessionFactory, Varbind } from '../snmp-client.js';
+import type { SnmpSession, SnmpSessionFactory, Varbind, WalkColumnsOptions } from '../snmp-client.js';
 import { SnmpType } from '../snmp-client.js';
 
 /** A test double of {@link SnmpSession} over a fixed list of varbinds (any order). */
@@ -25,8 +25,17 @@ export class FakeSnmpSession implements SnmpSession {
     return rows;
   }
 
-  async walkColumns(baseOids: readonly string[]): Promise<Varbind[][]> {
-    return Promise.all(baseOids.map((b) => this.walk(b)));
+  /** Calls of {@link walkColumns} so far (one per group of columns), for tests that count them. */
+  walkCalls = 0;
+
+  async walkColumns(
+    baseOids: readonly string[],
+    _maxRepetitions?: number,
+    options: WalkColumnsOptions = {},
+  ): Promise<Varbind[][]> {
+    this.walkCalls += 1;
+    const max = options.maxRows ?? Infinity;
+    return Promise.all(baseOids.map(async (b) => (await this.walk(b)).slice(0, max)));
   }
 
   close(): void {
