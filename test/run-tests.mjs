@@ -17,6 +17,11 @@ const NEEDED = [
   { what: 'openssl', check: () => has('openssl'), pkg: 'openssl' },
   { what: 'runuser', check: () => has('runuser'), pkg: 'util-linux' },
   { what: 'snmpd (Net-SNMP agent)', check: () => existsSync('/usr/sbin/snmpd'), pkg: 'snmpd' },
+  {
+    what: 'snmpsimd (SNMP simulator, serves the recorded devices)',
+    check: () => existsSync('/usr/bin/snmpsimd'),
+    pkg: 'snmpsim',
+  },
   { what: 'snmpbulkwalk (Net-SNMP tools)', check: () => has('snmpbulkwalk'), pkg: 'snmp' },
   { what: 'ip (iproute2)', check: () => has('ip'), pkg: 'iproute2' },
   {

@@ -40,7 +40,21 @@ export interface StartSnmpdOptions {
   /** Port to listen on; a free one is picked by default. */
   port?: number;
   binary?: string;
+  /**
+   * Subtrees left out of the daemon's MIB view (for the community and the v3 user alike), so it
+   * answers as a device without them would: e.g. {@link snmpdViews.noIfXTable} for a device with
+   * only ifTable's 32-bit counters, {@link snmpdViews.noSystem} for one without the system group.
+   */
+  exclude?: readonly string[];
 }
+
+/** Views of {@link StartSnmpdOptions.exclude} that tests use. */
+export const snmpdViews = {
+  /** No IF-MIB ifXTable: only ifTable (32-bit ifInOctets/ifOutOctets, ifSpeed). */
+  noIfXTable: ['1.3.6.1.2.1.31.1.1'],
+  /** No SNMPv2-MIB system group (sysDescr, sysObjectID, sysUpTime, sysName, ...). */
+  noSystem: ['1.3.6.1.2.1.1'],
+} as const;
 
 /** Finds a UDP port that is free on `host` at the moment of the call. */
 export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
@@ -64,12 +78,20 @@ export async function startSnmpd(options: StartSnmpdOptions = {}): Promise<Runni
   const user = options.user ?? { name: 'tianshu', authKey: 'auth-secret-1234', privKey: 'priv-secret-5678' };
   const dir = await mkdtemp(join(tmpdir(), 'tianshu-snmpd-'));
   const conf = join(dir, 'snmpd.conf');
+  const exclude = options.exclude ?? [];
+  for (const oid of exclude) {
+    if (!/^\d+(\.\d+)*$/.test(oid)) throw new Error(`snmpd view: not a numeric oid: ${JSON.stringify(oid)}`);
+  }
+  const view = exclude.length > 0 ? ' -V tianshu' : '';
   await writeFile(
     conf,
     [
-      `rocommunity ${community} default`,
+      ...(exclude.length > 0
+        ? ['view tianshu included .1', ...exclude.map((oid) => `view tianshu excluded .${oid}`)]
+        : []),
+      `rocommunity ${community} default${view}`,
       `createUser ${user.name} SHA ${user.authKey} AES ${user.privKey}`,
-      `rouser ${user.name} priv`,
+      `rouser ${user.name} priv${view}`,
       'dontLogTCPWrappersConnects yes',
       '',
     ].join('\n'),
