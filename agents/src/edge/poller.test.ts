@@ -4,7 +4,7 @@ import { InterfacePollPayload } from '@tianshu/protocol';
 import type { PollTarget } from '@tianshu/protocol';
 import { EdgePoller, pollOnce } from './poller.js';
 import { EdgeMetrics } from './metrics.js';
-import { startSnmpd } from './testing/snmpd.js';
+import { snmpdViews, startSnmpd } from './testing/snmpd.js';
 import type { RunningSnmpd } from './testing/snmpd.js';
 import { startHostileAgent } from './testing/hostile-agent.js';
 import type { HostileAgent, HostileMode } from './testing/hostile-agent.js';
@@ -34,6 +34,9 @@ describe('interface poll against Debian snmpd', () => {
       expect(InterfacePollPayload.parse(first)).toEqual(first);
       expect(first).toMatchObject({ reachable: true, deviceId: target.deviceId });
       expect(first.error).toBeUndefined();
+      expect(first.outcome).toBe('ok');
+      expect(first.missing).toBeUndefined();
+      expect(first.interfaces.every((i) => i.counterBits === 64)).toBe(true);
       const lo = first.interfaces.find((i) => i.name === 'lo');
       expect(lo).toMatchObject({ ifIndex: 1, operStatus: 'up', adminStatus: 'up', rates: null });
       expect(BigInt(lo!.inOctets)).toBeGreaterThan(0n);
@@ -54,6 +57,51 @@ describe('interface poll against Debian snmpd', () => {
     const shape = (p: InterfacePollPayload): unknown[] =>
       p.interfaces.map((i) => [i.ifIndex, i.name, i.operStatus]);
     expect(shape(apart)).toEqual(shape(together));
+  });
+});
+
+describe('interface poll against Debian snmpd with parts of the MIB left out', () => {
+  const daemons: RunningSnmpd[] = [];
+  afterAll(async () => {
+    await Promise.all(daemons.map((d) => d.stop()));
+  });
+
+  it('an ifTable-only snmpd (no ifXTable) polls its interfaces from 32-bit counters, with rates on the second poll', async () => {
+    const d = await startSnmpd({ exclude: snmpdViews.noIfXTable });
+    daemons.push(d);
+    const poller = new EdgePoller();
+    const first = await poller.pollDevice(d.v2cTarget('if-table-only'), { intervalSeconds: 60 });
+    expect(InterfacePollPayload.parse(first)).toEqual(first);
+    expect(first.error).toBeUndefined();
+    expect(first.outcome).toBe('partial');
+    expect(first.missing).toEqual(['ifName', 'ifHCInOctets', 'ifHCOutOctets', 'ifHighSpeed', 'ifAlias']);
+    expect(first.interfaces.length).toBeGreaterThan(0);
+    expect(first.interfaces.every((i) => i.counterBits === 32)).toBe(true);
+    const lo = first.interfaces.find((i) => i.ifIndex === 1)!;
+    expect(lo).toMatchObject({ counterBits: 32, operStatus: 'up', rates: null, speedMbps: 10 });
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = await poller.pollDevice(d.v2cTarget('if-table-only'), { intervalSeconds: 60 });
+    for (const i of second.interfaces) {
+      expect({ ifIndex: i.ifIndex, counterBits: i.counterBits, hasRates: i.rates !== null }).toEqual({
+        ifIndex: i.ifIndex,
+        counterBits: 32,
+        hasRates: true,
+      });
+    }
+    expect(second.interfaces.find((i) => i.ifIndex === 1)!.rates!.intervalSeconds).toBeGreaterThan(1);
+  });
+
+  it('an snmpd without the system group fails the poll as agent-error: sysUpTime.0: noSuchObject', async () => {
+    const d = await startSnmpd({ exclude: snmpdViews.noSystem });
+    daemons.push(d);
+    const p = await pollOnce(d.v3Target('no-system'));
+    expect(InterfacePollPayload.parse(p)).toEqual(p);
+    expect(p).toMatchObject({
+      outcome: 'agent-error',
+      reachable: true,
+      error: 'agent-error: sysUpTime.0: noSuchObject',
+      interfaces: [],
+    });
   });
 });
 

@@ -83,6 +83,22 @@ describe('net-snmp session against Debian snmpd', () => {
     }
   });
 
+  it('stops each column after maxRows rows, with the same first rows as a full walk', async () => {
+    const s = createSnmpSession(snmpd.v2cTarget());
+    try {
+      // sysORTable's sysORID column (1.3.6.1.2.1.1.9.1.2) has a dozen rows on Debian's snmpd.
+      const cols = ['1.3.6.1.2.1.1.9.1.2', '1.3.6.1.2.1.1.9.1.3'];
+      const full = await s.walkColumns(cols, 50);
+      expect(full[0]!.length).toBeGreaterThan(4);
+      const bounded = await s.walkColumns(cols, 50, { maxRows: 3 });
+      for (const [i, rows] of bounded.entries()) {
+        expect(rows.map((v) => v.oid)).toEqual(full[i]!.slice(0, 3).map((v) => v.oid));
+      }
+    } finally {
+      s.close();
+    }
+  });
+
   it('speaks v3 authPriv (SHA/AES)', async () => {
     const s = createSnmpSession(snmpd.v3Target());
     try {
