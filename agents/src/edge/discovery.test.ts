@@ -67,7 +67,14 @@ describe('discovery (session double)', () => {
       sysObjectId: '1.3.6.1.4.1.2011.2.224.67',
     });
     expect(p.interfaces).toEqual([
-      { ifIndex: 501, name: 'ge-0/0/1', descr: 'GigabitEthernet0/0/1', alias: 'to city', type: 6, speedMbps: 1000 },
+      {
+        ifIndex: 501,
+        name: 'ge-0/0/1',
+        descr: 'GigabitEthernet0/0/1',
+        alias: 'to city',
+        type: 6,
+        speedMbps: 1000,
+      },
       {
         ifIndex: 502,
         name: 'ge-0/0/2',
@@ -135,14 +142,29 @@ describe('discovery (session double)', () => {
 });
 
 const sys = [
-  vb.str('1.3.6.1.2.1.1.1.0', 'Cisco IOS Software, C3750 Software (C3750-IPSERVICESK9-M), Version 12.2(55)SE12'),
+  vb.str(
+    '1.3.6.1.2.1.1.1.0',
+    'Cisco IOS Software, C3750 Software (C3750-IPSERVICESK9-M), Version 12.2(55)SE12',
+  ),
   vb.oid('1.3.6.1.2.1.1.2.0', '1.3.6.1.4.1.9.1.516'),
   vb.ticks('1.3.6.1.2.1.1.3.0', 123_456),
   vb.str('1.3.6.1.2.1.1.4.0', 'noc@example.gov.cn'),
   vb.str('1.3.6.1.2.1.1.5.0', 'county-sw-01'),
   vb.str('1.3.6.1.2.1.1.6.0', 'Machine room 2, rack 4'),
 ];
-const ifRow = (i: number, o: { name?: string; descr: string; hc: boolean; high?: number; speed: number; mac: Buffer; admin: number; oper: number }): Varbind[] => [
+const ifRow = (
+  i: number,
+  o: {
+    name?: string;
+    descr: string;
+    hc: boolean;
+    high?: number;
+    speed: number;
+    mac: Buffer;
+    admin: number;
+    oper: number;
+  },
+): Varbind[] => [
   vb.str(`1.3.6.1.2.1.2.2.1.2.${i}`, o.descr),
   vb.int(`1.3.6.1.2.1.2.2.1.3.${i}`, 6),
   vb.gauge(`1.3.6.1.2.1.2.2.1.5.${i}`, o.speed),
@@ -158,10 +180,37 @@ const ifRow = (i: number, o: { name?: string; descr: string; hc: boolean; high?:
 const mac = Buffer.from([0x00, 0x1b, 0x54, 0xab, 0xcd, 0xef]);
 const switchRows = [
   ...sys,
-  ...ifRow(10101, { name: 'Gi1/0/1', descr: 'GigabitEthernet1/0/1', hc: true, high: 1000, speed: 1_000_000_000, mac, admin: 1, oper: 1 }),
-  ...ifRow(10102, { name: 'Gi1/0/2', descr: 'GigabitEthernet1/0/2', hc: true, high: 1000, speed: 1_000_000_000, mac, admin: 2, oper: 2 }),
+  ...ifRow(10101, {
+    name: 'Gi1/0/1',
+    descr: 'GigabitEthernet1/0/1',
+    hc: true,
+    high: 1000,
+    speed: 1_000_000_000,
+    mac,
+    admin: 1,
+    oper: 1,
+  }),
+  ...ifRow(10102, {
+    name: 'Gi1/0/2',
+    descr: 'GigabitEthernet1/0/2',
+    hc: true,
+    high: 1000,
+    speed: 1_000_000_000,
+    mac,
+    admin: 2,
+    oper: 2,
+  }),
   // A stack port: ifXTable name and speed, but no HC counters and no MAC.
-  ...ifRow(5179, { name: 'StackPort1', descr: 'StackPort1', hc: false, high: 0, speed: 0, mac: Buffer.alloc(0), admin: 1, oper: 1 }),
+  ...ifRow(5179, {
+    name: 'StackPort1',
+    descr: 'StackPort1',
+    hc: false,
+    high: 0,
+    speed: 0,
+    mac: Buffer.alloc(0),
+    admin: 1,
+    oper: 1,
+  }),
   // entPhysicalTable: a stack (class 11) of one chassis (class 3) with a port (class 10).
   ...[
     [1, 11, 'c37xx Stack', '', '', '', '', 'Cisco Systems', ''],
@@ -181,9 +230,9 @@ const switchRows = [
 
 describe('discovery that says everything (session double)', () => {
   it('reads the whole system group, every interface with descr/MAC/status/counter width, and the chassis', async () => {
-    const p = await new EdgeDiscovery({ sessionFactory: fakeSessionFactory({ sw: switchRows }) }).discoverDevice(
-      target('sw'),
-    );
+    const p = await new EdgeDiscovery({
+      sessionFactory: fakeSessionFactory({ sw: switchRows }),
+    }).discoverDevice(target('sw'));
     expect(DiscoveryPayload.parse(p)).toEqual(p);
     expect(p).toMatchObject({
       outcome: 'ok',
@@ -244,17 +293,24 @@ describe('discovery that says everything (session double)', () => {
   });
 
   it('takes the speed from ifSpeed when the device has no ifHighSpeed', async () => {
-    const rows = [...sys, ...ifRow(1, { descr: 'eth0', hc: false, speed: 100_000_000, mac, admin: 1, oper: 1 })];
-    const p = await new EdgeDiscovery({ sessionFactory: fakeSessionFactory({ d: rows }) }).discoverDevice(target('d'));
-    expect(p.interfaces).toEqual([expect.objectContaining({ ifIndex: 1, name: 'eth0', speedMbps: 100, counterBits: 32 })]);
+    const rows = [
+      ...sys,
+      ...ifRow(1, { descr: 'eth0', hc: false, speed: 100_000_000, mac, admin: 1, oper: 1 }),
+    ];
+    const p = await new EdgeDiscovery({ sessionFactory: fakeSessionFactory({ d: rows }) }).discoverDevice(
+      target('d'),
+    );
+    expect(p.interfaces).toEqual([
+      expect.objectContaining({ ifIndex: 1, name: 'eth0', speedMbps: 100, counterBits: 32 }),
+    ]);
     expect(p.outcome).toBe('partial');
     expect(p.missing).toEqual(['ifName', 'ifHCInOctets', 'ifHighSpeed', 'ifAlias']);
   });
 
   it('fails a device without the system group, with the reason, never success with 0 interfaces', async () => {
-    const p = await new EdgeDiscovery({ sessionFactory: fakeSessionFactory({ d: switchRows.slice(sys.length) }) }).discoverDevice(
-      target('d'),
-    );
+    const p = await new EdgeDiscovery({
+      sessionFactory: fakeSessionFactory({ d: switchRows.slice(sys.length) }),
+    }).discoverDevice(target('d'));
     expect(DiscoveryPayload.parse(p)).toEqual(p);
     expect(p).toMatchObject({
       outcome: 'agent-error',
@@ -266,7 +322,9 @@ describe('discovery that says everything (session double)', () => {
   });
 
   it('fails a device that answers the system group but lists no interfaces, keeping what it said', async () => {
-    const p = await new EdgeDiscovery({ sessionFactory: fakeSessionFactory({ d: sys }) }).discoverDevice(target('d'));
+    const p = await new EdgeDiscovery({ sessionFactory: fakeSessionFactory({ d: sys }) }).discoverDevice(
+      target('d'),
+    );
     expect(DiscoveryPayload.parse(p)).toEqual(p);
     expect(p).toMatchObject({
       outcome: 'agent-error',
@@ -277,11 +335,19 @@ describe('discovery that says everything (session double)', () => {
   });
 
   it('reads at most 2,000 entPhysicalTable rows and falls back to the first entry with a model or serial', async () => {
-    const rows: Varbind[] = [...sys, ...ifRow(1, { descr: 'eth0', hc: true, name: 'eth0', high: 1000, speed: 1, mac, admin: 1, oper: 1 })];
+    const rows: Varbind[] = [
+      ...sys,
+      ...ifRow(1, { descr: 'eth0', hc: true, name: 'eth0', high: 1000, speed: 1, mac, admin: 1, oper: 1 }),
+    ];
     for (let i = 1; i <= 2500; i += 1) {
       // No chassis among the first 2,000; one beyond, which a bounded walk must not reach.
       rows.push(vb.int(`${entityColumns.entPhysicalClass.oid}.${i}`, i === 2400 ? 3 : 9));
-      rows.push(vb.str(`${entityColumns.entPhysicalModelName.oid}.${i}`, i === 7 ? 'LINECARD-48G' : i === 2400 ? 'CHASSIS-X' : ''));
+      rows.push(
+        vb.str(
+          `${entityColumns.entPhysicalModelName.oid}.${i}`,
+          i === 7 ? 'LINECARD-48G' : i === 2400 ? 'CHASSIS-X' : '',
+        ),
+      );
       rows.push(vb.str(`${entityColumns.entPhysicalSerialNum.oid}.${i}`, i === 7 ? 'SN7' : ''));
     }
     const p = await new EdgeDiscovery({ sessionFactory: () => new FakeSnmpSession(rows) }).discoverDevice(
@@ -300,8 +366,12 @@ describe('discovery that says everything (session double)', () => {
   });
 
   it('keeps LLDP neighbours and the wrong-type error of an ENTITY column', async () => {
-    const broken = switchRows.map((v) => (v.oid === `${entityColumns.entPhysicalClass.oid}.1001` ? vb.str(v.oid, 'x') : v));
-    const p = await new EdgeDiscovery({ sessionFactory: fakeSessionFactory({ d: broken }) }).discoverDevice(target('d'));
+    const broken = switchRows.map((v) =>
+      v.oid === `${entityColumns.entPhysicalClass.oid}.1001` ? vb.str(v.oid, 'x') : v,
+    );
+    const p = await new EdgeDiscovery({ sessionFactory: fakeSessionFactory({ d: broken }) }).discoverDevice(
+      target('d'),
+    );
     expect(p.error).toMatch(/^wrong-type: entPhysicalClass at .* has type OctetString, expected Integer/);
     expect(p.outcome).toBe('error');
   });
@@ -359,7 +429,9 @@ describe('discovery against Debian snmpd with parts of the MIB left out', () => 
       const p = await new EdgeDiscovery().discoverDevice(d.v2cTarget('no-system'));
       expect(DiscoveryPayload.parse(p)).toEqual(p);
       expect(p).toMatchObject({ outcome: 'agent-error', reachable: true, interfaces: [] });
-      expect(p.error).toMatch(/^agent-error: the agent does not expose the system group \(sysDescr\.0: noSuchObject/);
+      expect(p.error).toMatch(
+        /^agent-error: the agent does not expose the system group \(sysDescr\.0: noSuchObject/,
+      );
     } finally {
       await d.stop();
     }
@@ -371,7 +443,11 @@ describe('discovery against Debian snmpd with parts of the MIB left out', () => 
       const p = await new EdgeDiscovery().discoverDevice(d.v2cTarget('if-table-only'));
       expect(p.outcome).toBe('partial');
       expect(p.missing).toEqual(['ifName', 'ifHCInOctets', 'ifHighSpeed', 'ifAlias']);
-      expect(p.interfaces.find((i) => i.ifIndex === 1)).toMatchObject({ name: 'lo', speedMbps: 10, counterBits: 32 });
+      expect(p.interfaces.find((i) => i.ifIndex === 1)).toMatchObject({
+        name: 'lo',
+        speedMbps: 10,
+        counterBits: 32,
+      });
     } finally {
       await d.stop();
     }

@@ -69,7 +69,11 @@ export const entityColumns = {
     oid: '1.3.6.1.2.1.47.1.1.1.1.11',
     type: SnmpType.OctetString,
   },
-  entPhysicalMfgName: { name: 'entPhysicalMfgName', oid: '1.3.6.1.2.1.47.1.1.1.1.12', type: SnmpType.OctetString },
+  entPhysicalMfgName: {
+    name: 'entPhysicalMfgName',
+    oid: '1.3.6.1.2.1.47.1.1.1.1.12',
+    type: SnmpType.OctetString,
+  },
   entPhysicalModelName: {
     name: 'entPhysicalModelName',
     oid: '1.3.6.1.2.1.47.1.1.1.1.13',
@@ -456,12 +460,7 @@ export class EdgeDiscovery {
         );
         const entity = assembleEntity(byColumn(entityColumns, entityWalk));
         if (entity) result.entity = entity;
-        const lldpWalk = await walkColumnGroups(
-          session,
-          lldpOids,
-          target.maxRepetitions,
-          this.#perRequest,
-        );
+        const lldpWalk = await walkColumnGroups(session, lldpOids, target.maxRepetitions, this.#perRequest);
         result.neighbours = assembleNeighbours(byColumn(lldpColumns, lldpWalk), interfaces);
         result.interfaces = interfaces.slice(0, 100_000);
         if (interfaces.length === 0) {

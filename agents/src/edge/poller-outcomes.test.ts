@@ -49,7 +49,10 @@ function ifXRow(i: number, name: string, o: { in: bigint; out: bigint; speed: nu
 }
 
 /** A factory whose device answers change between polls: `answers[n]` for the n-th session. */
-function sequence(answers: Varbind[][]): { factory: (t: PollTarget) => SnmpSession; sessions: FakeSnmpSession[] } {
+function sequence(answers: Varbind[][]): {
+  factory: (t: PollTarget) => SnmpSession;
+  sessions: FakeSnmpSession[];
+} {
   const sessions: FakeSnmpSession[] = [];
   return {
     sessions,
@@ -72,7 +75,13 @@ describe('32-bit counters (ifTable only)', () => {
     const first = await poller.pollDevice(target('d'));
     expect(InterfacePollPayload.parse(first)).toEqual(first);
     expect(first.interfaces).toEqual([
-      expect.objectContaining({ ifIndex: 1, counterBits: 32, speedMbps: 100, inOctets: '4294000000', rates: null }),
+      expect.objectContaining({
+        ifIndex: 1,
+        counterBits: 32,
+        speedMbps: 100,
+        inOctets: '4294000000',
+        rates: null,
+      }),
     ]);
     expect(first.outcome).toBe('partial');
     expect(first.missing).toEqual(['ifName', 'ifHCInOctets', 'ifHCOutOctets', 'ifHighSpeed', 'ifAlias']);
@@ -111,17 +120,23 @@ describe('32-bit counters (ifTable only)', () => {
       rows.filter((v) => v.oid.startsWith(`${col.oid}.`)),
     );
     const { readings, missing } = assembleInterfaces(walked);
-    expect(readings.map((r) => [r.ifIndex, r.name, r.counterBits, r.counters.inOctets, r.speedMbps])).toEqual([
-      [1, 'xe-0/0/0', 64, 5n, 10_000],
-      [5179, 'StackPort1', 32, 7n, 0],
-    ]);
+    expect(readings.map((r) => [r.ifIndex, r.name, r.counterBits, r.counters.inOctets, r.speedMbps])).toEqual(
+      [
+        [1, 'xe-0/0/0', 64, 5n, 10_000],
+        [5179, 'StackPort1', 32, 7n, 0],
+      ],
+    );
     expect(missing).toEqual(['ifIndex 5001: no octet counters']);
   });
 
   it('warns when the poll interval lets a 32-bit counter wrap at the interface speed, and logs it once per device', async () => {
     const lines: string[] = [];
     const logger = createJsonLogger({ level: 'debug', write: (l) => lines.push(l) });
-    const rows = [up(1), ...ifTableRow(1, { in: 1, out: 1, speed: 1_000_000_000 }), ...ifTableRow(2, { in: 1, out: 1, speed: 10_000_000 })];
+    const rows = [
+      up(1),
+      ...ifTableRow(1, { in: 1, out: 1, speed: 1_000_000_000 }),
+      ...ifTableRow(2, { in: 1, out: 1, speed: 10_000_000 }),
+    ];
     const poller = new EdgePoller({ sessionFactory: fakeSessionFactory({ d: rows }), logger });
     const a = await poller.pollDevice(target('d'), { intervalSeconds: 60 });
     const b = await poller.pollDevice(target('d'), { intervalSeconds: 60 });
@@ -151,20 +166,26 @@ describe('poll outcomes', () => {
   ];
 
   it('is ok when every column answered and every interface has counters', async () => {
-    const p = await new EdgePoller({ sessionFactory: fakeSessionFactory({ d: full }) }).pollDevice(target('d'));
+    const p = await new EdgePoller({ sessionFactory: fakeSessionFactory({ d: full }) }).pollDevice(
+      target('d'),
+    );
     expect(p).toMatchObject({ outcome: 'ok', reachable: true });
     expect(p.missing).toBeUndefined();
     expect(p.error).toBeUndefined();
   });
 
   it('is partial with missing ifTable when the device answers sysUpTime but has no interfaces at all', async () => {
-    const p = await new EdgePoller({ sessionFactory: fakeSessionFactory({ d: [up(5)] }) }).pollDevice(target('d'));
+    const p = await new EdgePoller({ sessionFactory: fakeSessionFactory({ d: [up(5)] }) }).pollDevice(
+      target('d'),
+    );
     expect(p).toMatchObject({ outcome: 'partial', missing: ['ifTable'], reachable: true, interfaces: [] });
   });
 
   it('is agent-error naming the reason when sysUpTime.0 is answered noSuchInstance', async () => {
     const rows = [{ oid: '1.3.6.1.2.1.1.3.0', type: SnmpType.NoSuchInstance, value: null }, ...full.slice(1)];
-    const p = await new EdgePoller({ sessionFactory: fakeSessionFactory({ d: rows }) }).pollDevice(target('d'));
+    const p = await new EdgePoller({ sessionFactory: fakeSessionFactory({ d: rows }) }).pollDevice(
+      target('d'),
+    );
     expect(InterfacePollPayload.parse(p)).toEqual(p);
     expect(p).toMatchObject({
       outcome: 'agent-error',

@@ -1,4 +1,10 @@
-import type { IfStatus, InterfacePollPayload, InterfaceSample, PollOutcome, PollTarget } from '@tianshu/protocol';
+import type {
+  IfStatus,
+  InterfacePollPayload,
+  InterfaceSample,
+  PollOutcome,
+  PollTarget,
+} from '@tianshu/protocol';
 import type { Logger } from '../runtime/logger.js';
 import { silentLogger } from '../runtime/logger.js';
 import type { CounterSnapshot, InterfaceCounters } from './counters.js';
@@ -252,7 +258,10 @@ export function wrapSeconds32(speedMbps: number): number {
  * (interval >= 2^32 * 8 / speed in bit/s): two wraps between polls cannot be told from one, so the
  * rates would be too low. At most 100.
  */
-export function wrapWarnings(readings: readonly InterfaceReading[], intervalSeconds: number | undefined): string[] {
+export function wrapWarnings(
+  readings: readonly InterfaceReading[],
+  intervalSeconds: number | undefined,
+): string[] {
   const out: string[] = [];
   if (!(intervalSeconds !== undefined && intervalSeconds > 0)) return out;
   for (const r of readings) {

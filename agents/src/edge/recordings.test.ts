@@ -67,7 +67,17 @@ describe('recorded Cisco 1941 (ifXTable on Ethernet, 32-bit ifTable on serial an
       softwareRevision: '1',
     });
     expect(
-      p.interfaces.map((i) => [i.ifIndex, i.name, i.descr, i.type, i.speedMbps, i.mac, i.adminStatus, i.operStatus, i.counterBits]),
+      p.interfaces.map((i) => [
+        i.ifIndex,
+        i.name,
+        i.descr,
+        i.type,
+        i.speedMbps,
+        i.mac,
+        i.adminStatus,
+        i.operStatus,
+        i.counterBits,
+      ]),
     ).toEqual([
       [1, 'Gi0/0', 'GigabitEthernet0/0', 6, 1000, '00:06:f6:26:20:80', 'up', 'up', 64],
       [2, 'Gi0/1', 'GigabitEthernet0/1', 6, 1000, '00:06:f6:26:20:81', 'up', 'down', 64],
@@ -95,7 +105,9 @@ describe('recorded Cisco 1941 (ifXTable on Ethernet, 32-bit ifTable on serial an
       [6, 'Nu0', 32, '0', 10_000],
     ]);
     // 2 Mbit/s wraps 32 bits in 4.8 hours: no warning at 600 s; Null0's 10 Gbit/s would wrap in 3.4 s.
-    expect(first.warnings).toEqual([expect.stringMatching(/^ifIndex 6 \(Nu0\): 32-bit octet counters wrap every 3\.4 s/)]);
+    expect(first.warnings).toEqual([
+      expect.stringMatching(/^ifIndex 6 \(Nu0\): 32-bit octet counters wrap every 3\.4 s/),
+    ]);
 
     // The same device (same id) answering 600 s later in its own clock.
     const second = await poller.pollDevice(sim.target(later, 'c1900'), { intervalSeconds: 600 });
@@ -120,7 +132,11 @@ describe('recorded Mimosa B5c (IF-MIB ifTable only), via snmpsim', () => {
     expect(p.error).toBeUndefined();
     expect(p.outcome).toBe('partial');
     expect(p.missing).toEqual(['ifName', 'ifHCInOctets', 'ifHighSpeed', 'ifAlias']);
-    expect(p).toMatchObject({ sysName: 'mimosaBH', sysDescr: 'Mimosa B5c Firmware v86dfb99', sysLocation: 'BH' });
+    expect(p).toMatchObject({
+      sysName: 'mimosaBH',
+      sysDescr: 'Mimosa B5c Firmware v86dfb99',
+      sysLocation: 'BH',
+    });
     expect(p.interfaces.map((i) => [i.ifIndex, i.name, i.speedMbps, i.mac ?? null, i.counterBits])).toEqual([
       [1, 'lo', 10, null, 32],
       [2, 'tqe', 0, null, 32],
@@ -148,6 +164,10 @@ describe('recorded Mimosa B5c (IF-MIB ifTable only), via snmpsim', () => {
       rates: null,
     });
     // eth1_emac1 at 1 Gbit/s wraps every 34.4 s: a 60 s interval cannot tell one wrap from two.
-    expect(p.warnings).toEqual([expect.stringMatching(/^ifIndex 3: 32-bit octet counters wrap every 34\.4 s at 1000 Mbit\/s; the poll interval of 60 s/)]);
+    expect(p.warnings).toEqual([
+      expect.stringMatching(
+        /^ifIndex 3: 32-bit octet counters wrap every 34\.4 s at 1000 Mbit\/s; the poll interval of 60 s/,
+      ),
+    ]);
   });
 });

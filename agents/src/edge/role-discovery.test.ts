@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DiscoveryPayload, EdgeConfig, InterfacePollPayload, PollTarget, SweepPayload } from '@tianshu/protocol';
+import type {
+  DiscoveryPayload,
+  EdgeConfig,
+  InterfacePollPayload,
+  PollTarget,
+  SweepPayload,
+} from '@tianshu/protocol';
 import { waitFor } from '../testing/wait.js';
 import { EdgeRole } from './role.js';
 import { FakeSnmpSession, vb } from './testing/fake-session.js';
@@ -110,10 +116,23 @@ describe('edge role: discovery at once (session double)', () => {
       await waitFor(() => discovered('b') === 2, 5000, 'b discovered again for its new token');
       role.apply(edge([target('a', { port: 1161 }), target('b', { discoveryToken: 'now-1' })]));
       await waitFor(() => discovered('a') === 2, 5000, 'a discovered again for its new port');
-      role.apply(edge([target('a', { port: 1161, credentials: { version: '2c', community: 'y' } }), target('b', { discoveryToken: 'now-1' })]));
+      role.apply(
+        edge([
+          target('a', { port: 1161, credentials: { version: '2c', community: 'y' } }),
+          target('b', { discoveryToken: 'now-1' }),
+        ]),
+      );
       await waitFor(() => discovered('a') === 3, 5000, 'a discovered again for its new credentials');
       // The same targets again (another config version, another concurrency): nothing to discover.
-      role.apply(edge([target('a', { port: 1161, credentials: { version: '2c', community: 'y' } }), target('b', { discoveryToken: 'now-1' })], { concurrency: 2 }));
+      role.apply(
+        edge(
+          [
+            target('a', { port: 1161, credentials: { version: '2c', community: 'y' } }),
+            target('b', { discoveryToken: 'now-1' }),
+          ],
+          { concurrency: 2 },
+        ),
+      );
       await role.settled();
       await new Promise((r) => setTimeout(r, 50));
       expect([discovered('a'), discovered('b')]).toEqual([3, 2]);
@@ -152,7 +171,14 @@ describe('edge role: discovery at once (session double)', () => {
     const rec = recorder();
     const payloads: Payload[] = [];
     const role = new EdgeRole({ sessionFactory: rec.factory, onPayload: (p) => payloads.push(p) });
-    const sw = { sweepId: 'sw-1', addresses: ['192.0.2.20', '192.0.2.21'], port: 161, credentials: { version: '2c' as const, community: 'x' }, timeoutMs: 200, retries: 0 };
+    const sw = {
+      sweepId: 'sw-1',
+      addresses: ['192.0.2.20', '192.0.2.21'],
+      port: 161,
+      credentials: { version: '2c' as const, community: 'x' },
+      timeoutMs: 200,
+      retries: 0,
+    };
     try {
       role.apply(edge([target('a')], { sweeps: [sw], pollIntervalSeconds: 60 }));
       await waitFor(() => payloads.some((p) => p.kind === 'sweep'), 5000, 'the sweep payload');
@@ -166,12 +192,17 @@ describe('edge role: discovery at once (session double)', () => {
       role.apply(edge([target('a')], { sweeps: [sw, { ...sw, sweepId: 'sw-2' }], pollIntervalSeconds: 61 }));
       await waitFor(() => payloads.filter((x) => x.kind === 'sweep').length === 2, 5000, 'the second sweep');
       await role.settled();
-      expect(payloads.filter((x) => x.kind === 'sweep').map((x) => (x as SweepPayload).sweepId)).toEqual(['sw-1', 'sw-2']);
+      expect(payloads.filter((x) => x.kind === 'sweep').map((x) => (x as SweepPayload).sweepId)).toEqual([
+        'sw-1',
+        'sw-2',
+      ]);
       expect(role.stats().sweeps).toBe(2);
       // eth0 is 1 Gbit/s with 32-bit counters: a 60 s interval is too long for it.
       await waitFor(() => payloads.some((x) => x.kind === 'interface-poll'), 5000, 'a poll');
       const poll = payloads.find((x): x is InterfacePollPayload => x.kind === 'interface-poll')!;
-      expect(poll.warnings?.[0]).toMatch(/^ifIndex 1: 32-bit octet counters wrap every 34\.4 s at 1000 Mbit\/s; the poll interval of 6[01] s/);
+      expect(poll.warnings?.[0]).toMatch(
+        /^ifIndex 1: 32-bit octet counters wrap every 34\.4 s at 1000 Mbit\/s; the poll interval of 6[01] s/,
+      );
     } finally {
       await role.stop();
     }

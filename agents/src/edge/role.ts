@@ -248,7 +248,9 @@ export class EdgeRole {
         logger: this.#log,
       })
         .then((p) => this.#emit(p))
-        .catch((err: unknown) => this.#log.error('edge sweep failed', { sweepId: sweep.sweepId, error: String(err) }))
+        .catch((err: unknown) =>
+          this.#log.error('edge sweep failed', { sweepId: sweep.sweepId, error: String(err) }),
+        )
         .finally(() => this.#sweepsRunning.delete(run));
       this.#sweepsRunning.add(run);
     }

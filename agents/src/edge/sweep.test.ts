@@ -42,7 +42,8 @@ describe('sweep (session double)', () => {
       seen.push(t.address);
       inFlight += 1;
       most = Math.max(most, inFlight);
-      const s = t.address.endsWith('.2') || t.address.endsWith('.4') ? timingOut() : answering(`rt-${t.address}`);
+      const s =
+        t.address.endsWith('.2') || t.address.endsWith('.4') ? timingOut() : answering(`rt-${t.address}`);
       const get = s.get.bind(s);
       return {
         ...s,
@@ -118,7 +119,10 @@ describe('sweep against Debian snmpd on loopback', () => {
       );
       expect(p.probed).toBe(2);
       expect(p.found.length).toBe(2);
-      expect(p.found[0]).toMatchObject({ address: '127.0.0.1', sysObjectId: expect.stringMatching(/^1\.3\.6\.1\.4\.1\.8072\./) });
+      expect(p.found[0]).toMatchObject({
+        address: '127.0.0.1',
+        sysObjectId: expect.stringMatching(/^1\.3\.6\.1\.4\.1\.8072\./),
+      });
       expect(p.found[0]?.sysDescr).toContain('Linux');
       const none = await runSweep(
         sweep([silent.target().address], { sweepId: 'silent', port: silent.target().port, timeoutMs: 200 }),

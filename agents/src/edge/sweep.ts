@@ -76,7 +76,12 @@ export async function runSweep(sweep: SweepTarget, options: SweepOptions): Promi
       if (name?.type === SnmpType.OctetString) entry.sysName = displayString(name.value);
       if (descr?.type === SnmpType.OctetString) entry.sysDescr = displayString(descr.value, 1024);
       // An agent that answers the GET at all is there, even when it lacks the system group.
-      if (!entry.sysObjectId && !entry.sysName && !entry.sysDescr && run.value.every((v) => noSuchName(v.type))) {
+      if (
+        !entry.sysObjectId &&
+        !entry.sysName &&
+        !entry.sysDescr &&
+        run.value.every((v) => noSuchName(v.type))
+      ) {
         failures.set('no-system-group', (failures.get('no-system-group') ?? 0) + 1);
       }
       answered.set(address, entry);
@@ -91,7 +96,10 @@ export async function runSweep(sweep: SweepTarget, options: SweepOptions): Promi
   const payload: SweepPayload = { kind: 'sweep', sweepId: sweep.sweepId, at, probed, found };
   if (probed < addresses.length) {
     const reason = options.signal?.reason instanceof Error ? options.signal.reason.message : 'stopped';
-    payload.error = `sweep cut short after ${probed} of ${addresses.length} addresses: ${reason}`.slice(0, 1000);
+    payload.error = `sweep cut short after ${probed} of ${addresses.length} addresses: ${reason}`.slice(
+      0,
+      1000,
+    );
   }
   log.info('edge sweep finished', {
     sweepId: sweep.sweepId,

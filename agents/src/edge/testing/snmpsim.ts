@@ -51,7 +51,8 @@ export async function startSnmpsim(options: {
   await mkdir(cache);
   const available = new Set(await readdir(recordingsDir));
   for (const name of options.recordings) {
-    if (!available.has(`${name}.snmprec`)) throw new Error(`no recording ${name}.snmprec in ${recordingsDir}`);
+    if (!available.has(`${name}.snmprec`))
+      throw new Error(`no recording ${name}.snmprec in ${recordingsDir}`);
     await copyFile(join(recordingsDir, `${name}.snmprec`), join(data, `${name}.snmprec`));
   }
   for (const [name, text] of Object.entries(options.derived ?? {})) {
