@@ -91,7 +91,6 @@ describe('discovery (session double)', () => {
       'sysUpTime.0: noSuchObject',
       'sysContact.0: noSuchObject',
       'sysLocation.0: noSuchObject',
-      'ifSpeed',
       'ifPhysAddress',
       'ifAdminStatus',
       'ifOperStatus',

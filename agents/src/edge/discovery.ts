@@ -470,8 +470,14 @@ export class EdgeDiscovery {
           if (missing.length > 0) result.missing = missing;
           return result;
         }
+        // ifSpeed and ifInOctets are fallbacks of ifHighSpeed and ifHCInOctets: missing only when needed.
+        const fallbackNeeded: Partial<Record<keyof typeof discoveryIfColumns, boolean>> = {
+          ifSpeed: ifCols.ifHighSpeed.length < interfaces.length,
+          ifInOctets: ifCols.ifHCInOctets.length < interfaces.length,
+        };
         for (const key of Object.keys(discoveryIfColumns) as (keyof typeof discoveryIfColumns)[]) {
-          if (ifCols[key].length === 0 && missing.length < 100) missing.push(discoveryIfColumns[key].name);
+          if (ifCols[key].length > 0 || fallbackNeeded[key] === false) continue;
+          if (missing.length < 100) missing.push(discoveryIfColumns[key].name);
         }
         result.outcome = missing.length > 0 ? 'partial' : 'ok';
         if (missing.length > 0) result.missing = missing;

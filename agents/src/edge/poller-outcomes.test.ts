@@ -174,6 +174,34 @@ describe('poll outcomes', () => {
     expect(p.error).toBeUndefined();
   });
 
+  it('is ok when only the unneeded fallbacks are absent (ifSpeed, ifInOctets, ifOutOctets with HC counters and ifHighSpeed everywhere)', async () => {
+    const rows = [
+      up(5),
+      ...ifXRow(1, 'ge-0/0/1', { in: 1n, out: 2n, speed: 1000 }),
+      vb.int(`${c.ifOperStatus.oid}.1`, 1),
+    ];
+    const p = await new EdgePoller({ sessionFactory: fakeSessionFactory({ d: rows }) }).pollDevice(
+      target('d'),
+    );
+    expect(p.missing).toEqual([
+      'ifAdminStatus',
+      'ifInDiscards',
+      'ifInErrors',
+      'ifOutDiscards',
+      'ifOutErrors',
+    ]);
+    const hc = [up(5), ...ifXRow(1, 'ge-0/0/1', { in: 1n, out: 2n, speed: 1000 })];
+    const q = await new EdgePoller({ sessionFactory: fakeSessionFactory({ d: hc }) }).pollDevice(target('d'));
+    expect(q.missing).not.toContain('ifSpeed');
+    expect(q.missing).not.toContain('ifInOctets');
+    // Without ifHighSpeed for an interface, ifSpeed is needed: its absence is then said.
+    const noSpeed = hc.filter((v) => !v.oid.startsWith(c.ifHighSpeed.oid));
+    const r = await new EdgePoller({ sessionFactory: fakeSessionFactory({ d: noSpeed }) }).pollDevice(
+      target('d'),
+    );
+    expect(r.missing).toContain('ifSpeed');
+  });
+
   it('is partial with missing ifTable when the device answers sysUpTime but has no interfaces at all', async () => {
     const p = await new EdgePoller({ sessionFactory: fakeSessionFactory({ d: [up(5)] }) }).pollDevice(
       target('d'),

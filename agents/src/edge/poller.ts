@@ -123,7 +123,8 @@ export interface AssembledPoll {
   /** Interfaces with octet counters (64-bit where the device has them, else 32-bit), by ifIndex. */
   readings: InterfaceReading[];
   /**
-   * What the device left out: poll columns it answered for no interface at all (`ifHCInOctets`),
+   * What the device left out: poll columns it answered for no interface at all (`ifHCInOctets`;
+   * the fallbacks ifSpeed, ifInOctets and ifOutOctets only when some interface needed them),
    * `ifTable` when it has no interfaces in either table, and interfaces it gave no octet counters
    * for (`ifIndex 5001: no octet counters`). At most 100 entries.
    */
@@ -207,10 +208,13 @@ export function assembleInterfaces(columns: readonly Varbind[][]): AssembledPoll
     missing.push('ifTable');
     return { readings: [], missing };
   }
-  for (const name of absent) if (missing.length < maxMissing) missing.push(name);
   const list = sorted ? [...rows.values()] : [...rows.values()].sort((a, b) => a.ifIndex - b.ifIndex);
   const readings: InterfaceReading[] = [];
+  const noCounters: string[] = [];
+  let speedFallback = false;
+  let octetFallback = false;
   for (const r of list) {
+    if (r.ifHighSpeed === undefined) speedFallback = true;
     let inOctets: bigint;
     let outOctets: bigint;
     let bits: 32 | 64;
@@ -219,11 +223,13 @@ export function assembleInterfaces(columns: readonly Varbind[][]): AssembledPoll
       outOctets = r.ifHCOutOctets;
       bits = 64;
     } else if (typeof r.ifInOctets === 'number' && typeof r.ifOutOctets === 'number') {
+      octetFallback = true;
       inOctets = BigInt(r.ifInOctets);
       outOctets = BigInt(r.ifOutOctets);
       bits = 32;
     } else {
-      if (missing.length < maxMissing) missing.push(`ifIndex ${r.ifIndex}: no octet counters`);
+      octetFallback = true;
+      if (noCounters.length < maxMissing) noCounters.push(`ifIndex ${r.ifIndex}: no octet counters`);
       continue;
     }
     readings.push({
@@ -245,6 +251,17 @@ export function assembleInterfaces(columns: readonly Varbind[][]): AssembledPoll
       },
     });
   }
+  // ifSpeed and ifTable's octet counters are fallbacks: their absence matters only when needed.
+  for (const name of absent) {
+    const needed =
+      name === pollColumns.ifSpeed.name
+        ? speedFallback
+        : name === pollColumns.ifInOctets.name || name === pollColumns.ifOutOctets.name
+          ? octetFallback
+          : true;
+    if (needed && missing.length < maxMissing) missing.push(name);
+  }
+  for (const m of noCounters) if (missing.length < maxMissing) missing.push(m);
   return { readings, missing };
 }
 
