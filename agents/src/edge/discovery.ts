@@ -209,7 +209,7 @@ export function assembleDiscoveredInterfaces(
         alias: r.alias ?? '',
         descr: r.descr ?? '',
         type: r.type !== undefined && r.type >= 0 ? r.type : 0,
-        speedMbps: Math.min(interfaceSpeedMbps(r.highSpeed, r.speed), 2_147_483_647),
+        speedMbps: interfaceSpeedMbps(r.highSpeed, r.speed),
       };
       if (r.mac) itf.mac = r.mac;
       if (r.admin !== undefined) itf.adminStatus = ifStatus(r.admin);

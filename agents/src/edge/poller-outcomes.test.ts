@@ -3,7 +3,14 @@ import { InterfacePollPayload } from '@tianshu/protocol';
 import type { PollTarget } from '@tianshu/protocol';
 import { createJsonLogger } from '../runtime/logger.js';
 import { two32 } from './counters.js';
-import { EdgePoller, assembleInterfaces, pollColumns, rowIndex, wrapWarnings } from './poller.js';
+import {
+  EdgePoller,
+  assembleInterfaces,
+  interfaceSpeedMbps,
+  pollColumns,
+  rowIndex,
+  wrapWarnings,
+} from './poller.js';
 import type { InterfaceReading } from './poller.js';
 import { FakeSnmpSession, fakeSessionFactory, vb } from './testing/fake-session.js';
 import type { SnmpSession, Varbind } from './snmp-client.js';
@@ -256,6 +263,16 @@ describe('poll outcomes', () => {
     await poller.pollDevice(target('d'));
     await poller.pollDevice(target('d'));
     expect(lines.filter((l) => l.includes('answered partially')).length).toBe(1);
+  });
+});
+
+describe('interfaceSpeedMbps', () => {
+  it('prefers ifHighSpeed, falls back to ifSpeed / 10^6, and stays within the wire format', () => {
+    expect(interfaceSpeedMbps(100_000, 4_294_967_295)).toBe(100_000);
+    expect(interfaceSpeedMbps(undefined, 4_294_967_295)).toBe(4295);
+    expect(interfaceSpeedMbps(undefined, 1_984_000)).toBe(2);
+    expect(interfaceSpeedMbps(undefined, undefined)).toBe(0);
+    expect(interfaceSpeedMbps(4_294_967_295, undefined)).toBe(2_147_483_647);
   });
 });
 

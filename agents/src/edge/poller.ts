@@ -162,10 +162,11 @@ function num(v: unknown): number | undefined {
 /** Mbit/s of an interface: ifHighSpeed when the device has it, else ifSpeed (bit/s) / 10^6. */
 export function interfaceSpeedMbps(ifHighSpeed: unknown, ifSpeed: unknown): number {
   const high = num(ifHighSpeed);
-  if (high !== undefined) return high;
+  // A Gauge32 may exceed what the wire format (and PostgreSQL's integer) holds; no link is that fast.
+  if (high !== undefined) return Math.min(Math.max(0, high), 2_147_483_647);
   // ifSpeed saturates at 4294967295 for 4.29 Gbit/s and more; without ifHighSpeed that is all we know.
   const speed = num(ifSpeed);
-  return speed !== undefined ? Math.round(speed / 1e6) : 0;
+  return speed !== undefined ? Math.max(0, Math.round(speed / 1e6)) : 0;
 }
 
 /**
