@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscoveryPayload } from '@tianshu/protocol';
 import type { PollTarget } from '@tianshu/protocol';
+import { createJsonLogger } from '../runtime/logger.js';
 import { EdgeDiscovery, entityColumns, formatMac, lldpId, maxEntityRows } from './discovery.js';
 import { FakeSnmpSession, fakeSessionFactory, vb } from './testing/fake-session.js';
 import { snmpdViews, startSnmpd } from './testing/snmpd.js';
@@ -354,6 +355,18 @@ describe('discovery that says everything (session double)', () => {
     );
     expect(p.entity).toEqual({ model: 'LINECARD-48G', serial: 'SN7' });
     expect(maxEntityRows).toBe(2000);
+  });
+
+  it('logs a failed discovery with its reason as a warning once, then at debug level while it fails the same way', async () => {
+    const lines: string[] = [];
+    const logger = createJsonLogger({ level: 'debug', write: (l) => lines.push(l) });
+    const d = new EdgeDiscovery({ sessionFactory: fakeSessionFactory({ d: sys }), logger });
+    await d.discoverDevice(target('d'));
+    await d.discoverDevice(target('d'));
+    const warns = lines.filter((l) => l.includes('"device discovery failed"'));
+    expect(warns.length).toBe(1);
+    expect(warns[0]).toContain('the agent lists no interfaces in ifTable or ifXTable');
+    expect(lines.filter((l) => l.includes('device discovery failed again')).length).toBe(1);
   });
 
   it('formats ifPhysAddress as lower-case colon hex and omits it when empty', () => {

@@ -373,6 +373,8 @@ export class EdgeDiscovery {
   readonly #maxVarbinds: number;
   readonly #perRequest: number;
   readonly #now: () => number;
+  /** deviceId → reason of its last failed discovery, for logging changes only. */
+  readonly #failing = new Map<string, string>();
 
   constructor(options: EdgeTaskOptions = {}) {
     this.#factory = options.sessionFactory ?? createSnmpSession;
@@ -487,6 +489,7 @@ export class EdgeDiscovery {
     if (run.ok) {
       this.#metrics?.discoveries.inc({ outcome: run.value.error ? 'error' : 'ok' });
       if (run.value.error) this.#logFailure(target, run.value);
+      else this.#failing.delete(target.deviceId);
       return run.value;
     }
     const payload: DiscoveryPayload = {
@@ -504,13 +507,22 @@ export class EdgeDiscovery {
     return payload;
   }
 
+  // A failure is logged as a warning when a device starts failing or fails for another reason, and
+  // at debug level when it fails again the same way (every cycle would repeat it otherwise).
   #logFailure(target: PollTarget, payload: DiscoveryPayload): void {
-    this.#log.warn('device discovery failed', {
+    const fields = {
       deviceId: target.deviceId,
       address: target.address,
       port: target.port,
       outcome: payload.outcome,
       reason: payload.error,
-    });
+    };
+    if (this.#failing.get(target.deviceId) === payload.error) {
+      this.#log.debug('device discovery failed again', fields);
+      return;
+    }
+    if (this.#failing.size >= 100_000) this.#failing.clear();
+    this.#failing.set(target.deviceId, payload.error ?? '');
+    this.#log.warn('device discovery failed', fields);
   }
 }
