@@ -47,6 +47,8 @@ export interface Lab {
   setDeviceReachable(deviceId: string, reachable: boolean): Promise<void>;
   /** Moves a device's ifHCInOctets/ifHCOutOctets to 2^64 − remaining, so they wrap soon. */
   setCountersNearWrap(deviceId: string, remaining: bigint): void;
+  /** Moves a device's 32-bit ifInOctets/ifOutOctets to 2^32 − remaining, so they wrap soon. */
+  setCounters32NearWrap(deviceId: string, remaining: bigint): void;
   /** Fixes the load of a link's hop (a fraction of the primary's speed); null restores the profile. */
   setLoad(ref: LinkRef, fraction: number | null): void;
   /** The link of a pair that carries the traffic now, or null when every link of the pair is down. */
@@ -120,6 +122,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     linkUp: (ref) => model.linkUp(ref),
     reboot: (id) => model.reboot(id),
     setCountersNearWrap: (id, remaining) => model.setCountersNearWrap(id, remaining),
+    setCounters32NearWrap: (id, remaining) => model.setCounters32NearWrap(id, remaining),
     setLoad: (ref, fraction) => model.setLoad(ref, fraction),
     activeLink: (pairId) => model.activeLink(pairId),
     links: () => model.linkInfos(),
@@ -162,6 +165,11 @@ function checkTimeline(model: LabModel, scenario: Scenario, source: string): voi
       );
     }
   });
+  for (const id of Object.keys(scenario.devices)) {
+    if (!model.devices.has(id)) {
+      throw new LabConfigError(`${source} is not valid: devices.${id}: no device ${id} in the inventory`);
+    }
+  }
   for (const key of Object.keys(scenario.load.links)) {
     try {
       model.link(key);
