@@ -78,6 +78,26 @@ export interface RouterModel {
   neighbours(): LldpNeighbourRow[];
 }
 
+/** A router could not bind its address and port; `code` is the system's (EADDRINUSE, EACCES…). */
+export class ListenError extends Error {
+  override name = 'ListenError';
+  readonly code: string | undefined;
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(`cannot listen on ${address}:${port}: ${cause.message}`);
+    this.code = cause.code;
+  }
+
+  /** Another process holds the port (or it is privileged): another port may work. */
+  get portTaken(): boolean {
+    return this.code === 'EADDRINUSE' || this.code === 'EACCES';
+  }
+}
+
 export interface RouterOptions {
   address: string;
   port: number;
@@ -220,10 +240,17 @@ export class SnmpRouter {
 
   constructor(
     private readonly model: RouterModel,
-    private readonly options: RouterOptions,
+    private options: RouterOptions,
   ) {
     this.mib = snmp.createMib() as Mib;
     this.buildMib();
+  }
+
+  /** Chooses another port before the next `start` (when the one asked for was taken). */
+  usePort(port: number): void {
+    if (this.agent) throw new Error('a listening router cannot change its port');
+    this.options = { ...this.options, port };
+    this.boundPort = 0;
   }
 
   /** The UDP port the router listens on (the actual one when asked for port 0). */
@@ -275,9 +302,9 @@ export class SnmpRouter {
       if (!s) throw new Error('net-snmp did not create a socket');
       // A bind outcome is always reported asynchronously, so listening here misses nothing.
       await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => {
+        const onError = (err: NodeJS.ErrnoException): void => {
           s.off('listening', onListening);
-          reject(new Error(`cannot listen on ${o.address}:${port}: ${err.message}`));
+          reject(new ListenError(o.address, port, err));
         };
         const onListening = (): void => {
           s.off('error', onError);
