@@ -243,6 +243,10 @@ export class SnmpRouter {
     private options: RouterOptions,
   ) {
     this.mib = snmp.createMib() as Mib;
+    // net-snmp copies the whole table row into every answered varbind of a table, for the
+    // callbacks of SET requests; the lab answers reads only, and the copy was a third of its CPU
+    // time with thousands of routers (see test/bench/snmp-scale.mjs).
+    (this.mib as unknown as { getTableRowCells: () => unknown[] }).getTableRowCells = () => [];
     this.buildMib();
   }
 
