@@ -29,6 +29,11 @@ options:
   --port-offset <n>         add n to every router's port (lab; port is snmp.port or 16100)
   --address-base <ipv4>     listen on base+1, base+2… in inventory order instead of the
                             devices' managementAddress (lab)
+  --address <ipv4>          listen on this one address for every router (lab; routers then
+                            need distinct ports: give --port-range)
+  --port-range <a-b>        ports routers may move to when theirs is taken (lab; default:
+                            none, a taken port stops the lab with exit code 2)
+  --routers-file <file>     write where each router listens (JSON) once all listen (lab)
   --print-config            print the effective configuration and exit
   --version                 print the version and exit
   --help                    print this help and exit
@@ -70,6 +75,9 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         scenario: { type: 'string' },
         'port-offset': { type: 'string' },
         'address-base': { type: 'string' },
+        address: { type: 'string' },
+        'port-range': { type: 'string' },
+        'routers-file': { type: 'string' },
         'print-config': { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
@@ -147,6 +155,9 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         scenario: values.scenario,
         portOffset: values['port-offset'],
         addressBase: values['address-base'],
+        address: values.address,
+        portRange: values['port-range'],
+        routersFile: values['routers-file'],
       },
       log,
       io.err,

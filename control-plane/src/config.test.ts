@@ -70,6 +70,32 @@ describe('environment overlay', () => {
     }
   });
 
+  it('turns the embedded lab and edge agent on and off independently, and moves the lab’s ports', () => {
+    expect(loadConfig({ env: {} }).embedded).toMatchObject({
+      lab: true,
+      edgeAgent: true,
+      labPortRange: '16100-16199',
+    });
+    const c = loadConfig({
+      env: {
+        TIANSHU_EMBEDDED_LAB: 'false',
+        TIANSHU_EMBEDDED_EDGE_AGENT: 'true',
+        TIANSHU_EMBEDDED_LAB_PORT_RANGE: '20000-20099',
+      },
+    });
+    expect(c.embedded).toMatchObject({ lab: false, edgeAgent: true, labPortRange: '20000-20099' });
+    expect(loadConfig({ env: { TIANSHU_EMBEDDED_EDGE_AGENT: 'off' } }).embedded).toMatchObject({
+      lab: true,
+      edgeAgent: false,
+    });
+    expect(() => loadConfig({ env: { TIANSHU_EMBEDDED_LAB_PORT_RANGE: '16199-16100' } })).toThrow(
+      /embedded\.labPortRange: a port range is FIRST-LAST with 1 ≤ FIRST ≤ LAST ≤ 65535/,
+    );
+    expect(() => loadConfig({ env: { TIANSHU_EMBEDDED_LAB_PORT_RANGE: '16100' } })).toThrow(
+      /embedded\.labPortRange: a port range is FIRST-LAST, e\.g\. 16100-16199/,
+    );
+  });
+
   it('takes strings and enums as they are', () => {
     const config = loadConfig({
       env: {

@@ -285,7 +285,13 @@ export const ConfigSchema = z
           .boolean()
           .default(true)
           .describe(
-            'In embedded mode, run the lab (simulated routers of the demo province answering SNMP) and an edge agent polling it.',
+            "In embedded mode, run the lab: simulated routers of the inventory's devices answering SNMP, each on its device's managementAddress (the demo province's 127.0.x.x loopback addresses).",
+          ),
+        edgeAgent: z
+          .boolean()
+          .default(true)
+          .describe(
+            "In embedded mode, run an edge agent, enrolled automatically, polling and discovering the inventory's devices. Beside the lab it starts once the lab listens and the devices' ports follow it; without the lab it polls whatever devices the inventory has.",
           ),
         labScenario: z
           .string()
@@ -293,9 +299,20 @@ export const ConfigSchema = z
           .describe(
             'Scenario file of the embedded lab; default agents/lab/scenarios/demo.yaml (failures on a timeline).',
           ),
+        labPortRange: z
+          .string()
+          .regex(/^\d{1,5}-\d{1,5}$/, 'a port range is FIRST-LAST, e.g. 16100-16199')
+          .refine((r) => {
+            const [a, b] = r.split('-').map(Number) as [number, number];
+            return a >= 1 && b <= 65535 && a <= b;
+          }, 'a port range is FIRST-LAST with 1 ≤ FIRST ≤ LAST ≤ 65535')
+          .default('16100-16199')
+          .describe(
+            "UDP ports the embedded lab's routers may use. A router whose port (its device's snmp.port) is taken by another process moves to the next free port of the range, on its own address, logging the device, address, port and error; the device's snmp.port in the inventory follows it (audited). When no port of the range is free the lab stops with that error and is not restarted (see GET /api/v1/system/processes). One port (e.g. 16100-16100) means never move.",
+          ),
       })
       .strict()
-      .default({ hostAgent: true, lab: true }),
+      .default({ hostAgent: true, lab: true, edgeAgent: true, labPortRange: '16100-16199' }),
   })
   .strict()
   .superRefine((c, ctx) => {

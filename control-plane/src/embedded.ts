@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger.js';
 import type { ControlPlane } from './server.js';
 import { systemIdentity } from './auth/identity.js';
-import type { Supervisor } from './embedded/supervisor.js';
+import type { ChildSpec, Supervisor } from './embedded/supervisor.js';
 
 const AGENT_CLI = fileURLToPath(new URL('../../agents/dist/cli.js', import.meta.url));
 
@@ -40,7 +41,7 @@ export async function startEmbeddedAgent(
   log: Logger,
   role: 'host' | 'edge',
   supervisor: Supervisor,
-  options: { requiresLab?: boolean } = {},
+  options: { requires?: ChildSpec['requires'] } = {},
 ): Promise<void> {
   assertAgentBuilt();
   // The host agent kept its state in dataDir/agent before the edge agent existed; keep that path.
@@ -66,24 +67,201 @@ export async function startEmbeddedAgent(
     command: process.execPath,
     args: [AGENT_CLI, 'run', '--state-dir', stateDir, '--roles', role],
     env: { ...process.env, TIANSHU_AGENT_SERVER: cp.url },
-    // The edge agent polls the lab's routers: it runs only while the lab does, so that it never
-    // sends the lab's community to whatever else holds those ports while the lab backs off.
-    ...(role === 'edge' && options.requiresLab ? { requires: { name: 'lab' } } : {}),
+    ...(options.requires ? { requires: options.requires } : {}),
   });
 }
 
-/** Embedded mode: the lab's simulated routers for the inventory's devices, driven by a scenario. */
+/** Exit code of `tianshu-agent lab` for a configuration it cannot run with (never restarted). */
+const LAB_CONFIG_EXIT = 2;
+
+/**
+ * Embedded mode: the lab's simulated routers for the inventory's devices, driven by a scenario. The
+ * lab writes where its routers listen to `routersFile` once they all do (after moving within
+ * `portRange` from taken ports); a configuration it cannot run with (exit code 2: bad files, no
+ * free port) stops it for good with the reason, instead of a restart loop.
+ */
 export function startEmbeddedLab(
   inventoryFile: string,
   scenarioFile: string,
   log: Logger,
   supervisor: Supervisor,
+  options: { portRange?: string; routersFile?: string } = {},
 ): void {
   assertAgentBuilt();
-  log.info({ inventoryFile, scenarioFile }, 'starting the embedded lab');
+  log.info({ inventoryFile, scenarioFile, portRange: options.portRange }, 'starting the embedded lab');
+  if (options.routersFile) rmSync(options.routersFile, { force: true });
   supervisor.start({
     name: 'lab',
     command: process.execPath,
-    args: [AGENT_CLI, 'lab', '--inventory', inventoryFile, '--scenario', scenarioFile],
+    args: [
+      AGENT_CLI,
+      'lab',
+      '--inventory',
+      inventoryFile,
+      '--scenario',
+      scenarioFile,
+      ...(options.portRange ? ['--port-range', options.portRange] : []),
+      ...(options.routersFile ? ['--routers-file', options.routersFile] : []),
+    ],
+    fatalExitCodes: [LAB_CONFIG_EXIT],
   });
+}
+
+interface RoutersFile {
+  pid: number;
+  startedAt: string;
+  routers: { deviceId: string; address: string; port: number }[];
+}
+
+/**
+ * Keeps the embedded inventory where the lab's routers are: reads the lab's routers file and, for
+ * every device whose managementAddress or snmp.port differs from where its router listens, updates
+ * the device (as the system, audited), so the edge agents' targets follow the lab. `appliedPid` is
+ * the lab process whose file has been applied: the edge agent starts only once it is the running
+ * lab's, so it never polls a port the lab left because another process holds it.
+ */
+export class LabFollower {
+  #applied: string | null = null;
+  #appliedPid: number | null = null;
+  #timer: NodeJS.Timeout | undefined;
+  #busy = false;
+
+  constructor(
+    private readonly cp: ControlPlane,
+    private readonly file: string,
+    private readonly log: Logger,
+  ) {}
+
+  get appliedPid(): number | null {
+    return this.#appliedPid;
+  }
+
+  /** Checks the file every `everyMillis` until {@link stop}. */
+  start(everyMillis = 500): void {
+    this.#timer = setInterval(() => void this.check(), everyMillis);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** Applies the routers file if it changed since the last time; resolves with the devices changed. */
+  async check(): Promise<string[]> {
+    if (this.#busy) return [];
+    this.#busy = true;
+    try {
+      let text: string;
+      try {
+        text = await readFile(this.file, 'utf8');
+      } catch {
+        return []; // Not written yet: the lab is starting.
+      }
+      if (text === this.#applied) return [];
+      let doc: RoutersFile;
+      try {
+        doc = JSON.parse(text) as RoutersFile;
+      } catch (err) {
+        this.log.error(
+          { file: this.file, err: (err as Error).message },
+          'embedded lab routers file is not valid JSON',
+        );
+        this.#applied = text;
+        return [];
+      }
+      const changed = await this.apply(doc);
+      this.#applied = text;
+      this.#appliedPid = doc.pid;
+      return changed;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  private async apply(doc: RoutersFile): Promise<string[]> {
+    const system = systemIdentity();
+    const devices = this.cp.services.inventory.devices;
+    const changed: string[] = [];
+    for (const r of doc.routers) {
+      const d = await devices.find(system, r.deviceId);
+      if (!d?.snmp) continue;
+      const port = d.snmp.port ?? 161;
+      if (port === r.port && d.managementAddress === r.address) continue;
+      try {
+        await devices.update(system, d.id, {
+          snmp: { ...d.snmp, port: r.port },
+          ...(d.managementAddress === r.address ? {} : { managementAddress: r.address }),
+        });
+        changed.push(d.id);
+        this.log.warn(
+          { device: d.id, from: `${d.managementAddress}:${port}`, to: `${r.address}:${r.port}` },
+          'embedded inventory follows the lab: the device moved',
+        );
+      } catch (err) {
+        this.log.error(
+          { device: d.id, to: `${r.address}:${r.port}`, err: (err as Error).message },
+          'embedded inventory cannot follow the lab; the device is polled where the inventory says',
+        );
+      }
+    }
+    return changed;
+  }
+}
+
+/**
+ * Starts embedded mode's children as the configuration says: the host agent, the lab and the edge
+ * agent, each on its own switch. Beside the lab the edge agent starts once the lab listens and the
+ * inventory follows it (and stops while the lab is down); without the lab it polls the inventory.
+ */
+export async function startEmbeddedChildren(
+  cp: ControlPlane,
+  log: Logger,
+  supervisor: Supervisor,
+  defaults: { labScenario: string },
+): Promise<LabFollower | undefined> {
+  const config = cp.services.config;
+  const e = config.embedded;
+  if (e.hostAgent) {
+    try {
+      await startEmbeddedAgent(cp, log, 'host', supervisor);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'embedded host agent did not start');
+    }
+  }
+  let follower: LabFollower | undefined;
+  if (e.lab) {
+    if (!config.inventoryFile) {
+      log.warn('the embedded lab needs inventoryFile (its devices); not starting it');
+    } else {
+      try {
+        const routersFile = join(config.dataDir, 'lab-routers.json');
+        follower = new LabFollower(cp, routersFile, log);
+        startEmbeddedLab(config.inventoryFile, e.labScenario ?? defaults.labScenario, log, supervisor, {
+          portRange: e.labPortRange,
+          routersFile,
+        });
+        follower.start();
+      } catch (err) {
+        follower = undefined;
+        log.error({ err: (err as Error).message }, 'embedded lab did not start');
+      }
+    }
+  }
+  if (e.edgeAgent) {
+    const f = follower;
+    const labPid = () => supervisor.list().find((p) => p.name === 'lab')?.pid ?? null;
+    try {
+      await startEmbeddedAgent(cp, log, 'edge', supervisor, {
+        // The edge agent polls the lab's routers: it runs only while the lab does, and once the
+        // inventory knows where the running lab's routers are, so that it never sends the lab's
+        // community to whatever else holds the ports the lab moved away from.
+        ...(f
+          ? { requires: { name: 'lab', ready: () => f.appliedPid !== null && f.appliedPid === labPid() } }
+          : {}),
+      });
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'embedded edge agent did not start');
+    }
+  }
+  return follower;
 }

@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 import { PolicyError, checkPolicies } from './policies/index.js';
 import { allPolicyRefs } from './modules.js';
 import { createControlPlane } from './server.js';
-import { startEmbeddedAgent, startEmbeddedLab } from './embedded.js';
+import { startEmbeddedChildren } from './embedded.js';
 import { Supervisor } from './embedded/supervisor.js';
 import { VERSION } from './version.js';
 
@@ -128,21 +128,10 @@ async function main(): Promise<void> {
       `\n  First start: user "admin" was created with password  ${cp.generatedAdminPassword}\n  It is shown only this once; change it after logging in.\n`,
     );
   }
-  if (embedded && config.embedded.hostAgent) {
-    try {
-      await startEmbeddedAgent(cp, log, 'host', supervisor);
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'embedded host agent did not start');
-    }
-  }
-  if (embedded && config.embedded.lab && config.inventoryFile) {
-    try {
-      const scenario = config.embedded.labScenario ?? here('../../agents/lab/scenarios/demo.yaml');
-      startEmbeddedLab(config.inventoryFile, scenario, log, supervisor);
-      await startEmbeddedAgent(cp, log, 'edge', supervisor, { requiresLab: true });
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'embedded lab did not start');
-    }
+  if (embedded) {
+    await startEmbeddedChildren(cp, log, supervisor, {
+      labScenario: here('../../agents/lab/scenarios/demo.yaml'),
+    });
   }
   console.log(`\n  Tianshu console: ${publicUrl}/\n`);
 

@@ -4,13 +4,21 @@
 // Usage: npm run bench:snmp   (needs root, iproute2 and Debian's snmpd / snmpbulkwalk)
 // Environment: BENCH_SNMP_RUNS (walk runs per client, default 15), BENCH_SNMP_PAIRS (veth pairs,
 // default 500), BENCH_SNMP_DEVICES (logical devices, default 50), BENCH_SNMP_SECONDS (poll phase
-// length, default 20), BENCH_SNMP_MAXREP (max-repetitions, default 50).
+// length, default 20), BENCH_SNMP_MAXREP (max-repetitions, default 50); BENCH_SNMP_PARTS (comma
+// list of walk, discovery, scale; default all three).
+// Then, against the lab (test/bench/snmp-scale.mjs, which lists its own settings): discovery of
+// 1,000 devices × 50 interfaces by one EdgeDiscovery (goal < 60 s), and 20,000 devices × 10
+// interfaces polled every 60 s by one EdgePoller (goal: no poll late, poller CPU < 1 core).
 // The last line printed is one JSON object with the results.
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createSnmpSession } from '../../agents/dist/edge/snmp-client.js';
 import { EdgePoller } from '../../agents/dist/edge/poller.js';
 import { startSnmpd } from '../../agents/dist/edge/testing/snmpd.js';
+import { discoveryBench, scalePollBench } from './snmp-scale.mjs';
 
 const run = promisify(execFile);
 const runs = Number(process.env.BENCH_SNMP_RUNS ?? 15);
@@ -19,6 +27,12 @@ const devices = Number(process.env.BENCH_SNMP_DEVICES ?? 50);
 const pollSeconds = Number(process.env.BENCH_SNMP_SECONDS ?? 20);
 const maxRep = Number(process.env.BENCH_SNMP_MAXREP ?? 50);
 const ifXTable = '1.3.6.1.2.1.31.1.1';
+const parts = new Set(
+  (process.env.BENCH_SNMP_PARTS ?? 'walk,discovery,scale').split(',').map((p) => p.trim()),
+);
+for (const p of parts) {
+  if (!['walk', 'discovery', 'scale'].includes(p)) throw new Error(`BENCH_SNMP_PARTS: unknown part "${p}"`);
+}
 
 const ns = `tianshu-bench-${process.pid}`;
 const hostVeth = `tsb${process.pid % 100_000}r`;
@@ -130,6 +144,19 @@ async function pollPhase(d, columnsPerRequest) {
 }
 
 async function main() {
+  const result = parts.has('walk') ? await walkAndPoll() : {};
+  const dir = mkdtempSync(join(tmpdir(), 'tianshu-bench-snmp-'));
+  try {
+    if (parts.has('discovery')) result.discovery = await discoveryBench(dir);
+    if (parts.has('scale')) result.scalePoll = await scalePollBench(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  result.node = process.version;
+  console.log(JSON.stringify(result));
+}
+
+async function walkAndPoll() {
   let snmpd;
   const onSignal = () => {
     cleanupNamespace();
@@ -199,7 +226,7 @@ async function main() {
       fasterPollStrategy: best === together ? 'all columns per request' : 'one column per request',
       node: process.version,
     };
-    console.log(JSON.stringify(result));
+    return result;
   } finally {
     await snmpd?.stop().catch(() => undefined);
     cleanupNamespace();

@@ -1,15 +1,38 @@
+import { rename, writeFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import type { Logger } from '../runtime/logger.js';
 import { runUntilSignal } from '../runtime/signals.js';
 import { LabConfigError } from './errors.js';
 import { loadInventory } from './inventory.js';
-import { startLab, type Lab } from './lab.js';
+import { parsePortRange, startLab, type Lab, type PortRange } from './lab.js';
 
 export interface LabCommandOptions {
   inventory?: string;
   scenario?: string;
   portOffset?: string;
   addressBase?: string;
+  address?: string;
+  portRange?: string;
+  routersFile?: string;
+}
+
+/** What `--routers-file` holds: where each router listens, written once all of them do. */
+export interface RoutersFile {
+  pid: number;
+  startedAt: string;
+  routers: { deviceId: string; address: string; port: number }[];
+}
+
+/** Writes the routers file atomically (a reader never sees half of it). */
+export async function writeRoutersFile(file: string, lab: Lab): Promise<void> {
+  const doc: RoutersFile = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    routers: lab.routers.map((r) => ({ deviceId: r.deviceId, address: r.address, port: r.port })),
+  };
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(doc) + '\n');
+  await rename(tmp, file);
 }
 
 /** Adds `n` to an IPv4 address (`127.0.10.0` + 3 = `127.0.10.3`). */
@@ -29,7 +52,29 @@ export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promis
       throw new LabConfigError(`--port-offset must be an integer, not "${o.portOffset}"`);
     }
   }
+  let range: PortRange | undefined;
+  if (o.portRange !== undefined) range = parsePortRange(o.portRange, '--port-range');
   let addressOverride: ((id: string) => string) | undefined;
+  let portOf: ((id: string, port: number) => number) | undefined;
+  if (o.address !== undefined) {
+    if (o.addressBase !== undefined) throw new LabConfigError('give --address or --address-base, not both');
+    if (!isIPv4(o.address)) throw new LabConfigError(`--address must be an IPv4 address, not "${o.address}"`);
+    if (!range)
+      throw new LabConfigError('--address needs --port-range: routers on one address need distinct ports');
+    // One address: router i listens on the range's i-th port (and moves on from there if taken).
+    const inv = await loadInventory(o.inventory);
+    const size = range.last - range.first + 1;
+    if (inv.devices.length > size) {
+      throw new LabConfigError(
+        `--port-range ${range.first}-${range.last} has ${size} ports for ${inv.devices.length} routers on ${o.address}`,
+      );
+    }
+    const first = range.first;
+    const index = new Map(inv.devices.map((d, i) => [d.id, i]));
+    const address = o.address;
+    addressOverride = () => address;
+    portOf = (id) => first + (index.get(id) ?? 0);
+  }
   if (o.addressBase !== undefined) {
     if (!isIPv4(o.addressBase))
       throw new LabConfigError(`--address-base must be an IPv4 address, not "${o.addressBase}"`);
@@ -39,10 +84,12 @@ export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promis
     for (const n of index.values()) addToAddress(base, n);
     addressOverride = (id) => addToAddress(base, index.get(id) ?? 0);
   }
-  return startLab({
+  const lab = await startLab({
     inventoryFile: o.inventory,
     ...(o.scenario ? { scenarioFile: o.scenario } : {}),
-    portOverride: (_id, port) => {
+    ...(range ? { portRange: range } : {}),
+    portOverride: (id, port) => {
+      if (portOf) return portOf(id, port);
       const p = port + offset;
       if (p < 1 || p > 65535)
         throw new LabConfigError(`--port-offset ${offset} puts port ${port} out of range`);
@@ -51,6 +98,15 @@ export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promis
     ...(addressOverride ? { addressOverride } : {}),
     logger: log,
   });
+  if (o.routersFile) {
+    try {
+      await writeRoutersFile(o.routersFile, lab);
+    } catch (e) {
+      await lab.stop();
+      throw new Error(`cannot write --routers-file ${o.routersFile}: ${(e as Error).message}`);
+    }
+  }
+  return lab;
 }
 
 /** Runs the lab until SIGTERM or SIGINT; resolves with the exit code. */

@@ -4,7 +4,7 @@ import { silentLogger } from '../runtime/logger.js';
 import { formatPath, LabConfigError } from './errors.js';
 import { defaultLabPort, loadInventory, parseInventory, type LabInventory } from './inventory.js';
 import { LabModel, type LabLinkInfo } from './model.js';
-import { SnmpRouter } from './router.js';
+import { ListenError, SnmpRouter } from './router.js';
 import { loadScenario, parseScenario, type LinkRef, type Scenario, type ScenarioInput } from './scenario.js';
 import { startTimeline, type Timeline } from './timeline.js';
 
@@ -21,9 +21,42 @@ export interface StartLabOptions {
   portOverride?: number | ((deviceId: string, port: number) => number);
   /** Listening address of a device instead of its managementAddress. */
   addressOverride?: (deviceId: string) => string;
+  /**
+   * Ports the routers may use. A router whose port is taken (EADDRINUSE, EACCES) tries the next
+   * ports of the range, in order and wrapping round, on its own address, and logs which port it
+   * left and why; a port outside the range starts at the range's first. Without a range a taken
+   * port stops the lab with an error naming the device, the address and the port.
+   */
+  portRange?: PortRange;
   /** Milliseconds since the epoch; counters and sysUpTime follow it. Defaults to Date.now. */
   clock?: () => number;
   logger?: Logger;
+}
+
+/** An inclusive range of UDP ports. */
+export interface PortRange {
+  first: number;
+  last: number;
+}
+
+/** Parses `16100-16199` (or one port, `16100`) into a range; the error names the option. */
+export function parsePortRange(text: string, option = 'port range'): PortRange {
+  const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(text);
+  const first = m ? Number(m[1]) : NaN;
+  const last = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!m || first < 1 || last > 65535 || first > last) {
+    throw new LabConfigError(
+      `${option} must be FIRST-LAST with 1 ≤ FIRST ≤ LAST ≤ 65535 (e.g. 16100-16199), not "${text}"`,
+    );
+  }
+  return { first, last };
+}
+
+/** The ports a router tries, in order: its own (when in the range), then the rest of the range. */
+export function portCandidates(preferred: number, range: PortRange): number[] {
+  const size = range.last - range.first + 1;
+  const start = preferred >= range.first && preferred <= range.last ? preferred - range.first : 0;
+  return Array.from({ length: size }, (_, i) => range.first + ((start + i) % size));
 }
 
 /** Where one simulated router listens. */
@@ -47,6 +80,8 @@ export interface Lab {
   setDeviceReachable(deviceId: string, reachable: boolean): Promise<void>;
   /** Moves a device's ifHCInOctets/ifHCOutOctets to 2^64 − remaining, so they wrap soon. */
   setCountersNearWrap(deviceId: string, remaining: bigint): void;
+  /** Moves a device's 32-bit ifInOctets/ifOutOctets to 2^32 − remaining, so they wrap soon. */
+  setCounters32NearWrap(deviceId: string, remaining: bigint): void;
   /** Fixes the load of a link's hop (a fraction of the primary's speed); null restores the profile. */
   setLoad(ref: LinkRef, fraction: number | null): void;
   /** The link of a pair that carries the traffic now, or null when every link of the pair is down. */
@@ -68,6 +103,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
 
   const routers = new Map<string, SnmpRouter>();
   const addresses = new Map<string, string>();
+  const wanted = new Map<string, number>();
   for (const d of inventory.devices) {
     const port0 = d.snmp?.port ?? defaultLabPort;
     const po = options.portOverride;
@@ -75,6 +111,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     const address = options.addressOverride?.(d.id) ?? d.managementAddress;
     const device = model.device(d.id);
     addresses.set(d.id, address);
+    wanted.set(d.id, port);
     routers.set(
       d.id,
       new SnmpRouter(device, {
@@ -96,14 +133,16 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   const started: SnmpRouter[] = [];
   try {
     for (const [id, r] of routers) {
-      await r.start();
+      await listen(id, addresses.get(id)!, r, options.portRange, log);
       started.push(r);
-      log.info('lab router listening', { device: id, address: addresses.get(id), port: r.port });
+      log.debug('lab router listening', { device: id, address: addresses.get(id), port: r.port });
     }
   } catch (err) {
     await Promise.all(started.map((r) => r.stop()));
     throw err;
   }
+  const moved = [...routers].filter(([id, r]) => r.port !== wanted.get(id));
+  log.info('lab routers listening', { routers: routers.size, moved: moved.length });
 
   const infos: LabRouterInfo[] = [...routers].map(([deviceId, r]) => ({
     deviceId,
@@ -120,6 +159,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     linkUp: (ref) => model.linkUp(ref),
     reboot: (id) => model.reboot(id),
     setCountersNearWrap: (id, remaining) => model.setCountersNearWrap(id, remaining),
+    setCounters32NearWrap: (id, remaining) => model.setCounters32NearWrap(id, remaining),
     setLoad: (ref, fraction) => model.setLoad(ref, fraction),
     activeLink: (pairId) => model.activeLink(pairId),
     links: () => model.linkInfos(),
@@ -143,6 +183,58 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   return lab;
 }
 
+/**
+ * Binds a router: on its own port, or, when that is taken and a range is set, on the next free port
+ * of the range. Every taken port is logged with the device, address and error; when none is free
+ * (or without a range) the error names them all.
+ */
+async function listen(
+  deviceId: string,
+  address: string,
+  r: SnmpRouter,
+  range: PortRange | undefined,
+  log: Logger,
+): Promise<void> {
+  const preferred = r.port;
+  const ports = range && preferred !== 0 ? portCandidates(preferred, range) : [preferred];
+  let first: ListenError | undefined;
+  for (const port of ports) {
+    r.usePort(port);
+    try {
+      await r.start();
+      if (first) {
+        log.warn('lab router moved to another port', {
+          device: deviceId,
+          address,
+          from: preferred,
+          port,
+          reason: first.message,
+        });
+      }
+      return;
+    } catch (err) {
+      if (!(err instanceof ListenError)) throw err;
+      if (!err.portTaken) {
+        throw new LabConfigError(`lab router ${deviceId}: ${err.message}`);
+      }
+      first ??= err;
+      if (ports.length > 1) {
+        log.warn('lab router port taken; trying the next port of the range', {
+          device: deviceId,
+          address,
+          port,
+          error: err.message,
+        });
+      }
+    }
+  }
+  const tried = range && preferred !== 0 ? ` or any other port of ${range.first}-${range.last}` : '';
+  throw new LabConfigError(
+    `lab router ${deviceId}: ${first!.message}; it cannot listen on ${address}:${preferred}${tried}` +
+      (range ? '' : ' (set a port range to let it move)'),
+  );
+}
+
 async function resolveInventory(options: StartLabOptions): Promise<LabInventory> {
   if (options.inventoryFile) return loadInventory(options.inventoryFile);
   if (options.inventory !== undefined) return parseInventory(options.inventory);
@@ -162,6 +254,11 @@ function checkTimeline(model: LabModel, scenario: Scenario, source: string): voi
       );
     }
   });
+  for (const id of Object.keys(scenario.devices)) {
+    if (!model.devices.has(id)) {
+      throw new LabConfigError(`${source} is not valid: devices.${id}: no device ${id} in the inventory`);
+    }
+  }
   for (const key of Object.keys(scenario.load.links)) {
     try {
       model.link(key);

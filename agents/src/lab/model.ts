@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { LabDevice, LabInventory, LabLinkLevel } from './inventory.js';
-import type { InterfaceReading, LldpNeighbourRow, RouterInterfaceInfo, RouterModel } from './router.js';
-import type { LinkRef, Scenario } from './scenario.js';
+import type {
+  EntityChassis,
+  InterfaceReading,
+  LldpNeighbourRow,
+  RouterInterfaceInfo,
+  RouterModel,
+} from './router.js';
+import { noQuirks, type DeviceQuirks, type LinkRef, type Scenario } from './scenario.js';
 import {
   Flow,
   makeLoadShape,
@@ -23,6 +29,7 @@ export const defaultLevelLoad: Record<LabLinkLevel, number> = {
 
 const bytesPerPacket = 800n;
 const two64 = 1n << 64n;
+const two32 = 1n << 32n;
 
 /** A link of the lab as the control API describes it. */
 export interface LabLinkInfo {
@@ -122,13 +129,17 @@ class SimInterface implements RouterInterfaceInfo {
     this.outWrap = 0n;
   }
 
-  /** Moves both octet counters so that they read 2^64 − remaining now. */
-  setNearWrap(nowMs: number, remaining: bigint): void {
+  /**
+   * Moves both octet counters so that they read `modulus` − remaining now: with 2^64 the HC
+   * counters wrap after `remaining` octets; with 2^32 the 32-bit ifTable counters do (the HC ones
+   * then read just under 2^32, as they would on a device whose traffic has just passed 4 GiB).
+   */
+  setNearWrap(nowMs: number, remaining: bigint, modulus = two64): void {
     const t = nowMs / 1000;
     const inBytes = (this.inFlow?.bytes(t) ?? 0n) - this.inMark + this.inBase;
     const outBytes = (this.outFlow?.bytes(t) ?? 0n) - this.outMark + this.outBase;
-    this.inWrap = mod64(two64 - remaining - inBytes);
-    this.outWrap = mod64(two64 - remaining - outBytes);
+    this.inWrap = mod64(modulus - remaining - inBytes);
+    this.outWrap = mod64(modulus - remaining - outBytes);
   }
 }
 
@@ -139,6 +150,7 @@ class SimDevice implements RouterModel {
   readonly sysDescr: string;
   readonly sysObjectId: string;
   readonly sysLocation: string;
+  readonly entity: EntityChassis;
   bootMs: number;
   reachable = true;
 
@@ -146,6 +158,7 @@ class SimDevice implements RouterModel {
     readonly spec: LabDevice,
     private readonly model: LabModel,
     bootMs: number,
+    readonly quirks: DeviceQuirks,
   ) {
     this.bootMs = bootMs;
     const h = createHash('sha256').update(spec.id).digest();
@@ -156,6 +169,17 @@ class SimDevice implements RouterModel {
     // Under IANA's documentation enterprise number (RFC 5612) unless the inventory names one.
     this.sysObjectId = spec.sysObjectId ?? `1.3.6.1.4.1.32473.1.${roleNumber(spec.role)}`;
     this.sysLocation = spec.name ?? spec.id;
+    // ENTITY-MIB's chassis entry: what discovery reads as vendor, model, serial and software.
+    this.entity = {
+      descr: what ? `${what} chassis` : 'Tianshu lab router chassis',
+      name: 'Chassis',
+      vendor: spec.vendor ?? 'Tianshu lab',
+      model: spec.model ?? 'LAB-R1',
+      serial: `LAB${h.subarray(4, 10).toString('hex').toUpperCase()}`,
+      hardwareRev: 'A',
+      firmwareRev: '1.0',
+      softwareRev: 'Tianshu lab 1.0',
+    };
   }
 
   get deviceId(): string {
@@ -318,7 +342,7 @@ export class LabModel {
     for (const d of inventory.devices) {
       // Routers have been up for a while when the lab starts: 1 to 40 days.
       const upFor = Math.floor(rng.between(1, 40) * 86_400_000);
-      const dev = new SimDevice(d, this, startMs - upFor);
+      const dev = new SimDevice(d, this, startMs - upFor, scenario.devices[d.id] ?? noQuirks);
       for (const i of d.interfaces) {
         const itf = new SimInterface(dev, i.ifIndex, i.name, i.alias, i.speedMbps);
         dev.interfaces.push(itf);
@@ -455,6 +479,14 @@ export class LabModel {
     const d = this.device(deviceId);
     const now = this.now();
     for (const i of d.interfaces) i.setNearWrap(now, remaining);
+  }
+
+  /** Moves a device's 32-bit ifInOctets/ifOutOctets to 2^32 − remaining, so they wrap soon. */
+  setCounters32NearWrap(deviceId: string, remaining: bigint): void {
+    if (remaining <= 0n || remaining >= two32) throw new Error('remaining must be between 1 and 2^32 - 1');
+    const d = this.device(deviceId);
+    const now = this.now();
+    for (const i of d.interfaces) i.setNearWrap(now, remaining, two32);
   }
 
   activeLink(pairId: string): LabLinkInfo | null {

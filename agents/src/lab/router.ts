@@ -39,9 +39,35 @@ export interface LldpNeighbourRow {
   sysDesc: string;
 }
 
+/** ENTITY-MIB's entPhysicalTable row of the chassis (entPhysicalIndex 1). */
+export interface EntityChassis {
+  descr: string;
+  name: string;
+  vendor: string;
+  model: string;
+  serial: string;
+  hardwareRev: string;
+  firmwareRev: string;
+  softwareRev: string;
+}
+
+/** How a router departs from a complete agent (see the scenario's `devices` section). */
+export interface RouterQuirks {
+  /** false: no ifXTable, only ifTable's 32-bit counters and ifSpeed. */
+  ifXTable: boolean;
+  /** noSuchInstance: sysUpTime.0 is answered noSuchInstance. */
+  sysUpTime: 'normal' | 'noSuchInstance';
+  /** false: no system group at all (sysDescr … sysServices answer noSuchObject). */
+  systemGroup: boolean;
+  /** false: no ENTITY-MIB chassis entry. */
+  entityMib: boolean;
+}
+
 /** What a simulated router answers from; values are computed when they are read. */
 export interface RouterModel {
   readonly deviceId: string;
+  readonly quirks: RouterQuirks;
+  readonly entity: EntityChassis;
   readonly sysDescr: string;
   readonly sysObjectId: string;
   readonly sysLocation: string;
@@ -50,6 +76,26 @@ export interface RouterModel {
   upTimeTicks(): number;
   read(ifIndex: number): InterfaceReading | undefined;
   neighbours(): LldpNeighbourRow[];
+}
+
+/** A router could not bind its address and port; `code` is the system's (EADDRINUSE, EACCES…). */
+export class ListenError extends Error {
+  override name = 'ListenError';
+  readonly code: string | undefined;
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(`cannot listen on ${address}:${port}: ${cause.message}`);
+    this.code = cause.code;
+  }
+
+  /** Another process holds the port (or it is privileged): another port may work. */
+  get portTaken(): boolean {
+    return this.code === 'EADDRINUSE' || this.code === 'EACCES';
+  }
 }
 
 export interface RouterOptions {
@@ -93,6 +139,7 @@ const mask32 = (v: bigint): number => Number(v & 0xffff_ffffn);
 const sys = '1.3.6.1.2.1.1';
 const ifTableEntry = '1.3.6.1.2.1.2.2.1';
 const ifXTableEntry = '1.3.6.1.2.1.31.1.1.1';
+const entPhysicalEntry = '1.3.6.1.2.1.47.1.1.1.1';
 const lldpLocal = '1.0.8802.1.1.2.1.3';
 const lldpLocPortEntry = '1.0.8802.1.1.2.1.3.7.1';
 const lldpRemEntry = '1.0.8802.1.1.2.1.4.1.1';
@@ -130,6 +177,24 @@ const ifXTableColumns: Column[] = [
   [17, 'ifConnectorPresent', T.Integer],
   [18, 'ifAlias', T.OctetString],
   [19, 'ifCounterDiscontinuityTime', T.TimeTicks],
+];
+const entPhysicalColumns: Column[] = [
+  [1, 'entPhysicalIndex', T.Integer, na],
+  [2, 'entPhysicalDescr', T.OctetString],
+  [3, 'entPhysicalVendorType', T.OID],
+  [4, 'entPhysicalContainedIn', T.Integer],
+  [5, 'entPhysicalClass', T.Integer],
+  [6, 'entPhysicalParentRelPos', T.Integer],
+  [7, 'entPhysicalName', T.OctetString],
+  [8, 'entPhysicalHardwareRev', T.OctetString],
+  [9, 'entPhysicalFirmwareRev', T.OctetString],
+  [10, 'entPhysicalSoftwareRev', T.OctetString],
+  [11, 'entPhysicalSerialNum', T.OctetString],
+  [12, 'entPhysicalMfgName', T.OctetString],
+  [13, 'entPhysicalModelName', T.OctetString],
+  [14, 'entPhysicalAlias', T.OctetString],
+  [15, 'entPhysicalAssetID', T.OctetString],
+  [16, 'entPhysicalIsFRU', T.Integer],
 ];
 const lldpLocPortColumns: Column[] = [
   [1, 'lldpLocPortNum', T.Integer, na],
@@ -175,10 +240,21 @@ export class SnmpRouter {
 
   constructor(
     private readonly model: RouterModel,
-    private readonly options: RouterOptions,
+    private options: RouterOptions,
   ) {
     this.mib = snmp.createMib() as Mib;
+    // net-snmp copies the whole table row into every answered varbind of a table, for the
+    // callbacks of SET requests; the lab answers reads only, and the copy was a third of its CPU
+    // time with thousands of routers (see test/bench/snmp-scale.mjs).
+    (this.mib as unknown as { getTableRowCells: () => unknown[] }).getTableRowCells = () => [];
     this.buildMib();
+  }
+
+  /** Chooses another port before the next `start` (when the one asked for was taken). */
+  usePort(port: number): void {
+    if (this.agent) throw new Error('a listening router cannot change its port');
+    this.options = { ...this.options, port };
+    this.boundPort = 0;
   }
 
   /** The UDP port the router listens on (the actual one when asked for port 0). */
@@ -230,9 +306,9 @@ export class SnmpRouter {
       if (!s) throw new Error('net-snmp did not create a socket');
       // A bind outcome is always reported asynchronously, so listening here misses nothing.
       await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => {
+        const onError = (err: NodeJS.ErrnoException): void => {
           s.off('listening', onListening);
-          reject(new Error(`cannot listen on ${o.address}:${port}: ${err.message}`));
+          reject(new ListenError(o.address, port, err));
         };
         const onListening = (): void => {
           s.off('error', onError);
@@ -317,16 +393,30 @@ export class SnmpRouter {
       });
       mib.setScalarValue(name, value);
     };
-    scalar('sysDescr', `${sys}.1`, T.OctetString, m.sysDescr);
-    scalar('sysObjectID', `${sys}.2`, T.OID, m.sysObjectId);
-    scalar('sysUpTime', `${sys}.3`, T.TimeTicks, 0, (r) => {
-      r.instanceNode.value = m.upTimeTicks();
-      r.done();
-    });
-    scalar('sysContact', `${sys}.4`, T.OctetString, 'tianshu lab');
-    scalar('sysName', `${sys}.5`, T.OctetString, m.deviceId);
-    scalar('sysLocation', `${sys}.6`, T.OctetString, m.sysLocation);
-    scalar('sysServices', `${sys}.7`, T.Integer, 6);
+    const q = m.quirks;
+    if (q.systemGroup) {
+      scalar('sysDescr', `${sys}.1`, T.OctetString, m.sysDescr);
+      scalar('sysObjectID', `${sys}.2`, T.OID, m.sysObjectId);
+      if (q.sysUpTime === 'noSuchInstance') {
+        // The object is there without its instance: a get of sysUpTime.0 answers noSuchInstance.
+        mib.registerProvider({
+          name: 'sysUpTime',
+          type: snmp.MibProviderType.Scalar,
+          oid: `${sys}.3`,
+          scalarType: T.TimeTicks,
+          maxAccess: ro,
+        });
+      } else {
+        scalar('sysUpTime', `${sys}.3`, T.TimeTicks, 0, (r) => {
+          r.instanceNode.value = m.upTimeTicks();
+          r.done();
+        });
+      }
+      scalar('sysContact', `${sys}.4`, T.OctetString, 'tianshu lab');
+      scalar('sysName', `${sys}.5`, T.OctetString, m.deviceId);
+      scalar('sysLocation', `${sys}.6`, T.OctetString, m.sysLocation);
+      scalar('sysServices', `${sys}.7`, T.Integer, 6);
+    }
     scalar('ifNumber', '1.3.6.1.2.1.2.1', T.Integer, m.interfaces.length);
 
     const fill = (r: MibRequest, pick: (column: number, x: InterfaceReading) => unknown): void => {
@@ -349,15 +439,17 @@ export class SnmpRouter {
       tableIndex: [{ columnName: 'ifIndex' }],
       handler: (r: MibRequest) => fill(r, ifTableValue),
     });
-    mib.registerProvider({
-      name: 'ifXTable',
-      type: snmp.MibProviderType.Table,
-      oid: ifXTableEntry,
-      maxAccess: na,
-      tableColumns: columnDefs(ifXTableColumns),
-      tableAugments: 'ifTable',
-      handler: (r: MibRequest) => fill(r, ifXTableValue),
-    });
+    if (q.ifXTable) {
+      mib.registerProvider({
+        name: 'ifXTable',
+        type: snmp.MibProviderType.Table,
+        oid: ifXTableEntry,
+        maxAccess: na,
+        tableColumns: columnDefs(ifXTableColumns),
+        tableAugments: 'ifTable',
+        handler: (r: MibRequest) => fill(r, ifXTableValue),
+      });
+    }
     for (const i of m.interfaces) {
       const speedBps = Math.min(i.speedMbps * 1_000_000, MAX32);
       mib.addTableRow('ifTable', [
@@ -380,6 +472,7 @@ export class SnmpRouter {
         0,
         0,
       ]);
+      if (!q.ifXTable) continue;
       mib.addTableRow('ifXTable', [
         i.ifIndex,
         i.name,
@@ -393,6 +486,37 @@ export class SnmpRouter {
         1,
         i.alias,
         0,
+      ]);
+    }
+
+    if (q.entityMib) {
+      mib.registerProvider({
+        name: 'entPhysicalTable',
+        type: snmp.MibProviderType.Table,
+        oid: entPhysicalEntry,
+        maxAccess: na,
+        tableColumns: columnDefs(entPhysicalColumns),
+        tableIndex: [{ columnName: 'entPhysicalIndex' }],
+      });
+      const e = m.entity;
+      // One chassis(3), contained in nothing, field-replaceable false(2).
+      mib.addTableRow('entPhysicalTable', [
+        1,
+        e.descr,
+        m.sysObjectId,
+        0,
+        3,
+        -1,
+        e.name,
+        e.hardwareRev,
+        e.firmwareRev,
+        e.softwareRev,
+        e.serial,
+        e.vendor,
+        e.model,
+        '',
+        '',
+        2,
       ]);
     }
 

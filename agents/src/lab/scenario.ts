@@ -87,8 +87,10 @@ export const ScenarioEventSchema = z.discriminatedUnion('type', [
       ...timing,
       type: z.literal('counter-near-wrap'),
       device: z.string().min(1),
-      /** Octets left before the HC counters wrap. */
+      /** Octets left before the counters wrap. */
       remaining: Counter,
+      /** Which counters: 64 (ifXTable's ifHC*Octets, the default) or 32 (ifTable's ifIn/OutOctets). */
+      bits: z.union([z.literal(32), z.literal(64)]).default(64),
     })
     .strict(),
   z
@@ -103,6 +105,30 @@ export const ScenarioEventSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 export type ScenarioEvent = z.infer<typeof ScenarioEventSchema>;
+
+/**
+ * How one simulated device departs from a complete agent, to reproduce real devices' gaps:
+ * `ifXTable: false` answers only IF-MIB ifTable (32-bit counters, ifSpeed), `sysUpTime:
+ * noSuchInstance` answers sysUpTime.0 with noSuchInstance, `systemGroup: false` drops the whole
+ * system group (sysDescr … sysServices), `entityMib: false` drops ENTITY-MIB's chassis entry.
+ */
+export const DeviceQuirksSchema = z
+  .object({
+    ifXTable: z.boolean().default(true),
+    sysUpTime: z.enum(['normal', 'noSuchInstance']).default('normal'),
+    systemGroup: z.boolean().default(true),
+    entityMib: z.boolean().default(true),
+  })
+  .strict();
+export type DeviceQuirks = z.infer<typeof DeviceQuirksSchema>;
+
+/** A device without quirks. */
+export const noQuirks: DeviceQuirks = {
+  ifXTable: true,
+  sysUpTime: 'normal',
+  systemGroup: true,
+  entityMib: true,
+};
 
 const levels = z
   .object({
@@ -169,6 +195,8 @@ export const ScenarioSchema = z
         utcOffsetHours: 8,
         links: {},
       }),
+    /** Per device id, how its agent departs from a complete one (see {@link DeviceQuirksSchema}). */
+    devices: z.record(z.string().min(1), DeviceQuirksSchema).default({}),
     timeline: z.array(ScenarioEventSchema).max(10_000).default([]),
   })
   .strict();

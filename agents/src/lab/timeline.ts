@@ -9,6 +9,7 @@ export interface TimelineTarget {
   reboot(deviceId: string): void;
   setDeviceReachable(deviceId: string, reachable: boolean): Promise<void>;
   setCountersNearWrap(deviceId: string, remaining: bigint): void;
+  setCounters32NearWrap(deviceId: string, remaining: bigint): void;
   setLoad(ref: LinkRef, fraction: number | null): void;
 }
 
@@ -98,8 +99,14 @@ export function startTimeline(
         });
         break;
       case 'counter-near-wrap':
-        log.info('lab scenario event', { ...fields, device: e.device, remaining: e.remaining.toString() });
-        target.setCountersNearWrap(e.device, e.remaining);
+        log.info('lab scenario event', {
+          ...fields,
+          device: e.device,
+          remaining: e.remaining.toString(),
+          bits: e.bits,
+        });
+        if (e.bits === 32) target.setCounters32NearWrap(e.device, e.remaining);
+        else target.setCountersNearWrap(e.device, e.remaining);
         break;
       case 'flap': {
         log.info('lab scenario event', {

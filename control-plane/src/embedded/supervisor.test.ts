@@ -92,6 +92,55 @@ function labAndAgent(plan: number[], readyAfterMillis: number) {
 }
 
 describe('Supervisor', () => {
+  it('does not restart a child that exits with one of its fatal exit codes, and shows why', async () => {
+    const file = join(dir, 'fatal-starts');
+    writeFileSync(file, '');
+    const script = `
+      require('node:fs').appendFileSync(${JSON.stringify(file)}, 'x');
+      process.stderr.write('{"level":"error","msg":"lab router r1: cannot listen on 127.0.0.1:16100: bind EADDRINUSE"}\\n');
+      process.exit(2);
+    `;
+    sup = new Supervisor({ log, initialBackoffMillis: 50, maxBackoffMillis: 100, healthyAfterMillis: 5000 });
+    sup.start({ name: 'lab', command: process.execPath, args: ['-e', script], fatalExitCodes: [2] });
+    const st = await until('stopped', () => sup!.list().find((p) => p.state === 'stopped' && p.lastExit));
+    expect(st).toMatchObject({
+      name: 'lab',
+      restarts: 0,
+      nextRestartAt: null,
+      lastExit: { code: 2, reason: 'lab router r1: cannot listen on 127.0.0.1:16100: bind EADDRINUSE' },
+    });
+    expect(
+      logs.find((l) => l.msg.toString().startsWith('embedded process cannot run as configured')),
+    ).toMatchObject({ name: 'lab', code: 2, reason: expect.stringContaining('EADDRINUSE') });
+    // Several back-off periods later it has still run once.
+    await sleep(400);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+    expect(sup.list()[0]!.state).toBe('stopped');
+  });
+
+  it('a child that requires another with a ready check waits until the check passes', async () => {
+    let ready = false;
+    const agentStarts = join(dir, 'agent-starts');
+    writeFileSync(agentStarts, '');
+    sup = new Supervisor({ log });
+    sup.start({ name: 'lab', command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] });
+    sup.start({
+      name: 'edge agent',
+      command: process.execPath,
+      args: [
+        '-e',
+        `require('node:fs').appendFileSync(${JSON.stringify(agentStarts)}, 'x'); setInterval(() => {}, 1000);`,
+      ],
+      requires: { name: 'lab', readyAfterMillis: 0, ready: () => ready },
+    });
+    await until('waiting', () => sup!.list().find((p) => p.name === 'edge agent' && p.state === 'waiting'));
+    await sleep(700);
+    expect(readFileSync(agentStarts, 'utf8')).toBe('');
+    ready = true;
+    await until('agent started', () => readFileSync(agentStarts, 'utf8') === 'x');
+    expect(sup.list().find((p) => p.name === 'edge agent')!.state).toBe('running');
+  });
+
   it('restarts a child that exits at once with exponential back-off and shows why', async () => {
     const child = flakyChild();
     sup = new Supervisor({ log, initialBackoffMillis: 100, maxBackoffMillis: 800, healthyAfterMillis: 5000 });

@@ -53,7 +53,19 @@ export interface ChildSpec {
    * that child exits. The embedded edge agent requires the lab, so that while the lab cannot bind
    * its ports the agent does not poll whatever holds them.
    */
-  requires?: { name: string; readyAfterMillis?: number };
+  requires?: {
+    name: string;
+    readyAfterMillis?: number;
+    /** Also required before the start: the embedded lab's routers file has been applied, say. */
+    ready?: () => boolean;
+  };
+  /**
+   * Exit codes meaning the child cannot run as configured (the lab's 2: a bad inventory or
+   * scenario, or a port it may not move from is taken). After one the child is not restarted: its
+   * state is `stopped` and its last exit carries the reason, until the configuration is fixed and
+   * the control plane restarted. Any other exit is restarted with back-off.
+   */
+  fatalExitCodes?: readonly number[];
 }
 
 interface Entry {
@@ -143,7 +155,8 @@ export class Supervisor implements ProcessTable {
     return (
       other !== undefined &&
       other.state.state === 'running' &&
-      Date.now() - other.startedAtMillis >= (req.readyAfterMillis ?? 2000)
+      Date.now() - other.startedAtMillis >= (req.readyAfterMillis ?? 2000) &&
+      (req.ready?.() ?? true)
     );
   }
 
@@ -225,6 +238,15 @@ export class Supervisor implements ProcessTable {
     if (entry.heldBack) {
       entry.heldBack = false;
       this.#launch(entry);
+      return;
+    }
+    if (code !== null && entry.spec.fatalExitCodes?.includes(code)) {
+      entry.state.state = 'stopped';
+      entry.state.nextRestartAt = null;
+      this.#log.error(
+        { name: entry.spec.name, code, reason, ranSeconds: Math.round(ranMillis / 1000) },
+        'embedded process cannot run as configured; not restarting it (fix the configuration and restart)',
+      );
       return;
     }
     entry.state.consecutiveFailures = ranMillis >= this.#healthy ? 1 : entry.state.consecutiveFailures + 1;
