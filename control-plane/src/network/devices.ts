@@ -312,11 +312,12 @@ export class DeviceViews {
 
   private async counts(
     deviceIds: string[],
+    q: Queryable = this.deps.db,
   ): Promise<Map<string, { total: number; up: number; down: number; missing: number }>> {
     const out = new Map<string, { total: number; up: number; down: number; missing: number }>();
     if (!deviceIds.length) return out;
     const stale = Date.now() - this.deps.staleAfterMs();
-    const r = await this.deps.db.query<{
+    const r = await q.query<{
       device_id: string;
       total: string | number;
       up: string | number;
@@ -429,7 +430,7 @@ export class DeviceViews {
 
   async statusOf(identity: Identity, id: string, q?: Queryable): Promise<DeviceStatus> {
     const row = await this.deviceRow(identity, id, q);
-    const counts = await this.counts([id]);
+    const counts = await this.counts([id], q);
     return this.status(row, counts.get(id), Date.now());
   }
 
