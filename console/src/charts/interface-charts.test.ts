@@ -99,7 +99,7 @@ describe('interface charts', () => {
     };
     const clipped = clipInterfaceMetrics(six, { from: t0 + 60_000, to: t0 + 90_000 });
     expect(clipped.stepSeconds).toBe(30);
-    for (const series of Object.values(clipped.series)) {
+    for (const series of Object.values(clipped.series) as [number, number][][]) {
       expect(series.map(([t]) => t)).toEqual([t0 + 30_000, t0 + 60_000, t0 + 90_000, t0 + 120_000]);
     }
     expect(clipped.series.outDiscardsPerSecond.map(([, v]) => v)).toEqual([71, 72, 73, 74]);

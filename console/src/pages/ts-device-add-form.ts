@@ -142,6 +142,7 @@ export class TsDeviceAddForm extends LitElement {
       }
       .mode {
         grid-column: 1 / -1;
+        justify-self: start;
       }
       .buttons {
         grid-column: 1 / -1;

@@ -28,7 +28,7 @@ import {
   pollOutcomeText,
   pollOutcomeTone,
 } from '../common/device-style.js';
-import { linkStatusText, linkStatusTone, linkRoleText } from '../common/link-style.js';
+import { formatUtilisation, linkRoleText, linkStatusText, linkStatusTone } from '../common/link-style.js';
 import { PollController } from '../common/poll-controller.js';
 import { navigate } from '../common/router.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
@@ -780,7 +780,12 @@ export class TsPageDeviceDetail extends LitElement {
             i.inUtilisation === null && i.outUtilisation === null
               ? null
               : Math.max(i.inUtilisation ?? 0, i.outUtilisation ?? 0);
-          return html`<ts-utilisation-bar .percent=${max}></ts-utilisation-bar>`;
+          const inU = formatUtilisation(i.inUtilisation);
+          const outU = formatUtilisation(i.outUtilisation);
+          return html`<ts-utilisation-bar
+            .percent=${max}
+            .detail=${msg(str`in ${inU} · out ${outU}`, { id: 'port.facts.utilisationValue' })}
+          ></ts-utilisation-bar>`;
         },
       },
       {
@@ -790,7 +795,7 @@ export class TsPageDeviceDetail extends LitElement {
         sortValue: (i) => (i.inErrorsPerSecond ?? 0) + (i.outErrorsPerSecond ?? 0),
         render: (i) => {
           const bad = (i.inErrorsPerSecond ?? 0) + (i.outErrorsPerSecond ?? 0) > 0;
-          return html`<span class=${bad ? 'err' : ''}
+          return html`<span class=${bad ? 'cell-bad' : ''}
             >${perSecond(i.inErrorsPerSecond)} / ${perSecond(i.outErrorsPerSecond)}</span
           >`;
         },
@@ -810,7 +815,7 @@ export class TsPageDeviceDetail extends LitElement {
           i.counterBits === null
             ? html`<span class="muted">—</span>`
             : html`<span
-                class="chip badge64"
+                class="chip"
                 data-testid="interface-counter-bits"
                 title=${
                   i.counterBits === 32
@@ -842,7 +847,7 @@ export class TsPageDeviceDetail extends LitElement {
         sortValue: (i) => (i.missingSince ? Date.parse(i.missingSince) : 0),
         render: (i) =>
           i.missingSince
-            ? html`<span class="err" title=${formatDateTime(i.missingSince)}
+            ? html`<span class="cell-bad" title=${formatDateTime(i.missingSince)}
                 >${formatRelativeTime(i.missingSince, this._now)}</span
               >`
             : html`<span class="muted">—</span>`,

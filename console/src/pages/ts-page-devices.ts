@@ -89,13 +89,6 @@ export class TsPageDevices extends LitElement {
         font: inherit;
         font-size: 12px;
       }
-      .reason {
-        color: var(--ts-bad);
-        overflow-wrap: anywhere;
-      }
-      .reason.partial {
-        color: var(--ts-warn);
-      }
     `,
   ];
 
@@ -249,7 +242,7 @@ export class TsPageDevices extends LitElement {
             ${
               failed
                 ? html`<span
-                    class="cell-sub reason ${poll.outcome === 'partial' ? 'partial' : ''}"
+                    class="cell-sub cell-wrap ${poll.outcome === 'partial' ? '' : 'cell-bad'}"
                     data-testid="device-row-reason"
                     >${pollOutcomeLine(poll)}</span
                   >`
@@ -263,7 +256,7 @@ export class TsPageDevices extends LitElement {
         title: msg('Device', { id: 'devices.col.name' }),
         sortValue: (d) => d.name,
         render: (d) =>
-          html`<span class="cell-stack cell-wrap"
+          html`<span class="cell-stack"
             ><a
               href="/network/devices/${encodeURIComponent(d.id)}"
               @click=${(e: Event) => e.stopPropagation()}
@@ -356,7 +349,7 @@ export class TsPageDevices extends LitElement {
                   >${formatRelativeTime(d.lastDiscovery.at, this._now)}</span
                 >${
                   d.lastDiscovery.outcome !== 'ok'
-                    ? html`<span class="cell-sub reason">${pollOutcomeLine(d.lastDiscovery)}</span>`
+                    ? html`<span class="cell-sub cell-bad">${pollOutcomeLine(d.lastDiscovery)}</span>`
                     : nothing
                 }</span
               >`
