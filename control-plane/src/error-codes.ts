@@ -200,6 +200,14 @@ export const errorCodes = {
     status: 400,
     description: 'The device’s SNMP version differs from the version of the credential it names.',
   },
+  'sweep.too_large': {
+    status: 400,
+    description: 'The range to sweep has more than 1,024 addresses (an IPv4 /22 is the largest).',
+  },
+  'sweep.outside_prefix': {
+    status: 400,
+    description: 'The range to sweep is not inside one management prefix of the site’s org unit.',
+  },
   'alarm.already_acknowledged': { status: 409, description: 'The alarm was already acknowledged.' },
   'policy.province_only': {
     status: 400,

@@ -222,6 +222,14 @@ const texts: { [K in ErrorCode]: Text } = {
     msg('The SNMP version of the device differs from that of its SNMP credential.', {
       id: 'error.credential.version_mismatch',
     }),
+  'sweep.too_large': () =>
+    msg('The range to sweep has more than 1,024 addresses; sweep an IPv4 /22 or smaller.', {
+      id: 'error.sweep.too_large',
+    }),
+  'sweep.outside_prefix': () =>
+    msg('The range to sweep is not inside a management prefix of the site’s org unit.', {
+      id: 'error.sweep.outside_prefix',
+    }),
   'alarm.already_acknowledged': () =>
     msg('This alarm was already acknowledged.', { id: 'error.alarm.already_acknowledged' }),
   'policy.province_only': () =>

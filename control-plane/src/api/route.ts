@@ -31,6 +31,8 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   /** Response schema for the OpenAPI document. */
   response?: z.ZodType;
   status?: ContentfulStatusCode | 204;
+  /** Other success answers the handler may give (returning `c.json(body, status)`), for the OpenAPI document. */
+  otherResponses?: Record<number, { description: string; schema: z.ZodType }>;
 }
 
 export interface HandlerArgs<B, Q> {
@@ -149,6 +151,12 @@ export class Router {
           status === 204 || !spec.response
             ? { description: status === 204 ? 'No content' : 'Success' }
             : { description: 'Success', content: { 'application/json': { schema: spec.response } } },
+        ...Object.fromEntries(
+          Object.entries(spec.otherResponses ?? {}).map(([code, o]) => [
+            code,
+            { description: o.description, content: { 'application/json': { schema: o.schema } } },
+          ]),
+        ),
         '4XX': {
           description:
             'Client error: `error.code` is one of the codes of `ErrorResponse` (see `x-error-codes`)',

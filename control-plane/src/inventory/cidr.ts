@@ -38,7 +38,7 @@ export function addressToBigInt(address: string): { family: 4 | 6; value: bigint
   return { family: 6, value: v };
 }
 
-function bigIntToAddress(family: 4 | 6, v: bigint): string {
+export function bigIntToAddress(family: 4 | 6, v: bigint): string {
   if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
   const groups: string[] = [];
   for (let i = 7; i >= 0; i--) groups.push(((v >> BigInt(i * 16)) & 0xffffn).toString(16));

@@ -304,7 +304,9 @@ export class DeviceService {
         },
         params,
       );
-      if (sets) await q.query(`UPDATE devices SET ${sets}, updated_at = now() WHERE id = $1`, params);
+      // A name set by hand is never replaced by discovery's sysName.
+      const named = v.name !== undefined ? ', name_auto = false' : '';
+      if (sets) await q.query(`UPDATE devices SET ${sets}${named}, updated_at = now() WHERE id = $1`, params);
       await recordChange(this.deps.audit, identity, q, 'device', 'update', id, orgUnitId, { ...v });
       return toDevice(await this.row(identity, id, q));
     });

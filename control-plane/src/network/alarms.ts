@@ -9,6 +9,7 @@ export const NETWORK_ALARM_KINDS = [
   'failed-over',
   'below-tier',
   'device-unreachable',
+  'device-poll-failed',
   'device-unpolled',
 ] as const;
 

@@ -24,6 +24,8 @@ export interface PollCandidate {
   cred_path: string | null;
   grant_paths: string[] | null;
   managed: boolean | null;
+  /** Changes when someone asks for the device's discovery now. */
+  discovery_token: string | null;
 }
 
 /** The devices with SNMP settings matching `where` (on `d` and `u`, the device's org unit), by id. */
@@ -34,7 +36,7 @@ export async function pollCandidates(
 ): Promise<PollCandidate[]> {
   const r = await q.query<PollCandidate>(
     `SELECT d.id, d.org_unit_id, d.management_address, d.snmp_port, d.snmp_version,
-       d.poller_agent_id::text AS poller_agent_id, u.path, c.id AS cred_id, c.version,
+       d.poller_agent_id::text AS poller_agent_id, u.path, d.discovery_token, c.id AS cred_id, c.version,
        c.user_name, c.security_level, c.auth_protocol, c.priv_protocol, c.secret, cu.path AS cred_path,
        ARRAY(SELECT gu.path FROM snmp_credential_grants g JOIN org_units gu ON gu.id = g.org_unit_id
               WHERE g.credential_id = c.id) AS grant_paths,

@@ -368,26 +368,22 @@ describe('device reachability', () => {
   it('raises device-unreachable after the configured failed polls and resolves on the next answer', () => {
     const dev = { id: 'agg', name: 'agg', orgUnitId: 'sc-cd' };
     const one = evaluateDevicePoll(undefined, { reachable: false, polledAt: T0 }, dev, policy);
-    expect(one.alarm).toBeNull();
+    expect(one.alarms).toEqual([]);
     const two = evaluateDevicePoll(
       one.state,
       { reachable: false, polledAt: T0 + 30_000, error: 'timeout' },
       dev,
       policy,
     );
-    expect(two.alarm).toMatchObject({
-      action: 'fire',
-      condition: { kind: 'device-unreachable', severity: 'critical' },
-    });
+    expect(two.alarms).toMatchObject([
+      { action: 'fire', condition: { kind: 'device-unreachable', severity: 'critical' } },
+    ]);
     const three = evaluateDevicePoll(two.state, { reachable: false, polledAt: T0 + 60_000 }, dev, policy);
-    expect(three.alarm).toBeNull();
+    expect(three.alarms).toEqual([]);
     const back = evaluateDevicePoll(three.state, { reachable: true, polledAt: T0 + 90_000 }, dev, policy);
-    expect(back.alarm).toEqual({
-      action: 'resolve',
-      kind: 'device-unreachable',
-      targetType: 'device',
-      targetId: 'agg',
-    });
+    expect(back.alarms).toEqual([
+      { action: 'resolve', kind: 'device-unreachable', targetType: 'device', targetId: 'agg' },
+    ]);
     expect(back.state.consecutiveFailures).toBe(0);
   });
 });

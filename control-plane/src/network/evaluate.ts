@@ -24,6 +24,7 @@
  * - Tier: the link's `targetMbps`, else the policy target of its level; below when the speed is
  *   under it, unknown when no speed is known.
  */
+import type { PollOutcome } from '@tianshu/protocol';
 import type { AlarmCondition } from '../alerting/types.js';
 import type { NetworkPolicy } from './policy.js';
 
@@ -52,6 +53,8 @@ export interface DeviceSnapshot {
   polledAt: number;
   /** Whether the device-unreachable alarm is firing. */
   unreachableAlarm: boolean;
+  /** Whether the device-poll-failed alarm is firing. */
+  pollFailedAlarm?: boolean;
 }
 
 export interface LinkEndDef {
@@ -560,38 +563,88 @@ function linkLabels(link: LinkDef): Record<string, string> {
   };
 }
 
-/** One poll of a device: the new device state and the unreachable alarm to raise or resolve. */
+/** What a poll came to; older agents send no `outcome` (then: timeout when unreachable, error with an error). */
+export function pollOutcome(poll: {
+  reachable: boolean;
+  error?: string | undefined;
+  outcome?: PollOutcome | undefined;
+}): PollOutcome {
+  if (poll.outcome) return poll.outcome;
+  if (!poll.reachable) return 'timeout';
+  return poll.error ? 'error' : 'ok';
+}
+
+/** Outcomes that count as the device answering (partial answers are shown as such, not failures). */
+export const answered = (outcome: PollOutcome): boolean => outcome === 'ok' || outcome === 'partial';
+
+/**
+ * One poll of a device: the new device state and the alarms to raise or resolve. Every failed poll
+ * (timeout, auth, agent-error, error) counts toward `consecutiveFailures`; an ok or partial poll
+ * resets it. Timeouts raise `device-unreachable` after `unreachable.afterFailedPolls` failures in a
+ * row; the other failures raise `device-poll-failed` (naming the outcome and the reason) after
+ * `pollFailed.afterFailedPolls`. One cause, one alarm: a device failing for one reason has only that
+ * reason's alarm firing, and a change of reason resolves the other.
+ */
 export function evaluateDevicePoll(
   prev: DeviceSnapshot | undefined,
-  poll: { reachable: boolean; polledAt: number; error?: string | undefined },
+  poll: {
+    reachable: boolean;
+    polledAt: number;
+    error?: string | undefined;
+    outcome?: PollOutcome | undefined;
+  },
   device: { id: string; name: string; orgUnitId: string },
   policy: NetworkPolicy,
-): { state: DeviceSnapshot; alarm: AlarmAction | null } {
-  const failures = poll.reachable ? 0 : (prev?.consecutiveFailures ?? 0) + 1;
-  const wasFiring = prev?.unreachableAlarm ?? false;
-  const firing = failures >= policy.unreachable.afterFailedPolls || (wasFiring && !poll.reachable);
+): { state: DeviceSnapshot; alarms: AlarmAction[] } {
+  const outcome = pollOutcome(poll);
+  const ok = answered(outcome);
+  const failures = ok ? 0 : (prev?.consecutiveFailures ?? 0) + 1;
+  const wasUnreachable = prev?.unreachableAlarm ?? false;
+  const wasFailed = prev?.pollFailedAlarm ?? false;
+  const unreachable =
+    outcome === 'timeout' && (failures >= policy.unreachable.afterFailedPolls || wasUnreachable);
+  const failedAfter = policy.pollFailed?.afterFailedPolls ?? DEFAULT_POLL_FAILED_AFTER;
+  const failed = !ok && outcome !== 'timeout' && (failures >= failedAfter || wasFailed);
   const state: DeviceSnapshot = {
-    reachable: poll.reachable,
+    reachable: ok,
     consecutiveFailures: failures,
     polledAt: poll.polledAt,
-    unreachableAlarm: firing,
+    unreachableAlarm: unreachable,
+    pollFailedAlarm: failed,
   };
-  let alarm: AlarmAction | null = null;
-  if (firing && !wasFiring) {
-    alarm = {
+  const alarms: AlarmAction[] = [];
+  const target = { targetType: 'device', targetId: device.id };
+  if (wasUnreachable && !unreachable)
+    alarms.push({ action: 'resolve', kind: 'device-unreachable', ...target });
+  if (wasFailed && !failed) alarms.push({ action: 'resolve', kind: 'device-poll-failed', ...target });
+  if (unreachable && !wasUnreachable) {
+    alarms.push({
       action: 'fire',
       condition: {
         kind: 'device-unreachable',
         severity: 'critical',
         orgUnitId: device.orgUnitId,
-        targetType: 'device',
-        targetId: device.id,
+        ...target,
         summary: `device ${device.name} did not answer ${failures} polls in a row${poll.error ? `: ${poll.error}` : ''}`,
-        labels: { deviceId: device.id },
+        labels: { deviceId: device.id, outcome },
       },
-    };
-  } else if (!firing && wasFiring) {
-    alarm = { action: 'resolve', kind: 'device-unreachable', targetType: 'device', targetId: device.id };
+    });
   }
-  return { state, alarm };
+  if (failed && !wasFailed) {
+    alarms.push({
+      action: 'fire',
+      condition: {
+        kind: 'device-poll-failed',
+        severity: 'major',
+        orgUnitId: device.orgUnitId,
+        ...target,
+        summary: `polls of device ${device.name} failed ${failures} times in a row (${outcome})${poll.error ? `: ${poll.error}` : ''}`,
+        labels: { deviceId: device.id, outcome, ...(poll.error ? { reason: poll.error.slice(0, 500) } : {}) },
+      },
+    });
+  }
+  return { state, alarms };
 }
+
+/** Failed polls in a row before `device-poll-failed` when the policy does not say. */
+export const DEFAULT_POLL_FAILED_AFTER = 3;

@@ -1,5 +1,9 @@
-import type { DiscoveryPayload, InterfacePollPayload } from '@tianshu/protocol';
-import { DiscoveryPayload as DiscoverySchema, InterfacePollPayload as PollSchema } from '@tianshu/protocol';
+import type { DiscoveryPayload, InterfacePollPayload, SweepPayload } from '@tianshu/protocol';
+import {
+  DiscoveryPayload as DiscoverySchema,
+  InterfacePollPayload as PollSchema,
+  SweepPayload as SweepSchema,
+} from '@tianshu/protocol';
 import { alarmsRef } from '../alerting/module.js';
 import { can } from '../auth/identity.js';
 import type { Logger } from '../logger.js';
@@ -10,6 +14,8 @@ import { NetworkPolicy } from './policy.js';
 import { AssignmentCheck } from './assignment.js';
 import { NETWORK_ALARM_DOMAIN } from './alarms.js';
 import { networkRoutes } from './routes.js';
+import { deviceRoutes } from './device-routes.js';
+import { DeviceViews } from './devices.js';
 import { NetworkService, type NetworkBatch } from './service.js';
 import { NETWORK_TELEMETRY_MIGRATIONS } from './telemetry-schema.js';
 
@@ -19,6 +25,8 @@ export const NETWORK_POLICY = policyRef('network.yaml', NetworkPolicy);
 /** What the network module offers: link health and poll assignment, and the SNMP credentials. */
 export interface NetworkModule {
   links: NetworkService;
+  /** Device and port views, add by address or sweep, discovery on demand. */
+  devices: DeviceViews;
   credentials: SnmpCredentialService;
   /** Devices no edge agent polls, each with a `device-unpolled` alarm naming why. */
   assignments: AssignmentCheck;
@@ -61,8 +69,26 @@ export const networkModule = defineModule<NetworkModule>({
       settings: d.config.network,
       log: d.log,
     });
+    const devices = new DeviceViews({
+      db: d.db,
+      telemetry: d.telemetry,
+      audit: d.audit,
+      orgUnits: d.orgUnits,
+      inventory: d.inventory,
+      credentials,
+      links,
+      staleAfterMs: () => Math.max(3 * d.config.network.pollIntervalSeconds, 90) * 1000,
+      log: d.log,
+    });
     const assignments = new AssignmentCheck({ db: d.db, alarms: d.use(alarmsRef), log: d.log });
-    return { links, credentials, assignments, credentialsFile: d.config.snmpCredentialsFile, log: d.log };
+    return {
+      links,
+      devices,
+      credentials,
+      assignments,
+      credentialsFile: d.config.snmpCredentialsFile,
+      log: d.log,
+    };
   },
   seed: async (svc, system) => {
     const file = svc.credentialsFile;
@@ -70,7 +96,10 @@ export const networkModule = defineModule<NetworkModule>({
     const r = await svc.credentials.applyFile(system, loadCredentialsFile(file));
     if (r.created || r.updated) svc.log.info({ file, ...r }, 'snmp credentials loaded');
   },
-  routes: (r, svc) => networkRoutes(r, svc),
+  routes: (r, svc) => {
+    deviceRoutes(r, svc.devices);
+    networkRoutes(r, svc);
+  },
   payloads: {
     'interface-poll': payloadKind<NetworkModule, InterfacePollPayload, NetworkBatch>({
       schema: PollSchema,
@@ -82,6 +111,11 @@ export const networkModule = defineModule<NetworkModule>({
       schema: DiscoverySchema,
       prepare: (svc, agent, found) => svc.links.prepare(agent, found),
       apply: (svc, batch) => svc.links.apply(batch),
+    }),
+    sweep: payloadKind<NetworkModule, SweepPayload, Awaited<ReturnType<DeviceViews['prepareSweeps']>>>({
+      schema: SweepSchema,
+      prepare: (svc, agent, found) => svc.devices.prepareSweeps(agent, found),
+      apply: (svc, batch) => svc.devices.applySweeps(batch),
     }),
   },
   jobs: (svc) => [
@@ -95,7 +129,9 @@ export const networkModule = defineModule<NetworkModule>({
   ],
   agentConfig: async (svc, agent) => {
     const edge = await svc.links.edgeConfigFor(agent);
-    return edge ? { edge } : undefined;
+    if (!edge) return undefined;
+    const sweeps = await svc.devices.sweepTargets(agent);
+    return { edge: sweeps.length ? { ...edge, sweeps } : edge };
   },
   overview: async (svc, identity) => {
     if (!can(identity, 'network:read')) return {};

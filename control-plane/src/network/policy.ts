@@ -31,6 +31,11 @@ export const NetworkPolicy = z
       })
       .strict(),
     unreachable: z.object({ afterFailedPolls: z.number().int().min(1).max(100) }).strict(),
+    /** Polls failing for another reason than a timeout (auth, agent error, error): `device-poll-failed` after this many in a row (3 when absent). */
+    pollFailed: z
+      .object({ afterFailedPolls: z.number().int().min(1).max(100) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type NetworkPolicy = z.infer<typeof NetworkPolicy>;
@@ -41,4 +46,5 @@ export const DEFAULT_NETWORK_POLICY: NetworkPolicy = {
   saturation: { thresholdPercent: 90, forSeconds: 300 },
   flapping: { changes: 4, windowSeconds: 600 },
   unreachable: { afterFailedPolls: 2 },
+  pollFailed: { afterFailedPolls: 3 },
 };

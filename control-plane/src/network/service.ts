@@ -15,9 +15,12 @@ import type { TelemetryStore } from '../store/telemetry/index.js';
 import type { Logger } from '../logger.js';
 import type { SnmpCredentialService } from './credentials.js';
 import { pollCandidates, unpolledReason } from './candidates.js';
+import { deviceFacts, discoveryOutcome, syncInterfaces } from './discovery.js';
 import {
+  answered,
   evaluate,
   evaluateDevicePoll,
+  pollOutcome,
   interfaceKey,
   pairKey,
   tierVerdict,
@@ -276,6 +279,7 @@ export class NetworkService {
         timeoutMs: 2000,
         retries: 1,
         maxRepetitions: 50,
+        ...(d.discovery_token ? { discoveryToken: d.discovery_token } : {}),
       });
     }
     const s = this.deps.settings;
@@ -363,6 +367,7 @@ export class NetworkService {
           in_discards_ps: i.rates?.inDiscardsPerSecond ?? null,
           out_discards_ps: i.rates?.outDiscardsPerSecond ?? null,
           counter_event: i.counterEvent ?? '',
+          counter_bits: i.counterBits ?? 64,
         }),
       );
     }
@@ -379,6 +384,7 @@ export class NetworkService {
       org_unit_id: device.orgUnitId,
       agent_id: batch.agent.agentId,
       reachable: poll.reachable ? 1 : 0,
+      outcome: pollOutcome(poll),
       error: poll.error ?? '',
       duration_ms: poll.durationMs,
       sys_uptime: poll.sysUpTime ?? null,
@@ -416,8 +422,10 @@ export class NetworkService {
           reachable: boolean;
           consecutive_failures: number;
           unreachable_alarm: boolean;
+          poll_failed_alarm: boolean;
         }>(
-          'SELECT polled_at, reachable, consecutive_failures, unreachable_alarm FROM device_poll_state WHERE device_id = $1',
+          `SELECT polled_at, reachable, consecutive_failures, unreachable_alarm, poll_failed_alarm
+           FROM device_poll_state WHERE device_id = $1`,
           [poll.deviceId],
         );
         const p = prevRow.rows[0];
@@ -427,18 +435,33 @@ export class NetworkService {
           consecutiveFailures: Number(p.consecutive_failures),
           polledAt: new Date(p.polled_at).getTime(),
           unreachableAlarm: p.unreachable_alarm,
+          pollFailedAlarm: p.poll_failed_alarm,
         };
         const device = batch.devices.get(poll.deviceId)!;
-        const { state, alarm } = evaluateDevicePoll(prev, poll, { id: poll.deviceId, ...device }, policy);
-        if (alarm) alarms.push(alarm);
+        const outcome = pollOutcome(poll);
+        const { state, alarms: deviceAlarms } = evaluateDevicePoll(
+          prev,
+          poll,
+          { id: poll.deviceId, ...device },
+          policy,
+        );
+        alarms.push(...deviceAlarms);
+        if (!answered(outcome) && (!prev || prev.reachable)) {
+          this.deps.log.warn(
+            { deviceId: poll.deviceId, outcome, error: poll.error, agentId: batch.agent.agentId },
+            'device poll failed',
+          );
+        }
         await tx.query(
           `INSERT INTO device_poll_state (device_id, agent_id, polled_at, reachable, consecutive_failures,
-             unreachable_alarm, error, sys_uptime, duration_ms)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             unreachable_alarm, error, sys_uptime, duration_ms, outcome, missing, warnings, poll_failed_alarm)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
            ON CONFLICT (device_id) DO UPDATE SET agent_id = excluded.agent_id, polled_at = excluded.polled_at,
              reachable = excluded.reachable, consecutive_failures = excluded.consecutive_failures,
              unreachable_alarm = excluded.unreachable_alarm, error = excluded.error,
-             sys_uptime = excluded.sys_uptime, duration_ms = excluded.duration_ms`,
+             sys_uptime = excluded.sys_uptime, duration_ms = excluded.duration_ms, outcome = excluded.outcome,
+             missing = excluded.missing, warnings = excluded.warnings,
+             poll_failed_alarm = excluded.poll_failed_alarm`,
           [
             poll.deviceId,
             batch.agent.agentId,
@@ -449,24 +472,46 @@ export class NetworkService {
             poll.error ?? null,
             poll.sysUpTime ?? null,
             poll.durationMs,
+            outcome,
+            JSON.stringify(poll.missing ?? []),
+            JSON.stringify(poll.warnings ?? []),
+            state.pollFailedAlarm ?? false,
           ],
         );
-        if (poll.reachable && poll.interfaces.length) {
+        if (answered(outcome) && poll.interfaces.length) {
           const ifs = poll.interfaces;
+          const at = new Date(poll.polledAt);
+          // Status changes of inventory interfaces go to their history (the port page's).
+          await tx.query(
+            `INSERT INTO interface_history (interface_id, device_id, at, change, before, after, detail)
+             SELECT i.id, $1, $2, 'oper', s.oper_status, x.oper,
+               i.name || ' went ' || x.oper || ' (was ' || s.oper_status || ')'
+             FROM unnest($3::int[], $4::text[]) AS x(if_index, oper)
+             JOIN interface_state s ON s.device_id = $1 AND s.if_index = x.if_index
+             JOIN interfaces i ON i.device_id = $1 AND i.if_index = x.if_index
+             WHERE s.oper_status <> x.oper`,
+            [poll.deviceId, at, ifs.map((i) => i.ifIndex), ifs.map((i) => i.operStatus)],
+          );
           await tx.query(
             `INSERT INTO interface_state (device_id, if_index, if_name, oper_status, admin_status, speed_mbps,
-               in_bps, out_bps, in_errors_ps, out_errors_ps, polled_at)
-             SELECT $1, x.if_index, x.if_name, x.oper, x.admin, x.speed, x.in_bps, x.out_bps, x.in_err, x.out_err, $2
+               in_bps, out_bps, in_errors_ps, out_errors_ps, in_discards_ps, out_discards_ps, counter_bits, polled_at)
+             SELECT $1, x.if_index, x.if_name, x.oper, x.admin, x.speed, x.in_bps, x.out_bps, x.in_err, x.out_err,
+               x.in_disc, x.out_disc, x.bits, $2
              FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[],
-               $10::float8[], $11::float8[]) AS x(if_index, if_name, oper, admin, speed, in_bps, out_bps, in_err, out_err)
+               $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::int[])
+               AS x(if_index, if_name, oper, admin, speed, in_bps, out_bps, in_err, out_err, in_disc, out_disc, bits)
              ON CONFLICT (device_id, if_index) DO UPDATE SET if_name = excluded.if_name,
                oper_status = excluded.oper_status, admin_status = excluded.admin_status,
                speed_mbps = excluded.speed_mbps, in_bps = excluded.in_bps, out_bps = excluded.out_bps,
                in_errors_ps = excluded.in_errors_ps, out_errors_ps = excluded.out_errors_ps,
+               in_discards_ps = excluded.in_discards_ps, out_discards_ps = excluded.out_discards_ps,
+               counter_bits = excluded.counter_bits,
+               last_change_at = CASE WHEN interface_state.oper_status <> excluded.oper_status
+                 THEN excluded.polled_at ELSE interface_state.last_change_at END,
                polled_at = excluded.polled_at`,
             [
               poll.deviceId,
-              new Date(poll.polledAt),
+              at,
               ifs.map((i) => i.ifIndex),
               ifs.map((i) => i.name),
               ifs.map((i) => i.operStatus),
@@ -476,6 +521,9 @@ export class NetworkService {
               ifs.map((i) => i.rates?.outBitsPerSecond ?? null),
               ifs.map((i) => i.rates?.inErrorsPerSecond ?? null),
               ifs.map((i) => i.rates?.outErrorsPerSecond ?? null),
+              ifs.map((i) => i.rates?.inDiscardsPerSecond ?? null),
+              ifs.map((i) => i.rates?.outDiscardsPerSecond ?? null),
+              ifs.map((i) => i.counterBits ?? 64),
             ],
           );
         }
@@ -616,32 +664,66 @@ export class NetworkService {
       );
       if (prev.rows[0] && new Date(prev.rows[0].discovered_at).getTime() >= d.at) return;
       const at = new Date(d.at);
+      const outcome = discoveryOutcome(d);
+      const usable = answered(outcome);
+      const facts = usable ? deviceFacts(d) : undefined;
       await tx.query(
-        `INSERT INTO device_discovery (device_id, discovered_at, reachable, error, sys_name, sys_descr, sys_object_id, interfaces)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        `INSERT INTO device_discovery (device_id, discovered_at, reachable, error, sys_name, sys_descr, sys_object_id,
+           interfaces, outcome, missing, sys_location, sys_contact, sys_uptime, vendor, model, os_version, serial, entity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          ON CONFLICT (device_id) DO UPDATE SET discovered_at = excluded.discovered_at, reachable = excluded.reachable,
-           error = excluded.error, sys_name = COALESCE(excluded.sys_name, device_discovery.sys_name),
+           error = excluded.error, outcome = excluded.outcome, missing = excluded.missing,
+           sys_name = COALESCE(excluded.sys_name, device_discovery.sys_name),
            sys_descr = COALESCE(excluded.sys_descr, device_discovery.sys_descr),
            sys_object_id = COALESCE(excluded.sys_object_id, device_discovery.sys_object_id),
-           interfaces = CASE WHEN excluded.reachable THEN excluded.interfaces ELSE device_discovery.interfaces END`,
+           sys_location = COALESCE(excluded.sys_location, device_discovery.sys_location),
+           sys_contact = COALESCE(excluded.sys_contact, device_discovery.sys_contact),
+           sys_uptime = COALESCE(excluded.sys_uptime, device_discovery.sys_uptime),
+           vendor = COALESCE(excluded.vendor, device_discovery.vendor),
+           model = COALESCE(excluded.model, device_discovery.model),
+           os_version = COALESCE(excluded.os_version, device_discovery.os_version),
+           serial = COALESCE(excluded.serial, device_discovery.serial),
+           entity = COALESCE(excluded.entity, device_discovery.entity),
+           interfaces = CASE WHEN excluded.outcome IN ('ok', 'partial') AND jsonb_array_length(excluded.interfaces) > 0
+             THEN excluded.interfaces ELSE device_discovery.interfaces END`,
         [
           d.deviceId,
           at,
-          d.reachable,
+          usable,
           d.error ?? null,
           d.sysName ?? null,
           d.sysDescr ?? null,
           d.sysObjectId ?? null,
           JSON.stringify(d.interfaces),
+          outcome,
+          JSON.stringify(d.missing ?? []),
+          d.sysLocation ?? null,
+          d.sysContact ?? null,
+          d.sysUpTime ?? null,
+          facts?.vendor ?? null,
+          facts?.model ?? null,
+          facts?.osVersion ?? null,
+          facts?.serial ?? null,
+          d.entity ? JSON.stringify(d.entity) : null,
         ],
       );
-      if (!d.reachable) return;
+      if (!usable) return;
       if (d.sysObjectId && /^[0-9]+(\.[0-9]+)+$/.test(d.sysObjectId)) {
         await tx.query(
           'UPDATE devices SET sys_object_id = $2, updated_at = now() WHERE id = $1 AND sys_object_id IS DISTINCT FROM $2',
           [d.deviceId, d.sysObjectId],
         );
       }
+      // A name given automatically (the address, at add) follows the sysName; a user's name stays.
+      const sysName = d.sysName?.trim().slice(0, 200);
+      if (sysName) {
+        await tx.query(
+          'UPDATE devices SET name = $2, updated_at = now() WHERE id = $1 AND name_auto AND name <> $2',
+          [d.deviceId, sysName],
+        );
+      }
+      const device = batch.devices.get(d.deviceId)!;
+      await syncInterfaces(tx, d.deviceId, device.orgUnitId, d.interfaces, at);
       await tx.query('DELETE FROM lldp_neighbours WHERE device_id = $1', [d.deviceId]);
       for (const n of d.neighbours) {
         await tx.query(

@@ -148,4 +148,12 @@ SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW_BLOCKS}, ttl_only_
       ];
     },
   },
+  {
+    version: 3,
+    name: 'device_polls.outcome, interface_metrics.counter_bits',
+    statements: () => [
+      `ALTER TABLE ${NETWORK_TABLES.polls} ADD COLUMN IF NOT EXISTS outcome LowCardinality(String) DEFAULT ''`,
+      `ALTER TABLE ${NETWORK_TABLES.interfaces} ADD COLUMN IF NOT EXISTS counter_bits UInt8 DEFAULT 64`,
+    ],
+  },
 ];
