@@ -4,6 +4,7 @@ import {
   formatSpeedMbps,
   formatUptime,
   ifTone,
+  ifTypeText,
   pollOutcomeLine,
   pollOutcomeTone,
 } from './device-style.js';
@@ -56,5 +57,14 @@ describe('device words', () => {
     expect(formatSpeedMbps(2_500, 'en')).toBe('2.5 Gbit/s');
     expect(formatSpeedMbps(0, 'en')).toBe('—');
     expect(formatSpeedMbps(null, 'en')).toBe('—');
+  });
+});
+
+describe('interface types', () => {
+  it('names the common IANAifType values and keeps the number', () => {
+    expect(ifTypeText(6)).toBe('ethernetCsmacd (6)');
+    expect(ifTypeText(24)).toBe('softwareLoopback (24)');
+    expect(ifTypeText(999)).toBe('999');
+    expect(ifTypeText(null)).toBe('—');
   });
 });

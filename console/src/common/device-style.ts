@@ -103,6 +103,26 @@ export function ifTone(adminStatus: string | null, operStatus: string | null): B
   return 'idle';
 }
 
+/** Names of the common IANAifType values, as IF-MIB spells them; others: the number. */
+const ifTypes: Record<number, string> = {
+  1: 'other',
+  6: 'ethernetCsmacd',
+  23: 'ppp',
+  24: 'softwareLoopback',
+  53: 'propVirtual',
+  131: 'tunnel',
+  135: 'l2vlan',
+  136: 'l3ipvlan',
+  161: 'ieee8023adLag',
+};
+
+/** An interface's type: its IF-MIB name with the IANAifType number, e.g. "ethernetCsmacd (6)". */
+export function ifTypeText(type: number | null): string {
+  if (type === null) return '—';
+  const name = ifTypes[type];
+  return name ? `${name} (${type})` : String(type);
+}
+
 const units = [
   ['day', 86_400],
   ['hour', 3_600],

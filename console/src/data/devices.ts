@@ -38,7 +38,8 @@ export interface DeviceStatus {
   siteId: string;
   role: string;
   managementAddress: string;
-  snmpPort: number;
+  /** Null: the SNMP default, 161. */
+  snmpPort: number | null;
   vendor: string | null;
   model: string | null;
   osVersion: string | null;
@@ -62,7 +63,8 @@ export interface InterfaceStatus {
   name: string;
   descr: string | null;
   alias: string | null;
-  type: string | null;
+  /** IANAifType. */
+  type: number | null;
   speedMbps: number | null;
   mac: string | null;
   adminStatus: string | null;

@@ -484,7 +484,9 @@ export class TsPageDeviceDetail extends LitElement {
         <dt>${msg('Uptime', { id: 'devices.col.uptime' })}</dt>
         <dd>${formatUptime(device.uptimeSeconds)}</dd>
         <dt>${msg('Management address', { id: 'deviceDetail.facts.address' })}</dt>
-        <dd class="mono" data-testid="device-address">${device.managementAddress}:${device.snmpPort}</dd>
+        <dd class="mono" data-testid="device-address">
+          ${device.managementAddress}:${device.snmpPort ?? 161}
+        </dd>
         <dt>${msg('Poller agent', { id: 'deviceDetail.facts.agent' })}</dt>
         <dd class="mono">${device.pollerAgentId ?? dash}</dd>
         <dt>${msg('Last poll', { id: 'devices.col.lastPoll' })}</dt>

@@ -270,7 +270,7 @@ export class TsPageDevices extends LitElement {
         sortValue: (d) => d.managementAddress,
         render: (d) =>
           html`<span class="mono"
-            >${d.managementAddress}${d.snmpPort !== 161 ? html`<span class="muted">:${d.snmpPort}</span>` : nothing}</span
+            >${d.managementAddress}${d.snmpPort !== null && d.snmpPort !== 161 ? html`<span class="muted">:${d.snmpPort}</span>` : nothing}</span
           >`,
       },
       {

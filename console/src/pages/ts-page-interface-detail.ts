@@ -9,7 +9,7 @@ import { fetchDevice, fetchInterface, fetchInterfaceMetrics } from '../data/devi
 import type { DeviceDetail, InterfaceDetail, InterfaceMetrics } from '../data/devices.js';
 import { isMissingRoute, isNetworkUnavailable } from '../data/network.js';
 import { formatBitRate, formatDateTime, formatNumber, formatRelativeTime } from '../common/format.js';
-import { formatSpeedMbps, ifStatusText, ifTone } from '../common/device-style.js';
+import { formatSpeedMbps, ifStatusText, ifTone, ifTypeText } from '../common/device-style.js';
 import { formatUtilisation } from '../common/link-style.js';
 import { PollController } from '../common/poll-controller.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
@@ -55,8 +55,10 @@ export function interfaceChangeText(change: string): string {
       return msg('re-indexed', { id: 'port.change.reindexed' });
     case 'missing':
       return msg('missing', { id: 'port.change.missing' });
-    case 'returned':
+    case 'back':
       return msg('back', { id: 'port.change.returned' });
+    case 'alias':
+      return msg('alias changed', { id: 'port.change.alias' });
     case 'up':
       return msg('up', { id: 'port.change.up' });
     case 'down':
@@ -71,11 +73,7 @@ export function interfaceChangeText(change: string): string {
 }
 
 const changeTone = (change: string) =>
-  change === 'down' || change === 'missing'
-    ? 'bad'
-    : change === 'up' || change === 'returned'
-      ? 'ok'
-      : 'info';
+  change === 'down' || change === 'missing' ? 'bad' : change === 'up' || change === 'back' ? 'ok' : 'info';
 
 /** One interface of a device (a port): its state, traffic, utilisation, errors and discards, status history. */
 @localized()
@@ -330,7 +328,7 @@ export class TsPageInterfaceDetail extends LitElement {
         <dt>${msg('Alias', { id: 'deviceDetail.if.alias' })}</dt>
         <dd>${port.alias ?? dash}</dd>
         <dt>${msg('Type', { id: 'port.facts.type' })}</dt>
-        <dd>${port.type ?? dash}</dd>
+        <dd>${ifTypeText(port.type)}</dd>
         <dt>${msg('MAC address', { id: 'port.facts.mac' })}</dt>
         <dd class="mono">${port.mac ?? dash}</dd>
         <dt>${msg('Admin / oper', { id: 'deviceDetail.if.status' })}</dt>

@@ -169,6 +169,7 @@ export const templates = {
   'port.change.reindexed': '索引已变',
   'port.change.missing': '已消失',
   'port.change.returned': '已恢复',
+  'port.change.alias': '别名已变',
   'port.change.up': '启用',
   'port.change.down': '关闭',
   'port.change.speed': '速率已变',
