@@ -27,6 +27,27 @@ describe('network routes', () => {
   });
 });
 
+describe('device routes', () => {
+  it('lists Devices in the network group before Links', () => {
+    const network = navigation.find((e) => isGroup(e) && e.id === 'network');
+    const ids = network && isGroup(network) ? network.items.map((i) => i.id) : [];
+    expect(ids).toContain('devices');
+    expect(ids.indexOf('devices')).toBeLessThan(ids.indexOf('links'));
+    expect(resolveRoute(routes, '/network/devices')?.route.item?.page).toBe('devices');
+  });
+
+  it('resolves a device page and a port page with their decoded parameters', () => {
+    const device = resolveRoute(routes, '/network/devices/dev%2F1');
+    expect(device?.route.item?.page).toBe('device-detail');
+    expect(device?.route.group?.id).toBe('network');
+    expect(device?.params).toEqual({ id: 'dev/1' });
+    const port = resolveRoute(routes, '/network/devices/r1/interfaces/10101');
+    expect(port?.route.item?.page).toBe('interface-detail');
+    expect(port?.params).toEqual({ id: 'r1', ifIndex: '10101' });
+    expect(resolveRoute(routes, '/network/devices/r1/interfaces')).toBeNull();
+  });
+});
+
 describe('account routes', () => {
   it('resolves the API tokens page outside any group', () => {
     const match = resolveRoute(routes, '/account/tokens');

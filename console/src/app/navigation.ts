@@ -11,6 +11,9 @@ export type PageKind =
   | 'audit'
   | 'users'
   | 'topology'
+  | 'devices'
+  | 'device-detail'
+  | 'interface-detail'
   | 'links'
   | 'link-detail'
   | 'alarms'
@@ -49,6 +52,12 @@ export const navigation: NavEntry[] = [
         label: () => msg('Topology', { id: 'nav.topology' }),
         path: '/network/topology',
         page: 'topology',
+      },
+      {
+        id: 'devices',
+        label: () => msg('Devices', { id: 'nav.devices' }),
+        path: '/network/devices',
+        page: 'devices',
       },
       { id: 'links', label: () => msg('Links', { id: 'nav.links' }), path: '/network/links', page: 'links' },
       {
@@ -106,6 +115,20 @@ export interface AppRoute {
  */
 const detailPages: (NavItem & { groupId?: string })[] = [
   {
+    id: 'device-detail',
+    label: () => msg('Device', { id: 'nav.deviceDetail' }),
+    path: '/network/devices/:id',
+    page: 'device-detail',
+    groupId: 'network',
+  },
+  {
+    id: 'interface-detail',
+    label: () => msg('Interface', { id: 'nav.interfaceDetail' }),
+    path: '/network/devices/:id/interfaces/:ifIndex',
+    page: 'interface-detail',
+    groupId: 'network',
+  },
+  {
     id: 'link-detail',
     label: () => msg('Link', { id: 'nav.linkDetail' }),
     path: '/network/links/:id',
@@ -156,6 +179,9 @@ export const pageLoaders: Record<PageKind, () => Promise<unknown>> = {
   audit: () => import('../pages/ts-page-audit.js'),
   users: () => import('../pages/ts-page-users.js'),
   topology: () => import('../pages/ts-page-topology.js'),
+  devices: () => import('../pages/ts-page-devices.js'),
+  'device-detail': () => import('../pages/ts-page-device-detail.js'),
+  'interface-detail': () => import('../pages/ts-page-interface-detail.js'),
   links: () => import('../pages/ts-page-links.js'),
   'link-detail': () => import('../pages/ts-page-link-detail.js'),
   alarms: () => import('../pages/ts-page-alarms.js'),

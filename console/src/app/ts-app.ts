@@ -543,6 +543,18 @@ export class TsApp extends LitElement {
         return html`<ts-page-topology></ts-page-topology>`;
       case 'links':
         return html`<ts-page-links></ts-page-links>`;
+      case 'devices':
+        return html`<ts-page-devices .user=${this._user ?? undefined}></ts-page-devices>`;
+      case 'device-detail':
+        return html`<ts-page-device-detail
+          .deviceId=${params['id'] ?? ''}
+          .user=${this._user ?? undefined}
+        ></ts-page-device-detail>`;
+      case 'interface-detail':
+        return html`<ts-page-interface-detail
+          .deviceId=${params['id'] ?? ''}
+          .ifIndex=${params['ifIndex'] ?? ''}
+        ></ts-page-interface-detail>`;
       case 'link-detail':
         return html`<ts-page-link-detail .linkId=${params['id'] ?? ''}></ts-page-link-detail>`;
       case 'alarms':

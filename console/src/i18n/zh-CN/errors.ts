@@ -59,7 +59,7 @@ export const templates = {
   'error.credential.grant_outside': 'SNMP 凭据只能授权给其所属单位的下级单位。',
   'error.credential.version_mismatch': '设备的 SNMP 版本与其 SNMP 凭据的版本不一致。',
   'error.sweep.too_large': '要扫描的地址范围超过 1024 个地址；请扫描 IPv4 /22 或更小的范围。',
-  'error.sweep.outside_prefix': '要扫描的地址范围不在该站点所属组织单元的管理网段内。',
+  'error.sweep.outside_prefix': '要扫描的地址范围不在该站点所属单位的管理地址段内。',
   'error.alarm.already_acknowledged': '该告警已被确认。',
   'error.policy.province_only': '策略文件适用于全省，只有省级用户才能修改。',
   'error.rate.limited': '请求过于频繁，请稍后重试。',

@@ -9,6 +9,7 @@ import { templates as common } from './common.js';
 import { templates as admin } from './admin.js';
 import { templates as agents } from './agents.js';
 import { templates as components } from './components.js';
+import { templates as devices } from './devices.js';
 import { templates as errors } from './errors.js';
 import { templates as login } from './login.js';
 import { templates as network } from './network.js';
@@ -26,6 +27,7 @@ export const templates = {
   ...admin,
   ...agents,
   ...components,
+  ...devices,
   ...errors,
   ...login,
   ...network,
