@@ -205,7 +205,12 @@ export class EdgeRole {
       targets,
       config.concurrency,
       async (t) => {
-        if (this.#discovering.has(t.deviceId)) return;
+        if (this.#discovering.has(t.deviceId)) {
+          // Another discovery of it began meanwhile (with what may be an older target): this one
+          // waits for it, unless a newer one is already waiting.
+          if (immediate && !this.#pending.has(t.deviceId)) this.#pending.set(t.deviceId, t);
+          return;
+        }
         this.#discovering.add(t.deviceId);
         try {
           const p = await this.#discovery.discoverDevice(t, { signal, deadlineMillis: deadline });
