@@ -187,8 +187,11 @@ export class EdgeRole {
   async #drain(): Promise<void> {
     const config = this.#config;
     if (!config) return;
+    const current = new Set(config.targets.map((t) => t.deviceId));
+    for (const id of [...this.#pending.keys()]) if (!current.has(id)) this.#pending.delete(id);
     const batch = [...this.#pending.values()].filter((t) => !this.#discovering.has(t.deviceId));
     for (const t of batch) this.#pending.delete(t.deviceId);
+    if (batch.length === 0) return;
     this.#log.info('edge discovery of new or changed devices', { devices: batch.length });
     await this.#discoverTargets(batch, config, this.#abort.signal, true);
   }
