@@ -66,6 +66,32 @@ describe('computeRates', () => {
     expect(r.rates?.inBitsPerSecond).toBe((125_000_000 * 8) / 10);
   });
 
+  it('wraps 32-bit octet counters (ifInOctets) at 2^32, not 2^64', () => {
+    const prev = {
+      sysUpTime: 0,
+      at,
+      counters: { ...zero, inOctets: two32 - 1_000n, octetBits: 32 as const },
+    };
+    const cur = { sysUpTime: 1000, at, counters: { ...zero, inOctets: 24_000n, octetBits: 32 as const } };
+    const r = computeRates(prev, cur, 1000);
+    expect(r.counterEvent).toBe('wrap');
+    expect(r.rates?.inBitsPerSecond).toBe((25_000 * 8) / 10);
+    // 4e9 to 1000 in 10 s on a 100 Mbit/s link would be 236 Mbit/s as a wrap: a reset.
+    const big = { sysUpTime: 1000, at, counters: { ...zero, inOctets: 1000n, octetBits: 32 as const } };
+    const fromHigh = {
+      sysUpTime: 0,
+      at,
+      counters: { ...zero, inOctets: 4_000_000_000n, octetBits: 32 as const },
+    };
+    expect(computeRates(fromHigh, big, 100)).toEqual({ rates: null, counterEvent: 'reset' });
+  });
+
+  it('gives no rates when the octet counters changed width between polls', () => {
+    const prev = { sysUpTime: 0, at, counters: { ...zero, inOctets: 10n, octetBits: 32 as const } };
+    const cur = { sysUpTime: 1000, at, counters: { ...zero, inOctets: 20n } };
+    expect(computeRates(prev, cur, 1000)).toEqual({ rates: null });
+  });
+
   it('treats a 32-bit error counter decrease as a wrap at 2^32', () => {
     const prev = { sysUpTime: 0, at, counters: { ...zero, inErrors: two32 - 5n } };
     const cur = { sysUpTime: 1000, at, counters: { ...zero, inErrors: 5n } };

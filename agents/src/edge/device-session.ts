@@ -7,7 +7,7 @@ import { SnmpError } from './snmp-client.js';
 /** Error kinds that mean the device did not answer at all, rather than answered badly. */
 const unreachableKinds: ReadonlySet<SnmpErrorKind> = new Set(['timeout', 'network']);
 
-export type DeviceTask = 'poll' | 'discovery';
+export type DeviceTask = 'poll' | 'discovery' | 'sweep';
 
 export type DeviceOutcome<T> = { ok: true; value: T } | { ok: false; error: SnmpError; reachable: boolean };
 

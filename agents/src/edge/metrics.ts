@@ -33,13 +33,13 @@ export class EdgeMetrics {
     });
     this.walkVarbinds = new Counter({
       name: 'tianshu_agent_snmp_walk_varbinds_total',
-      help: 'Varbinds received by GETBULK walks, by task (poll, discovery).',
+      help: 'Varbinds received by GETBULK walks, by task (poll, discovery, sweep).',
       labelNames: ['task'],
       registers,
     });
     this.errors = new Counter({
       name: 'tianshu_agent_snmp_errors_total',
-      help: 'SNMP errors, by task and kind (timeout, auth, malformed, walk-not-increasing, ...).',
+      help: 'SNMP errors, by task (poll, discovery, sweep) and kind (timeout, auth, malformed, walk-not-increasing, ...).',
       labelNames: ['task', 'kind'],
       registers,
     });

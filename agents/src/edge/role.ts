@@ -187,8 +187,11 @@ export class EdgeRole {
   async #drain(): Promise<void> {
     const config = this.#config;
     if (!config) return;
+    const current = new Set(config.targets.map((t) => t.deviceId));
+    for (const id of [...this.#pending.keys()]) if (!current.has(id)) this.#pending.delete(id);
     const batch = [...this.#pending.values()].filter((t) => !this.#discovering.has(t.deviceId));
     for (const t of batch) this.#pending.delete(t.deviceId);
+    if (batch.length === 0) return;
     this.#log.info('edge discovery of new or changed devices', { devices: batch.length });
     await this.#discoverTargets(batch, config, this.#abort.signal, true);
   }
@@ -205,7 +208,12 @@ export class EdgeRole {
       targets,
       config.concurrency,
       async (t) => {
-        if (this.#discovering.has(t.deviceId)) return;
+        if (this.#discovering.has(t.deviceId)) {
+          // Another discovery of it began meanwhile (with what may be an older target): this one
+          // waits for it, unless a newer one is already waiting.
+          if (immediate && !this.#pending.has(t.deviceId)) this.#pending.set(t.deviceId, t);
+          return;
+        }
         this.#discovering.add(t.deviceId);
         try {
           const p = await this.#discovery.discoverDevice(t, { signal, deadlineMillis: deadline });

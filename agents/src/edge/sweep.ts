@@ -53,7 +53,7 @@ export async function runSweep(sweep: SweepTarget, options: SweepOptions): Promi
       const run = await withDeviceSession(
         target,
         {
-          task: 'discovery',
+          task: 'sweep',
           factory,
           maxVarbinds: 16,
           metrics: options.metrics,
