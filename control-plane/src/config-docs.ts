@@ -67,7 +67,7 @@ export const AGENT_SETTINGS: readonly AgentSettingDoc[] = [
     type: 'list of `host`, `edge`, `lab`',
     default: ['host'],
     description:
-      'Comma-separated roles sent at enrolment. This build implements `host`; it logs and ignores the others.',
+      "Comma-separated roles sent at enrolment. This build implements `host` (this machine's /proc metrics) and `edge` (SNMP polling, discovery and sweeps of the devices the control plane assigns); `lab` is a command of its own (`tianshu-agent lab`), not a role of `run`, and is logged and ignored there.",
   },
   {
     key: 'hostIntervalSeconds',
@@ -286,9 +286,26 @@ The two choices are independent. Embedded stores belong to one process: run seve
 with both URLs set. Both stores migrate themselves at start; PostgreSQL migrations run under an
 advisory lock, and the ClickHouse DDL is idempotent, so replicas may start together.
 
-\`tianshu embedded\` is \`serve\` plus two conveniences: when \`inventoryFile\` is unset it loads the demo
-province (\`control-plane/inventory/demo-province.yaml\`), and when \`embedded.hostAgent\` is true it enrols
-and runs a host agent for the machine (state in \`<dataDir>/agent\`).`,
+\`tianshu embedded\` is \`serve\` plus conveniences, each on its own switch. When \`inventoryFile\` is unset it
+loads the demo province (\`control-plane/inventory/demo-province.yaml\`, with its lab SNMP credentials). Then,
+as children of a supervisor (restarted with back-off, listed with their state and last exit reason at
+\`GET /api/v1/system/processes\` and on the console's agents page):
+
+- \`embedded.hostAgent\`: a host agent for the machine, enrolled automatically (state in \`<dataDir>/agent\`);
+- \`embedded.lab\`: the lab (\`tianshu-agent lab\`), one simulated router per inventory device on its
+  \`managementAddress\` and \`snmp.port\`, playing \`embedded.labScenario\`. A router whose port another process
+  holds moves to the next free port of \`embedded.labPortRange\` (logged with the device, address, port and
+  error), and the device's \`snmp.port\` in the inventory follows it (an audited change by the system). When no
+  port of the range is free, or an inventory or scenario is invalid, the lab exits with code 2 and is **not**
+  restarted: its process entry shows \`stopped\` with that reason until the setting is fixed and the control
+  plane restarted. The routers listen on their devices' management addresses: to move them to other
+  addresses, change those in the inventory file (\`inventoryFile\`), whose prefixes must hold them;
+- \`embedded.edgeAgent\`: an edge agent, enrolled automatically (state in \`<dataDir>/edge-agent\`), polling and
+  discovering the inventory's devices. Beside the lab it starts only once the lab listens and the inventory
+  knows where, and it is stopped (waiting for the lab) while the lab is down, so it never sends the lab's
+  community to another process on a port the lab left. With \`embedded.lab\` false it runs on its own and polls
+  whatever devices the inventory has; with \`embedded.edgeAgent\` false the lab runs unpolled (for an edge
+  agent of your own).`,
 
     `### TLS
 

@@ -5,10 +5,11 @@
 // Environment: BENCH_DISCOVERY_DEVICES (1000), BENCH_DISCOVERY_INTERFACES (50),
 // BENCH_DISCOVERY_CONCURRENCY (64), BENCH_SCALE_DEVICES (20000), BENCH_SCALE_INTERFACES (10),
 // BENCH_SCALE_INTERVAL (60 s), BENCH_SCALE_CYCLES (3), BENCH_SCALE_CONCURRENCY (256),
+// BENCH_SCALE_MAXREP (the targets' maxRepetitions: 50, what the control plane hands out),
 // BENCH_LAB_PROCESSES (devices per lab process: 5000).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EdgeDiscovery } from '../../agents/dist/edge/discovery.js';
@@ -36,7 +37,7 @@ function addr(base, n) {
  * core per process bound a process). Each device has its own loopback address from `base`, all on
  * `port` (moving within port..port+40 when another process holds it).
  */
-async function startLabs({ dir, prefix, count, interfaces, base, port, perProcess }) {
+async function startLabs({ dir, prefix, count, interfaces, base, port, perProcess, maxRepetitions = 50 }) {
   const labs = [];
   const targets = [];
   const processes = Math.ceil(count / perProcess);
@@ -97,7 +98,7 @@ async function startLabs({ dir, prefix, count, interfaces, base, port, perProces
         credentials: { version: '2c', community: 'public' },
         timeoutMs: 2000,
         retries: 1,
-        maxRepetitions: 50,
+        maxRepetitions,
       });
     }
   }
@@ -203,6 +204,7 @@ export async function scalePollBench(dir) {
   const cycles = Math.min(num('BENCH_SCALE_CYCLES', 3), 10);
   const concurrency = num('BENCH_SCALE_CONCURRENCY', 256);
   const perProcess = num('BENCH_LAB_PROCESSES', 5000);
+  const maxRepetitions = num('BENCH_SCALE_MAXREP', 50);
   log(
     `scale poll: starting labs of ${devices} devices × ${perDevice} interfaces (${perProcess} per process)`,
   );
@@ -215,6 +217,7 @@ export async function scalePollBench(dir) {
     base: '127.100.0.0',
     port: 26161,
     perProcess,
+    maxRepetitions,
   });
   log(
     `scale poll: ${labs.targets.length} routers listening in ${labs.processes} lab processes after ${round((performance.now() - t00) / 1000)} s`,
@@ -224,6 +227,7 @@ export async function scalePollBench(dir) {
     const perCycle = [];
     const cpu0 = process.cpuUsage();
     const labCpu0 = childCpuSeconds(labs.pids);
+    const loadBefore = loadavg()[0];
     const start = performance.now();
     for (let c = 0; c < cycles; c += 1) {
       const scheduled = start + c * intervalSeconds * 1000;
@@ -270,19 +274,29 @@ export async function scalePollBench(dir) {
     const cpu = process.cpuUsage(cpu0);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const labCpu = childCpuSeconds(labs.pids) - labCpu0;
+    const polls = perCycle.reduce((a, c) => a + c.ok + c.failed, 0);
     return {
       devices,
       interfaces: devices * perDevice,
       intervalSeconds,
       cycles,
       concurrency,
+      maxRepetitions,
       labProcesses: labs.processes,
       pollsLate: perCycle.reduce((a, c) => a + c.late, 0),
       pollsFailed: perCycle.reduce((a, c) => a + c.failed, 0),
       pollerCpuCores: round(cpuSeconds / wall, 3),
       pollerCpuSeconds: round(cpuSeconds, 1),
       labCpuCores: round(labCpu / wall, 3),
+      // What one poll costs each side, and so the cores needed to keep up with the interval
+      // (meaningful when cycles ran late because the machine was busy with other work).
+      pollerCpuMsPerPoll: round((cpuSeconds * 1000) / polls, 3),
+      labCpuMsPerPoll: round((labCpu * 1000) / polls, 3),
+      pollerCpuCoresAtInterval: round(cpuSeconds / cycles / intervalSeconds, 3),
+      labCpuCoresAtInterval: round(labCpu / cycles / intervalSeconds, 3),
       machineCores: availableParallelism(),
+      loadAverageBefore: round(loadBefore, 2),
+      loadAverageAfter: round(loadavg()[0], 2),
       perCycle,
     };
   } finally {

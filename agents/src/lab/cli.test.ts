@@ -169,7 +169,7 @@ describe('tianshu-agent lab', () => {
       );
       expect(() => parsePortRange('0-10')).toThrow(LabConfigError);
       expect(portCandidates(5, { first: 3, last: 7 })).toEqual([5, 6, 7, 3, 4]);
-      expect(portCandidates(161, { first: 3, last: 5 })).toEqual([3, 4, 5]);
+      expect(portCandidates(161, { first: 3, last: 5 })).toEqual([161, 3, 4, 5]);
     });
 
     it('without a range the lab stops with an error naming the device, address and port', async () => {

@@ -24,7 +24,7 @@ export interface StartLabOptions {
   /**
    * Ports the routers may use. A router whose port is taken (EADDRINUSE, EACCES) tries the next
    * ports of the range, in order and wrapping round, on its own address, and logs which port it
-   * left and why; a port outside the range starts at the range's first. Without a range a taken
+   * left and why (a port outside the range is tried first all the same). Without a range a taken
    * port stops the lab with an error naming the device, the address and the port.
    */
   portRange?: PortRange;
@@ -52,11 +52,16 @@ export function parsePortRange(text: string, option = 'port range'): PortRange {
   return { first, last };
 }
 
-/** The ports a router tries, in order: its own (when in the range), then the rest of the range. */
+/**
+ * The ports a router tries, in order: its own, then the range's from the one after its own (from
+ * the first when its own lies outside the range), wrapping round.
+ */
 export function portCandidates(preferred: number, range: PortRange): number[] {
   const size = range.last - range.first + 1;
-  const start = preferred >= range.first && preferred <= range.last ? preferred - range.first : 0;
-  return Array.from({ length: size }, (_, i) => range.first + ((start + i) % size));
+  const inRange = preferred >= range.first && preferred <= range.last;
+  const start = inRange ? preferred - range.first : 0;
+  const ports = Array.from({ length: size }, (_, i) => range.first + ((start + i) % size));
+  return inRange ? ports : [preferred, ...ports];
 }
 
 /** Where one simulated router listens. */

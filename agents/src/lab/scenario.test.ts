@@ -99,6 +99,30 @@ describe('scenario files', () => {
       /timeline\[0\]\.remaining/,
     );
     expect(bad({ surprise: 1 })).toMatch(/surprise|unrecognized/i);
+    expect(
+      bad({ timeline: [{ at: 1, type: 'counter-near-wrap', device: 'x', remaining: 5, bits: 16 }] }),
+    ).toMatch(/timeline\[0\]\.bits/);
+    expect(bad({ devices: { x: { sysUpTime: 'missing' } } })).toMatch(/devices\.x\.sysUpTime/);
+    expect(bad({ devices: { x: { ifMIB: false } } })).toMatch(/devices\.x/);
+  });
+
+  it('reads device quirks and 32-bit wraps, with defaults for what is not said', () => {
+    const s = parseScenario({
+      devices: { old: { ifXTable: false }, odd: { sysUpTime: 'noSuchInstance', systemGroup: true } },
+      timeline: [{ at: 1, type: 'counter-near-wrap', device: 'old', remaining: 1000, bits: 32 }],
+    });
+    expect(s.devices.old).toEqual({
+      ifXTable: false,
+      sysUpTime: 'normal',
+      systemGroup: true,
+      entityMib: true,
+    });
+    expect(s.devices.odd).toMatchObject({ ifXTable: true, sysUpTime: 'noSuchInstance' });
+    expect(s.timeline[0]).toMatchObject({ bits: 32, remaining: 1000n });
+    expect(
+      parseScenario({ timeline: [{ at: 1, type: 'counter-near-wrap', device: 'x', remaining: 9 }] })
+        .timeline[0],
+    ).toMatchObject({ bits: 64 });
   });
 
   it('names the event whose link or device is not in the inventory', async () => {

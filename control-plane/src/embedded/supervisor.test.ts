@@ -110,7 +110,7 @@ describe('Supervisor', () => {
       lastExit: { code: 2, reason: 'lab router r1: cannot listen on 127.0.0.1:16100: bind EADDRINUSE' },
     });
     expect(
-      logs.find((l) => l.msg.toString().startsWith('embedded process cannot run as configured')),
+      logs.find((l) => String(l.msg).startsWith('embedded process cannot run as configured')),
     ).toMatchObject({ name: 'lab', code: 2, reason: expect.stringContaining('EADDRINUSE') });
     // Several back-off periods later it has still run once.
     await sleep(400);
