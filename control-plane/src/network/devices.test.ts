@@ -350,6 +350,30 @@ describe('discovery into the inventory', () => {
   });
 });
 
+describe('re-index by name', () => {
+  it('swaps two interfaces that exchanged their ifIndex, each row keeping its id', async () => {
+    const edge = await enrolEdge('sc');
+    const dev = 'sc-cd-sl-acc';
+    const t0 = Date.now() - 100_000;
+    const first = [iface(1, 'Gi0/1'), iface(2, 'Gi0/2'), iface(3, 'Gi0/3')];
+    expect((await report(edge, [discovery(dev, t0, first)])).status).toBe(200);
+    const ids = new Map((await device(admin, dev)).interfaces.map((i) => [i.name, i.id]));
+    const swapped = [iface(1, 'Gi0/2'), iface(2, 'Gi0/1'), iface(3, 'Gi0/3')];
+    expect((await report(edge, [discovery(dev, t0 + 1000, swapped)])).status).toBe(200);
+    const d = await device(admin, dev);
+    expect(byIndex(d, 1)).toMatchObject({ name: 'Gi0/2', id: ids.get('Gi0/2') });
+    expect(byIndex(d, 2)).toMatchObject({ name: 'Gi0/1', id: ids.get('Gi0/1') });
+    expect(byIndex(d, 3)).toMatchObject({ name: 'Gi0/3', id: ids.get('Gi0/3') });
+    const h = (await (await admin.get(`/api/v1/network/devices/${dev}/interfaces/1`)).json()) as {
+      history: { change: string; detail: string }[];
+    };
+    expect(h.history[0]).toMatchObject({ change: 'reindexed', detail: 'Gi0/2 moved from ifIndex 2 to 1' });
+    // A replay of an older discovery changes nothing.
+    expect((await report(edge, [discovery(dev, t0, first)])).status).toBe(200);
+    expect(byIndex(await device(admin, dev), 1)?.name).toBe('Gi0/2');
+  });
+});
+
 describe('every failure visible', () => {
   it('fires device-poll-failed after three agent errors naming the reason, shows it, and an ok poll resolves it', async () => {
     const edge = await enrolEdge('sc-my');
