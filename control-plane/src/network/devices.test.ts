@@ -639,6 +639,23 @@ describe('add by address, sweep, discover now', () => {
     expect(after.edge.targets.map((x) => x.deviceId)).toEqual(
       expect.arrayContaining(['dev-127-0-17-49', 'dev-127-0-17-53']),
     );
+    // A sweep no agent reports in time is shown failed with why, and no longer handed out.
+    const lost = await admin.send('POST', '/api/v1/network/devices/add', {
+      siteId: 'sc-cd-jj-node',
+      cidr: '127.0.17.64/30',
+      snmp: { version: '2c', credentialRef: 'lab-community' },
+    });
+    expect(lost.status).toBe(202);
+    const lostId = ((await lost.json()) as { sweepId: string }).sweepId;
+    await t.cp.services.db.query(
+      `UPDATE network_sweeps SET created_at = now() - interval '20 minutes' WHERE id = $1`,
+      [lostId],
+    );
+    expect(await (await admin.get(`/api/v1/network/sweeps/${lostId}`)).json()).toMatchObject({
+      state: 'failed',
+      error: expect.stringContaining('no edge agent reported this sweep'),
+    });
+    expect((await edgeConfig(edge)).edge.sweeps).toBeUndefined();
     // Replaying the payload adds nothing twice.
     expect((await report(edge, [payload])).status).toBe(200);
     expect(
