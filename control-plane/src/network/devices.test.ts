@@ -350,6 +350,30 @@ describe('discovery into the inventory', () => {
   });
 });
 
+describe('re-index by name', () => {
+  it('swaps two interfaces that exchanged their ifIndex, each row keeping its id', async () => {
+    const edge = await enrolEdge('sc');
+    const dev = 'sc-cd-sl-acc';
+    const t0 = Date.now() - 100_000;
+    const first = [iface(1, 'Gi0/1'), iface(2, 'Gi0/2'), iface(3, 'Gi0/3')];
+    expect((await report(edge, [discovery(dev, t0, first)])).status).toBe(200);
+    const ids = new Map((await device(admin, dev)).interfaces.map((i) => [i.name, i.id]));
+    const swapped = [iface(1, 'Gi0/2'), iface(2, 'Gi0/1'), iface(3, 'Gi0/3')];
+    expect((await report(edge, [discovery(dev, t0 + 1000, swapped)])).status).toBe(200);
+    const d = await device(admin, dev);
+    expect(byIndex(d, 1)).toMatchObject({ name: 'Gi0/2', id: ids.get('Gi0/2') });
+    expect(byIndex(d, 2)).toMatchObject({ name: 'Gi0/1', id: ids.get('Gi0/1') });
+    expect(byIndex(d, 3)).toMatchObject({ name: 'Gi0/3', id: ids.get('Gi0/3') });
+    const h = (await (await admin.get(`/api/v1/network/devices/${dev}/interfaces/1`)).json()) as {
+      history: { change: string; detail: string }[];
+    };
+    expect(h.history[0]).toMatchObject({ change: 'reindexed', detail: 'Gi0/2 moved from ifIndex 2 to 1' });
+    // A replay of an older discovery changes nothing.
+    expect((await report(edge, [discovery(dev, t0, first)])).status).toBe(200);
+    expect(byIndex(await device(admin, dev), 1)?.name).toBe('Gi0/2');
+  });
+});
+
 describe('every failure visible', () => {
   it('fires device-poll-failed after three agent errors naming the reason, shows it, and an ok poll resolves it', async () => {
     const edge = await enrolEdge('sc-my');
@@ -615,6 +639,23 @@ describe('add by address, sweep, discover now', () => {
     expect(after.edge.targets.map((x) => x.deviceId)).toEqual(
       expect.arrayContaining(['dev-127-0-17-49', 'dev-127-0-17-53']),
     );
+    // A sweep no agent reports in time is shown failed with why, and no longer handed out.
+    const lost = await admin.send('POST', '/api/v1/network/devices/add', {
+      siteId: 'sc-cd-jj-node',
+      cidr: '127.0.17.64/30',
+      snmp: { version: '2c', credentialRef: 'lab-community' },
+    });
+    expect(lost.status).toBe(202);
+    const lostId = ((await lost.json()) as { sweepId: string }).sweepId;
+    await t.cp.services.db.query(
+      `UPDATE network_sweeps SET created_at = now() - interval '20 minutes' WHERE id = $1`,
+      [lostId],
+    );
+    expect(await (await admin.get(`/api/v1/network/sweeps/${lostId}`)).json()).toMatchObject({
+      state: 'failed',
+      error: expect.stringContaining('no edge agent reported this sweep'),
+    });
+    expect((await edgeConfig(edge)).edge.sweeps).toBeUndefined();
     // Replaying the payload adds nothing twice.
     expect((await report(edge, [payload])).status).toBe(200);
     expect(
@@ -657,5 +698,18 @@ describe('scope', () => {
       items: DeviceStatus[];
     };
     expect(q.items.map((d) => d.id)).toEqual(['dev-127-0-17-40']);
+    // The overview counts the same devices by status.
+    const all = (await (await admin.get('/api/v1/network/devices')).json()) as { items: DeviceStatus[] };
+    const overview = (await (await admin.get('/api/v1/overview')).json()) as {
+      modules: { network: { devices: Record<string, number> } };
+    };
+    const by = (st: string) => all.items.filter((d) => d.status === st).length;
+    expect(overview.modules.network.devices).toEqual({
+      total: all.items.length,
+      up: by('up'),
+      down: by('down'),
+      failing: by('failing'),
+      unknown: by('unknown'),
+    });
   });
 });

@@ -18,7 +18,7 @@ import type { OrgUnitService } from '../inventory/org-units.js';
 import type { Logger } from '../logger.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
-import type { SnmpCredentialService } from './credentials.js';
+import { credentialCheck, type SnmpCredentialService } from './credentials.js';
 import { answered } from './evaluate.js';
 import { METRIC_RANGES, type MetricRange, type NetworkService } from './service.js';
 import { NETWORK_TABLES } from './telemetry-schema.js';
@@ -155,6 +155,8 @@ export interface SweepView {
 }
 
 export const MAX_SWEEP_ADDRESSES = 1024;
+/** A sweep no agent reported within this long is shown failed and no longer handed out. */
+export const SWEEP_EXPIRY_MINUTES = 15;
 
 const RANGE_MS: Record<MetricRange, number> = {
   '15m': 15 * 60_000,
@@ -419,6 +421,33 @@ export class DeviceViews {
     const now = Date.now();
     const items = r.rows.map((x) => this.status(x, counts.get(x.id), now));
     return query.status ? items.filter((d) => d.status === query.status) : items;
+  }
+
+  /** Devices per status in the caller's subtree (the overview's figures). */
+  async summary(identity: Identity): Promise<Record<DeviceState | 'total', number>> {
+    requirePermission(identity, 'network:read');
+    const r = await this.deps.db.query<{
+      outcome: PollOutcome | null;
+      reachable: boolean | null;
+      fresh: boolean;
+    }>(
+      `SELECT p.outcome, p.reachable, COALESCE(p.polled_at >= $2, false) AS fresh
+       FROM devices d JOIN org_units u ON u.id = d.org_unit_id LEFT JOIN device_poll_state p ON p.device_id = d.id
+       WHERE u.path LIKE $1`,
+      [identity.orgUnitPath + '%', new Date(Date.now() - this.deps.staleAfterMs())],
+    );
+    const out = { total: 0, up: 0, down: 0, failing: 0, unknown: 0 };
+    for (const x of r.rows) {
+      out.total++;
+      if (!x.fresh || x.reachable === null) out.unknown++;
+      else {
+        const o = outcomeOf(x.outcome, x.reachable, null);
+        if (answered(o)) out.up++;
+        else if (o === 'timeout') out.down++;
+        else out.failing++;
+      }
+    }
+    return out;
   }
 
   private async deviceRow(identity: Identity, id: string, q: Queryable = this.deps.db): Promise<DeviceRow> {
@@ -747,19 +776,30 @@ export class DeviceViews {
           details: [{ path: 'cidr', message: m, code: 'sweep.outside_prefix' }],
         });
       }
-      const cred = await tx.query<{ version: string }>('SELECT version FROM snmp_credentials WHERE id = $1', [
-        input.snmp.credentialRef,
-      ]);
-      // The credential's use here is checked as for a device (its owner, grants and version).
-      if (!cred.rows[0]) {
-        throw new NotFoundError(
-          `snmp.credentialRef: SNMP credential "${input.snmp.credentialRef}" not found`,
-        );
-      }
-      if (cred.rows[0].version !== input.snmp.version) {
+      // The credential must be usable there, as for a device (its owner, grants and version).
+      await credentialCheck(
+        identity,
+        {
+          id: 'sweep',
+          orgUnitId: s.org_unit_id,
+          path: s.path,
+          managementAddress: addresses[0]!,
+          snmp: input.snmp,
+          pollerAgentId: null,
+        },
+        tx,
+      );
+      // Some edge agent must be able to run it: one serving the unit and receiving the credential.
+      const agents = await tx.query(
+        `SELECT 1 FROM agents a JOIN org_units au ON au.id = a.org_unit_id, snmp_credentials c
+           JOIN org_units cu ON cu.id = c.org_unit_id
+         WHERE c.id = $1 AND a.revoked_at IS NULL AND 'edge' = ANY(a.roles)
+           AND $2 LIKE au.path || '%' AND cu.path LIKE au.path || '%' LIMIT 1`,
+        [input.snmp.credentialRef, s.path],
+      );
+      if (agents.rowCount === 0) {
         throw new InputError(
-          `snmp.version: SNMP credential "${input.snmp.credentialRef}" is v${cred.rows[0].version}, not v${input.snmp.version}`,
-          { code: 'credential.version_mismatch' },
+          `siteId: no edge agent serves org unit "${s.org_unit_id}" with SNMP credential "${input.snmp.credentialRef}" (an agent enrolled at or above both the unit and the credential's owner); enrol one first`,
         );
       }
       const id = randomUUID();
@@ -805,22 +845,28 @@ export class DeviceViews {
       added: string[] | string;
       error: string | null;
       path: string;
+      expired: boolean;
     }>(
-      `SELECT w.id, w.cidr, w.state, w.probed, w.found, w.added, w.error, u.path
+      `SELECT w.id, w.cidr, w.state, w.probed, w.found, w.added, w.error, u.path,
+         w.created_at <= now() - interval '${SWEEP_EXPIRY_MINUTES} minutes' AS expired
        FROM network_sweeps w JOIN org_units u ON u.id = w.org_unit_id WHERE w.id::text = $1`,
       [id],
     );
     const row = r.rows[0];
     if (!row || !inScope(identity, row.path)) throw new NotFoundError(`sweep "${id}" not found`);
     const found = typeof row.found === 'string' ? (JSON.parse(row.found) as unknown[]) : row.found;
+    // A sweep no agent reported in time is shown as failed, with why.
+    const lost = row.expired && (row.state === 'pending' || row.state === 'running');
     return {
       id: row.id,
       cidr: row.cidr,
-      state: row.state,
+      state: lost ? 'failed' : row.state,
       probed: Number(row.probed),
       found: found.length,
       added: list(row.added),
-      error: row.error,
+      error: lost
+        ? `no edge agent reported this sweep within ${SWEEP_EXPIRY_MINUTES} minutes (${row.state === 'pending' ? 'no agent took it' : 'an agent took it but sent no result'})`
+        : row.error,
     };
   }
 
@@ -844,7 +890,8 @@ export class DeviceViews {
          c.auth_protocol, c.priv_protocol, cu.path AS cred_path
        FROM network_sweeps w JOIN org_units u ON u.id = w.org_unit_id
        JOIN snmp_credentials c ON c.id = w.credential_ref JOIN org_units cu ON cu.id = c.org_unit_id
-       WHERE w.state IN ('pending', 'running') AND u.path LIKE $1 ORDER BY w.created_at LIMIT 16`,
+       WHERE w.state IN ('pending', 'running') AND w.created_at > now() - interval '${SWEEP_EXPIRY_MINUTES} minutes'
+         AND u.path LIKE $1 ORDER BY w.created_at LIMIT 16`,
       [agent.orgUnitPath + '%'],
     );
     const out: SweepTarget[] = [];

@@ -78,6 +78,10 @@ interface Row {
   speed_mbps: number | null;
   admin_status: string | null;
   missing_since: Date | null;
+  descr: string | null;
+  if_type: number | null;
+  mac: string | null;
+  counter_bits: number | null;
 }
 
 export interface HistoryEntry {
@@ -94,6 +98,7 @@ export function interfaceName(i: Discovered): string {
 }
 
 const INT4_MAX = 2_147_483_647;
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
 /**
  * Creates or updates a device's interfaces from what discovery found, in the caller's transaction:
@@ -113,8 +118,8 @@ export async function syncInterfaces(
   at: Date,
 ): Promise<HistoryEntry[]> {
   const r = await q.query<Row>(
-    `SELECT id, if_index, name, alias, speed_mbps, admin_status, missing_since FROM interfaces
-     WHERE device_id = $1 ORDER BY if_index`,
+    `SELECT id, if_index, name, alias, speed_mbps, admin_status, missing_since, descr, if_type, mac, counter_bits
+     FROM interfaces WHERE device_id = $1 ORDER BY if_index`,
     [deviceId],
   );
   const rows = r.rows.map((x) => ({ ...x, if_index: Number(x.if_index) }));
@@ -129,31 +134,27 @@ export async function syncInterfaces(
     used.add(row.id);
     return true;
   };
+  const rowAt = new Map(rows.map((x) => [x.if_index, x]));
+  const rowsNamed = new Map<string, Row[]>();
+  for (const x of rows) rowsNamed.set(x.name, [...(rowsNamed.get(x.name) ?? []), x]);
+  const discovered = new Set(disc.map((d) => d.ifIndex));
   // 1. same ifIndex and name; 2. same name elsewhere (re-indexed); 3. same ifIndex (renamed).
   for (const i of disc) {
-    const name = interfaceName(i);
-    take(
-      i,
-      rows.find((x) => x.if_index === i.ifIndex && x.name === name),
-    );
+    const row = rowAt.get(i.ifIndex);
+    if (row && row.name === interfaceName(i)) take(i, row);
   }
   for (const i of disc) {
     if (match.has(i.ifIndex)) continue;
-    const name = interfaceName(i);
-    const candidates = rows.filter((x) => !used.has(x.id) && x.name === name);
+    const candidates = (rowsNamed.get(interfaceName(i)) ?? []).filter((x) => !used.has(x.id));
     // Prefer a row whose own ifIndex is not discovered any more (that is the re-index).
     const row =
-      candidates.find((x) => !disc.some((d) => d.ifIndex === x.if_index)) ??
+      candidates.find((x) => !discovered.has(x.if_index)) ??
       candidates.find((x) => x.missing_since === null) ??
       candidates[0];
     take(i, row);
   }
   for (const i of disc) {
-    if (match.has(i.ifIndex)) continue;
-    take(
-      i,
-      rows.find((x) => x.if_index === i.ifIndex),
-    );
+    if (!match.has(i.ifIndex)) take(i, rowAt.get(i.ifIndex));
   }
   const changes: HistoryEntry[] = [];
   const unmatched = rows.filter((x) => !used.has(x.id));
@@ -168,7 +169,8 @@ export async function syncInterfaces(
     }
   }
   // Moves go through temporary indexes so that swaps never meet the (device, ifIndex) constraint.
-  const moving = [...finalIndex].filter(([id, idx]) => rows.find((x) => x.id === id)!.if_index !== idx);
+  const rowById = new Map(rows.map((x) => [x.id, x]));
+  const moving = [...finalIndex].filter(([id, idx]) => rowById.get(id)!.if_index !== idx);
   const taken = new Set([...rows.map((x) => x.if_index), ...targets, ...finalIndex.values()]);
   let temp = INT4_MAX;
   for (const [id] of moving) {
@@ -178,7 +180,7 @@ export async function syncInterfaces(
   }
   for (const [id, idx] of moving) {
     await q.query('UPDATE interfaces SET if_index = $2 WHERE id = $1', [id, idx]);
-    const row = rows.find((x) => x.id === id)!;
+    const row = rowById.get(id)!;
     changes.push({
       interfaceId: id,
       change: 'reindexed',
@@ -266,6 +268,18 @@ export async function syncInterfaces(
         detail: `${name} seen again`,
       });
     }
+    const same =
+      row.name === name &&
+      (alias === null || row.alias === alias) &&
+      (speed === null || Number(row.speed_mbps) === speed) &&
+      row.descr === fields[0] &&
+      num(row.if_type) === fields[1] &&
+      row.mac === fields[2] &&
+      row.admin_status === fields[3] &&
+      num(row.counter_bits) === fields[4] &&
+      row.missing_since === null;
+    // Nothing to write for an interface that did not change (most of them, most of the time).
+    if (same) continue;
     await q.query(
       `UPDATE interfaces SET name = $2, alias = COALESCE($3, alias), speed_mbps = COALESCE($4, speed_mbps),
          descr = $5, if_type = $6, mac = $7, admin_status = $8, counter_bits = $9, discovered_at = $10,
