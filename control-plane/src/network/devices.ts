@@ -18,7 +18,7 @@ import type { OrgUnitService } from '../inventory/org-units.js';
 import type { Logger } from '../logger.js';
 import type { Queryable, StateStore } from '../store/state/index.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
-import type { SnmpCredentialService } from './credentials.js';
+import { credentialCheck, type SnmpCredentialService } from './credentials.js';
 import { answered } from './evaluate.js';
 import { METRIC_RANGES, type MetricRange, type NetworkService } from './service.js';
 import { NETWORK_TABLES } from './telemetry-schema.js';
@@ -155,6 +155,8 @@ export interface SweepView {
 }
 
 export const MAX_SWEEP_ADDRESSES = 1024;
+/** A sweep no agent reported within this long is shown failed and no longer handed out. */
+export const SWEEP_EXPIRY_MINUTES = 15;
 
 const RANGE_MS: Record<MetricRange, number> = {
   '15m': 15 * 60_000,
@@ -312,11 +314,12 @@ export class DeviceViews {
 
   private async counts(
     deviceIds: string[],
+    q: Queryable = this.deps.db,
   ): Promise<Map<string, { total: number; up: number; down: number; missing: number }>> {
     const out = new Map<string, { total: number; up: number; down: number; missing: number }>();
     if (!deviceIds.length) return out;
     const stale = Date.now() - this.deps.staleAfterMs();
-    const r = await this.deps.db.query<{
+    const r = await q.query<{
       device_id: string;
       total: string | number;
       up: string | number;
@@ -429,7 +432,7 @@ export class DeviceViews {
 
   async statusOf(identity: Identity, id: string, q?: Queryable): Promise<DeviceStatus> {
     const row = await this.deviceRow(identity, id, q);
-    const counts = await this.counts([id]);
+    const counts = await this.counts([id], q);
     return this.status(row, counts.get(id), Date.now());
   }
 
@@ -746,19 +749,30 @@ export class DeviceViews {
           details: [{ path: 'cidr', message: m, code: 'sweep.outside_prefix' }],
         });
       }
-      const cred = await tx.query<{ version: string }>('SELECT version FROM snmp_credentials WHERE id = $1', [
-        input.snmp.credentialRef,
-      ]);
-      // The credential's use here is checked as for a device (its owner, grants and version).
-      if (!cred.rows[0]) {
-        throw new NotFoundError(
-          `snmp.credentialRef: SNMP credential "${input.snmp.credentialRef}" not found`,
-        );
-      }
-      if (cred.rows[0].version !== input.snmp.version) {
+      // The credential must be usable there, as for a device (its owner, grants and version).
+      await credentialCheck(
+        identity,
+        {
+          id: 'sweep',
+          orgUnitId: s.org_unit_id,
+          path: s.path,
+          managementAddress: addresses[0]!,
+          snmp: input.snmp,
+          pollerAgentId: null,
+        },
+        tx,
+      );
+      // Some edge agent must be able to run it: one serving the unit and receiving the credential.
+      const agents = await tx.query(
+        `SELECT 1 FROM agents a JOIN org_units au ON au.id = a.org_unit_id, snmp_credentials c
+           JOIN org_units cu ON cu.id = c.org_unit_id
+         WHERE c.id = $1 AND a.revoked_at IS NULL AND 'edge' = ANY(a.roles)
+           AND $2 LIKE au.path || '%' AND cu.path LIKE au.path || '%' LIMIT 1`,
+        [input.snmp.credentialRef, s.path],
+      );
+      if (agents.rowCount === 0) {
         throw new InputError(
-          `snmp.version: SNMP credential "${input.snmp.credentialRef}" is v${cred.rows[0].version}, not v${input.snmp.version}`,
-          { code: 'credential.version_mismatch' },
+          `siteId: no edge agent serves org unit "${s.org_unit_id}" with SNMP credential "${input.snmp.credentialRef}" (an agent enrolled at or above both the unit and the credential's owner); enrol one first`,
         );
       }
       const id = randomUUID();
@@ -804,22 +818,28 @@ export class DeviceViews {
       added: string[] | string;
       error: string | null;
       path: string;
+      expired: boolean;
     }>(
-      `SELECT w.id, w.cidr, w.state, w.probed, w.found, w.added, w.error, u.path
+      `SELECT w.id, w.cidr, w.state, w.probed, w.found, w.added, w.error, u.path,
+         w.created_at <= now() - interval '${SWEEP_EXPIRY_MINUTES} minutes' AS expired
        FROM network_sweeps w JOIN org_units u ON u.id = w.org_unit_id WHERE w.id::text = $1`,
       [id],
     );
     const row = r.rows[0];
     if (!row || !inScope(identity, row.path)) throw new NotFoundError(`sweep "${id}" not found`);
     const found = typeof row.found === 'string' ? (JSON.parse(row.found) as unknown[]) : row.found;
+    // A sweep no agent reported in time is shown as failed, with why.
+    const lost = row.expired && (row.state === 'pending' || row.state === 'running');
     return {
       id: row.id,
       cidr: row.cidr,
-      state: row.state,
+      state: lost ? 'failed' : row.state,
       probed: Number(row.probed),
       found: found.length,
       added: list(row.added),
-      error: row.error,
+      error: lost
+        ? `no edge agent reported this sweep within ${SWEEP_EXPIRY_MINUTES} minutes (${row.state === 'pending' ? 'no agent took it' : 'an agent took it but sent no result'})`
+        : row.error,
     };
   }
 
@@ -843,7 +863,8 @@ export class DeviceViews {
          c.auth_protocol, c.priv_protocol, cu.path AS cred_path
        FROM network_sweeps w JOIN org_units u ON u.id = w.org_unit_id
        JOIN snmp_credentials c ON c.id = w.credential_ref JOIN org_units cu ON cu.id = c.org_unit_id
-       WHERE w.state IN ('pending', 'running') AND u.path LIKE $1 ORDER BY w.created_at LIMIT 16`,
+       WHERE w.state IN ('pending', 'running') AND w.created_at > now() - interval '${SWEEP_EXPIRY_MINUTES} minutes'
+         AND u.path LIKE $1 ORDER BY w.created_at LIMIT 16`,
       [agent.orgUnitPath + '%'],
     );
     const out: SweepTarget[] = [];

@@ -78,6 +78,10 @@ interface Row {
   speed_mbps: number | null;
   admin_status: string | null;
   missing_since: Date | null;
+  descr: string | null;
+  if_type: number | null;
+  mac: string | null;
+  counter_bits: number | null;
 }
 
 export interface HistoryEntry {
@@ -94,6 +98,7 @@ export function interfaceName(i: Discovered): string {
 }
 
 const INT4_MAX = 2_147_483_647;
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
 /**
  * Creates or updates a device's interfaces from what discovery found, in the caller's transaction:
@@ -113,8 +118,8 @@ export async function syncInterfaces(
   at: Date,
 ): Promise<HistoryEntry[]> {
   const r = await q.query<Row>(
-    `SELECT id, if_index, name, alias, speed_mbps, admin_status, missing_since FROM interfaces
-     WHERE device_id = $1 ORDER BY if_index`,
+    `SELECT id, if_index, name, alias, speed_mbps, admin_status, missing_since, descr, if_type, mac, counter_bits
+     FROM interfaces WHERE device_id = $1 ORDER BY if_index`,
     [deviceId],
   );
   const rows = r.rows.map((x) => ({ ...x, if_index: Number(x.if_index) }));
@@ -266,6 +271,18 @@ export async function syncInterfaces(
         detail: `${name} seen again`,
       });
     }
+    const same =
+      row.name === name &&
+      (alias === null || row.alias === alias) &&
+      (speed === null || Number(row.speed_mbps) === speed) &&
+      row.descr === fields[0] &&
+      num(row.if_type) === fields[1] &&
+      row.mac === fields[2] &&
+      row.admin_status === fields[3] &&
+      num(row.counter_bits) === fields[4] &&
+      row.missing_since === null;
+    // Nothing to write for an interface that did not change (most of them, most of the time).
+    if (same) continue;
     await q.query(
       `UPDATE interfaces SET name = $2, alias = COALESCE($3, alias), speed_mbps = COALESCE($4, speed_mbps),
          descr = $5, if_type = $6, mac = $7, admin_status = $8, counter_bits = $9, discovered_at = $10,

@@ -387,3 +387,68 @@ describe('device reachability', () => {
     expect(back.state.consecutiveFailures).toBe(0);
   });
 });
+
+describe('poll failures', () => {
+  const dev = { id: 'acc', name: 'acc', orgUnitId: 'sc-cd' };
+  const p = { ...policy, pollFailed: { afterFailedPolls: 3 } };
+  it('raises device-poll-failed after three failures of any other kind, naming the reason, and not on partial answers', () => {
+    let state;
+    const kinds: string[][] = [];
+    for (const [i, outcome] of (['agent-error', 'error', 'agent-error', 'agent-error'] as const).entries()) {
+      const r = evaluateDevicePoll(
+        state,
+        { reachable: true, polledAt: T0 + i * 1000, outcome, error: 'sysUpTime.0: noSuchInstance' },
+        dev,
+        p,
+      );
+      state = r.state;
+      kinds.push(
+        r.alarms.map((a) => (a.action === 'fire' ? `fire ${a.condition.kind}` : `resolve ${a.kind}`)),
+      );
+      expect(r.state.reachable).toBe(false);
+    }
+    expect(kinds).toEqual([[], [], ['fire device-poll-failed'], []]);
+    const partial = evaluateDevicePoll(
+      state,
+      { reachable: true, polledAt: T0 + 5000, outcome: 'partial' },
+      dev,
+      p,
+    );
+    expect(partial.state).toMatchObject({ reachable: true, consecutiveFailures: 0, pollFailedAlarm: false });
+    expect(partial.alarms).toEqual([
+      { action: 'resolve', kind: 'device-poll-failed', targetType: 'device', targetId: 'acc' },
+    ]);
+  });
+
+  it('names the outcome and reason in the alarm', () => {
+    let state;
+    let fired;
+    for (let i = 0; i < 3; i++) {
+      const r = evaluateDevicePoll(
+        state,
+        { reachable: true, polledAt: T0 + i, outcome: 'auth', error: 'usmStatsWrongDigests' },
+        dev,
+        p,
+      );
+      state = r.state;
+      fired = r.alarms[0];
+    }
+    expect(fired).toMatchObject({
+      action: 'fire',
+      condition: {
+        kind: 'device-poll-failed',
+        labels: { outcome: 'auth', reason: 'usmStatsWrongDigests' },
+        summary: expect.stringContaining('(auth): usmStatsWrongDigests'),
+      },
+    });
+  });
+
+  it('reads an older agent without outcome: unreachable is a timeout, an error an error', () => {
+    const t1 = evaluateDevicePoll(undefined, { reachable: false, polledAt: T0 }, dev, p);
+    expect(t1.state.reachable).toBe(false);
+    const two = evaluateDevicePoll(t1.state, { reachable: false, polledAt: T0 + 1 }, dev, p);
+    expect(two.alarms.map((a) => (a.action === 'fire' ? a.condition.kind : a.kind))).toEqual([
+      'device-unreachable',
+    ]);
+  });
+});

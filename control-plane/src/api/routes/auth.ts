@@ -25,6 +25,8 @@ const UserOut = z.object({
   roles: z.array(z.string()),
   orgUnitId: z.string(),
   orgUnitName: z.string(),
+  disabled: z.boolean(),
+  createdAt: z.string(),
   totpEnabled: z.boolean(),
   /** The console language the user chose; null: the console follows the browser's languages. */
   locale: z.enum(userLocales).nullable(),

@@ -14,6 +14,7 @@ ALTER TABLE interfaces ADD COLUMN mac text;
 ALTER TABLE interfaces ADD COLUMN admin_status text;
 ALTER TABLE interfaces ADD COLUMN counter_bits smallint CHECK (counter_bits IN (32, 64));
 ALTER TABLE interfaces ADD COLUMN missing_since timestamptz;
+-- When discovery created or last changed the row.
 ALTER TABLE interfaces ADD COLUMN discovered_at timestamptz;
 ALTER TABLE interfaces ADD COLUMN source text NOT NULL DEFAULT 'manual' CHECK (source IN ('manual', 'discovery'));
 
