@@ -136,7 +136,7 @@ afterAll(async () => {
   await snmpd?.stop().catch(() => undefined);
   await t?.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+}, 60_000);
 
 async function deviceState(id: string): Promise<DeviceStatusBody> {
   const res = await admin.get(`/api/v1/network/devices/${encodeURIComponent(id)}`);
@@ -187,7 +187,23 @@ describe('devices in the console', () => {
     await page.getByTestId('device-add-port').fill(String(snmpd!.port));
     await page.getByTestId('device-add-submit').click();
 
-    await page.waitForURL(/\/network\/devices\/[^/]+$/, { timeout: 20_000 });
+    // The new device's page opens; if not, the poll's last value says what the form shows instead.
+    const formError = page.getByTestId('device-add-error');
+    const fieldErrors = page.locator('[data-testid="device-add-field-error"]');
+    await expect
+      .poll(
+        async () => {
+          const path = new URL(page.url()).pathname;
+          if (/^\/network\/devices\/[^/]+$/.test(path)) return 'opened';
+          const shown = [
+            ...(await formError.allTextContents()),
+            ...(await fieldErrors.allTextContents()),
+          ].filter((x) => x.trim());
+          return `still on ${path}: ${shown.join(' | ')}`;
+        },
+        { timeout: 60_000 },
+      )
+      .toBe('opened');
     deviceId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     expect(deviceId).not.toBe('');
     await expect
