@@ -207,7 +207,7 @@ describe('devices in the console', () => {
     deviceId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     expect(deviceId).not.toBe('');
     await expect
-      .poll(() => page.getByTestId('device-address').textContent(), { timeout: 20_000 })
+      .poll(async () => (await page.getByTestId('device-address').textContent())?.trim(), { timeout: 20_000 })
       .toBe(`${ADDRESS}:${snmpd!.port}`);
   }, 90_000);
 
@@ -217,7 +217,7 @@ describe('devices in the console', () => {
     await page.locator('[data-testid="interface-row"][data-if-name="lo"]').waitFor({ timeout: 60_000 });
     expect(await page.locator('[data-testid="interface-row"]').count()).toBeGreaterThanOrEqual(1);
     await expect
-      .poll(() => page.getByTestId('device-sysname').textContent(), { timeout: 30_000 })
+      .poll(async () => (await page.getByTestId('device-sysname').textContent())?.trim(), { timeout: 30_000 })
       .not.toBe('—');
 
     // Two polls give rates; then the device's chart has samples of its busiest interface.
