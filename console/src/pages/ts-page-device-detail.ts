@@ -488,7 +488,7 @@ export class TsPageDeviceDetail extends LitElement {
           ${device.managementAddress}:${device.snmpPort ?? 161}
         </dd>
         <dt>${msg('Poller agent', { id: 'deviceDetail.facts.agent' })}</dt>
-        <dd class="mono">${device.pollerAgentId ?? dash}</dd>
+        <dd class="mono">${device.pollerAgentId ?? device.lastPollAgentId ?? dash}</dd>
         <dt>${msg('Last poll', { id: 'devices.col.lastPoll' })}</dt>
         <dd>
           ${
