@@ -278,6 +278,27 @@ describe('devices in the console', () => {
     await row.waitFor({ timeout: 20_000 });
     await expect.poll(() => row.getAttribute('data-outcome'), { timeout: 30_000 }).toBe('timeout');
     expect(await row.getByTestId('device-row-reason').textContent()).toMatch(/timeout/);
+
+    // In Chinese: the same reason, in the glossary's words.
+    const zh = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 1440, height: 1000 } });
+    try {
+      await zh.addInitScript(() =>
+        (
+          globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+        ).localStorage.setItem('tianshu.locale', 'zh-CN'),
+      );
+      const zhPage = await zh.newPage();
+      zhPage.on('pageerror', (e) => pageErrors.push(String(e)));
+      await zhPage.goto(`${t.cp.url}/network/devices/${encodeURIComponent(deviceId)}`);
+      await zhPage.getByTestId('login-username').fill('admin');
+      await zhPage.getByTestId('login-password').fill(ADMIN_PASSWORD);
+      await zhPage.getByTestId('login-submit').click();
+      await zhPage.getByTestId('device-poll-error').waitFor({ timeout: 30_000 });
+      expect(await zhPage.getByTestId('device-poll-reason').textContent()).toMatch(/^超时/);
+      expect(await zhPage.locator('[data-testid="interface-row"][data-if-name="lo"]').count()).toBe(1);
+    } finally {
+      await zh.close();
+    }
     expect(pageErrors).toEqual([]);
   }, 180_000);
 });
