@@ -698,5 +698,18 @@ describe('scope', () => {
       items: DeviceStatus[];
     };
     expect(q.items.map((d) => d.id)).toEqual(['dev-127-0-17-40']);
+    // The overview counts the same devices by status.
+    const all = (await (await admin.get('/api/v1/network/devices')).json()) as { items: DeviceStatus[] };
+    const overview = (await (await admin.get('/api/v1/overview')).json()) as {
+      modules: { network: { devices: Record<string, number> } };
+    };
+    const by = (st: string) => all.items.filter((d) => d.status === st).length;
+    expect(overview.modules.network.devices).toEqual({
+      total: all.items.length,
+      up: by('up'),
+      down: by('down'),
+      failing: by('failing'),
+      unknown: by('unknown'),
+    });
   });
 });

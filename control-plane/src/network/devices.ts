@@ -423,6 +423,33 @@ export class DeviceViews {
     return query.status ? items.filter((d) => d.status === query.status) : items;
   }
 
+  /** Devices per status in the caller's subtree (the overview's figures). */
+  async summary(identity: Identity): Promise<Record<DeviceState | 'total', number>> {
+    requirePermission(identity, 'network:read');
+    const r = await this.deps.db.query<{
+      outcome: PollOutcome | null;
+      reachable: boolean | null;
+      fresh: boolean;
+    }>(
+      `SELECT p.outcome, p.reachable, COALESCE(p.polled_at >= $2, false) AS fresh
+       FROM devices d JOIN org_units u ON u.id = d.org_unit_id LEFT JOIN device_poll_state p ON p.device_id = d.id
+       WHERE u.path LIKE $1`,
+      [identity.orgUnitPath + '%', new Date(Date.now() - this.deps.staleAfterMs())],
+    );
+    const out = { total: 0, up: 0, down: 0, failing: 0, unknown: 0 };
+    for (const x of r.rows) {
+      out.total++;
+      if (!x.fresh || x.reachable === null) out.unknown++;
+      else {
+        const o = outcomeOf(x.outcome, x.reachable, null);
+        if (answered(o)) out.up++;
+        else if (o === 'timeout') out.down++;
+        else out.failing++;
+      }
+    }
+    return out;
+  }
+
   private async deviceRow(identity: Identity, id: string, q: Queryable = this.deps.db): Promise<DeviceRow> {
     const r = await q.query<DeviceRow>(`${DEVICE_SELECT} WHERE d.id = $1`, [id]);
     const row = r.rows[0];

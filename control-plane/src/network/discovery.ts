@@ -134,31 +134,27 @@ export async function syncInterfaces(
     used.add(row.id);
     return true;
   };
+  const rowAt = new Map(rows.map((x) => [x.if_index, x]));
+  const rowsNamed = new Map<string, Row[]>();
+  for (const x of rows) rowsNamed.set(x.name, [...(rowsNamed.get(x.name) ?? []), x]);
+  const discovered = new Set(disc.map((d) => d.ifIndex));
   // 1. same ifIndex and name; 2. same name elsewhere (re-indexed); 3. same ifIndex (renamed).
   for (const i of disc) {
-    const name = interfaceName(i);
-    take(
-      i,
-      rows.find((x) => x.if_index === i.ifIndex && x.name === name),
-    );
+    const row = rowAt.get(i.ifIndex);
+    if (row && row.name === interfaceName(i)) take(i, row);
   }
   for (const i of disc) {
     if (match.has(i.ifIndex)) continue;
-    const name = interfaceName(i);
-    const candidates = rows.filter((x) => !used.has(x.id) && x.name === name);
+    const candidates = (rowsNamed.get(interfaceName(i)) ?? []).filter((x) => !used.has(x.id));
     // Prefer a row whose own ifIndex is not discovered any more (that is the re-index).
     const row =
-      candidates.find((x) => !disc.some((d) => d.ifIndex === x.if_index)) ??
+      candidates.find((x) => !discovered.has(x.if_index)) ??
       candidates.find((x) => x.missing_since === null) ??
       candidates[0];
     take(i, row);
   }
   for (const i of disc) {
-    if (match.has(i.ifIndex)) continue;
-    take(
-      i,
-      rows.find((x) => x.if_index === i.ifIndex),
-    );
+    if (!match.has(i.ifIndex)) take(i, rowAt.get(i.ifIndex));
   }
   const changes: HistoryEntry[] = [];
   const unmatched = rows.filter((x) => !used.has(x.id));
@@ -173,7 +169,8 @@ export async function syncInterfaces(
     }
   }
   // Moves go through temporary indexes so that swaps never meet the (device, ifIndex) constraint.
-  const moving = [...finalIndex].filter(([id, idx]) => rows.find((x) => x.id === id)!.if_index !== idx);
+  const rowById = new Map(rows.map((x) => [x.id, x]));
+  const moving = [...finalIndex].filter(([id, idx]) => rowById.get(id)!.if_index !== idx);
   const taken = new Set([...rows.map((x) => x.if_index), ...targets, ...finalIndex.values()]);
   let temp = INT4_MAX;
   for (const [id] of moving) {
@@ -183,7 +180,7 @@ export async function syncInterfaces(
   }
   for (const [id, idx] of moving) {
     await q.query('UPDATE interfaces SET if_index = $2 WHERE id = $1', [id, idx]);
-    const row = rows.find((x) => x.id === id)!;
+    const row = rowById.get(id)!;
     changes.push({
       interfaceId: id,
       change: 'reindexed',

@@ -144,6 +144,7 @@ export const networkModule = defineModule<NetworkModule>({
         unknown: links.filter((l) => l.status === 'unknown').length,
         failedOver: links.filter((l) => l.failedOver).length,
       },
+      devices: await svc.devices.summary(identity),
     };
   },
 });
