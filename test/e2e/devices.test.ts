@@ -136,7 +136,7 @@ afterAll(async () => {
   await snmpd?.stop().catch(() => undefined);
   await t?.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+}, 60_000);
 
 async function deviceState(id: string): Promise<DeviceStatusBody> {
   const res = await admin.get(`/api/v1/network/devices/${encodeURIComponent(id)}`);
@@ -187,11 +187,27 @@ describe('devices in the console', () => {
     await page.getByTestId('device-add-port').fill(String(snmpd!.port));
     await page.getByTestId('device-add-submit').click();
 
-    await page.waitForURL(/\/network\/devices\/[^/]+$/, { timeout: 20_000 });
+    // The new device's page opens; if not, the poll's last value says what the form shows instead.
+    const formError = page.getByTestId('device-add-error');
+    const fieldErrors = page.locator('[data-testid="device-add-field-error"]');
+    await expect
+      .poll(
+        async () => {
+          const path = new URL(page.url()).pathname;
+          if (/^\/network\/devices\/[^/]+$/.test(path)) return 'opened';
+          const shown = [
+            ...(await formError.allTextContents()),
+            ...(await fieldErrors.allTextContents()),
+          ].filter((x) => x.trim());
+          return `still on ${path}: ${shown.join(' | ')}`;
+        },
+        { timeout: 60_000 },
+      )
+      .toBe('opened');
     deviceId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     expect(deviceId).not.toBe('');
     await expect
-      .poll(() => page.getByTestId('device-address').textContent(), { timeout: 20_000 })
+      .poll(async () => (await page.getByTestId('device-address').textContent())?.trim(), { timeout: 20_000 })
       .toBe(`${ADDRESS}:${snmpd!.port}`);
   }, 90_000);
 
@@ -201,7 +217,7 @@ describe('devices in the console', () => {
     await page.locator('[data-testid="interface-row"][data-if-name="lo"]').waitFor({ timeout: 60_000 });
     expect(await page.locator('[data-testid="interface-row"]').count()).toBeGreaterThanOrEqual(1);
     await expect
-      .poll(() => page.getByTestId('device-sysname').textContent(), { timeout: 30_000 })
+      .poll(async () => (await page.getByTestId('device-sysname').textContent())?.trim(), { timeout: 30_000 })
       .not.toBe('—');
 
     // Two polls give rates; then the device's chart has samples of its busiest interface.
@@ -218,15 +234,19 @@ describe('devices in the console', () => {
           chart.evaluate((node) => {
             const el = node as unknown as {
               getAttribute(n: string): string | null;
-              getEchartsInstance(): { getOption(): { series: { data: unknown[] }[] } } | undefined;
+              getEchartsInstance(): { getOption(): { series: { data: unknown[][] }[] } } | undefined;
             };
             if (el.getAttribute('data-state') !== 'ready') return 0;
+            // A line needs two samples to be drawn: the most samples of one series.
             const series = el.getEchartsInstance()?.getOption().series ?? [];
-            return series.reduce((n, s) => n + s.data.length, 0);
+            return Math.max(
+              0,
+              ...series.map((s) => s.data.filter((p) => Array.isArray(p) && typeof p[1] === 'number').length),
+            );
           }),
         { timeout: 90_000, interval: 2_000 },
       )
-      .toBeGreaterThan(0);
+      .toBeGreaterThanOrEqual(2);
     expect(await page.getByTestId('device-poll-error').count()).toBe(0);
   }, 240_000);
 
@@ -258,6 +278,27 @@ describe('devices in the console', () => {
     await row.waitFor({ timeout: 20_000 });
     await expect.poll(() => row.getAttribute('data-outcome'), { timeout: 30_000 }).toBe('timeout');
     expect(await row.getByTestId('device-row-reason').textContent()).toMatch(/timeout/);
+
+    // In Chinese: the same reason, in the glossary's words.
+    const zh = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 1440, height: 1000 } });
+    try {
+      await zh.addInitScript(() =>
+        (
+          globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+        ).localStorage.setItem('tianshu.locale', 'zh-CN'),
+      );
+      const zhPage = await zh.newPage();
+      zhPage.on('pageerror', (e) => pageErrors.push(String(e)));
+      await zhPage.goto(`${t.cp.url}/network/devices/${encodeURIComponent(deviceId)}`);
+      await zhPage.getByTestId('login-username').fill('admin');
+      await zhPage.getByTestId('login-password').fill(ADMIN_PASSWORD);
+      await zhPage.getByTestId('login-submit').click();
+      await zhPage.getByTestId('device-poll-error').waitFor({ timeout: 30_000 });
+      expect(await zhPage.getByTestId('device-poll-reason').textContent()).toMatch(/^超时/);
+      expect(await zhPage.locator('[data-testid="interface-row"][data-if-name="lo"]').count()).toBe(1);
+    } finally {
+      await zh.close();
+    }
     expect(pageErrors).toEqual([]);
   }, 180_000);
 });

@@ -19,6 +19,11 @@ describe('device words', () => {
       'authentication failed: unknown user name',
     );
     expect(pollOutcomeLine({ outcome: 'ok', error: 'ignored' })).toBe('ok');
+    // A reason that repeats the outcome says it once.
+    expect(pollOutcomeLine({ outcome: 'timeout', error: 'timeout: request timed out' })).toBe(
+      'timeout: request timed out',
+    );
+    expect(pollOutcomeLine({ outcome: 'timeout', error: 'Timeout:' })).toBe('timeout');
   });
 
   it('tones: failures are bad, partial answers a warning', () => {

@@ -69,7 +69,12 @@ export function pollOutcomeTone(outcome: PollOutcome | string): BadgeTone {
 export function pollOutcomeLine(poll: Pick<LastPoll, 'outcome' | 'error'>): string {
   const outcome = pollOutcomeText(poll.outcome);
   if (poll.outcome === 'ok' || !poll.error) return outcome;
-  const reason = poll.error;
+  // Agents often lead the reason with the outcome itself ("timeout: request timed out"): say it once.
+  const lead = `${poll.outcome}:`;
+  const reason = poll.error.toLowerCase().startsWith(lead)
+    ? poll.error.slice(lead.length).trim()
+    : poll.error;
+  if (!reason) return outcome;
   return msg(str`${outcome}: ${reason}`, { id: 'devices.outcome.withReason' });
 }
 

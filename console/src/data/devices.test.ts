@@ -9,11 +9,13 @@ import {
   fetchInterfaceMetrics,
   fetchSweep,
   isIpAddress,
+  matchesText,
   submitAddDevice,
   sweepEnded,
+  topInterface,
   validateAddDevice,
 } from './devices.js';
-import type { AddDeviceForm, DeviceStatus } from './devices.js';
+import type { AddDeviceForm, DeviceStatus, InterfaceStatus } from './devices.js';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -226,5 +228,57 @@ describe('the add form', () => {
     if (!checked.ok) throw new Error('form should be valid');
     const error = await submitAddDevice(checked.request).catch((e: unknown) => e);
     expect((error as ApiError).message).toMatch(/outside the management prefixes/);
+  });
+});
+
+const port = (ifIndex: number, over: Partial<InterfaceStatus> = {}): InterfaceStatus => ({
+  id: `i${ifIndex}`,
+  ifIndex,
+  name: `Gi1/0/${ifIndex}`,
+  descr: null,
+  alias: null,
+  type: 6,
+  speedMbps: 1000,
+  mac: null,
+  adminStatus: 'up',
+  operStatus: 'up',
+  counterBits: 64,
+  inBps: null,
+  outBps: null,
+  inUtilisation: null,
+  outUtilisation: null,
+  inErrorsPerSecond: null,
+  outErrorsPerSecond: null,
+  inDiscardsPerSecond: null,
+  outDiscardsPerSecond: null,
+  lastChangeAt: null,
+  missingSince: null,
+  polledAt: null,
+  ...over,
+});
+
+describe('the list and page helpers', () => {
+  it('match the text filter on name, address, sysName, vendor and model, in any case', () => {
+    expect(matchesText(device, '')).toBe(true);
+    expect(matchesText(device, ' CISCO ')).toBe(true);
+    expect(matchesText(device, '10.20.1')).toBe(true);
+    expect(matchesText(device, 'core-1')).toBe(true);
+    expect(matchesText(device, 'c3750g')).toBe(true);
+    expect(matchesText(device, 'juniper')).toBe(false);
+    expect(matchesText({ ...device, vendor: null, model: null }, 'cisco')).toBe(false);
+  });
+
+  it('chart the busiest interface that is up, never a missing one', () => {
+    const ports = [
+      port(1, { inBps: 5e6, operStatus: 'down' }),
+      port(2, { inBps: 1e6 }),
+      port(3, { outBps: 3e6 }),
+      port(4, { inBps: 9e9, missingSince: '2026-12-01T08:00:00Z' }),
+    ];
+    expect(topInterface(ports)?.ifIndex).toBe(3);
+    // Nothing up carries traffic: the busiest at all; no traffic at all: the first that is up.
+    expect(topInterface([port(1, { inBps: 5, operStatus: 'down' }), port(2)])?.ifIndex).toBe(1);
+    expect(topInterface([port(1, { operStatus: 'down' }), port(7), port(5)])?.ifIndex).toBe(5);
+    expect(topInterface([])).toBeUndefined();
   });
 });

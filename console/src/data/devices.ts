@@ -347,3 +347,27 @@ export async function submitAddDevice(
   const { sweepId } = await startSweep(request.body);
   return { kind: 'sweep', sweepId };
 }
+
+/** Whether a device matches the list's text filter: id, name, address, sysName, vendor, model or OS. */
+export function matchesText(d: DeviceStatus, text: string): boolean {
+  const q = text.trim().toLowerCase();
+  if (!q) return true;
+  return [d.id, d.name, d.managementAddress, d.sysName, d.vendor, d.model, d.osVersion].some(
+    (v) => v !== null && v.toLowerCase().includes(q),
+  );
+}
+
+/**
+ * The interface a device page charts first: of the interfaces still present, the busiest that is up,
+ * else the busiest, else the first that is up, else the first (by ifIndex).
+ */
+export function topInterface(interfaces: readonly InterfaceStatus[]): InterfaceStatus | undefined {
+  const present = [...interfaces.filter((i) => i.missingSince === null)].sort(
+    (a, b) => a.ifIndex - b.ifIndex,
+  );
+  const rate = (i: InterfaceStatus) => Math.max(i.inBps ?? -1, i.outBps ?? -1);
+  const busiest = (list: InterfaceStatus[]) =>
+    [...list].sort((a, b) => rate(b) - rate(a) || a.ifIndex - b.ifIndex).find((i) => rate(i) > 0);
+  const up = present.filter((i) => i.operStatus === 'up');
+  return busiest(up) ?? busiest(present) ?? up[0] ?? present[0] ?? interfaces[0];
+}

@@ -7,7 +7,13 @@ import { canManage } from '../data/auth.js';
 import type { User } from '../data/auth.js';
 import { metricsRanges, rangeMillis } from '../data/hosts.js';
 import type { MetricsRange } from '../data/hosts.js';
-import { discoverDevice, fetchDevice, fetchDevicePolls, fetchInterfaceMetrics } from '../data/devices.js';
+import {
+  discoverDevice,
+  fetchDevice,
+  fetchDevicePolls,
+  fetchInterfaceMetrics,
+  topInterface,
+} from '../data/devices.js';
 import type { DeviceDetail, InterfaceMetrics, InterfaceStatus, PollRecord } from '../data/devices.js';
 import { isMissingRoute, isNetworkUnavailable } from '../data/network.js';
 import {
@@ -58,15 +64,6 @@ import '../components/ts-utilisation-bar.js';
 
 const refreshMillis = 10_000;
 const metricsRefreshMillis = 60_000;
-
-/** The interface a device page charts first: the busiest one, else the first that is up, else the first. */
-export function topInterface(interfaces: readonly InterfaceStatus[]): InterfaceStatus | undefined {
-  const present = interfaces.filter((i) => i.missingSince === null);
-  const rate = (i: InterfaceStatus) => Math.max(i.inBps ?? -1, i.outBps ?? -1);
-  const busiest = [...present].sort((a, b) => rate(b) - rate(a) || a.ifIndex - b.ifIndex)[0];
-  if (busiest && rate(busiest) > 0) return busiest;
-  return present.find((i) => i.operStatus === 'up') ?? present[0] ?? interfaces[0];
-}
 
 const rate = (v: number | null) => (v === null ? '—' : formatBitRate(v));
 const perSecond = (v: number | null) => (v === null ? '—' : formatNumber(v, 2));
@@ -276,8 +273,11 @@ export class TsPageDeviceDetail extends LitElement {
     void this._task.run();
     void this._pollsTask.run();
     if (this._custom) return;
-    const step = (this._metricsTask.value?.metrics.stepSeconds ?? 0) * 1000;
-    if (Date.now() - this._lastMetricsRun >= Math.max(metricsRefreshMillis, step))
+    const metrics = this._metricsTask.value?.metrics;
+    const step = (metrics?.stepSeconds ?? 0) * 1000;
+    // Until the first samples arrive (a device just added), the chart is loaded at every refresh.
+    const waiting = metrics !== undefined && metrics.series.inBitsPerSecond.length < 2;
+    if (waiting || Date.now() - this._lastMetricsRun >= Math.max(metricsRefreshMillis, step))
       void this._metricsTask.run();
   });
 
@@ -488,7 +488,7 @@ export class TsPageDeviceDetail extends LitElement {
           ${device.managementAddress}:${device.snmpPort ?? 161}
         </dd>
         <dt>${msg('Poller agent', { id: 'deviceDetail.facts.agent' })}</dt>
-        <dd class="mono">${device.pollerAgentId ?? dash}</dd>
+        <dd class="mono">${device.pollerAgentId ?? device.lastPollAgentId ?? dash}</dd>
         <dt>${msg('Last poll', { id: 'devices.col.lastPoll' })}</dt>
         <dd>
           ${

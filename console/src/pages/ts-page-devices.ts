@@ -4,7 +4,7 @@ import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import { canManage } from '../data/auth.js';
 import type { User } from '../data/auth.js';
-import { deviceHealths, fetchDevices } from '../data/devices.js';
+import { deviceHealths, fetchDevices, matchesText } from '../data/devices.js';
 import type { DeviceHealth, DeviceStatus } from '../data/devices.js';
 import { formatCount, formatDateTime, formatRelativeTime } from '../common/format.js';
 import {
@@ -37,15 +37,6 @@ function sortDevices(devices: readonly DeviceStatus[]): DeviceStatus[] {
     (a, b) =>
       (statusRank[a.status] ?? 9) - (statusRank[b.status] ?? 9) ||
       a.name.localeCompare(b.name, undefined, { numeric: true }),
-  );
-}
-
-/** Whether a device matches the text filter: name, address, sysName, vendor, model or OS version. */
-export function matchesText(d: DeviceStatus, text: string): boolean {
-  const q = text.trim().toLowerCase();
-  if (!q) return true;
-  return [d.name, d.managementAddress, d.sysName, d.vendor, d.model, d.osVersion, d.id].some(
-    (v) => v !== null && v.toLowerCase().includes(q),
   );
 }
 

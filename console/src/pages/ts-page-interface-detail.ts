@@ -224,8 +224,11 @@ export class TsPageInterfaceDetail extends LitElement {
     this._now = Date.now();
     void this._task.run();
     if (this._custom) return;
-    const step = (this._metricsTask.value?.metrics.stepSeconds ?? 0) * 1000;
-    if (Date.now() - this._lastMetricsRun >= Math.max(metricsRefreshMillis, step))
+    const metrics = this._metricsTask.value?.metrics;
+    const step = (metrics?.stepSeconds ?? 0) * 1000;
+    // Until the first samples arrive (a device just added), the chart is loaded at every refresh.
+    const waiting = metrics !== undefined && metrics.series.inBitsPerSecond.length < 2;
+    if (waiting || Date.now() - this._lastMetricsRun >= Math.max(metricsRefreshMillis, step))
       void this._metricsTask.run();
   });
 
