@@ -17,6 +17,8 @@ export const networkAlarmKinds = [
   'failed-over',
   'below-tier',
   'device-unreachable',
+  'device-poll-failed',
+  'device-unpolled',
 ] as const;
 
 export type NetworkAlarmKind = (typeof networkAlarmKinds)[number];

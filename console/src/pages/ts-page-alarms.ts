@@ -37,6 +37,10 @@ function alarmKindText(kind: string): string {
       return msg('below tier', { id: 'alarms.kind.belowTier' });
     case 'device-unreachable':
       return msg('device unreachable', { id: 'alarms.kind.deviceUnreachable' });
+    case 'device-poll-failed':
+      return msg('device poll failing', { id: 'alarms.kind.devicePollFailed' });
+    case 'device-unpolled':
+      return msg('device not polled', { id: 'alarms.kind.deviceUnpolled' });
     default:
       return kind;
   }

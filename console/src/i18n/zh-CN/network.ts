@@ -103,6 +103,8 @@ export const templates = {
   'alarms.kind.failedOver': '已切换至备用',
   'alarms.kind.belowTier': '带宽未达标',
   'alarms.kind.deviceUnreachable': '设备不可达',
+  'alarms.kind.devicePollFailed': '设备采集失败',
+  'alarms.kind.deviceUnpolled': '设备未被采集',
   'alarms.severity.critical': '紧急',
   'alarms.severity.major': '重要',
   'alarms.severity.minor': '次要',
