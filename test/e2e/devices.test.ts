@@ -248,6 +248,10 @@ describe('devices in the console', () => {
       )
       .toBeGreaterThanOrEqual(2);
     expect(await page.getByTestId('device-poll-error').count()).toBe(0);
+    await page.screenshot({
+      path: join(process.cwd(), 'test-results', 'devices-page-en.png'),
+      fullPage: true,
+    });
   }, 240_000);
 
   it('opens the port page of an interface from its row', async () => {
@@ -278,6 +282,7 @@ describe('devices in the console', () => {
     await row.waitFor({ timeout: 20_000 });
     await expect.poll(() => row.getAttribute('data-outcome'), { timeout: 30_000 }).toBe('timeout');
     expect(await row.getByTestId('device-row-reason').textContent()).toMatch(/timeout/);
+    await page.screenshot({ path: join(process.cwd(), 'test-results', 'devices-list-en.png') });
 
     // In Chinese: the same reason, in the glossary's words.
     const zh = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 1440, height: 1000 } });
@@ -296,6 +301,10 @@ describe('devices in the console', () => {
       await zhPage.getByTestId('device-poll-error').waitFor({ timeout: 30_000 });
       expect(await zhPage.getByTestId('device-poll-reason').textContent()).toMatch(/^超时/);
       expect(await zhPage.locator('[data-testid="interface-row"][data-if-name="lo"]').count()).toBe(1);
+      await zhPage.screenshot({
+        path: join(process.cwd(), 'test-results', 'devices-page-zh-CN-timeout.png'),
+        fullPage: true,
+      });
     } finally {
       await zh.close();
     }
