@@ -28,6 +28,11 @@ export interface StartLabOptions {
    * port stops the lab with an error naming the device, the address and the port.
    */
   portRange?: PortRange;
+  /**
+   * Routers answer SNMPv2c reads with the fast responder (fast-v2c.ts), their net-snmp agents
+   * everything else; used where thousands of routers must answer every minute (the scale bench).
+   */
+  fastV2c?: boolean;
   /** Milliseconds since the epoch; counters and sysUpTime follow it. Defaults to Date.now. */
   clock?: () => number;
   logger?: Logger;
@@ -126,6 +131,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
         v3: scenario.snmp.v3,
         engineId: engineIdOf(d.id),
         onError: (err) => log.debug('lab router request rejected', { device: d.id, error: err.message }),
+        ...(options.fastV2c ? { fastV2c: true } : {}),
       }),
     );
   }
