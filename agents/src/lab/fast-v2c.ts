@@ -8,11 +8,11 @@
  * Everything else (SNMPv1 and v3, SET, unknown communities, anything it cannot decode) it declines
  * with `null`, and the router hands the message to its net-snmp agent, which answers it (or rejects
  * it) as before. The answers are those of the net-snmp agent the router builds from the same model
- * (see fast-v2c.test.ts), with two departures that follow RFC 3416: a GETBULK answers up to
- * non-repeaters + max-repetitions × repeaters varbinds (net-snmp stops at max-repetitions varbinds
- * in all), stopping after a repetition in which every repeater has run off the end of the MIB, as
- * Net-SNMP's snmpd does; and an answer bigger than a UDP datagram is cut short (GETBULK) or becomes
- * tooBig (GET, GETNEXT) instead of failing to send.
+ * (see fast-v2c.test.ts), with two departures that follow RFC 3416: a GETBULK answers
+ * non-repeaters + max-repetitions × repeaters varbinds, a repeater past the end of the MIB
+ * answering endOfMibView in each remaining repetition (net-snmp stops at max-repetitions varbinds
+ * in all, which is the same with one repeater); and an answer bigger than a UDP datagram is cut
+ * short (GETBULK) or becomes tooBig (GET, GETNEXT) instead of failing to send.
  */
 import type { InterfaceReading, LldpNeighbourRow, RouterModel } from './router.js';
 import { encodeCounter64 } from './traffic.js';
@@ -364,7 +364,6 @@ export class FastV2cResponder {
       }
       const count = this.entries.length;
       for (let rep = 0; rep < m && full && reps > 0; rep++) {
-        let ended = 0;
         for (let k = 0; k < reps && full; k++) {
           const i = cursor[k] as number;
           if (i < count) {
@@ -375,10 +374,8 @@ export class FastV2cResponder {
           } else {
             // Off the end: answered for the last OID, as net-snmp does.
             full = this.putNext(last[k] as number[], count, put);
-            ended += 1;
           }
         }
-        if (ended === reps) break;
       }
       if (!full) this.stats.truncated += 1;
     }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../runtime/logger.js';
 import { silentLogger } from '../runtime/logger.js';
 import { formatPath, LabConfigError } from './errors.js';
+import type { FastV2cStats } from './fast-v2c.js';
 import { defaultLabPort, loadInventory, parseInventory, type LabInventory } from './inventory.js';
 import { LabModel, type LabLinkInfo } from './model.js';
 import { ListenError, SnmpRouter } from './router.js';
@@ -97,6 +98,8 @@ export interface Lab {
   /** The link of a pair that carries the traffic now, or null when every link of the pair is down. */
   activeLink(pairId: string): LabLinkInfo | null;
   links(): LabLinkInfo[];
+  /** What a router's fast responder did (null without `fastV2c`). */
+  fastV2cStats(deviceId: string): FastV2cStats | null;
   stop(): Promise<void>;
 }
 
@@ -174,6 +177,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     setLoad: (ref, fraction) => model.setLoad(ref, fraction),
     activeLink: (pairId) => model.activeLink(pairId),
     links: () => model.linkInfos(),
+    fastV2cStats: (id) => routers.get(id)?.fastStats ?? null,
     async setDeviceReachable(id, reachable) {
       const device = model.device(id);
       const r = routers.get(id)!;
