@@ -15,7 +15,6 @@
  * short (GETBULK) or becomes tooBig (GET, GETNEXT) instead of failing to send.
  */
 import type { InterfaceReading, LldpNeighbourRow, RouterModel } from './router.js';
-import { encodeCounter64 } from './traffic.js';
 
 const TAG_INT = 0x02;
 const TAG_OCTETS = 0x04;
@@ -200,6 +199,11 @@ export class FastV2cResponder {
   private readonly model: RouterModel;
   private readonly readings = new Map<number, InterfaceReading | undefined>();
   private out = Buffer.allocUnsafe(maxMessageSize + 1024);
+  /** Moving values encoded during the current request, per entry (see `dynamic`). */
+  private dynCache = Buffer.alloc(0);
+  private dynLen = new Uint8Array(0);
+  private dynGen = new Uint32Array(0);
+  private generation = 0;
 
   constructor(model: RouterModel, communities: readonly string[]) {
     this.model = model;
@@ -242,6 +246,9 @@ export class FastV2cResponder {
       else unique.push(e);
     }
     this.entries = unique;
+    this.dynCache = Buffer.alloc(unique.length * dynSlot);
+    this.dynLen = new Uint8Array(unique.length);
+    this.dynGen = new Uint32Array(unique.length);
   }
 
   /** The response to `msg`, or null when net-snmp must handle it. */
@@ -303,11 +310,27 @@ export class FastV2cResponder {
     const limit = maxMessageSize - start;
     let at = start;
     let tooBig = false;
+    this.generation = (this.generation + 1) >>> 0 || 1;
+    const cache = this.dynCache;
     const put = (oid: Buffer, i: number, type: number): boolean => {
       // `i` ≥ 0: the entry's value; otherwise a NULL-like `type` (noSuch…, endOfMibView).
-      const e = i >= 0 ? (this.entries[i] as Entry) : null;
-      const valueLen = e ? this.valueLength(e) : 2;
-      const content = oid.length + valueLen;
+      let src: Buffer | null = null;
+      let from = 0;
+      let valueLen = 2;
+      if (i >= 0) {
+        const e = this.entries[i] as Entry;
+        const n = e.dyn === Dyn.None ? -1 : this.dynamic(i, e);
+        if (n < 0) {
+          src = e.value;
+          valueLen = src.length;
+        } else {
+          src = cache;
+          from = i * dynSlot;
+          valueLen = n;
+        }
+      }
+      const oidLen = oid.length;
+      const content = oidLen + valueLen;
       const head = content < 0x80 ? 2 : content <= 0xff ? 3 : 4;
       if (at - start + head + content > limit) return false;
       out[at++] = TAG_SEQ;
@@ -320,10 +343,13 @@ export class FastV2cResponder {
         out[at++] = content >> 8;
         out[at++] = content & 0xff;
       }
-      oid.copy(out, at);
-      at += oid.length;
-      if (e) at = this.writeValue(e, out, at);
-      else {
+      for (let k = 0; k < oidLen; k++) out[at++] = oid[k] as number;
+      if (src) {
+        if (valueLen > 32) {
+          src.copy(out, at, from, from + valueLen);
+          at += valueLen;
+        } else for (let k = 0; k < valueLen; k++) out[at++] = src[from + k] as number;
+      } else {
         out[at++] = type;
         out[at++] = 0;
       }
@@ -363,6 +389,7 @@ export class FastV2cResponder {
         last.push(oids[k] as number[]);
       }
       const count = this.entries.length;
+      const cursor0 = cursor.slice();
       for (let rep = 0; rep < m && full && reps > 0; rep++) {
         for (let k = 0; k < reps && full; k++) {
           const i = cursor[k] as number;
@@ -371,8 +398,11 @@ export class FastV2cResponder {
             full = put(e.oid, i, 0);
             cursor[k] = i + 1;
             last[k] = e.arcs;
+          } else if (i > cursor0[k]!) {
+            // Off the end after answering the last instance: endOfMibView at its OID.
+            full = put((this.entries[count - 1] as Entry).oid, -1, END_OF_MIB_VIEW);
           } else {
-            // Off the end: answered for the last OID, as net-snmp does.
+            // Off the end at once: answered for the requested OID, as net-snmp does.
             full = this.putNext(last[k] as number[], count, put);
           }
         }
@@ -517,43 +547,54 @@ export class FastV2cResponder {
     }
   }
 
-  // The moving value of the entry being written, computed by valueLength and used by writeValue.
-  private pending: Buffer | number[] | null = null;
-
-  private valueLength(e: Entry): number {
-    if (e.dyn === Dyn.None) return e.value.length;
+  /**
+   * Encodes entry `i`'s moving value (once per request) into its slot of the cache; returns the
+   * length of its TLV, or −1 for the static value (no reading of the interface).
+   */
+  private dynamic(i: number, e: Entry): number {
+    const at = i * dynSlot;
+    if (this.dynGen[i] === this.generation) {
+      const n = this.dynLen[i] as number;
+      return n === 255 ? -1 : n;
+    }
     const v = this.dynValue(e);
-    if (v === undefined) {
-      this.pending = null;
-      return e.value.length;
+    let n = -1;
+    if (v !== undefined) {
+      const c = this.dynCache;
+      c[at] = e.value[0] as number; // the value's tag
+      let len: number;
+      if (typeof v === 'bigint') {
+        const u = BigInt.asUintN(64, v);
+        const hi = Number(u >> 32n);
+        const lo = Number(u & 0xffff_ffffn);
+        if (hi === 0) len = writeUnsigned(c, at + 2, lo);
+        else {
+          len = writeUnsigned(c, at + 2, hi);
+          const p = at + 2 + len;
+          c[p] = lo >>> 24;
+          c[p + 1] = (lo >>> 16) & 0xff;
+          c[p + 2] = (lo >>> 8) & 0xff;
+          c[p + 3] = lo & 0xff;
+          len += 4;
+        }
+      } else len = writeUnsigned(c, at + 2, v);
+      c[at + 1] = len;
+      n = len + 2;
     }
-    if (typeof v === 'bigint') {
-      const content = encodeCounter64(v);
-      this.pending = content;
-      return 2 + content.length;
-    }
-    const b = intBytes(v);
-    this.pending = b;
-    return 2 + b.length;
+    this.dynGen[i] = this.generation;
+    this.dynLen[i] = n < 0 ? 255 : n;
+    return n;
   }
+}
 
-  private writeValue(e: Entry, out: Buffer, at: number): number {
-    const p = e.dyn === Dyn.None ? null : this.pending;
-    if (!p) {
-      e.value.copy(out, at);
-      return at + e.value.length;
-    }
-    this.pending = null;
-    let i = at;
-    out[i++] = e.value[0] as number; // the value's tag
-    out[i++] = p.length;
-    if (Buffer.isBuffer(p)) {
-      p.copy(out, i);
-      return i + p.length;
-    }
-    for (const b of p) out[i++] = b;
-    return i;
-  }
+/** Bytes of a cache slot: tag, length and up to 9 content bytes. */
+const dynSlot = 12;
+
+/** Writes 0 ≤ v < 2^32 as the content of a minimal non-negative BER integer; returns its length. */
+function writeUnsigned(b: Buffer, at: number, v: number): number {
+  const n = v < 0x80 ? 1 : v < 0x8000 ? 2 : v < 0x80_0000 ? 3 : v < 0x8000_0000 ? 4 : 5;
+  for (let k = n - 1, x = v; k >= 0; k--, x = Math.floor(x / 256)) b[at + k] = x & 0xff;
+  return n;
 }
 
 const mask32 = (v: bigint): number => Number(v & 0xffff_ffffn);
