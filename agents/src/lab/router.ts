@@ -354,7 +354,14 @@ export class SnmpRouter {
     s.removeAllListeners('message');
     const onError = this.options.onError;
     s.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-      const out = fast.answer(msg);
+      let out: Buffer | null;
+      try {
+        out = fast.answer(msg);
+      } catch (err) {
+        // A fault of the fast responder: net-snmp's agent answers instead, and the fault is told.
+        onError?.(new Error(`fast v2c responder failed: ${(err as Error).message}`));
+        out = null;
+      }
       if (!out) {
         for (const l of netSnmp) l.call(s, msg, rinfo);
         return;
