@@ -34,6 +34,8 @@ options:
   --port-range <a-b>        ports routers may move to when theirs is taken (lab; default:
                             none, a taken port stops the lab with exit code 2)
   --routers-file <file>     write where each router listens (JSON) once all listen (lab)
+  --fast-v2c                answer SNMPv2c reads with the lab's fast responder, net-snmp's
+                            agent only the rest (lab; for thousands of routers)
   --print-config            print the effective configuration and exit
   --version                 print the version and exit
   --help                    print this help and exit
@@ -78,6 +80,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         address: { type: 'string' },
         'port-range': { type: 'string' },
         'routers-file': { type: 'string' },
+        'fast-v2c': { type: 'boolean' },
         'print-config': { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
@@ -158,6 +161,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         address: values.address,
         portRange: values['port-range'],
         routersFile: values['routers-file'],
+        fastV2c: values['fast-v2c'] === true,
       },
       log,
       io.err,

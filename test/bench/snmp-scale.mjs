@@ -6,7 +6,8 @@
 // BENCH_DISCOVERY_CONCURRENCY (64), BENCH_SCALE_DEVICES (20000), BENCH_SCALE_INTERFACES (10),
 // BENCH_SCALE_INTERVAL (60 s), BENCH_SCALE_CYCLES (3), BENCH_SCALE_CONCURRENCY (256),
 // BENCH_SCALE_MAXREP (the targets' maxRepetitions: 50, what the control plane hands out),
-// BENCH_LAB_PROCESSES (devices per lab process: 5000).
+// BENCH_LAB_PROCESSES (devices per lab process: 5000), BENCH_LAB_FAST_V2C (1: the lab routers
+// answer v2c reads with the fast responder, agents/src/lab/fast-v2c.ts; 0: with net-snmp's agent).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -19,6 +20,8 @@ const AGENT_CLI = fileURLToPath(new URL('../../agents/dist/cli.js', import.meta.
 const QUIET = fileURLToPath(new URL('../../agents/lab/scenarios/quiet.yaml', import.meta.url));
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const round = (x, d = 2) => Number(x.toFixed(d));
+const fastV2c = (process.env.BENCH_LAB_FAST_V2C ?? '1') !== '0';
+const labResponder = fastV2c ? 'fast-v2c' : 'net-snmp';
 const num = (name, dflt) => {
   const v = Number(process.env[name] ?? dflt);
   if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
@@ -73,6 +76,7 @@ async function startLabs({ dir, prefix, count, interfaces, base, port, perProces
         `${port}-${port + 40}`,
         '--routers-file',
         routersFile,
+        ...(fastV2c ? ['--fast-v2c'] : []),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TIANSHU_AGENT_LOG_LEVEL: 'warn' } },
     );
@@ -187,6 +191,7 @@ export async function discoveryBench(dir) {
       concurrency,
       discoveryCpuCores: round((cpu.user + cpu.system) / 1e6 / seconds, 3),
       labCpuCores: round(labCpu / seconds, 3),
+      labResponder,
       goalSeconds: 60,
       ...(firstError ? { firstError: String(firstError).slice(0, 300) } : {}),
     };
@@ -283,6 +288,7 @@ export async function scalePollBench(dir) {
       concurrency,
       maxRepetitions,
       labProcesses: labs.processes,
+      labResponder,
       pollsLate: perCycle.reduce((a, c) => a + c.late, 0),
       pollsFailed: perCycle.reduce((a, c) => a + c.failed, 0),
       pollerCpuCores: round(cpuSeconds / wall, 3),

@@ -88,6 +88,33 @@ describe('tianshu-agent lab', () => {
     }
   });
 
+  it('--fast-v2c answers v2c with the fast responder', async () => {
+    expect(usage).toContain('--fast-v2c');
+    const offset = 30_000 + Math.floor(Math.random() * 15_000);
+    const lab = await startLabFromCli(
+      { inventory: inventoryFile, portOffset: String(offset), addressBase: '127.0.78.0', fastV2c: true },
+      silentLogger,
+    );
+    try {
+      const { stdout } = await run('snmpget', [
+        '-v2c',
+        '-c',
+        'public',
+        '-Oqv',
+        '-t',
+        '1',
+        '-r',
+        '0',
+        `127.0.78.13:${16100 + offset}`,
+        '1.3.6.1.2.1.1.5.0',
+      ]);
+      expect(stdout.trim()).toBe('"sc-lz-jy-acc"');
+      expect(lab.fastV2cStats('sc-lz-jy-acc')).toEqual({ answered: 1, declined: 0, truncated: 0 });
+    } finally {
+      await lab.stop();
+    }
+  });
+
   it('scales to a few hundred routers', async () => {
     // 300 routers in a chain of primary/backup pairs, four interfaces each.
     const n = 300;

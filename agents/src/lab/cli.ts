@@ -14,6 +14,8 @@ export interface LabCommandOptions {
   address?: string;
   portRange?: string;
   routersFile?: string;
+  /** Answer SNMPv2c reads with the fast responder (see StartLabOptions.fastV2c). */
+  fastV2c?: boolean;
 }
 
 /** What `--routers-file` holds: where each router listens, written once all of them do. */
@@ -96,6 +98,7 @@ export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promis
       return p;
     },
     ...(addressOverride ? { addressOverride } : {}),
+    ...(o.fastV2c ? { fastV2c: true } : {}),
     logger: log,
   });
   if (o.routersFile) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../runtime/logger.js';
 import { silentLogger } from '../runtime/logger.js';
 import { formatPath, LabConfigError } from './errors.js';
+import type { FastV2cStats } from './fast-v2c.js';
 import { defaultLabPort, loadInventory, parseInventory, type LabInventory } from './inventory.js';
 import { LabModel, type LabLinkInfo } from './model.js';
 import { ListenError, SnmpRouter } from './router.js';
@@ -28,6 +29,11 @@ export interface StartLabOptions {
    * port stops the lab with an error naming the device, the address and the port.
    */
   portRange?: PortRange;
+  /**
+   * Routers answer SNMPv2c reads with the fast responder (fast-v2c.ts), their net-snmp agents
+   * everything else; used where thousands of routers must answer every minute (the scale bench).
+   */
+  fastV2c?: boolean;
   /** Milliseconds since the epoch; counters and sysUpTime follow it. Defaults to Date.now. */
   clock?: () => number;
   logger?: Logger;
@@ -92,6 +98,8 @@ export interface Lab {
   /** The link of a pair that carries the traffic now, or null when every link of the pair is down. */
   activeLink(pairId: string): LabLinkInfo | null;
   links(): LabLinkInfo[];
+  /** What a router's fast responder did (null without `fastV2c`). */
+  fastV2cStats(deviceId: string): FastV2cStats | null;
   stop(): Promise<void>;
 }
 
@@ -126,6 +134,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
         v3: scenario.snmp.v3,
         engineId: engineIdOf(d.id),
         onError: (err) => log.debug('lab router request rejected', { device: d.id, error: err.message }),
+        ...(options.fastV2c ? { fastV2c: true } : {}),
       }),
     );
   }
@@ -168,6 +177,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     setLoad: (ref, fraction) => model.setLoad(ref, fraction),
     activeLink: (pairId) => model.activeLink(pairId),
     links: () => model.linkInfos(),
+    fastV2cStats: (id) => routers.get(id)?.fastStats ?? null,
     async setDeviceReachable(id, reachable) {
       const device = model.device(id);
       const r = routers.get(id)!;

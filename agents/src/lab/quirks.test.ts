@@ -48,7 +48,8 @@ async function snmp(tool: 'snmpget' | 'snmpbulkwalk', r: LabRouterInfo, oids: st
   return out;
 }
 
-describe('lab device quirks', () => {
+// With net-snmp's agent and with the fast v2c responder (fast-v2c.ts) alike.
+describe.each([false, true])('lab device quirks (fastV2c: %s)', (fastV2c) => {
   let lab: Lab;
   let skew = 0;
   const router = (id: string) => lab.routers.find((r) => r.deviceId === id)!;
@@ -65,6 +66,7 @@ describe('lab device quirks', () => {
       },
       portOverride: 0,
       clock: () => Date.now() + skew,
+      fastV2c,
     });
   });
   afterAll(async () => {

@@ -1,5 +1,6 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import snmp from 'net-snmp';
+import { FastV2cResponder, type FastV2cStats } from './fast-v2c.js';
 import { encodeCounter64 } from './traffic.js';
 
 /** Everything an interface reports at one instant. */
@@ -106,6 +107,11 @@ export interface RouterOptions {
   engineId: string;
   /** Called with errors the agent meets (bad packets, failed authentication). */
   onError?: (err: Error) => void;
+  /**
+   * Answer SNMPv2c GET, GETNEXT and GETBULK with the fast responder (fast-v2c.ts) instead of
+   * net-snmp's agent, which still handles everything else (v1, v3, SET, unknown communities).
+   */
+  fastV2c?: boolean;
 }
 
 // The subset of net-snmp's (untyped) agent and MIB objects that the lab uses.
@@ -237,11 +243,13 @@ export class SnmpRouter {
   private socket: Socket | null = null;
   private boundPort = 0;
   private lldpKeys: unknown[][] = [];
+  private readonly fast: FastV2cResponder | null;
 
   constructor(
     private readonly model: RouterModel,
     private options: RouterOptions,
   ) {
+    this.fast = options.fastV2c ? new FastV2cResponder(model, options.communities) : null;
     this.mib = snmp.createMib() as Mib;
     // net-snmp copies the whole table row into every answered varbind of a table, for the
     // callbacks of SET requests; the lab answers reads only, and the copy was a third of its CPU
@@ -325,9 +333,44 @@ export class SnmpRouter {
       }
       throw err;
     }
+    if (this.fast) this.answerFast(s, this.fast);
     this.socket = s;
     this.boundPort = s.address().port;
     this.agent = agent;
+  }
+
+  /** What the fast responder did (null when the router does not use it). */
+  get fastStats(): FastV2cStats | null {
+    return this.fast ? { ...this.fast.stats } : null;
+  }
+
+  /**
+   * Puts the fast responder in front of net-snmp's message handler on the router's socket: it
+   * answers the v2c reads it handles and passes every other message on unchanged.
+   */
+  private answerFast(s: Socket, fast: FastV2cResponder): void {
+    type OnMessage = (msg: Buffer, rinfo: RemoteInfo) => void;
+    const netSnmp = s.listeners('message') as OnMessage[];
+    s.removeAllListeners('message');
+    const onError = this.options.onError;
+    s.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      let out: Buffer | null;
+      try {
+        out = fast.answer(msg);
+      } catch (err) {
+        // A fault of the fast responder: net-snmp's agent answers instead, and the fault is told.
+        onError?.(new Error(`fast v2c responder failed: ${(err as Error).message}`));
+        out = null;
+      }
+      if (!out) {
+        for (const l of netSnmp) l.call(s, msg, rinfo);
+        return;
+      }
+      s.send(out, rinfo.port, rinfo.address, (err) => {
+        if (err)
+          onError?.(new Error(`cannot send the answer to ${rinfo.address}:${rinfo.port}: ${err.message}`));
+      });
+    });
   }
 
   /** Closes the socket; the router stops answering until `start` is called again. */
@@ -353,7 +396,9 @@ export class SnmpRouter {
     for (const key of this.lldpKeys) this.mib.deleteTableRow('lldpRemTable', key);
     this.lldpKeys = [];
     const counts = new Map<number, number>();
-    for (const n of this.model.neighbours()) {
+    const neighbours = this.model.neighbours();
+    this.fast?.refreshLldp(neighbours);
+    for (const n of neighbours) {
       const idx = (counts.get(n.localIfIndex) ?? 0) + 1;
       counts.set(n.localIfIndex, idx);
       const key = [n.timeMark, n.localIfIndex, idx];
