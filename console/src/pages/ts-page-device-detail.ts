@@ -5,7 +5,7 @@ import { Task, TaskStatus } from '@lit/task';
 import { actionErrorMessage, errorMessage } from '../data/api.js';
 import { canManage } from '../data/auth.js';
 import type { User } from '../data/auth.js';
-import { metricsRanges, rangeMillis } from '../data/hosts.js';
+import { rangeMillis } from '../data/hosts.js';
 import type { MetricsRange } from '../data/hosts.js';
 import {
   discoverDevice,
@@ -46,15 +46,11 @@ import {
   interfaceChartTitle,
 } from '../charts/interface-charts.js';
 import { isEmpty } from '../charts/time-series.js';
-import {
-  customRangeButtonLabel,
-  presetCovering,
-  rangeLabel,
-  validCustomRange,
-} from '../charts/time-range.js';
+import { presetCovering, rangeLabel, validCustomRange } from '../charts/time-range.js';
 import type { CustomRange } from '../charts/time-range.js';
 import type { ChartRangeDetail } from '../charts/option.js';
 import '../charts/ts-range-bar.js';
+import { rangeButtons } from '../charts/range-buttons.js';
 import type { DataTableColumn, RowSelectDetail } from '../components/ts-data-table.js';
 import { networkStyles } from './network-panels.js';
 import '../components/ts-data-table.js';
@@ -578,36 +574,16 @@ export class TsPageDeviceDetail extends LitElement {
   }
 
   private _renderRanges() {
-    const custom = this._custom;
-    return html`<div
-      class="segmented"
-      role="group"
-      aria-label=${msg('Time range', { id: 'deviceDetail.range.label' })}
-      data-testid="device-range"
-      data-value=${custom ? 'custom' : this._range}
-    >
-      ${metricsRanges.map(
-        (range) =>
-          html`<button
-            type="button"
-            data-value=${range}
-            aria-pressed=${!custom && range === this._range ? 'true' : 'false'}
-            @click=${() => {
-              this._custom = undefined;
-              this._range = range;
-            }}
-          >
-            ${rangeLabel(range)}
-          </button>`,
-      )}
-      ${
-        custom
-          ? html`<button type="button" data-value="custom" aria-pressed="true" disabled>
-              ${customRangeButtonLabel()}
-            </button>`
-          : nothing
-      }
-    </div>`;
+    return rangeButtons({
+      range: this._range,
+      custom: this._custom,
+      label: msg('Time range', { id: 'deviceDetail.range.label' }),
+      testId: 'device-range',
+      onSelect: (range) => {
+        this._custom = undefined;
+        this._range = range;
+      },
+    });
   }
 
   private _onChartRange(event: CustomEvent<ChartRangeDetail>) {

@@ -3,7 +3,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task, TaskStatus } from '@lit/task';
 import { errorMessage } from '../data/api.js';
-import { metricsRanges, rangeMillis } from '../data/hosts.js';
+import { rangeMillis } from '../data/hosts.js';
 import type { MetricsRange } from '../data/hosts.js';
 import { fetchDevice, fetchInterface, fetchInterfaceMetrics } from '../data/devices.js';
 import type { DeviceDetail, InterfaceDetail, InterfaceMetrics } from '../data/devices.js';
@@ -22,15 +22,11 @@ import {
   interfaceChartTitle,
 } from '../charts/interface-charts.js';
 import { isEmpty } from '../charts/time-series.js';
-import {
-  customRangeButtonLabel,
-  presetCovering,
-  rangeLabel,
-  validCustomRange,
-} from '../charts/time-range.js';
+import { presetCovering, validCustomRange } from '../charts/time-range.js';
 import type { CustomRange } from '../charts/time-range.js';
 import type { ChartRangeDetail } from '../charts/option.js';
 import '../charts/ts-range-bar.js';
+import { rangeButtons } from '../charts/range-buttons.js';
 import { networkStyles } from './network-panels.js';
 import '../components/ts-panel.js';
 import '../components/ts-status-badge.js';
@@ -406,37 +402,16 @@ export class TsPageInterfaceDetail extends LitElement {
   }
 
   private _renderRanges() {
-    const custom = this._custom;
-    return html`<div
-      class="segmented"
-      role="group"
-      slot="actions"
-      aria-label=${msg('Time range', { id: 'deviceDetail.range.label' })}
-      data-testid="port-range"
-      data-value=${custom ? 'custom' : this._range}
-    >
-      ${metricsRanges.map(
-        (range) =>
-          html`<button
-            type="button"
-            data-value=${range}
-            aria-pressed=${!custom && range === this._range ? 'true' : 'false'}
-            @click=${() => {
-              this._custom = undefined;
-              this._range = range;
-            }}
-          >
-            ${rangeLabel(range)}
-          </button>`,
-      )}
-      ${
-        custom
-          ? html`<button type="button" data-value="custom" aria-pressed="true" disabled>
-              ${customRangeButtonLabel()}
-            </button>`
-          : nothing
-      }
-    </div>`;
+    return rangeButtons({
+      range: this._range,
+      custom: this._custom,
+      label: msg('Time range', { id: 'deviceDetail.range.label' }),
+      testId: 'port-range',
+      onSelect: (range) => {
+        this._custom = undefined;
+        this._range = range;
+      },
+    });
   }
 
   private _onChartRange(event: CustomEvent<ChartRangeDetail>) {

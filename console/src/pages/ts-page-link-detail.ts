@@ -3,7 +3,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import { errorMessage } from '../data/api.js';
-import { metricsRanges, rangeMillis } from '../data/hosts.js';
+import { rangeMillis } from '../data/hosts.js';
 import type { MetricsRange } from '../data/hosts.js';
 import {
   fetchLink,
@@ -31,14 +31,9 @@ import { pageStyles, sharedStyles } from '../common/styles.js';
 import { cachedOption, chartFigure, chartSpan } from '../charts/figure.js';
 import { linkChartKinds, linkChartLines, linkChartOption, linkChartTitle } from '../charts/link-charts.js';
 import { isEmpty } from '../charts/time-series.js';
-import {
-  clipPoints,
-  customRangeButtonLabel,
-  presetCovering,
-  rangeLabel,
-  validCustomRange,
-} from '../charts/time-range.js';
+import { clipPoints, presetCovering, validCustomRange } from '../charts/time-range.js';
 import '../charts/ts-range-bar.js';
+import { rangeButtons } from '../charts/range-buttons.js';
 import type { CustomRange } from '../charts/time-range.js';
 import type { ChartRangeDetail } from '../charts/option.js';
 import type { BadgeTone } from '../components/ts-status-badge.js';
@@ -528,34 +523,13 @@ export class TsPageLinkDetail extends LitElement {
 
   /** The preset buttons; while a zoomed window is shown, a pressed "Custom" stands for it. */
   private _renderRanges() {
-    const custom = this._custom;
-    return html`<div
-      class="segmented"
-      role="group"
-      slot="actions"
-      aria-label=${msg('Time range', { id: 'linkDetail.range.label' })}
-      data-testid="link-range"
-      data-value=${custom ? 'custom' : this._range}
-    >
-      ${metricsRanges.map(
-        (range) =>
-          html`<button
-            type="button"
-            data-value=${range}
-            aria-pressed=${!custom && range === this._range ? 'true' : 'false'}
-            @click=${() => this._selectPreset(range)}
-          >
-            ${rangeLabel(range)}
-          </button>`,
-      )}
-      ${
-        custom
-          ? html`<button type="button" data-value="custom" aria-pressed="true" disabled>
-              ${customRangeButtonLabel()}
-            </button>`
-          : nothing
-      }
-    </div>`;
+    return rangeButtons({
+      range: this._range,
+      custom: this._custom,
+      label: msg('Time range', { id: 'linkDetail.range.label' }),
+      testId: 'link-range',
+      onSelect: (range) => this._selectPreset(range),
+    });
   }
 
   private _selectPreset(range: MetricsRange) {
