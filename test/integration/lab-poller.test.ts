@@ -60,7 +60,16 @@ describe('edge poller against the lab', () => {
 
   it('handles a 64-bit counter wrap as a wrap, with a plausible rate', async () => {
     const t = target('sc-my-agg');
-    lab.setCountersNearWrap('sc-my-agg', 2_000_000_000n);
+    // The lab's traffic follows the time of day: set the counters about 3 s of the current traffic
+    // below 2^64 (a fixed amount wraps within seconds at the afternoon peak, not at night).
+    await poller.pollDevice(t);
+    await sleep(1000);
+    const rated = await poller.pollDevice(t);
+    const bytesPerSecond = Math.max(
+      1,
+      ...rated.interfaces.map((x) => (x.rates ? x.rates.inBitsPerSecond / 8 : 0)),
+    );
+    lab.setCountersNearWrap('sc-my-agg', BigInt(Math.ceil(bytesPerSecond * 3)));
     await poller.pollDevice(t);
     let wrapped;
     for (let i = 0; i < 20 && !wrapped; i++) {
