@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clipPoints, presetCovering, rangeLabel, validCustomRange } from './time-range.js';
+import { clipPoints, presetCovering, rangeLabel, validCustomRange, zoomedWindow } from './time-range.js';
 import { metricsRanges } from '../data/hosts.js';
 import type { MetricPoint } from '../data/hosts.js';
 
@@ -85,5 +85,14 @@ describe('clipHostMetrics', () => {
     expect(clipped.series.netTxBytesPerSecond.map(([, v]) => v)).toEqual([402, 403, 404, 405, 406]);
     expect(clipped.series.diskUsedPercent).toEqual([]);
     expect(Object.keys(clipped.series).sort()).toEqual(Object.keys(metrics.series).sort());
+  });
+});
+
+describe('zoomedWindow', () => {
+  it('keeps a window in the past, ends one at now, and gives nothing for one of no length', () => {
+    expect(zoomedWindow({ from: 1_000, to: 5_000 }, 10_000)).toEqual({ from: 1_000, to: 5_000 });
+    expect(zoomedWindow({ from: 1_000, to: 50_000 }, 10_000)).toEqual({ from: 1_000, to: 10_000 });
+    expect(zoomedWindow({ from: 20_000, to: 30_000 }, 10_000)).toBeUndefined();
+    expect(zoomedWindow({ from: Number.NaN, to: 5_000 }, 10_000)).toBeUndefined();
   });
 });

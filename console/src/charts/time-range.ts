@@ -42,6 +42,18 @@ export function validCustomRange(range: CustomRange, now: number): CustomRange {
   return { from, to: end };
 }
 
+/**
+ * The window a chart's zoom or brush asks for (`ts-chart-range`), checked like
+ * {@link validCustomRange}; undefined for a window in the future or of no length (nothing to load).
+ */
+export function zoomedWindow(range: CustomRange, now: number): CustomRange | undefined {
+  try {
+    return validCustomRange(range, now);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The preset to load for a custom window: the shortest one that reaches back to `from`. */
 export function presetCovering(range: CustomRange, now: number): MetricsRange {
   const back = now - range.from;

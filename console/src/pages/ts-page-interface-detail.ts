@@ -22,7 +22,7 @@ import {
   interfaceChartTitle,
 } from '../charts/interface-charts.js';
 import { isEmpty } from '../charts/time-series.js';
-import { presetCovering, validCustomRange } from '../charts/time-range.js';
+import { presetCovering, validCustomRange, zoomedWindow } from '../charts/time-range.js';
 import type { CustomRange } from '../charts/time-range.js';
 import type { ChartRangeDetail } from '../charts/option.js';
 import '../charts/ts-range-bar.js';
@@ -415,12 +415,7 @@ export class TsPageInterfaceDetail extends LitElement {
   }
 
   private _onChartRange(event: CustomEvent<ChartRangeDetail>) {
-    const { from, to } = event.detail;
-    try {
-      this._custom = validCustomRange({ from, to }, Date.now());
-    } catch {
-      // A window in the future or of no length: nothing to load.
-    }
+    this._custom = zoomedWindow(event.detail, Date.now()) ?? this._custom;
   }
 
   private _renderCharts(port: InterfaceDetail) {

@@ -31,7 +31,7 @@ import { pageStyles, sharedStyles } from '../common/styles.js';
 import { cachedOption, chartFigure, chartSpan } from '../charts/figure.js';
 import { linkChartKinds, linkChartLines, linkChartOption, linkChartTitle } from '../charts/link-charts.js';
 import { isEmpty } from '../charts/time-series.js';
-import { clipPoints, presetCovering, validCustomRange } from '../charts/time-range.js';
+import { clipPoints, presetCovering, validCustomRange, zoomedWindow } from '../charts/time-range.js';
 import '../charts/ts-range-bar.js';
 import { rangeButtons } from '../charts/range-buttons.js';
 import type { CustomRange } from '../charts/time-range.js';
@@ -542,12 +542,7 @@ export class TsPageLinkDetail extends LitElement {
   }
 
   private _onChartRange(event: CustomEvent<ChartRangeDetail>) {
-    const { from, to } = event.detail;
-    try {
-      this._custom = validCustomRange({ from, to }, Date.now());
-    } catch {
-      // A window in the future or of no length: nothing to load.
-    }
+    this._custom = zoomedWindow(event.detail, Date.now()) ?? this._custom;
   }
 
   private _renderCharts(link: LinkDetail) {

@@ -28,7 +28,12 @@ import {
   hostChartTitle,
 } from '../charts/host-charts.js';
 import { isEmpty } from '../charts/time-series.js';
-import { customRangeButtonLabel, presetCovering, validCustomRange } from '../charts/time-range.js';
+import {
+  customRangeButtonLabel,
+  presetCovering,
+  validCustomRange,
+  zoomedWindow,
+} from '../charts/time-range.js';
 import type { CustomRange } from '../charts/time-range.js';
 import type { ChartRangeDetail } from '../charts/option.js';
 import '../charts/ts-range-bar.js';
@@ -712,11 +717,7 @@ export class TsPageOverview extends LitElement {
 
   /** A chart was zoomed or brushed: its window becomes the page's time range. */
   private _onChartRange(event: CustomEvent<ChartRangeDetail>) {
-    try {
-      this._custom = validCustomRange(event.detail, Date.now());
-    } catch {
-      // A window in the future or of no length: nothing to load.
-    }
+    this._custom = zoomedWindow(event.detail, Date.now()) ?? this._custom;
   }
 
   private _onAgentEvent(agent: Agent, previous: Agent | undefined) {
