@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { text } from './text.js';
 import { EdgeConfig } from './network.js';
+import { FlowCollectorConfig } from './flows.js';
 
 /** Roles an agent process can run; one process may combine several. */
 export const AgentRole = z.enum(['host', 'edge', 'lab']);
@@ -92,6 +93,8 @@ export const AgentConfig = z
       .strict(),
     /** Present for agents with the edge role: the devices to poll, with their credentials. */
     edge: EdgeConfig.optional(),
+    /** Present for edge agents that collect flows: the collector's ports, sources and key. */
+    flows: FlowCollectorConfig.optional(),
   })
   // Each section is strict; sections this agent does not know (a newer control plane's modules)
   // pass through untouched, so an older agent keeps working and ignores them.

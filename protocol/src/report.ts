@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { text } from './text.js';
 import { DiscoveryPayload, InterfacePollPayload, MAX_TIMESTAMP_MILLIS, SweepPayload } from './network.js';
+import { FlowAggregatesPayload } from './flows.js';
 
 /** Metric names follow Prometheus naming: lowercase snake case with a unit suffix. */
 export const MetricName = text()
@@ -52,6 +53,7 @@ export const ReportPayload = z.discriminatedUnion('kind', [
   InterfacePollPayload,
   DiscoveryPayload,
   SweepPayload,
+  FlowAggregatesPayload,
 ]);
 export type ReportPayload = z.infer<typeof ReportPayload>;
 
@@ -96,6 +98,9 @@ export function countSamples(batch: Pick<ReportBatch, 'payloads'>): number {
         break;
       case 'sweep':
         n += Math.max(1, p.found.length);
+        break;
+      case 'flow-aggregates':
+        n += Math.max(1, p.rows);
         break;
     }
   }
