@@ -237,7 +237,7 @@ export class FlowDecoder {
     const ds = this.domain(exporter, 10, domain);
     this.dataRecords = 0;
     this.unknownData = false;
-    const result = this.sets(b, 16, length, 10, domain, ds, exporter, 0, exportMillis, sink, c);
+    const result = this.sets(b, 16, length, 10, domain, ds, exporter, -1, exportMillis, sink, c);
     trackSequence(ds.seq, u32(b, 8), result === 'ok' && !this.unknownData ? this.dataRecords : -1, true, c);
     return result;
   }
@@ -463,7 +463,8 @@ export class FlowDecoder {
         return v;
       case TimeKind.Uptime:
         // v9: relative to the header's sysUptime; IPFIX: to systemInitTimeMilliseconds when known.
-        if (sysUptime !== 0) return exportMillis - ((sysUptime - v) | 0);
+        // (sysUptime is −1 for IPFIX, which has none in its header.)
+        if (sysUptime >= 0) return exportMillis - ((sysUptime - v) | 0);
         return ds.systemInit > 0 ? ds.systemInit + v : 0;
       case TimeKind.DeltaUs:
         return exportMillis - Math.floor(v / 1000);

@@ -18,7 +18,7 @@ import type { DecodeResult, FlowDecodeCounters, FlowSink } from './types.js';
 const MAX_SAMPLES = 4096;
 const MAX_RECORDS = 1024;
 
-// Per sample: which record gave the addresses (0 none, 1 raw header, 2 sampled IPv4/IPv6).
+// Per sample: whether a record gave the addresses (0 none, 1 raw header, 2 sampled IPv4/IPv6).
 let have = 0;
 
 export function decodeSflow(
@@ -146,11 +146,13 @@ function flowSample(
     if (len % 4 !== 0 || body + len > end) return 'bad-sample';
     p = body + len;
     switch (format) {
+      // Records in order, a later one overriding an earlier (a sampled IPv4/IPv6 record after the raw
+      // header gives the IP length, as nfdump's sfcapd and Akvorado count it).
       case 1:
-        if (have !== 1) rawHeader(b, body, p, r);
+        rawHeader(b, body, p, r);
         break;
       case 3:
-        if (have === 0 && len >= 32) {
+        if (len >= 32) {
           r.bytes = u32(b, body);
           r.proto = u32(b, body + 4) & 255;
           r.srcV4 = u32(b, body + 8);
@@ -164,7 +166,7 @@ function flowSample(
         }
         break;
       case 4:
-        if (have === 0 && len >= 56) {
+        if (len >= 56) {
           r.bytes = u32(b, body);
           r.proto = u32(b, body + 4) & 255;
           r.srcV6 = ipv6Text(b, body + 8);
