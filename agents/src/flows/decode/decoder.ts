@@ -29,6 +29,8 @@ export interface FlowDecoderOptions extends Omit<TemplateCacheOptions, 'timeoutM
   now?: () => number;
   /** Exporters whose sequence and sampling state is kept (the oldest is forgotten beyond). Default 10,000. */
   maxExporters?: number;
+  /** (exporter, version, domain) states kept in total (beyond, datagrams decode without). Default 100,000. */
+  maxDomains?: number;
 }
 
 /** Sequence and sampling state of one (exporter, version, observation domain / source id). */
@@ -42,7 +44,7 @@ export class DomainState {
   systemInit = 0;
 }
 
-const MAX_DOMAINS_PER_EXPORTER = 1024;
+const MAX_DOMAINS_PER_EXPORTER = 256;
 const MAX_SAMPLERS_PER_DOMAIN = 1024;
 const MAX_RATE = 4_294_967_295;
 
@@ -70,6 +72,8 @@ export class FlowDecoder {
   readonly templates: TemplateCache;
   private readonly now: () => number;
   private readonly maxExporters: number;
+  private readonly maxDomains: number;
+  private domains = 0;
   private readonly exporters = new Map<string, ExporterState>();
   private readonly record: FlowRecord = newFlowRecord();
   private readonly options: FlowRecord = newFlowRecord();
@@ -82,6 +86,7 @@ export class FlowDecoder {
     this.templates = new TemplateCache({ ...options, timeoutMillis: options.templateTimeoutMillis });
     this.now = options.now ?? Date.now;
     this.maxExporters = options.maxExporters ?? 10_000;
+    this.maxDomains = options.maxDomains ?? 100_000;
   }
 
   /**
@@ -100,6 +105,7 @@ export class FlowDecoder {
 
   /** Forget an exporter's templates and state (it was removed from the allowed sources). */
   forget(exporter: string): void {
+    this.domains -= this.exporters.get(exporter)?.domains.size ?? 0;
     this.exporters.delete(exporter);
     this.templates.forget(exporter);
   }
@@ -112,6 +118,11 @@ export class FlowDecoder {
   /** Exporters with state held. */
   get exporterCount(): number {
     return this.exporters.size;
+  }
+
+  /** (exporter, version, domain) states held. */
+  get domainCount(): number {
+    return this.domains;
   }
 
   private dispatch(buf: Uint8Array, exporter: string, sink: FlowSink, c: FlowDecodeCounters): DecodeResult {
@@ -144,7 +155,10 @@ export class FlowDecoder {
     if (e === undefined) {
       if (this.exporters.size >= this.maxExporters) {
         const oldest = this.exporters.keys().next().value;
-        if (oldest !== undefined) this.exporters.delete(oldest);
+        if (oldest !== undefined) {
+          this.domains -= this.exporters.get(oldest)!.domains.size;
+          this.exporters.delete(oldest);
+        }
       }
       e = new ExporterState();
       this.exporters.set(exporter, e);
@@ -152,7 +166,7 @@ export class FlowDecoder {
     const key = version * 4294967296 + domain;
     let d = e.domains.get(key);
     if (d === undefined) {
-      if (e.domains.size >= MAX_DOMAINS_PER_EXPORTER) {
+      if (e.domains.size >= MAX_DOMAINS_PER_EXPORTER || this.domains >= this.maxDomains) {
         // Beyond the bound the datagram is decoded without sequence or sampling state.
         const s = this.spare;
         s.seq.next = -1;
@@ -163,6 +177,7 @@ export class FlowDecoder {
       }
       d = new DomainState();
       e.domains.set(key, d);
+      this.domains++;
     }
     return d;
   }
