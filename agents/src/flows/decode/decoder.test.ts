@@ -286,6 +286,11 @@ describe('NetFlow v9', () => {
     expect(h.counters.sequenceGaps).toBe(3);
     h.decode(v9Packet([], { sequence: 5, sourceId: 1 }));
     expect(h.counters).toMatchObject({ sequenceGaps: 2, reordered: 1 });
+    // a malformed datagram arrived: it is counted malformed, not lost
+    const bad = v9Packet([Buffer.from([1, 0, 0, 2])], { sequence: 9, sourceId: 1 });
+    expect(h.decode(bad)).toBe('bad-length');
+    h.decode(v9Packet([], { sequence: 10, sourceId: 1 }));
+    expect(h.counters.sequenceGaps).toBe(2);
   });
 
   it('rejects broken flowset structure and bad templates', () => {

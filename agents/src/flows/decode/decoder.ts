@@ -230,13 +230,14 @@ export class FlowDecoder {
 
   private v9(b: Uint8Array, exporter: string, sink: FlowSink, c: FlowDecodeCounters): DecodeResult {
     if (b.length < 20) return 'truncated';
-    const structure = checkSets(b, 20, b.length);
-    if (structure !== 'ok') return structure;
     const sysUptime = u32(b, 4);
     const exportMillis = u32(b, 8) * 1000;
     const domain = u32(b, 16);
     const ds = this.domain(exporter, 9, domain);
+    // A datagram that arrived malformed was not lost: its sequence number counts as received.
     trackSequence(ds.seq, u32(b, 12), 1, false, c);
+    const structure = checkSets(b, 20, b.length);
+    if (structure !== 'ok') return structure;
     return this.sets(b, 20, b.length, 9, domain, ds, exporter, sysUptime, exportMillis, sink, c);
   }
 
@@ -245,11 +246,14 @@ export class FlowDecoder {
     const length = u16(b, 2);
     if (length < 16) return 'bad-length';
     if (length > b.length) return 'truncated';
-    const structure = checkSets(b, 16, length);
-    if (structure !== 'ok') return structure;
     const exportMillis = u32(b, 4) * 1000;
     const domain = u32(b, 12);
     const ds = this.domain(exporter, 10, domain);
+    const structure = checkSets(b, 16, length);
+    if (structure !== 'ok') {
+      trackSequence(ds.seq, u32(b, 8), -1, true, c); // its record count is unknown: re-synchronise
+      return structure;
+    }
     this.dataRecords = 0;
     this.unknownData = false;
     const result = this.sets(b, 16, length, 10, domain, ds, exporter, -1, exportMillis, sink, c);

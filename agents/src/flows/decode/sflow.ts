@@ -42,6 +42,8 @@ export function decodeSflow(
   const seq = u32(b, o + 4);
   const samples = u32(b, o + 12);
   o += 16;
+  // A datagram that arrived malformed was not lost: its sequence number counts as received.
+  trackSequence(d.domain(exporter, SFLOW_VERSION, subAgent).seq, seq, 1, false, c);
   if (samples > MAX_SAMPLES) return 'too-many-records';
   // Structure first: the samples must tile the datagram.
   let p = o;
@@ -52,7 +54,6 @@ export function decodeSflow(
     if (p + 8 + len > end) return 'truncated';
     p += 8 + len;
   }
-  trackSequence(d.domain(exporter, SFLOW_VERSION, subAgent).seq, seq, 1, false, c);
   for (let i = 0; i < samples; i++) {
     const format = u32(b, o);
     const len = u32(b, o + 4);
