@@ -12,6 +12,8 @@ import type { DecodeResult, FlowDecodeCounters, FlowSink } from './types.js';
  * (0:1002) gives the next hop, extended gateway (0:1003) the AS numbers; other records are skipped
  * by their length. Counter samples (0:2, 0:4) with generic interface counters (0:1) go to
  * `sink.onCounters`. Everything is XDR: 4-byte aligned, lengths checked against their container.
+ * sFlow carries no flow times: a record's start and end are the time it was decoded. A sample without
+ * an IP header or sampled IP record (a non-IP frame) is counted in `skippedSamples`, not delivered.
  */
 
 /** At most this many samples per datagram and records per sample (a datagram is ≤ 64 KiB). */
