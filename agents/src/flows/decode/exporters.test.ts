@@ -173,6 +173,52 @@ describe('softflowd → our decoder and nfcapd/nfdump', () => {
     });
   }
 
+  it('softflowd -s 4 (1 in 4 packets): the rate from the v5 header and the v9/IPFIX options data; scaled totals as the pcap', async () => {
+    // three IPv4 flows interleaved (3 is prime to 4, so periodic sampling takes each flow alike)
+    const flows: PcapFlow[] = [0, 1, 2].map((i) => ({
+      src: `10.9.0.${i + 1}`,
+      dst: '10.8.0.1',
+      proto: 17,
+      srcPort: 1000 + i,
+      dstPort: 53,
+      sizes: Array.from({ length: 400 }, () => 100 + i * 100),
+    }));
+    const sampled = join(dir, 'sampled.pcap');
+    const w = writePcap(flows);
+    writeFileSync(sampled, w.file);
+    const truthPackets = [...w.truth.values()].reduce((a, t) => a + t.packets, 0);
+    const truthBytes = [...w.truth.values()].reduce((a, t) => a + t.bytes, 0);
+    for (const version of [5, 9, 10] as const) {
+      const rx = await receiver();
+      try {
+        await run(
+          'softflowd',
+          ['-r', sampled, '-n', `127.0.0.1:${rx.port}`, '-v', String(version), '-d', '-a', '-s', '4'],
+          {
+            timeout: 60_000,
+          },
+        );
+        await rx.settle(300, 5000);
+      } finally {
+        await rx.close();
+      }
+      const raw = decodeAll(rx.datagrams.map((payload) => ({ src: '127.0.0.1', payload })));
+      clean(raw.counters);
+      expect(new Set(raw.records.map((r) => r.samplingRate)), `v${version}`).toEqual(new Set([4]));
+      if (version !== 5) expect(raw.counters[0]!.samplingOptions).toBeGreaterThan(0);
+      const scaled = [
+        ...decodeAll(
+          rx.datagrams.map((payload) => ({ src: '127.0.0.1', payload })),
+          true,
+        ).totals.values(),
+      ];
+      const packets = scaled.reduce((a, t) => a + t.packets, 0);
+      const bytes = scaled.reduce((a, t) => a + t.bytes, 0);
+      expect(packets).toBe(truthPackets);
+      expect(bytes).toBe(truthBytes);
+    }
+  });
+
   it('nfreplay (v9 with its own templates, and v5) of an nfcapd file: totals equal nfdump of the file', async () => {
     expect(nfcapdFiles.length).toBeGreaterThan(0);
     const file = nfcapdFiles[nfcapdFiles.length - 1]!; // the IPFIX run's file: IPv4 and IPv6
