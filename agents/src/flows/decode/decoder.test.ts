@@ -311,6 +311,30 @@ describe('NetFlow v9', () => {
   });
 });
 
+describe('IPFIX template bounds', () => {
+  it('rejects a template whose enterprise field specifiers run past its set (found by the fuzz test)', () => {
+    const h = harness();
+    const packet = Buffer.from(
+      '000a00c468d95fe30000000000000001000200b40103001200880001000100088001000800007279000200088002000800007279009a0008009b0008003c00010004000100060001800600010000727900070002000b0002000a0004001b0010001c001000380006005000060102001200880001000100088001000800007279000200088002000800007279009a0008009b0008003c00010004000100060001800600010000cecc845c34e496eba9f995153ba0b625ae99c07eb8a0f9c2000600500006',
+      'hex',
+    );
+    expect(h.decode(packet)).toBe('bad-template');
+    // (its first template was whole and is learned: decoding stops at the bad one)
+    expect(h.decoder.templates.size).toBe(1);
+    h.decoder.forget(EXPORTER);
+    // the same template set cut so that its last enterprise field's number is missing
+    const f: FieldSpec[] = [
+      { id: 8, length: 4 },
+      { id: 5, length: 4, enterprise: 9 },
+    ];
+    const set = templateSet(10, [{ id: 256, fields: f }]);
+    const cut = Buffer.from(set.subarray(0, set.length - 4));
+    cut.writeUInt16BE(cut.length, 2);
+    expect(h.decode(ipfixPacket([cut]))).toBe('bad-template');
+    expect(h.decoder.templates.size).toBe(0);
+  });
+});
+
 describe('IPFIX', () => {
   const fields: FieldSpec[] = [
     { id: 8, length: 4 },

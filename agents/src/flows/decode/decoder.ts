@@ -366,6 +366,8 @@ export class FlowDecoder {
       if (id < 256 || fields === 0) return 'bad-template';
       if (o + fields * 4 > end) return 'bad-template';
       for (let i = 0; i < fields; i++) {
+        // (checked per field: enterprise numbers make a field specifier 8 bytes instead of 4)
+        if (o + 4 > end) return 'bad-template';
         let fid = u16(b, o);
         const len = u16(b, o + 2);
         o += 4;
