@@ -1,0 +1,49 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PipelineConfig, PipelineTunables } from './pipeline.js';
+import { FlowPipeline } from './pipeline.js';
+
+/** Messages from the collector's receiving thread to a flow worker. */
+export type ToWorker =
+  | { t: 'config'; config: PipelineConfig }
+  | { t: 'batch'; buf: ArrayBuffer; used: number; now: number; dropped?: [string, number][] }
+  | { t: 'tick'; now: number }
+  | { t: 'stop'; now: number };
+
+/** Messages from a flow worker. */
+export type FromWorker =
+  | { t: 'payload'; payload: import('@tianshu/protocol').FlowAggregatesPayload }
+  | { t: 'free'; buf: ArrayBuffer }
+  | {
+      t: 'stats';
+      deltas: [string, import('./aggregator.js').StatsAccumulator][];
+      agg: import('./aggregator.js').FlowAggregatorStats;
+    }
+  | { t: 'stopped' };
+
+const port = parentPort;
+if (port) {
+  const init = workerData as { config: PipelineConfig; tunables: PipelineTunables };
+  const send = (m: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
+  const pipeline = new FlowPipeline(init.config, (payload) => send({ t: 'payload', payload }), init.tunables);
+  port.on('message', (m: ToWorker) => {
+    switch (m.t) {
+      case 'config':
+        pipeline.configure(m.config);
+        break;
+      case 'batch':
+        for (const [a, n] of m.dropped ?? []) pipeline.dropped(a, n, m.now);
+        pipeline.batch(Buffer.from(m.buf), m.used, m.now);
+        send({ t: 'free', buf: m.buf }, [m.buf]);
+        break;
+      case 'tick':
+        pipeline.tick(m.now);
+        send({ t: 'stats', deltas: pipeline.takeDeltas(), agg: pipeline.stats() });
+        break;
+      case 'stop':
+        pipeline.flushAll(m.now);
+        send({ t: 'stats', deltas: pipeline.takeDeltas(), agg: pipeline.stats() });
+        send({ t: 'stopped' });
+        break;
+    }
+  });
+}
