@@ -1,4 +1,6 @@
 import dgram from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { FlowAggregatesPayload, FlowCollectorConfig } from '@tianshu/protocol';
@@ -176,13 +178,18 @@ export class FlowCollector {
   }
 
   #startPipelines(pc: PipelineConfig): void {
-    const n = this.#o.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1));
+    let n = this.#o.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1));
     const tunables = this.#o.tunables ?? {};
+    const url = this.#o.workerUrl ?? new URL('./worker.js', import.meta.url);
+    if (n > 0 && url.protocol === 'file:' && !existsSync(fileURLToPath(url))) {
+      // Running from TypeScript sources without a bundled worker (see test/support/flow-worker.ts).
+      this.#log.warn('flow worker script not found, decoding in the receiving thread', { url: url.href });
+      n = 0;
+    }
     if (n === 0) {
       this.#inline = new FlowPipeline(pc, (p) => this.#emit(p), tunables);
       return;
     }
-    const url = this.#o.workerUrl ?? new URL('./worker.js', import.meta.url);
     for (let i = 0; i < n; i++) {
       const worker = new Worker(url, { workerData: { config: pc, tunables } });
       const slot: WorkerSlot = {
@@ -426,10 +433,10 @@ export class FlowCollector {
     );
   }
 
-  stats(): FlowCollectorStats {
-    const agg = this.#inline
-      ? (this.#inlineAgg ?? this.#inline.stats())
-      : this.#slots.reduce<FlowAggregatorStats>(
+  #aggStats(): FlowAggregatorStats {
+    if (this.#inline) return this.#inlineAgg ?? this.#inline.stats();
+    if (this.#slots.length === 0 && this.#inlineAgg) return this.#inlineAgg;
+    return this.#slots.reduce<FlowAggregatorStats>(
           (a, s) => ({
             exporters: a.exporters + s.agg.exporters,
             openRows: a.openRows + s.agg.openRows,
@@ -440,6 +447,10 @@ export class FlowCollector {
           }),
           { exporters: 0, openRows: 0, payloads: 0, rows: 0, lateRecords: 0, detailDropped: 0 },
         );
+  }
+
+  stats(): FlowCollectorStats {
+    const agg = this.#aggStats();
     return {
       enabled: !!this.#config,
       workers: this.#slots.length,
@@ -485,5 +496,10 @@ export class FlowCollector {
         await slot.worker.terminate();
       }),
     );
+    const sum = { exporters: 0, openRows: 0, payloads: 0, rows: 0, lateRecords: 0, detailDropped: 0 };
+    for (const slot of slots) {
+      for (const k of Object.keys(sum) as (keyof FlowAggregatorStats)[]) sum[k] += slot.agg[k];
+    }
+    if (slots.length > 0) this.#inlineAgg = sum;
   }
 }
