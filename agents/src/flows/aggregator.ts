@@ -86,7 +86,7 @@ function statsPayload(s: StatsAccumulator | undefined): FlowExporterStats {
     dropped: s.dropped,
     malformed: { ...s.malformed },
     missingTemplates: s.missingTemplates,
-    sequenceGaps: s.sequenceGaps,
+    sequenceGaps: Math.max(0, s.sequenceGaps),
     versions,
     samplingSources: {
       exporter: s.samplingExporter,

@@ -1,4 +1,6 @@
 import type { FlowMalformedReason } from '@tianshu/protocol';
+import { createFlowDecoder, newFlowDecodeCounters } from './decode/index.js';
+import type { FlowDecodeCounters } from './decode/index.js';
 import type { FlowRecord } from './record.js';
 import { newFlowRecord } from './record.js';
 
@@ -21,11 +23,13 @@ export interface FlowDecoder {
     counters: DecodeCounters,
     nowMillis: number,
   ): void;
+  /** Forgets an exporter's templates and state (no longer allowed). */
+  forget?(exporter: string): void;
 }
 
 /**
- * A NetFlow v5 decoder: the collector's own until the full decoder (`decode/`) is wired in; kept
- * as the fallback of {@link createDecoder}. v5 only: other versions count `bad-version`.
+ * A NetFlow v5 decoder, small and separate from `decode/`: the collector's tests use it to check
+ * the collector alone (it was the stand-in before the full decoder existed).
  */
 export function createV5Decoder(): FlowDecoder {
   const r = newFlowRecord();
@@ -78,7 +82,35 @@ export function createV5Decoder(): FlowDecoder {
   };
 }
 
-/** The decoder the collector uses. */
-export function createDecoder(_options: { templateTimeoutMillis: number }): FlowDecoder {
-  return createV5Decoder();
+/**
+ * The decoder the collector uses: `decode/` (NetFlow v5, v9, IPFIX, sFlow v5) behind the
+ * collector's interface. Per exporter it keeps the decoder's running counters and adds what one
+ * datagram changed to the minute's `counters`. A reordered datagram can take back a sequence gap
+ * counted earlier: the minute's count is then lowered (never below zero when sent).
+ */
+export function createDecoder(options: { templateTimeoutMillis: number; now: () => number }): FlowDecoder {
+  const decoder = createFlowDecoder({ templateTimeoutMillis: options.templateTimeoutMillis, now: options.now });
+  const perExporter = new Map<string, FlowDecodeCounters>();
+  let onRecord: (r: FlowRecord) => void = () => {};
+  const sink = { onFlow: (r: FlowRecord) => onRecord(r) };
+  return {
+    decode(buf, exporter, handler, counters) {
+      let c = perExporter.get(exporter);
+      if (!c) {
+        if (perExporter.size >= 100_000) perExporter.clear();
+        perExporter.set(exporter, (c = newFlowDecodeCounters()));
+      }
+      const missing = c.missingTemplates;
+      const gaps = c.sequenceGaps;
+      onRecord = handler;
+      const result = decoder.decode(buf, exporter, sink, c);
+      if (result !== 'ok') counters.malformed[result] = (counters.malformed[result] ?? 0) + 1;
+      counters.missingTemplates += c.missingTemplates - missing;
+      counters.sequenceGaps += c.sequenceGaps - gaps;
+    },
+    forget(exporter) {
+      perExporter.delete(exporter);
+      decoder.forget(exporter);
+    },
+  };
 }

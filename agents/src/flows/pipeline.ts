@@ -80,7 +80,9 @@ export class FlowPipeline {
     this.#sampling = new SamplingResolver(config.sampling, config.defaultSamplingRate);
     this.#agg = new FlowAggregator({ ...tunables, key: config.key, sampling: this.#sampling, onPayload });
     this.#templateTimeout = config.templateTimeoutSeconds;
-    this.#decoder = decoder ?? createDecoder({ templateTimeoutMillis: config.templateTimeoutSeconds * 1000 });
+    this.#decoder =
+      decoder ??
+      createDecoder({ templateTimeoutMillis: config.templateTimeoutSeconds * 1000, now: () => this.#now || Date.now() });
   }
 
   configure(config: PipelineConfig): void {
@@ -98,12 +100,16 @@ export class FlowPipeline {
     const ex = this.#agg.exporter(exporter, now);
     const s = ex.stats;
     s.packets += 1;
-    if ((flags & FLAG_SFLOW) === 0 && data.length >= 2) {
+    // The version is told by the datagram itself (sFlow starts with the 32-bit version 5), so
+    // either port accepts any of them; `flags` only says which socket it came from.
+    void flags;
+    if (data.length >= 4) {
       const v = data.readUInt16BE(0);
       if (v === 5) s.versions |= 1;
       else if (v === 9) s.versions |= 2;
       else if (v === 10) s.versions |= 4;
-    } else if (flags & FLAG_SFLOW) s.versions |= 8;
+      else if (v === 0 && data.readUInt16BE(2) === 5) s.versions |= 8;
+    }
     this.#ex = ex;
     this.#now = now;
     this.#cfg = this.#sampling.exporter(exporter);
