@@ -20,8 +20,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** 40 TCP and UDP flows (IPv4), 1–6 packets each, of known sizes, over the last few seconds. */
-function traffic(): PcapPacket[] {
+/**
+ * 40 TCP and UDP flows over IPv4 (and 8 over IPv6 when the export version carries IPv6), 1–6
+ * packets each, of known sizes, over the last few seconds.
+ */
+function traffic(ipv6: boolean): PcapPacket[] {
   const t0 = Date.now() - 5_000;
   const out: PcapPacket[] = [];
   for (let f = 0; f < 40; f++) {
@@ -40,15 +43,28 @@ function traffic(): PcapPacket[] {
       });
     }
   }
+  for (let f = 0; ipv6 && f < 8; f++) {
+    for (let i = 0; i < 1 + (f % 3); i++) {
+      out.push({
+        timeMillis: t0 + 1000 + f * 20 + i,
+        src: `2001:db8:1::${(f + 1).toString(16)}`,
+        dst: '2001:db8:2::53',
+        proto: f % 2 ? 17 : 6,
+        srcPort: 40_000 + f,
+        dstPort: f % 2 ? 53 : 443,
+        payloadBytes: 120 + i,
+      });
+    }
+  }
   return out;
 }
 
 const sum = (ps: FlowAggregatesPayload[], m: 'bytes' | 'packets' | 'flows'): number =>
   ps.reduce((a, p) => a + p.columns[m].reduce((x, y) => x + y, 0), 0);
 
-describe.each([5] as const)('real softflowd (NetFlow v%s) to the collector', (version) => {
+describe.each([5, 9, 10] as const)('real softflowd (NetFlow v%s) to the collector', (version) => {
   it('emits aggregates whose totals are the capture’s flows, packets and bytes', async () => {
-    const packets = traffic();
+    const packets = traffic(version !== 5);
     const pcap = join(dir, `v${version}.pcap`);
     await writeFile(pcap, pcapFile(packets));
     const port = await freeUdpPort();
@@ -96,6 +112,17 @@ describe.each([5] as const)('real softflowd (NetFlow v%s) to the collector', (ve
     expect(stats.reduce((a, s) => a + s.records, 0)).toBe(flows.size);
     expect(stats.reduce((a, s) => a + Object.values(s.malformed).reduce((x, y) => x + y, 0), 0)).toBe(0);
     expect(stats.flatMap((s) => s.versions)).toContain(version);
+    expect(stats.reduce((a, s) => a + s.missingTemplates, 0)).toBe(0);
+    // softflowd 1.1.0 numbers IPFIX messages with the flow records sent *including* the message's
+    // own (RFC 7011 §3.1: the data records sent before it, options records counted), so a decoder
+    // following the RFC sees a gap where none is; checked for v5 and v9 only.
+    if (version !== 10) expect(stats.reduce((a, s) => a + s.sequenceGaps, 0)).toBe(0);
+    if (version !== 5) {
+      const v6 = out.flatMap((x) => x.columns.ipVersion.map((v, j) => [v, x.columns.srcAddr![j]] as const));
+      expect(v6.filter(([v]) => v === 6).map(([, a]) => a).sort()).toEqual(
+        [...new Set(packets.filter((q) => q.src.includes(':')).map((q) => q.src))].sort(),
+      );
+    }
     // One flow checked field by field.
     const p = out.find((x) => x.rows > 0)!;
     const i = p.columns.srcAddr!.indexOf('10.1.1.11');
