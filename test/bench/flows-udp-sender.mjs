@@ -13,8 +13,24 @@ if (!(port > 0 && datagramsPerSecond > 0 && seconds > 0 && seconds <= 60)) {
 export const RECORDS_PER_DATAGRAM = 30;
 const f = (id, length) => ({ id, length });
 const FIELDS = [
-  f(8, 4), f(12, 4), f(15, 4), f(7, 2), f(11, 2), f(4, 1), f(6, 1), f(5, 1), f(10, 2), f(14, 2),
-  f(1, 4), f(2, 4), f(22, 4), f(21, 4), f(16, 2), f(17, 2), f(9, 1), f(13, 1),
+  f(8, 4),
+  f(12, 4),
+  f(15, 4),
+  f(7, 2),
+  f(11, 2),
+  f(4, 1),
+  f(6, 1),
+  f(5, 1),
+  f(10, 2),
+  f(14, 2),
+  f(1, 4),
+  f(2, 4),
+  f(22, 4),
+  f(21, 4),
+  f(16, 2),
+  f(17, 2),
+  f(9, 1),
+  f(13, 1),
 ];
 const uptime = 3_600_000;
 const secs = Math.floor(Date.now() / 1000);

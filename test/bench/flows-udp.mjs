@@ -68,7 +68,21 @@ async function stepTianshu(flowsPerSecond, seconds, buffer, workers) {
     netflowPort: port,
     sflowPort: 0,
     allowedSources: ['127.0.0.0/8'],
-    key: ['inIf', 'outIf', 'srcAddr', 'dstAddr', 'srcPort', 'dstPort', 'proto', 'ipVersion', 'tcpFlags', 'tos', 'nextHop', 'srcAs', 'dstAs'],
+    key: [
+      'inIf',
+      'outIf',
+      'srcAddr',
+      'dstAddr',
+      'srcPort',
+      'dstPort',
+      'proto',
+      'ipVersion',
+      'tcpFlags',
+      'tos',
+      'nextHop',
+      'srcAs',
+      'dstAs',
+    ],
     sampling: [],
     defaultSamplingRate: 1,
     templateTimeoutSeconds: 1800,
@@ -80,7 +94,14 @@ async function stepTianshu(flowsPerSecond, seconds, buffer, workers) {
   await new Promise((r) => setTimeout(r, 500));
   const st = collector.stats();
   await collector.stop();
-  return { sent, received: records, datagrams: st.datagrams, queueFull: st.queueFull, workers: st.workers, granted };
+  return {
+    sent,
+    received: records,
+    datagrams: st.datagrams,
+    queueFull: st.queueFull,
+    workers: st.workers,
+    granted,
+  };
 }
 
 /** One step against nfcapd (writes its file; counted with nfdump -I after it stopped). */
@@ -88,15 +109,20 @@ async function stepNfcapd(flowsPerSecond, seconds, buffer) {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'tianshu-bench-nfcapd-'));
   try {
-    const child = spawn('nfcapd', ['-w', dir, '-p', String(port), '-b', '127.0.0.1', '-B', String(buffer), '-t', '3600'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'nfcapd',
+      ['-w', dir, '-p', String(port), '-b', '127.0.0.1', '-B', String(buffer), '-t', '3600'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let log = '';
     child.stdout.on('data', (d) => (log += d));
     child.stderr.on('data', (d) => (log += d));
     const exited = new Promise((r) => child.once('exit', r));
     // nfcapd is listening once it says so (bounded wait).
-    for (let i = 0; i < 100 && !/Startup|Init IPFIX|nfcapd/i.test(log); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !/Startup|Init IPFIX|nfcapd/i.test(log); i++)
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
     const sent = await send(port, flowsPerSecond, seconds);
     await new Promise((r) => setTimeout(r, 500));
@@ -135,7 +161,9 @@ async function search(name, step, { start, maxSteps, seconds, log }) {
       receivedRecords: r.received,
       lost: Math.max(0, r.sent.records - r.received),
       lossFree,
-      ...(r.queueFull !== undefined ? { queueFull: r.queueFull, workers: r.workers, receiveBufferBytes: r.granted } : {}),
+      ...(r.queueFull !== undefined
+        ? { queueFull: r.queueFull, workers: r.workers, receiveBufferBytes: r.granted }
+        : {}),
     };
     steps.push(entry);
     log(entry);
@@ -160,14 +188,17 @@ export async function measureUdp() {
   const maxSteps = Math.min(20, Number(process.env.BENCH_FLOWS_UDP_STEPS ?? 10));
   const start = Number(process.env.BENCH_FLOWS_UDP_START ?? 150_000);
   const buffer = Number(process.env.BENCH_FLOWS_UDP_BUFFER ?? 4 * 1024 * 1024);
-  const workers = process.env.BENCH_FLOWS_UDP_WORKERS ? Number(process.env.BENCH_FLOWS_UDP_WORKERS) : undefined;
+  const workers = process.env.BENCH_FLOWS_UDP_WORKERS
+    ? Number(process.env.BENCH_FLOWS_UDP_WORKERS)
+    : undefined;
   const log = (o) => console.log(JSON.stringify({ part: 'udp', ...o }));
   const opts = { start, maxSteps, seconds, log };
   const tianshu = await search('tianshu', (r, s) => stepTianshu(r, s, buffer, workers), opts);
   const nfcapd = await search('nfcapd', (r, s) => stepNfcapd(r, s, buffer), opts);
   return {
     udpLossFreeFlowsPerSecond: { tianshu: tianshu.lossFree, nfcapd: nfcapd.lossFree },
-    udpRatioVsNfcapd: nfcapd.lossFree > 0 ? Math.round((tianshu.lossFree / nfcapd.lossFree) * 100) / 100 : null,
+    udpRatioVsNfcapd:
+      nfcapd.lossFree > 0 ? Math.round((tianshu.lossFree / nfcapd.lossFree) * 100) / 100 : null,
     udpSenderLimited: { tianshu: tianshu.senderLimited, nfcapd: nfcapd.senderLimited },
     udpRecordsPerDatagram: RECORDS_PER_DATAGRAM,
   };

@@ -119,19 +119,22 @@ describe.each([5, 9, 10] as const)('real softflowd (NetFlow v%s) to the collecto
     if (version !== 10) expect(stats.reduce((a, s) => a + s.sequenceGaps, 0)).toBe(0);
     if (version !== 5) {
       const v6 = out.flatMap((x) => x.columns.ipVersion.map((v, j) => [v, x.columns.srcAddr![j]] as const));
-      expect(v6.filter(([v]) => v === 6).map(([, a]) => a).sort()).toEqual(
-        [...new Set(packets.filter((q) => q.src.includes(':')).map((q) => q.src))].sort(),
-      );
+      expect(
+        v6
+          .filter(([v]) => v === 6)
+          .map(([, a]) => a)
+          .sort(),
+      ).toEqual([...new Set(packets.filter((q) => q.src.includes(':')).map((q) => q.src))].sort());
     }
     // One flow checked field by field.
     const p = out.find((x) => x.rows > 0)!;
     const i = p.columns.srcAddr!.indexOf('10.1.1.11');
     expect(i).toBeGreaterThanOrEqual(0);
-    expect([p.columns.dstAddr![i], p.columns.srcPort![i], p.columns.dstPort![i], p.columns.proto![i]]).toEqual([
-      '10.2.0.2',
-      30_001,
-      443,
-      6,
-    ]);
+    expect([
+      p.columns.dstAddr![i],
+      p.columns.srcPort![i],
+      p.columns.dstPort![i],
+      p.columns.proto![i],
+    ]).toEqual(['10.2.0.2', 30_001, 443, 6]);
   });
 });

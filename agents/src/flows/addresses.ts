@@ -95,7 +95,7 @@ export function canonicalAddress(text: string): string | undefined {
   for (const w of a.words) g.push(w >>> 16, w & 0xffff);
   let bestAt = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -130,7 +130,12 @@ export function parseCidr(text: string): Prefix {
   const version: 4 | 6 = a && parsed.version === 4 ? 6 : parsed.version;
   const max = version === 4 ? 32 : 128;
   const bits = slash >= 0 ? Number(text.slice(slash + 1)) : max;
-  if (!Number.isInteger(bits) || bits < 0 || bits > max || (slash >= 0 && !/^\d{1,3}$/.test(text.slice(slash + 1)))) {
+  if (
+    !Number.isInteger(bits) ||
+    bits < 0 ||
+    bits > max ||
+    (slash >= 0 && !/^\d{1,3}$/.test(text.slice(slash + 1)))
+  ) {
     throw new Error(`allowed source "${text}" has a prefix length outside 0..${max}`);
   }
   if (version === 6 && parsed.version === 4) {
@@ -148,7 +153,7 @@ function matches(p: Prefix, a: ParsedAddress): boolean {
   for (let i = first; i < 4 && bits > 0; i++) {
     const n = Math.min(32, bits);
     const mask = n === 32 ? 0xffffffff : ~(0xffffffff >>> n) >>> 0;
-    if (((p.words[i]! & mask) >>> 0) !== ((a.words[i]! & mask) >>> 0)) return false;
+    if ((p.words[i]! & mask) >>> 0 !== (a.words[i]! & mask) >>> 0) return false;
     bits -= n;
   }
   return true;

@@ -25,8 +25,11 @@ afterEach(async () => {
 });
 
 const flowPayloads = (): FlowAggregatesPayload[] =>
-  stub.batches.flatMap((b) => b.payloads).filter((p): p is FlowAggregatesPayload => p.kind === 'flow-aggregates');
-const flowsTotal = (): number => flowPayloads().reduce((a, p) => a + p.columns.flows.reduce((x, y) => x + y, 0), 0);
+  stub.batches
+    .flatMap((b) => b.payloads)
+    .filter((p): p is FlowAggregatesPayload => p.kind === 'flow-aggregates');
+const flowsTotal = (): number =>
+  flowPayloads().reduce((a, p) => a + p.columns.flows.reduce((x, y) => x + y, 0), 0);
 
 describe('flow collector in the agent', () => {
   it('posts flow-aggregates batches to the control plane, exactly once, replaying them after an outage', async () => {
@@ -59,11 +62,18 @@ describe('flow collector in the agent', () => {
       metricsListen: '127.0.0.1:0',
       retryInitialMillis: 20,
       logger: silentLogger,
-      flowCollector: { workerUrl: await flowWorkerUrl(), workers: 1, tickMillis: 50, now: () => Date.now() + offset },
+      flowCollector: {
+        workerUrl: await flowWorkerUrl(),
+        workers: 1,
+        tickMillis: 50,
+        now: () => Date.now() + offset,
+      },
     });
     const s = dgram.createSocket('udp4');
     const send = (buf: Buffer) =>
-      new Promise<void>((resolve, reject) => s.send(buf, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+      new Promise<void>((resolve, reject) =>
+        s.send(buf, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+      );
     const flows = (n: number) =>
       Array.from({ length: n }, (_, i) => ({
         src: '10.1.0.1',
@@ -90,7 +100,11 @@ describe('flow collector in the agent', () => {
       for (let i = 0; i < 3; i++) await send(netflowV5(flows(10), { exportMillis: Date.now() + offset }));
       await waitFor(() => agent.stats().edge?.flows?.datagrams === 8, 10_000, 'three more datagrams');
       offset += 120_000;
-      await waitFor(() => agent.stats().queue.pendingBatches >= 1, 10_000, 'a batch queued during the outage');
+      await waitFor(
+        () => agent.stats().queue.pendingBatches >= 1,
+        10_000,
+        'a batch queued during the outage',
+      );
       await stub.start();
       await waitFor(() => flowsTotal() === 80 * 100, 15_000, 'the replayed minute');
       const ids = stub.batches.map((b) => b.batchId);
@@ -98,7 +112,9 @@ describe('flow collector in the agent', () => {
 
       const stats = agent.stats().edge!.flows!;
       expect(stats).toMatchObject({ enabled: true, workers: 1, datagrams: 8, queueFull: 0 });
-      const metrics = await fetch(`http://127.0.0.1:${agent.stats().metricsAddress!.port}/metrics`).then((r) => r.text());
+      const metrics = await fetch(`http://127.0.0.1:${agent.stats().metricsAddress!.port}/metrics`).then(
+        (r) => r.text(),
+      );
       expect(metrics).toContain('tianshu_agent_flow_records_total{exporter="127.0.0.1"} 80');
       expect(metrics).toContain('tianshu_agent_flow_packets_total{exporter="127.0.0.1"} 8');
       expect(metrics).toMatch(/tianshu_agent_flow_receive_buffer_bytes\{socket="netflow"\} \d+/);

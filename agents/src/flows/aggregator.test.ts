@@ -52,14 +52,20 @@ describe('FlowAggregator', () => {
     const now = T0 + 20_000;
     const ex = agg.exporter('10.0.0.1', now);
     ex.stats.packets += 1;
-    for (let i = 0; i < 3; i++) agg.add(ex, rec({ src: '10.1.1.1', dst: '10.2.2.2', endMillis: now - 1000 }), now);
+    for (let i = 0; i < 3; i++)
+      agg.add(ex, rec({ src: '10.1.1.1', dst: '10.2.2.2', endMillis: now - 1000 }), now);
     agg.add(ex, rec({ src: '10.1.1.1', dst: '10.2.2.3', endMillis: now - 1000, bytes: 7 }), now);
     agg.flush(T0 + 60_000 + 9_999);
     expect(out).toHaveLength(0); // still in its grace period
     agg.flush(T0 + 70_000);
     expect(out).toHaveLength(1);
     const p = out[0]!;
-    expect(p).toMatchObject({ exporter: '10.0.0.1', minute: T0, rows: 2, key: ['srcAddr', 'dstAddr', 'proto', 'ipVersion'] });
+    expect(p).toMatchObject({
+      exporter: '10.0.0.1',
+      minute: T0,
+      rows: 2,
+      key: ['srcAddr', 'dstAddr', 'proto', 'ipVersion'],
+    });
     expect(p.columns.srcAddr).toEqual(['10.1.1.1', '10.1.1.1']);
     expect(p.columns.dstAddr).toEqual(['10.2.2.2', '10.2.2.3']);
     expect(p.columns.bytes).toEqual([300_000, 700]);
@@ -67,7 +73,12 @@ describe('FlowAggregator', () => {
     expect(p.columns.flows).toEqual([300, 100]);
     expect(p.columns.samplingRate).toEqual([100, 100]);
     expect(p.columns.ipVersion).toEqual([4, 4]);
-    expect(p.stats).toMatchObject({ packets: 1, records: 4, versions: [9], samplingSources: { exporter: 0, configured: 0, default: 4 } });
+    expect(p.stats).toMatchObject({
+      packets: 1,
+      records: 4,
+      versions: [9],
+      samplingSources: { exporter: 0, configured: 0, default: 4 },
+    });
   });
 
   it('keeps rows of different sampling rates apart and counts where each rate came from', () => {
@@ -113,17 +124,54 @@ describe('FlowAggregator', () => {
     expect(out).toHaveLength(1);
     const p = out[0]!;
     expect(p.key).toEqual(['dstPort', 'ipVersion']);
-    expect(Object.keys(p.columns).sort()).toEqual(['bytes', 'dstPort', 'flows', 'ipVersion', 'packets', 'samplingRate']);
+    expect(Object.keys(p.columns).sort()).toEqual([
+      'bytes',
+      'dstPort',
+      'flows',
+      'ipVersion',
+      'packets',
+      'samplingRate',
+    ]);
     expect(p.columns.dstPort).toEqual([443, 443, 53]);
     expect(p.columns.ipVersion).toEqual([4, 6, 4]);
     expect(p.columns.flows).toEqual([2, 1, 1]);
   });
 
   it('formats IPv6 addresses and an absent next hop as empty', () => {
-    const { agg, out } = setup({ key: ['srcAddr', 'dstAddr', 'nextHop', 'inIf', 'outIf', 'srcAs', 'dstAs', 'tos', 'tcpFlags', 'srcPort', 'dstPort'] });
+    const { agg, out } = setup({
+      key: [
+        'srcAddr',
+        'dstAddr',
+        'nextHop',
+        'inIf',
+        'outIf',
+        'srcAs',
+        'dstAs',
+        'tos',
+        'tcpFlags',
+        'srcPort',
+        'dstPort',
+      ],
+    });
     const now = T0 + 1000;
     const ex = agg.exporter('10.0.0.1', now);
-    agg.add(ex, rec({ ipVersion: 6, srcV6: '2001:db8::5', dstV6: '2001:db8::6', inIf: 1, outIf: 2, srcAs: 65000, dstAs: 4200000000, tos: 184, tcpFlags: 0x12, srcPort: 1, dstPort: 2 }), now);
+    agg.add(
+      ex,
+      rec({
+        ipVersion: 6,
+        srcV6: '2001:db8::5',
+        dstV6: '2001:db8::6',
+        inIf: 1,
+        outIf: 2,
+        srcAs: 65000,
+        dstAs: 4200000000,
+        tos: 184,
+        tcpFlags: 0x12,
+        srcPort: 1,
+        dstPort: 2,
+      }),
+      now,
+    );
     agg.add(ex, rec({ src: '10.1.1.1', dst: '10.2.2.2', nextHopV4: parseIpv4('10.9.9.9')! }), now);
     agg.flush(T0 + 70_000);
     const c = out[0]!.columns;

@@ -305,7 +305,10 @@ export class FlowAggregator {
     this.#maxKeys = options.maxKeysPerMinute ?? 100_000;
     this.#maxRowsTotal = options.maxRowsTotal ?? 2_000_000;
     this.#grace = options.graceMillis ?? 10_000;
-    this.#maxRowsPerPayload = Math.min(options.maxRowsPerPayload ?? MAX_ROWS_PER_PAYLOAD, MAX_ROWS_PER_PAYLOAD);
+    this.#maxRowsPerPayload = Math.min(
+      options.maxRowsPerPayload ?? MAX_ROWS_PER_PAYLOAD,
+      MAX_ROWS_PER_PAYLOAD,
+    );
     this.#maxAge = options.maxAgeMillis ?? 300_000;
     this.#maxAhead = options.maxAheadMillis ?? 60_000;
   }
@@ -460,7 +463,12 @@ export class FlowAggregator {
     }
   }
 
-  #emit(ex: ExporterState, minute: number, t: MinuteTable | undefined, st: StatsAccumulator | undefined): void {
+  #emit(
+    ex: ExporterState,
+    minute: number,
+    t: MinuteTable | undefined,
+    st: StatsAccumulator | undefined,
+  ): void {
     if (st) addStats(ex.totals, st);
     const rows = t?.rows ?? 0;
     if (t) this.#openRows -= rows;
@@ -500,7 +508,13 @@ export class FlowAggregator {
 }
 
 function emptyColumns(key: readonly FlowKeyField[]): FlowColumns {
-  const cols: Record<string, unknown[]> = { ipVersion: [], samplingRate: [], bytes: [], packets: [], flows: [] };
+  const cols: Record<string, unknown[]> = {
+    ipVersion: [],
+    samplingRate: [],
+    bytes: [],
+    packets: [],
+    flows: [],
+  };
   for (const f of key) cols[f] = [];
   return cols as unknown as FlowColumns;
 }
@@ -538,4 +552,3 @@ function codesOf(key: readonly FlowKeyField[]): F[] {
   }
   return out;
 }
-

@@ -89,7 +89,8 @@ describe.each(['inline', 'workers'] as const)('FlowCollector (%s)', (mode) => {
     expect(c.stats().sockets[0]).toMatchObject({ kind: 'netflow', port: cfg.netflowPort, error: undefined });
     expect(c.stats().sockets[0]!.receiveBufferBytes).toBeGreaterThan(0);
     const s = sender();
-    for (let i = 0; i < 20; i++) await send(s, netflowV5(flows(30, i * 30), { exportMillis: Date.now() }), cfg.netflowPort);
+    for (let i = 0; i < 20; i++)
+      await send(s, netflowV5(flows(30, i * 30), { exportMillis: Date.now() }), cfg.netflowPort);
     await waitFor(() => c.stats().datagrams === 20, 5000);
     await c.stop();
     expect(total(out, 'flows')).toBe(600 * 10);
@@ -130,7 +131,9 @@ describe.each(['inline', 'workers'] as const)('FlowCollector (%s)', (mode) => {
     await c.stop();
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ rows: 0, stats: { packets: 2, records: 0, malformed: { truncated: 2 } } });
-    expect(await registry.metrics()).toContain('tianshu_agent_flow_malformed_total{exporter="127.0.0.1",reason="truncated"} 2');
+    expect(await registry.metrics()).toContain(
+      'tianshu_agent_flow_malformed_total{exporter="127.0.0.1",reason="truncated"} 2',
+    );
   });
 
   it('follows config changes live: a new port, new sources and a new key, keeping the minute in progress', async () => {

@@ -126,7 +126,8 @@ export class FlowCollector {
   readonly #maxInFlight: number;
 
   constructor(options: FlowCollectorOptions) {
-    if (typeof options.onPayload !== 'function') throw new Error('flow collector requires option "onPayload"');
+    if (typeof options.onPayload !== 'function')
+      throw new Error('flow collector requires option "onPayload"');
     this.#o = options;
     this.#log = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
@@ -161,7 +162,12 @@ export class FlowCollector {
       this.#inline?.configure(pc);
       for (const s of this.#slots) s.worker.postMessage({ t: 'config', config: pc } satisfies ToWorker);
     }
-    const socketKey = JSON.stringify([config.bindAddress, config.netflowPort, config.sflowPort, config.receiveBufferBytes]);
+    const socketKey = JSON.stringify([
+      config.bindAddress,
+      config.netflowPort,
+      config.sflowPort,
+      config.receiveBufferBytes,
+    ]);
     if (socketKey !== this.#socketKey) {
       this.#socketKey = socketKey;
       this.#binding = this.#binding.then(() => this.#rebind(config));
@@ -264,13 +270,23 @@ export class FlowCollector {
         entry.socket = await this.#bind(kind, config, port, stats);
       } catch (err) {
         stats.error = (err as Error).message;
-        this.#log.error('flow socket cannot listen', { kind, address: config.bindAddress, port, ...errorFields(err) });
+        this.#log.error('flow socket cannot listen', {
+          kind,
+          address: config.bindAddress,
+          port,
+          ...errorFields(err),
+        });
         this.#o.onError?.(`flows-${kind}`, 1, err);
       }
     }
   }
 
-  #bind(kind: 'netflow' | 'sflow', config: FlowCollectorConfig, port: number, stats: FlowSocketStats): Promise<dgram.Socket> {
+  #bind(
+    kind: 'netflow' | 'sflow',
+    config: FlowCollectorConfig,
+    port: number,
+    stats: FlowSocketStats,
+  ): Promise<dgram.Socket> {
     const v6 = config.bindAddress.includes(':');
     const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false });
     const flags = kind === 'sflow' ? FLAG_SFLOW : 0;
@@ -295,14 +311,22 @@ export class FlowCollector {
         stats.boundPort = socket.address().port;
         this.#o.metrics?.receiveBuffer.set({ socket: kind }, granted);
         if (granted < config.receiveBufferBytes) {
-          this.#log.warn('the kernel granted a smaller flow receive buffer than configured; raise net.core.rmem_max', {
-            kind,
-            requested: config.receiveBufferBytes,
-            granted,
-          });
+          this.#log.warn(
+            'the kernel granted a smaller flow receive buffer than configured; raise net.core.rmem_max',
+            {
+              kind,
+              requested: config.receiveBufferBytes,
+              granted,
+            },
+          );
         }
         socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo.address, flags));
-        this.#log.info('flow socket listening', { kind, address: config.bindAddress, port: stats.boundPort, receiveBufferBytes: granted });
+        this.#log.info('flow socket listening', {
+          kind,
+          address: config.bindAddress,
+          port: stats.boundPort,
+          receiveBufferBytes: granted,
+        });
         resolve(socket);
       });
     });
@@ -339,7 +363,9 @@ export class FlowCollector {
     const src = this.#source(address);
     if (!src.allowed) {
       const key =
-        this.#notAllowed.has(src.exporter) || this.#notAllowed.size < MAX_NOT_ALLOWED_SOURCES ? src.exporter : 'other';
+        this.#notAllowed.has(src.exporter) || this.#notAllowed.size < MAX_NOT_ALLOWED_SOURCES
+          ? src.exporter
+          : 'other';
       this.#notAllowed.set(key, (this.#notAllowed.get(key) ?? 0) + 1);
       const m = this.#o.metrics;
       if (m) {
@@ -382,7 +408,13 @@ export class FlowCollector {
     slot.dropped.clear();
     slot.inFlight += 1;
     slot.worker.postMessage(
-      { t: 'batch', buf: ab, used: slot.used, now: this.#now(), ...(dropped ? { dropped } : {}) } satisfies ToWorker,
+      {
+        t: 'batch',
+        buf: ab,
+        used: slot.used,
+        now: this.#now(),
+        ...(dropped ? { dropped } : {}),
+      } satisfies ToWorker,
       [ab],
     );
     slot.buf = undefined;
@@ -403,7 +435,8 @@ export class FlowCollector {
       return;
     }
     for (const slot of this.#slots) {
-      if (slot.dropped.size > 0 && !slot.buf) slot.buf = Buffer.from(slot.free.pop() ?? new ArrayBuffer(BATCH_BYTES));
+      if (slot.dropped.size > 0 && !slot.buf)
+        slot.buf = Buffer.from(slot.free.pop() ?? new ArrayBuffer(BATCH_BYTES));
       this.#send(slot);
       slot.worker.postMessage({ t: 'tick', now } satisfies ToWorker);
     }
@@ -437,16 +470,16 @@ export class FlowCollector {
     if (this.#inline) return this.#inlineAgg ?? this.#inline.stats();
     if (this.#slots.length === 0 && this.#inlineAgg) return this.#inlineAgg;
     return this.#slots.reduce<FlowAggregatorStats>(
-          (a, s) => ({
-            exporters: a.exporters + s.agg.exporters,
-            openRows: a.openRows + s.agg.openRows,
-            payloads: a.payloads + s.agg.payloads,
-            rows: a.rows + s.agg.rows,
-            lateRecords: a.lateRecords + s.agg.lateRecords,
-            detailDropped: a.detailDropped + s.agg.detailDropped,
-          }),
-          { exporters: 0, openRows: 0, payloads: 0, rows: 0, lateRecords: 0, detailDropped: 0 },
-        );
+      (a, s) => ({
+        exporters: a.exporters + s.agg.exporters,
+        openRows: a.openRows + s.agg.openRows,
+        payloads: a.payloads + s.agg.payloads,
+        rows: a.rows + s.agg.rows,
+        lateRecords: a.lateRecords + s.agg.lateRecords,
+        detailDropped: a.detailDropped + s.agg.detailDropped,
+      }),
+      { exporters: 0, openRows: 0, payloads: 0, rows: 0, lateRecords: 0, detailDropped: 0 },
+    );
   }
 
   stats(): FlowCollectorStats {

@@ -89,7 +89,10 @@ export function createV5Decoder(): FlowDecoder {
  * counted earlier: the minute's count is then lowered (never below zero when sent).
  */
 export function createDecoder(options: { templateTimeoutMillis: number; now: () => number }): FlowDecoder {
-  const decoder = createFlowDecoder({ templateTimeoutMillis: options.templateTimeoutMillis, now: options.now });
+  const decoder = createFlowDecoder({
+    templateTimeoutMillis: options.templateTimeoutMillis,
+    now: options.now,
+  });
   const perExporter = new Map<string, FlowDecodeCounters>();
   let onRecord: (r: FlowRecord) => void = () => {};
   const sink = { onFlow: (r: FlowRecord) => onRecord(r) };

@@ -17,7 +17,12 @@ export interface PipelineConfig {
 /** Aggregator tunables a collector may pass (tests shorten or shrink them). */
 export type PipelineTunables = Pick<
   FlowAggregatorOptions,
-  'maxKeysPerMinute' | 'maxRowsTotal' | 'graceMillis' | 'maxRowsPerPayload' | 'maxAgeMillis' | 'maxAheadMillis'
+  | 'maxKeysPerMinute'
+  | 'maxRowsTotal'
+  | 'graceMillis'
+  | 'maxRowsPerPayload'
+  | 'maxAgeMillis'
+  | 'maxAheadMillis'
 >;
 
 /** Datagram flag: received on the sFlow socket. */
@@ -82,7 +87,10 @@ export class FlowPipeline {
     this.#templateTimeout = config.templateTimeoutSeconds;
     this.#decoder =
       decoder ??
-      createDecoder({ templateTimeoutMillis: config.templateTimeoutSeconds * 1000, now: () => this.#now || Date.now() });
+      createDecoder({
+        templateTimeoutMillis: config.templateTimeoutSeconds * 1000,
+        now: () => this.#now || Date.now(),
+      });
   }
 
   configure(config: PipelineConfig): void {

@@ -1,4 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import type { FlowAggregatesPayload } from '@tianshu/protocol';
+import type { FlowAggregatorStats, StatsAccumulator } from './aggregator.js';
 import type { PipelineConfig, PipelineTunables } from './pipeline.js';
 import { FlowPipeline } from './pipeline.js';
 
@@ -11,12 +13,12 @@ export type ToWorker =
 
 /** Messages from a flow worker. */
 export type FromWorker =
-  | { t: 'payload'; payload: import('@tianshu/protocol').FlowAggregatesPayload }
+  | { t: 'payload'; payload: FlowAggregatesPayload }
   | { t: 'free'; buf: ArrayBuffer }
   | {
       t: 'stats';
-      deltas: [string, import('./aggregator.js').StatsAccumulator][];
-      agg: import('./aggregator.js').FlowAggregatorStats;
+      deltas: [string, StatsAccumulator][];
+      agg: FlowAggregatorStats;
     }
   | { t: 'stopped' };
 

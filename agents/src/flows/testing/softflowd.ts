@@ -51,7 +51,9 @@ export async function runSoftflowd(options: {
   });
   const deadline = Date.now() + (options.timeoutMillis ?? 20_000);
   const poke = (): Promise<void> =>
-    new Promise((resolve) => execFile('softflowctl', ['-c', ctl, 'statistics'], { timeout: 2000 }, () => resolve()));
+    new Promise((resolve) =>
+      execFile('softflowctl', ['-c', ctl, 'statistics'], { timeout: 2000 }, () => resolve()),
+    );
   while (!exited && Date.now() < deadline) {
     await poke();
     await new Promise((r) => setTimeout(r, 50));
