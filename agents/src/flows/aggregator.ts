@@ -7,7 +7,7 @@ import type {
 } from '@tianshu/protocol';
 import { FLOW_KEY_FIELDS } from '@tianshu/protocol';
 import type { FlowRecord } from './record.js';
-import { SFLOW_VERSION, addressText } from './record.js';
+import { SFLOW_VERSION, ipv4Text } from './record.js';
 import type { SamplingResolver } from './sampling.js';
 
 const MINUTE = 60_000;
@@ -97,133 +97,257 @@ function statsPayload(s: StatsAccumulator | undefined): FlowExporterStats {
   };
 }
 
-type NumField = Exclude<FlowKeyField, 'srcAddr' | 'dstAddr' | 'nextHop' | 'ipVersion'>;
+// Key fields by code; addresses are codes ADDR_FIRST.. (IPv4 held as uint32, IPv6 as text).
+const IN_IF = 0;
+const OUT_IF = 1;
+const SRC_PORT = 2;
+const DST_PORT = 3;
+const PROTO = 4;
+const TCP_FLAGS = 5;
+const TOS = 6;
+const SRC_AS = 7;
+const DST_AS = 8;
+const SRC_ADDR = 9;
+const DST_ADDR = 10;
+const NEXT_HOP = 11;
 
-/** The rows of one exporter-minute: key columns as received, measures sampling-corrected. */
+const FIELD_CODE: Partial<Record<FlowKeyField, number>> = {
+  inIf: IN_IF,
+  outIf: OUT_IF,
+  srcPort: SRC_PORT,
+  dstPort: DST_PORT,
+  proto: PROTO,
+  tcpFlags: TCP_FLAGS,
+  tos: TOS,
+  srcAs: SRC_AS,
+  dstAs: DST_AS,
+  srcAddr: SRC_ADDR,
+  dstAddr: DST_ADDR,
+  nextHop: NEXT_HOP,
+};
+
+function fieldValue(code: number, r: FlowRecord): number {
+  switch (code) {
+    case IN_IF:
+      return r.inIf;
+    case OUT_IF:
+      return r.outIf;
+    case SRC_PORT:
+      return r.srcPort;
+    case DST_PORT:
+      return r.dstPort;
+    case PROTO:
+      return r.proto;
+    case TCP_FLAGS:
+      return r.tcpFlags;
+    case TOS:
+      return r.tos;
+    case SRC_AS:
+      return r.srcAs;
+    case DST_AS:
+      return r.dstAs;
+    case SRC_ADDR:
+      return r.ipVersion === 6 ? 0 : r.srcV4;
+    case DST_ADDR:
+      return r.ipVersion === 6 ? 0 : r.dstV4;
+    default:
+      return r.ipVersion === 6 ? 0 : r.nextHopV4;
+  }
+}
+
+function fieldText(code: number, r: FlowRecord): string {
+  return code === SRC_ADDR ? r.srcV6 : code === DST_ADDR ? r.dstV6 : r.nextHopV6;
+}
+
+function stringHash(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/**
+ * The rows of one exporter-minute: an open-addressing hash table over typed-array columns (no
+ * string or object per record), key columns as received, measures sampling-corrected.
+ */
 class MinuteTable {
-  readonly index = new Map<string, number>();
   rows = 0;
-  readonly num = new Map<NumField, number[]>();
-  readonly addr = new Map<'srcAddr' | 'dstAddr' | 'nextHop', string[]>();
-  readonly ipVersion: number[] = [];
-  readonly samplingRate: number[] = [];
-  readonly bytes: number[] = [];
-  readonly packets: number[] = [];
-  readonly flows: number[] = [];
+  #cap = 64;
+  readonly #codes: readonly number[];
+  /** Per key field: its values (IPv4 addresses as uint32; 0 for IPv6 rows). */
+  #vals: Float64Array[];
+  /** Per address field: IPv6 text (undefined entries for IPv4 rows). */
+  #text: (string[] | undefined)[];
+  #ver = new Uint8Array(64);
+  #rate = new Float64Array(64);
+  bytes = new Float64Array(64);
+  packets = new Float64Array(64);
+  flows = new Float64Array(64);
+  #slots = new Int32Array(256).fill(-1);
+  readonly #catchAll = new Map<number, number>();
+  readonly #catchAllRows = new Set<number>();
+  readonly #cur: Float64Array;
 
   constructor(readonly key: readonly FlowKeyField[]) {
-    for (const f of key) {
-      if (f === 'ipVersion') continue;
-      if (f === 'srcAddr' || f === 'dstAddr' || f === 'nextHop') this.addr.set(f, []);
-      else this.num.set(f, []);
+    this.#codes = codesOf(key);
+    this.#vals = this.#codes.map(() => new Float64Array(64));
+    this.#text = this.#codes.map((c) => (c >= SRC_ADDR ? [] : undefined));
+    this.#cur = new Float64Array(this.#codes.length);
+  }
+
+  /** The row of `r` at `rate`, or -1 when it has none yet. Fills the scratch values for insert(). */
+  find(r: FlowRecord, rate: number): number {
+    const codes = this.#codes;
+    const cur = this.#cur;
+    const v6 = r.ipVersion === 6;
+    let h = Math.imul(r.ipVersion * 0x9e3779b1 + rate, 0x85ebca6b);
+    for (let k = 0; k < codes.length; k++) {
+      const c = codes[k]!;
+      const v = fieldValue(c, r);
+      cur[k] = v;
+      // Every key value fits in 32 bits.
+      h = Math.imul(h ^ v, 0x01000193);
+      if (v6 && c >= SRC_ADDR) h = stringHash(h, fieldText(c, r));
+    }
+    h ^= h >>> 15;
+    const mask = this.#slots.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const row = this.#slots[i]!;
+      if (row < 0) {
+        this.#probe = i;
+        return -1;
+      }
+      if (this.#ver[row] !== r.ipVersion || this.#rate[row] !== rate) continue;
+      let same = true;
+      for (let k = 0; k < codes.length; k++) {
+        if (this.#vals[k]![row] !== cur[k]) {
+          same = false;
+          break;
+        }
+        if (v6 && codes[k]! >= SRC_ADDR && this.#text[k]![row] !== fieldText(codes[k]!, r)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return row;
     }
   }
 
-  /** Adds a row for `r` (or the catch-all row: every detail field zero or empty). */
-  addRow(k: string, r: FlowRecord, rate: number, catchAll: boolean): number {
-    const i = this.rows++;
-    this.index.set(k, i);
-    for (const [f, col] of this.num) col.push(catchAll ? 0 : r[f]);
-    for (const [f, col] of this.addr) {
-      col.push(catchAll ? '' : addressText(r, f === 'srcAddr' ? 'src' : f === 'dstAddr' ? 'dst' : 'nextHop'));
+  #probe = 0;
+
+  /** Adds the row `find` did not find (call right after it). */
+  insert(r: FlowRecord, rate: number): number {
+    const row = this.#newRow(r.ipVersion, rate);
+    const v6 = r.ipVersion === 6;
+    for (let k = 0; k < this.#codes.length; k++) {
+      this.#vals[k]![row] = this.#cur[k]!;
+      const t = this.#text[k];
+      if (t) t[row] = v6 ? fieldText(this.#codes[k]!, r) : '';
     }
-    this.ipVersion.push(r.ipVersion);
-    this.samplingRate.push(rate);
-    this.bytes.push(0);
-    this.packets.push(0);
-    this.flows.push(0);
-    return i;
+    this.#slots[this.#probe] = row;
+    if (this.rows * 2 > this.#slots.length) this.#rehash();
+    return row;
+  }
+
+  /** The catch-all row of (ipVersion, rate): every detail field 0 or empty. */
+  catchAll(ipVersion: number, rate: number): number {
+    const k = rate * 8 + ipVersion;
+    let row = this.#catchAll.get(k);
+    if (row === undefined) {
+      row = this.#newRow(ipVersion, rate);
+      for (let j = 0; j < this.#codes.length; j++) {
+        this.#vals[j]![row] = 0;
+        const t = this.#text[j];
+        if (t) t[row] = '';
+      }
+      this.#catchAll.set(k, row);
+      this.#catchAllRows.add(row);
+    }
+    return row;
+  }
+
+  #newRow(ipVersion: number, rate: number): number {
+    if (this.rows === this.#cap) this.#grow();
+    const row = this.rows++;
+    this.#ver[row] = ipVersion;
+    this.#rate[row] = rate;
+    return row;
+  }
+
+  #grow(): void {
+    const cap = this.#cap * 2;
+    const grow = <T extends Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    const f64 = (n: number) => new Float64Array(n);
+    this.#vals = this.#vals.map((a) => grow(a, f64));
+    this.#ver = grow(this.#ver, (n) => new Uint8Array(n));
+    this.#rate = grow(this.#rate, f64);
+    this.bytes = grow(this.bytes, f64);
+    this.packets = grow(this.packets, f64);
+    this.flows = grow(this.flows, f64);
+    this.#cap = cap;
+  }
+
+  #rehash(): void {
+    const slots = new Int32Array(this.#slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    const old = this.#slots;
+    for (let i = 0; i < old.length; i++) {
+      const row = old[i]!;
+      if (row < 0) continue;
+      let h = Math.imul(this.#ver[row]! * 0x9e3779b1 + this.#rate[row]!, 0x85ebca6b);
+      for (let k = 0; k < this.#codes.length; k++) {
+        const v = this.#vals[k]![row]!;
+        h = Math.imul(h ^ v, 0x01000193);
+        const t = this.#text[k];
+        if (this.#ver[row] === 6 && t) h = stringHash(h, t[row]!);
+      }
+      h ^= h >>> 15;
+      let j = h & mask;
+      while (slots[j]! >= 0) j = (j + 1) & mask;
+      slots[j] = row;
+    }
+    this.#slots = slots;
   }
 
   columns(from: number, to: number): FlowColumns {
+    const num = (a: Float64Array | Uint8Array): number[] => Array.from(a.subarray(from, to));
     const cols: Record<string, unknown> = {
-      ipVersion: this.ipVersion.slice(from, to),
-      samplingRate: this.samplingRate.slice(from, to),
-      bytes: this.bytes.slice(from, to),
-      packets: this.packets.slice(from, to),
-      flows: this.flows.slice(from, to),
+      ipVersion: num(this.#ver),
+      samplingRate: num(this.#rate),
+      bytes: num(this.bytes),
+      packets: num(this.packets),
+      flows: num(this.flows),
     };
-    for (const [f, col] of this.num) cols[f] = col.slice(from, to);
-    for (const [f, col] of this.addr) cols[f] = col.slice(from, to);
+    this.#codes.forEach((c, k) => {
+      const name = FLOW_KEY_FIELDS.find((f) => FIELD_CODE[f] === c)!;
+      const vals = this.#vals[k]!;
+      const text = this.#text[k];
+      if (!text) {
+        cols[name] = num(vals);
+        return;
+      }
+      const out: string[] = new Array<string>(to - from);
+      for (let i = from; i < to; i++) {
+        const v = vals[i]!;
+        out[i - from] =
+          this.#ver[i] === 6
+            ? text[i]!
+            : c === NEXT_HOP && v === 0
+              ? ''
+              : text[i] === '' && this.#isCatchAll(i)
+                ? ''
+                : ipv4Text(v);
+      }
+      cols[name] = out;
+    });
     return cols as FlowColumns;
   }
-}
 
-const enum F {
-  inIf,
-  outIf,
-  srcAddr,
-  dstAddr,
-  srcPort,
-  dstPort,
-  proto,
-  tcpFlags,
-  tos,
-  nextHop,
-  srcAs,
-  dstAs,
-}
-
-const FIELD_CODE: Partial<Record<FlowKeyField, F>> = {
-  inIf: F.inIf,
-  outIf: F.outIf,
-  srcAddr: F.srcAddr,
-  dstAddr: F.dstAddr,
-  srcPort: F.srcPort,
-  dstPort: F.dstPort,
-  proto: F.proto,
-  tcpFlags: F.tcpFlags,
-  tos: F.tos,
-  nextHop: F.nextHop,
-  srcAs: F.srcAs,
-  dstAs: F.dstAs,
-};
-
-/** The text that identifies a record's row: ipVersion, rate and the key fields, in key order. */
-function rowKey(codes: readonly F[], r: FlowRecord, rate: number): string {
-  const v6 = r.ipVersion === 6;
-  let k = (v6 ? '6|' : '4|') + rate;
-  for (const c of codes) {
-    switch (c) {
-      case F.inIf:
-        k += '|' + r.inIf;
-        break;
-      case F.outIf:
-        k += '|' + r.outIf;
-        break;
-      case F.srcAddr:
-        k += '|' + (v6 ? r.srcV6 : r.srcV4);
-        break;
-      case F.dstAddr:
-        k += '|' + (v6 ? r.dstV6 : r.dstV4);
-        break;
-      case F.srcPort:
-        k += '|' + r.srcPort;
-        break;
-      case F.dstPort:
-        k += '|' + r.dstPort;
-        break;
-      case F.proto:
-        k += '|' + r.proto;
-        break;
-      case F.tcpFlags:
-        k += '|' + r.tcpFlags;
-        break;
-      case F.tos:
-        k += '|' + r.tos;
-        break;
-      case F.nextHop:
-        k += '|' + (v6 ? r.nextHopV6 : r.nextHopV4);
-        break;
-      case F.srcAs:
-        k += '|' + r.srcAs;
-        break;
-      case F.dstAs:
-        k += '|' + r.dstAs;
-        break;
-    }
+  #isCatchAll(row: number): boolean {
+    return this.#catchAllRows.has(row);
   }
-  return k;
 }
 
 /** Options of a {@link FlowAggregator}. */
@@ -259,6 +383,9 @@ export interface ExporterState {
   readonly late: Map<number, MinuteTable>;
   /** Counters since start (never reset), for metrics and the role's stats. */
   readonly totals: StatsAccumulator;
+  /** The open table last added to (most records of a datagram share a minute). */
+  cacheMinute: number;
+  cacheTable: MinuteTable | undefined;
 }
 
 /** Counters of an aggregator since it started. */
@@ -282,7 +409,6 @@ export interface FlowAggregatorStats {
  */
 export class FlowAggregator {
   #key: FlowKeyField[];
-  #codes: F[];
   #sampling: SamplingResolver;
   readonly #onPayload: (payload: FlowAggregatesPayload) => void;
   readonly #maxKeys: number;
@@ -299,7 +425,6 @@ export class FlowAggregator {
 
   constructor(options: FlowAggregatorOptions) {
     this.#key = normaliseKey(options.key);
-    this.#codes = codesOf(this.#key);
     this.#sampling = options.sampling;
     this.#onPayload = options.onPayload;
     this.#maxKeys = options.maxKeysPerMinute ?? 100_000;
@@ -331,10 +456,10 @@ export class FlowAggregator {
       for (const [minute, t] of ex.late) this.#emit(ex, minute, t, undefined);
       ex.tables.clear();
       ex.late.clear();
+      ex.cacheTable = undefined;
     }
     this.#openRows = 0;
     this.#key = next;
-    this.#codes = codesOf(next);
   }
 
   /** The exporter's state (created on first use), with its stats rolled to the minute of `now`. */
@@ -349,6 +474,8 @@ export class FlowAggregator {
         tables: new Map(),
         late: new Map(),
         totals: newStats(),
+        cacheMinute: -1,
+        cacheTable: undefined,
       };
       this.#exporters.set(address, ex);
     }
@@ -386,28 +513,26 @@ export class FlowAggregator {
       this.#stats.lateRecords += 1;
       table = ex.late.get(minute);
       if (!table) ex.late.set(minute, (table = new MinuteTable(this.#key)));
+    } else if (minute === ex.cacheMinute && ex.cacheTable) {
+      table = ex.cacheTable;
     } else {
       table = ex.tables.get(minute);
       if (!table) ex.tables.set(minute, (table = new MinuteTable(this.#key)));
+      ex.cacheMinute = minute;
+      ex.cacheTable = table;
     }
-    let k = rowKey(this.#codes, r, rate);
-    let i = table.index.get(k);
-    if (i === undefined) {
+    let i = table.find(r, rate);
+    if (i < 0) {
       if (table.rows >= this.#maxKeys || this.#openRows >= this.#maxRowsTotal) {
         s.detailDropped += 1;
         this.#stats.detailDropped += 1;
-        k = (r.ipVersion === 6 ? '*6|' : '*4|') + rate;
-        i = table.index.get(k);
-        if (i === undefined) {
-          i = table.addRow(k, r, rate, true);
-          this.#openRows += 1;
-        }
+        const before = table.rows;
+        i = table.catchAll(r.ipVersion, rate);
+        if (table.rows > before) this.#openRows += 1;
       } else {
-        i = table.addRow(k, r, rate, false);
+        i = table.insert(r, rate);
         this.#openRows += 1;
       }
-    } else if (k.charCodeAt(0) === 42) {
-      s.detailDropped += 1;
     }
     table.bytes[i]! += r.bytes * rate;
     table.packets[i]! += r.packets * rate;
@@ -422,6 +547,7 @@ export class FlowAggregator {
     for (const ex of this.#exporters.values()) {
       this.#rollStats(ex, now);
       if (!closing) continue;
+      ex.cacheTable = undefined;
       const minutes = new Set<number>();
       for (const m of ex.tables.keys()) if (m < openFrom) minutes.add(m);
       for (const m of ex.closedStats.keys()) if (m < openFrom) minutes.add(m);
@@ -442,6 +568,7 @@ export class FlowAggregator {
   flushAll(now: number): void {
     for (const ex of this.#exporters.values()) {
       this.#rollStats(ex, now + MINUTE);
+      ex.cacheTable = undefined;
       const minutes = new Set<number>([...ex.tables.keys(), ...ex.closedStats.keys()]);
       for (const m of [...minutes].sort((a, b) => a - b)) {
         this.#emit(ex, m, ex.tables.get(m), ex.closedStats.get(m));
@@ -544,8 +671,8 @@ export function normaliseKey(key: readonly FlowKeyField[]): FlowKeyField[] {
   return FLOW_KEY_FIELDS.filter((f) => set.has(f));
 }
 
-function codesOf(key: readonly FlowKeyField[]): F[] {
-  const out: F[] = [];
+function codesOf(key: readonly FlowKeyField[]): number[] {
+  const out: number[] = [];
   for (const f of key) {
     const c = FIELD_CODE[f];
     if (c !== undefined) out.push(c);
