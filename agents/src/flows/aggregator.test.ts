@@ -273,4 +273,72 @@ describe('FlowAggregator', () => {
     ]);
     expect(out[1]!.stats.records).toBe(2);
   });
+
+  it('adds up like a plain map over many keys (table growth, rehash, IPv6 text, 32-bit values)', () => {
+    const { agg, out } = setup({
+      key: ['srcAddr', 'dstAddr', 'srcPort', 'dstAs', 'nextHop'],
+      sampling: [{ exporter: '10.0.0.1', interfaces: [{ ifIndex: 7, samplingRate: 3 }] }],
+    });
+    const now = T0 + 1000;
+    const ex = agg.exporter('10.0.0.1', now);
+    const expected = new Map<string, number>();
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 30_000; i++) {
+      const v6 = rnd(5) === 0;
+      const r = v6
+        ? rec({
+            ipVersion: 6,
+            srcV6: `2001:db8::${rnd(300).toString(16)}`,
+            dstV6: '2001:db8::1',
+            nextHopV6: rnd(2) ? 'fe80::1' : '',
+          })
+        : rec({
+            srcV4: 0xc0000200 + rnd(400),
+            dstV4: 0xfffffff0 + rnd(3),
+            nextHopV4: rnd(2) ? 0x0a000001 : 0,
+          });
+      r.srcPort = rnd(20);
+      r.dstAs = rnd(2) ? 4_294_967_295 : 65_000;
+      r.inIf = rnd(2) ? 7 : 1;
+      r.bytes = 1 + rnd(1000);
+      const rate = r.inIf === 7 ? 3 : 1;
+      const k = [
+        r.ipVersion,
+        rate,
+        v6 ? r.srcV6 : r.srcV4,
+        v6 ? r.dstV6 : r.dstV4,
+        r.srcPort,
+        r.dstAs,
+        v6 ? r.nextHopV6 : r.nextHopV4,
+      ].join('|');
+      expected.set(k, (expected.get(k) ?? 0) + r.bytes * rate);
+      agg.add(ex, r, now);
+    }
+    agg.flush(T0 + 70_000);
+    const p = out[0]!;
+    expect(p.rows).toBe(expected.size);
+    const got = new Map<string, number>();
+    const c = p.columns;
+    for (let i = 0; i < p.rows; i++) {
+      const v6 = c.ipVersion[i] === 6;
+      const num = (a: string) => (v6 ? a : String(a.split('.').reduce((x, y) => x * 256 + Number(y), 0)));
+      const nh = c.nextHop![i]!;
+      const k = [
+        c.ipVersion[i],
+        c.samplingRate[i],
+        num(c.srcAddr![i]!),
+        num(c.dstAddr![i]!),
+        c.srcPort![i],
+        c.dstAs![i],
+        v6 ? nh : nh === '' ? '0' : num(nh),
+      ].join('|');
+      expect(got.has(k), k).toBe(false);
+      got.set(k, c.bytes[i]!);
+    }
+    expect(got).toEqual(expected);
+  });
 });
