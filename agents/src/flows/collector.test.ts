@@ -9,6 +9,7 @@ import { waitFor } from '../testing/wait.js';
 import { FlowCollector } from './collector.js';
 import { FlowMetrics } from './metrics.js';
 import { netflowV5 } from './testing/netflow-v5.js';
+import { flowSample, rawHeaderRecord, sflowDatagram } from './decode/testing/packets.js';
 
 let workerUrl: URL;
 beforeAll(async () => {
@@ -173,6 +174,38 @@ describe.each(['inline', 'workers'] as const)('FlowCollector (%s)', (mode) => {
     await c.stop();
     expect(out.map((p) => p.exporter)).toEqual(['::1']);
     expect(total(out, 'flows')).toBe(4);
+  });
+
+  it('receives sFlow on its own port and scales by the rate of each flow sample', async () => {
+    const cfg = await config({
+      netflowPort: 0,
+      sflowPort: await freeUdpPort(),
+      key: ['srcAddr', 'dstPort', 'inIf'],
+    });
+    const { c, out } = start(mode, cfg);
+    await c.ready();
+    expect(c.stats().sockets.map((x) => x.kind)).toEqual(['sflow']);
+    const pkt = (src: string) =>
+      rawHeaderRecord({ src, dst: '10.9.0.1', proto: 6, srcPort: 1234, dstPort: 443, frameLength: 1000 });
+    const dg = sflowDatagram(
+      [
+        flowSample({ rate: 512, input: 3, output: 4 }, [pkt('10.1.0.1')]),
+        flowSample({ rate: 512, input: 3, output: 4, expanded: true }, [pkt('10.1.0.2')]),
+      ],
+      { agent: '192.0.2.1', sequence: 1 },
+    );
+    await send(sender(), dg, cfg.sflowPort);
+    await waitFor(() => c.stats().datagrams === 1, 5000);
+    await c.stop();
+    expect(total(out, 'flows')).toBe(2 * 512);
+    expect(total(out, 'bytes')).toBe(2 * 1000 * 512);
+    const p = out.find((x) => x.rows > 0)!;
+    expect(p.columns.samplingRate).toEqual([512, 512]);
+    expect(p.columns.inIf).toEqual([3, 3]);
+    expect(p.stats).toMatchObject({
+      versions: ['sflow'],
+      samplingSources: { exporter: 2, configured: 0, default: 0 },
+    });
   });
 
   it('shows a port it cannot bind in its stats, with the reason', async () => {
