@@ -234,3 +234,35 @@ describe('FlowMetrics', () => {
     ]);
   });
 });
+
+describe('FlowCollector worker failure', () => {
+  it('replaces a worker that dies and counts the datagrams it held as lost', async () => {
+    // A worker script that dies on its first batch.
+    const crashing = new URL(
+      'data:text/javascript,' +
+        encodeURIComponent(
+          "import { parentPort } from 'node:worker_threads'; parentPort.on('message', (m) => { if (m.t === 'batch') process.exit(3); });",
+        ),
+    );
+    const registry = new Registry();
+    const cfg = await config();
+    const c = new FlowCollector({
+      onPayload: () => {},
+      workers: 1,
+      workerUrl: crashing,
+      metrics: new FlowMetrics(registry),
+    });
+    running.push(c);
+    c.apply(cfg);
+    await c.ready();
+    const s = sender();
+    await send(s, netflowV5(flows(3), { exportMillis: Date.now() }), cfg.netflowPort);
+    await waitFor(() => c.stats().workerRestarts === 1, 5000);
+    expect(c.stats().workerLost).toBe(1);
+    await send(s, netflowV5(flows(3), { exportMillis: Date.now() }), cfg.netflowPort);
+    await waitFor(() => c.stats().workerLost === 2, 5000);
+    expect(await registry.metrics()).toMatch(
+      /tianshu_agent_flow_dropped_total\{exporter="[^"]+",reason="worker-failed"\} 1/,
+    );
+  });
+});

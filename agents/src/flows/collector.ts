@@ -60,6 +60,9 @@ export interface FlowCollectorStats {
   notAllowed: Record<string, number>;
   /** Datagrams dropped because a worker was behind. */
   queueFull: number;
+  /** Workers that died and were replaced, and the datagrams they held. */
+  workerRestarts: number;
+  workerLost: number;
   aggregation: FlowAggregatorStats;
 }
 
@@ -78,10 +81,17 @@ interface WorkerSlot {
   buf: Buffer | undefined;
   used: number;
   inFlight: number;
+  /** Datagrams in the batches the worker has not returned yet. */
+  inFlightDatagrams: number;
   free: ArrayBuffer[];
   dropped: Map<string, number>;
   agg: FlowAggregatorStats;
   stopped: (() => void) | undefined;
+  stopping: boolean;
+  /** The worker died and a new one starts shortly. */
+  dead?: boolean;
+  /** Datagrams in the batch being filled. */
+  count?: number;
 }
 
 function pipelineConfig(c: FlowCollectorConfig): PipelineConfig {
@@ -120,7 +130,7 @@ export class FlowCollector {
   #flushScheduled = false;
   #tick: NodeJS.Timeout | undefined;
   #binding: Promise<void> = Promise.resolve();
-  #stats = { datagrams: 0, bytes: 0, queueFull: 0 };
+  #stats = { datagrams: 0, bytes: 0, queueFull: 0, workerRestarts: 0, workerLost: 0 };
   readonly #notAllowed = new Map<string, number>();
   #inlineAgg: FlowAggregatorStats | undefined;
   readonly #maxInFlight: number;
@@ -196,27 +206,68 @@ export class FlowCollector {
       this.#inline = new FlowPipeline(pc, (p) => this.#emit(p), tunables);
       return;
     }
+    this.#workerUrl = url;
+    this.#pc = pc;
     for (let i = 0; i < n; i++) {
-      const worker = new Worker(url, { workerData: { config: pc, tunables } });
       const slot: WorkerSlot = {
-        worker,
+        worker: undefined as unknown as Worker,
         buf: undefined,
         used: 0,
         inFlight: 0,
+        inFlightDatagrams: 0,
         free: [],
         dropped: new Map(),
         agg: { exporters: 0, openRows: 0, payloads: 0, rows: 0, lateRecords: 0, detailDropped: 0 },
         stopped: undefined,
+        stopping: false,
       };
-      worker.on('message', (m: FromWorker) => this.#fromWorker(slot, m));
-      worker.on('error', (err) => {
-        this.#log.error('flow worker failed', { worker: i, ...errorFields(err) });
-        this.#o.onError?.('flows-worker', 1, err);
-      });
-      worker.on('exit', () => slot.stopped?.());
-      worker.unref();
+      this.#spawn(slot, i);
       this.#slots.push(slot);
     }
+  }
+
+  #workerUrl: URL | undefined;
+  #pc: PipelineConfig | undefined;
+
+  // A worker that dies (a bug, out of memory) is replaced at once; the datagrams it held and the
+  // minutes it had open are lost, and counted (dropped, reason worker-failed) and logged.
+  #spawn(slot: WorkerSlot, i: number): void {
+    const worker = new Worker(this.#workerUrl!, {
+      workerData: { config: this.#pc!, tunables: this.#o.tunables ?? {} },
+    });
+    slot.worker = worker;
+    worker.on('message', (m: FromWorker) => this.#fromWorker(slot, m));
+    worker.on('error', (err) => {
+      this.#log.error('flow worker failed', { worker: i, ...errorFields(err) });
+      this.#o.onError?.('flows-worker', 1, err);
+    });
+    worker.on('exit', (code) => {
+      if (slot.stopping) return slot.stopped?.();
+      const lost = slot.inFlightDatagrams;
+      this.#stats.workerRestarts += 1;
+      this.#stats.workerLost += lost;
+      this.#o.metrics?.dropped.inc({ exporter: 'other', reason: 'worker-failed' }, lost);
+      this.#log.error('flow worker exited, starting a new one; its open minutes are lost', {
+        worker: i,
+        code,
+        datagramsLost: lost,
+      });
+      slot.inFlight = 0;
+      slot.inFlightDatagrams = 0;
+      slot.free = [];
+      slot.buf = undefined;
+      slot.used = 0;
+      slot.count = 0;
+      // A second later, so a worker that keeps dying costs little; meanwhile its datagrams are
+      // dropped and counted.
+      slot.dead = true;
+      const t = setTimeout(() => {
+        slot.dead = false;
+        if (this.#config && !slot.stopping) this.#spawn(slot, i);
+      }, 1000);
+      t.unref();
+    });
+    worker.unref();
   }
 
   #fromWorker(slot: WorkerSlot, m: FromWorker): void {
@@ -226,6 +277,7 @@ export class FlowCollector {
         break;
       case 'free':
         slot.inFlight -= 1;
+        slot.inFlightDatagrams -= m.count;
         if (slot.free.length < 8) slot.free.push(m.buf);
         break;
       case 'stats':
@@ -310,7 +362,9 @@ export class FlowCollector {
         stats.receiveBufferBytes = granted;
         stats.boundPort = socket.address().port;
         this.#o.metrics?.receiveBuffer.set({ socket: kind }, granted);
-        if (granted < config.receiveBufferBytes) {
+        // Linux reports twice what it grants (the kernel's bookkeeping), capped by net.core.rmem_max.
+        const effective = process.platform === 'linux' ? granted / 2 : granted;
+        if (effective < config.receiveBufferBytes) {
           this.#log.warn(
             'the kernel granted a smaller flow receive buffer than configured; raise net.core.rmem_max',
             {
@@ -380,6 +434,14 @@ export class FlowCollector {
       return;
     }
     const slot = this.#slots[src.worker]!;
+    if (slot.dead) {
+      this.#stats.workerLost += 1;
+      this.#o.metrics?.dropped.inc({
+        exporter: this.#o.metrics.label(src.exporter),
+        reason: 'worker-failed',
+      });
+      return;
+    }
     if (slot.inFlight >= this.#maxInFlight) {
       this.#stats.queueFull += 1;
       slot.dropped.set(src.exporter, (slot.dropped.get(src.exporter) ?? 0) + 1);
@@ -394,6 +456,7 @@ export class FlowCollector {
       end = writeEntry(slot.buf, 0, src.exporter, flags, msg);
     }
     slot.used = end;
+    slot.count = (slot.count ?? 0) + 1;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => this.#flushBatches());
@@ -406,12 +469,15 @@ export class FlowCollector {
     const ab = buf.buffer as ArrayBuffer;
     const dropped = slot.dropped.size > 0 ? [...slot.dropped] : undefined;
     slot.dropped.clear();
+    const count = slot.count ?? 0;
     slot.inFlight += 1;
+    slot.inFlightDatagrams += count;
     slot.worker.postMessage(
       {
         t: 'batch',
         buf: ab,
         used: slot.used,
+        count,
         now: this.#now(),
         ...(dropped ? { dropped } : {}),
       } satisfies ToWorker,
@@ -419,6 +485,7 @@ export class FlowCollector {
     );
     slot.buf = undefined;
     slot.used = 0;
+    slot.count = 0;
   }
 
   #flushBatches(): void {
@@ -519,6 +586,7 @@ export class FlowCollector {
       slots.map(async (slot) => {
         if (slot.dropped.size > 0 && !slot.buf) slot.buf = Buffer.from(new ArrayBuffer(BATCH_BYTES));
         this.#send(slot);
+        slot.stopping = true;
         const done = new Promise<void>((resolve) => {
           slot.stopped = resolve;
         });

@@ -7,14 +7,14 @@ import { FlowPipeline } from './pipeline.js';
 /** Messages from the collector's receiving thread to a flow worker. */
 export type ToWorker =
   | { t: 'config'; config: PipelineConfig }
-  | { t: 'batch'; buf: ArrayBuffer; used: number; now: number; dropped?: [string, number][] }
+  | { t: 'batch'; buf: ArrayBuffer; used: number; count: number; now: number; dropped?: [string, number][] }
   | { t: 'tick'; now: number }
   | { t: 'stop'; now: number };
 
 /** Messages from a flow worker. */
 export type FromWorker =
   | { t: 'payload'; payload: FlowAggregatesPayload }
-  | { t: 'free'; buf: ArrayBuffer }
+  | { t: 'free'; buf: ArrayBuffer; count: number }
   | {
       t: 'stats';
       deltas: [string, StatsAccumulator][];
@@ -35,7 +35,7 @@ if (port) {
       case 'batch':
         for (const [a, n] of m.dropped ?? []) pipeline.dropped(a, n, m.now);
         pipeline.batch(Buffer.from(m.buf), m.used, m.now);
-        send({ t: 'free', buf: m.buf }, [m.buf]);
+        send({ t: 'free', buf: m.buf, count: m.count }, [m.buf]);
         break;
       case 'tick':
         pipeline.tick(m.now);
