@@ -97,8 +97,9 @@ export class FlowPipeline {
     this.#sampling = new SamplingResolver(config.sampling, config.defaultSamplingRate);
     this.#agg.configure(config.key, this.#sampling);
     if (config.templateTimeoutSeconds !== this.#templateTimeout) {
-      // Templates are kept: the timeout applies to the decoder made from now on only when the
-      // decoder cannot change it in place, which would forget templates, so it is left as is.
+      // The decoder's template timeout is fixed when it is made, and a new decoder would forget
+      // every template learned (data would count as missing templates until the exporters resend
+      // them), so a new timeout takes effect when the agent restarts.
       this.#templateTimeout = config.templateTimeoutSeconds;
     }
   }
