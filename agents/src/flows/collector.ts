@@ -29,8 +29,8 @@ export interface FlowCollectorOptions {
   /** The worker script (tests running from TypeScript sources pass a bundled one). */
   workerUrl?: URL;
   tunables?: PipelineTunables;
-  /** Batches waiting in one worker before datagrams for it are dropped (counted); default 256. */
-  maxInFlightBatches?: number;
+  /** Bytes of datagrams waiting for one worker before more are dropped (counted); default 64 MiB. */
+  maxInFlightBytes?: number;
   /** How often minutes are checked for flushing and counters gathered; default 1 s. */
   tickMillis?: number;
   now?: () => number;
@@ -81,8 +81,9 @@ interface WorkerSlot {
   buf: Buffer | undefined;
   used: number;
   inFlight: number;
-  /** Datagrams in the batches the worker has not returned yet. */
+  /** Datagrams and bytes in the batches the worker has not returned yet. */
   inFlightDatagrams: number;
+  inFlightBytes: number;
   free: ArrayBuffer[];
   dropped: Map<string, number>;
   agg: FlowAggregatorStats;
@@ -133,7 +134,7 @@ export class FlowCollector {
   #stats = { datagrams: 0, bytes: 0, queueFull: 0, workerRestarts: 0, workerLost: 0 };
   readonly #notAllowed = new Map<string, number>();
   #inlineAgg: FlowAggregatorStats | undefined;
-  readonly #maxInFlight: number;
+  readonly #maxInFlightBytes: number;
 
   constructor(options: FlowCollectorOptions) {
     if (typeof options.onPayload !== 'function')
@@ -141,7 +142,7 @@ export class FlowCollector {
     this.#o = options;
     this.#log = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
-    this.#maxInFlight = options.maxInFlightBatches ?? 256;
+    this.#maxInFlightBytes = options.maxInFlightBytes ?? 64 * 1024 * 1024;
   }
 
   /** Applies the `flows` section: starts, reconfigures or stops the collector. */
@@ -215,6 +216,7 @@ export class FlowCollector {
         used: 0,
         inFlight: 0,
         inFlightDatagrams: 0,
+        inFlightBytes: 0,
         free: [],
         dropped: new Map(),
         agg: { exporters: 0, openRows: 0, payloads: 0, rows: 0, lateRecords: 0, detailDropped: 0 },
@@ -254,6 +256,7 @@ export class FlowCollector {
       });
       slot.inFlight = 0;
       slot.inFlightDatagrams = 0;
+      slot.inFlightBytes = 0;
       slot.free = [];
       slot.buf = undefined;
       slot.used = 0;
@@ -278,7 +281,8 @@ export class FlowCollector {
       case 'free':
         slot.inFlight -= 1;
         slot.inFlightDatagrams -= m.count;
-        if (slot.free.length < 8) slot.free.push(m.buf);
+        slot.inFlightBytes -= m.used;
+        if (slot.free.length < 16) slot.free.push(m.buf);
         break;
       case 'stats':
         slot.agg = m.agg;
@@ -442,7 +446,7 @@ export class FlowCollector {
       });
       return;
     }
-    if (slot.inFlight >= this.#maxInFlight) {
+    if (slot.inFlightBytes >= this.#maxInFlightBytes) {
       this.#stats.queueFull += 1;
       slot.dropped.set(src.exporter, (slot.dropped.get(src.exporter) ?? 0) + 1);
       this.#o.metrics?.dropped.inc({ exporter: this.#o.metrics.label(src.exporter), reason: 'queue-full' });
@@ -457,9 +461,12 @@ export class FlowCollector {
     }
     slot.used = end;
     slot.count = (slot.count ?? 0) + 1;
-    if (!this.#flushScheduled) {
+    // Batches leave when half full, else within 2 ms: a message per datagram would cost the
+    // receiving thread more than the datagram itself.
+    if (end > BATCH_BYTES / 2) this.#send(slot);
+    else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(() => this.#flushBatches());
+      setTimeout(() => this.#flushBatches(), 2);
     }
   }
 
@@ -472,6 +479,7 @@ export class FlowCollector {
     const count = slot.count ?? 0;
     slot.inFlight += 1;
     slot.inFlightDatagrams += count;
+    slot.inFlightBytes += slot.used;
     slot.worker.postMessage(
       {
         t: 'batch',

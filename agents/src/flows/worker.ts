@@ -14,7 +14,7 @@ export type ToWorker =
 /** Messages from a flow worker. */
 export type FromWorker =
   | { t: 'payload'; payload: FlowAggregatesPayload }
-  | { t: 'free'; buf: ArrayBuffer; count: number }
+  | { t: 'free'; buf: ArrayBuffer; count: number; used: number }
   | {
       t: 'stats';
       deltas: [string, StatsAccumulator][];
@@ -35,7 +35,7 @@ if (port) {
       case 'batch':
         for (const [a, n] of m.dropped ?? []) pipeline.dropped(a, n, m.now);
         pipeline.batch(Buffer.from(m.buf), m.used, m.now);
-        send({ t: 'free', buf: m.buf, count: m.count }, [m.buf]);
+        send({ t: 'free', buf: m.buf, count: m.count, used: m.used }, [m.buf]);
         break;
       case 'tick':
         pipeline.tick(m.now);

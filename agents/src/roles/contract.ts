@@ -36,10 +36,7 @@ export interface RoleContext {
 
 /** What an embedding program or a test may set of the edge role's flow collector. */
 export type FlowCollectorSeams = Partial<
-  Pick<
-    FlowCollectorOptions,
-    'workers' | 'workerUrl' | 'tunables' | 'tickMillis' | 'maxInFlightBatches' | 'now'
-  >
+  Pick<FlowCollectorOptions, 'workers' | 'workerUrl' | 'tunables' | 'tickMillis' | 'maxInFlightBytes' | 'now'>
 >;
 
 /** A started role. */
