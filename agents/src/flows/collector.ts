@@ -91,8 +91,9 @@ interface WorkerSlot {
   stopping: boolean;
   /** The worker died and a new one starts shortly. */
   dead?: boolean;
-  /** Datagrams in the batch being filled. */
+  /** Datagrams in the batch being filled, and when its first one arrived. */
   count?: number;
+  batchNow?: number;
 }
 
 function pipelineConfig(c: FlowCollectorConfig): PipelineConfig {
@@ -459,6 +460,7 @@ export class FlowCollector {
       slot.buf = Buffer.from(slot.free.pop() ?? new ArrayBuffer(BATCH_BYTES));
       end = writeEntry(slot.buf, 0, src.exporter, flags, msg);
     }
+    if (slot.count === 0 || slot.count === undefined) slot.batchNow = this.#now();
     slot.used = end;
     slot.count = (slot.count ?? 0) + 1;
     // Batches leave when half full, else within 2 ms: a message per datagram would cost the
@@ -486,7 +488,8 @@ export class FlowCollector {
         buf: ab,
         used: slot.used,
         count,
-        now: this.#now(),
+        // The receive time of the batch's first datagram (a batch spans at most 2 ms).
+        now: count > 0 ? (slot.batchNow ?? this.#now()) : this.#now(),
         ...(dropped ? { dropped } : {}),
       } satisfies ToWorker,
       [ab],
