@@ -126,35 +126,6 @@ const FIELD_CODE: Partial<Record<FlowKeyField, number>> = {
   nextHop: NEXT_HOP,
 };
 
-function fieldValue(code: number, r: FlowRecord): number {
-  switch (code) {
-    case IN_IF:
-      return r.inIf;
-    case OUT_IF:
-      return r.outIf;
-    case SRC_PORT:
-      return r.srcPort;
-    case DST_PORT:
-      return r.dstPort;
-    case PROTO:
-      return r.proto;
-    case TCP_FLAGS:
-      return r.tcpFlags;
-    case TOS:
-      return r.tos;
-    case SRC_AS:
-      return r.srcAs;
-    case DST_AS:
-      return r.dstAs;
-    case SRC_ADDR:
-      return r.ipVersion === 6 ? 0 : r.srcV4;
-    case DST_ADDR:
-      return r.ipVersion === 6 ? 0 : r.dstV4;
-    default:
-      return r.ipVersion === 6 ? 0 : r.nextHopV4;
-  }
-}
-
 function fieldText(code: number, r: FlowRecord): string {
   return code === SRC_ADDR ? r.srcV6 : code === DST_ADDR ? r.dstV6 : r.nextHopV6;
 }
@@ -162,6 +133,73 @@ function fieldText(code: number, r: FlowRecord): string {
 function stringHash(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h;
+}
+
+type Finder = (t: MinuteTable, r: FlowRecord, rate: number) => number;
+const finders = new Map<string, Finder>();
+
+const VALUE_EXPR = [
+  'r.inIf',
+  'r.outIf',
+  'r.srcPort',
+  'r.dstPort',
+  'r.proto',
+  'r.tcpFlags',
+  'r.tos',
+  'r.srcAs',
+  'r.dstAs',
+];
+const ADDR_V4 = ['r.srcV4', 'r.dstV4', 'r.nextHopV4'];
+const ADDR_V6 = ['r.srcV6', 'r.dstV6', 'r.nextHopV6'];
+
+/**
+ * The lookup of a record's row in a {@link MinuteTable}, compiled for one key (the field list
+ * unrolled: no loop, no switch per field). It hashes exactly as `MinuteTable.#rehash` does (per
+ * field `h = imul(h ^ value)`, then the IPv6 text of address fields) and, on a miss, leaves the
+ * probe slot and the field values for `insert`. The source is built only from the fixed
+ * expressions above, never from input.
+ */
+function finder(codes: readonly number[]): Finder {
+  const id = codes.join(',');
+  let f = finders.get(id);
+  if (f) return f;
+  const lines: string[] = [
+    'const v6 = r.ipVersion === 6;',
+    'let h = Math.imul(r.ipVersion * 0x9e3779b1 + rate, 0x85ebca6b);',
+  ];
+  const cmp: string[] = [];
+  codes.forEach((c, k) => {
+    if (c >= SRC_ADDR) {
+      lines.push(
+        `const a${k} = v6 ? 0 : ${ADDR_V4[c - SRC_ADDR]!};`,
+        `const s${k} = v6 ? ${ADDR_V6[c - SRC_ADDR]!} : '';`,
+        `h = Math.imul(h ^ a${k}, 0x01000193);`,
+        `if (v6) h = sh(h, s${k});`,
+      );
+      cmp.push(`t.vals[${k}][row] === a${k} && (!v6 || t.text[${k}][row] === s${k})`);
+    } else {
+      lines.push(`const a${k} = ${VALUE_EXPR[c]!};`, `h = Math.imul(h ^ a${k}, 0x01000193);`);
+      cmp.push(`t.vals[${k}][row] === a${k}`);
+    }
+  });
+  const body = `"use strict"; return function find(t, r, rate) {
+    ${lines.join('\n    ')}
+    h ^= h >>> 15;
+    const slots = t.slots, mask = slots.length - 1, ver = t.ver, rt = t.rate;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const row = slots[i];
+      if (row < 0) {
+        t.probe = i;
+        const cur = t.cur;
+        ${codes.map((_, k) => `cur[${k}] = a${k};`).join(' ')}
+        return -1;
+      }
+      if (ver[row] === r.ipVersion && rt[row] === rate${cmp.map((x) => ' && ' + x).join('')}) return row;
+    }
+  };`;
+  f = (new Function('sh', body) as (sh: typeof stringHash) => Finder)(stringHash);
+  finders.set(id, f);
+  return f;
 }
 
 /**
@@ -173,77 +211,47 @@ class MinuteTable {
   #cap = 64;
   readonly #codes: readonly number[];
   /** Per key field: its values (IPv4 addresses as uint32; 0 for IPv6 rows). */
-  #vals: Float64Array[];
+  vals: Float64Array[];
   /** Per address field: IPv6 text (undefined entries for IPv4 rows). */
-  #text: (string[] | undefined)[];
-  #ver = new Uint8Array(64);
-  #rate = new Float64Array(64);
+  text: (string[] | undefined)[];
+  ver = new Uint8Array(64);
+  rate = new Float64Array(64);
   bytes = new Float64Array(64);
   packets = new Float64Array(64);
   flows = new Float64Array(64);
-  #slots = new Int32Array(256).fill(-1);
+  slots = new Int32Array(256).fill(-1);
   readonly #catchAll = new Map<number, number>();
   readonly #catchAllRows = new Set<number>();
-  readonly #cur: Float64Array;
+  readonly cur: Float64Array;
 
   constructor(readonly key: readonly FlowKeyField[]) {
     this.#codes = codesOf(key);
-    this.#vals = this.#codes.map(() => new Float64Array(64));
-    this.#text = this.#codes.map((c) => (c >= SRC_ADDR ? [] : undefined));
-    this.#cur = new Float64Array(this.#codes.length);
+    this.vals = this.#codes.map(() => new Float64Array(64));
+    this.text = this.#codes.map((c) => (c >= SRC_ADDR ? [] : undefined));
+    this.cur = new Float64Array(this.#codes.length);
+    this.#find = finder(this.#codes);
   }
 
-  /** The row of `r` at `rate`, or -1 when it has none yet. Fills the scratch values for insert(). */
+  readonly #find: Finder;
+
+  /** The row of `r` at `rate`, or -1 when it has none yet (then call `insert`); see {@link finder}. */
   find(r: FlowRecord, rate: number): number {
-    const codes = this.#codes;
-    const cur = this.#cur;
-    const v6 = r.ipVersion === 6;
-    let h = Math.imul(r.ipVersion * 0x9e3779b1 + rate, 0x85ebca6b);
-    for (let k = 0; k < codes.length; k++) {
-      const c = codes[k]!;
-      const v = fieldValue(c, r);
-      cur[k] = v;
-      // Every key value fits in 32 bits.
-      h = Math.imul(h ^ v, 0x01000193);
-      if (v6 && c >= SRC_ADDR) h = stringHash(h, fieldText(c, r));
-    }
-    h ^= h >>> 15;
-    const mask = this.#slots.length - 1;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const row = this.#slots[i]!;
-      if (row < 0) {
-        this.#probe = i;
-        return -1;
-      }
-      if (this.#ver[row] !== r.ipVersion || this.#rate[row] !== rate) continue;
-      let same = true;
-      for (let k = 0; k < codes.length; k++) {
-        if (this.#vals[k]![row] !== cur[k]) {
-          same = false;
-          break;
-        }
-        if (v6 && codes[k]! >= SRC_ADDR && this.#text[k]![row] !== fieldText(codes[k]!, r)) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return row;
-    }
+    return this.#find(this, r, rate);
   }
 
-  #probe = 0;
+  probe = 0;
 
   /** Adds the row `find` did not find (call right after it). */
   insert(r: FlowRecord, rate: number): number {
     const row = this.#newRow(r.ipVersion, rate);
     const v6 = r.ipVersion === 6;
     for (let k = 0; k < this.#codes.length; k++) {
-      this.#vals[k]![row] = this.#cur[k]!;
-      const t = this.#text[k];
+      this.vals[k]![row] = this.cur[k]!;
+      const t = this.text[k];
       if (t) t[row] = v6 ? fieldText(this.#codes[k]!, r) : '';
     }
-    this.#slots[this.#probe] = row;
-    if (this.rows * 2 > this.#slots.length) this.#rehash();
+    this.slots[this.probe] = row;
+    if (this.rows * 2 > this.slots.length) this.#rehash();
     return row;
   }
 
@@ -254,8 +262,8 @@ class MinuteTable {
     if (row === undefined) {
       row = this.#newRow(ipVersion, rate);
       for (let j = 0; j < this.#codes.length; j++) {
-        this.#vals[j]![row] = 0;
-        const t = this.#text[j];
+        this.vals[j]![row] = 0;
+        const t = this.text[j];
         if (t) t[row] = '';
       }
       this.#catchAll.set(k, row);
@@ -267,8 +275,8 @@ class MinuteTable {
   #newRow(ipVersion: number, rate: number): number {
     if (this.rows === this.#cap) this.#grow();
     const row = this.rows++;
-    this.#ver[row] = ipVersion;
-    this.#rate[row] = rate;
+    this.ver[row] = ipVersion;
+    this.rate[row] = rate;
     return row;
   }
 
@@ -280,9 +288,9 @@ class MinuteTable {
       return b;
     };
     const f64 = (n: number) => new Float64Array(n);
-    this.#vals = this.#vals.map((a) => grow(a, f64));
-    this.#ver = grow(this.#ver, (n) => new Uint8Array(n));
-    this.#rate = grow(this.#rate, f64);
+    this.vals = this.vals.map((a) => grow(a, f64));
+    this.ver = grow(this.ver, (n) => new Uint8Array(n));
+    this.rate = grow(this.rate, f64);
     this.bytes = grow(this.bytes, f64);
     this.packets = grow(this.packets, f64);
     this.flows = grow(this.flows, f64);
@@ -290,40 +298,40 @@ class MinuteTable {
   }
 
   #rehash(): void {
-    const slots = new Int32Array(this.#slots.length * 2).fill(-1);
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
-    const old = this.#slots;
+    const old = this.slots;
     for (let i = 0; i < old.length; i++) {
       const row = old[i]!;
       if (row < 0) continue;
-      let h = Math.imul(this.#ver[row]! * 0x9e3779b1 + this.#rate[row]!, 0x85ebca6b);
+      let h = Math.imul(this.ver[row]! * 0x9e3779b1 + this.rate[row]!, 0x85ebca6b);
       for (let k = 0; k < this.#codes.length; k++) {
-        const v = this.#vals[k]![row]!;
+        const v = this.vals[k]![row]!;
         h = Math.imul(h ^ v, 0x01000193);
-        const t = this.#text[k];
-        if (this.#ver[row] === 6 && t) h = stringHash(h, t[row]!);
+        const t = this.text[k];
+        if (this.ver[row] === 6 && t) h = stringHash(h, t[row]!);
       }
       h ^= h >>> 15;
       let j = h & mask;
       while (slots[j]! >= 0) j = (j + 1) & mask;
       slots[j] = row;
     }
-    this.#slots = slots;
+    this.slots = slots;
   }
 
   columns(from: number, to: number): FlowColumns {
     const num = (a: Float64Array | Uint8Array): number[] => Array.from(a.subarray(from, to));
     const cols: Record<string, unknown> = {
-      ipVersion: num(this.#ver),
-      samplingRate: num(this.#rate),
+      ipVersion: num(this.ver),
+      samplingRate: num(this.rate),
       bytes: num(this.bytes),
       packets: num(this.packets),
       flows: num(this.flows),
     };
     this.#codes.forEach((c, k) => {
       const name = FLOW_KEY_FIELDS.find((f) => FIELD_CODE[f] === c)!;
-      const vals = this.#vals[k]!;
-      const text = this.#text[k];
+      const vals = this.vals[k]!;
+      const text = this.text[k];
       if (!text) {
         cols[name] = num(vals);
         return;
@@ -332,7 +340,7 @@ class MinuteTable {
       for (let i = from; i < to; i++) {
         const v = vals[i]!;
         out[i - from] =
-          this.#ver[i] === 6
+          this.ver[i] === 6
             ? text[i]!
             : c === NEXT_HOP && v === 0
               ? ''
