@@ -24,6 +24,13 @@ const NEEDED = [
   },
   { what: 'snmpbulkwalk (Net-SNMP tools)', check: () => has('snmpbulkwalk'), pkg: 'snmp' },
   { what: 'ip (iproute2)', check: () => has('ip'), pkg: 'iproute2' },
+  { what: 'softflowd (flow decoder tests)', check: () => has('softflowd'), pkg: 'softflowd' },
+  {
+    what: 'nfcapd, nfdump, nfreplay (flow decoder tests)',
+    check: () => has('nfcapd') && has('nfdump') && has('nfreplay'),
+    pkg: 'nfdump',
+  },
+  { what: 'sfcapd (flow decoder tests)', check: () => has('sfcapd'), pkg: 'nfdump-sflow' },
   {
     what: 'Noto CJK fonts (Chinese in the screenshots)',
     check: () => existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),

@@ -286,6 +286,11 @@ describe('NetFlow v9', () => {
     expect(h.counters.sequenceGaps).toBe(3);
     h.decode(v9Packet([], { sequence: 5, sourceId: 1 }));
     expect(h.counters).toMatchObject({ sequenceGaps: 2, reordered: 1 });
+    // a malformed datagram arrived: it is counted malformed, not lost
+    const bad = v9Packet([Buffer.from([1, 0, 0, 2])], { sequence: 9, sourceId: 1 });
+    expect(h.decode(bad)).toBe('bad-length');
+    h.decode(v9Packet([], { sequence: 10, sourceId: 1 }));
+    expect(h.counters.sequenceGaps).toBe(2);
   });
 
   it('rejects broken flowset structure and bad templates', () => {
@@ -676,8 +681,136 @@ describe('sFlow v5', () => {
   });
 });
 
-describe('encode helper', () => {
-  it('writes big-endian values', () => {
-    expect(encode(0x0102, 2)).toEqual(Buffer.from([1, 2]));
+describe('field lengths, refreshes and odd sets', () => {
+  it('reads 4-byte ports, 2-byte interfaces, 1-byte AS and 3-byte counters right', () => {
+    const h = harness();
+    const f: FieldSpec[] = [
+      { id: 8, length: 4 },
+      { id: 12, length: 4 },
+      { id: 7, length: 4 },
+      { id: 11, length: 4 },
+      { id: 10, length: 2 },
+      { id: 14, length: 2 },
+      { id: 16, length: 1 },
+      { id: 1, length: 3 },
+      { id: 2, length: 6 },
+    ];
+    h.decode(
+      v9Packet([
+        templateSet(9, [{ id: 900, fields: f }]),
+        dataSet(900, f, [['10.0.0.1', '10.0.0.2', 443, 65535, 513, 7, 200, 0xabcdef, 2 ** 40 + 3]]),
+      ]),
+    );
+    expect(h.flows[0]).toMatchObject({
+      srcPort: 443,
+      dstPort: 65535,
+      inIf: 513,
+      outIf: 7,
+      srcAs: 200,
+      bytes: 0xabcdef,
+      packets: 2 ** 40 + 3,
+    });
+  });
+
+  it('refreshes an unchanged template without recompiling, replaces a changed one, skips reserved set ids', () => {
+    const h = harness();
+    const a: FieldSpec[] = [
+      { id: 8, length: 4 },
+      { id: 1, length: 4 },
+    ];
+    const b: FieldSpec[] = [
+      { id: 1, length: 4 },
+      { id: 8, length: 4 },
+    ];
+    h.decode(ipfixPacket([templateSet(10, [{ id: 256, fields: a }])]));
+    h.decode(ipfixPacket([templateSet(10, [{ id: 256, fields: a }])]));
+    expect(h.decoder.templates.counts).toMatchObject({ learned: 1, refreshed: 1, changed: 0 });
+    const reserved = Buffer.from([0, 7, 0, 8, 1, 2, 3, 4]);
+    h.decode(
+      ipfixPacket([templateSet(10, [{ id: 256, fields: b }]), reserved, dataSet(256, b, [[99, '10.9.9.9']])]),
+    );
+    expect(h.decoder.templates.counts.changed).toBe(1);
+    expect(h.flows[0]).toMatchObject({ bytes: 99, src: '10.9.9.9' });
+    h.decoder.forget(EXPORTER);
+    expect(h.decoder.templates.size).toBe(0);
+  });
+
+  it('withdraws all options templates of a domain (template id 3) and rejects a bad IPFIX header length', () => {
+    const h = harness();
+    const scope: FieldSpec[] = [{ id: 149, length: 4 }];
+    const opt: FieldSpec[] = [{ id: 34, length: 4 }];
+    h.decode(
+      ipfixPacket([
+        optionsTemplateSet(10, 600, scope, opt),
+        optionsTemplateSet(10, 601, scope, opt),
+        templateSet(10, [{ id: 700, fields: opt }]),
+      ]),
+    );
+    expect(h.decoder.templates.size).toBe(3);
+    const withdrawAll = Buffer.from([0, 3, 0, 8, 0, 3, 0, 0]);
+    h.decode(ipfixPacket([withdrawAll]));
+    expect(h.decoder.templates.size).toBe(1);
+    const p = ipfixPacket([]);
+    p.writeUInt16BE(8, 2);
+    expect(h.decode(p)).toBe('bad-length');
+    const q = ipfixPacket([templateSet(10, [{ id: 700, fields: opt }])]);
+    q.writeUInt16BE(q.length + 1, 2);
+    expect(h.decode(q)).toBe('truncated');
+  });
+});
+
+describe('sFlow extended records', () => {
+  it('takes the next hop from extended router data and AS numbers from extended gateway data, skips extended switch', () => {
+    const h = harness();
+    const words = (...w: number[]) => Buffer.concat(w.map((x) => encode(x, 4)));
+    const router = Buffer.concat([words(1002, 16, 1), encode('10.0.0.254', 4), words(24, 16)]);
+    const gateway = Buffer.concat([
+      words(1003, 40, 1),
+      encode('10.0.0.254', 4),
+      words(64500, 64501, 64502, 1, 2, 2, 64510, 64520),
+    ]);
+    const sw = words(1001, 16, 100, 0, 200, 0);
+    const d = sflowDatagram([
+      flowSample({ rate: 64, input: 1, output: 2 }, [
+        sw,
+        rawHeaderRecord({
+          src: '10.1.1.1',
+          dst: '10.2.2.2',
+          proto: 17,
+          srcPort: 1,
+          dstPort: 2,
+          frameLength: 100,
+        }),
+        router,
+        gateway,
+      ]),
+    ]);
+    expect(h.decode(d)).toBe('ok');
+    expect(h.flows[0]).toMatchObject({
+      nextHop: '10.0.0.254',
+      srcAs: 64501,
+      dstAs: 64520,
+      bytes: 100,
+      samplingRate: 64,
+    });
+  });
+
+  it('counts a sample without an IP header as skipped (non-IP frame), not as a flow', () => {
+    const h = harness();
+    const arp = Buffer.alloc(14);
+    arp.writeUInt16BE(0x0806, 12);
+    const raw = Buffer.concat([
+      encode(1, 4),
+      encode(16 + 16, 4),
+      encode(1, 4),
+      encode(60, 4),
+      encode(0, 4),
+      encode(16, 4),
+      arp,
+      Buffer.alloc(2),
+    ]);
+    h.decode(sflowDatagram([flowSample({ rate: 1, input: 1, output: 2 }, [raw])]));
+    expect(h.flows).toHaveLength(0);
+    expect(h.counters.skippedSamples).toBe(1);
   });
 });

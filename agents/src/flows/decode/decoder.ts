@@ -29,6 +29,8 @@ export interface FlowDecoderOptions extends Omit<TemplateCacheOptions, 'timeoutM
   now?: () => number;
   /** Exporters whose sequence and sampling state is kept (the oldest is forgotten beyond). Default 10,000. */
   maxExporters?: number;
+  /** (exporter, version, domain) states kept in total (beyond, datagrams decode without). Default 100,000. */
+  maxDomains?: number;
 }
 
 /** Sequence and sampling state of one (exporter, version, observation domain / source id). */
@@ -42,7 +44,7 @@ export class DomainState {
   systemInit = 0;
 }
 
-const MAX_DOMAINS_PER_EXPORTER = 1024;
+const MAX_DOMAINS_PER_EXPORTER = 256;
 const MAX_SAMPLERS_PER_DOMAIN = 1024;
 const MAX_RATE = 4_294_967_295;
 
@@ -70,6 +72,8 @@ export class FlowDecoder {
   readonly templates: TemplateCache;
   private readonly now: () => number;
   private readonly maxExporters: number;
+  private readonly maxDomains: number;
+  private domains = 0;
   private readonly exporters = new Map<string, ExporterState>();
   private readonly record: FlowRecord = newFlowRecord();
   private readonly options: FlowRecord = newFlowRecord();
@@ -82,6 +86,7 @@ export class FlowDecoder {
     this.templates = new TemplateCache({ ...options, timeoutMillis: options.templateTimeoutMillis });
     this.now = options.now ?? Date.now;
     this.maxExporters = options.maxExporters ?? 10_000;
+    this.maxDomains = options.maxDomains ?? 100_000;
   }
 
   /**
@@ -100,6 +105,7 @@ export class FlowDecoder {
 
   /** Forget an exporter's templates and state (it was removed from the allowed sources). */
   forget(exporter: string): void {
+    this.domains -= this.exporters.get(exporter)?.domains.size ?? 0;
     this.exporters.delete(exporter);
     this.templates.forget(exporter);
   }
@@ -112,6 +118,11 @@ export class FlowDecoder {
   /** Exporters with state held. */
   get exporterCount(): number {
     return this.exporters.size;
+  }
+
+  /** (exporter, version, domain) states held. */
+  get domainCount(): number {
+    return this.domains;
   }
 
   private dispatch(buf: Uint8Array, exporter: string, sink: FlowSink, c: FlowDecodeCounters): DecodeResult {
@@ -144,7 +155,10 @@ export class FlowDecoder {
     if (e === undefined) {
       if (this.exporters.size >= this.maxExporters) {
         const oldest = this.exporters.keys().next().value;
-        if (oldest !== undefined) this.exporters.delete(oldest);
+        if (oldest !== undefined) {
+          this.domains -= this.exporters.get(oldest)!.domains.size;
+          this.exporters.delete(oldest);
+        }
       }
       e = new ExporterState();
       this.exporters.set(exporter, e);
@@ -152,7 +166,7 @@ export class FlowDecoder {
     const key = version * 4294967296 + domain;
     let d = e.domains.get(key);
     if (d === undefined) {
-      if (e.domains.size >= MAX_DOMAINS_PER_EXPORTER) {
+      if (e.domains.size >= MAX_DOMAINS_PER_EXPORTER || this.domains >= this.maxDomains) {
         // Beyond the bound the datagram is decoded without sequence or sampling state.
         const s = this.spare;
         s.seq.next = -1;
@@ -163,6 +177,7 @@ export class FlowDecoder {
       }
       d = new DomainState();
       e.domains.set(key, d);
+      this.domains++;
     }
     return d;
   }
@@ -215,13 +230,14 @@ export class FlowDecoder {
 
   private v9(b: Uint8Array, exporter: string, sink: FlowSink, c: FlowDecodeCounters): DecodeResult {
     if (b.length < 20) return 'truncated';
-    const structure = checkSets(b, 20, b.length);
-    if (structure !== 'ok') return structure;
     const sysUptime = u32(b, 4);
     const exportMillis = u32(b, 8) * 1000;
     const domain = u32(b, 16);
     const ds = this.domain(exporter, 9, domain);
+    // A datagram that arrived malformed was not lost: its sequence number counts as received.
     trackSequence(ds.seq, u32(b, 12), 1, false, c);
+    const structure = checkSets(b, 20, b.length);
+    if (structure !== 'ok') return structure;
     return this.sets(b, 20, b.length, 9, domain, ds, exporter, sysUptime, exportMillis, sink, c);
   }
 
@@ -230,14 +246,17 @@ export class FlowDecoder {
     const length = u16(b, 2);
     if (length < 16) return 'bad-length';
     if (length > b.length) return 'truncated';
-    const structure = checkSets(b, 16, length);
-    if (structure !== 'ok') return structure;
     const exportMillis = u32(b, 4) * 1000;
     const domain = u32(b, 12);
     const ds = this.domain(exporter, 10, domain);
+    const structure = checkSets(b, 16, length);
+    if (structure !== 'ok') {
+      trackSequence(ds.seq, u32(b, 8), -1, true, c); // its record count is unknown: re-synchronise
+      return structure;
+    }
     this.dataRecords = 0;
     this.unknownData = false;
-    const result = this.sets(b, 16, length, 10, domain, ds, exporter, 0, exportMillis, sink, c);
+    const result = this.sets(b, 16, length, 10, domain, ds, exporter, -1, exportMillis, sink, c);
     trackSequence(ds.seq, u32(b, 8), result === 'ok' && !this.unknownData ? this.dataRecords : -1, true, c);
     return result;
   }
@@ -463,7 +482,8 @@ export class FlowDecoder {
         return v;
       case TimeKind.Uptime:
         // v9: relative to the header's sysUptime; IPFIX: to systemInitTimeMilliseconds when known.
-        if (sysUptime !== 0) return exportMillis - ((sysUptime - v) | 0);
+        // (sysUptime is −1 for IPFIX, which has none in its header.)
+        if (sysUptime >= 0) return exportMillis - ((sysUptime - v) | 0);
         return ds.systemInit > 0 ? ds.systemInit + v : 0;
       case TimeKind.DeltaUs:
         return exportMillis - Math.floor(v / 1000);

@@ -8,7 +8,8 @@ import type { FlowDecodeCounters } from './types.js';
  * - d = 0: in order.
  * - 0 < d ≤ `maxJump` (ahead): d units were lost. Units are datagrams for v9 and sFlow, records for
  *   v5 and IPFIX; records are converted to datagrams by dividing by the records of the datagram that
- *   revealed the gap (rounded up), and also counted as `lostRecords`.
+ *   revealed the gap (or of the last one whose count was known), rounded up, and are also counted as
+ *   `lostRecords`.
  * - behind by at most `reorderWindow` units: a late datagram, counted as reordered; it takes back one
  *   lost datagram (and its records) counted earlier while the counters are still above zero, and does
  *   not move the expectation.
@@ -20,6 +21,8 @@ import type { FlowDecodeCounters } from './types.js';
 export class SequenceState {
   /** The next sequence number expected, or −1 before the first datagram / after an unknown count. */
   next = -1;
+  /** Records of the last datagram whose count was known (record sequences), for converting gaps. */
+  perDatagram = 1;
 }
 
 const MAX_JUMP_DATAGRAMS = 1_000_000;
@@ -36,7 +39,8 @@ export function trackSequence(
   recordUnits: boolean,
   c: FlowDecodeCounters,
 ): void {
-  const perDatagram = recordUnits ? Math.max(units, 1) : 1;
+  if (recordUnits && units > 0) s.perDatagram = units;
+  const perDatagram = recordUnits ? s.perDatagram : 1;
   if (s.next < 0) {
     s.next = units < 0 ? -1 : (seq + units) >>> 0;
     return;

@@ -12,13 +12,15 @@ import type { DecodeResult, FlowDecodeCounters, FlowSink } from './types.js';
  * (0:1002) gives the next hop, extended gateway (0:1003) the AS numbers; other records are skipped
  * by their length. Counter samples (0:2, 0:4) with generic interface counters (0:1) go to
  * `sink.onCounters`. Everything is XDR: 4-byte aligned, lengths checked against their container.
+ * sFlow carries no flow times: a record's start and end are the time it was decoded. A sample without
+ * an IP header or sampled IP record (a non-IP frame) is counted in `skippedSamples`, not delivered.
  */
 
 /** At most this many samples per datagram and records per sample (a datagram is ≤ 64 KiB). */
 const MAX_SAMPLES = 4096;
 const MAX_RECORDS = 1024;
 
-// Per sample: which record gave the addresses (0 none, 1 raw header, 2 sampled IPv4/IPv6).
+// Per sample: whether a record gave the addresses (0 none, 1 raw header, 2 sampled IPv4/IPv6).
 let have = 0;
 
 export function decodeSflow(
@@ -42,6 +44,8 @@ export function decodeSflow(
   const seq = u32(b, o + 4);
   const samples = u32(b, o + 12);
   o += 16;
+  // A datagram that arrived malformed was not lost: its sequence number counts as received.
+  trackSequence(d.domain(exporter, SFLOW_VERSION, subAgent).seq, seq, 1, false, c);
   if (samples > MAX_SAMPLES) return 'too-many-records';
   // Structure first: the samples must tile the datagram.
   let p = o;
@@ -52,7 +56,6 @@ export function decodeSflow(
     if (p + 8 + len > end) return 'truncated';
     p += 8 + len;
   }
-  trackSequence(d.domain(exporter, SFLOW_VERSION, subAgent).seq, seq, 1, false, c);
   for (let i = 0; i < samples; i++) {
     const format = u32(b, o);
     const len = u32(b, o + 4);
@@ -146,11 +149,13 @@ function flowSample(
     if (len % 4 !== 0 || body + len > end) return 'bad-sample';
     p = body + len;
     switch (format) {
+      // Records in order, a later one overriding an earlier (a sampled IPv4/IPv6 record after the raw
+      // header gives the IP length, as nfdump's sfcapd and Akvorado count it).
       case 1:
-        if (have !== 1) rawHeader(b, body, p, r);
+        rawHeader(b, body, p, r);
         break;
       case 3:
-        if (have === 0 && len >= 32) {
+        if (len >= 32) {
           r.bytes = u32(b, body);
           r.proto = u32(b, body + 4) & 255;
           r.srcV4 = u32(b, body + 8);
@@ -164,7 +169,7 @@ function flowSample(
         }
         break;
       case 4:
-        if (have === 0 && len >= 56) {
+        if (len >= 56) {
           r.bytes = u32(b, body);
           r.proto = u32(b, body + 4) & 255;
           r.srcV6 = ipv6Text(b, body + 8);

@@ -703,6 +703,8 @@ export class TemplateCache {
   };
   private readonly byExporter = new Map<string, Map<number, Template>>();
   private total = 0;
+  /** When the whole cache was last swept for expired templates (a full cache sweeps at most once a second). */
+  private lastSweep = -Infinity;
 
   constructor(options: TemplateCacheOptions = {}) {
     this.timeoutMillis = options.timeoutMillis ?? 1_800_000;
@@ -771,7 +773,7 @@ export class TemplateCache {
       return true;
     }
     if (templates !== undefined && templates.size >= this.maxPerExporter) this.expireExporter(templates, now);
-    if (this.total >= this.maxTotal) this.expire(now);
+    if (this.total >= this.maxTotal && now - this.lastSweep >= 1000) this.expire(now);
     if ((templates !== undefined && templates.size >= this.maxPerExporter) || this.total >= this.maxTotal) {
       this.counts.refused++;
       return false;
@@ -822,6 +824,7 @@ export class TemplateCache {
 
   /** Drop every template older than the timeout; returns how many. */
   expire(now: number): number {
+    this.lastSweep = now;
     let n = 0;
     for (const [exporter, templates] of this.byExporter) {
       n += this.expireExporter(templates, now);
