@@ -22,7 +22,8 @@ import { openStateDir } from './runtime/state-dir.js';
 import type { Logger } from './runtime/logger.js';
 import { createJsonLogger, errorFields } from './runtime/logger.js';
 import type { HostCollectorDeps } from './host/collector.js';
-import type { EdgeRoleStats } from './edge/role.js';
+import type { EdgeStats } from './roles/edge.js';
+import type { FlowCollectorSeams } from './roles/contract.js';
 import type { SnmpSessionFactory } from './edge/snmp-client.js';
 import { roleDefinition, type RoleContext, type RunningRole } from './roles/index.js';
 
@@ -39,6 +40,8 @@ export interface StartAgentOptions extends AgentSettingsInput {
   hostDeps?: Partial<HostCollectorDeps>;
   /** Replaces the net-snmp sessions of the edge role (tests). */
   snmpSessionFactory?: SnmpSessionFactory;
+  /** Settings of the edge role's flow collector: worker threads, worker script (tests), tunables. */
+  flowCollector?: FlowCollectorSeams;
 }
 
 /** A snapshot of a running agent. */
@@ -55,8 +58,8 @@ export interface AgentStats {
   collectorErrors: number;
   heartbeats: { ok: number; failed: number; lastOkAt: string | undefined };
   metricsAddress: { host: string; port: number } | undefined;
-  /** Present when the agent has the edge role. */
-  edge?: EdgeRoleStats;
+  /** Present when the agent has the edge role (with `flows` when it collects flows). */
+  edge?: EdgeStats;
 }
 
 /** A running agent. */
@@ -77,6 +80,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     retryInitialMillis,
     hostDeps,
     snmpSessionFactory,
+    flowCollector,
     ...rest
   } = options;
   const settings = parseSettings(rest);
@@ -160,7 +164,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     log: alog,
     metrics,
     host,
-    inject: { hostDeps, snmpSessionFactory },
+    inject: { hostDeps, snmpSessionFactory, flowCollector },
     onRunnerError,
     onSkip,
     collectorErrors: (collector, source, count, err) => {

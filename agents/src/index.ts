@@ -33,3 +33,6 @@ export { EdgeMetrics } from './edge/metrics.js';
 export { createSnmpSession, SnmpError, SnmpType } from './edge/snmp-client.js';
 export type { SnmpSession, SnmpSessionFactory, SnmpErrorKind, Varbind } from './edge/snmp-client.js';
 export { computeRates, counterDelta } from './edge/counters.js';
+export { FlowCollector } from './flows/collector.js';
+export type { FlowCollectorOptions, FlowCollectorStats, FlowSocketStats } from './flows/collector.js';
+export { FlowAggregator } from './flows/aggregator.js';

@@ -129,6 +129,12 @@ export const FlowExporterStats = z
         default: z.number().int().min(0),
       })
       .strict(),
+    /**
+     * Records whose detail was dropped: the exporter-minute reached the collector's key cap, so they
+     * were added to a catch-all row (every key field 0 or empty, ipVersion and samplingRate kept);
+     * their bytes, packets and flows are counted. Absent = none.
+     */
+    detailDropped: z.number().int().min(0).optional(),
   })
   .strict();
 export type FlowExporterStats = z.infer<typeof FlowExporterStats>;

@@ -2,6 +2,8 @@
 //   decode — decoder records/s on one core for NetFlow v9, IPFIX and sFlow v5 (a realistic packet mix,
 //            templates learned beforehand); run under `taskset -c 0` when available (the bench
 //            re-executes itself pinned).
+//   udp    — the highest loss-free UDP receive rate (flows/s) of Tianshu's collector and of nfcapd
+//            with the same NetFlow v9 sender, doubling then bisecting the rate (flows-udp.mjs).
 // Other engineers add parts (udp, store, query) to PARTS below; each returns fields of the result.
 // Environment: BENCH_FLOWS_SECONDS (per decode measurement, default 3), BENCH_FLOWS_ROUNDS (best of,
 // default 3).
@@ -45,8 +47,15 @@ async function decodePart() {
   return { ...measureDecode({ seconds, rounds }), decodePinned: process.env.BENCH_FLOWS_CHILD === '1' };
 }
 
+/** UDP part: loss-free receive rate of Tianshu's collector and of nfcapd (see flows-udp.mjs). */
+async function udpPart() {
+  const { measureUdp } = await import('./flows-udp.mjs');
+  return measureUdp();
+}
+
 const PARTS = {
   decode: decodePart,
+  udp: udpPart,
 };
 
 const wanted = (process.env.BENCH_FLOWS_PARTS ?? Object.keys(PARTS).join(','))

@@ -2,6 +2,7 @@ import type { AgentConfig, AgentRole, ReportPayload } from '@tianshu/protocol';
 import type { AgentSettings } from '../config.js';
 import type { HostCollectorDeps } from '../host/collector.js';
 import type { SnmpSessionFactory } from '../edge/snmp-client.js';
+import type { FlowCollectorOptions } from '../flows/collector.js';
 import type { Logger } from '../runtime/logger.js';
 import type { AgentMetrics } from '../runtime/metrics.js';
 
@@ -29,8 +30,14 @@ export interface RoleContext {
   inject: {
     hostDeps?: Partial<HostCollectorDeps> | undefined;
     snmpSessionFactory?: SnmpSessionFactory | undefined;
+    flowCollector?: FlowCollectorSeams | undefined;
   };
 }
+
+/** What an embedding program or a test may set of the edge role's flow collector. */
+export type FlowCollectorSeams = Partial<
+  Pick<FlowCollectorOptions, 'workers' | 'workerUrl' | 'tunables' | 'tickMillis' | 'maxInFlightBytes' | 'now'>
+>;
 
 /** A started role. */
 export interface RunningRole {
@@ -43,8 +50,8 @@ export interface RunningRole {
 
 export interface RoleDefinition {
   name: AgentRole;
-  /** The section of the agent config it follows (`host`, `edge`). */
-  configSection: string;
+  /** The section(s) of the agent config it follows (`host`; `edge` and `flows`). */
+  configSection: string | readonly string[];
   /** The report payload kinds it produces (the control plane's modules store them). */
   payloadKinds: readonly string[];
   start(ctx: RoleContext, config: AgentConfig): RunningRole;
@@ -54,6 +61,9 @@ export interface RoleDefinition {
 export function defineRole(def: RoleDefinition): RoleDefinition {
   if (!def.name) throw new Error('a role requires a name');
   if (typeof def.start !== 'function') throw new Error(`role "${def.name}" requires "start"`);
-  if (!def.configSection) throw new Error(`role "${def.name}" requires "configSection"`);
+  const sections = typeof def.configSection === 'string' ? [def.configSection] : def.configSection;
+  if (sections.length === 0 || sections.some((s) => !s)) {
+    throw new Error(`role "${def.name}" requires "configSection"`);
+  }
   return def;
 }

@@ -1,25 +1,62 @@
 import { EdgeMetrics } from '../edge/metrics.js';
 import { EdgeRole } from '../edge/role.js';
+import type { EdgeRoleStats } from '../edge/role.js';
+import { FlowCollector } from '../flows/collector.js';
+import type { FlowCollectorStats } from '../flows/collector.js';
+import { FlowMetrics } from '../flows/metrics.js';
 import { defineRole } from './contract.js';
 
-/** The edge role: SNMP polls, discovery and sweeps of the devices listed in the config's `edge` section. */
+/** The edge role's stats: the SNMP side, and the flow collector's when the config has one. */
+export type EdgeStats = EdgeRoleStats & { flows?: FlowCollectorStats };
+
+/**
+ * The edge role: SNMP polls, discovery and sweeps of the devices listed in the config's `edge`
+ * section, and the flow collector of its `flows` section (NetFlow/IPFIX/sFlow over UDP, aggregated
+ * per minute into `flow-aggregates`).
+ */
 export const edgeRole = defineRole({
   name: 'edge',
-  configSection: 'edge',
-  payloadKinds: ['interface-poll', 'discovery', 'sweep'],
+  configSection: ['edge', 'flows'],
+  payloadKinds: ['interface-poll', 'discovery', 'sweep', 'flow-aggregates'],
   start: (ctx) => {
+    const log = ctx.log.child({ role: 'edge' });
     const role = new EdgeRole({
       metrics: new EdgeMetrics(ctx.metrics.registry),
-      logger: ctx.log.child({ role: 'edge' }),
+      logger: log,
       ...(ctx.inject.snmpSessionFactory ? { sessionFactory: ctx.inject.snmpSessionFactory } : {}),
       onRunnerError: (err, name) => ctx.onRunnerError(err, name),
       onSkip: (name) => ctx.onSkip(name),
       onPayload: (payload) => ctx.report(payload),
     });
+    const flowMetrics = new FlowMetrics(ctx.metrics.registry);
+    let collector: FlowCollector | undefined;
+    const newCollector = (): FlowCollector =>
+      new FlowCollector({
+        ...ctx.inject.flowCollector,
+        metrics: flowMetrics,
+        logger: log.child({ collector: 'flows' }),
+        onPayload: (payload) => ctx.report(payload),
+        onError: (source, count, err) => ctx.collectorErrors('flows', source, count, err),
+      });
+    let stopping: Promise<void> | undefined;
     return {
-      apply: (config) => role.apply(config.edge),
-      stop: () => role.stop(),
-      stats: () => role.stats(),
+      apply: (config) => {
+        role.apply(config.edge);
+        if (config.flows?.enabled) {
+          collector ??= newCollector();
+          collector.apply(config.flows);
+        } else if (collector) {
+          // Disabled: the minutes in progress are flushed and the sockets closed.
+          const c = collector;
+          collector = undefined;
+          void c.stop();
+        }
+      },
+      stop: () => {
+        stopping ??= Promise.all([role.stop(), collector?.stop()]).then(() => undefined);
+        return stopping;
+      },
+      stats: (): EdgeStats => ({ ...role.stats(), ...(collector ? { flows: collector.stats() } : {}) }),
     };
   },
 });
