@@ -1,0 +1,174 @@
+import { requirePermission, type Identity } from '../auth/identity.js';
+import { InputError } from '../errors.js';
+import type { StateStore } from '../store/state/index.js';
+import type { TelemetryStore } from '../store/telemetry/index.js';
+import { FLOW_MALFORMED_REASONS, type FlowMalformedReason } from '@tianshu/protocol';
+import type { Reconciler, ReconciliationStatus, InterfaceReconciliation } from './reconcile.js';
+import { MAX_RECONCILIATION_MS } from './reconcile.js';
+import { FLOW_TABLES_D2 as T } from './tables-d2.js';
+
+/**
+ * Exporter health: what each exporter sent over a range, from `flow_exporter_stats` (one row per
+ * received payload: the exporter's counters of that minute) and `flows_1m` (the bytes and flows it
+ * accounted for), with its reconciliation against SNMP. Scoped by the exporter's org unit (that of
+ * the inventory device whose management address it is, else the agent's).
+ */
+
+const MINUTE = 60_000;
+/** The longest range the exporters view reads. */
+export const MAX_EXPORTERS_MS = 31 * 24 * 60 * MINUTE;
+
+export interface ExporterHealth {
+  address: string;
+  deviceId: string | null;
+  deviceName: string | null;
+  orgUnitId: string;
+  agentId: string;
+  /** Minutes of the range in which the exporter reported; the rates are over these minutes. */
+  minutes: number;
+  packetsPerSecond: number;
+  recordsPerSecond: number;
+  packets: number;
+  records: number;
+  /** Sampling-corrected, from the stored aggregates. */
+  flows: number;
+  bytes: number;
+  dropped: number;
+  malformed: Partial<Record<FlowMalformedReason, number>>;
+  malformedTotal: number;
+  missingTemplates: number;
+  sequenceGaps: number;
+  versions: string[];
+  samplingRates: number[];
+  /** Records whose sampling rate came from the exporter, the configuration, or the default. */
+  samplingSources: { exporter: number; configured: number; default: number };
+  lastSeen: string;
+  reconciliation: {
+    status: ReconciliationStatus;
+    reason: string;
+    diverging: number;
+    from: string;
+    to: string;
+    worstInterface: Pick<
+      InterfaceReconciliation,
+      'ifIndex' | 'ifName' | 'direction' | 'divergencePercent' | 'hint' | 'flowBytes' | 'snmpBytes'
+    > | null;
+  };
+}
+
+export class ExporterHealthService {
+  constructor(private readonly deps: { db: StateStore; telemetry: TelemetryStore; reconciler: Reconciler }) {}
+
+  async list(
+    identity: Identity,
+    q: { from?: number | undefined; to?: number | undefined },
+    now = Date.now(),
+  ): Promise<{ from: string; to: string; items: ExporterHealth[] }> {
+    requirePermission(identity, 'flows:read');
+    const to = Math.floor((q.to ?? now) / MINUTE) * MINUTE;
+    const from = Math.floor((q.from ?? to - 60 * MINUTE) / MINUTE) * MINUTE;
+    if (from >= to) throw new InputError('from must be before to (at least one minute apart)');
+    if (to - from > MAX_EXPORTERS_MS) throw new InputError('the exporters view covers at most 31 days');
+    const p = { from: from / 1000, to: to / 1000, scope: identity.orgUnitPath };
+    const malformedCols = FLOW_MALFORMED_REASONS.map(
+      (r, i) => `toFloat64(sum(malformed['${r}'])) AS m${i}`,
+    ).join(', ');
+    const [stats, flows] = await Promise.all([
+      this.deps.telemetry.query<Record<string, unknown>>(
+        `SELECT exporter, argMax(exporter_device_id, ts) AS device_id, argMax(exporter_org_unit, ts) AS org_unit,
+           argMax(agent_id, ts) AS agent_id, toUInt32(uniqExact(ts)) AS minutes,
+           toFloat64(sum(packets)) AS packets, toFloat64(sum(records)) AS records, toFloat64(sum(dropped)) AS dropped,
+           ${malformedCols},
+           toFloat64(sum(missing_templates)) AS missing_templates, toFloat64(sum(sequence_gaps)) AS sequence_gaps,
+           arraySort(groupUniqArrayArray(versions)) AS versions, arraySort(groupUniqArrayArray(sampling_rates)) AS rates,
+           toFloat64(sum(sampling_exporter)) AS se, toFloat64(sum(sampling_configured)) AS sc,
+           toFloat64(sum(sampling_default)) AS sd,
+           toUnixTimestamp(max(ts)) AS last
+         FROM ${T.stats}
+         WHERE ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})
+           AND startsWith(exporter_org_path, {scope:String})
+         GROUP BY exporter ORDER BY exporter LIMIT 10000`,
+        p,
+      ),
+      this.deps.telemetry.query<{ exporter: string; bytes: number; flows: number }>(
+        `SELECT exporter, toFloat64(sum(bytes)) AS bytes, toFloat64(sum(flows)) AS flows
+         FROM ${T.flows}
+         WHERE ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})
+         GROUP BY exporter`,
+        p,
+      ),
+    ]);
+    const totals = new Map(flows.map((f) => [f.exporter, f]));
+    const deviceIds = [...new Set(stats.map((s) => String(s.device_id)).filter(Boolean))];
+    const names = new Map<string, string>();
+    if (deviceIds.length) {
+      const r = await this.deps.db.query<{ id: string; name: string }>(
+        'SELECT id, name FROM devices WHERE id = ANY($1)',
+        [deviceIds],
+      );
+      for (const d of r.rows) names.set(d.id, d.name);
+    }
+    // The reconciliation of the last 24 h of the range at most (it reads raw SNMP samples).
+    const rFrom = Math.max(from, to - MAX_RECONCILIATION_MS);
+    const rec = await this.deps.reconciler.reconcile(identity, { from: rFrom, to }, now);
+    const recOf = new Map(rec.items.map((e) => [e.exporter, e]));
+    const items = stats.map((s): ExporterHealth => {
+      const address = String(s.exporter);
+      const minutes = Number(s.minutes);
+      const seconds = Math.max(1, minutes * 60);
+      const malformed: Partial<Record<FlowMalformedReason, number>> = {};
+      let malformedTotal = 0;
+      FLOW_MALFORMED_REASONS.forEach((r, i) => {
+        const n = Number(s[`m${i}`]);
+        if (n) malformed[r] = n;
+        malformedTotal += n;
+      });
+      const deviceId = String(s.device_id) || null;
+      const t = totals.get(address);
+      const e = recOf.get(address);
+      const w = e?.worst;
+      return {
+        address,
+        deviceId,
+        deviceName: deviceId ? (names.get(deviceId) ?? null) : null,
+        orgUnitId: String(s.org_unit),
+        agentId: String(s.agent_id),
+        minutes,
+        packetsPerSecond: Number(s.packets) / seconds,
+        recordsPerSecond: Number(s.records) / seconds,
+        packets: Number(s.packets),
+        records: Number(s.records),
+        flows: t ? Number(t.flows) : 0,
+        bytes: t ? Number(t.bytes) : 0,
+        dropped: Number(s.dropped),
+        malformed,
+        malformedTotal,
+        missingTemplates: Number(s.missing_templates),
+        sequenceGaps: Number(s.sequence_gaps),
+        versions: (s.versions as string[]).map(String),
+        samplingRates: (s.rates as (number | string)[]).map(Number),
+        samplingSources: { exporter: Number(s.se), configured: Number(s.sc), default: Number(s.sd) },
+        lastSeen: new Date(Number(s.last) * 1000).toISOString(),
+        reconciliation: {
+          status: e?.status ?? 'no-flows',
+          reason: e?.reason ?? 'the exporter reported nothing in the reconciliation window',
+          diverging: e?.diverging ?? 0,
+          from: new Date(rec.from).toISOString(),
+          to: new Date(rec.to).toISOString(),
+          worstInterface: w
+            ? {
+                ifIndex: w.ifIndex,
+                ifName: w.ifName,
+                direction: w.direction,
+                divergencePercent: w.divergencePercent,
+                hint: w.hint,
+                flowBytes: w.flowBytes,
+                snmpBytes: w.snmpBytes,
+              }
+            : null,
+        },
+      };
+    });
+    return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), items };
+  }
+}
