@@ -159,7 +159,7 @@ function niceRate(x: number): number {
  * - the lost share of its datagrams (sequence gaps) explains the shortfall → `lost-datagrams`;
  * - flows ≈ 0 (under 1 % of SNMP) → `not-exported` (flow export not enabled on that interface);
  * - SNMP / flows near an integer n ≥ 2 (or flows / SNMP is) → `sampling-rate`, likely rate = the
- *   rate used × the factor (rounded to a common rate when within 10 %);
+ *   rate used × that integer (÷ when flows are too high, rounded to a common rate when within 10 %);
  * - some datagrams lost, not all the shortfall → `lost-datagrams`; otherwise `unknown`.
  */
 export function hintFor(
@@ -197,7 +197,9 @@ export function hintFor(
   const rate = samplingRate > 0 ? samplingRate : 1;
   const near = (f: number) => f >= 1.5 && Math.abs(f / Math.round(f) - 1) <= 0.1;
   if (near(factor) || near(1 / factor)) {
-    const likely = niceRate(rate * factor);
+    // The integer factor between them, applied to the rate used (a divisor when flows are too high).
+    const likely =
+      factor >= 1 ? rate * Math.round(factor) : niceRate(rate / Math.round(1 / factor));
     return {
       code: 'sampling-rate',
       message: `flows are ${factor >= 1 ? `${round2(factor)}× below` : `${round2(1 / factor)}× above`} SNMP: the sampling rate ${rate} looks wrong, the exporter probably samples 1 in ${likely}`,
