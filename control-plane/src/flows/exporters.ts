@@ -77,10 +77,10 @@ export class ExporterHealthService {
       this.deps.telemetry.query<Record<string, unknown>>(
         `SELECT exporter, argMax(exporter_device_id, ts) AS device_id, argMax(exporter_org_unit, ts) AS org_unit,
            argMax(agent_id, ts) AS agent_id, toUInt32(uniqExact(ts)) AS minutes,
-           toFloat64(sum(packets)) AS packets, toFloat64(sum(records)) AS records, toFloat64(sum(dropped)) AS dropped,
+           toFloat64(sum(packets)) AS s_packets, toFloat64(sum(records)) AS s_records, toFloat64(sum(dropped)) AS s_dropped,
            ${malformedCols},
-           toFloat64(sum(missing_templates)) AS missing_templates, toFloat64(sum(sequence_gaps)) AS sequence_gaps,
-           arraySort(groupUniqArrayArray(versions)) AS versions, arraySort(groupUniqArrayArray(sampling_rates)) AS rates,
+           toFloat64(sum(missing_templates)) AS s_missing, toFloat64(sum(sequence_gaps)) AS s_gaps,
+           arraySort(groupUniqArrayArray(versions)) AS s_versions, arraySort(groupUniqArrayArray(sampling_rates)) AS rates,
            toFloat64(sum(sampling_exporter)) AS se, toFloat64(sum(sampling_configured)) AS sc,
            toFloat64(sum(sampling_default)) AS sd,
            toUnixTimestamp(max(ts)) AS last
@@ -90,8 +90,8 @@ export class ExporterHealthService {
          GROUP BY exporter ORDER BY exporter LIMIT 10000`,
         p,
       ),
-      this.deps.telemetry.query<{ exporter: string; bytes: number; flows: number }>(
-        `SELECT exporter, toFloat64(sum(bytes)) AS bytes, toFloat64(sum(flows)) AS flows
+      this.deps.telemetry.query<{ exporter: string; b: number; f: number }>(
+        `SELECT exporter, toFloat64(sum(bytes)) AS b, toFloat64(sum(flows)) AS f
          FROM ${T.flows}
          WHERE ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})
          GROUP BY exporter`,
@@ -134,18 +134,18 @@ export class ExporterHealthService {
         orgUnitId: String(s.org_unit),
         agentId: String(s.agent_id),
         minutes,
-        packetsPerSecond: Number(s.packets) / seconds,
-        recordsPerSecond: Number(s.records) / seconds,
-        packets: Number(s.packets),
-        records: Number(s.records),
-        flows: t ? Number(t.flows) : 0,
-        bytes: t ? Number(t.bytes) : 0,
-        dropped: Number(s.dropped),
+        packetsPerSecond: Number(s.s_packets) / seconds,
+        recordsPerSecond: Number(s.s_records) / seconds,
+        packets: Number(s.s_packets),
+        records: Number(s.s_records),
+        flows: t ? Number(t.f) : 0,
+        bytes: t ? Number(t.b) : 0,
+        dropped: Number(s.s_dropped),
         malformed,
         malformedTotal,
-        missingTemplates: Number(s.missing_templates),
-        sequenceGaps: Number(s.sequence_gaps),
-        versions: (s.versions as string[]).map(String),
+        missingTemplates: Number(s.s_missing),
+        sequenceGaps: Number(s.s_gaps),
+        versions: (s.s_versions as string[]).map(String),
         samplingRates: (s.rates as (number | string)[]).map(Number),
         samplingSources: { exporter: Number(s.se), configured: Number(s.sc), default: Number(s.sd) },
         lastSeen: new Date(Number(s.last) * 1000).toISOString(),

@@ -198,8 +198,7 @@ export function hintFor(
   const near = (f: number) => f >= 1.5 && Math.abs(f / Math.round(f) - 1) <= 0.1;
   if (near(factor) || near(1 / factor)) {
     // The integer factor between them, applied to the rate used (a divisor when flows are too high).
-    const likely =
-      factor >= 1 ? rate * Math.round(factor) : niceRate(rate / Math.round(1 / factor));
+    const likely = factor >= 1 ? rate * Math.round(factor) : niceRate(rate / Math.round(1 / factor));
     return {
       code: 'sampling-rate',
       message: `flows are ${factor >= 1 ? `${round2(factor)}× below` : `${round2(1 / factor)}× above`} SNMP: the sampling rate ${rate} looks wrong, the exporter probably samples 1 in ${likely}`,
@@ -309,12 +308,12 @@ export class Reconciler {
       exporter: string;
       device_id: string;
       org_unit: string;
-      packets: number;
+      pk: number;
       gaps: number;
       minutes: number[];
     }>(
       `SELECT exporter, argMax(exporter_device_id, ts) AS device_id, argMax(exporter_org_unit, ts) AS org_unit,
-         toFloat64(sum(packets)) AS packets, toFloat64(sum(sequence_gaps)) AS gaps,
+         toFloat64(sum(packets)) AS pk, toFloat64(sum(sequence_gaps)) AS gaps,
          groupUniqArray(toUInt32(toUnixTimestamp(ts))) AS minutes
        FROM ${T.stats}
        WHERE ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})
@@ -324,8 +323,10 @@ export class Reconciler {
       { from: from / 1000, to: to / 1000, scope: scopePath, ...(exporter === undefined ? {} : { exporter }) },
     );
     return rows.map((r) => ({
-      ...r,
-      packets: Number(r.packets),
+      exporter: r.exporter,
+      device_id: r.device_id,
+      org_unit: r.org_unit,
+      packets: Number(r.pk),
       gaps: Number(r.gaps),
       minutes: r.minutes.map((m) => Number(m) * 1000),
     }));
@@ -339,12 +340,12 @@ export class Reconciler {
       if_index: number;
       dir: 'in' | 'out';
       m: number;
-      bytes: number;
+      b: number;
       rate: number;
       if_name: string;
     }>(
       `SELECT iface.1 AS if_index, iface.2 AS dir, toUInt32(toUnixTimestamp(ts)) AS m,
-         toFloat64(sum(bytes)) AS bytes, toUInt32(argMax(sampling_rate, bytes)) AS rate,
+         toFloat64(sum(bytes)) AS b, toUInt32(argMax(sampling_rate, bytes)) AS rate,
          toString(any(iface.3)) AS if_name
        FROM ${T.flows}
        ARRAY JOIN [(in_if, 'in', toString(in_if_name)), (out_if, 'out', toString(out_if_name))] AS iface
@@ -377,7 +378,7 @@ export class Reconciler {
         rates: new Map<number, number>(),
       };
       const m = Number(r.m) * 1000;
-      const b = Number(r.bytes);
+      const b = Number(r.b);
       f.perMinute.set(m, (f.perMinute.get(m) ?? 0) + b);
       f.rates.set(Number(r.rate), (f.rates.get(Number(r.rate)) ?? 0) + b);
       if (!f.name && r.if_name) f.name = r.if_name;
@@ -547,6 +548,7 @@ export class Reconciler {
       if (e.status !== 'diverging' || !e.worst) continue;
       firingNow.add(e.exporter);
       const w = e.worst;
+      const rateHint = e.interfaces.find((i) => i.hint?.code === 'sampling-rate')?.hint;
       await this.deps.alarms.fire(
         {
           kind: FLOW_RECONCILIATION_DIVERGING,
@@ -561,7 +563,10 @@ export class Reconciler {
             ifIndex: String(w.ifIndex),
             direction: w.direction,
             hint: w.hint?.code ?? 'unknown',
-            ...(w.hint?.likelySamplingRate ? { likelySamplingRate: String(w.hint.likelySamplingRate) } : {}),
+            hints: [...new Set(e.interfaces.flatMap((i) => (i.hint ? [i.hint.code] : [])))].sort().join(','),
+            ...(rateHint?.likelySamplingRate
+              ? { likelySamplingRate: String(rateHint.likelySamplingRate) }
+              : {}),
           },
         },
         at,
