@@ -5,8 +5,15 @@ export const FLOW_EGRESS_ALLOWANCE_EXCEEDED = 'flow-egress-allowance-exceeded';
 /** An exporter's flows diverge from its interfaces' SNMP counters (policy `reconciliation`). */
 export const FLOW_RECONCILIATION_DIVERGING = 'flow-reconciliation-diverging';
 
+/** An exporter sends malformed datagrams (at least 10 and 1 % of its datagrams over 15 minutes). */
+export const FLOW_EXPORTER_MALFORMED = 'flow-exporter-malformed';
+
 /** The kinds the flows module raises. */
-export const FLOW_ALARM_KINDS = [FLOW_EGRESS_ALLOWANCE_EXCEEDED, FLOW_RECONCILIATION_DIVERGING] as const;
+export const FLOW_ALARM_KINDS = [
+  FLOW_EGRESS_ALLOWANCE_EXCEEDED,
+  FLOW_RECONCILIATION_DIVERGING,
+  FLOW_EXPORTER_MALFORMED,
+] as const;
 
 /**
  * The flows' alarm domain: its kinds, acknowledged with `network:write` (flows have no write

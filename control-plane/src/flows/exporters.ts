@@ -1,4 +1,5 @@
-import { requirePermission, type Identity } from '../auth/identity.js';
+import type { AlarmService, AlarmSink } from '../alerting/types.js';
+import { requirePermission, systemIdentity, type Identity } from '../auth/identity.js';
 import { InputError } from '../errors.js';
 import type { StateStore } from '../store/state/index.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
@@ -6,6 +7,7 @@ import { FLOW_MALFORMED_REASONS, type FlowMalformedReason } from '@tianshu/proto
 import type { Reconciler, ReconciliationStatus, InterfaceReconciliation } from './reconcile.js';
 import { MAX_RECONCILIATION_MS } from './reconcile.js';
 import { FLOW_TABLES_D2 as T } from './tables-d2.js';
+import { FLOW_EXPORTER_MALFORMED } from './alarms.js';
 
 /**
  * Exporter health: what each exporter sent over a range, from `flow_exporter_stats` (one row per
@@ -57,7 +59,75 @@ export interface ExporterHealth {
 }
 
 export class ExporterHealthService {
-  constructor(private readonly deps: { db: StateStore; telemetry: TelemetryStore; reconciler: Reconciler }) {}
+  constructor(
+    private readonly deps: {
+      db: StateStore;
+      telemetry: TelemetryStore;
+      reconciler: Reconciler;
+      alarms: AlarmSink & Pick<AlarmService, 'list'>;
+    },
+  ) {}
+
+  /**
+   * The periodic check over the last 15 complete minutes: fires `flow-exporter-malformed` for an
+   * exporter with at least 10 malformed datagrams making at least 1 % of what it sent (the records
+   * in those datagrams are lost), resolves it for the others.
+   */
+  async checkMalformed(now = Date.now()): Promise<{ malformed: number; resolved: number }> {
+    const to = Math.floor(now / MINUTE) * MINUTE - MINUTE;
+    const from = to - 15 * MINUTE;
+    const rows = await this.deps.telemetry.query<{
+      exporter: string;
+      org_unit: string;
+      pk: number;
+      bad: number;
+      reasons: [string, number][];
+    }>(
+      `SELECT exporter, argMax(exporter_org_unit, ts) AS org_unit, toFloat64(sum(packets)) AS pk,
+         toFloat64(sum(arraySum(mapValues(malformed)))) AS bad,
+         arrayFilter(x -> x.2 > 0, arrayZip(mapKeys(sumMap(malformed)), mapValues(sumMap(malformed)))) AS reasons
+       FROM ${T.stats}
+       WHERE ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})
+       GROUP BY exporter HAVING bad >= 10 AND bad >= pk * 0.01 ORDER BY exporter LIMIT 10000`,
+      { from: from / 1000, to: to / 1000 },
+    );
+    const at = new Date(now);
+    const bad = new Set<string>();
+    for (const r of rows) {
+      bad.add(r.exporter);
+      const reasons = r.reasons.map(([k, v]) => `${k} ${Number(v)}`).join(', ');
+      const share = Math.round((Number(r.bad) / Math.max(1, Number(r.pk))) * 10_000) / 100;
+      await this.deps.alarms.fire(
+        {
+          kind: FLOW_EXPORTER_MALFORMED,
+          severity: 'warning',
+          orgUnitId: r.org_unit,
+          targetType: 'flow-exporter',
+          targetId: r.exporter,
+          summary: `Exporter ${r.exporter} sent ${Number(r.bad)} malformed datagrams (${share}% of ${Number(r.pk)}) in 15 minutes: ${reasons}`,
+          labels: { exporter: r.exporter, malformed: String(Number(r.bad)), reasons },
+        },
+        at,
+      );
+    }
+    let resolved = 0;
+    let before: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const firing = await this.deps.alarms.list(systemIdentity(), {
+        kind: FLOW_EXPORTER_MALFORMED,
+        limit: 1000,
+        ...(before ? { before } : {}),
+      });
+      for (const a of firing.items) {
+        if (bad.has(a.targetId)) continue;
+        await this.deps.alarms.resolve(FLOW_EXPORTER_MALFORMED, 'flow-exporter', a.targetId, at);
+        resolved++;
+      }
+      if (!firing.nextBefore) break;
+      before = firing.nextBefore;
+    }
+    return { malformed: bad.size, resolved };
+  }
 
   async list(
     identity: Identity,

@@ -16,7 +16,11 @@ import {
 import { alarmsRef } from '../alerting/module.js';
 import { systemIdentity } from '../auth/identity.js';
 import { flowsRef } from './module.js';
-import { FLOW_EGRESS_ALLOWANCE_EXCEEDED, FLOW_RECONCILIATION_DIVERGING } from './alarms.js';
+import {
+  FLOW_EGRESS_ALLOWANCE_EXCEEDED,
+  FLOW_EXPORTER_MALFORMED,
+  FLOW_RECONCILIATION_DIVERGING,
+} from './alarms.js';
 import type { EgressReport } from './egress.js';
 import type { ExporterReconciliation } from './reconcile.js';
 import type { ExporterHealth } from './exporters.js';
@@ -40,6 +44,7 @@ const R = D + 12 * 60 * M;
 
 const E1 = '127.0.16.1'; // sc-cd-agg, org unit sc-cd
 const E2 = '127.0.17.1'; // sc-cd-jj-acc, org unit sc-cd-jj
+const E3 = '127.0.18.1'; // sc-cd-sl-acc, org unit sc-cd-sl: malformed datagrams, no SNMP
 const JJ_HOST = '127.0.17.10'; // in sc-cd-jj's prefix
 const FC_HOST = '127.0.33.10'; // in sc-my-fc's prefix
 const INTERNET = '8.8.8.8';
@@ -245,6 +250,8 @@ async function ingest() {
       ),
     );
   }
+  // E3 sends 100 datagrams in minute R, 20 of them malformed (bad templates), and no flows.
+  payloads.push(flows(E3, R, [], stats({ packets: 100, records: 0, malformed: { 'bad-template': 20 } })));
   // SNMP every 60 s from 15 minutes before the window to 15 after.
   for (let at = R - 15 * M; at <= R + 30 * M; at += M) {
     payloads.push(
@@ -404,6 +411,8 @@ describe('flow vs SNMP reconciliation', () => {
       belowMinimum: true,
     });
     expect(e2.diverging).toBe(3);
+    // E3's device is never polled.
+    expect(items.find((e) => e.exporter === E3)).toMatchObject({ status: 'no-snmp', interfaces: [] });
   });
 
   it('narrows to one exporter and is scoped by the exporter’s org unit', async () => {
@@ -453,8 +462,15 @@ describe('exporter health', () => {
     const res = await admin.send('GET', `/api/v1/flows/exporters?${q}`);
     expect(res.status).toBe(200);
     const { items } = (await res.json()) as { items: ExporterHealth[] };
-    expect(items.map((e) => e.address)).toEqual([E1, E2]);
-    const [e1, e2] = items as [ExporterHealth, ExporterHealth];
+    expect(items.map((e) => e.address)).toEqual([E1, E2, E3]);
+    const [e1, e2, e3] = items as [ExporterHealth, ExporterHealth, ExporterHealth];
+    expect(e3).toMatchObject({
+      orgUnitId: 'sc-cd-sl',
+      malformed: { 'bad-template': 20 },
+      malformedTotal: 20,
+      bytes: 0,
+      reconciliation: { status: 'no-snmp' },
+    });
     expect(e1).toMatchObject({
       deviceId: 'sc-cd-agg',
       deviceName: '成都市汇聚路由器',
@@ -495,5 +511,25 @@ describe('exporter health', () => {
       items: unknown[];
     };
     expect(none.items).toEqual([]);
+  });
+});
+
+describe('malformed datagrams', () => {
+  it('raises flow-exporter-malformed for an exporter sending many, and clears it', async () => {
+    const svc = t.cp.services.modules.use(flowsRef);
+    const alarms = t.cp.services.modules.use(alarmsRef);
+    // E1's 15 truncated datagrams are 0.17 % of its 9000: no alarm; E3's 20 of 100 are.
+    expect(await svc.exporterHealth.checkMalformed(R + 15 * M)).toEqual({ malformed: 1, resolved: 0 });
+    const firing = (await alarms.list(systemIdentity(), { kind: FLOW_EXPORTER_MALFORMED })).items;
+    expect(firing).toMatchObject([
+      {
+        targetType: 'flow-exporter',
+        targetId: E3,
+        orgUnitId: 'sc-cd-sl',
+        labels: { reasons: 'bad-template 20' },
+      },
+    ]);
+    expect(firing[0]!.summary).toMatch(/20 malformed datagrams \(20% of 100\)/);
+    expect(await svc.exporterHealth.checkMalformed(R + 60 * M)).toEqual({ malformed: 0, resolved: 1 });
   });
 });
