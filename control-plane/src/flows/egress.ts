@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { StateStore } from '../store/state/index.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
 import { FLOW_EGRESS_ALLOWANCE_EXCEEDED } from './alarms.js';
-import { FLOW_TABLES_D2 as T } from './tables-d2.js';
+import { FLOWS_TABLES } from './telemetry-schema.js';
 
 /**
  * Internet egress per org unit. Traffic with direction `egress` (to the internet, out of an egress
@@ -239,14 +239,14 @@ export class EgressService {
            toString(any(if(direction = 'egress', dst_country, src_country))) AS country,
            toUInt32(any(if(direction = 'egress', dst_as, src_as))) AS as,
            toFloat64(sumIf(bytes, direction = 'egress')) AS o, toFloat64(sumIf(bytes, direction = 'ingress')) AS i
-         FROM ${T.flows} WHERE ${SIDE}
+         FROM ${FLOWS_TABLES.minute} WHERE ${SIDE}
          GROUP BY address ORDER BY o + i DESC, address LIMIT {limit:UInt32}`,
         { ...p, limit },
       ),
       this.deps.telemetry.query<{ app: string; o: number; i: number }>(
         `SELECT toString(app) AS app, toFloat64(sumIf(bytes, direction = 'egress')) AS o,
            toFloat64(sumIf(bytes, direction = 'ingress')) AS i
-         FROM ${T.flows} WHERE ${SIDE}
+         FROM ${FLOWS_TABLES.minute} WHERE ${SIDE}
          GROUP BY app ORDER BY o + i DESC, app LIMIT {limit:UInt32}`,
         { ...p, limit },
       ),
@@ -254,7 +254,7 @@ export class EgressService {
         `SELECT if(direction = 'egress', src_addr, dst_addr) AS address,
            toString(any(if(direction = 'egress', src_org_unit, dst_org_unit))) AS unit,
            toFloat64(sumIf(bytes, direction = 'egress')) AS o, toFloat64(sumIf(bytes, direction = 'ingress')) AS i
-         FROM ${T.flows} WHERE ${SIDE}
+         FROM ${FLOWS_TABLES.minute} WHERE ${SIDE}
          GROUP BY address ORDER BY o + i DESC, address LIMIT {limit:UInt32}`,
         { ...p, limit },
       ),
@@ -309,7 +309,7 @@ export class EgressService {
     const rows = await this.deps.telemetry.query<{ t: number; o: number; i: number }>(
       `SELECT toUInt32(toUnixTimestamp(toStartOfInterval(ts, INTERVAL 5 MINUTE))) AS t,
          toFloat64(sumIf(bytes, direction = 'egress')) AS o, toFloat64(sumIf(bytes, direction = 'ingress')) AS i
-       FROM ${T.flows} WHERE ${SIDE}
+       FROM ${FLOWS_TABLES.minute} WHERE ${SIDE}
        GROUP BY t ORDER BY t`,
       p,
     );

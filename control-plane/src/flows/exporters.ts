@@ -6,7 +6,7 @@ import type { TelemetryStore } from '../store/telemetry/index.js';
 import { FLOW_MALFORMED_REASONS, type FlowMalformedReason } from '@tianshu/protocol';
 import type { Reconciler, ReconciliationStatus, InterfaceReconciliation } from './reconcile.js';
 import { MAX_RECONCILIATION_MS } from './reconcile.js';
-import { FLOW_TABLES_D2 as T } from './tables-d2.js';
+import { FLOWS_TABLES } from './telemetry-schema.js';
 import { FLOW_EXPORTER_MALFORMED } from './alarms.js';
 
 /**
@@ -86,7 +86,7 @@ export class ExporterHealthService {
       `SELECT exporter, argMax(exporter_org_unit, ts) AS org_unit, toFloat64(sum(packets)) AS pk,
          toFloat64(sum(arraySum(mapValues(malformed)))) AS bad,
          arrayFilter(x -> x.2 > 0, arrayZip(mapKeys(sumMap(malformed)), mapValues(sumMap(malformed)))) AS reasons
-       FROM ${T.stats}
+       FROM ${FLOWS_TABLES.exporterStats}
        WHERE ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})
        GROUP BY exporter HAVING bad >= 10 AND bad >= pk * 0.01 ORDER BY exporter LIMIT 10000`,
       { from: from / 1000, to: to / 1000 },
@@ -154,7 +154,7 @@ export class ExporterHealthService {
            toFloat64(sum(sampling_exporter)) AS se, toFloat64(sum(sampling_configured)) AS sc,
            toFloat64(sum(sampling_default)) AS sd,
            toUnixTimestamp(max(ts)) AS last
-         FROM ${T.stats}
+         FROM ${FLOWS_TABLES.exporterStats}
          WHERE ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})
            AND startsWith(exporter_org_path, {scope:String})
          GROUP BY exporter ORDER BY exporter LIMIT 10000`,
@@ -162,7 +162,7 @@ export class ExporterHealthService {
       ),
       this.deps.telemetry.query<{ exporter: string; b: number; f: number }>(
         `SELECT exporter, toFloat64(sum(bytes)) AS b, toFloat64(sum(flows)) AS f
-         FROM ${T.flows}
+         FROM ${FLOWS_TABLES.minute}
          WHERE ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})
          GROUP BY exporter`,
         p,

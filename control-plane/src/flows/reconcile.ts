@@ -2,11 +2,10 @@ import type { AlarmService, AlarmSink } from '../alerting/types.js';
 import { systemIdentity, requirePermission, type Identity } from '../auth/identity.js';
 import { InputError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { StateStore } from '../store/state/index.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
 import { NETWORK_TABLES } from '../network/telemetry-schema.js';
 import { FLOW_RECONCILIATION_DIVERGING } from './alarms.js';
-import { FLOW_TABLES_D2 as T } from './tables-d2.js';
+import { FLOWS_TABLES } from './telemetry-schema.js';
 
 /**
  * Flow vs SNMP reconciliation. For every interface of an exporter, the bytes its flows say crossed
@@ -254,7 +253,6 @@ interface ExporterRow {
 }
 
 export interface ReconcilerDeps {
-  db: StateStore;
   telemetry: TelemetryStore;
   alarms: AlarmSink & Pick<AlarmService, 'list'>;
   settings: () => ReconciliationSettings;
@@ -315,7 +313,7 @@ export class Reconciler {
       `SELECT exporter, argMax(exporter_device_id, ts) AS device_id, argMax(exporter_org_unit, ts) AS org_unit,
          toFloat64(sum(packets)) AS pk, toFloat64(sum(sequence_gaps)) AS gaps,
          groupUniqArray(toUInt32(toUnixTimestamp(ts))) AS minutes
-       FROM ${T.stats}
+       FROM ${FLOWS_TABLES.exporterStats}
        WHERE ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})
          AND startsWith(exporter_org_path, {scope:String})
          ${exporter === undefined ? '' : 'AND exporter = {exporter:String}'}
@@ -347,7 +345,7 @@ export class Reconciler {
       `SELECT iface.1 AS if_index, iface.2 AS dir, toUInt32(toUnixTimestamp(ts)) AS m,
          toFloat64(sum(bytes)) AS b, toUInt32(argMax(sampling_rate, bytes)) AS rate,
          toString(any(iface.3)) AS if_name
-       FROM ${T.flows}
+       FROM ${FLOWS_TABLES.minute}
        ARRAY JOIN [(in_if, 'in', toString(in_if_name)), (out_if, 'out', toString(out_if_name))] AS iface
        WHERE exporter = {exporter:String} AND ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})
          AND iface.1 != 0
