@@ -6,6 +6,7 @@ import { AppClassifier } from './apps.js';
 import { GeoIp, type GeoFacts } from './geoip.js';
 import type { FlowsPolicy } from './policy.js';
 import { PrefixTrie } from './prefix-lookup.js';
+import { tsvDateTimeSeconds, tsvEscape } from '../store/telemetry/tsv.js';
 
 export interface OrgUnitFacts {
   id: string;
@@ -147,7 +148,7 @@ export interface ExporterAttribution {
 /** The stored rows of one payload, serialized for the telemetry store, and what they contained. */
 export interface EncodedPayload {
   rows: number;
-  /** flows_1m rows (JSONEachRow). */
+  /** flows_1m rows (TabSeparated, columns in the order of `FLOW_COLUMNS`). */
   body: Buffer;
   /** Distinct sampling rates of the rows. */
   samplingRates: number[];
@@ -174,11 +175,11 @@ export function flowDirection(
   return 'transit';
 }
 
-const jsonText = (s: string) => JSON.stringify(s);
-
 /**
- * Builds the `flows_1m` rows of one payload straight from its columns: one pass, lookups in the
- * snapshot's trie and maps (no database query per row), GeoIP facts cached per distinct address.
+ * Builds the `flows_1m` rows of one payload straight from its columns, as TabSeparated in the order
+ * of `FLOW_COLUMNS`: one pass, lookups in the snapshot's trie and maps (no database query per row),
+ * strings escaped once per distinct value, GeoIP facts cached per distinct address. Addresses need
+ * no escaping (the protocol's column validator admits only digits, hex letters, `.` and `:`).
  * Throws an `InputError` naming the column and row of an address that is not one.
  */
 export function encodePayload(
@@ -190,22 +191,16 @@ export function encodePayload(
 ): EncodedPayload {
   const c = p.columns;
   const n = p.rows;
-  const ts = p.minute / 1000;
   const dev = attribution.device;
-  const head =
-    `{"ts":${ts},"agent_id":${jsonText(agentId)},"exporter":${jsonText(attribution.exporter)},` +
-    `"exporter_device_id":${jsonText(dev?.id ?? '')},"exporter_org_unit":${jsonText(attribution.orgUnitId)},`;
-  const ifCache = new Map<number, { text: string; egress: boolean }>();
-  const ifFacts = (ifIndex: number, side: 'in' | 'out') => {
-    const key = side === 'in' ? ifIndex : -1 - ifIndex;
-    let f = ifCache.get(key);
+  // ts, agent_id, exporter, exporter_device_id, exporter_org_unit
+  const head = `${tsvDateTimeSeconds(p.minute / 1000)}\t${tsvEscape(agentId)}\t${tsvEscape(attribution.exporter)}\t${tsvEscape(dev?.id ?? '')}\t${tsvEscape(attribution.orgUnitId)}\t`;
+  const ifCache = new Map<number, { name: string; speed: number; egress: boolean }>();
+  const ifFacts = (ifIndex: number) => {
+    let f = ifCache.get(ifIndex);
     if (!f) {
       const i = dev?.interfaces.get(ifIndex);
-      f = {
-        text: `"${side}_if_name":${jsonText(i?.name ?? '')},"${side}_if_speed_mbps":${i?.speedMbps ?? 0},`,
-        egress: i?.internetEgress === true,
-      };
-      ifCache.set(key, f);
+      f = { name: tsvEscape(i?.name ?? ''), speed: i?.speedMbps ?? 0, egress: i?.internetEgress === true };
+      ifCache.set(ifIndex, f);
     }
     return f;
   };
@@ -234,15 +229,12 @@ export function encodePayload(
     return u;
   };
   const appText = new Map<string, string>();
-  const unitText = (u: number) => {
-    const unit = u >= 0 ? inv.units[u]! : undefined;
-    return unit ? [jsonText(unit.id), jsonText(unit.path)] : ['""', '""'];
-  };
-  const unitTexts = new Map<number, string[]>();
-  const unitJson = (u: number) => {
+  const unitTexts = new Map<number, [string, string]>();
+  const unitTsv = (u: number): [string, string] => {
     let t = unitTexts.get(u);
     if (!t) {
-      t = unitText(u);
+      const unit = u >= 0 ? inv.units[u] : undefined;
+      t = unit ? [tsvEscape(unit.id), tsvEscape(unit.path)] : ['', ''];
       unitTexts.set(u, t);
     }
     return t;
@@ -262,8 +254,8 @@ export function encodePayload(
     const proto = c.proto?.[i] ?? 0;
     const su = unitOf(src, 'srcAddr', i);
     const du = unitOf(dst, 'dstAddr', i);
-    const inF = ifFacts(inIf, 'in');
-    const outF = ifFacts(outIf, 'out');
+    const inF = ifFacts(inIf);
+    const outF = ifFacts(outIf);
     let srcAs = c.srcAs?.[i] ?? 0;
     let dstAs = c.dstAs?.[i] ?? 0;
     let srcCountry = '';
@@ -285,23 +277,20 @@ export function encodePayload(
     if (c.proto) {
       const name = pol.apps.classify(proto, srcPort, dstPort);
       if (name !== '') {
-        app = appText.get(name) ?? jsonText(name);
+        app = appText.get(name) ?? tsvEscape(name);
         appText.set(name, app);
-      } else app = '""';
-    } else app = '""';
-    const [suId, suPath] = unitJson(su);
-    const [duId, duPath] = unitJson(du);
+      }
+    }
+    const [suId, suPath] = unitTsv(su);
+    const [duId, duPath] = unitTsv(du);
     const rate = c.samplingRate[i]!;
     rates.add(rate);
     lines[i] =
-      `${head}"in_if":${inIf},"out_if":${outIf},${inF.text}${outF.text}` +
-      `"src_addr":"${src}","dst_addr":"${dst}","next_hop":"${nextHop}",` +
-      `"src_port":${srcPort},"dst_port":${dstPort},"proto":${proto},"ip_version":${c.ipVersion[i]!},` +
-      `"tcp_flags":${c.tcpFlags?.[i] ?? 0},"tos":${c.tos?.[i] ?? 0},"src_as":${srcAs},"dst_as":${dstAs},` +
-      `"src_country":"${srcCountry}","dst_country":"${dstCountry}",` +
-      `"src_org_unit":${suId},"dst_org_unit":${duId},"src_org_path":${suPath},"dst_org_path":${duPath},` +
-      `"direction":"${direction}","app":${app},"sampling_rate":${rate},` +
-      `"bytes":${Math.round(c.bytes[i]!)},"packets":${Math.round(c.packets[i]!)},"flows":${Math.round(c.flows[i]!)}}`;
+      `${head}${inIf}\t${outIf}\t${inF.name}\t${outF.name}\t${inF.speed}\t${outF.speed}\t` +
+      `${src}\t${dst}\t${nextHop}\t${srcPort}\t${dstPort}\t${proto}\t${c.ipVersion[i]!}\t` +
+      `${c.tcpFlags?.[i] ?? 0}\t${c.tos?.[i] ?? 0}\t${srcAs}\t${dstAs}\t${srcCountry}\t${dstCountry}\t` +
+      `${suId}\t${duId}\t${suPath}\t${duPath}\t${direction}\t${app}\t${rate}\t` +
+      `${Math.round(c.bytes[i]!)}\t${Math.round(c.packets[i]!)}\t${Math.round(c.flows[i]!)}`;
   }
   return {
     rows: n,

@@ -144,7 +144,7 @@ export function parseIpv6(s: string, out: Uint32Array): boolean {
   }
   while (i < n) {
     // An IPv4 tail: the rest holds a dot.
-    if (s.indexOf('.', i) >= 0) {
+    if (s.indexOf(':', i) < 0 && s.indexOf('.', i) >= 0) {
       const v4 = parseIpv4(s.slice(i));
       if (v4 < 0 || count > 6) return false;
       groups[count++] = v4 >>> 16;
