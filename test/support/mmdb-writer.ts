@@ -112,7 +112,7 @@ export function writeMmdb(
   for (const n of sorted) {
     let node = root;
     for (let d = 0; d < n.length; d++) {
-      const bit = Number((n.bits >> BigInt(127 - d)) & 1n);
+      const bit = Number((n.bits >> BigInt(127 - d)) & 1n) as 0 | 1;
       if (d === n.length - 1) {
         node.kids[bit] = n.data;
         break;
