@@ -76,6 +76,15 @@ beforeAll(async () => {
   t = await startTestControlPlane({ overrides: { policiesDir } });
   admin = await login(t.request, 'admin', ADMIN_PASSWORD);
   agent = await enrolEdge('sc');
+  // sc-cd-agg's uplink is the province's internet border: egress is counted there only.
+  const ifs = (await (await admin.send('GET', '/api/v1/inventory/interfaces?deviceId=sc-cd-agg')).json()) as {
+    items: { id: string; ifIndex: number }[];
+  };
+  const uplink = ifs.items.find((i) => i.ifIndex === 1)!;
+  const marked = await admin.send('PATCH', `/api/v1/inventory/interfaces/${uplink.id}`, {
+    internetEgress: true,
+  });
+  expect(marked.status).toBe(200);
   await ingest();
 }, 300_000);
 afterAll(async () => {
@@ -225,6 +234,11 @@ async function ingest() {
     if (k === 5) rows.push({ inIf: 11, outIf: 13, src: JJ_HOST, dst: FC_HOST, bytes: 999_000_000 });
     payloads.push(flows(E1, D + k * 5 * M, rows));
   }
+  // The county router sees sc-cd-jj's traffic on its way out too (through its own uplink, not a
+  // border interface): counted once, at the border, not twice.
+  payloads.push(
+    flows(E2, D + 5 * M, [{ inIf: 11, outIf: 1, src: JJ_HOST, dst: INTERNET, bytes: 37_500_000 }]),
+  );
   // Reconciliation, minutes R .. R+14. E1 agrees with SNMP: 80 Mbit/s in on 11 and out on 1,
   // 40 Mbit/s in on 1 and out on 11 (sampling 1000, from the exporter). E2 (sc-cd-jj-acc) is sampled
   // 1 in 1000 but its flows were corrected by 100: a tenth of SNMP on ifIndex 1 and 2; its ifIndex 11
