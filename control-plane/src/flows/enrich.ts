@@ -7,6 +7,7 @@ import { GeoIp, type GeoFacts } from './geoip.js';
 import type { FlowsPolicy } from './policy.js';
 import { PrefixTrie } from './prefix-lookup.js';
 import { tsvDateTimeSeconds, tsvEscape } from '../store/telemetry/tsv.js';
+import { ByteWriter } from './bytes.js';
 
 export interface OrgUnitFacts {
   id: string;
@@ -192,14 +193,20 @@ export function encodePayload(
   const c = p.columns;
   const n = p.rows;
   const dev = attribution.device;
-  // ts, agent_id, exporter, exporter_device_id, exporter_org_unit
-  const head = `${tsvDateTimeSeconds(p.minute / 1000)}\t${tsvEscape(agentId)}\t${tsvEscape(attribution.exporter)}\t${tsvEscape(dev?.id ?? '')}\t${tsvEscape(attribution.orgUnitId)}\t`;
-  const ifCache = new Map<number, { name: string; speed: number; egress: boolean }>();
+  const enc = (text: string) => Buffer.from(tsvEscape(text), 'utf8');
+  // ts, agent_id, exporter, exporter_device_id, exporter_org_unit, and the tab after them
+  const head = Buffer.from(
+    [tsvDateTimeSeconds(p.minute / 1000), agentId, attribution.exporter, dev?.id ?? '', attribution.orgUnitId]
+      .map(tsvEscape)
+      .join('\t') + '\t',
+    'utf8',
+  );
+  const ifCache = new Map<number, { name: Buffer; speed: number; egress: boolean }>();
   const ifFacts = (ifIndex: number) => {
     let f = ifCache.get(ifIndex);
     if (!f) {
       const i = dev?.interfaces.get(ifIndex);
-      f = { name: tsvEscape(i?.name ?? ''), speed: i?.speedMbps ?? 0, egress: i?.internetEgress === true };
+      f = { name: enc(i?.name ?? ''), speed: i?.speedMbps ?? 0, egress: i?.internetEgress === true };
       ifCache.set(ifIndex, f);
     }
     return f;
@@ -213,35 +220,32 @@ export function encodePayload(
     }
     return g;
   };
-  const unitCache = new Map<string, number>();
   const unitOf = (address: string, column: string, row: number): number => {
     if (address === '') return -1;
-    let u = unitCache.get(address);
-    if (u === undefined) {
-      u = inv.trie.lookupText(address);
-      if (u === -2) {
-        throw new InputError(
-          `flow-aggregates from ${attribution.exporter}: columns.${column}[${row}]: "${address.slice(0, 45)}" is not an IPv4 or IPv6 address`,
-        );
-      }
-      unitCache.set(address, u);
+    const u = inv.trie.lookupText(address);
+    if (u === -2) {
+      throw new InputError(
+        `flow-aggregates from ${attribution.exporter}: columns.${column}[${row}]: "${address.slice(0, 45)}" is not an IPv4 or IPv6 address`,
+      );
     }
     return u;
   };
-  const appText = new Map<string, string>();
-  const unitTexts = new Map<number, [string, string]>();
-  const unitTsv = (u: number): [string, string] => {
-    let t = unitTexts.get(u);
+  const appBytes = new Map<string, Buffer>();
+  const EMPTY: Buffer = Buffer.alloc(0);
+  const unitBytes = new Map<number, [Buffer, Buffer]>();
+  const unitTsv = (u: number): [Buffer, Buffer] => {
+    let t = unitBytes.get(u);
     if (!t) {
       const unit = u >= 0 ? inv.units[u] : undefined;
-      t = unit ? [tsvEscape(unit.id), tsvEscape(unit.path)] : ['', ''];
-      unitTexts.set(u, t);
+      t = unit ? [enc(unit.id), enc(unit.path)] : [EMPTY, EMPTY];
+      unitBytes.set(u, t);
     }
     return t;
   };
   const geoOn = pol.geo.enabled;
   const rates = new Set<number>();
-  const lines: string[] = new Array<string>(n);
+  const w = new ByteWriter(Math.max(4096, n * 200));
+  const TAB = 9;
   for (let i = 0; i < n; i++) {
     const inIf = c.inIf?.[i] ?? 0;
     const outIf = c.outIf?.[i] ?? 0;
@@ -273,28 +277,85 @@ export function encodePayload(
       }
     }
     const direction = flowDirection(su >= 0, du >= 0, outF.egress, inF.egress);
-    let app = '';
+    let app: Buffer = EMPTY;
     if (c.proto) {
       const name = pol.apps.classify(proto, srcPort, dstPort);
       if (name !== '') {
-        app = appText.get(name) ?? tsvEscape(name);
-        appText.set(name, app);
+        let b = appBytes.get(name);
+        if (!b) {
+          b = enc(name);
+          appBytes.set(name, b);
+        }
+        app = b;
       }
     }
     const [suId, suPath] = unitTsv(su);
     const [duId, duPath] = unitTsv(du);
     const rate = c.samplingRate[i]!;
     rates.add(rate);
-    lines[i] =
-      `${head}${inIf}\t${outIf}\t${inF.name}\t${outF.name}\t${inF.speed}\t${outF.speed}\t` +
-      `${src}\t${dst}\t${nextHop}\t${srcPort}\t${dstPort}\t${proto}\t${c.ipVersion[i]!}\t` +
-      `${c.tcpFlags?.[i] ?? 0}\t${c.tos?.[i] ?? 0}\t${srcAs}\t${dstAs}\t${srcCountry}\t${dstCountry}\t` +
-      `${suId}\t${duId}\t${suPath}\t${duPath}\t${direction}\t${app}\t${rate}\t` +
-      `${Math.round(c.bytes[i]!)}\t${Math.round(c.packets[i]!)}\t${Math.round(c.flows[i]!)}`;
+    w.bytes(head);
+    w.uint(inIf);
+    w.byte(TAB);
+    w.uint(outIf);
+    w.byte(TAB);
+    w.bytes(inF.name);
+    w.byte(TAB);
+    w.bytes(outF.name);
+    w.byte(TAB);
+    w.uint(inF.speed);
+    w.byte(TAB);
+    w.uint(outF.speed);
+    w.byte(TAB);
+    w.ascii(src);
+    w.byte(TAB);
+    w.ascii(dst);
+    w.byte(TAB);
+    w.ascii(nextHop);
+    w.byte(TAB);
+    w.uint(srcPort);
+    w.byte(TAB);
+    w.uint(dstPort);
+    w.byte(TAB);
+    w.uint(proto);
+    w.byte(TAB);
+    w.uint(c.ipVersion[i]!);
+    w.byte(TAB);
+    w.uint(c.tcpFlags?.[i] ?? 0);
+    w.byte(TAB);
+    w.uint(c.tos?.[i] ?? 0);
+    w.byte(TAB);
+    w.uint(srcAs);
+    w.byte(TAB);
+    w.uint(dstAs);
+    w.byte(TAB);
+    w.ascii(srcCountry);
+    w.byte(TAB);
+    w.ascii(dstCountry);
+    w.byte(TAB);
+    w.bytes(suId);
+    w.byte(TAB);
+    w.bytes(duId);
+    w.byte(TAB);
+    w.bytes(suPath);
+    w.byte(TAB);
+    w.bytes(duPath);
+    w.byte(TAB);
+    w.ascii(direction);
+    w.byte(TAB);
+    w.bytes(app);
+    w.byte(TAB);
+    w.uint(rate);
+    w.byte(TAB);
+    w.uint(Math.round(c.bytes[i]!));
+    w.byte(TAB);
+    w.uint(Math.round(c.packets[i]!));
+    w.byte(TAB);
+    w.uint(Math.round(c.flows[i]!));
+    w.byte(10);
   }
   return {
     rows: n,
-    body: Buffer.from(n ? lines.join('\n') + '\n' : '', 'utf8'),
+    body: w.toBuffer(),
     samplingRates: [...rates].sort((a, b) => a - b),
   };
 }
