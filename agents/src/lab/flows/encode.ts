@@ -213,6 +213,8 @@ abstract class NetflowEncoderBase {
     optionsRecords: 0,
     octets: 0,
   };
+  /** Flow records in each datagram of the last `encode` (in order). */
+  lastRecordCounts: number[] = [];
   protected readonly domain: number;
   private readonly everyPackets: number;
   private readonly everyMs: number;
@@ -229,6 +231,7 @@ abstract class NetflowEncoderBase {
   /** Encodes the records into datagrams of at most {@link MAX_DATAGRAM} octets. */
   encode(records: readonly LabFlowRecord[], ctx: ExportContext): Buffer[] {
     const out: Buffer[] = [];
+    this.lastRecordCounts = [];
     if (records.length === 0 && !this.templatesDue(ctx)) return out;
     let i = 0;
     do {
@@ -268,6 +271,7 @@ abstract class NetflowEncoderBase {
       this.finish(w, count, firstData, ctx);
       const d = w.take();
       out.push(d);
+      this.lastRecordCounts.push(firstData);
       this.sinceTemplates++;
       this.counters.datagrams++;
       this.counters.records += firstData;
@@ -657,6 +661,8 @@ export class SflowEncoder {
     optionsRecords: 0,
     octets: 0,
   };
+  /** Flow samples in each datagram of the last `encode` (in order). */
+  lastRecordCounts: number[] = [];
   private sequence = 0;
   private readonly flowSeq = new Map<number, number>();
   private readonly counterSeq = new Map<number, number>();
@@ -669,6 +675,7 @@ export class SflowEncoder {
     ctx: { uptimeMs: number },
   ): Buffer[] {
     const out: Buffer[] = [];
+    this.lastRecordCounts = [];
     const agent = this.o.agent;
     let s = 0;
     let c = 0;
@@ -723,6 +730,7 @@ export class SflowEncoder {
       w.buf.writeUInt32BE(n, countAt);
       const d = w.take();
       out.push(d);
+      this.lastRecordCounts.push(flows);
       this.sequence = (this.sequence + 1) >>> 0;
       this.counters.datagrams++;
       this.counters.records += flows;
