@@ -67,7 +67,10 @@ export const LabInventorySchema = z.object({
   devices: z.array(LabDeviceSchema).max(100_000).default([]),
   links: z.array(LabLinkSchema).max(1_000_000).default([]),
   prefixes: z.array(LabPrefixSchema).max(1_000_000).default([]),
-  sites: z.array(z.object({ id: z.string().min(1), orgUnitId: z.string().min(1) })).max(100_000).default([]),
+  sites: z
+    .array(z.object({ id: z.string().min(1), orgUnitId: z.string().min(1) }))
+    .max(100_000)
+    .default([]),
 });
 
 export type LabInventoryInput = z.input<typeof LabInventorySchema>;

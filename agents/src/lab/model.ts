@@ -383,7 +383,8 @@ export class LabModel {
       const [id, ifIndex] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
       const itf = this.devices.get(id)?.byIfIndex.get(ifIndex);
       if (!itf) throw new Error(`load.external.${key}: no interface ${key} in the inventory`);
-      if (itf.link) throw new Error(`load.external.${key}: ${key} is the end of a link, not an external interface`);
+      if (itf.link)
+        throw new Error(`load.external.${key}: ${key} is the end of a link, not an external interface`);
       const shape = (b: number): LoadShape =>
         makeLoadShape(extRng, {
           base: b,
@@ -395,7 +396,11 @@ export class LabModel {
       const inFlow = new Flow(start);
       const outFlow = new Flow(start);
       inFlow.set(start, { kind: 'shape', shape: shape(base), bytesPerSecondAtFull: capacity });
-      outFlow.set(start, { kind: 'shape', shape: shape(base * load.upstreamRatio), bytesPerSecondAtFull: capacity });
+      outFlow.set(start, {
+        kind: 'shape',
+        shape: shape(base * load.upstreamRatio),
+        bytesPerSecondAtFull: capacity,
+      });
       itf.external = { in: inFlow, out: outFlow };
     }
     const baseOf = (members: SimLink[]): number => {

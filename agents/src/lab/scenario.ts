@@ -143,7 +143,10 @@ const levels = z
 /** `host:port` of a collector (IPv4, or IPv6 in brackets). */
 const Endpoint = z
   .string()
-  .regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'a collector is host:port, such as 127.0.0.1:2055');
+  .regex(
+    /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/,
+    'a collector is host:port, such as 127.0.0.1:2055',
+  );
 
 export const FLOW_PROTOCOLS = ['v9', 'ipfix', 'sflow'] as const;
 export type FlowProtocol = (typeof FLOW_PROTOCOLS)[number];
@@ -159,7 +162,9 @@ export const FlowRouterSchema = z
     /** 1 in N packets (default: flows.samplingRate of the protocol). */
     samplingRate: SamplingRate.optional(),
     /** Per-interface sampling rates, keyed by ifIndex (ingress sampling: the interface the packet entered). */
-    interfaces: z.record(z.string().regex(/^\d+$/, 'an interface key is its ifIndex'), SamplingRate).default({}),
+    interfaces: z
+      .record(z.string().regex(/^\d+$/, 'an interface key is its ifIndex'), SamplingRate)
+      .default({}),
     /**
      * Misreport: the router samples at its real rate but says this one (options data, sFlow
      * samples), to show the reconciliation catching a wrong sampling rate.
@@ -175,10 +180,7 @@ export const FlowsScenarioSchema = z
     /** Export only where a collector is given (here or on the command line). */
     enabled: z.boolean().default(true),
     /** Where NetFlow v9 and IPFIX go, and where sFlow goes. */
-    collector: z
-      .object({ netflow: Endpoint.optional(), sflow: Endpoint.optional() })
-      .strict()
-      .default({}),
+    collector: z.object({ netflow: Endpoint.optional(), sflow: Endpoint.optional() }).strict().default({}),
     /** Which routers: every router (up to maxExporters) or only those listed under `routers`. */
     exporters: z.enum(['all', 'listed']).default('all'),
     routers: z.record(z.string().min(1), FlowRouterSchema).default({}),

@@ -28,7 +28,8 @@ export interface Endpoint {
 export function parseEndpoint(text: string): Endpoint {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(text.trim());
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535) throw new Error(`a collector is host:port such as 127.0.0.1:2055, not "${text}"`);
+  if (!m || port < 1 || port > 65535)
+    throw new Error(`a collector is host:port such as 127.0.0.1:2055, not "${text}"`);
   return { host: (m[1] ?? m[2])!, port };
 }
 
@@ -228,7 +229,12 @@ export class RouterFlowExporter {
         ...x.sample,
         samplingRate: said !== null ? said * factor : x.sample.samplingRate,
       }));
-      parts = samples.map((x) => [x.sample.flow.inIf, x.sample.flow.outIf, x.sample.frameLength, x.sample.frameLength * x.rate]);
+      parts = samples.map((x) => [
+        x.sample.flow.inIf,
+        x.sample.flow.outIf,
+        x.sample.frameLength,
+        x.sample.frameLength * x.rate,
+      ]);
       datagrams = this.sflow.encode(out, this.counters(), { uptimeMs });
       counts = this.sflow.lastRecordCounts;
     } else {

@@ -44,14 +44,17 @@ export async function startFlowExport(
   }
   if (!collectors.netflow && !collectors.sflow) return null;
   for (const id of Object.keys(f.routers)) {
-    if (!model.devices.has(id)) throw new LabConfigError(`flows.routers.${id}: no device ${id} in the inventory`);
+    if (!model.devices.has(id))
+      throw new LabConfigError(`flows.routers.${id}: no device ${id} in the inventory`);
   }
   if (o.misreport && !model.devices.has(o.misreport.device)) {
     throw new LabConfigError(`misreported sampling: no device ${o.misreport.device} in the inventory`);
   }
   const candidates = inventory.devices
     .map((d) => d.id)
-    .filter((id) => (f.exporters === 'all' ? f.routers[id]?.enabled !== false : f.routers[id]?.enabled === true));
+    .filter((id) =>
+      f.exporters === 'all' ? f.routers[id]?.enabled !== false : f.routers[id]?.enabled === true,
+    );
   const max = o.maxExporters ?? f.maxExporters;
   const chosen = candidates.slice(0, max);
   if (candidates.length > chosen.length) {
@@ -77,7 +80,9 @@ export async function startFlowExport(
       return;
     }
     const samplingRate =
-      r?.samplingRate ?? o.samplingRate ?? (protocol === 'sflow' ? f.samplingRate.sflow : f.samplingRate.netflow);
+      r?.samplingRate ??
+      o.samplingRate ??
+      (protocol === 'sflow' ? f.samplingRate.sflow : f.samplingRate.netflow);
     const reported =
       o.misreport?.device === id ? o.misreport.reportedSamplingRate : (r?.reportedSamplingRate ?? null);
     exporters.push(

@@ -70,7 +70,7 @@ export function ipText(b: Buffer): string {
   for (let i = 0; i < 16; i += 2) g.push(b.readUInt16BE(i));
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -151,7 +151,9 @@ export class AddressPool {
       }
       const last = addr[addr.length - 1]!;
       if (p.bits < addr.length * 8 - 1 && (last === 0 || last === 255)) continue;
-      const inner = this.registry.some((q) => q !== p && q.bits > p.bits && contains(q, addr) && q.orgUnitId !== p.orgUnitId);
+      const inner = this.registry.some(
+        (q) => q !== p && q.bits > p.bits && contains(q, addr) && q.orgUnitId !== p.orgUnitId,
+      );
       if (!inner) break;
     }
     return { addr, as: this.asOf.get(p) ?? 0 };
@@ -189,7 +191,10 @@ export function buildFlowPlans(
   for (const d of inventory.devices) {
     const unit = d.orgUnitId ?? (d.siteId ? unitOfSite.get(d.siteId) : undefined);
     const own = unit ? registry.filter((p) => p.orgUnitId === unit) : [];
-    prefixesOfDevice.set(d.id, own.length > 0 ? own : [parsePrefix(`${d.managementAddress}/32`, unit ?? '')!]);
+    prefixesOfDevice.set(
+      d.id,
+      own.length > 0 ? own : [parsePrefix(`${d.managementAddress}/32`, unit ?? '')!],
+    );
   }
   // Downstream of a device: itself and whatever hangs below it (links name the upper end `a`).
   const children = new Map<string, Set<string>>();
@@ -430,7 +435,10 @@ export function netflowRecords(
           ipVersion: key.ipVersion,
           src: key.src,
           dst: key.dst,
-          nextHop: cell.outIf === 0 ? Buffer.alloc(key.ipVersion === 4 ? 4 : 16) : nextHop(plan, cell.outIf, key.ipVersion),
+          nextHop:
+            cell.outIf === 0
+              ? Buffer.alloc(key.ipVersion === 4 ? 4 : 16)
+              : nextHop(plan, cell.outIf, key.ipVersion),
           srcPort: key.srcPort,
           dstPort: key.dstPort,
           proto: key.proto,
