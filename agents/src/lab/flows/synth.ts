@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { LabInventory } from '../inventory.js';
 import type { LabModel, SimDevice } from '../model.js';
-import { SeededRandom } from '../traffic.js';
+import type { SeededRandom } from '../traffic.js';
 import type { LabFlowRecord, SflowPacketSample } from './encode.js';
 
 /**
