@@ -16,6 +16,8 @@ const LabInterfaceSchema = z.object({
   name: z.string().min(1).max(256),
   speedMbps: z.number().int().min(1).max(10_000_000).optional(),
   alias: z.string().max(256).optional(),
+  /** The interface leads to the internet: the lab gives it internet traffic (scenario load.external). */
+  internetEgress: z.boolean().optional(),
 });
 
 /** The part of an inventory device the lab uses; the other fields of the file are tolerated. */

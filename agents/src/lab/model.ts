@@ -27,6 +27,9 @@ export const defaultLevelLoad: Record<LabLinkLevel, number> = {
   department: 0.3,
 };
 
+/** Mean inbound load of an internet egress interface the scenario gives no load. */
+export const defaultExternalLoad = 0.2;
+
 const bytesPerPacket = 800n;
 const two64 = 1n << 64n;
 const two32 = 1n << 32n;
@@ -379,12 +382,24 @@ export class LabModel {
     // Interfaces facing the internet carry their own traffic (from a generator of its own, so that
     // the links' traffic stays what it was for the same seed).
     const extRng = new SeededRandom(`${scenario.seed}:external`);
-    for (const [key, base] of Object.entries(load.external)) {
+    const external = new Map(Object.entries(load.external));
+    for (const d of inventory.devices) {
+      for (const i of d.interfaces) {
+        const key = `${d.id}:${i.ifIndex}`;
+        if (i.internetEgress && !external.has(key)) external.set(key, defaultExternalLoad);
+      }
+    }
+    for (const [key, base] of external) {
       const [id, ifIndex] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
       const itf = this.devices.get(id)?.byIfIndex.get(ifIndex);
       if (!itf) throw new Error(`load.external.${key}: no interface ${key} in the inventory`);
-      if (itf.link)
-        throw new Error(`load.external.${key}: ${key} is the end of a link, not an external interface`);
+      if (itf.link) {
+        // An egress interface the inventory links to a lab device carries that link's traffic.
+        if (key in load.external) {
+          throw new Error(`load.external.${key}: ${key} is the end of a link, not an external interface`);
+        }
+        continue;
+      }
       const shape = (b: number): LoadShape =>
         makeLoadShape(extRng, {
           base: b,

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabRouterInfo } from '../lab.js';
@@ -195,5 +196,55 @@ describe('lab flow export is consistent with the SNMP counters', () => {
     expect(got * 16).toBeGreaterThan(snmp * 0.99);
     expect(got * 16).toBeLessThan(snmp * 1.01);
     expect(lab.flowStats().find((s) => s.deviceId === 'rt-b1')!.reportedSamplingRate).toBe(1);
+  });
+});
+
+describe('the demo province exports flows', () => {
+  const inventoryFile = fileURLToPath(
+    new URL('../../../../control-plane/inventory/demo-province.yaml', import.meta.url),
+  );
+  const scenarioFile = fileURLToPath(new URL('../../../lab/scenarios/demo.yaml', import.meta.url));
+  let lab: Lab;
+  let nf: Capture;
+  let sf: Capture;
+  let now = Math.floor(Date.now() / 60_000) * 60_000;
+  let flows: NfdumpFlow[] = [];
+
+  beforeAll(async () => {
+    nf = await Capture.start('nfcapd', ['-B', '8388608']);
+    sf = await Capture.start('sfcapd', ['-B', '8388608']);
+    lab = await startLab({
+      inventoryFile,
+      scenarioFile,
+      portOverride: 0,
+      clock: () => now,
+      flows: { netflowCollector: `127.0.0.1:${nf.port}`, sflowCollector: `127.0.0.1:${sf.port}` },
+    });
+    now += 10_000;
+    await lab.exportFlows();
+    flows = [...(await nf.stopAndRead()), ...(await sf.stopAndRead())];
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+    await nf?.cleanup();
+    await sf?.cleanup();
+  });
+
+  it('from every router, with IPv6, internet egress and the misreporting router as the scenario says', () => {
+    const stats = lab.flowStats();
+    expect(stats).toHaveLength(lab.routers.length);
+    const by = new Map(stats.map((s) => [s.deviceId, s]));
+    expect(by.get('sc-core-a')!.protocol).toBe('ipfix');
+    expect(by.get('sc-cd-agg')!.protocol).toBe('v9');
+    expect(by.get('sc-cd-jj-acc')!.protocol).toBe('sflow');
+    expect(by.get('sc-lz-agg')).toMatchObject({ samplingRate: 10, reportedSamplingRate: 1 });
+    for (const s of stats) {
+      expect(s.droppedDatagrams, s.deviceId).toBe(0);
+      expect(flows.filter((f) => f.ra === s.address).length, s.deviceId).toBe(s.records);
+    }
+    expect(flows.some((f) => f.sa.startsWith('2001:db8:'))).toBe(true);
+    const core = by.get('sc-core-a')!;
+    expect(flows.some((f) => f.ra === core.address && f.out === 9 && f.das > 0)).toBe(true);
   });
 });
