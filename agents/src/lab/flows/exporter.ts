@@ -214,16 +214,21 @@ export class RouterFlowExporter {
     // What each record represents: [inIf, outIf, exported octets, octets × real rate].
     let parts: [number, number, number, number][];
     if (this.sflow) {
-      // Bound the samples: about 9 fit a datagram; raise the rate (by powers of two, said in every
-      // sample) when the interval's traffic would need more datagrams than the budget.
-      const estimate = cells.reduce((s, c) => s + c.bytes / this.rateOf(c.inIf) / 1000, 0);
+      // Bound the datagrams: at least 8 samples fit one; when the interval's samples would need more
+      // datagrams than the budget, raise the rate by powers of two (said in every sample).
+      const counterSamples = this.counters();
       let factor = 1;
-      while (estimate / factor > budget * 9 && factor < 1 << 16) factor *= 2;
-      if (factor > 1) {
-        this.stats.samplingRaised++;
-        o.rateOf = (i) => this.rateOf(i) * factor;
+      let pools = new Map(this.pools);
+      let samples = sflowSamples(this.plan, cells, o, pools);
+      while (Math.ceil((samples.length + counterSamples.length) / 8) > budget && factor < 1 << 16) {
+        factor *= 2;
+        const f = factor;
+        o.rateOf = (i) => this.rateOf(i) * f;
+        pools = new Map(this.pools);
+        samples = sflowSamples(this.plan, cells, o, pools);
       }
-      const samples = sflowSamples(this.plan, cells, o, this.pools);
+      if (factor > 1) this.stats.samplingRaised++;
+      for (const [k, v] of pools) this.pools.set(k, v);
       const said = this.config.reportedSamplingRate;
       const out = samples.map((x) => ({
         ...x.sample,
@@ -235,7 +240,7 @@ export class RouterFlowExporter {
         x.sample.frameLength,
         x.sample.frameLength * x.rate,
       ]);
-      datagrams = this.sflow.encode(out, this.counters(), { uptimeMs });
+      datagrams = this.sflow.encode(out, counterSamples, { uptimeMs });
       counts = this.sflow.lastRecordCounts;
     } else {
       const recs = netflowRecords(this.plan, cells, o);

@@ -248,3 +248,62 @@ describe('the demo province exports flows', () => {
     expect(flows.some((f) => f.ra === core.address && f.out === 9 && f.das > 0)).toBe(true);
   });
 });
+
+describe('the export bounds', () => {
+  it('sFlow raises its sampling rate (said in every sample) and NetFlow drops datagrams (a sequence gap) over budget', async () => {
+    const nf = await Capture.start('nfcapd');
+    const sf = await Capture.start('sfcapd');
+    let now = Math.floor(Date.now() / 60_000) * 60_000;
+    const lab = await startLab({
+      inventory,
+      scenario: {
+        seed: 7,
+        load: { levels: { city: 0.3, county: 0.3 }, external: { 'core:9': 0.3 } },
+        flows: {
+          collector: { netflow: `127.0.0.1:${nf.port}`, sflow: `127.0.0.1:${sf.port}` },
+          intervalSeconds: 60,
+          maxDatagramsPerSecond: 1,
+          exporters: 'listed',
+          routers: {
+            core: { protocol: 'v9', samplingRate: 1 },
+            'rt-b': { protocol: 'sflow', samplingRate: 1 },
+          },
+        },
+      },
+      portOverride: 0,
+      clock: () => now,
+    });
+    try {
+      const rtB = lab.routers.find((r) => r.deviceId === 'rt-b')!;
+      const before = await counters(rtB, [1, 11]);
+      for (let i = 0; i < 2; i++) {
+        now += 2000;
+        await lab.exportFlows();
+      }
+      const after = await counters(rtB, [1, 11]);
+      const stats = new Map(lab.flowStats().map((s) => [s.deviceId, s]));
+      expect(stats.get('core')!.droppedDatagrams).toBeGreaterThan(0);
+      expect(stats.get('core')!.datagrams).toBe(4);
+      expect(stats.get('rt-b')!.samplingRaised).toBe(2);
+      expect(stats.get('rt-b')!.droppedDatagrams).toBe(0);
+      expect(stats.get('rt-b')!.datagrams).toBeLessThanOrEqual(4);
+      const flows = [...(await nf.stopAndRead()), ...(await sf.stopAndRead())];
+      // nfcapd counts the datagrams the router numbered but could not send.
+      expect(nf.output).toMatch(/Sequence Errors: [1-9]/);
+      // sfcapd scales each sample by the raised rate it carries: the totals still match SNMP.
+      const octets = (dir: 'in' | 'out', i: number) =>
+        flows
+          .filter((f) => f.ra === rtB.address && (dir === 'in' ? f.in : f.out) === i)
+          .reduce((s, f) => s + f.ibyt, 0);
+      for (const i of [1, 11]) {
+        const snmpIn = Number(after.get(ifHCIn(i))! - before.get(ifHCIn(i))!);
+        expect(snmpIn).toBeGreaterThan(0);
+        expect(Math.abs(octets('in', i) - snmpIn) / snmpIn).toBeLessThan(0.02);
+      }
+    } finally {
+      await lab.stop();
+      await nf.cleanup();
+      await sf.cleanup();
+    }
+  });
+});
