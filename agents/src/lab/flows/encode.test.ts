@@ -87,6 +87,8 @@ describe.each([
     await send('127.0.0.1', capture.port, datagrams);
     const flows = await capture.stopAndRead();
     expect(flows.length, capture.output).toBe(records.length);
+    // v9 numbers export packets, as nfcapd counts them (it counts IPFIX options records differently).
+    if (_name === 'NetFlow v9') expect(capture.output).toMatch(/Sequence Errors: 0,/);
     const byKey = new Map(flows.map((f) => [key(normV6(f.sa), f.sp), f]));
     for (const r of records) {
       const sa = r.ipVersion === 4 ? [...r.src].join('.') : expandV6(r.src);
@@ -125,6 +127,37 @@ describe.each([
       flows.map((f) => f.sp).sort((a, b) => a - b),
       capture.output,
     ).toEqual([20_021, 20_022, 20_023, 20_024, 20_025]);
+  });
+});
+
+describe.each([
+  [
+    'NetFlow v9',
+    (every: number) =>
+      new NetflowV9Encoder({ domain: 9, templateEveryPackets: 1000, templateEverySeconds: every }),
+  ],
+  [
+    'IPFIX',
+    (every: number) =>
+      new IpfixEncoder({ domain: 9, templateEveryPackets: 1000, templateEverySeconds: every }),
+  ],
+] as const)('%s template timer', (_name, make) => {
+  it('sends the templates again once M seconds have passed, whatever the datagram count', async () => {
+    const enc = make(30);
+    enc.encode([record(1)], { nowMs: now, uptimeMs: 1000, samplingRate: 1 });
+    capture = await Capture.start('nfcapd');
+    const later = [
+      ...enc.encode([record(2)], { nowMs: now + 10_000, uptimeMs: 11_000, samplingRate: 1 }),
+      ...enc.encode([record(3)], { nowMs: now + 30_000, uptimeMs: 31_000, samplingRate: 1 }),
+      ...enc.encode([record(4)], { nowMs: now + 31_000, uptimeMs: 32_000, samplingRate: 1 }),
+    ];
+    expect(enc.counters.templates).toBe(6); // v4, v6 and options templates, twice
+    await send('127.0.0.1', capture.port, later);
+    const flows = await capture.stopAndRead();
+    expect(
+      flows.map((f) => f.sp).sort((a, b) => a - b),
+      capture.output,
+    ).toEqual([20_003, 20_004]);
   });
 });
 
