@@ -31,6 +31,8 @@ export interface LabFlowRecord {
   packets: number;
   startMs: number;
   endMs: number;
+  /** The sampler (v9 FLOW_SAMPLER_ID, IPFIX selectorId) that sampled the record; default 1. */
+  samplerId?: number;
 }
 
 /** The largest datagram the lab sends (fits a 1500-octet MTU with IP and UDP headers). */
@@ -129,6 +131,8 @@ const IE = {
 export const TEMPLATE_V4 = 256;
 export const TEMPLATE_V6 = 257;
 export const TEMPLATE_SAMPLING = 258;
+/** v9: the options template of samplers other than 1. */
+export const TEMPLATE_SAMPLERS = 259;
 
 const v9FieldsV4: Field[] = [
   [IE.srcV4, 4],
@@ -192,8 +196,18 @@ export interface ExportContext {
   nowMs: number;
   /** Router uptime in milliseconds (v9 sysUptime, sFlow uptime). */
   uptimeMs: number;
-  /** The sampling interval the router reports in its options data (1 = unsampled). */
+  /** The sampling interval the router reports in its options data (1 = unsampled): sampler 1's. */
   samplingRate: number;
+  /** Other samplers (ids from 2), e.g. interfaces sampled at their own rates. */
+  samplers?: readonly { id: number; rate: number }[];
+}
+
+/** Every sampler of a context: sampler 1 at `samplingRate`, then the others. */
+function samplersOf(ctx: ExportContext): { id: number; rate: number }[] {
+  return [
+    { id: SAMPLER_ID, rate: ctx.samplingRate },
+    ...(ctx.samplers ?? []).filter((x) => x.id !== SAMPLER_ID),
+  ];
 }
 
 /** Counters of what an encoder produced. */
@@ -220,7 +234,7 @@ abstract class NetflowEncoderBase {
   private readonly everyMs: number;
   private sinceTemplates = Number.POSITIVE_INFINITY;
   private lastTemplatesMs = Number.NEGATIVE_INFINITY;
-  private lastRate = -1;
+  private lastRate = '';
 
   constructor(o: NetflowEncoderOptions) {
     this.domain = o.domain >>> 0;
@@ -243,7 +257,7 @@ abstract class NetflowEncoderBase {
         count += this.options(w, ctx);
         this.sinceTemplates = 0;
         this.lastTemplatesMs = ctx.nowMs;
-        this.lastRate = ctx.samplingRate;
+        this.lastRate = JSON.stringify(samplersOf(ctx));
       }
       // Data sets, one per IP version in a row, until the datagram is full.
       let firstData = 0;
@@ -285,7 +299,7 @@ abstract class NetflowEncoderBase {
     return (
       this.sinceTemplates >= this.everyPackets ||
       ctx.nowMs - this.lastTemplatesMs >= this.everyMs ||
-      ctx.samplingRate !== this.lastRate
+      JSON.stringify(samplersOf(ctx)) !== this.lastRate
     );
   }
 
@@ -361,7 +375,7 @@ abstract class NetflowEncoderBase {
           break;
         case IE.samplerId:
         case IE.selectorId:
-          w.u8(SAMPLER_ID);
+          w.u8(r.samplerId ?? SAMPLER_ID);
           break;
         default:
           w.zeros(len);
@@ -435,10 +449,20 @@ export class NetflowV9Encoder extends NetflowEncoderBase {
       w.u16(id);
       w.u16(len);
     }
+    // Samplers other than 1: FLOW_SAMPLER_ID, _MODE and _RANDOM_INTERVAL only (34 is exporter-wide).
+    w.u16(TEMPLATE_SAMPLERS);
+    w.u16(4);
+    w.u16(12);
+    w.u16(1);
+    w.u16(4);
+    for (const [id, len] of v9SamplingOptions.slice(2)) {
+      w.u16(id);
+      w.u16(len);
+    }
     w.pad4();
     w.buf.writeUInt16BE(w.pos - o, o + 2);
-    this.counters.templates++;
-    return 3;
+    this.counters.templates += 2;
+    return 4;
   }
 
   protected options(w: Writer, ctx: ExportContext): number {
@@ -454,7 +478,21 @@ export class NetflowV9Encoder extends NetflowEncoderBase {
     w.pad4();
     w.buf.writeUInt16BE(w.pos - start, start + 2);
     this.counters.optionsRecords++;
-    return 1;
+    const others = samplersOf(ctx).slice(1);
+    if (others.length === 0) return 1;
+    const set = w.pos;
+    w.u16(TEMPLATE_SAMPLERS);
+    w.u16(0);
+    for (const x of others) {
+      w.u32(this.domain);
+      w.u8(x.id);
+      w.u8(2);
+      w.u32(x.rate);
+    }
+    w.pad4();
+    w.buf.writeUInt16BE(w.pos - set, set + 2);
+    this.counters.optionsRecords += others.length;
+    return 1 + others.length;
   }
 
   protected finish(w: Writer, count: number, _data: number, ctx: ExportContext): void {
@@ -523,13 +561,15 @@ export class IpfixEncoder extends NetflowEncoderBase {
     const start = w.pos;
     w.u16(TEMPLATE_SAMPLING);
     w.u16(0);
-    w.u8(SAMPLER_ID); // selectorId
-    w.u8(3); // random n-out-of-N
-    w.u32(ctx.samplingRate);
+    for (const x of samplersOf(ctx)) {
+      w.u8(x.id); // selectorId
+      w.u8(3); // random n-out-of-N
+      w.u32(x.rate); // samplerRandomInterval
+      this.counters.optionsRecords++;
+      this.dataRecordsInMessage++;
+    }
     w.pad4();
     w.buf.writeUInt16BE(w.pos - start, start + 2);
-    this.counters.optionsRecords++;
-    this.dataRecordsInMessage++;
     return 0;
   }
 

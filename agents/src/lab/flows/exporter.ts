@@ -244,11 +244,23 @@ export class RouterFlowExporter {
       counts = this.sflow.lastRecordCounts;
     } else {
       const recs = netflowRecords(this.plan, cells, o);
+      // Interfaces sampled at their own rates name their own sampler (ids from 2).
+      const said = this.config.reportedSamplingRate;
+      const samplers = [...new Set(this.config.interfaceRates.values())]
+        .filter((r) => r !== this.config.samplingRate)
+        .map((rate, k) => ({ id: k + 2, rate }));
+      const idOf = new Map(samplers.map((x) => [x.rate, x.id]));
+      for (const x of recs) x.record.samplerId = idOf.get(x.rate) ?? 1;
       parts = recs.map((x) => [x.record.inIf, x.record.outIf, x.record.bytes, x.record.bytes * x.rate]);
       const enc = (this.v9 ?? this.ipfix)!;
       datagrams = enc.encode(
         recs.map((x) => x.record),
-        { nowMs, uptimeMs, samplingRate: this.config.reportedSamplingRate ?? this.config.samplingRate },
+        {
+          nowMs,
+          uptimeMs,
+          samplingRate: said ?? this.config.samplingRate,
+          samplers: samplers.map((x) => ({ id: x.id, rate: said ?? x.rate })),
+        },
       );
       counts = enc.lastRecordCounts;
     }
