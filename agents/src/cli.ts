@@ -36,6 +36,14 @@ options:
   --routers-file <file>     write where each router listens (JSON) once all listen (lab)
   --fast-v2c                answer SNMPv2c reads with the lab's fast responder, net-snmp's
                             agent only the rest (lab; for thousands of routers)
+  --flows-netflow <h:p>     export NetFlow v9 / IPFIX of the routers to this collector (lab)
+  --flows-sflow <h:p>       export sFlow of the routers to this collector (lab)
+  --flows-protocol <p>      v9, ipfix, sflow or mix (default; in turn) for routers the
+                            scenario gives no protocol (lab)
+  --flows-sampling <n>      sample 1 in n packets on routers the scenario gives no rate (lab;
+                            default 1 for NetFlow/IPFIX, 512 for sFlow)
+  --flows-max-exporters <n> at most n routers export flows (lab; default 64)
+  --flows-misreport <d:n>   router d samples as configured but reports rate n (lab)
   --print-config            print the effective configuration and exit
   --version                 print the version and exit
   --help                    print this help and exit
@@ -81,6 +89,12 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         'port-range': { type: 'string' },
         'routers-file': { type: 'string' },
         'fast-v2c': { type: 'boolean' },
+        'flows-netflow': { type: 'string' },
+        'flows-sflow': { type: 'string' },
+        'flows-protocol': { type: 'string' },
+        'flows-sampling': { type: 'string' },
+        'flows-max-exporters': { type: 'string' },
+        'flows-misreport': { type: 'string' },
         'print-config': { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
@@ -162,6 +176,12 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         portRange: values['port-range'],
         routersFile: values['routers-file'],
         fastV2c: values['fast-v2c'] === true,
+        flowsNetflow: values['flows-netflow'],
+        flowsSflow: values['flows-sflow'],
+        flowsProtocol: values['flows-protocol'],
+        flowsSampling: values['flows-sampling'],
+        flowsMaxExporters: values['flows-max-exporters'],
+        flowsMisreport: values['flows-misreport'],
       },
       log,
       io.err,

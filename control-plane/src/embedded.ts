@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { ControlPlane } from './server.js';
 import { systemIdentity } from './auth/identity.js';
@@ -71,6 +73,48 @@ export async function startEmbeddedAgent(
   });
 }
 
+/** A UDP port free on `address` now (the kernel picks it). */
+async function freeUdpPort(address: string): Promise<number> {
+  const s = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(0, address, () => resolve());
+  });
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Embedded mode with the lab and the edge agent: the lab's routers export flows to the edge agent's
+ * collector. Ports the configuration leaves unset (`flows.netflowPort`, `flows.sflowPort`) are
+ * picked free on loopback, as the lab's SNMP ports move within `labPortRange`, so that a NetFlow
+ * collector already on 2055 does not keep the demo from showing flows; the edge agent is told them
+ * through its config (the flows module reads `config.flows`), the lab through its flags. Call it
+ * before the control plane is created.
+ */
+export async function embeddedFlowPorts(config: Config): Promise<Config> {
+  const e = config.embedded;
+  if (!e.lab || !e.edgeAgent) return config;
+  const bindAddress = config.flows.bindAddress ?? '127.0.0.1';
+  const probe = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
+  const netflowPort = config.flows.netflowPort ?? (await freeUdpPort(probe));
+  const sflowPort = config.flows.sflowPort ?? (await freeUdpPort(probe));
+  return { ...config, flows: { ...config.flows, netflowPort, sflowPort, bindAddress } };
+}
+
+/** The lab's flow export flags for the embedded edge agent's collector (none for a port that is 0). */
+export function labFlowArgs(config: Config): string[] {
+  const f = config.flows;
+  const bind = f.bindAddress ?? '127.0.0.1';
+  const host =
+    bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '[::1]' : bind.includes(':') ? `[${bind}]` : bind;
+  return [
+    ...(f.netflowPort ? ['--flows-netflow', `${host}:${f.netflowPort}`] : []),
+    ...(f.sflowPort ? ['--flows-sflow', `${host}:${f.sflowPort}`] : []),
+  ];
+}
+
 /** Exit code of `tianshu-agent lab` for a configuration it cannot run with (never restarted). */
 const LAB_CONFIG_EXIT = 2;
 
@@ -85,7 +129,7 @@ export function startEmbeddedLab(
   scenarioFile: string,
   log: Logger,
   supervisor: Supervisor,
-  options: { portRange?: string; routersFile?: string } = {},
+  options: { portRange?: string; routersFile?: string; flowArgs?: string[] } = {},
 ): void {
   assertAgentBuilt();
   log.info({ inventoryFile, scenarioFile, portRange: options.portRange }, 'starting the embedded lab');
@@ -102,6 +146,7 @@ export function startEmbeddedLab(
       scenarioFile,
       ...(options.portRange ? ['--port-range', options.portRange] : []),
       ...(options.routersFile ? ['--routers-file', options.routersFile] : []),
+      ...(options.flowArgs ?? []),
     ],
     fatalExitCodes: [LAB_CONFIG_EXIT],
   });
@@ -239,6 +284,8 @@ export async function startEmbeddedChildren(
         startEmbeddedLab(config.inventoryFile, e.labScenario ?? defaults.labScenario, log, supervisor, {
           portRange: e.labPortRange,
           routersFile,
+          // Beside the edge agent the routers export their flows to its collector.
+          ...(e.edgeAgent ? { flowArgs: labFlowArgs(config) } : {}),
         });
         follower.start();
       } catch (err) {

@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 import { PolicyError, checkPolicies } from './policies/index.js';
 import { allPolicyRefs } from './modules.js';
 import { createControlPlane } from './server.js';
-import { startEmbeddedChildren } from './embedded.js';
+import { embeddedFlowPorts, startEmbeddedChildren } from './embedded.js';
 import { Supervisor } from './embedded/supervisor.js';
 import { VERSION } from './version.js';
 
@@ -93,6 +93,8 @@ async function main(): Promise<void> {
     console.error(`unknown command "${cmd}"\n\n${HELP}`);
     process.exit(2);
   }
+  // The lab's routers export flows to the embedded edge agent: ports left unset are picked free.
+  if (embedded) config = await embeddedFlowPorts(config);
 
   const log = createLogger(config.logLevel);
   const consoleDir = process.env.TIANSHU_CONSOLE_DIR ?? here('../../console/dist');

@@ -5,6 +5,8 @@ import { runUntilSignal } from '../runtime/signals.js';
 import { LabConfigError } from './errors.js';
 import { loadInventory } from './inventory.js';
 import { parsePortRange, startLab, type Lab, type PortRange } from './lab.js';
+import { parseEndpoint } from './flows/exporter.js';
+import type { FlowExportOptions } from './flows/start.js';
 
 export interface LabCommandOptions {
   inventory?: string;
@@ -16,6 +18,59 @@ export interface LabCommandOptions {
   routersFile?: string;
   /** Answer SNMPv2c reads with the fast responder (see StartLabOptions.fastV2c). */
   fastV2c?: boolean;
+  /** Flow export: collectors (`host:port`), protocol, sampling, bounds, a misreporting router. */
+  flowsNetflow?: string;
+  flowsSflow?: string;
+  flowsProtocol?: string;
+  flowsSampling?: string;
+  flowsMaxExporters?: string;
+  flowsMisreport?: string;
+}
+
+/** Validates the flow export flags. */
+export function flowOptionsFromCli(o: LabCommandOptions): FlowExportOptions {
+  const flows: FlowExportOptions = {};
+  const endpoint = (flag: string, v: string): string => {
+    try {
+      parseEndpoint(v);
+    } catch (err) {
+      throw new LabConfigError(`${flag}: ${(err as Error).message}`);
+    }
+    return v;
+  };
+  const positive = (flag: string, v: string, max: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      throw new LabConfigError(`${flag} must be an integer from 1 to ${max}, not "${v}"`);
+    }
+    return n;
+  };
+  if (o.flowsNetflow !== undefined) flows.netflowCollector = endpoint('--flows-netflow', o.flowsNetflow);
+  if (o.flowsSflow !== undefined) flows.sflowCollector = endpoint('--flows-sflow', o.flowsSflow);
+  if (o.flowsProtocol !== undefined) {
+    const p = o.flowsProtocol;
+    if (p !== 'v9' && p !== 'ipfix' && p !== 'sflow' && p !== 'mix') {
+      throw new LabConfigError(`--flows-protocol must be v9, ipfix, sflow or mix, not "${p}"`);
+    }
+    flows.protocol = p;
+  }
+  if (o.flowsSampling !== undefined)
+    flows.samplingRate = positive('--flows-sampling', o.flowsSampling, 16_777_215);
+  if (o.flowsMaxExporters !== undefined) {
+    flows.maxExporters = positive('--flows-max-exporters', o.flowsMaxExporters, 100_000);
+  }
+  if (o.flowsMisreport !== undefined) {
+    const m = /^([^:\s]+):(\d+)$/.exec(o.flowsMisreport);
+    if (!m)
+      throw new LabConfigError(
+        `--flows-misreport is DEVICE:RATE (e.g. sc-cd-agg:1), not "${o.flowsMisreport}"`,
+      );
+    flows.misreport = {
+      device: m[1]!,
+      reportedSamplingRate: positive('--flows-misreport', m[2]!, 16_777_215),
+    };
+  }
+  return flows;
 }
 
 /** What `--routers-file` holds: where each router listens, written once all of them do. */
@@ -47,6 +102,7 @@ export function addToAddress(base: string, n: number): string {
 /** Validates the lab command's options and starts the lab. */
 export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promise<Lab> {
   if (!o.inventory) throw new LabConfigError('lab needs --inventory FILE');
+  const flows = flowOptionsFromCli(o);
   let offset = 0;
   if (o.portOffset !== undefined) {
     offset = Number(o.portOffset);
@@ -99,6 +155,7 @@ export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promis
     },
     ...(addressOverride ? { addressOverride } : {}),
     ...(o.fastV2c ? { fastV2c: true } : {}),
+    flows,
     logger: log,
   });
   if (o.routersFile) {

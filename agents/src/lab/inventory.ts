@@ -16,6 +16,8 @@ const LabInterfaceSchema = z.object({
   name: z.string().min(1).max(256),
   speedMbps: z.number().int().min(1).max(10_000_000).optional(),
   alias: z.string().max(256).optional(),
+  /** The interface leads to the internet: the lab gives it internet traffic (scenario load.external). */
+  internetEgress: z.boolean().optional(),
 });
 
 /** The part of an inventory device the lab uses; the other fields of the file are tolerated. */
@@ -38,7 +40,17 @@ const LabDeviceSchema = z.object({
     .regex(/^[0-9]+(\.[0-9]+)+$/)
     .optional(),
   plane: z.string().optional(),
+  /** Where the device is (its site's org unit is the device's, for the addresses of its flows). */
+  siteId: z.string().optional(),
+  orgUnitId: z.string().optional(),
   interfaces: z.array(LabInterfaceSchema).max(100_000).default([]),
+});
+
+/** An IP prefix of the registry: the lab draws the addresses of its flows from these. */
+const LabPrefixSchema = z.object({
+  prefix: z.string().regex(/^[0-9A-Fa-f:.]+\/\d{1,3}$/, 'a prefix such as 10.51.0.0/16 or 2001:db8::/32'),
+  orgUnitId: z.string().min(1),
+  purpose: z.string().optional(),
 });
 
 const LinkEndSchema = z.object({ device: Slug, ifIndex: IfIndex });
@@ -56,6 +68,11 @@ const LabLinkSchema = z.object({
 export const LabInventorySchema = z.object({
   devices: z.array(LabDeviceSchema).max(100_000).default([]),
   links: z.array(LabLinkSchema).max(1_000_000).default([]),
+  prefixes: z.array(LabPrefixSchema).max(1_000_000).default([]),
+  sites: z
+    .array(z.object({ id: z.string().min(1), orgUnitId: z.string().min(1) }))
+    .max(100_000)
+    .default([]),
 });
 
 export type LabInventoryInput = z.input<typeof LabInventorySchema>;

@@ -8,6 +8,8 @@ import { LabModel, type LabLinkInfo } from './model.js';
 import { ListenError, SnmpRouter } from './router.js';
 import { loadScenario, parseScenario, type LinkRef, type Scenario, type ScenarioInput } from './scenario.js';
 import { startTimeline, type Timeline } from './timeline.js';
+import { startFlowExport, type FlowExportOptions } from './flows/start.js';
+import type { FlowExportStats, LabFlowExport } from './flows/exporter.js';
 
 export interface StartLabOptions {
   /** An inventory YAML file (devices, interfaces, links; other sections are ignored)… */
@@ -36,6 +38,8 @@ export interface StartLabOptions {
   fastV2c?: boolean;
   /** Milliseconds since the epoch; counters and sysUpTime follow it. Defaults to Date.now. */
   clock?: () => number;
+  /** Flow export settings over the scenario's `flows` (collectors, protocol, sampling; CLI flags). */
+  flows?: FlowExportOptions;
   logger?: Logger;
 }
 
@@ -100,6 +104,10 @@ export interface Lab {
   links(): LabLinkInfo[];
   /** What a router's fast responder did (null without `fastV2c`). */
   fastV2cStats(deviceId: string): FastV2cStats | null;
+  /** What each exporting router sent (empty when no router exports flows). */
+  flowStats(): FlowExportStats[];
+  /** Exports every router's flows for the traffic counted up to now (the timer does it every interval). */
+  exportFlows(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -111,7 +119,12 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     ? await loadScenario(options.scenarioFile)
     : parseScenario(options.scenario ?? {});
   const clock = options.clock ?? Date.now;
-  const model = new LabModel(inventory, scenario, clock);
+  let model: LabModel;
+  try {
+    model = new LabModel(inventory, scenario, clock);
+  } catch (err) {
+    throw new LabConfigError(`${options.scenarioFile ?? 'scenario'} is not valid: ${(err as Error).message}`);
+  }
   checkTimeline(model, scenario, options.scenarioFile ?? 'scenario');
 
   const routers = new Map<string, SnmpRouter>();
@@ -164,6 +177,19 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     port: r.port,
   }));
 
+  let flowExport: LabFlowExport | null = null;
+  try {
+    flowExport = await startFlowExport(model, inventory, scenario, {
+      addressOf: (id) => addresses.get(id)!,
+      clock,
+      log,
+      ...(options.flows ?? {}),
+    });
+  } catch (err) {
+    await Promise.all(started.map((r) => r.stop()));
+    throw err;
+  }
+
   let timeline: Timeline | null = null;
   let stopped = false;
   const lab: Lab = {
@@ -178,6 +204,10 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     activeLink: (pairId) => model.activeLink(pairId),
     links: () => model.linkInfos(),
     fastV2cStats: (id) => routers.get(id)?.fastStats ?? null,
+    flowStats: () => flowExport?.stats() ?? [],
+    exportFlows: async () => {
+      await flowExport?.exportNow();
+    },
     async setDeviceReachable(id, reachable) {
       const device = model.device(id);
       const r = routers.get(id)!;
@@ -190,6 +220,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
       if (stopped) return;
       stopped = true;
       timeline?.stop();
+      await flowExport?.stop();
       await Promise.all([...routers.values()].map((r) => r.stop()));
       log.info('lab stopped', { routers: routers.size });
     },

@@ -27,6 +27,9 @@ export const defaultLevelLoad: Record<LabLinkLevel, number> = {
   department: 0.3,
 };
 
+/** Mean inbound load of an internet egress interface the scenario gives no load. */
+export const defaultExternalLoad = 0.2;
+
 const bytesPerPacket = 800n;
 const two64 = 1n << 64n;
 const two32 = 1n << 32n;
@@ -45,9 +48,11 @@ export interface LabLinkInfo {
   active: boolean;
 }
 
-class SimInterface implements RouterInterfaceInfo {
+export class SimInterface implements RouterInterfaceInfo {
   adminUp = true;
   link: SimLink | null = null;
+  /** Traffic of an interface facing outside the lab (the internet): its own two directions. */
+  external: { in: Flow; out: Flow } | null = null;
   side: 'a' | 'b' = 'a';
   lastChangeMs: number;
   /** Flow totals at the last boot: counters count from there. */
@@ -84,12 +89,12 @@ class SimInterface implements RouterInterfaceInfo {
   }
 
   get outFlow(): Flow | null {
-    if (!this.link) return null;
+    if (!this.link) return this.external?.out ?? null;
     return this.side === 'a' ? this.link.aToB : this.link.bToA;
   }
 
   get inFlow(): Flow | null {
-    if (!this.link) return null;
+    if (!this.link) return this.external?.in ?? null;
     return this.side === 'a' ? this.link.bToA : this.link.aToB;
   }
 
@@ -143,7 +148,7 @@ class SimInterface implements RouterInterfaceInfo {
   }
 }
 
-class SimDevice implements RouterModel {
+export class SimDevice implements RouterModel {
   readonly interfaces: SimInterface[] = [];
   readonly byIfIndex = new Map<number, SimInterface>();
   readonly chassisId: Buffer;
@@ -214,7 +219,7 @@ class SimDevice implements RouterModel {
   }
 }
 
-class SimLink {
+export class SimLink {
   cut = false;
   readonly aToB: Flow;
   readonly bToA: Flow;
@@ -373,6 +378,45 @@ export class LabModel {
       } else {
         lone.push([link]);
       }
+    }
+    // Interfaces facing the internet carry their own traffic (from a generator of its own, so that
+    // the links' traffic stays what it was for the same seed).
+    const extRng = new SeededRandom(`${scenario.seed}:external`);
+    const external = new Map(Object.entries(load.external));
+    for (const d of inventory.devices) {
+      for (const i of d.interfaces) {
+        const key = `${d.id}:${i.ifIndex}`;
+        if (i.internetEgress && !external.has(key)) external.set(key, defaultExternalLoad);
+      }
+    }
+    for (const [key, base] of external) {
+      const [id, ifIndex] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+      const itf = this.devices.get(id)?.byIfIndex.get(ifIndex);
+      if (!itf) throw new Error(`load.external.${key}: no interface ${key} in the inventory`);
+      if (itf.link) {
+        // An egress interface the inventory links to a lab device carries that link's traffic.
+        if (key in load.external) {
+          throw new Error(`load.external.${key}: ${key} is the end of a link, not an external interface`);
+        }
+        continue;
+      }
+      const shape = (b: number): LoadShape =>
+        makeLoadShape(extRng, {
+          base: b,
+          diurnalAmplitude: load.diurnalAmplitude,
+          noiseAmplitude: load.noiseAmplitude,
+          peakSecondOfDay,
+        });
+      const capacity = (itf.speedMbps * 1_000_000) / 8;
+      const inFlow = new Flow(start);
+      const outFlow = new Flow(start);
+      inFlow.set(start, { kind: 'shape', shape: shape(base), bytesPerSecondAtFull: capacity });
+      outFlow.set(start, {
+        kind: 'shape',
+        shape: shape(base * load.upstreamRatio),
+        bytesPerSecondAtFull: capacity,
+      });
+      itf.external = { in: inFlow, out: outFlow };
     }
     const baseOf = (members: SimLink[]): number => {
       for (const m of members) {

@@ -140,6 +140,72 @@ const levels = z
   })
   .strict();
 
+/** `host:port` of a collector (IPv4, or IPv6 in brackets). */
+const Endpoint = z
+  .string()
+  .regex(
+    /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/,
+    'a collector is host:port, such as 127.0.0.1:2055',
+  );
+
+export const FLOW_PROTOCOLS = ['v9', 'ipfix', 'sflow'] as const;
+export type FlowProtocol = (typeof FLOW_PROTOCOLS)[number];
+const SamplingRate = z.number().int().min(1).max(16_777_215);
+
+/** How one router exports flows. */
+export const FlowRouterSchema = z
+  .object({
+    /** false: this router exports nothing. */
+    enabled: z.boolean().default(true),
+    /** Default: the mix, by the router's position (v9, IPFIX, sFlow in turn). */
+    protocol: z.enum(FLOW_PROTOCOLS).optional(),
+    /** 1 in N packets (default: flows.samplingRate of the protocol). */
+    samplingRate: SamplingRate.optional(),
+    /** Per-interface sampling rates, keyed by ifIndex (ingress sampling: the interface the packet entered). */
+    interfaces: z
+      .record(z.string().regex(/^\d+$/, 'an interface key is its ifIndex'), SamplingRate)
+      .default({}),
+    /**
+     * Misreport: the router samples at its real rate but says this one (options data, sFlow
+     * samples), to show the reconciliation catching a wrong sampling rate.
+     */
+    reportedSamplingRate: SamplingRate.optional(),
+  })
+  .strict();
+export type FlowRouter = z.infer<typeof FlowRouterSchema>;
+
+/** Flow export of the lab's routers (NetFlow v9, IPFIX, sFlow), consistent with their SNMP counters. */
+export const FlowsScenarioSchema = z
+  .object({
+    /** Export only where a collector is given (here or on the command line). */
+    enabled: z.boolean().default(true),
+    /** Where NetFlow v9 and IPFIX go, and where sFlow goes. */
+    collector: z.object({ netflow: Endpoint.optional(), sflow: Endpoint.optional() }).strict().default({}),
+    /** Which routers: every router (up to maxExporters) or only those listed under `routers`. */
+    exporters: z.enum(['all', 'listed']).default('all'),
+    routers: z.record(z.string().min(1), FlowRouterSchema).default({}),
+    /** Default protocol of a router not given one: `mix` takes v9, IPFIX and sFlow in turn. */
+    protocol: z.enum([...FLOW_PROTOCOLS, 'mix']).default('mix'),
+    /** Default sampling rates by protocol family. */
+    samplingRate: z
+      .object({ netflow: SamplingRate.default(1), sflow: SamplingRate.default(512) })
+      .strict()
+      .default({ netflow: 1, sflow: 512 }),
+    /** Seconds between exports (each covers the traffic counted since the last). */
+    intervalSeconds: z.number().min(1).max(60).default(10),
+    /** Templates and options are sent again every N datagrams and every M seconds. */
+    templateEveryPackets: z.number().int().min(1).max(100_000).default(20),
+    templateEverySeconds: z.number().min(1).max(3600).default(30),
+    /** Bounds: exporting routers, datagrams per second per router and in total. */
+    maxExporters: z.number().int().min(0).max(100_000).default(64),
+    maxDatagramsPerSecond: z.number().int().min(1).max(100_000).default(100),
+    maxTotalDatagramsPerSecond: z.number().int().min(1).max(1_000_000).default(2000),
+    /** Share of flows over IPv6 where both ends have IPv6 prefixes. */
+    ipv6Share: z.number().min(0).max(1).default(0.15),
+  })
+  .strict();
+export type FlowsScenario = z.infer<typeof FlowsScenarioSchema>;
+
 /** A lab scenario: credentials, traffic profile and a timeline of events. */
 export const ScenarioSchema = z
   .object({
@@ -180,6 +246,14 @@ export const ScenarioSchema = z
         links: z
           .record(z.string().regex(/^[^:\s]+:\d+$/, 'a link key is device:ifIndex'), Fraction)
           .default({}),
+        /**
+         * Interfaces facing outside the lab (an internet egress), keyed by `device:ifIndex` of an
+         * interface that ends no link: the mean load of its inbound direction (outbound is that ×
+         * upstreamRatio). Their counters and exported flows carry internet traffic.
+         */
+        external: z
+          .record(z.string().regex(/^[^:\s]+:\d+$/, 'an external interface key is device:ifIndex'), Fraction)
+          .default({}),
       })
       .strict()
       .refine((l) => l.diurnalAmplitude + l.noiseAmplitude <= 0.95, {
@@ -194,10 +268,13 @@ export const ScenarioSchema = z
         peakHour: 15,
         utcOffsetHours: 8,
         links: {},
+        external: {},
       }),
     /** Per device id, how its agent departs from a complete one (see {@link DeviceQuirksSchema}). */
     devices: z.record(z.string().min(1), DeviceQuirksSchema).default({}),
     timeline: z.array(ScenarioEventSchema).max(10_000).default([]),
+    /** Flow export (see {@link FlowsScenarioSchema}); absent: defaults, exporting once a collector is given. */
+    flows: FlowsScenarioSchema.default(FlowsScenarioSchema.parse({})),
   })
   .strict();
 

@@ -37,7 +37,8 @@ describe('inventory file', () => {
     expect(r.sections.clouds.created).toBe(2);
     expect(r.sections.dedicatedNetworks.created).toBeGreaterThanOrEqual(4);
     const counts = await tableCounts();
-    expect(counts).toMatchObject({ devices: 13, interfaces: 44, links: 22, clouds: 2 });
+    // 44 link ends and the provincial core's internet exit (sc-core-a:9).
+    expect(counts).toMatchObject({ devices: 13, interfaces: 45, links: 22, clouds: 2 });
 
     const links = await t.inventory.links.list(t.system);
     // Every hop has one primary on plane A and one backup on plane B.
