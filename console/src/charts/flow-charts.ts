@@ -45,7 +45,11 @@ export function formatMeasure(measure: FlowMeasure, value: number): string {
 }
 
 /** The lines of the stacked chart: one per key (rate per second), then "other" when it has traffic. */
-export function flowSeriesLines(dimension: FlowDimension, measure: FlowMeasure, data: FlowSeries): TimeLine[] {
+export function flowSeriesLines(
+  dimension: FlowDimension,
+  measure: FlowMeasure,
+  data: FlowSeries,
+): TimeLine[] {
   const step = data.step;
   const toRate = (points: readonly (readonly [number, number])[]): TimePoint[] =>
     points.map(([t, v]) => [t, ratePerSecond(measure, v, step)] as const);
@@ -55,7 +59,8 @@ export function flowSeriesLines(dimension: FlowDimension, measure: FlowMeasure, 
     points: toRate(s.points),
   }));
   const other = data.other?.points ?? [];
-  if (other.some(([, v]) => v > 0)) lines.push({ name: otherLabel(), color: otherColor, points: toRate(other) });
+  if (other.some(([, v]) => v > 0))
+    lines.push({ name: otherLabel(), color: otherColor, points: toRate(other) });
   return lines;
 }
 
@@ -87,14 +92,12 @@ export function flowSeriesOption(
     ...(top > 0 ? { max: top } : {}),
     fileName: `flows-${dimension}-${measure}`,
   });
-  const series = (option.series as LineSeriesOption[]).map(
-    (s, i): LineSeriesOption => ({
-      ...s,
-      stack: 'total',
-      areaStyle: { color: lines[i]?.color, opacity: 0.55 },
-      lineStyle: { width: 0.8, color: lines[i]?.color },
-    }),
-  );
+  const series = (option.series as LineSeriesOption[]).map((s, i): LineSeriesOption => ({
+    ...s,
+    stack: 'total',
+    areaStyle: { color: lines[i]?.color, opacity: 0.55 },
+    lineStyle: { width: 0.8, color: lines[i]?.color },
+  }));
   return { ...option, series };
 }
 
@@ -105,9 +108,7 @@ const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#
  * API's ids (`dimension:key`, unique across columns) and show their labels.
  */
 export function flowSankeyOption(measure: FlowMeasure, data: FlowSankey): SankeyChart {
-  const labels = new Map(
-    data.nodes.map((n) => [n.id, keyLabel(n.dimension, n.key, n.label)] as const),
-  );
+  const labels = new Map(data.nodes.map((n) => [n.id, keyLabel(n.dimension, n.key, n.label)] as const));
   const known = new Set(labels.keys());
   const links = data.links
     .filter((l) => known.has(l.source) && known.has(l.target) && l.source !== l.target)
@@ -148,7 +149,12 @@ export function flowSankeyOption(measure: FlowMeasure, data: FlowSankey): Sankey
         trigger: 'item',
         confine: true,
         formatter: (p: unknown) => {
-          const param = p as { dataType?: string; name?: string; data?: { source?: string; target?: string }; value?: number };
+          const param = p as {
+            dataType?: string;
+            name?: string;
+            data?: { source?: string; target?: string };
+            value?: number;
+          };
           const value = formatMeasure(measure, Number(param.value ?? 0));
           if (param.dataType === 'edge' && param.data?.source && param.data.target)
             return `${escapeHtml(label(param.data.source))} → ${escapeHtml(label(param.data.target))}<br><b>${escapeHtml(value)}</b>`;
@@ -182,7 +188,14 @@ export function egressDaysOption(egress: FlowEgress): ChartOption {
   const categories = days.map((d) => d.day);
   return {
     animation: false,
-    grid: { left: 12, right: 12, top: 30, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+    grid: {
+      left: 12,
+      right: 12,
+      top: 30,
+      bottom: 8,
+      outerBoundsMode: 'same',
+      outerBoundsContain: 'axisLabel',
+    },
     legend: { show: true, left: 0, top: 0, itemHeight: 8, itemWidth: 12 },
     tooltip: {
       trigger: 'axis',
@@ -193,7 +206,11 @@ export function egressDaysOption(egress: FlowEgress): ChartOption {
     xAxis: {
       type: 'category',
       data: categories,
-      axisLabel: { formatter: (v: string) => formatDate(`${v}T00:00:00Z`), color: '#5b6876', hideOverlap: true },
+      axisLabel: {
+        formatter: (v: string) => formatDate(`${v}T00:00:00Z`),
+        color: '#5b6876',
+        hideOverlap: true,
+      },
     },
     yAxis: {
       type: 'value',
@@ -201,8 +218,16 @@ export function egressDaysOption(egress: FlowEgress): ChartOption {
       splitLine: { lineStyle: { color: '#e3e8ee' } },
     },
     series: [
-      bar(outName, '#2a6fd6', days.map((d) => d.outBytes)),
-      bar(inName, '#1d8a56', days.map((d) => d.inBytes)),
+      bar(
+        outName,
+        '#2a6fd6',
+        days.map((d) => d.outBytes),
+      ),
+      bar(
+        inName,
+        '#1d8a56',
+        days.map((d) => d.inBytes),
+      ),
     ],
   };
 }

@@ -190,10 +190,16 @@ const minuteMillis = 60_000;
  * The window a query asks the API for: a preset ends at the current minute, a custom window is
  * aligned to whole minutes (the API's resolution).
  */
-export function queryWindow(q: Pick<FlowQuery, 'range' | 'custom'>, now: number): { from: number; to: number } {
+export function queryWindow(
+  q: Pick<FlowQuery, 'range' | 'custom'>,
+  now: number,
+): { from: number; to: number } {
   if (q.custom) {
     const from = Math.floor(q.custom.from / minuteMillis) * minuteMillis;
-    const to = Math.max(from + minuteMillis, Math.ceil(Math.min(q.custom.to, now) / minuteMillis) * minuteMillis);
+    const to = Math.max(
+      from + minuteMillis,
+      Math.ceil(Math.min(q.custom.to, now) / minuteMillis) * minuteMillis,
+    );
     return { from, to };
   }
   const to = Math.ceil(now / minuteMillis) * minuteMillis;
@@ -326,7 +332,16 @@ export function directionText(direction: string): string {
   }
 }
 
-const protocolNames: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 58: 'ipv6-icmp', 89: 'ospf', 132: 'sctp' };
+const protocolNames: Record<number, string> = {
+  1: 'icmp',
+  6: 'tcp',
+  17: 'udp',
+  47: 'gre',
+  50: 'esp',
+  58: 'ipv6-icmp',
+  89: 'ospf',
+  132: 'sctp',
+};
 
 /**
  * The label of one key of a dimension: the API's label (org unit name, interface name with its
@@ -375,8 +390,11 @@ export function filterErrorText(error: unknown): string | undefined {
   const match = /^filter: at (\d+): (.*)$/s.exec(error.message);
   const position = param !== undefined ? String(param) : match?.[1];
   const reason = match?.[2] ?? error.message.replace(/^filter: /, '');
-  if (position === undefined) return msg(str`The filter is not valid: ${reason}`, { id: 'flows.filter.error' });
-  return msg(str`The filter is not valid at character ${position}: ${reason}`, { id: 'flows.filter.errorAt' });
+  if (position === undefined)
+    return msg(str`The filter is not valid: ${reason}`, { id: 'flows.filter.error' });
+  return msg(str`The filter is not valid at character ${position}: ${reason}`, {
+    id: 'flows.filter.errorAt',
+  });
 }
 
 /** The message of any failed flows request: the filter's problem, or the general error text. */
@@ -487,9 +505,12 @@ export interface FlowReconciliation {
 }
 
 export const fetchFlowExporters = (window: WindowParams, signal?: AbortSignal): Promise<FlowExporterList> =>
-  apiFetch<FlowExporterList>(`/api/v1/flows/exporters${query({ from: iso(window.from), to: iso(window.to) })}`, {
-    signal,
-  });
+  apiFetch<FlowExporterList>(
+    `/api/v1/flows/exporters${query({ from: iso(window.from), to: iso(window.to) })}`,
+    {
+      signal,
+    },
+  );
 
 export const fetchFlowReconciliation = (
   window: WindowParams & { exporter?: string },
@@ -645,7 +666,9 @@ export interface FlowOverviewFigures {
 }
 
 /** Reads the module's figures from the overview's `modules.flows`, tolerating missing fields. */
-export function flowOverviewFigures(modules: Record<string, unknown> | undefined): FlowOverviewFigures | undefined {
+export function flowOverviewFigures(
+  modules: Record<string, unknown> | undefined,
+): FlowOverviewFigures | undefined {
   const raw = modules?.['flows'];
   if (!raw || typeof raw !== 'object') return undefined;
   const r = raw as Record<string, unknown>;
@@ -662,7 +685,8 @@ export function flowOverviewFigures(modules: Record<string, unknown> | undefined
     out.topApps = r['topApps'].flatMap((a: unknown) => {
       if (!a || typeof a !== 'object') return [];
       const o = a as Record<string, unknown>;
-      const name = typeof o['name'] === 'string' ? o['name'] : typeof o['app'] === 'string' ? o['app'] : undefined;
+      const name =
+        typeof o['name'] === 'string' ? o['name'] : typeof o['app'] === 'string' ? o['app'] : undefined;
       const b = num(o['bytes']);
       return name !== undefined && b !== undefined ? [{ name, bytes: b }] : [];
     });

@@ -196,7 +196,12 @@ export class TsPageFlowEgress extends LitElement {
       if (!orgUnitId) return undefined;
       return fetchFlowEgress({ orgUnitId, period, at }, signal);
     },
-    args: () => [this._selection.orgUnitId, this._selection.period, this._selection.at] as [string, EgressPeriod, string],
+    args: () =>
+      [this._selection.orgUnitId, this._selection.period, this._selection.at] as [
+        string,
+        EgressPeriod,
+        string,
+      ],
   });
 
   override render() {
@@ -212,7 +217,10 @@ export class TsPageFlowEgress extends LitElement {
         pending: () =>
           this._egressTask.value
             ? this._renderEgress(this._egressTask.value, true)
-            : html`<ts-panel heading=${msg('Internet egress', { id: 'flows.egress.heading' })} state="loading"></ts-panel>`,
+            : html`<ts-panel
+                heading=${msg('Internet egress', { id: 'flows.egress.heading' })}
+                state="loading"
+              ></ts-panel>`,
         complete: (egress) => (egress ? this._renderEgress(egress, false) : nothing),
         error: (error) =>
           isFlowsMissing(error)
@@ -244,17 +252,35 @@ export class TsPageFlowEgress extends LitElement {
           ?disabled=${!units}
           @change=${(e: Event) => this._select({ orgUnitId: (e.target as HTMLSelectElement).value })}
         >
-          ${options.length === 0 && s.orgUnitId
-            ? html`<option value=${s.orgUnitId} selected>${this.user?.orgUnitName ?? s.orgUnitId}</option>`
-            : nothing}
+          ${
+            options.length === 0 && s.orgUnitId
+              ? html`<option value=${s.orgUnitId} selected>${this.user?.orgUnitName ?? s.orgUnitId}</option>`
+              : nothing
+          }
           ${options.map((o) => html`<option value=${o.id} ?selected=${o.id === s.orgUnitId}>${o.label}</option>`)}
         </select></label
       >
-      <span class="segmented" role="group" aria-label=${msg('Period', { id: 'flows.egress.period' })} data-testid="egress-period" data-value=${s.period}>
-        <button type="button" data-value="day" aria-pressed=${s.period === 'day' ? 'true' : 'false'} @click=${() => this._select({ period: 'day' })}>
+      <span
+        class="segmented"
+        role="group"
+        aria-label=${msg('Period', { id: 'flows.egress.period' })}
+        data-testid="egress-period"
+        data-value=${s.period}
+      >
+        <button
+          type="button"
+          data-value="day"
+          aria-pressed=${s.period === 'day' ? 'true' : 'false'}
+          @click=${() => this._select({ period: 'day' })}
+        >
           ${msg('Day', { id: 'flows.egress.period.day' })}
         </button>
-        <button type="button" data-value="month" aria-pressed=${s.period === 'month' ? 'true' : 'false'} @click=${() => this._select({ period: 'month' })}>
+        <button
+          type="button"
+          data-value="month"
+          aria-pressed=${s.period === 'month' ? 'true' : 'false'}
+          @click=${() => this._select({ period: 'month' })}
+        >
           ${msg('Month', { id: 'flows.egress.period.month' })}
         </button>
       </span>
@@ -285,18 +311,25 @@ export class TsPageFlowEgress extends LitElement {
     const peakLimitText = peakLimit !== null ? formatBitRate(peakLimit) : '';
     const usedText = formatPercent(used);
     return html`
-      ${exceeded
-        ? html`<p class="exceeded" role="alert" data-testid="egress-exceeded">
-            ${msg(str`${name} has exceeded its internet egress allowance.`, { id: 'flows.egress.exceeded' })}
-            ${monthly ? msg(str`Used ${usedText} of ${limitText} this month.`, { id: 'flows.egress.exceededVolume' }) : nothing}
-            ${peakOver ? msg(str`The peak is above the allowed ${peakLimitText}.`, { id: 'flows.egress.exceededPeak' }) : nothing}
-          </p>`
-        : nothing}
-      <ts-panel heading=${msg(str`${name}: volume and rates`, { id: 'flows.egress.figures.heading' })} ?busy=${busy}>
-        <a slot="actions" href=${flowExplorerPath({
-          by: ['dstAddr'],
-          filter: `${filterClause('direction', 'egress')} AND ${filterClause('srcOrgUnit', egress.orgUnit.id)}`,
-        })}
+      ${
+        exceeded
+          ? html`<p class="exceeded" role="alert" data-testid="egress-exceeded">
+              ${msg(str`${name} has exceeded its internet egress allowance.`, { id: 'flows.egress.exceeded' })}
+              ${monthly ? msg(str`Used ${usedText} of ${limitText} this month.`, { id: 'flows.egress.exceededVolume' }) : nothing}
+              ${peakOver ? msg(str`The peak is above the allowed ${peakLimitText}.`, { id: 'flows.egress.exceededPeak' }) : nothing}
+            </p>`
+          : nothing
+      }
+      <ts-panel
+        heading=${msg(str`${name}: volume and rates`, { id: 'flows.egress.figures.heading' })}
+        ?busy=${busy}
+      >
+        <a
+          slot="actions"
+          href=${flowExplorerPath({
+            by: ['dstAddr'],
+            filter: `${filterClause('direction', 'egress')} AND ${filterClause('srcOrgUnit', egress.orgUnit.id)}`,
+          })}
           >${msg('Open in the flow explorer', { id: 'flows.egress.explore' })}</a
         >
         <div class="figures" data-testid="egress-figures">
@@ -304,14 +337,27 @@ export class TsPageFlowEgress extends LitElement {
           ${this._figure(msg('In from the internet', { id: 'flows.egress.chart.in' }), formatBytes(egress.inBytes), 'egress-in', String(egress.inBytes))}
           ${this._figure(msg('Peak', { id: 'flows.egress.peak' }), formatBitRate(egress.peakBps), 'egress-peak', String(egress.peakBps), peakOver)}
           ${this._figure(msg('95th percentile', { id: 'flows.egress.p95' }), formatBitRate(egress.p95Bps), 'egress-p95', String(egress.p95Bps))}
-          <div class="figure" data-testid="egress-allowance" data-used=${used ?? ''} data-exceeded=${exceeded ? 'true' : 'false'}>
+          <div
+            class="figure"
+            data-testid="egress-allowance"
+            data-used=${used ?? ''}
+            data-exceeded=${exceeded ? 'true' : 'false'}
+          >
             <span class="label">${msg('Monthly allowance', { id: 'flows.egress.allowance' })}</span>
-            ${monthly
-              ? html`<span class="value ${exceeded ? 'bad' : ''}">${usedText}</span>
-                  <span class="muted">${msg(str`of ${limitText}`, { id: 'flows.egress.allowanceOf' })}</span>
-                  <div class="meter"><span class=${exceeded ? 'bad' : ''} style="width:${Math.min(100, used ?? 0)}%"></span></div>`
-              : html`<span class="value">—</span>
-                  <span class="muted">${msg('No allowance set in the flows policy', { id: 'flows.egress.noAllowance' })}</span>`}
+            ${
+              monthly
+                ? html`<span class="value ${exceeded ? 'bad' : ''}">${usedText}</span>
+                    <span class="muted"
+                      >${msg(str`of ${limitText}`, { id: 'flows.egress.allowanceOf' })}</span
+                    >
+                    <div class="meter">
+                      <span class=${exceeded ? 'bad' : ''} style="width:${Math.min(100, used ?? 0)}%"></span>
+                    </div>`
+                : html`<span class="value">—</span>
+                    <span class="muted"
+                      >${msg('No allowance set in the flows policy', { id: 'flows.egress.noAllowance' })}</span
+                    >`
+            }
           </div>
         </div>
       </ts-panel>
@@ -340,10 +386,23 @@ export class TsPageFlowEgress extends LitElement {
     </div>`;
   }
 
-  private _ranked(heading: string, keyTitle: string, dimension: string, rows: EgressRanked[], total: number, testId: string) {
+  private _ranked(
+    heading: string,
+    keyTitle: string,
+    dimension: string,
+    rows: EgressRanked[],
+    total: number,
+    testId: string,
+  ) {
     const columns: DataTableColumn<EgressRanked>[] = [
       { id: 'key', title: keyTitle, render: (r) => keyLabel(dimension, r.key, r.label) },
-      { id: 'bytes', title: msg('Bytes', { id: 'flows.measure.bytes' }), align: 'end', render: (r) => formatBytes(r.bytes), sortValue: (r) => r.bytes },
+      {
+        id: 'bytes',
+        title: msg('Bytes', { id: 'flows.measure.bytes' }),
+        align: 'end',
+        render: (r) => formatBytes(r.bytes),
+        sortValue: (r) => r.bytes,
+      },
       {
         id: 'share',
         title: msg('Share', { id: 'flows.top.share' }),

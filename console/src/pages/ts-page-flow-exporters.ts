@@ -15,10 +15,22 @@ import {
   reconciliationTone,
   samplingSourceText,
 } from '../data/flows.js';
-import type { FlowExporter, FlowExporterList, FlowReconciliation, FlowReconciliationRow } from '../data/flows.js';
+import type {
+  FlowExporter,
+  FlowExporterList,
+  FlowReconciliation,
+  FlowReconciliationRow,
+} from '../data/flows.js';
 import { metricsRanges, rangeMillis } from '../data/hosts.js';
 import type { MetricsRange } from '../data/hosts.js';
-import { formatBytes, formatCount, formatDateTime, formatNumber, formatPercent, formatRelativeTime } from '../common/format.js';
+import {
+  formatBytes,
+  formatCount,
+  formatDateTime,
+  formatNumber,
+  formatPercent,
+  formatRelativeTime,
+} from '../common/format.js';
 import { locationChangedEvent, navigate } from '../common/router.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import { rangeButtons } from '../charts/range-buttons.js';
@@ -130,7 +142,8 @@ export class TsPageFlowExporters extends LitElement {
   }
 
   private readonly _exportersTask = new Task(this, {
-    task: ([from, to]: [number, number], { signal }): Promise<FlowExporterList> => fetchFlowExporters({ from, to }, signal),
+    task: ([from, to]: [number, number], { signal }): Promise<FlowExporterList> =>
+      fetchFlowExporters({ from, to }, signal),
     args: () => {
       const w = this._window();
       return [w.from, w.to] as [number, number];
@@ -138,7 +151,10 @@ export class TsPageFlowExporters extends LitElement {
   });
 
   private readonly _reconTask = new Task(this, {
-    task: async ([exporter, from, to]: [string, number, number], { signal }): Promise<FlowReconciliation | undefined> =>
+    task: async (
+      [exporter, from, to]: [string, number, number],
+      { signal },
+    ): Promise<FlowReconciliation | undefined> =>
       exporter ? fetchFlowReconciliation({ from, to, exporter }, signal) : undefined,
     args: () => {
       const w = this._window();
@@ -196,12 +212,17 @@ export class TsPageFlowExporters extends LitElement {
         title: msg('Exporter', { id: 'flows.dim.exporter' }),
         render: (e) =>
           html`<span class="cell-stack"
-            >${e.deviceId
-              ? html`<a href="/network/devices/${encodeURIComponent(e.deviceId)}" @click=${(ev: Event) => ev.stopPropagation()}
-                  >${e.deviceName || e.deviceId}</a
-                >`
-              : html`<span class="warn">${msg('not in the inventory', { id: 'flows.exporters.unknownDevice' })}</span>`}
-            <span class="cell-sub mono">${e.address}</span></span
+            >${
+              e.deviceId
+                ? html`<a
+                    href="/network/devices/${encodeURIComponent(e.deviceId)}"
+                    @click=${(ev: Event) => ev.stopPropagation()}
+                    >${e.deviceName || e.deviceId}</a
+                  >`
+                : html`<span class="warn"
+                    >${msg('not in the inventory', { id: 'flows.exporters.unknownDevice' })}</span
+                  >`
+            } <span class="cell-sub mono">${e.address}</span></span
           >`,
         sortValue: (e) => e.deviceName || e.address,
       },
@@ -248,7 +269,9 @@ export class TsPageFlowExporters extends LitElement {
         title: msg('Last heard', { id: 'flows.exporters.lastSeen' }),
         render: (e) =>
           e.lastSeen
-            ? html`<span title=${formatDateTime(e.lastSeen)}>${formatRelativeTime(e.lastSeen, this._now)}</span>`
+            ? html`<span title=${formatDateTime(e.lastSeen)}
+                >${formatRelativeTime(e.lastSeen, this._now)}</span
+              >`
             : msg('never', { id: 'flows.exporters.never' }),
         sortValue: (e) => (e.lastSeen ? Date.parse(e.lastSeen) : 0),
       },
@@ -261,7 +284,9 @@ export class TsPageFlowExporters extends LitElement {
     const fromDefault = (e.samplingSources?.default ?? 0) > 0;
     return html`<span class="cell-stack" data-testid="exporter-sampling"
       ><span class="mono">${rates}</span>
-      <span class="cell-sub ${fromDefault ? 'warn' : ''}">${sources.map(([s]) => samplingSourceText(s)).join(', ')}</span></span
+      <span class="cell-sub ${fromDefault ? 'warn' : ''}"
+        >${sources.map(([s]) => samplingSourceText(s)).join(', ')}</span
+      ></span
     >`;
   }
 
@@ -275,16 +300,26 @@ export class TsPageFlowExporters extends LitElement {
       const n = formatCount(count);
       const why = malformedReasonText(reason);
       lines.push(
-        html`<span class="bad" data-reason=${reason}>${msg(str`${n} malformed: ${why}`, { id: 'flows.exporters.malformed' })}</span>`,
+        html`<span class="bad" data-reason=${reason}
+          >${msg(str`${n} malformed: ${why}`, { id: 'flows.exporters.malformed' })}</span
+        >`,
       );
     }
     if (e.missingTemplates > 0) {
       const n = formatCount(e.missingTemplates);
-      lines.push(html`<span class="warn">${msg(str`${n} without a template`, { id: 'flows.exporters.missingTemplates' })}</span>`);
+      lines.push(
+        html`<span class="warn"
+          >${msg(str`${n} without a template`, { id: 'flows.exporters.missingTemplates' })}</span
+        >`,
+      );
     }
     if (e.sequenceGaps > 0) {
       const n = formatCount(e.sequenceGaps);
-      lines.push(html`<span class="warn">${msg(str`${n} lost (sequence gaps)`, { id: 'flows.exporters.sequenceGaps' })}</span>`);
+      lines.push(
+        html`<span class="warn"
+          >${msg(str`${n} lost (sequence gaps)`, { id: 'flows.exporters.sequenceGaps' })}</span
+        >`,
+      );
     }
     return lines.length
       ? html`<span class="problems" data-testid="exporter-problems">${lines}</span>`
@@ -299,10 +334,18 @@ export class TsPageFlowExporters extends LitElement {
     const worstName = worst ? worst.ifName || String(worst.ifIndex) : '';
     const pct = formatPercent(divergence ?? null);
     return html`<span class="cell-stack" data-testid="exporter-recon" data-status=${r.status}
-      ><ts-status-badge .status=${r.status} .label=${reconciliationStatusText(r.status)} .tone=${reconciliationTone(r.status)}></ts-status-badge>
-      ${worst && r.status === 'diverging'
-        ? html`<span class="cell-sub">${msg(str`worst: ${worstName} (${pct})`, { id: 'flows.exporters.worst' })}</span>`
-        : nothing}
+      ><ts-status-badge
+        .status=${r.status}
+        .label=${reconciliationStatusText(r.status)}
+        .tone=${reconciliationTone(r.status)}
+      ></ts-status-badge>
+      ${
+        worst && r.status === 'diverging'
+          ? html`<span class="cell-sub"
+              >${msg(str`worst: ${worstName} (${pct})`, { id: 'flows.exporters.worst' })}</span
+            >`
+          : nothing
+      }
       ${r.reason ? html`<span class="cell-sub hint">${reconciliationHintText(r.reason)}</span>` : nothing}</span
     >`;
   }
@@ -311,9 +354,11 @@ export class TsPageFlowExporters extends LitElement {
     const count = list.items.length;
     return html`<ts-panel heading=${msg('Flow exporters', { id: 'flows.exporters.heading' })} ?busy=${busy}>
       <span slot="meta"
-        >${count === 1
-          ? msg('1 exporter', { id: 'flows.exporters.count.one' })
-          : msg(str`${count} exporters`, { id: 'flows.exporters.count.other' })}</span
+        >${
+          count === 1
+            ? msg('1 exporter', { id: 'flows.exporters.count.one' })
+            : msg(str`${count} exporters`, { id: 'flows.exporters.count.other' })
+        }</span
       >
       ${ranges}
       <ts-data-table
@@ -334,7 +379,12 @@ export class TsPageFlowExporters extends LitElement {
   private _renderReconciliation() {
     const exporter = this._selection.exporter;
     const heading = msg(str`Flows vs SNMP: ${exporter}`, { id: 'flows.recon.heading' });
-    const close = html`<button slot="actions" type="button" class="action" @click=${() => this._select({ exporter: '' })}>
+    const close = html`<button
+      slot="actions"
+      type="button"
+      class="action"
+      @click=${() => this._select({ exporter: '' })}
+    >
       ${msg('Close', { id: 'flows.recon.close' })}
     </button>`;
     return this._reconTask.render({
@@ -344,7 +394,11 @@ export class TsPageFlowExporters extends LitElement {
           : html`<ts-panel heading=${heading} state="loading">${close}</ts-panel>`,
       complete: (r) => (r ? this._reconPanel(heading, close, r, false) : nothing),
       error: (error) =>
-        html`<ts-panel heading=${heading} state="error" .error=${flowErrorText(error)} @ts-retry=${() => void this._reconTask.run()}
+        html`<ts-panel
+          heading=${heading}
+          state="error"
+          .error=${flowErrorText(error)}
+          @ts-retry=${() => void this._reconTask.run()}
           >${close}</ts-panel
         >`,
     });
@@ -354,13 +408,24 @@ export class TsPageFlowExporters extends LitElement {
     const threshold = r.thresholdPercent;
     const thresholdText = formatPercent(threshold ?? null, 0);
     const columns: DataTableColumn<FlowReconciliationRow>[] = [
-      { id: 'if', title: msg('Interface', { id: 'flows.recon.interface' }), render: (x) => html`<span class="mono">${x.ifName || x.ifIndex}</span>` },
+      {
+        id: 'if',
+        title: msg('Interface', { id: 'flows.recon.interface' }),
+        render: (x) => html`<span class="mono">${x.ifName || x.ifIndex}</span>`,
+      },
       {
         id: 'dir',
         title: msg('Direction', { id: 'flows.dim.direction' }),
-        render: (x) => (x.direction === 'in' ? msg('in', { id: 'flows.recon.in' }) : msg('out', { id: 'flows.recon.out' })),
+        render: (x) =>
+          x.direction === 'in' ? msg('in', { id: 'flows.recon.in' }) : msg('out', { id: 'flows.recon.out' }),
       },
-      { id: 'flow', title: msg('Flow bytes', { id: 'flows.recon.flowBytes' }), align: 'end', render: (x) => formatBytes(x.flowBytes), sortValue: (x) => x.flowBytes },
+      {
+        id: 'flow',
+        title: msg('Flow bytes', { id: 'flows.recon.flowBytes' }),
+        align: 'end',
+        render: (x) => formatBytes(x.flowBytes),
+        sortValue: (x) => x.flowBytes,
+      },
       {
         id: 'snmp',
         title: msg('SNMP bytes', { id: 'flows.recon.snmpBytes' }),
@@ -379,14 +444,26 @@ export class TsPageFlowExporters extends LitElement {
         id: 'status',
         title: msg('Status', { id: 'flows.recon.status' }),
         render: (x) =>
-          html`<ts-status-badge .status=${x.status} .label=${reconciliationStatusText(x.status)} .tone=${reconciliationTone(x.status)}></ts-status-badge>`,
+          html`<ts-status-badge
+            .status=${x.status}
+            .label=${reconciliationStatusText(x.status)}
+            .tone=${reconciliationTone(x.status)}
+          ></ts-status-badge>`,
       },
-      { id: 'hint', title: msg('Likely reason', { id: 'flows.recon.hint' }), render: (x) => html`<span class="cell-wrap hint">${reconciliationHintText(x.hint)}</span>` },
+      {
+        id: 'hint',
+        title: msg('Likely reason', { id: 'flows.recon.hint' }),
+        render: (x) => html`<span class="cell-wrap hint">${reconciliationHintText(x.hint)}</span>`,
+      },
     ];
     return html`<ts-panel heading=${heading} ?busy=${busy}>
-      ${threshold !== undefined
-        ? html`<span slot="meta">${msg(str`flagged above ${thresholdText}`, { id: 'flows.recon.threshold' })}</span>`
-        : nothing}
+      ${
+        threshold !== undefined
+          ? html`<span slot="meta"
+              >${msg(str`flagged above ${thresholdText}`, { id: 'flows.recon.threshold' })}</span
+            >`
+          : nothing
+      }
       ${close}
       <ts-data-table
         data-testid="flow-reconciliation"

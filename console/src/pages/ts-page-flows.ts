@@ -41,7 +41,13 @@ import { formatDateTime, formatPercent } from '../common/format.js';
 import { locationChangedEvent, navigate } from '../common/router.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import { cachedOption, chartFigure } from '../charts/figure.js';
-import { flowSankeyOption, flowSeriesLines, flowSeriesOption, formatMeasure, formatRate } from '../charts/flow-charts.js';
+import {
+  flowSankeyOption,
+  flowSeriesLines,
+  flowSeriesOption,
+  formatMeasure,
+  formatRate,
+} from '../charts/flow-charts.js';
 import { isEmpty } from '../charts/time-series.js';
 import { rangeButtons } from '../charts/range-buttons.js';
 import { zoomedWindow } from '../charts/time-range.js';
@@ -231,18 +237,39 @@ export class TsPageFlows extends LitElement {
   }
 
   private readonly _topTask = new Task(this, {
-    task: async ([by, measure, filter, limit, from, to]: [FlowDimension[], FlowMeasure, string, number, number, number], { signal }): Promise<Loaded<FlowTop>> => ({
+    task: async (
+      [by, measure, filter, limit, from, to]: [FlowDimension[], FlowMeasure, string, number, number, number],
+      { signal },
+    ): Promise<Loaded<FlowTop>> => ({
       data: await fetchFlowTop({ by, measure, filter, limit, from, to }, signal),
       window: { from, to },
     }),
     args: () => {
       const w = this._window();
-      return [this._query.by, this._query.measure, this._query.filter, this._query.limit, w.from, w.to] as [FlowDimension[], FlowMeasure, string, number, number, number];
+      return [this._query.by, this._query.measure, this._query.filter, this._query.limit, w.from, w.to] as [
+        FlowDimension[],
+        FlowMeasure,
+        string,
+        number,
+        number,
+        number,
+      ];
     },
   });
 
   private readonly _seriesTask = new Task(this, {
-    task: async ([view, by, measure, filter, limit, from, to]: [FlowView, FlowDimension[], FlowMeasure, string, number, number, number], { signal }): Promise<Loaded<FlowSeries> | undefined> => {
+    task: async (
+      [view, by, measure, filter, limit, from, to]: [
+        FlowView,
+        FlowDimension[],
+        FlowMeasure,
+        string,
+        number,
+        number,
+        number,
+      ],
+      { signal },
+    ): Promise<Loaded<FlowSeries> | undefined> => {
       if (view !== 'series') return undefined;
       const step = seriesStep({ from, to });
       return {
@@ -253,12 +280,31 @@ export class TsPageFlows extends LitElement {
     args: () => {
       const w = this._window();
       const q = this._query;
-      return [q.view, q.by, q.measure, q.filter, q.limit, w.from, w.to] as [FlowView, FlowDimension[], FlowMeasure, string, number, number, number];
+      return [q.view, q.by, q.measure, q.filter, q.limit, w.from, w.to] as [
+        FlowView,
+        FlowDimension[],
+        FlowMeasure,
+        string,
+        number,
+        number,
+        number,
+      ];
     },
   });
 
   private readonly _sankeyTask = new Task(this, {
-    task: async ([view, by, measure, filter, limit, from, to]: [FlowView, FlowDimension[], FlowMeasure, string, number, number, number], { signal }): Promise<Loaded<FlowSankey> | undefined> => {
+    task: async (
+      [view, by, measure, filter, limit, from, to]: [
+        FlowView,
+        FlowDimension[],
+        FlowMeasure,
+        string,
+        number,
+        number,
+        number,
+      ],
+      { signal },
+    ): Promise<Loaded<FlowSankey> | undefined> => {
       if (view !== 'sankey' || by.length < 2) return undefined;
       return {
         data: await fetchFlowSankey({ by, measure, filter, limit, from, to }, signal),
@@ -268,7 +314,15 @@ export class TsPageFlows extends LitElement {
     args: () => {
       const w = this._window();
       const q = this._query;
-      return [q.view, q.by, q.measure, q.filter, q.limit, w.from, w.to] as [FlowView, FlowDimension[], FlowMeasure, string, number, number, number];
+      return [q.view, q.by, q.measure, q.filter, q.limit, w.from, w.to] as [
+        FlowView,
+        FlowDimension[],
+        FlowMeasure,
+        string,
+        number,
+        number,
+        number,
+      ];
     },
   });
 
@@ -279,14 +333,16 @@ export class TsPageFlows extends LitElement {
         <h1>${msg('Flow explorer', { id: 'flows.explorer.heading' })}</h1>
         <span class="muted">${this._windowText()}</span>
       </div>
-      ${missing
-        ? html`<ts-panel heading=${msg('Flow explorer', { id: 'flows.explorer.heading' })}>
-            <p class="unavailable" data-testid="flows-unavailable">
-              ${msg('Flow analysis is not available on this server.', { id: 'flows.unavailable' })}
-            </p>
-          </ts-panel>`
-        : html`${this._renderQuery()}
-            <div class="results">${this._renderTop()} ${this._renderChart()}</div>`}
+      ${
+        missing
+          ? html`<ts-panel heading=${msg('Flow explorer', { id: 'flows.explorer.heading' })}>
+              <p class="unavailable" data-testid="flows-unavailable">
+                ${msg('Flow analysis is not available on this server.', { id: 'flows.unavailable' })}
+              </p>
+            </ts-panel>`
+          : html`${this._renderQuery()}
+              <div class="results">${this._renderTop()} ${this._renderChart()}</div>`
+      }
     `;
   }
 
@@ -312,16 +368,18 @@ export class TsPageFlows extends LitElement {
         <div class="row">
           <span class="dims" role="group" aria-label=${msg('Dimensions', { id: 'flows.dims.label' })}>
             ${q.by.map((d, i) => this._dimensionSelect(d, i))}
-            ${q.by.length < 3
-              ? html`<button
-                  type="button"
-                  class="action"
-                  data-testid="flows-dim-add"
-                  @click=${() => this._addDimension()}
-                >
-                  ${msg('+ Dimension', { id: 'flows.dims.add' })}
-                </button>`
-              : nothing}
+            ${
+              q.by.length < 3
+                ? html`<button
+                    type="button"
+                    class="action"
+                    data-testid="flows-dim-add"
+                    @click=${() => this._addDimension()}
+                  >
+                    ${msg('+ Dimension', { id: 'flows.dims.add' })}
+                  </button>`
+                : nothing
+            }
           </span>
           <label class="field"
             >${msg('Measure', { id: 'flows.measure.label' })}
@@ -342,11 +400,27 @@ export class TsPageFlows extends LitElement {
               ${flowLimits.map((n) => html`<option value=${n} ?selected=${n === q.limit}>${n}</option>`)}
             </select></label
           >
-          <span class="segmented" role="group" aria-label=${msg('Chart', { id: 'flows.view.label' })} data-testid="flows-view" data-value=${q.view}>
-            <button type="button" data-value="series" aria-pressed=${q.view === 'series' ? 'true' : 'false'} @click=${() => this._set({ view: 'series' })}>
+          <span
+            class="segmented"
+            role="group"
+            aria-label=${msg('Chart', { id: 'flows.view.label' })}
+            data-testid="flows-view"
+            data-value=${q.view}
+          >
+            <button
+              type="button"
+              data-value="series"
+              aria-pressed=${q.view === 'series' ? 'true' : 'false'}
+              @click=${() => this._set({ view: 'series' })}
+            >
               ${msg('Time series', { id: 'flows.view.series' })}
             </button>
-            <button type="button" data-value="sankey" aria-pressed=${q.view === 'sankey' ? 'true' : 'false'} @click=${() => this._set({ view: 'sankey' })}>
+            <button
+              type="button"
+              data-value="sankey"
+              aria-pressed=${q.view === 'sankey' ? 'true' : 'false'}
+              @click=${() => this._set({ view: 'sankey' })}
+            >
               ${msg('Sankey', { id: 'flows.view.sankey' })}
             </button>
           </span>
@@ -366,12 +440,22 @@ export class TsPageFlows extends LitElement {
               .value=${this._draft}
               @input=${(e: Event) => (this._draft = (e.target as HTMLInputElement).value)}
             />
-            ${filterError
-              ? html`<p class="filter-error" id="filter-error" role="alert" data-testid="flows-filter-error">${filterError}</p>`
-              : nothing}
+            ${
+              filterError
+                ? html`<p
+                    class="filter-error"
+                    id="filter-error"
+                    role="alert"
+                    data-testid="flows-filter-error"
+                  >
+                    ${filterError}
+                  </p>`
+                : nothing
+            }
             <span class="help" id="filter-help"
               >${msg(
-                html`Operators: <code>= != &lt; &gt; &lt;= &gt;= IN (…) ~ CIDR</code>, combined with <code>AND OR NOT</code> and parentheses. Click a row to add it.`,
+                html`Operators: <code>= != &lt; &gt; &lt;= &gt;= IN (…) ~ CIDR</code>, combined with
+                  <code>AND OR NOT</code> and parentheses. Click a row to add it.`,
                 { id: 'flows.filter.help' },
               )}</span
             >
@@ -379,11 +463,18 @@ export class TsPageFlows extends LitElement {
           <button type="submit" class="action primary" data-testid="flows-filter-apply">
             ${msg('Apply', { id: 'flows.filter.apply' })}
           </button>
-          ${q.filter
-            ? html`<button type="button" class="action" data-testid="flows-filter-clear" @click=${() => this._setFilter('')}>
-                ${msg('Clear', { id: 'flows.filter.clear' })}
-              </button>`
-            : nothing}
+          ${
+            q.filter
+              ? html`<button
+                  type="button"
+                  class="action"
+                  data-testid="flows-filter-clear"
+                  @click=${() => this._setFilter('')}
+                >
+                  ${msg('Clear', { id: 'flows.filter.clear' })}
+                </button>`
+              : nothing
+          }
         </form>
       </div>
     </ts-panel>`;
@@ -406,17 +497,19 @@ export class TsPageFlows extends LitElement {
           .filter((d) => !taken.has(d))
           .map((d) => html`<option value=${d} ?selected=${d === current}>${dimensionLabel(d)}</option>`)}
       </select>
-      ${q.by.length > 1
-        ? html`<button
-            type="button"
-            class="action"
-            data-testid="flows-dim-remove-${index}"
-            aria-label=${msg(str`Remove dimension ${index + 1}`, { id: 'flows.dims.remove' })}
-            @click=${() => this._set({ by: q.by.filter((_, i) => i !== index) })}
-          >
-            ×
-          </button>`
-        : nothing}
+      ${
+        q.by.length > 1
+          ? html`<button
+              type="button"
+              class="action"
+              data-testid="flows-dim-remove-${index}"
+              aria-label=${msg(str`Remove dimension ${index + 1}`, { id: 'flows.dims.remove' })}
+              @click=${() => this._set({ by: q.by.filter((_, i) => i !== index) })}
+            >
+              ×
+            </button>`
+          : nothing
+      }
     </span>`;
   }
 
@@ -451,7 +544,11 @@ export class TsPageFlows extends LitElement {
       complete: (value) => this._topPanel(value, false),
       error: (error) =>
         filterErrorText(error)
-          ? html`<ts-panel heading=${heading}><p class="unavailable">${msg('Correct the filter to see flows.', { id: 'flows.filter.correct' })}</p></ts-panel>`
+          ? html`<ts-panel heading=${heading}
+              ><p class="unavailable">
+                ${msg('Correct the filter to see flows.', { id: 'flows.filter.correct' })}
+              </p></ts-panel
+            >`
           : html`<ts-panel
               heading=${heading}
               state="error"
@@ -468,7 +565,10 @@ export class TsPageFlows extends LitElement {
     const dims: DataTableColumn<TopRow>[] = by.map((d, i) => ({
       id: `dim-${i}`,
       title: dimensionLabel(d),
-      render: (row) => (row.other ? html`<span class="muted">${msg('Other', { id: 'flows.other' })}</span>` : (rowLabels(by, row.item)[i] ?? '')),
+      render: (row) =>
+        row.other
+          ? html`<span class="muted">${msg('Other', { id: 'flows.other' })}</span>`
+          : (rowLabels(by, row.item)[i] ?? ''),
     }));
     const value = (m: FlowMeasure): DataTableColumn<TopRow> => ({
       id: m,
@@ -481,7 +581,10 @@ export class TsPageFlows extends LitElement {
       ...dims,
       {
         id: 'rate',
-        title: measure === 'bytes' ? msg('Average rate', { id: 'flows.top.rate' }) : msg(str`${measureLabel(measure)} per second`, { id: 'flows.top.ratePer' }),
+        title:
+          measure === 'bytes'
+            ? msg('Average rate', { id: 'flows.top.rate' })
+            : msg(str`${measureLabel(measure)} per second`, { id: 'flows.top.ratePer' }),
         align: 'end',
         render: (row) => formatRate(measure, ratePerSecond(measure, row.item[measure], seconds)),
         sortValue: (row) => row.item[measure],
@@ -493,7 +596,8 @@ export class TsPageFlows extends LitElement {
         render: (row) => {
           const pct = share(row.item[measure], total);
           return html`<span class="share" data-share=${pct ?? ''}
-            ><span class="bar" style="width:${Math.round((pct ?? 0) * 0.6)}px"></span>${formatPercent(pct)}</span
+            ><span class="bar" style="width:${Math.round((pct ?? 0) * 0.6)}px"></span
+            >${formatPercent(pct)}</span
           >`;
         },
         sortValue: (row) => row.item[measure],
@@ -512,7 +616,11 @@ export class TsPageFlows extends LitElement {
     const totalText = formatMeasure(measure, measureOf(top.data.total, measure));
     const dims = by.map(dimensionLabel).join(' × ');
     return html`<ts-panel heading=${msg(str`Top by ${dims}`, { id: 'flows.top.by' })} ?busy=${busy}>
-      <span slot="meta" class="total" data-testid="flows-total" data-total=${measureOf(top.data.total, measure)}
+      <span
+        slot="meta"
+        class="total"
+        data-testid="flows-total"
+        data-total=${measureOf(top.data.total, measure)}
         >${msg(str`Total ${totalText}`, { id: 'flows.top.total' })}</span
       >
       <ts-data-table
@@ -560,26 +668,41 @@ export class TsPageFlows extends LitElement {
       return this._sankeyTask.render({
         pending: () => {
           const v = this._sankeyTask.value;
-          return v ? this._sankeyPanel(v, true) : html`<ts-panel heading=${heading} state="loading"></ts-panel>`;
+          return v
+            ? this._sankeyPanel(v, true)
+            : html`<ts-panel heading=${heading} state="loading"></ts-panel>`;
         },
         complete: (v) => (v ? this._sankeyPanel(v, false) : nothing),
         error: (error) =>
           filterErrorText(error)
             ? nothing
-            : html`<ts-panel heading=${heading} state="error" .error=${flowErrorText(error)} @ts-retry=${() => void this._sankeyTask.run()}></ts-panel>`,
+            : html`<ts-panel
+                heading=${heading}
+                state="error"
+                .error=${flowErrorText(error)}
+                @ts-retry=${() => void this._sankeyTask.run()}
+              ></ts-panel>`,
       });
     }
     const heading = msg('Over time', { id: 'flows.series.heading' });
     return this._seriesTask.render({
       pending: () => {
         const v = this._seriesTask.value;
-        return v ? this._seriesPanel(v, ranges, true) : html`<ts-panel heading=${heading} state="loading">${ranges}</ts-panel>`;
+        return v
+          ? this._seriesPanel(v, ranges, true)
+          : html`<ts-panel heading=${heading} state="loading">${ranges}</ts-panel>`;
       },
       complete: (v) => (v ? this._seriesPanel(v, ranges, false) : nothing),
       error: (error) =>
         filterErrorText(error)
           ? nothing
-          : html`<ts-panel heading=${heading} state="error" .error=${flowErrorText(error)} @ts-retry=${() => void this._seriesTask.run()}>${ranges}</ts-panel>`,
+          : html`<ts-panel
+              heading=${heading}
+              state="error"
+              .error=${flowErrorText(error)}
+              @ts-retry=${() => void this._seriesTask.run()}
+              >${ranges}</ts-panel
+            >`,
     });
   }
 
@@ -597,12 +720,17 @@ export class TsPageFlows extends LitElement {
         >${msg(str`step ${v.data.step} s`, { id: 'flows.series.step' })}</span
       >
       ${ranges}
-      <div @ts-chart-range=${this._onChartRange} @ts-chart-reset=${() => this._set({ range: this._query.range, custom: undefined })}>
+      <div
+        @ts-chart-range=${this._onChartRange}
+        @ts-chart-reset=${() => this._set({ range: this._query.range, custom: undefined })}
+      >
         ${chartFigure({
           testId: 'chart-flows-series',
           title,
           subject: dim,
-          option: cachedOption(v, `series:${dimension}:${measure}`, () => flowSeriesOption(dimension, measure, v.data, span)),
+          option: cachedOption(v, `series:${dimension}:${measure}`, () =>
+            flowSeriesOption(dimension, measure, v.data, span),
+          ),
           empty: isEmpty(flowSeriesLines(dimension, measure, v.data)),
           height: 300,
         })}
@@ -613,10 +741,20 @@ export class TsPageFlows extends LitElement {
   private _sankeyPanel(v: Loaded<FlowSankey>, busy: boolean) {
     const { by, measure } = this._query;
     const dims = by.map(dimensionLabel).join(' → ');
-    const chart = cachedOption(v, `sankey:${measure}:${by.join(',')}`, () => flowSankeyOption(measure, v.data).option);
+    const chart = cachedOption(
+      v,
+      `sankey:${measure}:${by.join(',')}`,
+      () => flowSankeyOption(measure, v.data).option,
+    );
     const empty = flowSankeyOption(measure, v.data).empty;
     return html`<ts-panel heading=${msg('Sankey', { id: 'flows.sankey.heading' })} ?busy=${busy}>
-      <span slot="meta" data-testid="flows-sankey-meta" data-nodes=${v.data.nodes.length} data-links=${v.data.links.length}>${dims}</span>
+      <span
+        slot="meta"
+        data-testid="flows-sankey-meta"
+        data-nodes=${v.data.nodes.length}
+        data-links=${v.data.links.length}
+        >${dims}</span
+      >
       ${chartFigure({
         testId: 'chart-flows-sankey',
         title: msg(str`${measureLabel(measure)}: ${dims}`, { id: 'flows.sankey.title' }),

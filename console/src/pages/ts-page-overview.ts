@@ -452,18 +452,32 @@ export class TsPageOverview extends LitElement {
       <div class="stats">
         <a class="stat link" href="/flows">
           <div class="label">${msg('Traffic, last hour', { id: 'overview.flows.lastHour' })}</div>
-          <div class="value" data-testid="overview-flows-hour">${figures.bytesLastHour === undefined ? '—' : formatBytes(figures.bytesLastHour)}</div>
+          <div class="value" data-testid="overview-flows-hour">
+            ${figures.bytesLastHour === undefined ? '—' : formatBytes(figures.bytesLastHour)}
+          </div>
         </a>
         <a class="stat link" href="/flows/egress">
           <div class="label">${msg('Internet egress now', { id: 'overview.flows.egressNow' })}</div>
-          <div class="value" data-testid="overview-flows-egress">${figures.egressBps === undefined ? '—' : formatBitRate(figures.egressBps)}</div>
+          <div class="value" data-testid="overview-flows-egress">
+            ${figures.egressBps === undefined ? '—' : formatBitRate(figures.egressBps)}
+          </div>
         </a>
         <div class="stat">
           <div class="label">${msg('Top applications', { id: 'overview.flows.topApps' })}</div>
           <div class="apps" data-testid="overview-flows-apps">
-            ${apps.length
-              ? apps.slice(0, 5).map((a) => html`<div><span>${a.name || msg('Unclassified', { id: 'flows.key.unclassified' })}</span> <span class="muted">${formatBytes(a.bytes)}</span></div>`)
-              : html`<span class="muted">—</span>`}
+            ${
+              apps.length
+                ? apps
+                    .slice(0, 5)
+                    .map(
+                      (a) =>
+                        html`<div>
+                          <span>${a.name || msg('Unclassified', { id: 'flows.key.unclassified' })}</span>
+                          <span class="muted">${formatBytes(a.bytes)}</span>
+                        </div>`,
+                    )
+                : html`<span class="muted">—</span>`
+            }
           </div>
         </div>
       </div>

@@ -73,8 +73,10 @@ export const templates = {
   'flows.view.series': '趋势图',
   'flows.view.sankey': '桑基图',
   'flows.filter.label': '过滤条件',
-  'flows.filter.placeholder': '过滤条件，例如 srcOrgUnit = "成都市" AND proto = tcp AND NOT dstPort IN (80, 443)',
-  'flows.filter.help': html`运算符：<code>= != &lt; &gt; &lt;= &gt;= IN (…) ~ CIDR</code>，可用 <code>AND OR NOT</code> 与括号组合。点击表格中的行可将其加入过滤条件。`,
+  'flows.filter.placeholder':
+    '过滤条件，例如 srcOrgUnit = "成都市" AND proto = tcp AND NOT dstPort IN (80, 443)',
+  'flows.filter.help': html`运算符：<code>= != &lt; &gt; &lt;= &gt;= IN (…) ~ CIDR</code>，可用
+    <code>AND OR NOT</code> 与括号组合。点击表格中的行可将其加入过滤条件。`,
   'flows.filter.apply': '应用',
   'flows.filter.clear': '清除',
   'flows.dims.one': str`维度 ${0}`,
