@@ -173,12 +173,13 @@ describe('the Sankey diagram', () => {
 
 describe('the egress per-day chart', () => {
   it('draws out and in per day, in day order', () => {
+    const day = { peakOutBps: 0, peakInBps: 0, p95OutBps: 0, p95InBps: 0 };
     const egress = {
       days: [
-        { day: '2026-12-02', outBytes: 20, inBytes: 2 },
-        { day: '2026-12-01', outBytes: 10, inBytes: 1 },
+        { date: '2026-12-02', outBytes: 20, inBytes: 2, ...day },
+        { date: '2026-12-01', outBytes: 10, inBytes: 1, ...day },
       ],
-    } as FlowEgress;
+    } as Partial<FlowEgress> as FlowEgress;
     const option = egressDaysOption(egress) as AnyOption;
     expect(option.xAxis.data).toEqual(['2026-12-01', '2026-12-02']);
     expect(option.series.map((s: AnyOption) => s.data)).toEqual([

@@ -175,7 +175,7 @@ export interface SankeyChart {
 
 /** The egress page's per-day chart: bytes out and in per day, as bars. */
 export function egressDaysOption(egress: FlowEgress): ChartOption {
-  const days = [...egress.days].sort((a, b) => a.day.localeCompare(b.day));
+  const days = [...egress.days].sort((a, b) => a.date.localeCompare(b.date));
   const outName = msg('Out to the internet', { id: 'flows.egress.chart.out' });
   const inName = msg('In from the internet', { id: 'flows.egress.chart.in' });
   const bar = (name: string, color: string, values: number[]): BarSeriesOption => ({
@@ -185,7 +185,7 @@ export function egressDaysOption(egress: FlowEgress): ChartOption {
     itemStyle: { color },
     barMaxWidth: 28,
   });
-  const categories = days.map((d) => d.day);
+  const categories = days.map((d) => d.date);
   return {
     animation: false,
     grid: {

@@ -291,9 +291,14 @@ describe('exporter health and egress helpers', () => {
   });
 
   it('explains a divergence from the API hint, and keeps an unknown hint as sent', () => {
-    expect(reconciliationHintText('sampling-rate')).toMatch(/sampling rate/);
-    expect(reconciliationHintText('sequence-gaps')).toMatch(/sequence gaps/);
-    expect(reconciliationHintText('something new')).toBe('something new');
+    const hint = (code: string, more = {}) => ({ code, message: `server: ${code}`, ...more });
+    expect(reconciliationHintText(hint('sampling-rate'))).toMatch(/sampling rate is probably wrong/);
+    expect(reconciliationHintText(hint('sampling-rate', { likelySamplingRate: 1000 }))).toMatch(
+      /rate of 1:1000/,
+    );
+    expect(reconciliationHintText(hint('lost-datagrams', { lossPercent: 12.34 }))).toMatch(/about 12.3%/);
+    expect(reconciliationHintText(hint('not-exported'))).toMatch(/not exported/);
+    expect(reconciliationHintText(hint('something-new'))).toBe('server: something-new');
     expect(reconciliationHintText(null)).toBe('');
   });
 
@@ -303,11 +308,20 @@ describe('exporter health and egress helpers', () => {
   });
 
   it('reads the overview figures of the flows module, or its error', () => {
-    expect(
-      flowOverviewFigures({
-        flows: { bytesLastHour: 5, egressBps: 8, topApps: [{ name: 'HTTPS', bytes: 3 }, { bad: 1 }] },
-      }),
-    ).toEqual({ bytesLastHour: 5, egressBps: 8, topApps: [{ name: 'HTTPS', bytes: 3 }] });
+    const figures = {
+      flows: {
+        lastHour: { bytes: 5, packets: 1, flows: 1 },
+        egressBitsPerSecond: 8,
+        topApps: [{ app: 'HTTPS', bytes: 3 }, { bad: 1 }],
+      },
+    };
+    expect(flowOverviewFigures({ flows: figures })).toEqual({
+      bytesLastHour: 5,
+      egressBps: 8,
+      topApps: [{ name: 'HTTPS', bytes: 3 }],
+    });
+    // A caller without flows:read gets nothing from the module: no panel.
+    expect(flowOverviewFigures({ flows: {} })).toBeUndefined();
     expect(flowOverviewFigures({ flows: { error: 'telemetry store unavailable' } })).toEqual({
       error: 'telemetry store unavailable',
     });

@@ -136,6 +136,9 @@ export const defaultFlowQuery = (): FlowQuery => ({
 });
 
 export const maxDimensions = 3;
+
+/** The top-N table ranks by the first two dimensions (the API's limit); the Sankey uses all three. */
+export const topDimensions = (by: readonly FlowDimension[]): FlowDimension[] => by.slice(0, 2);
 export const flowLimits = [5, 10, 20, 50, 100] as const;
 
 /** Reads the explorer's query from a URL's search part; anything unusable falls back to the default. */
@@ -442,66 +445,97 @@ export const fetchFlowSeries = (
 export const fetchFlowSankey = (r: FlowRequest, signal?: AbortSignal): Promise<FlowSankey> =>
   apiFetch<FlowSankey>(`/api/v1/flows/sankey${query(requestParams(r))}`, { signal });
 
-// ---- Exporters and reconciliation (the collector's health) ----
+// ---- Exporters and reconciliation (the collector's health; `GET /api/v1/flows/exporters`, `…/reconciliation`) ----
 
 export type ReconciliationStatus = 'ok' | 'diverging' | 'no-snmp' | 'no-flows';
 
+/** Why flows and SNMP disagree: a code, the server's sentence, and what it measured. */
+export interface ReconciliationHint {
+  code: 'sampling-rate' | 'not-exported' | 'lost-datagrams' | 'unknown' | string;
+  message: string;
+  likelySamplingRate?: number;
+  lossPercent?: number;
+}
+
+/** One exporter interface and direction: flow bytes (× sampling) against SNMP octets over the same minutes. */
+export interface FlowReconciliationRow {
+  exporter: string;
+  deviceId: string;
+  ifIndex: number;
+  ifName: string;
+  direction: 'in' | 'out';
+  minutes: number;
+  flowBytes: number;
+  snmpBytes: number;
+  ratio: number | null;
+  divergencePercent: number | null;
+  samplingRate: number;
+  status: ReconciliationStatus | string;
+  /** Neither side reached the policy's minimum: shown, not judged. */
+  belowMinimum: boolean;
+  hint: ReconciliationHint | null;
+}
+
 export interface FlowExporterReconciliation {
   status: ReconciliationStatus | string;
-  /** The interface that diverges most, when one does. */
-  worstInterface?: { ifIndex: number; ifName?: string; divergencePercent?: number | null } | null;
-  reason?: string | null;
+  reason: string;
+  diverging: number;
+  from: string;
+  to: string;
+  worstInterface: Pick<
+    FlowReconciliationRow,
+    'ifIndex' | 'ifName' | 'direction' | 'divergencePercent' | 'hint' | 'flowBytes' | 'snmpBytes'
+  > | null;
 }
 
 export interface FlowExporter {
   address: string;
-  deviceId?: string | null;
-  deviceName?: string | null;
-  orgUnitId?: string | null;
-  orgUnitName?: string | null;
-  agentId?: string | null;
+  deviceId: string | null;
+  deviceName: string | null;
+  orgUnitId: string;
+  agentId: string;
+  minutes: number;
   packetsPerSecond: number;
   recordsPerSecond: number;
-  flows?: number;
-  bytes?: number;
+  packets: number;
+  records: number;
+  flows: number;
+  bytes: number;
   dropped: number;
   malformed: Record<string, number>;
+  malformedTotal: number;
   missingTemplates: number;
   sequenceGaps: number;
   versions: string[];
   /** Distinct sampling rates seen over the window. */
   samplingRates: number[];
-  /** Where the rates came from, rows counted per source: exporter, configured, default. */
-  samplingSources?: Partial<Record<'exporter' | 'configured' | 'default', number>>;
-  lastSeen: string | null;
-  reconciliation?: FlowExporterReconciliation | null;
+  /** Rows whose rate came from each source. */
+  samplingSources: { exporter: number; configured: number; default: number };
+  lastSeen: string;
+  reconciliation: FlowExporterReconciliation;
 }
 
 export interface FlowExporterList {
   items: FlowExporter[];
-  from?: string;
-  to?: string;
+  from: string;
+  to: string;
 }
 
-export interface FlowReconciliationRow {
+export interface FlowExporterReconciliationDetail {
   exporter: string;
-  ifIndex: number;
-  ifName?: string | null;
-  direction: 'in' | 'out';
-  flowBytes: number;
-  snmpBytes: number | null;
-  ratio: number | null;
-  divergencePercent: number | null;
+  deviceId: string;
+  orgUnitId: string;
   status: ReconciliationStatus | string;
-  /** Why it diverges, as a word: sampling-rate, not-exported, sequence-gaps … */
-  hint?: string | null;
+  reason: string;
+  diverging: number;
+  worst: FlowReconciliationRow | null;
+  interfaces: FlowReconciliationRow[];
 }
 
 export interface FlowReconciliation {
-  items: FlowReconciliationRow[];
-  from?: string;
-  to?: string;
-  thresholdPercent?: number;
+  items: FlowExporterReconciliationDetail[];
+  from: string;
+  to: string;
 }
 
 export const fetchFlowExporters = (window: WindowParams, signal?: AbortSignal): Promise<FlowExporterList> =>
@@ -571,21 +605,37 @@ export function reconciliationStatusText(status: string): string {
 export const reconciliationTone = (status: string): 'ok' | 'warn' | 'bad' | 'idle' =>
   status === 'ok' ? 'ok' : status === 'diverging' ? 'bad' : status === 'no-flows' ? 'warn' : 'idle';
 
-/** Why flows and SNMP disagree, in words, from the API's hint (a word or the server's sentence). */
-export function reconciliationHintText(hint: string | null | undefined): string {
+/** Why flows and SNMP disagree, in words, from the API's hint (its code; the server's sentence for a code this console does not know). */
+export function reconciliationHintText(hint: ReconciliationHint | null | undefined): string {
   if (!hint) return '';
-  const h = hint.toLowerCase();
-  if (h.includes('sampling'))
-    return msg('The sampling rate is probably wrong (flows × rate do not match the counters).', {
-      id: 'flows.recon.hint.sampling',
-    });
-  if (h.includes('not-exported') || h.includes('not exported'))
-    return msg('Flows are probably not exported on this interface.', { id: 'flows.recon.hint.notExported' });
-  if (h.includes('sequence') || h.includes('lost'))
-    return msg('Datagrams were lost on the way (sequence gaps).', { id: 'flows.recon.hint.sequenceGaps' });
-  if (h.includes('snmp'))
-    return msg('The interface has no SNMP counters for this window.', { id: 'flows.recon.hint.noSnmp' });
-  return hint;
+  switch (hint.code) {
+    case 'sampling-rate': {
+      if (hint.likelySamplingRate) {
+        const rate = `1:${hint.likelySamplingRate}`;
+        return msg(str`The sampling rate is probably wrong: the counters match a rate of ${rate}.`, {
+          id: 'flows.recon.hint.samplingLikely',
+        });
+      }
+      return msg('The sampling rate is probably wrong (flows × rate do not match the counters).', {
+        id: 'flows.recon.hint.sampling',
+      });
+    }
+    case 'not-exported':
+      return msg('Flows are probably not exported on this interface.', {
+        id: 'flows.recon.hint.notExported',
+      });
+    case 'lost-datagrams': {
+      if (hint.lossPercent !== undefined) {
+        const loss = `${Math.round(hint.lossPercent * 10) / 10}%`;
+        return msg(str`Datagrams were lost on the way (sequence gaps, about ${loss}).`, {
+          id: 'flows.recon.hint.sequenceGapsShare',
+        });
+      }
+      return msg('Datagrams were lost on the way (sequence gaps).', { id: 'flows.recon.hint.sequenceGaps' });
+    }
+    default:
+      return hint.message;
+  }
 }
 
 /** Where a sampling rate came from, in words. */
@@ -602,40 +652,53 @@ export function samplingSourceText(source: string): string {
   }
 }
 
-// ---- Internet egress per org unit ----
+// ---- Internet egress per org unit (`GET /api/v1/flows/egress`) ----
 
 export type EgressPeriod = 'day' | 'month';
 
-export interface EgressRanked extends Partial<FlowTotals> {
-  key: FlowKey;
-  label?: string;
-  bytes: number;
+export interface EgressDay {
+  date: string;
+  outBytes: number;
+  inBytes: number;
+  peakOutBps: number;
+  peakInBps: number;
+  p95OutBps: number;
+  p95InBps: number;
 }
 
 export interface EgressAllowance {
-  monthlyGigabytes?: number | null;
-  peakMbps?: number | null;
-  /** Share of the monthly volume used, 0–100+. */
-  usedPercent?: number | null;
+  monthlyGigabytes: number | null;
+  peakMbps: number | null;
+  month: string;
+  monthBytes: number;
+  monthPeakBps: number;
+  volumeExceeded: boolean;
+  peakExceeded: boolean;
   exceeded: boolean;
-  /** What is exceeded: volume, peak or both. */
-  exceededBy?: string[];
 }
 
 export interface FlowEgress {
-  orgUnit: { id: string; name: string };
+  orgUnitId: string;
+  orgUnitName: string;
   period: EgressPeriod;
+  /** The day or month in words of the server (e.g. 2026-12-01, 2026-12). */
+  label: string;
   from: string;
   to: string;
+  utcOffsetMinutes: number;
   outBytes: number;
   inBytes: number;
-  peakBps: number;
-  p95Bps: number;
-  /** One point per day: `[unixMillis, outBytes, inBytes]`. */
-  days: { day: string; outBytes: number; inBytes: number; peakBps?: number; p95Bps?: number }[];
-  destinations: EgressRanked[];
-  applications: EgressRanked[];
-  sources: EgressRanked[];
+  peakOutBps: number;
+  peakInBps: number;
+  p95OutBps: number;
+  p95InBps: number;
+  buckets: number;
+  days: EgressDay[];
+  /** `[unixMillis, outBps, inBps]` per 5-minute bucket. */
+  fiveMinutes: [number, number, number][];
+  topDestinations: { address: string; country: string; as: number; outBytes: number; inBytes: number }[];
+  applications: { app: string; outBytes: number; inBytes: number }[];
+  internalSources: { address: string; orgUnitId: string; outBytes: number; inBytes: number }[];
   allowance: EgressAllowance | null;
 }
 
@@ -644,10 +707,10 @@ export const fetchFlowEgress = (
   signal?: AbortSignal,
 ): Promise<FlowEgress> => apiFetch<FlowEgress>(`/api/v1/flows/egress${query(p)}`, { signal });
 
-/** The day or month of a date as the egress route takes it (`at`, an ISO date), in UTC. */
+/** The day of a date as the egress route takes it (`at`, YYYY-MM-DD), in UTC. */
 export const egressAt = (t: number): string => new Date(t).toISOString().slice(0, 10);
 
-/** Percent of an allowance used; null without an allowance. */
+/** Percent of a monthly allowance (decimal gigabytes) used; null without an allowance. */
 export function allowanceUsed(usedBytes: number, monthlyGigabytes: number | null | undefined): number | null {
   if (!monthlyGigabytes || !(monthlyGigabytes > 0)) return null;
   return (usedBytes / (monthlyGigabytes * 1e9)) * 100;
@@ -658,37 +721,43 @@ export function allowanceUsed(usedBytes: number, monthlyGigabytes: number | null
 export interface FlowOverviewFigures {
   /** Bytes over the last hour in scope. */
   bytesLastHour?: number;
-  /** Egress rate over the last complete minutes, bits per second. */
+  /** Egress over the last hour, bits per second. */
   egressBps?: number;
   topApps?: { name: string; bytes: number }[];
-  exporters?: number;
   error?: string;
 }
 
-/** Reads the module's figures from the overview's `modules.flows`, tolerating missing fields. */
+/**
+ * Reads the module's figures from the overview's `modules.flows` (`{flows: {lastHour, topApps,
+ * egressBitsPerSecond}}`, `{}` without `flows:read`, `{error}` when the module could not answer).
+ * Undefined when there is nothing to show.
+ */
 export function flowOverviewFigures(
   modules: Record<string, unknown> | undefined,
 ): FlowOverviewFigures | undefined {
-  const raw = modules?.['flows'];
-  if (!raw || typeof raw !== 'object') return undefined;
-  const r = raw as Record<string, unknown>;
+  const outer = modules?.['flows'];
+  if (!outer || typeof outer !== 'object') return undefined;
+  const o = outer as Record<string, unknown>;
+  if (typeof o['error'] === 'string') return { error: o['error'] };
+  const inner = o['flows'];
+  if (!inner || typeof inner !== 'object') return undefined;
+  const r = inner as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const out: FlowOverviewFigures = {};
-  if (typeof r['error'] === 'string') out.error = r['error'];
-  const bytes = num(r['bytesLastHour']);
+  const lastHour = r['lastHour'];
+  const bytes =
+    lastHour && typeof lastHour === 'object'
+      ? num((lastHour as Record<string, unknown>)['bytes'])
+      : undefined;
   if (bytes !== undefined) out.bytesLastHour = bytes;
-  const egress = num(r['egressBps']);
+  const egress = num(r['egressBitsPerSecond']);
   if (egress !== undefined) out.egressBps = egress;
-  const exporters = num(r['exporters']);
-  if (exporters !== undefined) out.exporters = exporters;
   if (Array.isArray(r['topApps'])) {
     out.topApps = r['topApps'].flatMap((a: unknown) => {
       if (!a || typeof a !== 'object') return [];
-      const o = a as Record<string, unknown>;
-      const name =
-        typeof o['name'] === 'string' ? o['name'] : typeof o['app'] === 'string' ? o['app'] : undefined;
-      const b = num(o['bytes']);
-      return name !== undefined && b !== undefined ? [{ name, bytes: b }] : [];
+      const x = a as Record<string, unknown>;
+      const b = num(x['bytes']);
+      return typeof x['app'] === 'string' && b !== undefined ? [{ name: x['app'], bytes: b }] : [];
     });
   }
   return out;

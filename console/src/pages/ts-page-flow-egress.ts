@@ -12,7 +12,7 @@ import {
   isFlowsMissing,
   keyLabel,
 } from '../data/flows.js';
-import type { EgressPeriod, EgressRanked, FlowEgress } from '../data/flows.js';
+import type { EgressPeriod, FlowEgress } from '../data/flows.js';
 import { fetchOrgUnits, orgUnitOptions } from '../data/org-units.js';
 import type { OrgUnit } from '../data/org-units.js';
 import type { User } from '../data/auth.js';
@@ -302,21 +302,35 @@ export class TsPageFlowEgress extends LitElement {
   private _renderEgress(egress: FlowEgress, busy: boolean) {
     const allowance = egress.allowance;
     const monthly = allowance?.monthlyGigabytes ?? null;
-    const used = allowance?.usedPercent ?? allowanceUsed(egress.outBytes + egress.inBytes, monthly);
+    const used = allowance ? allowanceUsed(allowance.monthBytes, monthly) : null;
     const exceeded = allowance?.exceeded === true;
     const peakLimit = allowance?.peakMbps ? allowance.peakMbps * 1e6 : null;
-    const peakOver = peakLimit !== null && egress.peakBps > peakLimit;
-    const name = egress.orgUnit.name;
+    const name = egress.orgUnitName;
     const limitText = monthly ? formatBytes(monthly * 1e9) : '';
     const peakLimitText = peakLimit !== null ? formatBitRate(peakLimit) : '';
     const usedText = formatPercent(used);
+    const monthPeakText = allowance ? formatBitRate(allowance.monthPeakBps) : '';
+    const peakOut = egress.peakOutBps;
+    const names = new Map((this._unitsTask.value ?? []).map((u) => [u.id, u.name]));
     return html`
       ${
-        exceeded
+        exceeded && allowance
           ? html`<p class="exceeded" role="alert" data-testid="egress-exceeded">
               ${msg(str`${name} has exceeded its internet egress allowance.`, { id: 'flows.egress.exceeded' })}
-              ${monthly ? msg(str`Used ${usedText} of ${limitText} this month.`, { id: 'flows.egress.exceededVolume' }) : nothing}
-              ${peakOver ? msg(str`The peak is above the allowed ${peakLimitText}.`, { id: 'flows.egress.exceededPeak' }) : nothing}
+              ${
+                allowance.volumeExceeded
+                  ? msg(str`Used ${usedText} of ${limitText} this month.`, {
+                      id: 'flows.egress.exceededVolume',
+                    })
+                  : nothing
+              }
+              ${
+                allowance.peakExceeded
+                  ? msg(str`The month's peak of ${monthPeakText} is above the allowed ${peakLimitText}.`, {
+                      id: 'flows.egress.exceededPeak',
+                    })
+                  : nothing
+              }
             </p>`
           : nothing
       }
@@ -324,19 +338,23 @@ export class TsPageFlowEgress extends LitElement {
         heading=${msg(str`${name}: volume and rates`, { id: 'flows.egress.figures.heading' })}
         ?busy=${busy}
       >
+        <span slot="meta" data-testid="egress-label">${egress.label}</span>
         <a
           slot="actions"
           href=${flowExplorerPath({
             by: ['dstAddr'],
-            filter: `${filterClause('direction', 'egress')} AND ${filterClause('srcOrgUnit', egress.orgUnit.id)}`,
+            filter: `${filterClause('direction', 'egress')} AND ${filterClause('srcOrgUnit', egress.orgUnitId)}`,
+            custom: { from: Date.parse(egress.from), to: Math.min(Date.now(), Date.parse(egress.to)) },
           })}
           >${msg('Open in the flow explorer', { id: 'flows.egress.explore' })}</a
         >
         <div class="figures" data-testid="egress-figures">
-          ${this._figure(msg('Out to the internet', { id: 'flows.egress.chart.out' }), formatBytes(egress.outBytes), 'egress-out', String(egress.outBytes))}
-          ${this._figure(msg('In from the internet', { id: 'flows.egress.chart.in' }), formatBytes(egress.inBytes), 'egress-in', String(egress.inBytes))}
-          ${this._figure(msg('Peak', { id: 'flows.egress.peak' }), formatBitRate(egress.peakBps), 'egress-peak', String(egress.peakBps), peakOver)}
-          ${this._figure(msg('95th percentile', { id: 'flows.egress.p95' }), formatBitRate(egress.p95Bps), 'egress-p95', String(egress.p95Bps))}
+          ${this._figure(msg('Out to the internet', { id: 'flows.egress.chart.out' }), formatBytes(egress.outBytes), 'egress-out', egress.outBytes)}
+          ${this._figure(msg('In from the internet', { id: 'flows.egress.chart.in' }), formatBytes(egress.inBytes), 'egress-in', egress.inBytes)}
+          ${this._figure(msg('Peak out', { id: 'flows.egress.peak' }), formatBitRate(peakOut), 'egress-peak', peakOut, peakLimit !== null && peakOut > peakLimit)}
+          ${this._figure(msg('95th percentile out', { id: 'flows.egress.p95' }), formatBitRate(egress.p95OutBps), 'egress-p95', egress.p95OutBps)}
+          ${this._figure(msg('Peak in', { id: 'flows.egress.peakIn' }), formatBitRate(egress.peakInBps), 'egress-peak-in', egress.peakInBps)}
+          ${this._figure(msg('95th percentile in', { id: 'flows.egress.p95In' }), formatBitRate(egress.p95InBps), 'egress-p95-in', egress.p95InBps)}
           <div
             class="figure"
             data-testid="egress-allowance"
@@ -346,12 +364,15 @@ export class TsPageFlowEgress extends LitElement {
             <span class="label">${msg('Monthly allowance', { id: 'flows.egress.allowance' })}</span>
             ${
               monthly
-                ? html`<span class="value ${exceeded ? 'bad' : ''}">${usedText}</span>
+                ? html`<span class="value ${allowance?.volumeExceeded ? 'bad' : ''}">${usedText}</span>
                     <span class="muted"
                       >${msg(str`of ${limitText}`, { id: 'flows.egress.allowanceOf' })}</span
                     >
                     <div class="meter">
-                      <span class=${exceeded ? 'bad' : ''} style="width:${Math.min(100, used ?? 0)}%"></span>
+                      <span
+                        class=${allowance?.volumeExceeded ? 'bad' : ''}
+                        style="width:${Math.min(100, used ?? 0)}%"
+                      ></span>
                     </div>`
                 : html`<span class="value">—</span>
                     <span class="muted"
@@ -372,42 +393,78 @@ export class TsPageFlowEgress extends LitElement {
         })}
       </ts-panel>
       <div class="grid">
-        ${this._ranked(msg('Top destinations', { id: 'flows.egress.destinations' }), msg('Destination', { id: 'flows.egress.destination' }), 'dstAddr', egress.destinations, egress.outBytes, 'egress-destinations')}
-        ${this._ranked(msg('Applications', { id: 'flows.egress.applications' }), msg('Application', { id: 'flows.dim.app' }), 'app', egress.applications, egress.outBytes + egress.inBytes, 'egress-applications')}
-        ${this._ranked(msg('Internal sources', { id: 'flows.egress.sources' }), msg('Source', { id: 'flows.egress.source' }), 'srcAddr', egress.sources, egress.outBytes, 'egress-sources')}
+        ${this._ranked(
+          msg('Top destinations', { id: 'flows.egress.destinations' }),
+          msg('Destination', { id: 'flows.egress.destination' }),
+          egress.topDestinations.map((d) => ({
+            key: d.address,
+            label: d.address,
+            sub: [d.country, d.as ? `AS${d.as}` : ''].filter((x) => x).join(' · '),
+            outBytes: d.outBytes,
+            inBytes: d.inBytes,
+          })),
+          'egress-destinations',
+        )}
+        ${this._ranked(
+          msg('Applications', { id: 'flows.egress.applications' }),
+          msg('Application', { id: 'flows.dim.app' }),
+          egress.applications.map((a) => ({
+            key: a.app,
+            label: keyLabel('app', a.app),
+            sub: '',
+            outBytes: a.outBytes,
+            inBytes: a.inBytes,
+          })),
+          'egress-applications',
+        )}
+        ${this._ranked(
+          msg('Internal sources', { id: 'flows.egress.sources' }),
+          msg('Source', { id: 'flows.egress.source' }),
+          egress.internalSources.map((x) => ({
+            key: x.address,
+            label: x.address,
+            sub: names.get(x.orgUnitId) ?? x.orgUnitId,
+            outBytes: x.outBytes,
+            inBytes: x.inBytes,
+          })),
+          'egress-sources',
+        )}
       </div>
     `;
   }
 
-  private _figure(label: string, value: string, testId: string, raw: string, bad = false) {
+  private _figure(label: string, value: string, testId: string, raw: number, bad = false) {
     return html`<div class="figure" data-testid=${testId} data-value=${raw}>
       <span class="label">${label}</span>
       <span class="value ${bad ? 'bad' : ''}">${value}</span>
     </div>`;
   }
 
-  private _ranked(
-    heading: string,
-    keyTitle: string,
-    dimension: string,
-    rows: EgressRanked[],
-    total: number,
-    testId: string,
-  ) {
-    const columns: DataTableColumn<EgressRanked>[] = [
-      { id: 'key', title: keyTitle, render: (r) => keyLabel(dimension, r.key, r.label) },
+  private _ranked(heading: string, keyTitle: string, rows: RankedRow[], testId: string) {
+    const columns: DataTableColumn<RankedRow>[] = [
       {
-        id: 'bytes',
-        title: msg('Bytes', { id: 'flows.measure.bytes' }),
-        align: 'end',
-        render: (r) => formatBytes(r.bytes),
-        sortValue: (r) => r.bytes,
+        id: 'key',
+        title: keyTitle,
+        render: (r) =>
+          r.sub
+            ? html`<span class="cell-stack"
+                ><span>${r.label}</span><span class="cell-sub">${r.sub}</span></span
+              >`
+            : r.label,
       },
       {
-        id: 'share',
-        title: msg('Share', { id: 'flows.top.share' }),
+        id: 'out',
+        title: msg('Out', { id: 'flows.egress.out' }),
         align: 'end',
-        render: (r) => formatPercent(total > 0 ? (r.bytes / total) * 100 : null),
+        render: (r) => formatBytes(r.outBytes),
+        sortValue: (r) => r.outBytes,
+      },
+      {
+        id: 'in',
+        title: msg('In', { id: 'flows.egress.in' }),
+        align: 'end',
+        render: (r) => formatBytes(r.inBytes),
+        sortValue: (r) => r.inBytes,
       },
     ];
     return html`<ts-panel heading=${heading}>
@@ -416,12 +473,20 @@ export class TsPageFlowEgress extends LitElement {
         caption=${heading}
         .columns=${columns}
         .rows=${rows}
-        .rowKey=${(r: EgressRanked) => String(r.key)}
-        .rowAttributes=${(r: EgressRanked) => ({ 'data-testid': `${testId}-row`, 'data-key': String(r.key) })}
+        .rowKey=${(r: RankedRow) => r.key}
+        .rowAttributes=${(r: RankedRow) => ({ 'data-testid': `${testId}-row`, 'data-key': r.key })}
         emptyMessage=${msg('No traffic in this period.', { id: 'flows.egress.empty' })}
       ></ts-data-table>
     </ts-panel>`;
   }
+}
+
+interface RankedRow {
+  key: string;
+  label: string;
+  sub: string;
+  outBytes: number;
+  inBytes: number;
 }
 
 declare global {

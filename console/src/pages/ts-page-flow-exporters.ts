@@ -22,6 +22,7 @@ import type {
   FlowReconciliationRow,
 } from '../data/flows.js';
 import { metricsRanges, rangeMillis } from '../data/hosts.js';
+import { fetchOrgUnits, orgUnitNames } from '../data/org-units.js';
 import type { MetricsRange } from '../data/hosts.js';
 import {
   formatBytes,
@@ -141,6 +142,11 @@ export class TsPageFlowExporters extends LitElement {
     return { from: to - rangeMillis[this._selection.range], to };
   }
 
+  private readonly _unitsTask = new Task<[], Map<string, string>>(this, {
+    task: async (_args, { signal }) => orgUnitNames((await fetchOrgUnits(signal)).items),
+    args: () => [],
+  });
+
   private readonly _exportersTask = new Task(this, {
     task: ([from, to]: [number, number], { signal }): Promise<FlowExporterList> =>
       fetchFlowExporters({ from, to }, signal),
@@ -229,7 +235,7 @@ export class TsPageFlowExporters extends LitElement {
       {
         id: 'orgUnit',
         title: msg('Org unit', { id: 'flows.egress.orgUnit' }),
-        render: (e) => e.orgUnitName || e.orgUnitId || '—',
+        render: (e) => this._unitsTask.value?.get(e.orgUnitId) ?? e.orgUnitId,
       },
       {
         id: 'rates',
@@ -328,11 +334,10 @@ export class TsPageFlowExporters extends LitElement {
 
   private _reconCell(e: FlowExporter) {
     const r = e.reconciliation;
-    if (!r) return '—';
     const worst = r.worstInterface;
-    const divergence = worst?.divergencePercent;
     const worstName = worst ? worst.ifName || String(worst.ifIndex) : '';
-    const pct = formatPercent(divergence ?? null);
+    const pct = formatPercent(worst?.divergencePercent ?? null);
+    const hint = worst?.hint ? reconciliationHintText(worst.hint) : '';
     return html`<span class="cell-stack" data-testid="exporter-recon" data-status=${r.status}
       ><ts-status-badge
         .status=${r.status}
@@ -346,7 +351,11 @@ export class TsPageFlowExporters extends LitElement {
             >`
           : nothing
       }
-      ${r.reason ? html`<span class="cell-sub hint">${reconciliationHintText(r.reason)}</span>` : nothing}</span
+      ${
+        hint || (r.status !== 'ok' && r.reason)
+          ? html`<span class="cell-sub hint">${hint || r.reason}</span>`
+          : nothing
+      }</span
     >`;
   }
 
@@ -405,8 +414,9 @@ export class TsPageFlowExporters extends LitElement {
   }
 
   private _reconPanel(heading: string, close: unknown, r: FlowReconciliation, busy: boolean) {
-    const threshold = r.thresholdPercent;
-    const thresholdText = formatPercent(threshold ?? null, 0);
+    const detail = r.items[0];
+    const rows = detail?.interfaces ?? [];
+    const count = formatCount(detail?.diverging ?? 0);
     const columns: DataTableColumn<FlowReconciliationRow>[] = [
       {
         id: 'if',
@@ -430,8 +440,8 @@ export class TsPageFlowExporters extends LitElement {
         id: 'snmp',
         title: msg('SNMP bytes', { id: 'flows.recon.snmpBytes' }),
         align: 'end',
-        render: (x) => (x.snmpBytes === null ? '—' : formatBytes(x.snmpBytes)),
-        sortValue: (x) => x.snmpBytes ?? -1,
+        render: (x) => formatBytes(x.snmpBytes),
+        sortValue: (x) => x.snmpBytes,
       },
       {
         id: 'div',
@@ -445,31 +455,42 @@ export class TsPageFlowExporters extends LitElement {
         title: msg('Status', { id: 'flows.recon.status' }),
         render: (x) =>
           html`<ts-status-badge
-            .status=${x.status}
-            .label=${reconciliationStatusText(x.status)}
-            .tone=${reconciliationTone(x.status)}
-          ></ts-status-badge>`,
+              .status=${x.status}
+              .label=${reconciliationStatusText(x.status)}
+              .tone=${x.belowMinimum ? 'idle' : reconciliationTone(x.status)}
+            ></ts-status-badge>
+            ${
+              x.belowMinimum
+                ? html`<span class="muted"
+                    >${msg('too little traffic to judge', { id: 'flows.recon.belowMinimum' })}</span
+                  >`
+                : nothing
+            }`,
       },
       {
         id: 'hint',
         title: msg('Likely reason', { id: 'flows.recon.hint' }),
-        render: (x) => html`<span class="cell-wrap hint">${reconciliationHintText(x.hint)}</span>`,
+        render: (x) => {
+          const rate = formatCount(x.samplingRate);
+          return html`<span class="cell-stack"
+            ><span class="cell-wrap hint">${reconciliationHintText(x.hint)}</span
+            ><span class="cell-sub"
+              >${msg(str`sampling 1:${rate}`, { id: 'flows.recon.samplingRate' })}</span
+            ></span
+          >`;
+        },
       },
     ];
     return html`<ts-panel heading=${heading} ?busy=${busy}>
-      ${
-        threshold !== undefined
-          ? html`<span slot="meta"
-              >${msg(str`flagged above ${thresholdText}`, { id: 'flows.recon.threshold' })}</span
-            >`
-          : nothing
-      }
+      <span slot="meta" data-testid="flow-recon-diverging" data-count=${detail?.diverging ?? 0}
+        >${msg(str`${count} diverging`, { id: 'flows.recon.diverging' })}</span
+      >
       ${close}
       <ts-data-table
         data-testid="flow-reconciliation"
         caption=${heading}
         .columns=${columns}
-        .rows=${r.items}
+        .rows=${rows}
         .rowKey=${(x: FlowReconciliationRow) => `${x.ifIndex}:${x.direction}`}
         .rowAttributes=${(x: FlowReconciliationRow) => ({ 'data-testid': 'flow-recon-row', 'data-status': x.status })}
         emptyMessage=${msg('No interface of this exporter has flows or SNMP counters in this time range.', { id: 'flows.recon.empty' })}

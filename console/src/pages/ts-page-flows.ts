@@ -25,6 +25,7 @@ import {
   rowLabels,
   seriesStep,
   share,
+  topDimensions,
 } from '../data/flows.js';
 import type {
   FlowDimension,
@@ -246,14 +247,14 @@ export class TsPageFlows extends LitElement {
     }),
     args: () => {
       const w = this._window();
-      return [this._query.by, this._query.measure, this._query.filter, this._query.limit, w.from, w.to] as [
-        FlowDimension[],
-        FlowMeasure,
-        string,
-        number,
-        number,
-        number,
-      ];
+      return [
+        topDimensions(this._query.by),
+        this._query.measure,
+        this._query.filter,
+        this._query.limit,
+        w.from,
+        w.to,
+      ] as [FlowDimension[], FlowMeasure, string, number, number, number];
     },
   });
 
@@ -559,7 +560,8 @@ export class TsPageFlows extends LitElement {
   }
 
   private _topColumns(top: Loaded<FlowTop>): DataTableColumn<TopRow>[] {
-    const { by, measure } = this._query;
+    const { measure } = this._query;
+    const by = topDimensions(this._query.by);
     const total = measureOf(top.data.total, measure);
     const seconds = (top.window.to - top.window.from) / 1000;
     const dims: DataTableColumn<TopRow>[] = by.map((d, i) => ({
@@ -609,7 +611,8 @@ export class TsPageFlows extends LitElement {
   }
 
   private _topPanel(top: Loaded<FlowTop>, busy: boolean) {
-    const { measure, by } = this._query;
+    const { measure } = this._query;
+    const by = topDimensions(this._query.by);
     const rows: TopRow[] = top.data.items.map((item) => ({ item, other: false }));
     const other = top.data.other;
     if (other && measureOf(other, measure) > 0) rows.push({ item: { key: '', ...other }, other: true });
@@ -642,7 +645,7 @@ export class TsPageFlows extends LitElement {
 
   private _onRow(row: TopRow) {
     if (row.other) return;
-    this._setFilter(addToFilter(this._query.filter, rowClause(this._query.by, row.item)));
+    this._setFilter(addToFilter(this._query.filter, rowClause(topDimensions(this._query.by), row.item)));
   }
 
   private _onChartRange(event: CustomEvent<ChartRangeDetail>) {
