@@ -246,6 +246,36 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ pollIntervalSeconds: 30, discoveryIntervalSeconds: 3600, concurrency: 64 }),
+    flows: z
+      .object({
+        netflowPort: z
+          .number()
+          .int()
+          .min(0)
+          .max(65_535)
+          .optional()
+          .describe(
+            "UDP port edge agents' collectors receive NetFlow v5/v9 and IPFIX on (0 = off). Unset: the flows policy's collector.netflowPort (2055).",
+          ),
+        sflowPort: z
+          .number()
+          .int()
+          .min(0)
+          .max(65_535)
+          .optional()
+          .describe(
+            "UDP port edge agents' collectors receive sFlow v5 on (0 = off). Unset: the flows policy's collector.sflowPort (6343).",
+          ),
+        bindAddress: z
+          .string()
+          .regex(/^[0-9A-Fa-f:.]{2,45}$/, 'must be an IPv4 or IPv6 address')
+          .optional()
+          .describe(
+            "Address edge agents' flow collectors bind. Unset: the flows policy's collector.bindAddress (embedded: 127.0.0.1).",
+          ),
+      })
+      .strict()
+      .default({}),
     storage: z
       .object({
         minFreeMegabytes: z

@@ -174,6 +174,16 @@ export const errorCodes = {
     status: 409,
     description: 'The device already has an interface with this ifIndex.',
   },
+  'flows.filter': {
+    status: 400,
+    description:
+      'The flow filter expression does not parse or names an unknown dimension or value; the message gives the position (`filter: at 17: expected a value`).',
+  },
+  'flows.range': {
+    status: 400,
+    description:
+      'The flow query’s time range or step is not usable: `from` after `to`, a range over 400 days, or a step giving more than 2,000 points.',
+  },
   'link.interface_in_use': {
     status: 400,
     description: 'An endpoint interface already ends another link; an interface carries one link.',

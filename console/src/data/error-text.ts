@@ -194,6 +194,8 @@ const texts: { [K in ErrorCode]: Text } = {
     msg('This prefix was delegated by the unit above; only its operators can remove it.', {
       id: 'error.prefix.delegated',
     }),
+  'flows.filter': (e) => msg(str`The flow filter is not valid: ${e.message}`, { id: 'error.flows.filter' }),
+  'flows.range': (e) => msg(str`The time range is not usable: ${e.message}`, { id: 'error.flows.range' }),
   'device.address_in_use': () =>
     msg('This management address is already used by another device.', { id: 'error.device.address_in_use' }),
   'interface.if_index_in_use': () =>

@@ -339,7 +339,12 @@ export async function applyInventory(
             count('interfaces', 'created');
             continue;
           }
-          const patch = changes(i, { ...existing }, ['name', 'alias', 'speedMbps']);
+          const patch = changes({ ...i, internetEgress: i.internetEgress ?? false }, { ...existing }, [
+            'name',
+            'alias',
+            'speedMbps',
+            'internetEgress',
+          ]);
           if (Object.keys(patch).length) {
             await interfaces.update(identity, existing.id, patch, tx);
             count('interfaces', 'updated');

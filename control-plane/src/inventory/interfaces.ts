@@ -29,6 +29,8 @@ export const InterfaceInput = z
     name: IfName,
     alias: Alias.optional(),
     speedMbps: SpeedMbps.optional(),
+    /** The interface leads to the internet (an egress): flows out of it are egress, in on it ingress. */
+    internetEgress: z.boolean().optional(),
   })
   .strict();
 export type InterfaceInput = z.infer<typeof InterfaceInput>;
@@ -39,6 +41,7 @@ export const InterfacePatch = z
     name: IfName.optional(),
     alias: Alias.nullable().optional(),
     speedMbps: SpeedMbps.nullable().optional(),
+    internetEgress: z.boolean().optional(),
   })
   .strict();
 export type InterfacePatch = z.infer<typeof InterfacePatch>;
@@ -60,6 +63,8 @@ export interface Interface {
   name: string;
   alias: string | null;
   speedMbps: number | null;
+  /** Marked as an internet egress (flows direction). */
+  internetEgress: boolean;
 }
 
 interface Row {
@@ -70,10 +75,11 @@ interface Row {
   name: string;
   alias: string | null;
   speed_mbps: number | null;
+  internet_egress: boolean;
   path: string;
 }
 
-const SELECT = `SELECT i.id, i.device_id, i.org_unit_id, i.if_index, i.name, i.alias, i.speed_mbps, u.path
+const SELECT = `SELECT i.id, i.device_id, i.org_unit_id, i.if_index, i.name, i.alias, i.speed_mbps, i.internet_egress, u.path
   FROM interfaces i JOIN org_units u ON u.id = i.org_unit_id`;
 
 const toInterface = (r: Row): Interface => ({
@@ -84,6 +90,7 @@ const toInterface = (r: Row): Interface => ({
   name: r.name,
   alias: r.alias,
   speedMbps: r.speed_mbps === null ? null : Number(r.speed_mbps),
+  internetEgress: r.internet_egress === true,
 });
 
 /** Device interfaces, keyed by the SNMP ifIndex on their device. */
@@ -138,9 +145,18 @@ export class InterfaceService {
       await this.assertIndexFree(v.deviceId, v.ifIndex, undefined, q);
       const id = randomUUID();
       await q.query(
-        `INSERT INTO interfaces (id, device_id, org_unit_id, if_index, name, alias, speed_mbps)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [id, v.deviceId, d.org_unit_id, v.ifIndex, v.name, v.alias ?? null, v.speedMbps ?? null],
+        `INSERT INTO interfaces (id, device_id, org_unit_id, if_index, name, alias, speed_mbps, internet_egress)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          id,
+          v.deviceId,
+          d.org_unit_id,
+          v.ifIndex,
+          v.name,
+          v.alias ?? null,
+          v.speedMbps ?? null,
+          v.internetEgress ?? false,
+        ],
       );
       await recordChange(this.deps.audit, identity, q, 'interface', 'create', id, d.org_unit_id, { ...v });
       return toInterface(await this.row(identity, id, q));
@@ -156,7 +172,13 @@ export class InterfaceService {
       const params: unknown[] = [id];
       const sets = setClause(
         v,
-        { ifIndex: 'if_index', name: 'name', alias: 'alias', speedMbps: 'speed_mbps' },
+        {
+          ifIndex: 'if_index',
+          name: 'name',
+          alias: 'alias',
+          speedMbps: 'speed_mbps',
+          internetEgress: 'internet_egress',
+        },
         params,
       );
       if (sets) await q.query(`UPDATE interfaces SET ${sets}, updated_at = now() WHERE id = $1`, params);

@@ -107,6 +107,19 @@ class MonitoredTelemetryStore implements TelemetryStore {
     return n;
   }
 
+  async insertTabSeparated(
+    table: string,
+    columns: readonly string[],
+    tsv: Uint8Array,
+    options?: InsertOptions,
+  ): Promise<number> {
+    const n = await guarded(this.health, 'telemetry', () =>
+      this.inner.insertTabSeparated(table, columns, tsv, options),
+    );
+    this.health.wrote('telemetry');
+    return n;
+  }
+
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]> {
     return guarded(this.health, 'telemetry', () => this.inner.query<T>(sql, params));
   }

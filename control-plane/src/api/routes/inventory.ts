@@ -67,6 +67,7 @@ const InterfaceOut = z.object({
   name: z.string(),
   alias: z.string().nullable(),
   speedMbps: z.number().int().nullable(),
+  internetEgress: z.boolean().describe('marked as an internet egress (flow direction egress/ingress)'),
 });
 const EndpointOut = z.object({ deviceId: z.string(), interfaceId: z.string() });
 const LinkOut = z.object({

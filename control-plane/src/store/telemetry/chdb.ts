@@ -17,6 +17,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import {
+  checkColumnNames,
   checkTableName,
   countJsonEachRowLines,
   parseJsonEachRow,
@@ -24,6 +25,7 @@ import {
   statementKind,
   toStoreError,
 } from './internal.js';
+import { countTabSeparatedRows } from './tsv.js';
 import { insertSettings, resolveRetention, runMigrations } from './schema.js';
 import type { Migration as TelemetryMigration } from './schema.js';
 import type { InsertOptions, QueryParams, TelemetryRetention, TelemetryStore } from './types.js';
@@ -88,6 +90,27 @@ export class ChdbTelemetryStore implements TelemetryStore {
         session.insert({ table, values: ndjson, format: 'JSONEachRow', settings }),
       );
       return summary.rowsSent ?? countJsonEachRowLines(ndjson);
+    } catch (error) {
+      throw toStoreError(`INSERT INTO ${table}`, error);
+    }
+  }
+
+  async insertTabSeparated(
+    table: string,
+    columns: readonly string[],
+    tsv: Uint8Array,
+    options: InsertOptions = {},
+  ): Promise<number> {
+    checkTableName(table);
+    checkColumnNames(table, columns);
+    const settings = insertSettings(options.dedupToken);
+    if (tsv.length === 0) return 0;
+    const session = this.#open(`INSERT INTO ${table}`);
+    try {
+      const summary = await this.#track(
+        session.insert({ table, columns, values: tsv, format: 'TabSeparated', settings }),
+      );
+      return summary.rowsSent ?? countTabSeparatedRows(tsv);
     } catch (error) {
       throw toStoreError(`INSERT INTO ${table}`, error);
     }

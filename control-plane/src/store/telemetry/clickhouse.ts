@@ -2,18 +2,20 @@
  * The scaled telemetry store: a ClickHouse server over its HTTP interface (`@clickhouse/client`).
  * Same DDL (`schema.ts`) and the same queries as the embedded chDB store.
  *
- * Raw JSONEachRow payloads go through `client.exec` with the INSERT statement in the URL and the
+ * Raw JSONEachRow and TabSeparated payloads go through `client.exec` with the INSERT statement in the URL and the
  * bytes as the request body, because `client.insert` only accepts rows (objects) for JSON formats.
  */
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import {
+  checkColumnNames,
   checkTableName,
   countJsonEachRowLines,
   rowsToJsonEachRow,
   statementKind,
   toStoreError,
 } from './internal.js';
+import { countTabSeparatedRows } from './tsv.js';
 import { insertSettings, resolveRetention, runMigrations } from './schema.js';
 import type { Migration as TelemetryMigration } from './schema.js';
 import type { InsertOptions, QueryParams, TelemetryRetention, TelemetryStore } from './types.js';
@@ -94,6 +96,30 @@ export class ClickHouseTelemetryStore implements TelemetryStore {
       });
       await drain(result.stream);
       return countJsonEachRowLines(ndjson);
+    } catch (error) {
+      throw toStoreError(`INSERT INTO ${table}`, error);
+    }
+  }
+
+  async insertTabSeparated(
+    table: string,
+    columns: readonly string[],
+    tsv: Uint8Array,
+    options: InsertOptions = {},
+  ): Promise<number> {
+    checkTableName(table);
+    checkColumnNames(table, columns);
+    const settings = insertSettings(options.dedupToken);
+    if (tsv.length === 0) return 0;
+    const client = this.#open(`INSERT INTO ${table}`);
+    try {
+      const result = await client.exec({
+        query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT TabSeparated`,
+        values: Readable.from([Buffer.from(tsv.buffer, tsv.byteOffset, tsv.byteLength)]),
+        clickhouse_settings: settings,
+      });
+      await drain(result.stream);
+      return countTabSeparatedRows(tsv);
     } catch (error) {
       throw toStoreError(`INSERT INTO ${table}`, error);
     }

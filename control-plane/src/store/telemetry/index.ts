@@ -11,6 +11,18 @@ export type { InsertOptions, QueryParams, TelemetryRetention, TelemetryStore } f
 export { TelemetryStoreError } from './types.js';
 export { ChdbTelemetryStore, type ChdbTelemetryStoreOptions } from './chdb.js';
 export { ClickHouseTelemetryStore, type ClickHouseTelemetryStoreOptions } from './clickhouse.js';
+export {
+  TsvBuilder,
+  countTabSeparatedRows,
+  tsvDateTime64Millis,
+  tsvDateTimeSeconds,
+  tsvEscape,
+  tsvFloat,
+  tsvInt,
+  tsvMap,
+  tsvQuoted,
+  tsvStringArray,
+} from './tsv.js';
 export { DEFAULT_RETENTION, MIGRATIONS, TABLES, resolveRetention } from './schema.js';
 export {
   chartResolution,

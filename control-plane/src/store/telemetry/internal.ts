@@ -22,6 +22,27 @@ export function checkTableName(table: string): void {
   }
 }
 
+const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Rejects an empty, duplicated or non-identifier column list, since column names are spliced into SQL. */
+export function checkColumnNames(table: string, columns: readonly string[]): void {
+  if (!Array.isArray(columns) || columns.length === 0) {
+    throw new TelemetryStoreError(`INSERT INTO ${table} failed: the column list is empty`);
+  }
+  const seen = new Set<string>();
+  for (const column of columns) {
+    if (typeof column !== 'string' || !COLUMN_NAME.test(column)) {
+      throw new TelemetryStoreError(
+        `INSERT INTO ${table} failed: column name ${JSON.stringify(column)} is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)`,
+      );
+    }
+    if (seen.has(column)) {
+      throw new TelemetryStoreError(`INSERT INTO ${table} failed: column ${column} is named twice`);
+    }
+    seen.add(column);
+  }
+}
+
 /** The ClickHouse error code at the start of an engine message (`Code: 62. DB::Exception: …`). */
 export function clickhouseCodeOf(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null) {

@@ -7,6 +7,7 @@ import type { Series } from '@tianshu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostCharts, insertHostMetrics, latestHostSnapshot, type ChartPoint } from './host-metrics.js';
 import { MIGRATIONS } from './schema.js';
+import { TsvBuilder, tsvDateTime64Millis, tsvEscape, tsvFloat, tsvMap } from './tsv.js';
 import type { TelemetryRetention, TelemetryStore } from './types.js';
 import { TelemetryStoreError } from './types.js';
 
@@ -202,6 +203,167 @@ export function runTelemetryStoreSuite(name: string, factory: TelemetryStoreFact
 
       it('returns 0 for an empty batch without touching the engine', async () => {
         expect(await store.insert('no_such_table', [])).toBe(0);
+      });
+    });
+
+    describe('TabSeparated insert', () => {
+      const COLUMNS = ['ts', 'agent_id', 'org_unit_id', 'host', 'name', 'labels', 'value'] as const;
+      interface TsvRow {
+        ts: number;
+        agent: string;
+        host: string;
+        name: string;
+        labels: Record<string, string>;
+        value: number;
+      }
+      const tsvRows = (rows: readonly TsvRow[]): Buffer => {
+        const tsv = new TsvBuilder(COLUMNS.length);
+        for (const r of rows) {
+          tsv.row([
+            tsvDateTime64Millis(r.ts),
+            tsvEscape(r.agent),
+            'ou-tsv',
+            tsvEscape(r.host),
+            tsvEscape(r.name),
+            tsvMap(r.labels),
+            tsvFloat(r.value),
+          ]);
+        }
+        return tsv.toBuffer();
+      };
+
+      it('round-trips tabs, line feeds, carriage returns, backslashes, quotes, NUL and Chinese text', async () => {
+        const a = agent('tsv');
+        const ts = Date.now() - 3 * MINUTE;
+        const tricky = 'a\\tb\\\\c\\n\t|\n|\r|\\0|\0|\'|"|成都市 高新区';
+        const rows: TsvRow[] = [
+          {
+            ts,
+            agent: a,
+            host: tricky,
+            name: 'tsv_metric',
+            labels: { [tricky]: tricky, 设备: '网卡' },
+            value: 1.5,
+          },
+          { ts: ts + 7, agent: a, host: 'h', name: 'tsv_metric', labels: {}, value: -2e-7 },
+          { ts: ts + 1000, agent: a, host: 'h', name: 'tsv_metric', labels: { k: '' }, value: 1e21 },
+          {
+            ts: ts + 1090,
+            agent: a,
+            host: '',
+            name: 'tsv_metric',
+            labels: { "it's": 'x\\y' },
+            value: Number.NaN,
+          },
+        ];
+        expect(await store.insertTabSeparated('host_metrics', COLUMNS, tsvRows(rows))).toBe(4);
+        const stored = await store.query<{
+          ms: string;
+          host: string;
+          labels: Record<string, string>;
+          v: number | null;
+          not_a_number: number;
+        }>(
+          `SELECT toUnixTimestamp64Milli(ts) AS ms, host, labels, if(isNaN(value), NULL, value) AS v,
+                  toUInt8(isNaN(value)) AS not_a_number
+           FROM host_metrics WHERE agent_id = {a:String} ORDER BY ts`,
+          { a },
+        );
+        expect(stored).toEqual([
+          {
+            ms: String(ts),
+            host: tricky,
+            labels: { [tricky]: tricky, 设备: '网卡' },
+            v: 1.5,
+            not_a_number: 0,
+          },
+          { ms: String(ts + 7), host: 'h', labels: {}, v: -2e-7, not_a_number: 0 },
+          { ms: String(ts + 1000), host: 'h', labels: { k: '' }, v: 1e21, not_a_number: 0 },
+          { ms: String(ts + 1090), host: '', labels: { "it's": 'x\\y' }, v: null, not_a_number: 1 },
+        ]);
+      });
+
+      it('fills the columns it does not name with their defaults', async () => {
+        const a = agent('tsv-cols');
+        const ts = Date.now() - 4 * MINUTE;
+        const payload = Buffer.from(`${tsvDateTime64Millis(ts)}\t${a}\tpartial_metric\t42\n`);
+        expect(
+          await store.insertTabSeparated('host_metrics', ['ts', 'agent_id', 'name', 'value'], payload),
+        ).toBe(1);
+        const [row] = await store.query<{ host: string; labels: Record<string, string>; value: number }>(
+          'SELECT host, labels, value FROM host_metrics WHERE agent_id = {a:String}',
+          { a },
+        );
+        expect(row).toEqual({ host: '', labels: {}, value: 42 });
+      });
+
+      it('stores a batch sent twice with the same token once, in the table and in the roll-ups', async () => {
+        const a = agent('tsv-dedup');
+        const base = Math.floor((Date.now() - 2 * HOUR) / HOUR) * HOUR + 20 * MINUTE;
+        const payload = tsvRows(
+          [0, 1, 2].map((i) => ({
+            ts: base + i * 10_000,
+            agent: a,
+            host: 'h',
+            name: 'tsv_dedup',
+            labels: { i: 'x' },
+            value: i,
+          })),
+        );
+        const token = `tsv-${randomUUID()}`;
+        expect(await store.insertTabSeparated('host_metrics', COLUMNS, payload, { dedupToken: token })).toBe(
+          3,
+        );
+        expect(await store.insertTabSeparated('host_metrics', COLUMNS, payload, { dedupToken: token })).toBe(
+          3,
+        );
+        const counts = async (): Promise<unknown> => {
+          const [row] = await store.query(
+            `SELECT
+               (SELECT toUInt32(count()) FROM host_metrics WHERE agent_id = {a:String}) AS raw,
+               (SELECT toUInt32(sum(value_count)) FROM host_metrics_1m WHERE agent_id = {a:String}) AS minute,
+               (SELECT toUInt32(sum(value_count)) FROM host_metrics_1h WHERE agent_id = {a:String}) AS hour`,
+            { a },
+          );
+          return row;
+        };
+        expect(await counts()).toEqual({ raw: 3, minute: 3, hour: 3 });
+        await store.insertTabSeparated('host_metrics', COLUMNS, payload, { dedupToken: `${token}-2` });
+        expect(await counts()).toEqual({ raw: 6, minute: 6, hour: 6 });
+        await expect(
+          store.insertTabSeparated('host_metrics', COLUMNS, payload, { dedupToken: '' }),
+        ).rejects.toThrow(/dedupToken must not be empty/);
+      });
+
+      it('returns 0 for an empty payload and rejects bad names, bad rows and missing tables with the reason', async () => {
+        expect(await store.insertTabSeparated('no_such_table', ['a'], new Uint8Array(0))).toBe(0);
+        await expect(store.insertTabSeparated('host_metrics', [], Buffer.from('1\n'))).rejects.toThrow(
+          /column list is empty/,
+        );
+        await expect(
+          store.insertTabSeparated('host_metrics', ['value) SELECT 1 --'], Buffer.from('1\n')),
+        ).rejects.toThrow(/is not a plain identifier/);
+        await expect(
+          store.insertTabSeparated('host_metrics', ['value', 'value'], Buffer.from('1\t2\n')),
+        ).rejects.toThrow(/named twice/);
+        await expect(store.insertTabSeparated('x y', ['a'], Buffer.from('1\n'))).rejects.toBeInstanceOf(
+          TelemetryStoreError,
+        );
+        await expect(store.insertTabSeparated('no_such_table', ['a'], Buffer.from('1\n'))).rejects.toThrow(
+          /^INSERT INTO no_such_table failed: /,
+        );
+        const a = agent('tsv-bad');
+        const bad = Buffer.from(`${tsvDateTime64Millis(Date.now())}\t${a}\tnot a number\n`);
+        const error = await store
+          .insertTabSeparated('host_metrics', ['ts', 'agent_id', 'value'], bad)
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TelemetryStoreError);
+        expect((error as Error).message).toMatch(/^INSERT INTO host_metrics failed: Code: \d+/);
+        const [row] = await store.query<{ n: number }>(
+          'SELECT toUInt32(count()) AS n FROM host_metrics WHERE agent_id = {a:String}',
+          { a },
+        );
+        expect(row?.n).toBe(0);
       });
     });
 

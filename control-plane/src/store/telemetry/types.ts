@@ -57,6 +57,19 @@ export interface TelemetryStore {
    * The caller must not mutate the buffer until the promise settles.
    */
   insertJsonEachRow(table: string, ndjson: Uint8Array, options?: InsertOptions): Promise<number>;
+  /**
+   * The bulk-insert path: `INSERT INTO table (columns) FORMAT TabSeparated` with an already built
+   * payload (one row per line, fields in the order of `columns`; build it with `TsvBuilder` and the
+   * `tsv*` field encoders of `tsv.ts`). Columns not named take their defaults. Same semantics as
+   * `insert` (dedup token, errors); resolves with the number of rows (lines). Table and column names
+   * must be plain identifiers. The caller must not mutate the buffer until the promise settles.
+   */
+  insertTabSeparated(
+    table: string,
+    columns: readonly string[],
+    tsv: Uint8Array,
+    options?: InsertOptions,
+  ): Promise<number>;
   /** Runs a SELECT with `{name:Type}` placeholders bound from `params`; rows as objects. */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
   /** Runs a statement that returns nothing (DDL, OPTIMIZE, SYSTEM). */

@@ -3,6 +3,7 @@ import { sql as inventory } from './0002-inventory.js';
 import { sql as hardeningAuth } from './0005-hardening-auth.js';
 import { sql as addressing } from './0006-addressing.js';
 import { sql as userPreferences } from './0009-user-preferences.js';
+import { sql as internetEgress } from './0011-internet-egress.js';
 
 export interface Migration {
   id: number;
@@ -21,4 +22,5 @@ export const migrations: Migration[] = [
   { id: 5, name: 'hardening-auth', sql: hardeningAuth },
   { id: 6, name: 'addressing', sql: addressing },
   { id: 9, name: 'user-preferences', sql: userPreferences },
+  { id: 11, name: 'internet-egress', sql: internetEgress },
 ];
