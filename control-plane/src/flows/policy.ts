@@ -97,6 +97,11 @@ export const FlowsPolicy = z
               .strict(),
           )
           .max(10_000),
+        /**
+         * The province's offset from UTC in minutes for the days and months of egress accounting and
+         * allowances (default 480, UTC+08:00).
+         */
+        utcOffsetMinutes: z.number().int().min(-720).max(840).optional(),
       })
       .strict(),
     reconciliation: z
