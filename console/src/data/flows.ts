@@ -703,7 +703,7 @@ export interface FlowEgress {
 }
 
 export const fetchFlowEgress = (
-  p: { orgUnitId: string; period: EgressPeriod; at: string },
+  p: { orgUnitId: string; period: EgressPeriod; at?: string },
   signal?: AbortSignal,
 ): Promise<FlowEgress> => apiFetch<FlowEgress>(`/api/v1/flows/egress${query(p)}`, { signal });
 

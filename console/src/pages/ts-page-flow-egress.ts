@@ -4,7 +4,6 @@ import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import {
   allowanceUsed,
-  egressAt,
   fetchFlowEgress,
   filterClause,
   flowErrorText,
@@ -41,12 +40,19 @@ export function parseEgressSelection(search: string, defaultOrgUnitId: string, n
   return {
     orgUnitId: params.get('orgUnitId') || defaultOrgUnitId,
     period,
-    at: /^\d{4}-\d{2}-\d{2}$/.test(at) && Number.isFinite(Date.parse(at)) ? at : egressAt(now),
+    // Without a date the server takes its own today (the allowances' time zone), not this browser's.
+    at:
+      /^\d{4}-\d{2}-\d{2}$/.test(at) && Number.isFinite(Date.parse(at)) && Date.parse(at) <= now + 86_400_000
+        ? at
+        : '',
   };
 }
 
-const egressSearch = (s: EgressSelection): string =>
-  `?${new URLSearchParams({ orgUnitId: s.orgUnitId, period: s.period, at: s.at }).toString()}`;
+const egressSearch = (s: EgressSelection): string => {
+  const params = new URLSearchParams({ orgUnitId: s.orgUnitId, period: s.period });
+  if (s.at) params.set('at', s.at);
+  return `?${params.toString()}`;
+};
 
 /**
  * Internet egress (互联网出口) per org unit: the day's or month's volume out and in, peak and 95th
@@ -289,8 +295,7 @@ export class TsPageFlowEgress extends LitElement {
         <input
           type="date"
           data-testid="egress-date"
-          .value=${s.at}
-          max=${egressAt(Date.now())}
+          .value=${s.at || (this._egressTask.value?.period === 'day' ? this._egressTask.value.label : '')}
           @change=${(e: Event) => {
             const value = (e.target as HTMLInputElement).value;
             if (value) this._select({ at: value });
