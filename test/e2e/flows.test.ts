@@ -354,6 +354,36 @@ describe('the internet egress page in Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
+  it('lists the exporter with its device, counters, sampling and reconciliation, and the overview figures', async () => {
+    const api = (await (await admin.get('/api/v1/flows/exporters')).json()) as {
+      items: { address: string; deviceId: string | null; reconciliation: { status: string } }[];
+    };
+    const exporter = api.items.find((e) => e.address === EXPORTER);
+    expect(exporter?.deviceId).toBe('sc-cd-agg');
+
+    await page.goto(`${t.cp.url}/flows/exporters`);
+    const row = page.locator(`[data-testid="flow-exporter-row"][data-address="${EXPORTER}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.locator('a[href="/network/devices/sc-cd-agg"]').count()).toBe(1);
+    expect(await row.getByTestId('exporter-sampling').textContent()).toContain('1:1');
+    expect(await row.getByTestId('exporter-recon').getAttribute('data-status')).toBe(
+      exporter!.reconciliation.status,
+    );
+    // Its reconciliation per interface and direction opens below, and is in the URL.
+    await row.click();
+    await expect.poll(() => query(page).exporter, { timeout: 10_000 }).toBe(EXPORTER);
+    await page.getByTestId('flow-reconciliation').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(shots, 'flows-exporters-en.png'), fullPage: true });
+
+    // The overview carries the flows module's figures: the last hour's traffic and the top applications.
+    await page.goto(`${t.cp.url}/`);
+    const hour = page.getByTestId('overview-flows-hour');
+    await hour.waitFor({ timeout: 30_000 });
+    expect(await hour.textContent()).toMatch(/MiB/);
+    expect(await page.getByTestId('overview-flows-apps').textContent()).toContain('HTTPS');
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
   it('reads in Chinese: the explorer, the Sankey and the egress page', async () => {
     const zh = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 1440, height: 1100 } });
     try {

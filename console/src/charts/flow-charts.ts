@@ -125,7 +125,7 @@ export function flowSankeyOption(measure: FlowMeasure, data: FlowSankey): Sankey
   const series: SankeySeriesOption = {
     type: 'sankey',
     left: 8,
-    right: 120,
+    right: 180,
     top: 8,
     bottom: 8,
     nodeGap: 10,

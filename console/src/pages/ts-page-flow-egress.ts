@@ -15,7 +15,7 @@ import type { EgressPeriod, FlowEgress } from '../data/flows.js';
 import { fetchOrgUnits, orgUnitOptions } from '../data/org-units.js';
 import type { OrgUnit } from '../data/org-units.js';
 import type { User } from '../data/auth.js';
-import { formatBitRate, formatBytes, formatPercent } from '../common/format.js';
+import { formatBitRate, formatBytes, formatNumber, formatPercent } from '../common/format.js';
 import { locationChangedEvent, navigate } from '../common/router.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import { cachedOption, chartFigure } from '../charts/figure.js';
@@ -311,7 +311,8 @@ export class TsPageFlowEgress extends LitElement {
     const exceeded = allowance?.exceeded === true;
     const peakLimit = allowance?.peakMbps ? allowance.peakMbps * 1e6 : null;
     const name = egress.orgUnitName;
-    const limitText = monthly ? formatBytes(monthly * 1e9) : '';
+    const gigabytes = monthly ? formatNumber(monthly, 3) : '';
+    const limitText = monthly ? msg(str`${gigabytes} GB`, { id: 'flows.egress.gigabytes' }) : '';
     const peakLimitText = peakLimit !== null ? formatBitRate(peakLimit) : '';
     const usedText = formatPercent(used);
     const monthPeakText = allowance ? formatBitRate(allowance.monthPeakBps) : '';

@@ -59,6 +59,13 @@ import '../charts/ts-range-bar.js';
 import '../components/ts-data-table.js';
 import '../components/ts-panel.js';
 
+/** A time as a `datetime-local` input shows it: local time, to the minute. */
+const localInput = (t: number): string => {
+  const d = new Date(t);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+};
+
 interface Loaded<T> {
   data: T;
   window: { from: number; to: number };
@@ -477,9 +484,57 @@ export class TsPageFlows extends LitElement {
               : nothing
           }
         </form>
+        <form class="row" data-testid="flows-custom-range" @submit=${this._applyCustom}>
+          <label class="field"
+            >${msg('From', { id: 'flows.custom.from' })}
+            <input type="datetime-local" name="from" required .value=${localInput(this._window().from)}
+          /></label>
+          <label class="field"
+            >${msg('To', { id: 'flows.custom.to' })}
+            <input type="datetime-local" name="to" required .value=${localInput(this._window().to)}
+          /></label>
+          <button type="submit" class="action" data-testid="flows-custom-apply">
+            ${msg('Show this range', { id: 'flows.custom.apply' })}
+          </button>
+          ${
+            this._customError
+              ? html`<span class="filter-error" role="alert" data-testid="flows-custom-error"
+                  >${this._customError}</span
+                >`
+              : nothing
+          }
+          ${
+            q.custom
+              ? html`<ts-range-bar
+                  .range=${q.custom}
+                  @ts-range-reset=${() => this._set({ range: q.range, custom: undefined })}
+                ></ts-range-bar>`
+              : nothing
+          }
+        </form>
       </div>
     </ts-panel>`;
   }
+
+  @state() private _customError = '';
+
+  private _applyCustom = (event: Event) => {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.value ?? '';
+    const from = Date.parse(value('from'));
+    const to = Date.parse(value('to'));
+    const custom =
+      Number.isFinite(from) && Number.isFinite(to) ? zoomedWindow({ from, to }, Date.now()) : undefined;
+    if (!custom) {
+      this._customError = msg('Choose a start before the end, not in the future.', {
+        id: 'flows.custom.invalid',
+      });
+      return;
+    }
+    this._customError = '';
+    this._set({ custom });
+  };
 
   private _dimensionSelect(current: FlowDimension, index: number) {
     const q = this._query;
@@ -655,11 +710,7 @@ export class TsPageFlows extends LitElement {
 
   private _renderChart() {
     const q = this._query;
-    const ranges = html`<ts-range-bar
-      data-testid="flows-range-bar"
-      .range=${q.custom}
-      @ts-range-reset=${() => this._set({ range: q.range, custom: undefined })}
-    ></ts-range-bar>`;
+    const ranges = nothing;
     if (q.view === 'sankey') {
       const heading = msg('Sankey', { id: 'flows.sankey.heading' });
       if (q.by.length < 2)
