@@ -15,6 +15,7 @@ import {
   flowExplorerPath,
   flowOverviewFigures,
   flowQuerySearch,
+  flowVersionText,
   isFlowsMissing,
   keyLabel,
   malformedReasons,
@@ -300,6 +301,16 @@ describe('exporter health and egress helpers', () => {
     expect(reconciliationHintText(hint('not-exported'))).toMatch(/not exported/);
     expect(reconciliationHintText(hint('something-new'))).toBe('server: something-new');
     expect(reconciliationHintText(null)).toBe('');
+  });
+
+  it('names export protocol versions', () => {
+    expect(['5', '9', '10', 'sflow', 'x'].map(flowVersionText)).toEqual([
+      'NetFlow v5',
+      'NetFlow v9',
+      'IPFIX',
+      'sFlow v5',
+      'x',
+    ]);
   });
 
   it('computes the allowance used from decimal gigabytes', () => {

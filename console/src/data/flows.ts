@@ -638,6 +638,23 @@ export function reconciliationHintText(hint: ReconciliationHint | null | undefin
   }
 }
 
+/** An export protocol version as the collector reports it (5, 9, 10, sflow) by its name. */
+export function flowVersionText(version: string): string {
+  switch (version.toLowerCase()) {
+    case '5':
+      return 'NetFlow v5';
+    case '9':
+      return 'NetFlow v9';
+    case '10':
+    case 'ipfix':
+      return 'IPFIX';
+    case 'sflow':
+      return 'sFlow v5';
+    default:
+      return version;
+  }
+}
+
 /** Where a sampling rate came from, in words. */
 export function samplingSourceText(source: string): string {
   switch (source) {

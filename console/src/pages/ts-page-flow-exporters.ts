@@ -14,6 +14,7 @@ import {
   reconciliationStatusText,
   reconciliationTone,
   samplingSourceText,
+  flowVersionText,
 } from '../data/flows.js';
 import type {
   FlowExporter,
@@ -251,7 +252,7 @@ export class TsPageFlowExporters extends LitElement {
       {
         id: 'versions',
         title: msg('Protocols', { id: 'flows.exporters.versions' }),
-        render: (e) => e.versions.join(', ') || '—',
+        render: (e) => e.versions.map(flowVersionText).join(', ') || '—',
       },
       {
         id: 'sampling',
@@ -338,7 +339,11 @@ export class TsPageFlowExporters extends LitElement {
     const worstName = worst ? worst.ifName || String(worst.ifIndex) : '';
     const pct = formatPercent(worst?.divergencePercent ?? null);
     const hint = worst?.hint ? reconciliationHintText(worst.hint) : '';
-    return html`<span class="cell-stack" data-testid="exporter-recon" data-status=${r.status}
+    return html`<span
+      class="cell-stack"
+      data-testid="exporter-recon"
+      data-status=${r.status}
+      title=${r.reason}
       ><ts-status-badge
         .status=${r.status}
         .label=${reconciliationStatusText(r.status)}
@@ -352,9 +357,8 @@ export class TsPageFlowExporters extends LitElement {
           : nothing
       }
       ${
-        hint || (r.status !== 'ok' && r.reason)
-          ? html`<span class="cell-sub hint">${hint || r.reason}</span>`
-          : nothing
+        // The badge names the state; the server's own sentence (English) is the cell's tooltip.
+        hint ? html`<span class="cell-sub hint cell-wrap">${hint}</span>` : nothing
       }</span
     >`;
   }
