@@ -5,12 +5,13 @@ import { FLOW_DIMENSIONS, FLOW_MEASURES, type FlowAnalytics } from './query.js';
 
 const tags = ['flows'];
 
-const by = (what: string) =>
+const by = (what: string, dflt: string) =>
   z
     .string()
     .min(1)
     .max(200)
-    .describe(`${what}, comma-separated, of: ${FLOW_DIMENSIONS.join(', ')}`);
+    .default(dflt)
+    .describe(`${what}, comma-separated, of: ${FLOW_DIMENSIONS.join(', ')} (default ${dflt})`);
 const common = {
   from: z
     .string()
@@ -44,7 +45,7 @@ export function flowRoutes(r: Router, a: FlowAnalytics): void {
       summary: "Top-N groups of flows by one or two dimensions, in the caller's org units, with totals",
       tags,
       permission: 'flows:read',
-      query: z.object({ by: by('one or two dimensions'), limit: Limit(10), ...common }).strict(),
+      query: z.object({ by: by('one or two dimensions', 'exporter'), limit: Limit(10), ...common }).strict(),
       response: z.object({
         items: z.array(
           MeasuresOut.extend({
@@ -69,7 +70,7 @@ export function flowRoutes(r: Router, a: FlowAnalytics): void {
       permission: 'flows:read',
       query: z
         .object({
-          by: by('one dimension'),
+          by: by('one dimension', 'app'),
           limit: Limit(10),
           step: z.coerce
             .number()
@@ -98,7 +99,9 @@ export function flowRoutes(r: Router, a: FlowAnalytics): void {
       summary: 'Flows between two or three dimensions as Sankey nodes and links (the top-N combinations)',
       tags,
       permission: 'flows:read',
-      query: z.object({ by: by('two or three dimensions'), limit: Limit(50), ...common }).strict(),
+      query: z
+        .object({ by: by('two or three dimensions', 'srcOrgUnit,dstOrgUnit'), limit: Limit(50), ...common })
+        .strict(),
       response: z.object({
         nodes: z.array(
           z.object({ id: z.string(), dimension: z.enum(FLOW_DIMENSIONS), key: Key, label: z.string() }),

@@ -16,7 +16,7 @@ import {
   type ExporterAttribution,
 } from './enrich.js';
 import type { FlowsPolicy } from './policy.js';
-import { FLOWS_TABLES, flowTtl } from './telemetry-schema.js';
+import { FLOW_COLUMNS, FLOWS_TABLES, flowTtl } from './telemetry-schema.js';
 
 /** Settings of the flows module from the control plane's config (`flows.*`). */
 export interface FlowsSettings {
@@ -157,7 +157,7 @@ export class FlowsService {
     const e = batch.encoded.get(p)!;
     const a = e.attribution;
     if (e.flows.rows > 0) {
-      await this.deps.telemetry.insertJsonEachRow(FLOWS_TABLES.minute, e.flows.body, {
+      await this.deps.telemetry.insertTabSeparated(FLOWS_TABLES.minute, FLOW_COLUMNS, e.flows.body, {
         dedupToken: `${dedupToken}:flows`,
       });
     }
