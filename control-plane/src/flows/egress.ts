@@ -167,10 +167,29 @@ export interface EgressDeps {
   log: Logger;
 }
 
-/** `{p:String}` is the unit's path: egress sourced in its subtree, ingress destined to it. */
-const SIDE = `((direction = 'egress' AND startsWith(src_org_path, {p:String}))
-      OR (direction = 'ingress' AND startsWith(dst_org_path, {p:String})))
+/**
+ * `{p:String}` is the unit's path: egress sourced in its subtree, ingress destined to it. When
+ * interfaces are marked as internet egress, only flows leaving (egress) or entering (ingress)
+ * through one of them count (`{eif:Array(String)}`, `<device id>:<ifIndex>`), so that a flow seen by
+ * several exporters on its way out is counted once, at the border; with none marked, every exporter's
+ * egress flows count.
+ */
+function side(marked: boolean): string {
+  const through = (col: string) =>
+    marked
+      ? ` AND has({eif:Array(String)}, concat(toString(exporter_device_id), ':', toString(${col})))`
+      : '';
+  return `((direction = 'egress' AND startsWith(src_org_path, {p:String})${through('out_if')})
+      OR (direction = 'ingress' AND startsWith(dst_org_path, {p:String})${through('in_if')}))
     AND ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})`;
+}
+
+interface SideParams {
+  p: string;
+  from: number;
+  to: number;
+  eif: string[];
+}
 
 export class EgressService {
   constructor(private readonly deps: EgressDeps) {}
@@ -198,7 +217,8 @@ export class EgressService {
     const off = this.offset();
     const { start, end, label } = periodBounds(q.period, q.at, off, now);
     const limit = q.limit ?? 10;
-    const p = { p: path, from: start / 1000, to: end / 1000 };
+    const p = { p: path, from: start / 1000, to: end / 1000, eif: await this.egressInterfaces() };
+    const SIDE = side(p.eif.length > 0);
     const buckets = await this.buckets(p);
     const outB = new Map<number, number>();
     const inB = new Map<number, number>();
@@ -301,15 +321,19 @@ export class EgressService {
     };
   }
 
-  private async buckets(p: {
-    p: string;
-    from: number;
-    to: number;
-  }): Promise<{ t: number; o: number; i: number }[]> {
+  /** Interfaces marked as internet egress, as `<device id>:<ifIndex>`. */
+  private async egressInterfaces(): Promise<string[]> {
+    const r = await this.deps.db.query<{ k: string }>(
+      `SELECT device_id || ':' || if_index::text AS k FROM interfaces WHERE internet_egress ORDER BY 1`,
+    );
+    return r.rows.map((x) => x.k);
+  }
+
+  private async buckets(p: SideParams): Promise<{ t: number; o: number; i: number }[]> {
     const rows = await this.deps.telemetry.query<{ t: number; o: number; i: number }>(
       `SELECT toUInt32(toUnixTimestamp(toStartOfInterval(ts, INTERVAL 5 MINUTE))) AS t,
          toFloat64(sumIf(bytes, direction = 'egress')) AS o, toFloat64(sumIf(bytes, direction = 'ingress')) AS i
-       FROM ${FLOWS_TABLES.minute} WHERE ${SIDE}
+       FROM ${FLOWS_TABLES.minute} WHERE ${side(p.eif.length > 0)}
        GROUP BY t ORDER BY t`,
       p,
     );
@@ -365,7 +389,12 @@ export class EgressService {
       for (const v of known.inB.values()) bytes += v;
       for (const v of [...known.outB.values(), ...known.inB.values()]) peak = Math.max(peak, v);
     } else {
-      const b = await this.buckets({ p: path, from: start / 1000, to: end / 1000 });
+      const b = await this.buckets({
+        p: path,
+        from: start / 1000,
+        to: end / 1000,
+        eif: await this.egressInterfaces(),
+      });
       for (const x of b) {
         bytes += x.o + x.i;
         peak = Math.max(peak, x.o, x.i);

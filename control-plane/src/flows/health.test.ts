@@ -45,6 +45,7 @@ const R = D + 12 * 60 * M;
 const E1 = '127.0.16.1'; // sc-cd-agg, org unit sc-cd
 const E2 = '127.0.17.1'; // sc-cd-jj-acc, org unit sc-cd-jj
 const E3 = '127.0.18.1'; // sc-cd-sl-acc, org unit sc-cd-sl: malformed datagrams, no SNMP
+const E4 = '127.0.18.129'; // sc-cd-sl-dsj-acc: a third of its datagrams lost on the way
 const JJ_HOST = '127.0.17.10'; // in sc-cd-jj's prefix
 const FC_HOST = '127.0.33.10'; // in sc-my-fc's prefix
 const INTERNET = '8.8.8.8';
@@ -75,6 +76,15 @@ beforeAll(async () => {
   t = await startTestControlPlane({ overrides: { policiesDir } });
   admin = await login(t.request, 'admin', ADMIN_PASSWORD);
   agent = await enrolEdge('sc');
+  // sc-cd-agg's uplink is the province's internet border: egress is counted there only.
+  const ifs = (await (await admin.send('GET', '/api/v1/inventory/interfaces?deviceId=sc-cd-agg')).json()) as {
+    items: { id: string; ifIndex: number }[];
+  };
+  const uplink = ifs.items.find((i) => i.ifIndex === 1)!;
+  const marked = await admin.send('PATCH', `/api/v1/inventory/interfaces/${uplink.id}`, {
+    internetEgress: true,
+  });
+  expect(marked.status).toBe(200);
   await ingest();
 }, 300_000);
 afterAll(async () => {
@@ -224,6 +234,11 @@ async function ingest() {
     if (k === 5) rows.push({ inIf: 11, outIf: 13, src: JJ_HOST, dst: FC_HOST, bytes: 999_000_000 });
     payloads.push(flows(E1, D + k * 5 * M, rows));
   }
+  // The county router sees sc-cd-jj's traffic on its way out too (through its own uplink, not a
+  // border interface): counted once, at the border, not twice.
+  payloads.push(
+    flows(E2, D + 5 * M, [{ inIf: 11, outIf: 1, src: JJ_HOST, dst: INTERNET, bytes: 37_500_000 }]),
+  );
   // Reconciliation, minutes R .. R+14. E1 agrees with SNMP: 80 Mbit/s in on 11 and out on 1,
   // 40 Mbit/s in on 1 and out on 11 (sampling 1000, from the exporter). E2 (sc-cd-jj-acc) is sampled
   // 1 in 1000 but its flows were corrected by 100: a tenth of SNMP on ifIndex 1 and 2; its ifIndex 11
@@ -250,6 +265,17 @@ async function ingest() {
       ),
     );
   }
+  // E4's sequence numbers show 200 datagrams lost for 400 received: its flows are 2/3 of SNMP.
+  for (let i = 0; i < 15; i++) {
+    payloads.push(
+      flows(
+        E4,
+        R + i * M,
+        [{ inIf: 1, outIf: 2, src: FC_HOST, dst: JJ_HOST, bytes: (perMinute(48e6) * 2) / 3 }],
+        stats({ packets: 400, sequenceGaps: 200 }),
+      ),
+    );
+  }
   // E3 sends 100 datagrams in minute R, 20 of them malformed (bad templates), and no flows.
   payloads.push(flows(E3, R, [], stats({ packets: 100, records: 0, malformed: { 'bad-template': 20 } })));
   // SNMP every 60 s from 15 minutes before the window to 15 after.
@@ -259,6 +285,12 @@ async function ingest() {
         { ifIndex: 1, inBps: 40e6, outBps: 80e6 },
         { ifIndex: 2, inBps: 0, outBps: 0 },
         { ifIndex: 11, inBps: 80e6, outBps: 40e6 },
+      ]),
+    );
+    payloads.push(
+      poll('sc-cd-sl-dsj-acc', at, [
+        { ifIndex: 1, inBps: 48e6, outBps: 0 },
+        { ifIndex: 2, inBps: 0, outBps: 48e6 },
       ]),
     );
     payloads.push(
@@ -414,6 +446,10 @@ describe('flow vs SNMP reconciliation', () => {
       belowMinimum: true,
     });
     expect(e2.diverging).toBe(3);
+    const e4 = items.find((e) => e.exporter === E4)!;
+    expect(e4).toMatchObject({ status: 'diverging', diverging: 2 });
+    expect(e4.worst).toMatchObject({ ifIndex: 1, direction: 'in', divergencePercent: -33.33 });
+    expect(e4.worst?.hint).toMatchObject({ code: 'lost-datagrams', lossPercent: 33.33 });
     // E3's device is never polled.
     expect(items.find((e) => e.exporter === E3)).toMatchObject({ status: 'no-snmp', interfaces: [] });
   });
@@ -444,17 +480,18 @@ describe('flow vs SNMP reconciliation', () => {
     const alarms = t.cp.services.modules.use(alarmsRef);
     // The check's window ends two minutes before "now".
     const r = await svc.reconciler.check(R + 17 * M);
-    expect(r.diverging).toBe(1);
+    expect(r.diverging).toBe(2);
     const firing = (await alarms.list(systemIdentity(), { kind: FLOW_RECONCILIATION_DIVERGING })).items;
-    expect(firing).toHaveLength(1);
-    expect(firing[0]).toMatchObject({
+    expect(firing.map((a) => a.targetId).sort()).toEqual([E4, E2].sort());
+    expect(firing.find((a) => a.targetId === E4)?.labels).toMatchObject({ hint: 'lost-datagrams' });
+    expect(firing.find((a) => a.targetId === E2)).toMatchObject({
       targetType: 'flow-exporter',
       targetId: E2,
       orgUnitId: 'sc-cd-jj',
       labels: { hint: 'not-exported', hints: 'not-exported,sampling-rate', likelySamplingRate: '1000' },
     });
     // Hours later the window holds nothing diverging: resolved.
-    expect(await svc.reconciler.check(R + 3 * 60 * M)).toEqual({ diverging: 0, resolved: 1 });
+    expect(await svc.reconciler.check(R + 3 * 60 * M)).toEqual({ diverging: 0, resolved: 2 });
     expect((await alarms.list(systemIdentity(), { kind: FLOW_RECONCILIATION_DIVERGING })).items).toEqual([]);
   });
 });
@@ -465,7 +502,7 @@ describe('exporter health', () => {
     const res = await admin.send('GET', `/api/v1/flows/exporters?${q}`);
     expect(res.status).toBe(200);
     const { items } = (await res.json()) as { items: ExporterHealth[] };
-    expect(items.map((e) => e.address)).toEqual([E1, E2, E3]);
+    expect(items.map((e) => e.address)).toEqual([E1, E2, E3, E4]);
     const [e1, e2, e3] = items as [ExporterHealth, ExporterHealth, ExporterHealth];
     expect(e3).toMatchObject({
       orgUnitId: 'sc-cd-sl',
