@@ -467,15 +467,13 @@ export class TsPageOverview extends LitElement {
           <div class="apps" data-testid="overview-flows-apps">
             ${
               apps.length
-                ? apps
-                    .slice(0, 5)
-                    .map(
-                      (a) =>
-                        html`<div>
-                          <span>${a.name || msg('Unclassified', { id: 'flows.key.unclassified' })}</span>
-                          <span class="muted">${formatBytes(a.bytes)}</span>
-                        </div>`,
-                    )
+                ? apps.slice(0, 5).map(
+                    (a) =>
+                      html`<div>
+                        <span>${a.name || msg('Unclassified', { id: 'flows.key.unclassified' })}</span>
+                        <span class="muted">${formatBytes(a.bytes)}</span>
+                      </div>`,
+                  )
                 : html`<span class="muted">—</span>`
             }
           </div>
