@@ -184,12 +184,12 @@ function side(marked: boolean): string {
     AND ts >= toDateTime({from:UInt32}) AND ts < toDateTime({to:UInt32})`;
 }
 
-interface SideParams {
+type SideParams = {
   p: string;
   from: number;
   to: number;
   eif: string[];
-}
+};
 
 export class EgressService {
   constructor(private readonly deps: EgressDeps) {}
@@ -344,9 +344,11 @@ export class EgressService {
   private async allowances(): Promise<Map<string, EgressAllowance>> {
     const out = new Map<string, EgressAllowance>();
     for (const a of this.deps.settings().allowances) {
+      // A path may be written without its closing slash.
+      const key = a.orgUnit.startsWith('/') && !a.orgUnit.endsWith('/') ? `${a.orgUnit}/` : a.orgUnit;
       const r = await this.deps.db.query<{ id: string }>(
         'SELECT id FROM org_units WHERE id = $1 OR path = $1',
-        [a.orgUnit],
+        [key],
       );
       const id = r.rows[0]?.id;
       if (id) out.set(id, a);

@@ -67,7 +67,7 @@ beforeAll(async () => {
   flows.egress = {
     allowances: [
       { orgUnit: 'sc-cd-jj', monthlyGigabytes: 1000, peakMbps: 15 },
-      { orgUnit: '/sc/sc-my/sc-my-fc/', monthlyGigabytes: 0.001 },
+      { orgUnit: '/sc/sc-my/sc-my-fc', monthlyGigabytes: 0.001 },
       { orgUnit: 'sc-lz', monthlyGigabytes: 1000, peakMbps: 1000 },
     ],
   };
