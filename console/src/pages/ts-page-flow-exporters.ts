@@ -99,7 +99,7 @@ export class TsPageFlowExporters extends LitElement {
         font-size: 12px;
       }
       ts-data-table {
-        --ts-cell-wrap-width: 26em;
+        --ts-cell-wrap-width: 22em;
       }
     `,
   ];
@@ -229,14 +229,13 @@ export class TsPageFlowExporters extends LitElement {
                 : html`<span class="warn"
                     >${msg('not in the inventory', { id: 'flows.exporters.unknownDevice' })}</span
                   >`
-            } <span class="cell-sub mono">${e.address}</span></span
+            }
+            <span class="cell-sub"
+              ><span class="mono">${e.address}</span> ·
+              ${this._unitsTask.value?.get(e.orgUnitId) ?? e.orgUnitId}</span
+            ></span
           >`,
         sortValue: (e) => e.deviceName || e.address,
-      },
-      {
-        id: 'orgUnit',
-        title: msg('Org unit', { id: 'flows.egress.orgUnit' }),
-        render: (e) => this._unitsTask.value?.get(e.orgUnitId) ?? e.orgUnitId,
       },
       {
         id: 'rates',
