@@ -410,6 +410,9 @@ describe('the internet egress page in Chromium', () => {
         /过滤条件在第 \d+ 个字符处无效/,
       );
       await zhPage.getByTestId('flows-filter-clear').click();
+      // Once the filter changes, its old error goes, and the table and the Sankey come back.
+      await expect.poll(() => zhPage.getByTestId('flows-filter-error').count(), { timeout: 10_000 }).toBe(0);
+      await zhPage.locator('[data-testid="flows-top-row"]').first().waitFor({ timeout: 30_000 });
       await zhPage.getByTestId('chart-flows-sankey').waitFor({ timeout: 30_000 });
       await zhPage.screenshot({ path: join(shots, 'flows-sankey-zh-CN.png'), fullPage: true });
 

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import { Task } from '@lit/task';
+import { Task, TaskStatus } from '@lit/task';
 import {
   addToFilter,
   dimensionLabel,
@@ -363,7 +363,9 @@ export class TsPageFlows extends LitElement {
 
   private _renderQuery() {
     const q = this._query;
-    const filterError = filterErrorText(this._topTask.error);
+    // Only the answer to the filter in force: a failed earlier one stops counting once it is changed.
+    const filterError =
+      this._topTask.status === TaskStatus.ERROR ? filterErrorText(this._topTask.error) : undefined;
     return html`<ts-panel heading=${msg('Query', { id: 'flows.query.heading' })}>
       ${rangeButtons({
         range: q.range,
