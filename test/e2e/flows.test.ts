@@ -224,6 +224,15 @@ describe('the flow explorer in Chromium', () => {
     expect(await firstRow.textContent()).toContain('锦江区');
     expect(Number(await page.getByTestId('flows-total').getAttribute('data-total'))).toBe(19_000_000);
     await page.getByTestId('chart-flows-series').waitFor({ timeout: 30_000 });
+    // A query loads once: an idle page asks nothing more (no reload loop).
+    let asked = 0;
+    const count = (r: { url(): string }) => {
+      if (r.url().includes('/api/v1/flows/')) asked += 1;
+    };
+    page.on('request', count);
+    await page.waitForTimeout(3_000);
+    page.off('request', count);
+    expect(asked).toBe(0);
 
     // Pick the application dimension: the table follows, ranked like the API's top-N.
     await page.getByTestId('flows-dim-0').selectOption('app');

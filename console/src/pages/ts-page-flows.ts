@@ -244,24 +244,26 @@ export class TsPageFlows extends LitElement {
     return queryWindow(this._query, this._now);
   }
 
+  // Task arguments compare by identity: the dimensions go in as the query's own array, and the
+  // table's first two are taken inside (a new array per render would load again on every render).
   private readonly _topTask = new Task(this, {
     task: async (
       [by, measure, filter, limit, from, to]: [FlowDimension[], FlowMeasure, string, number, number, number],
       { signal },
     ): Promise<Loaded<FlowTop>> => ({
-      data: await fetchFlowTop({ by, measure, filter, limit, from, to }, signal),
+      data: await fetchFlowTop({ by: topDimensions(by), measure, filter, limit, from, to }, signal),
       window: { from, to },
     }),
     args: () => {
       const w = this._window();
-      return [
-        topDimensions(this._query.by),
-        this._query.measure,
-        this._query.filter,
-        this._query.limit,
-        w.from,
-        w.to,
-      ] as [FlowDimension[], FlowMeasure, string, number, number, number];
+      return [this._query.by, this._query.measure, this._query.filter, this._query.limit, w.from, w.to] as [
+        FlowDimension[],
+        FlowMeasure,
+        string,
+        number,
+        number,
+        number,
+      ];
     },
   });
 
