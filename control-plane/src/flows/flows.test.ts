@@ -430,6 +430,27 @@ describe('flows', () => {
     expect((await top(admin, 'by=direction')).total.bytes).toBe(6050);
   });
 
+  it('gives the overview its flow figures, in scope', async () => {
+    const o = (await (await admin.get('/api/v1/overview')).json()) as {
+      modules: {
+        flows: {
+          lastHour: { bytes: number };
+          topApps: Array<{ app: string; bytes: number }>;
+          egressBitsPerSecond: number;
+        };
+      };
+    };
+    expect(o.modules.flows.lastHour.bytes).toBe(6050);
+    expect(o.modules.flows.topApps.slice(0, 3)).toEqual([
+      { app: 'HTTPS', bytes: 5000 },
+      { app: 'DNS', bytes: 500 },
+      { app: 'SSH', bytes: 300 },
+    ]);
+    expect(o.modules.flows.egressBitsPerSecond).toBe(Math.round((500 * 8) / 3600));
+    const c = (await (await county.get('/api/v1/overview')).json()) as typeof o;
+    expect(c.modules.flows.lastHour.bytes).toBe(5500);
+  });
+
   it('refuses an exporter outside the agent, a bad address, and needs flows:read', async () => {
     const my = await enrolEdge('sc-my');
     const out = await report(my, [payload(EXPORTER, M0, ROWS_M1)]);

@@ -140,6 +140,6 @@ export const flowsModule = defineModule<FlowsModule>({
   },
   overview: async (svc, identity) => {
     if (!can(identity, 'flows:read')) return {};
-    return { flows: await svc.analytics.overview(identity) };
+    return { ...(await svc.analytics.overview(identity)) };
   },
 });

@@ -85,16 +85,17 @@ export function planRange(fromText: string | undefined, toText: string | undefin
     if (!Number.isFinite(ms)) throw rangeError(`${name}: "${t.slice(0, 40)}" is not an ISO 8601 time`);
     return ms;
   };
-  let to = toText === undefined ? now : parse(toText, 'to');
-  let from = fromText === undefined ? to - HOUR : parse(fromText, 'from');
-  if (from >= to)
+  const rawTo = toText === undefined ? Math.ceil(now / MINUTE) * MINUTE : parse(toText, 'to');
+  const rawFrom = fromText === undefined ? rawTo - HOUR : parse(fromText, 'from');
+  if (rawFrom >= rawTo) {
     throw rangeError(
-      `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`,
+      `from (${new Date(rawFrom).toISOString()}) must be before to (${new Date(rawTo).toISOString()})`,
     );
-  if (to - from > MAX_RANGE_MS) throw rangeError('the time range is longer than 400 days');
-  const grain = to - from > HOURLY_AFTER_MS ? HOUR : MINUTE;
-  from = Math.floor(from / grain) * grain;
-  to = Math.ceil(to / grain) * grain;
+  }
+  if (rawTo - rawFrom > MAX_RANGE_MS) throw rangeError('the time range is longer than 400 days');
+  const grain = rawTo - rawFrom > HOURLY_AFTER_MS ? HOUR : MINUTE;
+  const from = Math.floor(rawFrom / grain) * grain;
+  const to = Math.ceil(rawTo / grain) * grain;
   return { from, to, table: grain === HOUR ? FLOWS_TABLES.hour : FLOWS_TABLES.minute, grain };
 }
 

@@ -245,8 +245,8 @@ describe('the module contract', () => {
         sealerProblem: 'no key in this test',
       });
       expect((h.use(alarmsRef) as DefaultAlarmService).domains.map((d) => d.name)).toEqual(['probe']);
-      // In the real list, the network module's domain reaches alerting the same way.
-      expect(MODULES.flatMap((m) => m.alarmDomains ?? []).map((d) => d.name)).toEqual(['network']);
+      // In the real list, the network and flows modules' domains reach alerting the same way.
+      expect(MODULES.flatMap((m) => m.alarmDomains ?? []).map((d) => d.name)).toEqual(['network', 'flows']);
     });
 
     it('contributes its jobs and overview figures', async () => {
