@@ -326,11 +326,10 @@ describe('exporter health and egress helpers', () => {
         topApps: [{ app: 'HTTPS', bytes: 3 }, { bad: 1 }],
       },
     };
-    expect(flowOverviewFigures({ flows: figures })).toEqual({
-      bytesLastHour: 5,
-      egressBps: 8,
-      topApps: [{ name: 'HTTPS', bytes: 3 }],
-    });
+    const expected = { bytesLastHour: 5, egressBps: 8, topApps: [{ name: 'HTTPS', bytes: 3 }] };
+    expect(flowOverviewFigures({ flows: figures.flows })).toEqual(expected);
+    // As the first servers nested them.
+    expect(flowOverviewFigures({ flows: figures })).toEqual(expected);
     // A caller without flows:read gets nothing from the module: no panel.
     expect(flowOverviewFigures({ flows: {} })).toBeUndefined();
     expect(flowOverviewFigures({ flows: { error: 'telemetry store unavailable' } })).toEqual({

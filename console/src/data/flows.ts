@@ -745,9 +745,9 @@ export interface FlowOverviewFigures {
 }
 
 /**
- * Reads the module's figures from the overview's `modules.flows` (`{flows: {lastHour, topApps,
- * egressBitsPerSecond}}`, `{}` without `flows:read`, `{error}` when the module could not answer).
- * Undefined when there is nothing to show.
+ * Reads the module's figures from the overview's `modules.flows` (`{lastHour, topApps,
+ * egressBitsPerSecond}`; earlier servers nested them under `flows`), `{}` without `flows:read`,
+ * `{error}` when the module could not answer. Undefined when there is nothing to show.
  */
 export function flowOverviewFigures(
   modules: Record<string, unknown> | undefined,
@@ -756,8 +756,9 @@ export function flowOverviewFigures(
   if (!outer || typeof outer !== 'object') return undefined;
   const o = outer as Record<string, unknown>;
   if (typeof o['error'] === 'string') return { error: o['error'] };
-  const inner = o['flows'];
-  if (!inner || typeof inner !== 'object') return undefined;
+  const nested = o['flows'];
+  const inner = 'lastHour' in o ? o : nested && typeof nested === 'object' ? nested : undefined;
+  if (!inner) return undefined;
   const r = inner as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const out: FlowOverviewFigures = {};
