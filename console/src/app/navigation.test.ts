@@ -48,6 +48,18 @@ describe('device routes', () => {
   });
 });
 
+describe('flow routes', () => {
+  it('lists the flows area with the explorer, egress and exporters, each its own page', () => {
+    const flows = navigation.find((e) => isGroup(e) && e.id === 'flows');
+    const ids = flows && isGroup(flows) ? flows.items.map((i) => i.id) : [];
+    expect(ids).toEqual(['flow-explorer', 'flow-egress', 'flow-exporters']);
+    expect(resolveRoute(routes, '/flows')?.route.item?.page).toBe('flows');
+    expect(resolveRoute(routes, '/flows/egress')?.route.item?.page).toBe('flow-egress');
+    expect(resolveRoute(routes, '/flows/exporters')?.route.item?.page).toBe('flow-exporters');
+    expect(resolveRoute(routes, '/flows/egress')?.route.group?.id).toBe('flows');
+  });
+});
+
 describe('account routes', () => {
   it('resolves the API tokens page outside any group', () => {
     const match = resolveRoute(routes, '/account/tokens');
@@ -61,7 +73,7 @@ describe('areas', () => {
     const pages = routes.flatMap((r) => (r.item ? [r.item.page] : []));
     for (const page of pages) expect(typeof pageLoaders[page], page).toBe('function');
     const ids = navigation.flatMap((e) => (isGroup(e) ? [e.id, ...e.items.map((i) => i.id)] : [e.id]));
-    for (const unbuilt of ['flows', 'ipv6', 'clouds', 'backups', 'security', 'policies'])
+    for (const unbuilt of ['ipv6', 'clouds', 'backups', 'security', 'policies'])
       expect(ids).not.toContain(unbuilt);
   });
 

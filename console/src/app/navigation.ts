@@ -20,7 +20,10 @@ export type PageKind =
   | 'conformance'
   | 'prefixes'
   | 'api-tokens'
-  | 'wall';
+  | 'wall'
+  | 'flows'
+  | 'flow-egress'
+  | 'flow-exporters';
 
 export interface NavItem {
   /** Used for `data-testid="nav-<id>"`. */
@@ -77,6 +80,30 @@ export const navigation: NavEntry[] = [
         label: () => msg('Addresses', { id: 'nav.addresses' }),
         path: '/network/addresses',
         page: 'prefixes',
+      },
+    ],
+  },
+  {
+    id: 'flows',
+    label: () => msg('Flows', { id: 'nav.flows' }),
+    items: [
+      {
+        id: 'flow-explorer',
+        label: () => msg('Flow explorer', { id: 'nav.flowExplorer' }),
+        path: '/flows',
+        page: 'flows',
+      },
+      {
+        id: 'flow-egress',
+        label: () => msg('Internet egress', { id: 'nav.flowEgress' }),
+        path: '/flows/egress',
+        page: 'flow-egress',
+      },
+      {
+        id: 'flow-exporters',
+        label: () => msg('Flow exporters', { id: 'nav.flowExporters' }),
+        path: '/flows/exporters',
+        page: 'flow-exporters',
       },
     ],
   },
@@ -189,4 +216,7 @@ export const pageLoaders: Record<PageKind, () => Promise<unknown>> = {
   prefixes: () => import('../pages/ts-page-prefixes.js'),
   'api-tokens': () => import('../pages/ts-page-api-tokens.js'),
   wall: () => import('../pages/ts-page-wall.js'),
+  flows: () => import('../pages/ts-page-flows.js'),
+  'flow-egress': () => import('../pages/ts-page-flow-egress.js'),
+  'flow-exporters': () => import('../pages/ts-page-flow-exporters.js'),
 };

@@ -466,8 +466,13 @@ export class TsApp extends LitElement {
   }
 
   private _renderNav() {
+    // The deepest entry that contains the path is the current one (`/flows/egress` is not the explorer's `/flows`).
+    const items = navigation.flatMap((entry) => (isGroup(entry) ? entry.items : [entry]));
+    const deepest = items
+      .filter((item) => (item.path === '/' ? this._path === '/' : isActivePath(item.path, this._path)))
+      .sort((a, b) => b.path.length - a.path.length)[0];
     const link = (item: NavItem, child: boolean) => {
-      const current = item.path === '/' ? this._path === '/' : isActivePath(item.path, this._path);
+      const current = item === deepest;
       return html`<li>
         <a
           href=${item.path}
@@ -565,6 +570,12 @@ export class TsApp extends LitElement {
         return html`<ts-page-prefixes .user=${this._user ?? undefined}></ts-page-prefixes>`;
       case 'api-tokens':
         return html`<ts-page-api-tokens .user=${this._user ?? undefined}></ts-page-api-tokens>`;
+      case 'flows':
+        return html`<ts-page-flows></ts-page-flows>`;
+      case 'flow-egress':
+        return html`<ts-page-flow-egress .user=${this._user ?? undefined}></ts-page-flow-egress>`;
+      case 'flow-exporters':
+        return html`<ts-page-flow-exporters></ts-page-flow-exporters>`;
     }
   }
 

@@ -12,6 +12,8 @@ export interface Overview {
   orgUnit: { id: string; name: string };
   fleet: FleetCounts;
   ingest: { batchesLastHour: number; samplesLastHour: number };
+  /** Each module's figures by module name (`{error}` for one that could not answer); older servers leave it out. */
+  modules?: Record<string, Record<string, unknown>>;
 }
 
 export const fetchOverview = (signal?: AbortSignal): Promise<Overview> =>

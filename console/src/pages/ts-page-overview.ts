@@ -11,7 +11,15 @@ import { fetchHostMetrics, metricsRangeLabel, metricsRanges, rangeMillis } from 
 import type { HostMetrics, MetricsRange } from '../data/hosts.js';
 import { FleetLiveController } from '../common/fleet-live-controller.js';
 import type { LiveMode } from '../common/fleet-live-controller.js';
-import { formatCount, formatDateTime, formatPercent, formatRelativeTime } from '../common/format.js';
+import {
+  formatBitRate,
+  formatBytes,
+  formatCount,
+  formatDateTime,
+  formatPercent,
+  formatRelativeTime,
+} from '../common/format.js';
+import { flowOverviewFigures } from '../data/flows.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import { countFailedOverPairs, countLinkStatuses } from '../common/link-style.js';
 import { fetchLinks, isNetworkUnavailable, networkErrorMessage } from '../data/network.js';
@@ -119,6 +127,14 @@ export class TsPageOverview extends LitElement {
         grid-template-columns: minmax(0, 2.2fr) minmax(0, 1.6fr);
         gap: 12px;
         margin-bottom: 12px;
+      }
+      ts-panel.flows {
+        margin-bottom: 12px;
+      }
+      .apps {
+        display: grid;
+        gap: 1px;
+        font-size: 12px;
       }
       .main {
         display: grid;
@@ -362,6 +378,7 @@ export class TsPageOverview extends LitElement {
         ${this._renderLiveMode(this._fleet.mode)}
       </div>
       <div class="top">${this._renderFleetCounts()} ${this._renderNetwork()}</div>
+      ${this._renderFlows()}
       <div class="main">${this._renderAgents()} ${this._renderCharts()}</div>
     `;
   }
@@ -412,6 +429,55 @@ export class TsPageOverview extends LitElement {
         ${stat(msg('Offline', { id: 'overview.fleet.offline' }), fleet.offline, 'bad', 'fleet-offline')}
         ${stat(msg('Batches / h', { id: 'overview.fleet.batches' }), ingest.batchesLastHour, '')}
         ${stat(msg('Samples / h', { id: 'overview.fleet.samples' }), ingest.samplesLastHour, '')}
+      </div>
+    </ts-panel>`;
+  }
+
+  /** The flows module's figures: traffic over the last hour, egress now, top applications. */
+  private _renderFlows() {
+    const figures = flowOverviewFigures(this._overviewTask.value?.modules);
+    if (!figures) return nothing;
+    const heading = msg('Flows', { id: 'overview.flows.heading' });
+    if (figures.error !== undefined) {
+      const reason = figures.error;
+      return html`<ts-panel class="flows" heading=${heading}>
+        <p class="muted" role="alert" data-testid="overview-flows-error">
+          ${msg(str`Flow figures are not available: ${reason}`, { id: 'overview.flows.error' })}
+        </p>
+      </ts-panel>`;
+    }
+    const apps = figures.topApps ?? [];
+    return html`<ts-panel class="flows" heading=${heading} data-testid="overview-flows">
+      <a slot="actions" href="/flows">${msg('Flow explorer', { id: 'overview.flows.explorer' })}</a>
+      <div class="stats">
+        <a class="stat link" href="/flows">
+          <div class="label">${msg('Traffic, last hour', { id: 'overview.flows.lastHour' })}</div>
+          <div class="value" data-testid="overview-flows-hour">
+            ${figures.bytesLastHour === undefined ? '—' : formatBytes(figures.bytesLastHour)}
+          </div>
+        </a>
+        <a class="stat link" href="/flows/egress">
+          <div class="label">${msg('Internet egress now', { id: 'overview.flows.egressNow' })}</div>
+          <div class="value" data-testid="overview-flows-egress">
+            ${figures.egressBps === undefined ? '—' : formatBitRate(figures.egressBps)}
+          </div>
+        </a>
+        <div class="stat">
+          <div class="label">${msg('Top applications', { id: 'overview.flows.topApps' })}</div>
+          <div class="apps" data-testid="overview-flows-apps">
+            ${
+              apps.length
+                ? apps.slice(0, 5).map(
+                    (a) =>
+                      html`<div>
+                        <span>${a.name || msg('Unclassified', { id: 'flows.key.unclassified' })}</span>
+                        <span class="muted">${formatBytes(a.bytes)}</span>
+                      </div>`,
+                  )
+                : html`<span class="muted">—</span>`
+            }
+          </div>
+        </div>
       </div>
     </ts-panel>`;
   }

@@ -11,6 +11,7 @@ import { templates as agents } from './agents.js';
 import { templates as components } from './components.js';
 import { templates as devices } from './devices.js';
 import { templates as errors } from './errors.js';
+import { templates as flows } from './flows.js';
 import { templates as login } from './login.js';
 import { templates as network } from './network.js';
 import { templates as overview } from './overview.js';
@@ -29,6 +30,7 @@ export const templates = {
   ...components,
   ...devices,
   ...errors,
+  ...flows,
   ...login,
   ...network,
   ...overview,
