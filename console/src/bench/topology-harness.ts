@@ -43,11 +43,14 @@ const chartElement = async (): Promise<TsChart> => {
 
 const first = new Promise<BenchResult>((resolve, reject) => {
   const mountedAt = performance.now();
+  // Marks for traces of the bench (Chromium's performance timeline).
+  performance.mark('topology-mount');
   map.topology = topology;
   map.collapse = collapse;
   document.body.append(map);
   void chartElement().then((element) => {
     const done = () => {
+      performance.mark('topology-ready');
       const layout = map.layout;
       resolve({
         generateMillis,

@@ -1,0 +1,99 @@
+/**
+ * The topology layout computed in a Web Worker (`topology-layout.worker.ts`), so that the page's
+ * main thread loads and starts the chart engine meanwhile; where the browser has no workers, or the
+ * worker cannot start or fails, the layout is computed on the main thread instead (slower, same
+ * picture), and the reason is logged.
+ */
+import type { Topology } from '../data/network.js';
+import { layoutTopology } from './topology-layout.js';
+import type { LayoutOptions, TopologyLayout } from './topology-layout.js';
+import { fromWire, linkColumns } from './topology-layout-wire.js';
+import type { LayoutRequest, LayoutResponse } from './topology-layout-wire.js';
+
+export interface LayoutJob {
+  /** The layout; never rejects (the main thread computes it when the worker cannot). */
+  readonly done: Promise<TopologyLayout>;
+  /** Stops the worker; `done` then never settles. */
+  cancel(): void;
+}
+
+let nextId = 1;
+
+/** Whether layouts can run off the main thread here. */
+export const workerLayoutAvailable = (): boolean => typeof Worker !== 'undefined';
+
+/** Starts one layout in a worker of its own (terminated once it answers). */
+export function layoutInWorker(
+  topology: Topology,
+  options: Pick<LayoutOptions, 'collapse' | 'expanded'>,
+): LayoutJob {
+  const onMainThread = (reason: string): TopologyLayout => {
+    console.warn(`topology layout on the main thread: ${reason}`);
+    return layoutTopology(topology, options);
+  };
+  if (!workerLayoutAvailable()) {
+    return {
+      done: Promise.resolve().then(() => onMainThread('this browser has no Web Workers')),
+      cancel() {},
+    };
+  }
+  let worker: Worker | undefined;
+  let cancelled = false;
+  const done = new Promise<TopologyLayout>((resolve) => {
+    const id = nextId++;
+    const finish = (result: () => TopologyLayout) => {
+      worker?.terminate();
+      worker = undefined;
+      if (!cancelled) resolve(result());
+    };
+    try {
+      worker = new Worker(new URL('./topology-layout.worker.ts', import.meta.url), { type: 'module' });
+    } catch (error) {
+      finish(() => onMainThread(`the layout worker did not start (${String(error)})`));
+      return;
+    }
+    worker.addEventListener('message', (event: MessageEvent<LayoutResponse>) => {
+      const response = event.data;
+      if (response.id !== id) return;
+      if ('error' in response) {
+        finish(() => onMainThread(`the layout worker failed (${response.error})`));
+        return;
+      }
+      finish(() => {
+        try {
+          return fromWire(response.layout, topology);
+        } catch (error) {
+          return onMainThread(`the layout worker's answer did not fit (${String(error)})`);
+        }
+      });
+    });
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      finish(() => onMainThread(`the layout worker failed (${event.message || 'it did not load'})`));
+    });
+    worker.addEventListener('messageerror', () =>
+      finish(() => onMainThread('the layout worker sent an answer that could not be read')),
+    );
+    try {
+      const request: LayoutRequest = {
+        id,
+        orgUnits: topology.orgUnits,
+        devices: topology.devices,
+        links: linkColumns(topology.links),
+        collapse: options.collapse,
+        expanded: [...options.expanded],
+      };
+      worker.postMessage(request);
+    } catch (error) {
+      finish(() => onMainThread(`the topology could not be sent to the layout worker (${String(error)})`));
+    }
+  });
+  return {
+    done,
+    cancel() {
+      cancelled = true;
+      worker?.terminate();
+      worker = undefined;
+    },
+  };
+}
