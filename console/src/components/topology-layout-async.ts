@@ -22,7 +22,31 @@ let nextId = 1;
 /** Whether layouts can run off the main thread here. */
 export const workerLayoutAvailable = (): boolean => typeof Worker !== 'undefined';
 
-/** Starts one layout in a worker of its own (terminated once it answers). */
+const spawn = (): Worker =>
+  new Worker(new URL('./topology-layout.worker.ts', import.meta.url), { type: 'module' });
+
+/** A worker started ahead of its layout, and why it failed if it did before it was used. */
+let spare: { worker: Worker; failure?: string } | undefined;
+
+/**
+ * Starts the layout worker ahead of the first layout (the topology page does while it fetches the
+ * topology), so that it has loaded when the layout is asked for. Harmless to call again.
+ */
+export function prepareLayoutWorker(): void {
+  if (spare || !workerLayoutAvailable()) return;
+  try {
+    const entry: { worker: Worker; failure?: string } = { worker: spawn() };
+    entry.worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      entry.failure ??= event.message || 'it did not load';
+    });
+    spare = entry;
+  } catch {
+    // `layoutInWorker` tries again and, failing, says why.
+  }
+}
+
+/** Starts one layout in a worker of its own (the one prepared ahead, if any; terminated once it answers). */
 export function layoutInWorker(
   topology: Topology,
   options: Pick<LayoutOptions, 'collapse' | 'expanded'>,
@@ -46,8 +70,15 @@ export function layoutInWorker(
       worker = undefined;
       if (!cancelled) resolve(result());
     };
+    const prepared = spare;
+    spare = undefined;
+    if (prepared?.failure !== undefined) {
+      prepared.worker.terminate();
+      finish(() => onMainThread(`the layout worker failed (${prepared.failure})`));
+      return;
+    }
     try {
-      worker = new Worker(new URL('./topology-layout.worker.ts', import.meta.url), { type: 'module' });
+      worker = prepared?.worker ?? spawn();
     } catch (error) {
       finish(() => onMainThread(`the layout worker did not start (${String(error)})`));
       return;

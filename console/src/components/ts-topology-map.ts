@@ -14,7 +14,7 @@ import type { TopologyRef } from '../charts/topology-option.js';
 import '../charts/ts-chart.js';
 import type { TsChart } from '../charts/ts-chart.js';
 import { foldingParent, layoutTopology } from './topology-layout.js';
-import { layoutInWorker, workerLayoutAvailable } from './topology-layout-async.js';
+import { layoutInWorker, prepareLayoutWorker, workerLayoutAvailable } from './topology-layout-async.js';
 import type { LayoutJob } from './topology-layout-async.js';
 import type { DeviceNode, FoldedGroup, LinkBundle, TopologyLayout, UnitNode } from './topology-layout.js';
 import { createTopologySearch } from './topology-search.js';
@@ -28,6 +28,24 @@ import {
   tierText,
   utilisationText,
 } from './topology-text.js';
+
+let prepared = false;
+
+/**
+ * Starts what the map's first picture needs before the topology is there: ECharts and its graph
+ * series (both chunks at once: the graph's need not wait for the engine's; `<ts-chart>` then finds
+ * them loaded) and the layout worker. The topology page calls it while it fetches the topology; the
+ * map calls it when it is put on the page. Harmless to call again.
+ */
+export function prepareTopologyMap(): void {
+  if (!prepared) {
+    prepared = true;
+    void Promise.all([import('../charts/engine.js'), import('../charts/extras/graph.js')]).then(([engine]) =>
+      engine.prepare({ series: [{ type: 'graph' }] }),
+    );
+  }
+  prepareLayoutWorker();
+}
 
 export interface LinkOpenDetail {
   linkId: string;
@@ -205,11 +223,7 @@ export class TsTopologyMap extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
-    // Fetch ECharts and its graph series while the layout is computed; <ts-chart> then finds them loaded.
-    // (Both at once: the graph series' chunk need not wait for the engine's.)
-    void Promise.all([import('../charts/engine.js'), import('../charts/extras/graph.js')]).then(([engine]) =>
-      engine.prepare({ series: [{ type: 'graph' }] }),
-    );
+    prepareTopologyMap();
   }
 
   override disconnectedCallback() {
