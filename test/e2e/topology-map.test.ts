@@ -200,6 +200,38 @@ describe('topology map in Chromium', () => {
     }
   }, 60_000);
 
+  it('shows new data as it comes: a link gone down', async () => {
+    const { page, errors } = await open();
+    try {
+      const linkId = await page.evaluate(() => {
+        const map = document.querySelector('ts-topology-map') as MapElement & {
+          topology: { links: { id: string; status: string }[] };
+        };
+        const drawn = map.shadowRoot.querySelector('[data-testid="topology-link"][data-status="up"]') as {
+          dataset: Record<string, string | undefined>;
+        } | null;
+        const id = drawn?.dataset.linkId;
+        if (!id) return undefined;
+        // The page's next poll: the same topology, that link down.
+        map.topology = {
+          ...map.topology,
+          links: map.topology.links.map((l) =>
+            l.id === id ? { ...l, status: 'down', utilisation: null } : l,
+          ),
+        };
+        return id;
+      });
+      expect(linkId).toBeDefined();
+      const line = page.locator(`[data-testid="topology-link"][data-link-id="${linkId}"]`);
+      await line.and(page.locator('[data-status="down"]')).waitFor({ state: 'attached', timeout: 10_000 });
+      expect(await layoutOf(page)).toEqual({ units: 205, groups: 183, devices: 410, townships: 0 });
+      expect(await page.locator('ts-topology-map ts-chart[data-state="ready"]').count()).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
   it('zooms with the buttons and fits the province again', async () => {
     const { page, errors } = await open();
     try {
