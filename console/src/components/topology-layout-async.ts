@@ -19,8 +19,17 @@ export interface LayoutJob {
 
 let nextId = 1;
 
-/** Whether layouts can run off the main thread here. */
-export const workerLayoutAvailable = (): boolean => typeof Worker !== 'undefined';
+/**
+ * Whether layouts can run off the main thread here, and gain by it: with one core, the worker would
+ * only take turns with the main thread, and its start and the copies cost more than they save.
+ */
+export const workerLayoutAvailable = (): boolean =>
+  typeof Worker !== 'undefined' &&
+  !(
+    typeof navigator !== 'undefined' &&
+    navigator.hardwareConcurrency > 0 &&
+    navigator.hardwareConcurrency < 2
+  );
 
 const spawn = (): Worker =>
   new Worker(new URL('./topology-layout.worker.ts', import.meta.url), { type: 'module' });

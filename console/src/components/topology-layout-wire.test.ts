@@ -35,7 +35,8 @@ describe('the layout worker wire', () => {
       const wired = throughTheWire(collapse, [...expanded]);
       expect(wired).toEqual(direct);
     }
-  });
+    // Six layouts of a Sichuan-sized province: more than the default 5 s on a busy machine.
+  }, 60_000);
 
   it("hands back the page's own link objects, not copies", () => {
     const wired = throughTheWire('auto', []);
