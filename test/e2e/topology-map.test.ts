@@ -76,6 +76,8 @@ interface Opened {
   page: Page;
   errors: string[];
   warnings: string[];
+  /** The URLs of the Web Workers the page started. */
+  workers: string[];
 }
 
 async function open(options: { noWorker?: boolean } = {}): Promise<Opened> {
@@ -83,6 +85,8 @@ async function open(options: { noWorker?: boolean } = {}): Promise<Opened> {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const errors: string[] = [];
   const warnings: string[] = [];
+  const workers: string[] = [];
+  page.on('worker', (w) => workers.push(w.url()));
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('response', (r) => {
     // Chromium asks for a favicon the harness does not have.
@@ -99,7 +103,7 @@ async function open(options: { noWorker?: boolean } = {}): Promise<Opened> {
   }
   await page.goto(url);
   await page.evaluate(() => window.tianshuBench.first);
-  return { page, errors, warnings };
+  return { page, errors, warnings, workers };
 }
 
 /** The chart's series zoom (1 when the whole province is fitted). */
@@ -125,8 +129,9 @@ const layoutOf = (page: Page) =>
 
 describe('topology map in Chromium', () => {
   it('draws the province from the layout worker, and its list once drawn', async () => {
-    const { page, errors, warnings } = await open();
+    const { page, errors, warnings, workers } = await open();
     try {
+      expect(workers.filter((u) => u.includes('topology-layout.worker'))).toHaveLength(1);
       expect(await layoutOf(page)).toEqual({ units: 205, groups: 183, devices: 410, townships: 0 });
       const chart = page.locator('ts-topology-map ts-chart[data-state="ready"]');
       expect(await chart.count()).toBe(1);
@@ -258,11 +263,12 @@ describe('topology map in Chromium', () => {
   }, 60_000);
 
   it('lays out on the main thread where the browser has no workers', async () => {
-    const { page, errors, warnings } = await open({ noWorker: true });
+    const { page, errors, warnings, workers } = await open({ noWorker: true });
     try {
       expect(await page.evaluate(() => typeof window.Worker)).toBe('undefined');
       expect(await layoutOf(page)).toEqual({ units: 205, groups: 183, devices: 410, townships: 0 });
       expect(await page.locator('ts-topology-map ts-chart[data-state="ready"]').count()).toBe(1);
+      expect(workers).toEqual([]);
       expect(warnings.filter((w) => w.includes('layout worker'))).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
