@@ -3,7 +3,7 @@
  * of its own, never into `console/dist`): the topology map of a generated Sichuan-sized province,
  * with hooks on `window.tianshuBench` to time the first render and zoom steps.
  */
-import '../components/ts-topology-map.js';
+import { prepareTopologyMap } from '../components/ts-topology-map.js';
 import type { TsTopologyMap } from '../components/ts-topology-map.js';
 import type { TsChart } from '../charts/ts-chart.js';
 import { generateProvince } from '../components/topology-fixture.js';
@@ -27,6 +27,9 @@ interface BenchResult {
 }
 
 const collapse = new URLSearchParams(location.search).get('all') === '1' ? false : 'auto';
+// As the topology page does when it is opened, before it fetches the topology (the generated
+// province stands in for the fetch): ECharts' chunks and the layout worker start loading.
+prepareTopologyMap();
 const started = performance.now();
 const topology = generateProvince();
 const generateMillis = performance.now() - started;
@@ -43,20 +46,27 @@ const chartElement = async (): Promise<TsChart> => {
 
 const first = new Promise<BenchResult>((resolve, reject) => {
   const mountedAt = performance.now();
+  // Marks for traces of the bench (Chromium's performance timeline).
+  performance.mark('topology-mount');
   map.topology = topology;
   map.collapse = collapse;
   document.body.append(map);
   void chartElement().then((element) => {
     const done = () => {
-      const layout = map.layout;
+      performance.mark('topology-ready');
+      const readyAt = performance.now();
+      const option = element.getEchartsInstance()?.getOption() as
+        { series?: { data?: unknown[]; links?: unknown[] }[] } | undefined;
+      const series = option?.series?.[0];
       resolve({
         generateMillis,
-        firstRenderMillis: performance.now() - mountedAt,
-        sinceNavigationMillis: performance.now(),
+        firstRenderMillis: readyAt - mountedAt,
+        sinceNavigationMillis: readyAt,
         nodes: topology.orgUnits.length + topology.devices.length,
         links: topology.links.length,
-        drawnNodes: layout ? layout.units.length + layout.devices.length + layout.groups.length : 0,
-        drawnEdges: layout ? layout.links.length + layout.bundles.length : 0,
+        // What the chart holds (org units whose names are not drawn have no marker of their own).
+        drawnNodes: series?.data?.length ?? 0,
+        drawnEdges: series?.links?.length ?? 0,
       });
     };
     if (element.dataset.state === 'ready') return done();

@@ -115,7 +115,8 @@ describe('topology option', () => {
       topologyGraph(input(scale)).nodes.find((n) => n.ref.id === id)?.label.show;
     expect(label(0.1, 'p')).toBe(true);
     expect(label(0.1, 'c')).toBe(true);
-    expect(label(0.1, 'k')).toBe(false);
+    // Zoomed out, a county is drawn by its routers (and folded group): no marker without its name.
+    expect(label(0.1, 'k')).toBeUndefined();
     expect(label(0.1, 'k-a')).toBe(false);
     expect(label(labelScales.counties, 'k')).toBe(true);
     expect(label(labelScales.counties, 'k-a')).toBe(false);
@@ -124,6 +125,9 @@ describe('topology option', () => {
     expect(
       topologyGraph(input(0.1, { selected: 'k-a' })).nodes.find((n) => n.ref.id === 'k-a')?.label.show,
     ).toBe(true);
+    expect(topologyGraph(input(0.1, { selected: 'k' })).nodes.find((n) => n.ref.id === 'k')?.label.show).toBe(
+      true,
+    );
     expect(labelTiers(Number.NaN).counties).toBe(false);
     expect(sameLabelTiers(0.1, 0.2)).toBe(true);
     expect(sameLabelTiers(0.1, labelScales.counties)).toBe(false);
@@ -154,5 +158,12 @@ describe('topology option', () => {
     expect(bundles.filter((b) => b.lineStyle.type === 'dashed')).toHaveLength(183);
     const shown = series.data.filter((n) => n.label.show).length;
     expect(shown).toBe(1 + 21);
+    // The province's first frame: the province and its cities marked, the 183 counties by their
+    // routers and folded groups only.
+    const units = series.data.filter((n) => n.ref.kind === 'unit');
+    expect(units).toHaveLength(1 + 21);
+    expect(series.data).toHaveLength(22 + layout.devices.length + 183);
+    const zoomedIn = topologyGraph({ layout, scale: labelScales.counties, text });
+    expect(zoomedIn.nodes.filter((n) => n.ref.kind === 'unit')).toHaveLength(1 + 21 + 183);
   });
 });

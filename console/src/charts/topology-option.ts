@@ -2,7 +2,8 @@
  * The ECharts option of the topology map: one `graph` series with the positions of the radial layout
  * (`layout: 'none'`), zoom and pan (`roam`), and no animation. Org units are small markers with their
  * names, routers circles (white, red when unreachable, dashed when not known), folded townships a
- * box with their count; links are coloured by `common/link-style.ts` (down red, by utilisation when
+ * box with their count (an org unit's marker is drawn only where its name is, so at the province's
+ * scale the counties are their routers and folded groups); links are coloured by `common/link-style.ts` (down red, by utilisation when
  * up), backups dashed, the member of a pair carrying the traffic thicker. Which names are drawn
  * depends on the scale of the view (`labelTiers`): cities from the first view, counties and folded
  * groups when zoomed in a little, townships and routers when zoomed in further; ECharts hides the
@@ -143,6 +144,9 @@ export function topologyGraph(input: TopologyOptionInput): { nodes: TopologyNode
               ? tiers.townships
               : tiers.counties;
     const isSelected = selected === unit.id;
+    // An org unit's marker only with its name: at the province's scale the counties' markers would
+    // be hundreds of nodes more to draw, and their routers and folded groups already stand there.
+    if (!show && !isSelected) continue;
     const major = unit.depth === 0 || unit.level === 'city';
     index.set(`unit:${unit.id}`, nodes.length);
     nodes.push({
@@ -158,7 +162,7 @@ export function topologyGraph(input: TopologyOptionInput): { nodes: TopologyNode
         borderWidth: 0,
       },
       label: {
-        show: show || isSelected,
+        show: true,
         position: unit.depth === 0 && !unit.external ? 'top' : side(unit.x),
         fontWeight: major || isSelected ? 600 : 400,
         fontSize: major ? 13 : 11,

@@ -14,6 +14,8 @@ import type { TopologyRef } from '../charts/topology-option.js';
 import '../charts/ts-chart.js';
 import type { TsChart } from '../charts/ts-chart.js';
 import { foldingParent, layoutTopology } from './topology-layout.js';
+import { layoutInWorker, prepareLayoutWorker, workerLayoutAvailable } from './topology-layout-async.js';
+import type { LayoutJob } from './topology-layout-async.js';
 import type { DeviceNode, FoldedGroup, LinkBundle, TopologyLayout, UnitNode } from './topology-layout.js';
 import { createTopologySearch } from './topology-search.js';
 import type { SearchMatch, TopologySearch } from './topology-search.js';
@@ -26,6 +28,24 @@ import {
   tierText,
   utilisationText,
 } from './topology-text.js';
+
+let prepared = false;
+
+/**
+ * Starts what the map's first picture needs before the topology is there: ECharts and its graph
+ * series (both chunks at once: the graph's need not wait for the engine's; `<ts-chart>` then finds
+ * them loaded) and the layout worker. The topology page calls it while it fetches the topology; the
+ * map calls it when it is put on the page. Harmless to call again.
+ */
+export function prepareTopologyMap(): void {
+  if (!prepared) {
+    prepared = true;
+    void Promise.all([import('../charts/engine.js'), import('../charts/extras/graph.js')]).then(([engine]) =>
+      engine.prepare({ series: [{ type: 'graph' }] }),
+    );
+  }
+  prepareLayoutWorker();
+}
 
 export interface LinkOpenDetail {
   linkId: string;
@@ -174,6 +194,14 @@ export class TsTopologyMap extends LitElement {
   @query('ts-chart') private _chartElement?: TsChart;
 
   private _layout?: TopologyLayout;
+  /** The first layout, computed in a worker while ECharts loads; with the inputs it was asked for. */
+  private _job?: {
+    job: LayoutJob;
+    topology: Topology;
+    collapse: boolean | 'auto';
+    expanded: ReadonlySet<string>;
+  };
+  private _workerTried = false;
   private _search?: TopologySearch;
   private _option?: ChartOption;
   private _zoom?: number;
@@ -195,11 +223,7 @@ export class TsTopologyMap extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
-    // Fetch ECharts and its graph series while the layout is computed; <ts-chart> then finds them loaded.
-    // (Both at once: the graph series' chunk need not wait for the engine's.)
-    void Promise.all([import('../charts/engine.js'), import('../charts/extras/graph.js')]).then(([engine]) =>
-      engine.prepare({ series: [{ type: 'graph' }] }),
-    );
+    prepareTopologyMap();
   }
 
   override disconnectedCallback() {
@@ -213,16 +237,35 @@ export class TsTopologyMap extends LitElement {
     // The search index is built on the first query, not with the picture.
     if (changed.has('topology')) this._search = undefined;
     if ((changed.has('topology') || changed.has('collapse') || changed.has('_expanded')) && this.topology) {
-      this._layout = layoutTopology(this.topology, { collapse: this.collapse, expanded: this._expanded });
-      const l = this._layout;
-      this._lookup = {
-        units: new Map(l.units.map((u) => [u.id, u])),
-        devices: new Map(l.devices.map((d) => [d.id, d])),
-        groups: new Map(l.groups.map((g) => [g.id, g])),
-        links: new Map(l.links.map((x) => [x.link.id, x.link])),
-        bundles: new Map(l.bundles.map((b) => [b.id, b])),
-      };
-      if (this._scale === 0) this._scale = this._measuredFitScale();
+      const topology = this.topology;
+      const inputs = { collapse: this.collapse, expanded: this._expanded };
+      const pending = this._job;
+      if (
+        pending &&
+        pending.topology === topology &&
+        pending.collapse === inputs.collapse &&
+        pending.expanded === inputs.expanded
+      ) {
+        // Still on its way.
+      } else if (!this._layout && !this._workerTried && workerLayoutAvailable()) {
+        // The first picture: the layout in a worker while ECharts loads and starts on this thread.
+        this._workerTried = true;
+        const job = layoutInWorker(topology, inputs);
+        const entry = { job, topology, ...inputs };
+        this._job = entry;
+        void job.done.then((layout) => {
+          if (this._job !== entry) return;
+          this._job = undefined;
+          this._setLayout(layout);
+          this.requestUpdate();
+        });
+      } else {
+        // Later layouts (a county opened, new data) are quick on the main thread, and reveal() and
+        // clicks expect them at once.
+        pending?.job.cancel();
+        this._job = undefined;
+        this._setLayout(layoutTopology(topology, inputs));
+      }
     }
     // A new option (a full redraw of the chart) only for what the chart shows; typing in the search
     // box or the hidden list appearing leave it as it is. No changes at all: the language switched,
@@ -254,6 +297,18 @@ export class TsTopologyMap extends LitElement {
     }
   }
 
+  private _setLayout(l: TopologyLayout) {
+    this._layout = l;
+    this._lookup = {
+      units: new Map(l.units.map((u) => [u.id, u])),
+      devices: new Map(l.devices.map((d) => [d.id, d])),
+      groups: new Map(l.groups.map((g) => [g.id, g])),
+      links: new Map(l.links.map((x) => [x.link.id, x.link])),
+      bundles: new Map(l.bundles.map((b) => [b.id, b])),
+    };
+    if (this._scale === 0) this._scale = this._measuredFitScale();
+  }
+
   protected override updated() {
     if (this._layout && this._scale === 0) {
       // The element is on the page now, with the size the chart will have.
@@ -271,11 +326,15 @@ export class TsTopologyMap extends LitElement {
 
   override render() {
     const layout = this._layout;
-    if (!layout) return nothing;
-    const label = msg(
-      str`Extranet topology: ${layout.units.length} org units, ${layout.devices.length} routers, ${layout.links.length} links`,
-      { id: 'topology.map.label' },
-    );
+    // While the first layout is computed, the chart's element is already there: ECharts loads into it
+    // and its size is known when the layout arrives.
+    if (!layout && !this._job) return nothing;
+    const label = layout
+      ? msg(
+          str`Extranet topology: ${layout.units.length} org units, ${layout.devices.length} routers, ${layout.links.length} links`,
+          { id: 'topology.map.label' },
+        )
+      : '';
     return html`${this._renderToolbar()}
       <ts-chart
         data-testid="topology-chart"
@@ -283,7 +342,7 @@ export class TsTopologyMap extends LitElement {
         .label=${label}
         @ts-chart-click=${this._onChartClick}
       ></ts-chart>
-      ${this._listShown ? guard([layout, currentLocale()], () => this._renderList(layout)) : nothing}`;
+      ${layout && this._listShown ? guard([layout, currentLocale()], () => this._renderList(layout)) : nothing}`;
   }
 
   private _renderToolbar() {

@@ -28,7 +28,7 @@ import {
 import { networkErrorPanel, networkStyles } from './network-panels.js';
 import '../components/ts-panel.js';
 import '../components/ts-status-badge.js';
-import '../components/ts-topology-map.js';
+import { prepareTopologyMap } from '../components/ts-topology-map.js';
 
 /** The topology is loaded again this often. */
 const refreshMillis = 10_000;
@@ -163,6 +163,12 @@ export class TsPageTopology extends LitElement {
     this._now = Date.now();
     void this._task.run();
   });
+
+  override connectedCallback() {
+    super.connectedCallback();
+    // ECharts and the layout worker load while the topology is fetched.
+    prepareTopologyMap();
+  }
 
   override render() {
     const loaded = this._task.value;
