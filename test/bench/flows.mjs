@@ -4,7 +4,9 @@
 //            re-executes itself pinned).
 //   udp    — the highest loss-free UDP receive rate (flows/s) of Tianshu's collector and of nfcapd
 //            with the same NetFlow v9 sender, doubling then bisecting the rate (flows-udp.mjs).
-// Other engineers add parts (udp, store, query) to PARTS below; each returns fields of the result.
+//   store  — flow-aggregate rows stored per second through the report endpoint into chDB.
+//   query  — top-N and Sankey over 24 h of 1-minute aggregates from 500 exporters (medians).
+// Each part returns fields of the result.
 // Environment: BENCH_FLOWS_SECONDS (per decode measurement, default 3), BENCH_FLOWS_ROUNDS (best of,
 // default 3).
 // Usage: npm run bench:flows (builds first). Prints JSON lines; the last line is one object with the
@@ -53,9 +55,23 @@ async function udpPart() {
   return measureUdp();
 }
 
+/** Storage part: flow aggregate rows stored per second through the report endpoint (flows-query.mjs). */
+async function storePart() {
+  const { benchFlowStorage } = await import('./flows-query.mjs');
+  return benchFlowStorage();
+}
+
+/** Query part: top-N and Sankey over 24 h of 1-minute aggregates from 500 exporters (flows-query.mjs). */
+async function queryPart() {
+  const { benchFlowQueries } = await import('./flows-query.mjs');
+  return benchFlowQueries();
+}
+
 const PARTS = {
   decode: decodePart,
   udp: udpPart,
+  store: storePart,
+  query: queryPart,
 };
 
 const wanted = (process.env.BENCH_FLOWS_PARTS ?? Object.keys(PARTS).join(','))
