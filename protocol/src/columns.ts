@@ -66,6 +66,29 @@ export function countColumn(max = Number.MAX_SAFE_INTEGER, maxLength = 1_000_000
   });
 }
 
+/** An array of finite numbers of any sign (gauge and counter values). */
+export function numberColumn(maxLength = 1_000_000) {
+  return z.unknown().transform((v, ctx): number[] => {
+    if (!Array.isArray(v)) {
+      ctx.addIssue({ code: 'custom', message: `must be an array of numbers, got ${describe(v)}` });
+      return z.NEVER;
+    }
+    if (v.length > maxLength) {
+      ctx.addIssue({ code: 'custom', message: `must have at most ${maxLength} elements, got ${v.length}` });
+      return z.NEVER;
+    }
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      // `x - x === 0` is false for NaN and the infinities; JSON cannot carry them, objects can.
+      if (typeof x !== 'number' || x - x !== 0) {
+        ctx.addIssue({ code: 'custom', path: [i], message: `must be a finite number, got ${describe(x)}` });
+        return z.NEVER;
+      }
+    }
+    return v as number[];
+  });
+}
+
 /** An array of safe strings of at most `maxChars` characters, each matching `pattern` when given. */
 export function textColumn(
   maxChars: number,
