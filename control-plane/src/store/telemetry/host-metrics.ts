@@ -11,7 +11,7 @@
 import type { HostMetricsColumnarPayload, HostMetricsPayload, Series } from '@tianshu/protocol';
 import { InputError } from '../../errors.js';
 import { TABLES } from './schema.js';
-import { tsvDateTime64Millis, tsvEscape, tsvMap } from './tsv.js';
+import { TsvBuilder, tsvDateTime64Millis, tsvEscape, tsvMap } from './tsv.js';
 import type { InsertOptions, TelemetryStore } from './types.js';
 import { TelemetryStoreError } from './types.js';
 
@@ -108,17 +108,15 @@ export function seriesToTabSeparated(
   series: readonly Series[],
 ): { tsv: Buffer; rows: number } {
   const common = `${tsvEscape(meta.agentId)}\t${tsvEscape(meta.orgUnitId)}\t${tsvEscape(meta.host)}\t`;
-  let text = '';
-  let rows = 0;
+  const out = new TsvBuilder(HOST_METRICS_TSV_COLUMNS.length);
   for (const s of series) {
-    const tail = `\t${common}${tsvEscape(s.name)}\t${tsvMap(s.labels ?? {})}\n`;
+    const tail = `\t${common}${tsvEscape(s.name)}\t${tsvMap(s.labels ?? {})}`;
     for (const [ts, value] of s.points) {
       if (!Number.isFinite(value)) throw nonFinite(s, ts, value);
-      text += `${tsvDateTime64Millis(ts)}\t${value}${tail}`;
+      out.line(`${tsvDateTime64Millis(ts)}\t${value}${tail}`);
     }
-    rows += s.points.length;
   }
-  return { tsv: Buffer.from(text, 'utf8'), rows };
+  return { tsv: out.toBuffer(), rows: out.rows };
 }
 
 /**
@@ -135,10 +133,12 @@ export function columnarToTabSeparated(
   const names = payload.names.map(tsvEscape);
   const labelSets = payload.labelSets.map(tsvMap);
   const { seriesName, seriesLabels, seriesPoints, t0, t, v } = payload;
-  let text = '';
+  // The series of one host share their collection times: each distinct time is encoded once.
+  const times = new Map<number, string>();
+  const out = new TsvBuilder(HOST_METRICS_TSV_COLUMNS.length);
   let k = 0;
   for (let i = 0; i < seriesName.length; i++) {
-    const tail = `\t${common}${names[seriesName[i]!]}\t${labelSets[seriesLabels[i]!]}\n`;
+    const tail = `\t${common}${names[seriesName[i]!]}\t${labelSets[seriesLabels[i]!]}`;
     const end = k + seriesPoints[i]!;
     for (; k < end; k++) {
       const value = v[k]!;
@@ -147,10 +147,16 @@ export function columnarToTabSeparated(
           `host metrics: series ${payload.names[seriesName[i]!]} has a non-finite value ${String(value)} at v[${k}]`,
         );
       }
-      text += `${tsvDateTime64Millis(t0 + t[k]!)}\t${value}${tail}`;
+      const offset = t[k]!;
+      let ts = times.get(offset);
+      if (ts === undefined) {
+        ts = `${tsvDateTime64Millis(t0 + offset)}\t`;
+        if (times.size < 65_536) times.set(offset, ts);
+      }
+      out.line(ts + value + tail);
     }
   }
-  return { tsv: Buffer.from(text, 'utf8'), rows: k };
+  return { tsv: out.toBuffer(), rows: out.rows };
 }
 
 /** Serializes and inserts one agent's series (the original shape); resolves with the number of rows. */
