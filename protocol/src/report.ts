@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { text } from './text.js';
-import { DiscoveryPayload, InterfacePollPayload, MAX_TIMESTAMP_MILLIS, SweepPayload } from './network.js';
+import { DiscoveryPayload, InterfacePollReport, MAX_TIMESTAMP_MILLIS, SweepPayload } from './network.js';
 import { FlowAggregatesPayload } from './flows.js';
 import { intColumn, numberColumn } from './columns.js';
 
@@ -235,7 +235,7 @@ export function hostMetricsPointCount(payload: HostMetricsPayload): number {
 /** Every kind of report content; later capabilities add members. */
 export const ReportPayload = z.discriminatedUnion('kind', [
   HostMetricsPayload,
-  InterfacePollPayload,
+  InterfacePollReport,
   DiscoveryPayload,
   SweepPayload,
   FlowAggregatesPayload,
@@ -276,7 +276,7 @@ export function countSamples(batch: Pick<ReportBatch, 'payloads'>): number {
         n += hostMetricsPointCount(p);
         break;
       case 'interface-poll':
-        n += Math.max(1, p.interfaces.length);
+        n += Math.max(1, p.encoding === 'columnar' ? p.rows : p.interfaces.length);
         break;
       case 'discovery':
         n += 1 + p.interfaces.length + p.neighbours.length;
