@@ -203,14 +203,6 @@ const RATE_COLUMNS = [
   'inDiscardsPerSecond',
   'outDiscardsPerSecond',
 ] as const;
-const COUNTER_COLUMNS = [
-  'inOctets',
-  'outOctets',
-  'inErrors',
-  'outErrors',
-  'inDiscards',
-  'outDiscards',
-] as const;
 
 /**
  * The interfaces of a poll as columns: element `i` of every column belongs to interface `i`. Same
