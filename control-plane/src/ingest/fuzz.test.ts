@@ -128,7 +128,7 @@ beforeAll(async () => {
   const body = (await res.json()) as { agentId: string; credential: string };
   agentId = body.agentId;
   auth = `Bearer ${agentId}.${body.credential}`;
-});
+}, 240_000);
 afterAll(async () => {
   await t?.close();
 });
