@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HostMetricsPayload } from '@tianshu/protocol';
+import { HostMetricsPayload, hostMetricsSeries } from '@tianshu/protocol';
 import { enrol, EnrolError, sanitiseHostname } from './enrol.js';
 import { startAgent } from './agent.js';
 import type { RunningAgent } from './agent.js';
@@ -119,7 +119,10 @@ describe('startAgent', () => {
     expect(stub.heartbeats.at(-1)).toMatchObject({ configVersion: 'v7', queue: { droppedBatches: 0 } });
     const p = HostMetricsPayload.parse(stub.batches[0]!.payloads[0]!);
     expect(p.host).toBe('web-1');
-    expect(p.series.some((s) => s.name === 'node_cpu_seconds_total' && s.labels.cpu === 'all')).toBe(true);
+    expect(p.encoding).toBe('columnar');
+    expect(
+      hostMetricsSeries(p).some((s) => s.name === 'node_cpu_seconds_total' && s.labels.cpu === 'all'),
+    ).toBe(true);
     expect(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'))).toEqual(stub.config);
 
     const metrics = await fetch(`http://127.0.0.1:${stats.metricsAddress!.port}/metrics`).then((r) =>

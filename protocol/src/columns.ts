@@ -66,6 +66,86 @@ export function countColumn(max = Number.MAX_SAFE_INTEGER, maxLength = 1_000_000
   });
 }
 
+/** An array of finite numbers of any sign (gauge and counter values). */
+export function numberColumn(maxLength = 1_000_000) {
+  return z.unknown().transform((v, ctx): number[] => {
+    if (!Array.isArray(v)) {
+      ctx.addIssue({ code: 'custom', message: `must be an array of numbers, got ${describe(v)}` });
+      return z.NEVER;
+    }
+    if (v.length > maxLength) {
+      ctx.addIssue({ code: 'custom', message: `must have at most ${maxLength} elements, got ${v.length}` });
+      return z.NEVER;
+    }
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      // `x - x === 0` is false for NaN and the infinities; JSON cannot carry them, objects can.
+      if (typeof x !== 'number' || x - x !== 0) {
+        ctx.addIssue({ code: 'custom', path: [i], message: `must be a finite number, got ${describe(x)}` });
+        return z.NEVER;
+      }
+    }
+    return v as number[];
+  });
+}
+
+/**
+ * An array of finite numbers from 0 to `max`, or `null` where the row has no value (e.g. the rates of
+ * an interface on its first poll).
+ */
+export function nullableCountColumn(max = Number.MAX_VALUE, maxLength = 1_000_000) {
+  return z.unknown().transform((v, ctx): Array<number | null> => {
+    if (!Array.isArray(v)) {
+      ctx.addIssue({ code: 'custom', message: `must be an array of numbers or nulls, got ${describe(v)}` });
+      return z.NEVER;
+    }
+    if (v.length > maxLength) {
+      ctx.addIssue({ code: 'custom', message: `must have at most ${maxLength} elements, got ${v.length}` });
+      return z.NEVER;
+    }
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (x !== null && (typeof x !== 'number' || !(x >= 0 && x <= max))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `must be null or a finite number from 0 to ${max}, got ${describe(x)}`,
+        });
+        return z.NEVER;
+      }
+    }
+    return v as Array<number | null>;
+  });
+}
+
+const COUNTER64_MAX = '18446744073709551615';
+
+/** An array of Counter64 values as decimal strings (JSON numbers lose precision above 2^53). */
+export function counter64Column(maxLength = 1_000_000) {
+  return z.unknown().transform((v, ctx): string[] => {
+    if (!Array.isArray(v)) {
+      ctx.addIssue({ code: 'custom', message: `must be an array of decimal strings, got ${describe(v)}` });
+      return z.NEVER;
+    }
+    if (v.length > maxLength) {
+      ctx.addIssue({ code: 'custom', message: `must have at most ${maxLength} elements, got ${v.length}` });
+      return z.NEVER;
+    }
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x !== 'string' || !/^\d{1,20}$/.test(x) || (x.length === 20 && x > COUNTER64_MAX)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `must be a Counter64 (a decimal string from 0 to 2^64 - 1), got ${describe(x)}`,
+        });
+        return z.NEVER;
+      }
+    }
+    return v as string[];
+  });
+}
+
 /** An array of safe strings of at most `maxChars` characters, each matching `pattern` when given. */
 export function textColumn(
   maxChars: number,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { counter64Column, intColumn, nullableCountColumn, textColumn } from './columns.js';
 import { text } from './text.js';
 
 /**
@@ -188,6 +189,188 @@ export const InterfacePollPayload = z
   })
   .strict();
 export type InterfacePollPayload = z.infer<typeof InterfacePollPayload>;
+
+const MAX_POLL_INTERFACES = 100_000;
+const STATUS_PATTERN = {
+  re: /^(?:up|down|testing|unknown|dormant|notPresent|lowerLayerDown)$/,
+  message: 'must be an IF-MIB status (up, down, testing, unknown, dormant, notPresent, lowerLayerDown)',
+};
+const RATE_COLUMNS = [
+  'inBitsPerSecond',
+  'outBitsPerSecond',
+  'inErrorsPerSecond',
+  'outErrorsPerSecond',
+  'inDiscardsPerSecond',
+  'outDiscardsPerSecond',
+] as const;
+
+/**
+ * The interfaces of a poll as columns: element `i` of every column belongs to interface `i`. Same
+ * fields and checks as `InterfaceSample`; `counterBits` is 64 or 32; the rates are `null` for an
+ * interface without rates (first poll, after a reset), and then all seven are; `counterEvent` is `''`
+ * when the counters simply increased.
+ */
+const InterfaceColumns = z
+  .object({
+    ifIndex: intColumn(1, INT4_MAX, MAX_POLL_INTERFACES),
+    name: textColumn(256, undefined, MAX_POLL_INTERFACES),
+    alias: textColumn(256, undefined, MAX_POLL_INTERFACES),
+    operStatus: textColumn(16, STATUS_PATTERN, MAX_POLL_INTERFACES),
+    adminStatus: textColumn(16, STATUS_PATTERN, MAX_POLL_INTERFACES),
+    speedMbps: intColumn(0, INT4_MAX, MAX_POLL_INTERFACES),
+    counterBits: textColumn(2, { re: /^(?:32|64)$/, message: 'must be "64" or "32"' }, MAX_POLL_INTERFACES),
+    inOctets: counter64Column(MAX_POLL_INTERFACES),
+    outOctets: counter64Column(MAX_POLL_INTERFACES),
+    inErrors: counter64Column(MAX_POLL_INTERFACES),
+    outErrors: counter64Column(MAX_POLL_INTERFACES),
+    inDiscards: counter64Column(MAX_POLL_INTERFACES),
+    outDiscards: counter64Column(MAX_POLL_INTERFACES),
+    inBitsPerSecond: nullableCountColumn(Number.MAX_VALUE, MAX_POLL_INTERFACES),
+    outBitsPerSecond: nullableCountColumn(Number.MAX_VALUE, MAX_POLL_INTERFACES),
+    inErrorsPerSecond: nullableCountColumn(Number.MAX_VALUE, MAX_POLL_INTERFACES),
+    outErrorsPerSecond: nullableCountColumn(Number.MAX_VALUE, MAX_POLL_INTERFACES),
+    inDiscardsPerSecond: nullableCountColumn(Number.MAX_VALUE, MAX_POLL_INTERFACES),
+    outDiscardsPerSecond: nullableCountColumn(Number.MAX_VALUE, MAX_POLL_INTERFACES),
+    intervalSeconds: nullableCountColumn(Number.MAX_VALUE, MAX_POLL_INTERFACES),
+    counterEvent: textColumn(
+      5,
+      { re: /^(?:|wrap|reset)$/, message: 'must be "", "wrap" or "reset"' },
+      MAX_POLL_INTERFACES,
+    ),
+  })
+  .strict();
+export type InterfaceColumns = z.infer<typeof InterfaceColumns>;
+
+/**
+ * One poll of one device with its interfaces as columns (`encoding: "columnar"`), what current edge
+ * agents send; `InterfacePollPayload` (an object per interface) is what older agents send and stays
+ * accepted. `interfacePollRows` gives the object form.
+ */
+export const InterfacePollColumnarPayload = InterfacePollPayload.omit({ interfaces: true })
+  .extend({
+    encoding: z.literal('columnar'),
+    /** The number of interfaces: the length of every column. */
+    rows: z.number().int().min(0).max(MAX_POLL_INTERFACES),
+    interfaces: InterfaceColumns,
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    for (const [name, column] of Object.entries(p.interfaces)) {
+      if ((column as unknown[]).length !== p.rows) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['interfaces', name],
+          message: `has ${(column as unknown[]).length} elements, rows is ${p.rows}`,
+        });
+        return;
+      }
+    }
+    const c = p.interfaces;
+    for (let i = 0; i < p.rows; i++) {
+      const interval = c.intervalSeconds[i];
+      if (interval === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['interfaces', 'intervalSeconds', i],
+          message: 'must be positive',
+        });
+        return;
+      }
+      for (const r of RATE_COLUMNS) {
+        if ((c[r][i] === null) !== (interval === null)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['interfaces', r, i],
+            message: 'the rates of an interface are all null (no rates) or all numbers',
+          });
+          return;
+        }
+      }
+    }
+  });
+export type InterfacePollColumnarPayload = z.infer<typeof InterfacePollColumnarPayload>;
+
+/** An interface poll in either encoding, as reports carry it. */
+export const InterfacePollReport = z.discriminatedUnion('encoding', [
+  InterfacePollColumnarPayload,
+  InterfacePollPayload.extend({ encoding: z.literal('rows').optional() }).strict(),
+]);
+export type InterfacePollReport = z.infer<typeof InterfacePollReport>;
+
+/** The columnar form of a poll (what the edge agent sends). */
+export function encodeInterfacePoll(poll: InterfacePollPayload): InterfacePollColumnarPayload {
+  const { interfaces, ...rest } = poll;
+  const column = <T>(f: (i: InterfaceSample) => T): T[] => interfaces.map(f);
+  const columns: InterfaceColumns = {
+    ifIndex: column((i) => i.ifIndex),
+    name: column((i) => i.name),
+    alias: column((i) => i.alias),
+    operStatus: column((i) => i.operStatus),
+    adminStatus: column((i) => i.adminStatus),
+    speedMbps: column((i) => i.speedMbps),
+    counterBits: column((i) => String(i.counterBits ?? 64)),
+    inOctets: column((i) => i.inOctets),
+    outOctets: column((i) => i.outOctets),
+    inErrors: column((i) => i.inErrors),
+    outErrors: column((i) => i.outErrors),
+    inDiscards: column((i) => i.inDiscards),
+    outDiscards: column((i) => i.outDiscards),
+    inBitsPerSecond: column((i) => i.rates?.inBitsPerSecond ?? null),
+    outBitsPerSecond: column((i) => i.rates?.outBitsPerSecond ?? null),
+    inErrorsPerSecond: column((i) => i.rates?.inErrorsPerSecond ?? null),
+    outErrorsPerSecond: column((i) => i.rates?.outErrorsPerSecond ?? null),
+    inDiscardsPerSecond: column((i) => i.rates?.inDiscardsPerSecond ?? null),
+    outDiscardsPerSecond: column((i) => i.rates?.outDiscardsPerSecond ?? null),
+    intervalSeconds: column((i) => i.rates?.intervalSeconds ?? null),
+    counterEvent: column((i) => i.counterEvent ?? ''),
+  };
+  return { ...rest, encoding: 'columnar', rows: interfaces.length, interfaces: columns };
+}
+
+/** The object form of a poll in either encoding (one `InterfaceSample` per interface). */
+export function interfacePollRows(poll: InterfacePollReport): InterfacePollPayload {
+  if (poll.encoding !== 'columnar') {
+    if (poll.encoding === undefined) return poll;
+    const { encoding: _encoding, ...rest } = poll;
+    return rest;
+  }
+  const { encoding: _encoding, rows, interfaces: c, ...rest } = poll;
+  const interfaces: InterfaceSample[] = [];
+  for (let i = 0; i < rows; i++) {
+    const interval = c.intervalSeconds[i] ?? null;
+    const sample: InterfaceSample = {
+      ifIndex: c.ifIndex[i]!,
+      name: c.name[i]!,
+      alias: c.alias[i]!,
+      operStatus: c.operStatus[i] as IfStatus,
+      adminStatus: c.adminStatus[i] as IfStatus,
+      speedMbps: c.speedMbps[i]!,
+      counterBits: c.counterBits[i] === '32' ? 32 : 64,
+      inOctets: c.inOctets[i]!,
+      outOctets: c.outOctets[i]!,
+      inErrors: c.inErrors[i]!,
+      outErrors: c.outErrors[i]!,
+      inDiscards: c.inDiscards[i]!,
+      outDiscards: c.outDiscards[i]!,
+      rates:
+        interval === null
+          ? null
+          : {
+              inBitsPerSecond: c.inBitsPerSecond[i]!,
+              outBitsPerSecond: c.outBitsPerSecond[i]!,
+              inErrorsPerSecond: c.inErrorsPerSecond[i]!,
+              outErrorsPerSecond: c.outErrorsPerSecond[i]!,
+              inDiscardsPerSecond: c.inDiscardsPerSecond[i]!,
+              outDiscardsPerSecond: c.outDiscardsPerSecond[i]!,
+              intervalSeconds: interval,
+            },
+    };
+    const event = c.counterEvent[i];
+    if (event === 'wrap' || event === 'reset') sample.counterEvent = event;
+    interfaces.push(sample);
+  }
+  return { ...rest, interfaces };
+}
 
 export const LldpNeighbour = z
   .object({

@@ -53,8 +53,16 @@ export function findUnsafeValue(value: unknown, maxDepth = MAX_JSON_DEPTH): Unsa
     if (e.depth >= maxDepth)
       return { path: pathOf(e), message: `is nested more than ${maxDepth} levels deep` };
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--)
-        stack.push({ v: v[i], key: String(i), depth: e.depth + 1, parent: e });
+      // Columns of numbers (the bulk payloads) cost one type test per element: only strings are
+      // checked, here, and only objects and arrays go on the stack.
+      for (let i = v.length - 1; i >= 0; i--) {
+        const x: unknown = v[i];
+        if (typeof x === 'string') {
+          if (!isSafeText(x)) return { path: pathOf(e, String(i)), message: UNSAFE_TEXT_MESSAGE };
+        } else if (x !== null && typeof x === 'object') {
+          stack.push({ v: x, key: String(i), depth: e.depth + 1, parent: e });
+        }
+      }
       continue;
     }
     for (const [k, child] of Object.entries(v)) {

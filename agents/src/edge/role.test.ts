@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InterfacePollPayload } from '@tianshu/protocol';
+import { InterfacePollReport, interfacePollRows, type InterfacePollPayload } from '@tianshu/protocol';
 import type { DiscoveryPayload } from '@tianshu/protocol';
 import type { AgentConfig, EdgeConfig } from '@tianshu/protocol';
 import { enrol } from '../enrol.js';
@@ -71,7 +71,10 @@ describe('edge role in the agent', () => {
         10_000,
         'a discovery of rt-a',
       );
-      const poll = InterfacePollPayload.parse(payloads().find((p) => p.kind === 'interface-poll'));
+      // The agent sends polls in the columnar encoding.
+      const sent = InterfacePollReport.parse(payloads().find((p) => p.kind === 'interface-poll'));
+      expect(sent.encoding).toBe('columnar');
+      const poll = interfacePollRows(sent);
       expect(poll.interfaces.some((i) => i.name === 'lo')).toBe(true);
       expect(lines.some((l) => l.includes('not implemented'))).toBe(false);
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { HostMetricsPayload } from '@tianshu/protocol';
+import { HostMetricsPayload, hostMetricsSeries } from '@tianshu/protocol';
 import { HostCollector } from './collector.js';
 
 const procRoot = fileURLToPath(new URL('./fixtures/proc', import.meta.url));
@@ -11,7 +11,7 @@ function find(
   name: string,
   labels: Record<string, string> = {},
 ): number | undefined {
-  const s = payload.series.find(
+  const s = hostMetricsSeries(payload).find(
     (x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v),
   );
   return s?.points[0]?.[1];
@@ -33,10 +33,16 @@ describe('HostCollector', () => {
     expect(HostMetricsPayload.safeParse(payload).success).toBe(true);
     expect(errors).toEqual([]);
     expect(payload.host).toBe('web-1');
-    expect(payload.series.every((s) => s.points.length === 1 && s.points[0]![0] === now)).toBe(true);
+    // The wire encoding is columnar: one dictionary of names, one of label sets, one point per series.
+    expect(payload.encoding).toBe('columnar');
+    expect(new Set(payload.names).size).toBe(payload.names.length);
+    expect(payload.t0).toBe(now);
+    expect(payload.t.every((t) => t === 0)).toBe(true);
+    const series = hostMetricsSeries(payload);
+    expect(series.every((s) => s.points.length === 1 && s.points[0]![0] === now)).toBe(true);
 
     // Three cpu lines (all, 0, 1) times eight modes.
-    expect(payload.series.filter((s) => s.name === 'node_cpu_seconds_total')).toHaveLength(24);
+    expect(series.filter((s) => s.name === 'node_cpu_seconds_total')).toHaveLength(24);
     expect(find(payload, 'node_cpu_seconds_total', { cpu: 'all', mode: 'user' })).toBe(65.29);
     expect(find(payload, 'node_cpu_seconds_total', { cpu: '1', mode: 'iowait' })).toBe(3.09);
     expect(find(payload, 'node_memory_total_bytes')).toBe(24684092 * 1024);

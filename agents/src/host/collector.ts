@@ -1,6 +1,6 @@
 import { readFile, statfs as fsStatfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HostMetricsPayload, Series } from '@tianshu/protocol';
+import { encodeHostMetrics, type HostMetricsColumnarPayload, type Series } from '@tianshu/protocol';
 import {
   cpuModes,
   parseDiskstats,
@@ -76,8 +76,16 @@ export class HostCollector {
     }
   }
 
-  /** Collects one sample of every metric; problems are reported through `onError`, never thrown. */
-  async collect(): Promise<HostMetricsPayload> {
+  /**
+   * Collects one sample of every metric as a columnar payload (the wire encoding); problems are
+   * reported through `onError`, never thrown.
+   */
+  async collect(): Promise<HostMetricsColumnarPayload> {
+    return encodeHostMetrics(this.#o.host, await this.collectSeries());
+  }
+
+  /** The same sample as series, one point each. */
+  async collectSeries(): Promise<Series[]> {
     const t = this.#deps.now();
     const series: Series[] = [];
     const add = (name: string, labels: Record<string, string>, value: number): void => {
@@ -174,7 +182,7 @@ export class HostCollector {
       }
     }
 
-    return { kind: 'host-metrics', host: this.#o.host, series };
+    return series;
   }
 
   async #statfs(mountpoint: string): Promise<StatfsResult | undefined> {

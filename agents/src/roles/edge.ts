@@ -1,3 +1,4 @@
+import { encodeInterfacePoll } from '@tianshu/protocol';
 import { EdgeMetrics } from '../edge/metrics.js';
 import { EdgeRole } from '../edge/role.js';
 import type { EdgeRoleStats } from '../edge/role.js';
@@ -26,7 +27,9 @@ export const edgeRole = defineRole({
       ...(ctx.inject.snmpSessionFactory ? { sessionFactory: ctx.inject.snmpSessionFactory } : {}),
       onRunnerError: (err, name) => ctx.onRunnerError(err, name),
       onSkip: (name) => ctx.onSkip(name),
-      onPayload: (payload) => ctx.report(payload),
+      // Polls travel in the columnar encoding; discovery and sweeps are one observation each.
+      onPayload: (payload) =>
+        ctx.report(payload.kind === 'interface-poll' ? encodeInterfacePoll(payload) : payload),
     });
     const flowMetrics = new FlowMetrics(ctx.metrics.registry);
     let collector: FlowCollector | undefined;

@@ -24,7 +24,7 @@ export const hostRole = defineRole({
       onSkip: (name) => ctx.onSkip(name),
       task: async () => {
         const payload = await collector.collect();
-        if (payload.series.length === 0) return;
+        if (payload.t.length === 0) return;
         ctx.report(payload);
       },
     });

@@ -2,8 +2,15 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HostMetricsPayload } from '@tianshu/protocol';
-import { ReportBatch, countSamples } from '@tianshu/protocol';
+import {
+  HostMetricsPayload,
+  ReportBatch,
+  countSamples,
+  encodeHostMetrics,
+  hostMetricsPointCount,
+  hostMetricsSeries,
+  type Series,
+} from '@tianshu/protocol';
 import { HttpClient } from './client.js';
 import { DiskQueue } from './queue.js';
 import { Transport, looksLikeBatch, splitPayload } from './transport.js';
@@ -224,9 +231,38 @@ describe('splitPayload', () => {
     for (const x of splitPayload(p, () => 5 - used, 5)) {
       // The consumer seals a full batch after each piece, so the room is whole again.
       used = 0;
-      if (x.kind !== 'host-metrics') throw new Error(`unexpected ${x.kind} piece`);
+      if (x.kind !== 'host-metrics' || x.encoding === 'columnar') throw new Error('unexpected piece');
       pieces.push(x.series.map((s) => s.points.length));
     }
     expect(pieces).toEqual([[2], [5]]);
+  });
+
+  it('cuts a columnar payload into columnar pieces that keep every point once, in order', () => {
+    const series: Series[] = [
+      {
+        name: 'a',
+        labels: { k: '1' },
+        points: Array.from({ length: 4 }, (_, i) => [i, i] as [number, number]),
+      },
+      {
+        name: 'b',
+        labels: {},
+        points: Array.from({ length: 5 }, (_, i) => [10 + i, 100 + i] as [number, number]),
+      },
+    ];
+    const p = encodeHostMetrics('h', series);
+    let used = 3;
+    const pieces: HostMetricsPayload[] = [];
+    for (const x of splitPayload(p, () => 5 - used, 5)) {
+      used = 0;
+      if (x.kind !== 'host-metrics' || x.encoding !== 'columnar') throw new Error('unexpected piece');
+      expect(HostMetricsPayload.safeParse(x).success).toBe(true);
+      pieces.push(x);
+    }
+    expect(pieces.map((x) => hostMetricsPointCount(x))).toEqual([2, 5, 2]);
+    const joined = pieces.flatMap((x) =>
+      hostMetricsSeries(x).flatMap((s) => s.points.map((pt) => `${s.name}:${pt[0]}:${pt[1]}`)),
+    );
+    expect(joined).toEqual(series.flatMap((s) => s.points.map((pt) => `${s.name}:${pt[0]}:${pt[1]}`)));
   });
 });

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { ReportAck, countSamples, paths } from '@tianshu/protocol';
+import {
+  ReportAck,
+  countSamples,
+  encodeHostMetrics,
+  hostMetricsPointCount,
+  hostMetricsSeries,
+  paths,
+  type Series,
+} from '@tianshu/protocol';
 import type { ReportBatch, ReportPayload } from '@tianshu/protocol';
 import type { HttpClient, HttpResponse } from './client.js';
 import { NetworkError, statusError } from './client.js';
@@ -360,12 +368,11 @@ function batchIdOf(data: Buffer): string | undefined {
   }
 }
 
-type HostMetrics = Extract<ReportPayload, { kind: 'host-metrics' }>;
-
 /**
  * Cuts a payload into pieces whose sample counts fit: the first piece fits in `room()` (what is left
  * in the current batch), later pieces in `max`. Series longer than a piece are cut by points. Other
- * kinds (one device poll, one discovery) stay whole: they are one observation each.
+ * kinds (one device poll, one discovery) stay whole: they are one observation each. Host metrics
+ * keep their encoding: columnar pieces are encoded again (each with its own dictionaries).
  */
 export function* splitPayload(
   payload: ReportPayload,
@@ -376,14 +383,21 @@ export function* splitPayload(
     yield payload;
     return;
   }
-  yield* splitSeries(payload, room, max);
+  if (hostMetricsPointCount(payload) <= Math.max(1, room())) {
+    yield payload;
+    return;
+  }
+  const columnar = payload.encoding === 'columnar';
+  for (const series of splitSeries(hostMetricsSeries(payload), room, max)) {
+    yield columnar ? encodeHostMetrics(payload.host, series) : { ...payload, series };
+  }
 }
 
-function* splitSeries(payload: HostMetrics, room: () => number, max: number): Generator<HostMetrics> {
-  let series: HostMetrics['series'] = [];
+function* splitSeries(all: readonly Series[], room: () => number, max: number): Generator<Series[]> {
+  let series: Series[] = [];
   let samples = 0;
   let limit = Math.max(1, room());
-  for (const s of payload.series) {
+  for (const s of all) {
     let points = s.points;
     while (points.length > 0) {
       const take = Math.min(points.length, limit - samples);
@@ -391,12 +405,12 @@ function* splitSeries(payload: HostMetrics, room: () => number, max: number): Ge
       samples += take;
       points = points.slice(take);
       if (samples >= limit) {
-        yield { ...payload, series };
+        yield series;
         series = [];
         samples = 0;
         limit = Math.max(1, Math.min(max, room() > 0 ? room() : max));
       }
     }
   }
-  if (series.length > 0) yield { ...payload, series };
+  if (series.length > 0) yield series;
 }

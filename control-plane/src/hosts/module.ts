@@ -2,7 +2,7 @@ import { HostMetricsPayload } from '@tianshu/protocol';
 import type { AgentPrincipal } from '../fleet/service.js';
 import { defineModule, payloadKind } from '../modules/contract.js';
 import type { TelemetryStore } from '../store/telemetry/index.js';
-import { insertHostMetrics } from '../store/telemetry/index.js';
+import { insertHostMetricsPayload } from '../store/telemetry/index.js';
 
 /** What the hosts module needs: where host metrics go and how often agents collect them. */
 export interface HostsModule {
@@ -12,7 +12,8 @@ export interface HostsModule {
 
 /**
  * Host telemetry: the host role's section of the agent config and the `host-metrics` payloads its
- * /proc collector reports, stored in the telemetry store's `host_metrics` (raw → 1 min → 1 h).
+ * /proc collector reports (columnar from current agents, the series shape from older ones; both
+ * stored alike with TabSeparated inserts), stored in the telemetry store's `host_metrics` (raw → 1 min → 1 h).
  */
 export const hostsModule = defineModule<HostsModule>({
   name: 'hosts',
@@ -22,10 +23,10 @@ export const hostsModule = defineModule<HostsModule>({
       schema: HostMetricsPayload,
       prepare: async (_svc, agent) => agent,
       store: (svc, agent, payload, token) =>
-        insertHostMetrics(
+        insertHostMetricsPayload(
           svc.telemetry,
           { agentId: agent.agentId, orgUnitId: agent.orgUnitId, host: payload.host },
-          payload.series,
+          payload,
           { dedupToken: token },
         ),
     }),

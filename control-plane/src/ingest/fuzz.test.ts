@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeHostMetrics, type Series } from '@tianshu/protocol';
 import {
   ADMIN_PASSWORD,
   login,
@@ -28,21 +29,19 @@ function prng(seed: number) {
   };
 }
 
-const validBatch = () => ({
-  batchId: randomUUID(),
-  sequence: 1,
-  createdAt: new Date().toISOString(),
-  payloads: [
-    {
-      kind: 'host-metrics',
-      host: 'fuzz',
-      series: [
-        { name: 'node_load1', labels: { cpu: 'all' }, points: [[Date.now(), 1.25]] },
-        { name: 'node_memory_total_bytes', labels: {}, points: [[Date.now(), 8e9]] },
-      ],
-    },
-  ],
-});
+/** A valid batch of two samples, in the columnar encoding (current agents) or the series shape (older ones). */
+const validBatch = (columnar = false) => {
+  const series: Series[] = [
+    { name: 'node_load1', labels: { cpu: 'all' }, points: [[Date.now(), 1.25]] },
+    { name: 'node_memory_total_bytes', labels: {}, points: [[Date.now(), 8e9]] },
+  ];
+  return {
+    batchId: randomUUID(),
+    sequence: 1,
+    createdAt: new Date().toISOString(),
+    payloads: [columnar ? encodeHostMetrics('fuzz', series) : { kind: 'host-metrics', host: 'fuzz', series }],
+  };
+};
 
 const WEIRD: unknown[] = [
   null,
@@ -77,7 +76,8 @@ function mutateValue(rand: () => number, v: unknown, depth = 0): unknown {
       if (rand() < 0.3) o[k] = mutateValue(rand, o[k], depth + 1);
       if (rand() < 0.05) delete o[k];
     }
-    if (rand() < 0.1) o[pick(['extra', 'kind', '__proto__', 'constructor', 'points'])] = pick(WEIRD);
+    if (rand() < 0.1)
+      o[pick(['extra', 'kind', '__proto__', 'constructor', 'points', 'encoding', 't', 'v'])] = pick(WEIRD);
     return o;
   }
   return rand() < 0.5 ? pick(WEIRD) : v;
@@ -128,7 +128,7 @@ beforeAll(async () => {
   const body = (await res.json()) as { agentId: string; credential: string };
   agentId = body.agentId;
   auth = `Bearer ${agentId}.${body.credential}`;
-});
+}, 240_000);
 afterAll(async () => {
   await t?.close();
 });
@@ -138,8 +138,10 @@ describe('report endpoint under fuzzing', () => {
     const rand = prng(20261122);
     let stored = 0;
     const statuses = new Map<number, number>();
-    for (let i = 0; i < 300; i++) {
-      const batch = validBatch();
+    const shapes = { columnar: 0, series: 0 };
+    for (let i = 0; i < 400; i++) {
+      const columnar = rand() < 0.5;
+      const batch = validBatch(columnar);
       const structural = rand() < 0.6;
       const json = JSON.stringify(structural ? mutateValue(rand, batch) : batch);
       const gzip = rand() < 0.5;
@@ -155,6 +157,7 @@ describe('report endpoint under fuzzing', () => {
       };
       if (res.status === 200) {
         if (!answer.duplicate) stored += answer.samples!;
+        shapes[columnar ? 'columnar' : 'series']++;
       } else {
         expect(answer.error!.message.length, `iteration ${i}`).toBeGreaterThan(5);
       }
@@ -162,15 +165,39 @@ describe('report endpoint under fuzzing', () => {
     // Both outcomes occurred, so the fuzzer exercised acceptance and rejection.
     expect(statuses.get(400)).toBeGreaterThan(50);
     expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
-    const ok = await post(JSON.stringify(validBatch()), false);
-    expect(ok.status).toBe(200);
-    stored += 2;
+    // Both encodings were accepted at least once.
+    expect(shapes.columnar).toBeGreaterThan(0);
+    expect(shapes.series).toBeGreaterThan(0);
+    for (const columnar of [false, true]) {
+      const ok = await post(JSON.stringify(validBatch(columnar)), false);
+      expect(ok.status).toBe(200);
+      stored += 2;
+    }
     const rows = await t.cp.services.telemetry.query<{ n: string }>(
       'SELECT count() AS n FROM host_metrics WHERE agent_id = {a:String}',
       { a: agentId },
     );
     expect(Number(rows[0]!.n)).toBe(stored);
   }, 120_000);
+
+  it('refuses a columnar payload with a bad element, naming it, and stores nothing of the batch', async () => {
+    const batch = validBatch(true);
+    const payload = batch.payloads[0] as { v: unknown[]; seriesName: unknown[] };
+    payload.v[1] = 'x';
+    const res = await post(JSON.stringify(batch), false);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/payloads\.0\.v\.1|"v",1|v\[1\]/);
+    const index = validBatch(true);
+    (index.payloads[0] as { seriesName: number[] }).seriesName[0] = 7;
+    const bad = await post(JSON.stringify(index), false);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/must be an index into names/);
+    const nul = validBatch(true);
+    (nul.payloads[0] as { names: string[] }).names[0] = 'a\u0000';
+    const refused = await post(JSON.stringify(nul), false);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/NUL/);
+  });
 
   it('rejects JSON bombs and oversize bodies without exhausting memory', async () => {
     const bomb = gzipSync(Buffer.alloc(80 * 1024 * 1024, 0x20)); // 80 MiB of spaces, ~80 kB compressed

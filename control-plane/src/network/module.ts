@@ -1,7 +1,7 @@
-import type { DiscoveryPayload, InterfacePollPayload, SweepPayload } from '@tianshu/protocol';
+import type { DiscoveryPayload, InterfacePollReport, SweepPayload } from '@tianshu/protocol';
 import {
   DiscoveryPayload as DiscoverySchema,
-  InterfacePollPayload as PollSchema,
+  InterfacePollReport as PollSchema,
   SweepPayload as SweepSchema,
 } from '@tianshu/protocol';
 import { alarmsRef } from '../alerting/module.js';
@@ -101,7 +101,7 @@ export const networkModule = defineModule<NetworkModule>({
     networkRoutes(r, svc);
   },
   payloads: {
-    'interface-poll': payloadKind<NetworkModule, InterfacePollPayload, NetworkBatch>({
+    'interface-poll': payloadKind<NetworkModule, InterfacePollReport, NetworkBatch>({
       schema: PollSchema,
       prepare: (svc, agent, polls) => svc.links.prepare(agent, polls),
       store: (svc, batch, poll, token) => svc.links.storePoll(batch, poll, token),

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { DiscoveryPayload, EdgeConfig, InterfacePollPayload, PollTarget } from '@tianshu/protocol';
+import {
+  encodeInterfacePoll,
+  interfacePollRows,
+  type DiscoveryPayload,
+  type EdgeConfig,
+  type InterfacePollPayload,
+  type InterfacePollReport,
+  type PollTarget,
+} from '@tianshu/protocol';
+import { TsvBuilder, tsvDateTime64Millis, tsvEscape } from '../store/telemetry/index.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { AlarmSink } from '../alerting/types.js';
 import type { AuditLog } from '../auth/audit.js';
@@ -39,6 +48,28 @@ import {
 import type { NetworkPolicy } from './policy.js';
 
 /** Settings of the network module (config `network.*`). */
+
+/** The columns of `interface_metrics` in the order `storePoll` writes them. */
+const INTERFACE_TSV_COLUMNS = [
+  'ts',
+  'device_id',
+  'org_unit_id',
+  'if_index',
+  'if_name',
+  'oper_status',
+  'admin_status',
+  'speed_mbps',
+  'in_bps',
+  'out_bps',
+  'in_util_percent',
+  'out_util_percent',
+  'in_errors_ps',
+  'out_errors_ps',
+  'in_discards_ps',
+  'out_discards_ps',
+  'counter_event',
+  'counter_bits',
+] as const;
 export interface NetworkSettings {
   pollIntervalSeconds: number;
   discoveryIntervalSeconds: number;
@@ -300,7 +331,7 @@ export class NetworkService {
    */
   async prepare(
     agent: AgentPrincipal,
-    payloads: ReadonlyArray<InterfacePollPayload | DiscoveryPayload>,
+    payloads: ReadonlyArray<InterfacePollReport | DiscoveryPayload>,
   ): Promise<NetworkBatch> {
     const ids = [...new Set(payloads.map((p) => p.deviceId))];
     const r = await this.deps.db.query<{
@@ -335,47 +366,51 @@ export class NetworkService {
     return {
       agent,
       devices,
-      polls: payloads.filter((p): p is InterfacePollPayload => p.kind === 'interface-poll'),
+      // Polls in the columnar encoding are turned into objects here: the state store wants one per interface.
+      polls: payloads
+        .filter((p): p is InterfacePollReport => p.kind === 'interface-poll')
+        .map(interfacePollRows),
       discoveries: payloads.filter((p): p is DiscoveryPayload => p.kind === 'discovery'),
     };
   }
 
-  /** Writes one poll to `interface_metrics` and `device_polls`; resolves with the rows written. */
-  async storePoll(batch: NetworkBatch, poll: InterfacePollPayload, dedupToken: string): Promise<number> {
+  /**
+   * Writes one poll to `interface_metrics` and `device_polls`; resolves with the rows written. The
+   * interface rows go in as one TabSeparated insert built straight from the poll's columns (a poll
+   * of an older agent, an object per interface, is put in columns first).
+   */
+  async storePoll(batch: NetworkBatch, report: InterfacePollReport, dedupToken: string): Promise<number> {
+    const poll = report.encoding === 'columnar' ? report : encodeInterfacePoll(interfacePollRows(report));
     const device = batch.devices.get(poll.deviceId)!;
-    const lines: string[] = [];
-    for (const i of poll.interfaces) {
-      const bits = i.speedMbps * 1e6;
-      const util = (bps: number | undefined) =>
-        bps === undefined || bits <= 0 ? null : Math.round((bps / bits) * 100_000) / 1000;
-      lines.push(
-        JSON.stringify({
-          ts: poll.polledAt,
-          device_id: poll.deviceId,
-          org_unit_id: device.orgUnitId,
-          if_index: i.ifIndex,
-          if_name: i.name,
-          oper_status: i.operStatus,
-          admin_status: i.adminStatus,
-          speed_mbps: i.speedMbps,
-          in_bps: i.rates?.inBitsPerSecond ?? null,
-          out_bps: i.rates?.outBitsPerSecond ?? null,
-          in_util_percent: util(i.rates?.inBitsPerSecond),
-          out_util_percent: util(i.rates?.outBitsPerSecond),
-          in_errors_ps: i.rates?.inErrorsPerSecond ?? null,
-          out_errors_ps: i.rates?.outErrorsPerSecond ?? null,
-          in_discards_ps: i.rates?.inDiscardsPerSecond ?? null,
-          out_discards_ps: i.rates?.outDiscardsPerSecond ?? null,
-          counter_event: i.counterEvent ?? '',
-          counter_bits: i.counterBits ?? 64,
-        }),
+    const c = poll.interfaces;
+    const head = `${tsvDateTime64Millis(poll.polledAt)}\t${tsvEscape(poll.deviceId)}\t${tsvEscape(device.orgUnitId)}\t`;
+    const tsv = new TsvBuilder(INTERFACE_TSV_COLUMNS.length);
+    const nullable = (x: number | null | undefined): string =>
+      x === null || x === undefined ? '\\N' : String(x);
+    for (let i = 0; i < poll.rows; i++) {
+      const bits = c.speedMbps[i]! * 1e6;
+      const util = (bps: number | null | undefined): string =>
+        bps === null || bps === undefined || bits <= 0
+          ? '\\N'
+          : String(Math.round((bps / bits) * 100_000) / 1000);
+      const inBps = c.inBitsPerSecond[i];
+      const outBps = c.outBitsPerSecond[i];
+      tsv.line(
+        `${head}${c.ifIndex[i]}\t${tsvEscape(c.name[i]!)}\t${c.operStatus[i]}\t${c.adminStatus[i]}\t${c.speedMbps[i]}\t` +
+          `${nullable(inBps)}\t${nullable(outBps)}\t${util(inBps)}\t${util(outBps)}\t` +
+          `${nullable(c.inErrorsPerSecond[i])}\t${nullable(c.outErrorsPerSecond[i])}\t` +
+          `${nullable(c.inDiscardsPerSecond[i])}\t${nullable(c.outDiscardsPerSecond[i])}\t` +
+          `${c.counterEvent[i]}\t${c.counterBits[i]}`,
       );
     }
-    if (lines.length) {
-      await this.deps.telemetry.insertJsonEachRow(
+    if (tsv.rows > 0) {
+      await this.deps.telemetry.insertTabSeparated(
         NETWORK_TABLES.interfaces,
-        Buffer.from(lines.join('\n') + '\n', 'utf8'),
-        { dedupToken: `${dedupToken}:interfaces` },
+        INTERFACE_TSV_COLUMNS,
+        tsv.toBuffer(),
+        {
+          dedupToken: `${dedupToken}:interfaces`,
+        },
       );
     }
     const pollRow = JSON.stringify({
@@ -392,7 +427,7 @@ export class NetworkService {
     await this.deps.telemetry.insertJsonEachRow(NETWORK_TABLES.polls, Buffer.from(pollRow + '\n', 'utf8'), {
       dedupToken: `${dedupToken}:poll`,
     });
-    return lines.length + 1;
+    return tsv.rows + 1;
   }
 
   /**

@@ -1,6 +1,13 @@
-import type { Series } from '@tianshu/protocol';
+import { encodeHostMetrics, type Series } from '@tianshu/protocol';
 import { describe, expect, it } from 'vitest';
-import { chartResolution, seriesToJsonEachRow, seriesToRows } from './host-metrics.js';
+import {
+  HOST_METRICS_TSV_COLUMNS,
+  chartResolution,
+  columnarToTabSeparated,
+  seriesToJsonEachRow,
+  seriesToRows,
+  seriesToTabSeparated,
+} from './host-metrics.js';
 import { rowsToJsonEachRow } from './internal.js';
 import { TelemetryStoreError } from './types.js';
 
@@ -132,5 +139,54 @@ describe('chartResolution', () => {
     expect(chartResolution(0, 6 * hour + 1)).toBe('1m');
     expect(chartResolution(0, 7 * 24 * hour)).toBe('1m');
     expect(chartResolution(0, 7 * 24 * hour + 1)).toBe('1h');
+  });
+});
+
+describe('TabSeparated rows of both host-metric encodings', () => {
+  const series: Series[] = [
+    {
+      name: 'node_load1',
+      labels: {},
+      points: [
+        [1_700_000_000_007, 0.5],
+        [1_700_000_015_000, -0.75],
+      ],
+    },
+    {
+      name: 'node_filesystem_avail_bytes',
+      labels: { mountpoint: "/数据/it's\tx", device: 'sda1' },
+      points: [[1_700_000_000_007, 1e21]],
+    },
+  ];
+
+  it('the series shape of older agents and the columnar one give the same rows', () => {
+    const old = seriesToTabSeparated(meta, series);
+    const columnar = columnarToTabSeparated(meta, encodeHostMetrics(meta.host, series));
+    expect(old.rows).toBe(3);
+    expect(columnar.rows).toBe(3);
+    expect(columnar.tsv.toString('utf8')).toBe(old.tsv.toString('utf8'));
+    const lines = old.tsv.toString('utf8').split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toBe(`1700000000.007\t0.5\tagent-1\tou-"7"\tweb-01.example\tnode_load1\t{}`);
+    expect(lines[2]).toBe(
+      `1700000000.007\t1e+21\tagent-1\tou-"7"\tweb-01.example\tnode_filesystem_avail_bytes\t{'mountpoint':'/数据/it\\'s\\tx','device':'sda1'}`,
+    );
+    expect(HOST_METRICS_TSV_COLUMNS).toEqual([
+      'ts',
+      'value',
+      'agent_id',
+      'org_unit_id',
+      'host',
+      'name',
+      'labels',
+    ]);
+  });
+
+  it('refuses a non-finite value in either shape instead of storing something else', () => {
+    const bad: Series[] = [{ name: 'x', labels: {}, points: [[1, Number.NaN]] }];
+    expect(() => seriesToTabSeparated(meta, bad)).toThrow(/non-finite value NaN/);
+    expect(() => columnarToTabSeparated(meta, encodeHostMetrics('h', bad))).toThrow(
+      /non-finite value NaN at v\[0\]/,
+    );
   });
 });

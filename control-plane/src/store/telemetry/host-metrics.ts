@@ -8,9 +8,10 @@
  * `node_network_{receive,transmit}_bytes_total{device}` and
  * `node_filesystem_{size,avail}_bytes{mountpoint,device,fstype}`.
  */
-import type { Series } from '@tianshu/protocol';
+import type { HostMetricsColumnarPayload, HostMetricsPayload, Series } from '@tianshu/protocol';
 import { InputError } from '../../errors.js';
 import { TABLES } from './schema.js';
+import { TsvBuilder, tsvDateTime64Millis, tsvEscape, tsvMap } from './tsv.js';
 import type { InsertOptions, TelemetryStore } from './types.js';
 import { TelemetryStoreError } from './types.js';
 
@@ -38,7 +39,7 @@ function nonFinite(series: Series, ts: number, value: number): TelemetryStoreErr
   );
 }
 
-/** Rows for `host_metrics`, one per point. Prefer `seriesToJsonEachRow` on the ingest path. */
+/** Rows for `host_metrics`, one per point. The ingest path uses `seriesToTabSeparated` instead. */
 export function seriesToRows(meta: HostMetricsMeta, series: readonly Series[]): HostMetricRow[] {
   const rows: HostMetricRow[] = [];
   for (const s of series) {
@@ -86,16 +87,102 @@ export function seriesToJsonEachRow(
   return { ndjson: Buffer.from(text, 'utf8'), rows };
 }
 
-/** Serializes and inserts one agent's series; resolves with the number of rows. */
+/** The columns of `host_metrics` in the order the TabSeparated rows below carry them. */
+export const HOST_METRICS_TSV_COLUMNS = Object.freeze([
+  'ts',
+  'value',
+  'agent_id',
+  'org_unit_id',
+  'host',
+  'name',
+  'labels',
+] as const);
+
+/**
+ * The same rows as `seriesToRows` as a TabSeparated payload (columns `HOST_METRICS_TSV_COLUMNS`), for
+ * `TelemetryStore.insertTabSeparated`: per series the constant tail of its rows (agent, org unit,
+ * host, name, labels) is encoded once; per point only the time and the value.
+ */
+export function seriesToTabSeparated(
+  meta: HostMetricsMeta,
+  series: readonly Series[],
+): { tsv: Buffer; rows: number } {
+  const common = `${tsvEscape(meta.agentId)}\t${tsvEscape(meta.orgUnitId)}\t${tsvEscape(meta.host)}\t`;
+  const out = new TsvBuilder(HOST_METRICS_TSV_COLUMNS.length);
+  for (const s of series) {
+    const tail = `\t${common}${tsvEscape(s.name)}\t${tsvMap(s.labels ?? {})}`;
+    for (const [ts, value] of s.points) {
+      if (!Number.isFinite(value)) throw nonFinite(s, ts, value);
+      out.line(`${tsvDateTime64Millis(ts)}\t${value}${tail}`);
+    }
+  }
+  return { tsv: out.toBuffer(), rows: out.rows };
+}
+
+/**
+ * The rows of a columnar host-metrics payload as a TabSeparated payload (columns
+ * `HOST_METRICS_TSV_COLUMNS`), straight from the columns: no object per point or per row. The
+ * payload must have passed `HostMetricsColumnarPayload` (indices in range, finite values); a value
+ * that is not finite is refused all the same rather than stored as something else.
+ */
+export function columnarToTabSeparated(
+  meta: HostMetricsMeta,
+  payload: HostMetricsColumnarPayload,
+): { tsv: Buffer; rows: number } {
+  const common = `${tsvEscape(meta.agentId)}\t${tsvEscape(meta.orgUnitId)}\t${tsvEscape(meta.host)}\t`;
+  const names = payload.names.map(tsvEscape);
+  const labelSets = payload.labelSets.map(tsvMap);
+  const { seriesName, seriesLabels, seriesPoints, t0, t, v } = payload;
+  // The series of one host share their collection times: each distinct time is encoded once.
+  const times = new Map<number, string>();
+  const out = new TsvBuilder(HOST_METRICS_TSV_COLUMNS.length);
+  let k = 0;
+  for (let i = 0; i < seriesName.length; i++) {
+    const tail = `\t${common}${names[seriesName[i]!]}\t${labelSets[seriesLabels[i]!]}`;
+    const end = k + seriesPoints[i]!;
+    for (; k < end; k++) {
+      const value = v[k]!;
+      if (value - value !== 0) {
+        throw new TelemetryStoreError(
+          `host metrics: series ${payload.names[seriesName[i]!]} has a non-finite value ${String(value)} at v[${k}]`,
+        );
+      }
+      const offset = t[k]!;
+      let ts = times.get(offset);
+      if (ts === undefined) {
+        ts = `${tsvDateTime64Millis(t0 + offset)}\t`;
+        if (times.size < 65_536) times.set(offset, ts);
+      }
+      out.line(ts + value + tail);
+    }
+  }
+  return { tsv: out.toBuffer(), rows: out.rows };
+}
+
+/** Serializes and inserts one agent's series (the original shape); resolves with the number of rows. */
 export async function insertHostMetrics(
   store: TelemetryStore,
   meta: HostMetricsMeta,
   series: readonly Series[],
   options: InsertOptions = {},
 ): Promise<number> {
-  const { ndjson, rows } = seriesToJsonEachRow(meta, series);
+  const { tsv, rows } = seriesToTabSeparated(meta, series);
   if (rows === 0) return 0;
-  await store.insertJsonEachRow(TABLES.raw, ndjson, options);
+  await store.insertTabSeparated(TABLES.raw, HOST_METRICS_TSV_COLUMNS, tsv, options);
+  return rows;
+}
+
+/** Stores a host-metrics payload of either encoding; resolves with the number of rows. */
+export async function insertHostMetricsPayload(
+  store: TelemetryStore,
+  meta: HostMetricsMeta,
+  payload: HostMetricsPayload,
+  options: InsertOptions = {},
+): Promise<number> {
+  if (payload.encoding !== 'columnar') return insertHostMetrics(store, meta, payload.series, options);
+  const { tsv, rows } = columnarToTabSeparated(meta, payload);
+  if (rows === 0) return 0;
+  await store.insertTabSeparated(TABLES.raw, HOST_METRICS_TSV_COLUMNS, tsv, options);
   return rows;
 }
 

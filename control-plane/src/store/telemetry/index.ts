@@ -27,8 +27,12 @@ export { DEFAULT_RETENTION, MIGRATIONS, TABLES, resolveRetention } from './schem
 export {
   chartResolution,
   hostCharts,
+  HOST_METRICS_TSV_COLUMNS,
+  columnarToTabSeparated,
   insertHostMetrics,
+  insertHostMetricsPayload,
   latestHostSnapshot,
+  seriesToTabSeparated,
   seriesToJsonEachRow,
   seriesToRows,
   type ChartPoint,

@@ -114,9 +114,16 @@ export function tsvDateTimeSeconds(seconds: number): string {
   return String(seconds);
 }
 
+/** Characters of text collected before they are encoded to UTF-8 (see `TsvBuilder`). */
+const CHUNK_CHARS = 65_536;
+
 /**
  * Accumulates TabSeparated text row by row. Fields are appended already encoded (with the helpers
  * above); `toBuffer()` gives the UTF-8 payload for `insertTabSeparated`.
+ *
+ * The text is encoded to UTF-8 in chunks of about 64 K characters: one string grown to megabytes by
+ * `+=` is a deep rope that V8 must flatten before encoding, which cost more than building it
+ * (measured: 79 ms against 32 ms for 50,000 rows).
  *
  * ```ts
  * const tsv = new TsvBuilder(3);
@@ -127,6 +134,7 @@ export function tsvDateTimeSeconds(seconds: number): string {
 export class TsvBuilder {
   readonly columns: number;
   #text = '';
+  readonly #chunks: Buffer[] = [];
   #rows = 0;
 
   constructor(columns: number) {
@@ -140,17 +148,17 @@ export class TsvBuilder {
     if (fields.length !== this.columns) {
       throw new RangeError(`TSV row ${this.#rows} has ${fields.length} fields, expected ${this.columns}`);
     }
-    this.#text += `${fields.join('\t')}\n`;
-    this.#rows++;
+    this.line(fields.join('\t'));
   }
 
   /**
-   * Appends a line of encoded fields the caller joined with tabs itself (the hot path); the caller
-   * guarantees the field count.
+   * Appends a line of encoded fields the caller joined with tabs itself, without its line feed (the
+   * hot path); the caller guarantees the field count.
    */
   line(encoded: string): void {
     this.#text += `${encoded}\n`;
     this.#rows++;
+    if (this.#text.length >= CHUNK_CHARS) this.#flush();
   }
 
   get rows(): number {
@@ -158,7 +166,14 @@ export class TsvBuilder {
   }
 
   toBuffer(): Buffer {
-    return Buffer.from(this.#text, 'utf8');
+    this.#flush();
+    return this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
+  }
+
+  #flush(): void {
+    if (this.#text.length === 0) return;
+    this.#chunks.push(Buffer.from(this.#text, 'utf8'));
+    this.#text = '';
   }
 }
 
