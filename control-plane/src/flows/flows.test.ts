@@ -216,7 +216,7 @@ beforeAll(async () => {
     ['10.16.0.0/12', 'sc-cd'],
     ['10.17.0.0/16', 'sc-cd-jj'],
     ['10.32.0.0/12', 'sc-my'],
-    ['2001:db8::/32', 'sc'],
+    // 2001:db8::/32 is the demo province's own (sc, hosts); 成都市 gets a /48 of it here.
     ['2001:db8:10::/48', 'sc-cd'],
   ] as const) {
     const r = await admin.send('POST', '/api/v1/inventory/prefixes', { prefix, orgUnitId, purpose: 'hosts' });
