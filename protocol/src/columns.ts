@@ -14,11 +14,15 @@ const describe = (v: unknown): string => {
   return Array.isArray(v) ? 'an array' : typeof v;
 };
 
-/** An array of integers in [min, max]. */
-export function intColumn(min: number, max: number, maxLength = 1_000_000) {
-  return z.unknown().transform((v, ctx): number[] => {
+/**
+ * One column: an array of at most `maxLength` elements, each passing `bad` (which returns what is
+ * wrong with an element, or undefined). `what` names the element type in the message for a
+ * non-array. The first bad element is reported with its index.
+ */
+function column<T>(what: string, maxLength: number, bad: (x: unknown) => string | undefined) {
+  return z.unknown().transform((v, ctx): T[] => {
     if (!Array.isArray(v)) {
-      ctx.addIssue({ code: 'custom', message: `must be an array of integers, got ${describe(v)}` });
+      ctx.addIssue({ code: 'custom', message: `must be an array of ${what}, got ${describe(v)}` });
       return z.NEVER;
     }
     if (v.length > maxLength) {
@@ -26,67 +30,40 @@ export function intColumn(min: number, max: number, maxLength = 1_000_000) {
       return z.NEVER;
     }
     for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [i],
-          message: `must be an integer from ${min} to ${max}, got ${describe(x)}`,
-        });
+      const message = bad(v[i]);
+      if (message !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [i], message });
         return z.NEVER;
       }
     }
-    return v as number[];
+    return v as T[];
   });
+}
+
+/** An array of integers in [min, max]. */
+export function intColumn(min: number, max: number, maxLength = 1_000_000) {
+  return column<number>('integers', maxLength, (x) =>
+    typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max
+      ? `must be an integer from ${min} to ${max}, got ${describe(x)}`
+      : undefined,
+  );
 }
 
 /** An array of finite numbers in [0, max] (sampling-corrected byte, packet and flow counts). */
 export function countColumn(max = Number.MAX_SAFE_INTEGER, maxLength = 1_000_000) {
-  return z.unknown().transform((v, ctx): number[] => {
-    if (!Array.isArray(v)) {
-      ctx.addIssue({ code: 'custom', message: `must be an array of numbers, got ${describe(v)}` });
-      return z.NEVER;
-    }
-    if (v.length > maxLength) {
-      ctx.addIssue({ code: 'custom', message: `must have at most ${maxLength} elements, got ${v.length}` });
-      return z.NEVER;
-    }
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (typeof x !== 'number' || !(x >= 0 && x <= max)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [i],
-          message: `must be a finite number from 0 to ${max}, got ${describe(x)}`,
-        });
-        return z.NEVER;
-      }
-    }
-    return v as number[];
-  });
+  return column<number>('numbers', maxLength, (x) =>
+    typeof x !== 'number' || !(x >= 0 && x <= max)
+      ? `must be a finite number from 0 to ${max}, got ${describe(x)}`
+      : undefined,
+  );
 }
 
 /** An array of finite numbers of any sign (gauge and counter values). */
 export function numberColumn(maxLength = 1_000_000) {
-  return z.unknown().transform((v, ctx): number[] => {
-    if (!Array.isArray(v)) {
-      ctx.addIssue({ code: 'custom', message: `must be an array of numbers, got ${describe(v)}` });
-      return z.NEVER;
-    }
-    if (v.length > maxLength) {
-      ctx.addIssue({ code: 'custom', message: `must have at most ${maxLength} elements, got ${v.length}` });
-      return z.NEVER;
-    }
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      // `x - x === 0` is false for NaN and the infinities; JSON cannot carry them, objects can.
-      if (typeof x !== 'number' || x - x !== 0) {
-        ctx.addIssue({ code: 'custom', path: [i], message: `must be a finite number, got ${describe(x)}` });
-        return z.NEVER;
-      }
-    }
-    return v as number[];
-  });
+  // `x - x === 0` is false for NaN and the infinities; JSON cannot carry them, objects can.
+  return column<number>('numbers', maxLength, (x) =>
+    typeof x !== 'number' || x - x !== 0 ? `must be a finite number, got ${describe(x)}` : undefined,
+  );
 }
 
 /**
@@ -94,56 +71,22 @@ export function numberColumn(maxLength = 1_000_000) {
  * an interface on its first poll).
  */
 export function nullableCountColumn(max = Number.MAX_VALUE, maxLength = 1_000_000) {
-  return z.unknown().transform((v, ctx): Array<number | null> => {
-    if (!Array.isArray(v)) {
-      ctx.addIssue({ code: 'custom', message: `must be an array of numbers or nulls, got ${describe(v)}` });
-      return z.NEVER;
-    }
-    if (v.length > maxLength) {
-      ctx.addIssue({ code: 'custom', message: `must have at most ${maxLength} elements, got ${v.length}` });
-      return z.NEVER;
-    }
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (x !== null && (typeof x !== 'number' || !(x >= 0 && x <= max))) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [i],
-          message: `must be null or a finite number from 0 to ${max}, got ${describe(x)}`,
-        });
-        return z.NEVER;
-      }
-    }
-    return v as Array<number | null>;
-  });
+  return column<number | null>('numbers or nulls', maxLength, (x) =>
+    x !== null && (typeof x !== 'number' || !(x >= 0 && x <= max))
+      ? `must be null or a finite number from 0 to ${max}, got ${describe(x)}`
+      : undefined,
+  );
 }
 
 const COUNTER64_MAX = '18446744073709551615';
 
 /** An array of Counter64 values as decimal strings (JSON numbers lose precision above 2^53). */
 export function counter64Column(maxLength = 1_000_000) {
-  return z.unknown().transform((v, ctx): string[] => {
-    if (!Array.isArray(v)) {
-      ctx.addIssue({ code: 'custom', message: `must be an array of decimal strings, got ${describe(v)}` });
-      return z.NEVER;
-    }
-    if (v.length > maxLength) {
-      ctx.addIssue({ code: 'custom', message: `must have at most ${maxLength} elements, got ${v.length}` });
-      return z.NEVER;
-    }
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (typeof x !== 'string' || !/^\d{1,20}$/.test(x) || (x.length === 20 && x > COUNTER64_MAX)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [i],
-          message: `must be a Counter64 (a decimal string from 0 to 2^64 - 1), got ${describe(x)}`,
-        });
-        return z.NEVER;
-      }
-    }
-    return v as string[];
-  });
+  return column<string>('decimal strings', maxLength, (x) =>
+    typeof x !== 'string' || !/^\d{1,20}$/.test(x) || (x.length === 20 && x > COUNTER64_MAX)
+      ? `must be a Counter64 (a decimal string from 0 to 2^64 - 1), got ${describe(x)}`
+      : undefined,
+  );
 }
 
 /** An array of safe strings of at most `maxChars` characters, each matching `pattern` when given. */
@@ -152,34 +95,17 @@ export function textColumn(
   pattern?: { re: RegExp; message: string },
   maxLength = 1_000_000,
 ) {
-  return z.unknown().transform((v, ctx): string[] => {
-    if (!Array.isArray(v)) {
-      ctx.addIssue({ code: 'custom', message: `must be an array of strings, got ${describe(v)}` });
-      return z.NEVER;
-    }
-    if (v.length > maxLength) {
-      ctx.addIssue({ code: 'custom', message: `must have at most ${maxLength} elements, got ${v.length}` });
-      return z.NEVER;
-    }
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      const bad =
-        typeof x !== 'string'
-          ? `must be a string, got ${describe(x)}`
-          : x.length > maxChars
-            ? `must be at most ${maxChars} characters`
-            : !isSafeText(x)
-              ? 'must not contain NUL characters or unpaired UTF-16 surrogates'
-              : pattern && !pattern.re.test(x)
-                ? `${pattern.message}, got ${describe(x)}`
-                : undefined;
-      if (bad) {
-        ctx.addIssue({ code: 'custom', path: [i], message: bad });
-        return z.NEVER;
-      }
-    }
-    return v as string[];
-  });
+  return column<string>('strings', maxLength, (x) =>
+    typeof x !== 'string'
+      ? `must be a string, got ${describe(x)}`
+      : x.length > maxChars
+        ? `must be at most ${maxChars} characters`
+        : !isSafeText(x)
+          ? 'must not contain NUL characters or unpaired UTF-16 surrogates'
+          : pattern && !pattern.re.test(x)
+            ? `${pattern.message}, got ${describe(x)}`
+            : undefined,
+  );
 }
 
 /** IPv4 dotted quad or IPv6 text (not checked further here; the store parses it). */
