@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowAggregatesPayload } from '@tianshu/protocol';
 import { ReportPayload } from '@tianshu/protocol';
 import { FlowCollector } from '../../agents/src/flows/collector.js';
-import type { PcapPacket } from '../../agents/src/flows/testing/pcap.js';
-import { ipLength, pcapFile } from '../../agents/src/flows/testing/pcap.js';
+import { writePcap, type PcapFlow } from '../../agents/src/flows/decode/testing/pcap.js';
 import { runSoftflowd } from '../../agents/src/flows/testing/softflowd.js';
 import { freeUdpPort } from '../../agents/src/flows/testing/udp.js';
 import { waitFor } from '../../agents/src/testing/wait.js';
@@ -22,39 +21,30 @@ afterAll(async () => {
 
 /**
  * 40 TCP and UDP flows over IPv4 (and 8 over IPv6 when the export version carries IPv6), 1–6
- * packets each, of known sizes, over the last few seconds.
+ * packets each, of known IP lengths, starting a few seconds ago.
  */
-function traffic(ipv6: boolean): PcapPacket[] {
-  const t0 = Date.now() - 5_000;
-  const out: PcapPacket[] = [];
+function traffic(ipv6: boolean): PcapFlow[] {
+  const out: PcapFlow[] = [];
   for (let f = 0; f < 40; f++) {
     const udp = f % 3 === 0;
-    const n = 1 + (f % 6);
-    for (let i = 0; i < n; i++) {
-      out.push({
-        timeMillis: t0 + f * 20 + i,
-        src: `10.1.${f % 4}.${10 + f}`,
-        dst: `10.2.0.${1 + (f % 5)}`,
-        proto: udp ? 17 : 6,
-        srcPort: 30_000 + f,
-        dstPort: udp ? 53 : 443,
-        payloadBytes: 50 + 37 * i + f,
-        ...(udp ? {} : { tcpFlags: i === 0 ? 0x02 : 0x18 }),
-      });
-    }
+    out.push({
+      src: `10.1.${f % 4}.${10 + f}`,
+      dst: `10.2.0.${1 + (f % 5)}`,
+      proto: udp ? 17 : 6,
+      srcPort: 30_000 + f,
+      dstPort: udp ? 53 : 443,
+      sizes: Array.from({ length: 1 + (f % 6) }, (_, i) => 100 + 37 * i + f),
+    });
   }
   for (let f = 0; ipv6 && f < 8; f++) {
-    for (let i = 0; i < 1 + (f % 3); i++) {
-      out.push({
-        timeMillis: t0 + 1000 + f * 20 + i,
-        src: `2001:db8:1::${(f + 1).toString(16)}`,
-        dst: '2001:db8:2::53',
-        proto: f % 2 ? 17 : 6,
-        srcPort: 40_000 + f,
-        dstPort: f % 2 ? 53 : 443,
-        payloadBytes: 120 + i,
-      });
-    }
+    out.push({
+      src: `2001:db8:1::${(f + 1).toString(16)}`,
+      dst: '2001:db8:2::53',
+      proto: f % 2 ? 17 : 6,
+      srcPort: 40_000 + f,
+      dstPort: f % 2 ? 53 : 443,
+      sizes: Array.from({ length: 1 + (f % 3) }, (_, i) => 180 + i),
+    });
   }
   return out;
 }
@@ -64,9 +54,10 @@ const sum = (ps: FlowAggregatesPayload[], m: 'bytes' | 'packets' | 'flows'): num
 
 describe.each([5, 9, 10] as const)('real softflowd (NetFlow v%s) to the collector', (version) => {
   it('emits aggregates whose totals are the capture’s flows, packets and bytes', async () => {
-    const packets = traffic(version !== 5);
+    const input = traffic(version !== 5);
+    const { file, truth } = writePcap(input, Math.floor(Date.now() / 1000) - 5);
     const pcap = join(dir, `v${version}.pcap`);
-    await writeFile(pcap, pcapFile(packets));
+    await writeFile(pcap, file);
     const port = await freeUdpPort();
     const out: FlowAggregatesPayload[] = [];
     const collector = new FlowCollector({
@@ -102,10 +93,11 @@ describe.each([5, 9, 10] as const)('real softflowd (NetFlow v%s) to the collecto
     } finally {
       await collector.stop();
     }
-    const flows = new Set(packets.map((p) => `${p.src}|${p.srcPort}|${p.dst}|${p.dstPort}|${p.proto}`));
+    const flows = new Set(truth.keys());
+    const want = [...truth.values()];
     expect(sum(out, 'flows')).toBe(flows.size);
-    expect(sum(out, 'packets')).toBe(packets.length);
-    expect(sum(out, 'bytes')).toBe(packets.reduce((a, p) => a + ipLength(p), 0));
+    expect(sum(out, 'packets')).toBe(want.reduce((a, t) => a + t.packets, 0));
+    expect(sum(out, 'bytes')).toBe(want.reduce((a, t) => a + t.bytes, 0));
     const rows = out.reduce((a, p) => a + p.rows, 0);
     expect(rows).toBe(flows.size);
     const stats = out.map((p) => p.stats);
@@ -124,7 +116,12 @@ describe.each([5, 9, 10] as const)('real softflowd (NetFlow v%s) to the collecto
           .filter(([v]) => v === 6)
           .map(([, a]) => a)
           .sort(),
-      ).toEqual([...new Set(packets.filter((q) => q.src.includes(':')).map((q) => q.src))].sort());
+      ).toEqual(
+        input
+          .filter((q) => q.src.includes(':'))
+          .map((q) => q.src)
+          .sort(),
+      );
     }
     // One flow checked field by field.
     const p = out.find((x) => x.rows > 0)!;
