@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { text } from './text.js';
 import { EdgeConfig } from './network.js';
 import { FlowCollectorConfig } from './flows.js';
+import { FlowDetectionConfig, SecurityCollectorConfig } from './security.js';
 
 /** Roles an agent process can run; one process may combine several. */
 export const AgentRole = z.enum(['host', 'edge', 'lab']);
@@ -95,6 +96,10 @@ export const AgentConfig = z
     edge: EdgeConfig.optional(),
     /** Present for edge agents that collect flows: the collector's ports, sources and key. */
     flows: FlowCollectorConfig.optional(),
+    /** Present for edge agents that receive security events: their listeners and files. */
+    security: SecurityCollectorConfig.optional(),
+    /** Present for edge agents that collect flows and run detections on them. */
+    detections: FlowDetectionConfig.optional(),
   })
   // Each section is strict; sections this agent does not know (a newer control plane's modules)
   // pass through untouched, so an older agent keeps working and ignores them.

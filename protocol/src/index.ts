@@ -2,6 +2,7 @@ export * from './agent.js';
 export * from './report.js';
 export * from './network.js';
 export * from './flows.js';
+export * from './security.js';
 export * from './columns.js';
 export * from './errors.js';
 export * from './paths.js';

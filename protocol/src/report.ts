@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { text } from './text.js';
 import { DiscoveryPayload, InterfacePollReport, MAX_TIMESTAMP_MILLIS, SweepPayload } from './network.js';
 import { FlowAggregatesPayload } from './flows.js';
+import { SecurityAlertsPayload, SecurityEventsPayload } from './security.js';
 import { intColumn, numberColumn } from './columns.js';
 
 /** Metric names follow Prometheus naming: lowercase snake case with a unit suffix. */
@@ -239,6 +240,8 @@ export const ReportPayload = z.discriminatedUnion('kind', [
   DiscoveryPayload,
   SweepPayload,
   FlowAggregatesPayload,
+  SecurityEventsPayload,
+  SecurityAlertsPayload,
 ]);
 export type ReportPayload = z.infer<typeof ReportPayload>;
 
@@ -286,6 +289,12 @@ export function countSamples(batch: Pick<ReportBatch, 'payloads'>): number {
         break;
       case 'flow-aggregates':
         n += Math.max(1, p.rows);
+        break;
+      case 'security-events':
+        n += Math.max(1, p.events.length);
+        break;
+      case 'security-alerts':
+        n += p.alerts.length;
         break;
     }
   }
