@@ -1,5 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+// Test files that start the simulated province's lab (or the embedded start with its lab) on fixed
+// 127.0.x.y addresses and ports: they run one at a time in their own project, beside (at the same
+// time as) the other integration or end-to-end files, which pick free ports.
+const LAB_INTEGRATION = ['failover', 'lab-poller', 'embedded', 'crash', 'outage', 'scaled', 'flows-lab'].map(
+  (f) => `test/integration/${f}.test.ts`,
+);
+const LAB_E2E = ['topology', 'i18n', 'topology-map'].map((f) => `test/e2e/${f}.test.ts`);
+
 // Workspace packages resolve to their TypeScript sources in tests, so tests never need a build.
 const alias = {
   '@tianshu/protocol': new URL('./protocol/src/index.ts', import.meta.url).pathname,
@@ -33,6 +41,19 @@ export default defineConfig({
           name: 'integration',
           globalSetup: ['test/support/global-setup.ts'],
           include: ['test/integration/**/*.test.ts'],
+          exclude: LAB_INTEGRATION,
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'integration-lab',
+          globalSetup: ['test/support/global-setup.ts'],
+          include: LAB_INTEGRATION,
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 180_000,
@@ -44,6 +65,18 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: LAB_E2E,
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'e2e-lab',
+          include: LAB_E2E,
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 180_000,

@@ -79,5 +79,5 @@ step('lint', 'npm run lint');
 // Projects run one after another: integration and e2e tests start real servers (the lab's routers on
 // their inventory ports among them) that must not meet each other.
 step('unit tests', 'npx vitest run --project unit --project console');
-step('integration tests', 'npx vitest run --project integration');
-step('end-to-end tests', 'npx vitest run --project e2e');
+step('integration tests', 'npx vitest run --project integration --project integration-lab');
+step('end-to-end tests', 'npx vitest run --project e2e --project e2e-lab');

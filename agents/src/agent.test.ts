@@ -240,7 +240,7 @@ describe.skipIf(process.getuid?.() !== 0)('startAgent on a full disk', () => {
   let mnt: string;
   beforeEach(async () => {
     mnt = await mkdtemp(join(tmpdir(), 'tianshu-agent-tmpfs-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=192k', 'tianshu-test', mnt]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48k', 'tianshu-test', mnt]);
   });
   afterEach(async () => {
     await running?.stop();

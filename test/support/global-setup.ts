@@ -7,7 +7,8 @@ declare module 'vitest' {
   }
 }
 
-let server: PostgresServer | undefined;
+/** One per project that lists this setup (integration and integration-lab each get their own). */
+const servers: PostgresServer[] = [];
 
 /**
  * Starts one real PostgreSQL server for the whole run (unless TIANSHU_TEST_DATABASE_URL points at
@@ -19,10 +20,11 @@ export async function setup(project: TestProject): Promise<void> {
     project.provide('postgresUrl', given);
     return;
   }
-  server = await startPostgres();
+  const server = await startPostgres();
+  servers.push(server);
   project.provide('postgresUrl', server.url);
 }
 
 export async function teardown(): Promise<void> {
-  await server?.stop();
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
 }
