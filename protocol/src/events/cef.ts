@@ -92,6 +92,8 @@ for (let i = 1; i <= 6; i++) {
   });
 }
 
+const fullToShort = (k: string): string => (Object.hasOwn(FULL_TO_SHORT, k) ? FULL_TO_SHORT[k]! : k);
+
 const NUMERIC = new Set([
   'source.port',
   'destination.port',
@@ -208,7 +210,7 @@ export function parseCefTime(v: string, receivedAt: number): number | undefined 
       v,
     );
   if (m) {
-    const month = MONTHS[m[1]!];
+    const month = Object.hasOwn(MONTHS, m[1]!) ? MONTHS[m[1]!] : undefined;
     if (!month) return undefined;
     const year = m[3] ? Number(m[3]) : new Date(receivedAt).getUTCFullYear();
     return utcMillis(
@@ -278,14 +280,14 @@ export function parseCef(line: string, receivedAt: number, f: Fields): number | 
   if (pairs instanceof Reject) return pairs;
   const labels = new Map<string, string>();
   for (const [k, v] of pairs) {
-    const short = FULL_TO_SHORT[k] ?? k;
+    const short = fullToShort(k);
     if (/^c[sn]\dLabel$|^c[fn]\d?Label$|^flexString\dLabel$|^deviceCustom\w*Label$/.test(short))
       labels.set(short.slice(0, -5), v);
   }
   for (const [k, v] of pairs) {
-    const short = FULL_TO_SHORT[k] ?? k;
+    const short = fullToShort(k);
     f.set(`cef.extensions.${k}`, v);
-    const ecs = CEF_TO_ECS[k];
+    const ecs = Object.hasOwn(CEF_TO_ECS, k) ? CEF_TO_ECS[k] : undefined;
     if (ecs) {
       if (NUMERIC.has(ecs)) {
         if (/^\d{1,15}$/.test(v)) f.set(ecs, Number(v));
@@ -299,7 +301,7 @@ export function parseCef(line: string, receivedAt: number, f: Fields): number | 
       if (t === undefined) return new Reject('bad-timestamp', `CEF ${k}="${v.slice(0, 40)}" is not a time`);
       if (short === 'rt') ts = t;
       else f.set(short === 'start' ? 'event.start' : 'event.end', new Date(t).toISOString());
-      if (short === 'start' && !pairs.some(([x]) => (FULL_TO_SHORT[x] ?? x) === 'rt')) ts = t;
+      if (short === 'start' && !pairs.some(([x]) => fullToShort(x) === 'rt')) ts = t;
       continue;
     }
     const label = labels.get(short);

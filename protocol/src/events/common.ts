@@ -1,4 +1,3 @@
-import { isSafeText } from '../text.js';
 import { MAX_TIMESTAMP_MILLIS } from '../network.js';
 import { MAX_EVENT_FIELDS, MAX_EVENT_LINE_BYTES } from '../security.js';
 import type { EventRejectReason, EventValue } from '../security.js';
@@ -9,6 +8,22 @@ export const MAX_ARRAY_ELEMENT_CHARS = 4096;
 export const MAX_ARRAY_ELEMENTS = 256;
 /** Longest field name. */
 export const MAX_FIELD_NAME_CHARS = 256;
+
+/**
+ * True when `s` has no NUL and no unpaired surrogate (what `isSafeText` tests, with native scans:
+ * the parsers check every raw line with it).
+ */
+export function safeText(s: string): boolean {
+  // Both native scans (String.prototype.isWellFormed is ES2024, in Node ≥ 20).
+  return s.indexOf('\u0000') < 0 && (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** `s` cut to at most `n` UTF-16 units, never between the halves of a surrogate pair. */
+export function cut(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const c = s.charCodeAt(n - 1);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? n - 1 : n);
+}
 
 /** A parser's refusal: the reason counted per source and a message an operator can act on. */
 export class Reject {
@@ -24,9 +39,16 @@ export class Reject {
  * schema's limits (what is cut stays in the raw line).
  */
 export class Fields {
-  readonly out: Record<string, EventValue> = Object.create(null) as Record<string, EventValue>;
+  // A plain object: its keys (always dotted ECS names, never a prototype property's name) come in
+  // much the same order for every event of a kind, so it keeps a fast shape.
+  readonly out: Record<string, EventValue> = {};
   private count = 0;
   overflow = false;
+  /**
+   * Set when values may hold text the raw line does not (JSON escapes such as \u0000): then
+   * `finish` checks every value. Values cut from a raw line already checked are safe.
+   */
+  checkValues = false;
 
   get size(): number {
     return this.count;
@@ -50,10 +72,10 @@ export class Fields {
       if (value.length > MAX_ARRAY_ELEMENTS) value = value.slice(0, MAX_ARRAY_ELEMENTS);
       for (let i = 0; i < value.length; i++) {
         const v = value[i]!;
-        if (v.length > MAX_ARRAY_ELEMENT_CHARS) value[i] = v.slice(0, MAX_ARRAY_ELEMENT_CHARS);
+        if (v.length > MAX_ARRAY_ELEMENT_CHARS) value[i] = cut(v, MAX_ARRAY_ELEMENT_CHARS);
       }
     } else if (typeof value === 'string' && value.length > MAX_EVENT_LINE_BYTES) {
-      value = value.slice(0, MAX_EVENT_LINE_BYTES);
+      value = cut(value, MAX_EVENT_LINE_BYTES);
     }
     if (this.out[name] === undefined) {
       if (this.count >= MAX_EVENT_FIELDS) {
@@ -75,7 +97,7 @@ export class Fields {
     const cur = this.out[name];
     if (Array.isArray(cur)) {
       if (!cur.includes(value) && cur.length < MAX_ARRAY_ELEMENTS)
-        cur.push(value.slice(0, MAX_ARRAY_ELEMENT_CHARS));
+        cur.push(cut(value, MAX_ARRAY_ELEMENT_CHARS));
     } else this.set(name, [value]);
   }
 
@@ -83,16 +105,17 @@ export class Fields {
   finish(): Record<string, EventValue> | Reject {
     if (this.overflow)
       return new Reject('too-many-fields', `the event has more than ${MAX_EVENT_FIELDS} fields`);
+    if (!this.checkValues) return this.out;
     for (const k in this.out) {
-      if (!isSafeText(k))
+      if (!safeText(k))
         return new Reject('unsafe-text', 'a field name contains a NUL character or an unpaired surrogate');
       const v = this.out[k];
       if (typeof v === 'string') {
-        if (!isSafeText(v))
+        if (!safeText(v))
           return new Reject('unsafe-text', `field ${k} contains a NUL character or an unpaired surrogate`);
       } else if (Array.isArray(v)) {
         for (const x of v)
-          if (!isSafeText(x))
+          if (!safeText(x))
             return new Reject('unsafe-text', `field ${k} contains a NUL character or an unpaired surrogate`);
       }
     }
@@ -162,7 +185,7 @@ export function utcMillis(
   return t;
 }
 
-export const MONTHS: Record<string, number> = {
+export const MONTHS: Readonly<Record<string, number>> = {
   Jan: 1,
   Feb: 2,
   Mar: 3,

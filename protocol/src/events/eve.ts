@@ -38,22 +38,24 @@ const strings = (v: Json | undefined): string[] | undefined => {
 };
 
 /** The categorisation of each known event_type: [event.kind, event.category, event.type]. */
-const CATEGORIES: Record<string, [string, string[], string[]]> = {
-  alert: ['alert', ['network', 'intrusion_detection'], ['info']],
-  anomaly: ['event', ['network'], ['info']],
-  drop: ['event', ['network'], ['denied']],
-  flow: ['event', ['network'], ['connection']],
-  netflow: ['event', ['network'], ['connection']],
-  dns: ['event', ['network'], ['protocol', 'info']],
-  http: ['event', ['network', 'web'], ['access', 'protocol']],
-  http2: ['event', ['network', 'web'], ['access', 'protocol']],
-  tls: ['event', ['network'], ['protocol']],
-  quic: ['event', ['network'], ['protocol']],
-  fileinfo: ['event', ['file', 'network'], ['info']],
-  ssh: ['event', ['network'], ['protocol']],
-  smtp: ['event', ['network', 'email'], ['protocol']],
-  stats: ['metric', [], []],
-};
+const CATEGORIES = new Map<string, [string, string[], string[]]>(
+  Object.entries({
+    alert: ['alert', ['network', 'intrusion_detection'], ['info']],
+    anomaly: ['event', ['network'], ['info']],
+    drop: ['event', ['network'], ['denied']],
+    flow: ['event', ['network'], ['connection']],
+    netflow: ['event', ['network'], ['connection']],
+    dns: ['event', ['network'], ['protocol', 'info']],
+    http: ['event', ['network', 'web'], ['access', 'protocol']],
+    http2: ['event', ['network', 'web'], ['access', 'protocol']],
+    tls: ['event', ['network'], ['protocol']],
+    quic: ['event', ['network'], ['protocol']],
+    fileinfo: ['event', ['file', 'network'], ['info']],
+    ssh: ['event', ['network'], ['protocol']],
+    smtp: ['event', ['network', 'email'], ['protocol']],
+    stats: ['metric', [], []],
+  } satisfies Record<string, [string, string[], string[]]>),
+);
 
 /** Top-level keys consumed by the common mapping (not repeated under suricata.eve.*). */
 const COMMON = new Set([
@@ -130,7 +132,7 @@ export function eveFields(o: Obj, f: Fields): { ts: number; type: string } | Rej
       `EVE timestamp ${JSON.stringify(tsText).slice(0, 48)} is not ISO 8601`,
     );
 
-  const cat = CATEGORIES[type];
+  const cat = CATEGORIES.get(type);
   f.set('event.kind', cat ? cat[0] : 'event');
   if (cat && cat[1].length) f.set('event.category', [...cat[1]]);
   if (cat && cat[2].length) f.set('event.type', [...cat[2]]);

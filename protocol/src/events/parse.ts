@@ -1,8 +1,7 @@
 import { MAX_EVENT_LINE_BYTES } from '../security.js';
 import type { EventFormat, EventRejectReason, NormalisedEvent } from '../security.js';
-import { isSafeText } from '../text.js';
 import { MAX_TIMESTAMP_MILLIS } from '../network.js';
-import { Fields, Reject, utf8Length } from './common.js';
+import { Fields, Reject, safeText, utf8Length } from './common.js';
 import { parseEve } from './eve.js';
 import { extractWellKnown, parseSyslogHeader, syslogFields } from './syslog.js';
 import { parseCef } from './cef.js';
@@ -43,13 +42,13 @@ function parseUnsafe(format: EventFormat, line: string, options: ParseOptions): 
   let end = line.length;
   while (end > 0 && (line.charCodeAt(end - 1) === 0x0a || line.charCodeAt(end - 1) === 0x0d)) end--;
   if (end !== line.length) line = line.slice(0, end);
-  if (line.trim() === '')
+  if (blank(line))
     return {
       ok: false,
       reason: format === 'eve' ? 'not-json' : format === 'cef' ? 'bad-cef' : 'bad-syslog',
       message: 'empty line',
     };
-  if (!isSafeText(line))
+  if (!safeText(line))
     return {
       ok: false,
       reason: 'unsafe-text',
@@ -63,6 +62,8 @@ function parseUnsafe(format: EventFormat, line: string, options: ParseOptions): 
   let type: string;
   let eventFormat = format;
   if (format === 'eve') {
+    // JSON escapes can spell what the raw line does not contain (\u0000, a lone \ud800).
+    f.checkValues = line.includes('\\u');
     const r = parseEve(line, f);
     if (r instanceof Reject) return reject(r);
     ts = r.ts;
@@ -92,8 +93,15 @@ function parseUnsafe(format: EventFormat, line: string, options: ParseOptions): 
   if (!(ts >= 0 && ts <= MAX_TIMESTAMP_MILLIS))
     return { ok: false, reason: 'bad-timestamp', message: 'time out of range' };
   f.setDefault('@timestamp', new Date(ts).toISOString());
-  f.set('event.ingested', new Date(receivedAt).toISOString());
   const fields = f.finish();
   if (fields instanceof Reject) return reject(fields);
   return { ok: true, event: { ts, format: eventFormat, type, fields, raw: line } };
+}
+
+function blank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return false;
+  }
+  return true;
 }

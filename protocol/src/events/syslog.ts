@@ -69,7 +69,7 @@ const BSD_TS = /^([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6})
 function bsdTimestamp(line: string, pos: number, receivedAt: number): [number, number] | undefined {
   const m = BSD_TS.exec(line.slice(pos, pos + 32));
   if (!m) return undefined;
-  const month = MONTHS[m[1]!];
+  const month = Object.hasOwn(MONTHS, m[1]!) ? MONTHS[m[1]!] : undefined;
   if (month === undefined) return undefined;
   const day = Number(m[2]!.trim());
   const ms = m[6] ? Number((m[6] + '00').slice(0, 3)) : 0;
