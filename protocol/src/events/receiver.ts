@@ -253,7 +253,8 @@ function startStream(
 ): Promise<EventReceiver> {
   const maxConnections = options.maxConnections ?? 1024;
   const idle = options.idleTimeoutMillis ?? 300_000;
-  const open = new Map<Socket, Splitter>();
+  // Each open connection with its `finish` (delivers or counts what is still buffered).
+  const open = new Map<Socket, () => void>();
 
   const onConnection = (socket: Socket): void => {
     const from = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
@@ -275,7 +276,6 @@ function startStream(
       line: (bytes) => line(frameText(bytes), from),
       reject: (reason, message) => frameRejected(reason, message, from),
     }) as Splitter & { failed?: boolean };
-    open.set(socket, splitter);
     socket.setTimeout(idle);
     socket.on('timeout', () => socket.end());
     socket.on('data', (chunk: Buffer) => {
@@ -301,6 +301,7 @@ function startStream(
       // The sender closed: its last line counts even without a final newline.
       splitter.end();
     };
+    open.set(socket, finish);
     socket.on('end', () => {
       finish();
       socket.end();
@@ -356,7 +357,10 @@ function startStream(
           new Promise<void>((res) => {
             state.closing = true;
             server.close(() => res());
-            for (const socket of open.keys()) socket.destroy();
+            for (const [socket, finish] of [...open]) {
+              finish();
+              socket.destroy();
+            }
           }),
       });
     });
