@@ -34,7 +34,10 @@ export interface EventSink {
    * is then counted as dropped, not accepted.
    */
   event(event: NormalisedEvent, from: EventSender): boolean | void;
-  /** A line refused (`reason`) or dropped (`reason` undefined: not allowed, limits, shut down). */
+  /**
+   * A line refused (`reason`) or dropped (`reason` undefined: sender not allowed, connection limit,
+   * shut down; not called for the events `event` itself refused).
+   */
   rejected?(reason: EventRejectReason | undefined, message: string, from: EventSender | undefined): void;
 }
 
@@ -160,9 +163,14 @@ export async function startEventReceiver(
       sink.rejected?.(r.reason, r.message, from);
       return;
     }
-    if (state.closing || sink.event(r.event, from) === false) {
-      c.drop(state.closing ? 'shutdown' : 'consumer-full');
-      sink.rejected?.(undefined, state.closing ? 'receiver shutting down' : 'consumer queue full', from);
+    if (state.closing) {
+      c.drop('shutdown');
+      sink.rejected?.(undefined, 'receiver shutting down', from);
+      return;
+    }
+    // The consumer refused it (its queue is full): it counted the drop itself.
+    if (sink.event(r.event, from) === false) {
+      c.drop('consumer-full');
       return;
     }
     c.total.accepted++;
