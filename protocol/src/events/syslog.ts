@@ -471,7 +471,10 @@ export function extractWellKnown(h: SyslogHeader, f: Fields): void {
   const list = BY_PROCESS.get(h.appname.toLowerCase());
   if (!list) return;
   // Bounded: extractions only look at the first 4 KiB of a message.
-  const msg = h.message.length > 4096 ? h.message.slice(0, 4096) : h.message;
+  // (Leading spaces are skipped: rsyslog's templates keep the space after a BSD tag's colon.)
+  let from = 0;
+  while (h.message.charCodeAt(from) === 0x20) from++;
+  const msg = h.message.slice(from, from + 4096);
   for (const x of list) {
     const m = x.re.exec(msg);
     if (m) {
