@@ -9,9 +9,14 @@ const LAB_INTEGRATION = ['failover', 'lab-poller', 'embedded', 'crash', 'outage'
 const LAB_E2E = ['topology', 'i18n', 'topology-map'].map((f) => `test/e2e/${f}.test.ts`);
 
 // Workspace packages resolve to their TypeScript sources in tests, so tests never need a build.
-const alias = {
-  '@tianshu/protocol': new URL('./protocol/src/index.ts', import.meta.url).pathname,
-};
+// The node-only receiver subpath first: an alias also matches what starts with its name and "/".
+const alias = [
+  {
+    find: '@tianshu/protocol/receiver',
+    replacement: new URL('./protocol/src/events/receiver.ts', import.meta.url).pathname,
+  },
+  { find: '@tianshu/protocol', replacement: new URL('./protocol/src/index.ts', import.meta.url).pathname },
+];
 
 export default defineConfig({
   resolve: { alias },
