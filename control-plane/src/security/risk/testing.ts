@@ -10,7 +10,7 @@ import type { StateStore } from '../../store/state/index.js';
 import type { SecurityAlerts } from '../alerts/service.js';
 import type { Attribution, OrgAttribution } from '../types.js';
 import type { Severity } from './findings.js';
-import { RISK_POLICY } from './policy.js';
+import { RISK_POLICY, type RiskPolicy } from './policy.js';
 import { decay } from './score.js';
 import { SecurityRisk } from './service.js';
 import type { AlertAggregate, IncidentAggregate, RiskSignals } from './signals.js';
@@ -100,6 +100,11 @@ export class FakeSignals implements RiskSignals {
   }
 }
 
+/** The shipped `policies/risk.yaml`. */
+export function loadRiskPolicy(): RiskPolicy {
+  return PolicyStore.load(POLICIES_DIR, createLogger('silent'), [RISK_POLICY]).get(RISK_POLICY);
+}
+
 export interface TestRisk extends TestInventory {
   risk: SecurityRisk;
   signals: FakeSignals | undefined;
@@ -117,7 +122,15 @@ export async function openTestRisk(
   // The demo province's prefixes, and host space for the scanner fixtures' addresses: 10.99.0.0/16
   // (report_detail_v2.xml's 10.99.99.99) for 锦江区, 10.0.101.0/24 (one_vuln.xml) for 涪城区.
   const demo = loadInventoryFile(DEMO_INVENTORY);
-  await applyInventory(inv.db, inv.orgUnits, inv.system, { version: 1, prefixes: demo.prefixes ?? [] });
+  await applyInventory(
+    inv.db,
+    inv.orgUnits,
+    inv.system,
+    { version: 1, prefixes: demo.prefixes ?? [] },
+    {
+      inventory: inv.inventory,
+    },
+  );
   await inv.inventory.prefixes.create(inv.system, {
     prefix: '10.0.0.0/8',
     orgUnitId: 'sc',

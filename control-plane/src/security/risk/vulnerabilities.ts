@@ -18,6 +18,28 @@ import { parseOpenvasReport, ReportError } from './openvas.js';
 export const VULNERABILITY_FORMATS = ['openvas', 'csv'] as const;
 export type VulnerabilityFormat = (typeof VULNERABILITY_FORMATS)[number];
 
+/** Findings written per statement. */
+const CHUNK = 500;
+
+/**
+ * A finding seen again: a report at least as new as the stored one replaces its details; a report
+ * newer than the fix opens a fixed finding again; first and last seen widen.
+ */
+const newer = (col: string) =>
+  `${col} = CASE WHEN EXCLUDED.last_seen >= security_vulnerabilities.last_seen THEN EXCLUDED.${col} ELSE security_vulnerabilities.${col} END`;
+const reopened = `security_vulnerabilities.status = 'fixed' AND EXCLUDED.last_seen > security_vulnerabilities.fixed_at`;
+const UPSERT = `
+  org_unit_id = EXCLUDED.org_unit_id, org_path = EXCLUDED.org_path,
+  hostname = COALESCE(EXCLUDED.hostname, security_vulnerabilities.hostname),
+  ${['nvt_oid', 'cves', 'name', 'cvss', 'severity', 'solution', 'threat', 'qod'].map(newer).join(',\n  ')},
+  source = EXCLUDED.source,
+  scan_target = COALESCE(EXCLUDED.scan_target, security_vulnerabilities.scan_target),
+  status = CASE WHEN ${reopened} THEN 'open' ELSE security_vulnerabilities.status END,
+  fixed_at = CASE WHEN ${reopened} THEN NULL ELSE security_vulnerabilities.fixed_at END,
+  first_seen = LEAST(security_vulnerabilities.first_seen, EXCLUDED.first_seen),
+  last_seen = GREATEST(security_vulnerabilities.last_seen, EXCLUDED.last_seen),
+  updated_at = now()`;
+
 /** Errors named in an import's answer; the rest are counted in `errorsTruncated`. */
 const MAX_ERRORS = 100;
 
@@ -140,56 +162,50 @@ export class Vulnerabilities {
     const result = await this.d.db.transaction(async (tx) => {
       let imported = 0;
       let updated = 0;
-      for (const { f, unit, path } of accepted) {
+      // One statement per chunk; a finding listed twice in the report is stored once (the later one).
+      const unique = new Map<string, (typeof accepted)[number]>();
+      for (const a of accepted) unique.set(`${a.f.address}|${a.f.port}|${findingKey(a.f)}`, a);
+      updated += accepted.length - unique.size;
+      const rows = [...unique.values()];
+      for (let k = 0; k < rows.length; k += CHUNK) {
+        const chunk = rows.slice(k, k + CHUNK);
+        const col = <T>(fn: (x: (typeof rows)[number]) => T) => chunk.map(fn);
         const r = await tx.query<{ inserted: boolean }>(
           `INSERT INTO security_vulnerabilities (id, asset_address, org_unit_id, org_path, hostname, port, finding_key,
              nvt_oid, cves, name, cvss, severity, solution, threat, qod, source, scan_target, status, first_seen, last_seen)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'open', $18, $18)
-           ON CONFLICT (asset_address, port, finding_key) DO UPDATE SET
-             org_unit_id = EXCLUDED.org_unit_id, org_path = EXCLUDED.org_path,
-             hostname = COALESCE(EXCLUDED.hostname, security_vulnerabilities.hostname),
-             nvt_oid = CASE WHEN EXCLUDED.last_seen >= security_vulnerabilities.last_seen THEN EXCLUDED.nvt_oid ELSE security_vulnerabilities.nvt_oid END,
-             cves = CASE WHEN EXCLUDED.last_seen >= security_vulnerabilities.last_seen THEN EXCLUDED.cves ELSE security_vulnerabilities.cves END,
-             name = CASE WHEN EXCLUDED.last_seen >= security_vulnerabilities.last_seen THEN EXCLUDED.name ELSE security_vulnerabilities.name END,
-             cvss = CASE WHEN EXCLUDED.last_seen >= security_vulnerabilities.last_seen THEN EXCLUDED.cvss ELSE security_vulnerabilities.cvss END,
-             severity = CASE WHEN EXCLUDED.last_seen >= security_vulnerabilities.last_seen THEN EXCLUDED.severity ELSE security_vulnerabilities.severity END,
-             solution = CASE WHEN EXCLUDED.last_seen >= security_vulnerabilities.last_seen THEN EXCLUDED.solution ELSE security_vulnerabilities.solution END,
-             threat = CASE WHEN EXCLUDED.last_seen >= security_vulnerabilities.last_seen THEN EXCLUDED.threat ELSE security_vulnerabilities.threat END,
-             qod = CASE WHEN EXCLUDED.last_seen >= security_vulnerabilities.last_seen THEN EXCLUDED.qod ELSE security_vulnerabilities.qod END,
-             source = EXCLUDED.source,
-             scan_target = COALESCE(EXCLUDED.scan_target, security_vulnerabilities.scan_target),
-             -- A report newer than the fix shows it again: open again.
-             status = CASE WHEN security_vulnerabilities.status = 'fixed' AND EXCLUDED.last_seen > security_vulnerabilities.fixed_at
-                        THEN 'open' ELSE security_vulnerabilities.status END,
-             fixed_at = CASE WHEN security_vulnerabilities.status = 'fixed' AND EXCLUDED.last_seen > security_vulnerabilities.fixed_at
-                        THEN NULL ELSE security_vulnerabilities.fixed_at END,
-             first_seen = LEAST(security_vulnerabilities.first_seen, EXCLUDED.first_seen),
-             last_seen = GREATEST(security_vulnerabilities.last_seen, EXCLUDED.last_seen),
-             updated_at = now()
+           SELECT x.id, x.address, x.unit, x.path, x.hostname, x.port, x.key, x.oid,
+                  COALESCE(string_to_array(NULLIF(x.cves, ''), ' '), '{}'),
+                  x.name, x.cvss, x.severity, x.solution, x.threat, x.qod, $16, $17, 'open', $18, $18
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                         $9::text[], $10::text[], $11::numeric[], $12::text[], $13::text[], $14::text[], $15::smallint[])
+                  AS x(id, address, unit, path, hostname, port, key, oid, cves, name, cvss, severity, solution, threat, qod)
+           ON CONFLICT (asset_address, port, finding_key) DO UPDATE SET${UPSERT}
            RETURNING (xmax = 0) AS inserted`,
           [
-            randomUUID(),
-            f.address,
-            unit,
-            path,
-            f.hostname,
-            f.port,
-            findingKey(f),
-            f.nvtOid,
-            f.cves,
-            f.name,
-            f.cvss,
-            cvssBand(f.cvss),
-            f.solution,
-            f.threat,
-            f.qod,
+            col(() => randomUUID()),
+            col((x) => x.f.address),
+            col((x) => x.unit),
+            col((x) => x.path),
+            col((x) => x.f.hostname),
+            col((x) => x.f.port),
+            col((x) => findingKey(x.f)),
+            col((x) => x.f.nvtOid),
+            col((x) => x.f.cves.join(' ')),
+            col((x) => x.f.name),
+            col((x) => x.f.cvss),
+            col((x) => cvssBand(x.f.cvss)),
+            col((x) => x.f.solution),
+            col((x) => x.f.threat),
+            col((x) => x.f.qod),
             format,
             target,
             scannedAt,
           ],
         );
-        if (r.rows[0]?.inserted) imported++;
-        else updated++;
+        for (const row of r.rows) {
+          if (row.inserted) imported++;
+          else updated++;
+        }
       }
       const fixed = target ? await this.markFixed(tx, identity, target, scannedAt, report.hosts) : 0;
       const id = randomUUID();
