@@ -89,7 +89,7 @@ export function clip(s: string, max: number): string {
 
 /** Text the state store can hold: no NUL, no lone surrogates. */
 export function storable(s: string): string {
-  return s.replace(/\u0000/g, '').replace(/[\uD800-\uDFFF]/g, (c, i: number, all: string) => {
+  return s.replaceAll(String.fromCharCode(0), '').replace(/[\uD800-\uDFFF]/g, (c, i: number, all: string) => {
     const code = c.charCodeAt(0);
     if (code <= 0xdbff) {
       const next = all.charCodeAt(i + 1);

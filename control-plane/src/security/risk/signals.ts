@@ -75,11 +75,11 @@ export class StateRiskSignals implements RiskSignals {
       n: number;
       d: number;
     }>(
-      `SELECT org_unit_id, org_path, COALESCE(top_path, org_path) AS top, severity, count(*)::int AS n,
+      `SELECT org_unit_id, org_path, chain_top_path AS top, severity, count(*)::int AS n,
               ${decayed('updated_at')} AS d
          FROM security_incidents
         WHERE status NOT IN ('resolved', 'false-positive') AND org_path LIKE $1
-        GROUP BY org_unit_id, org_path, COALESCE(top_path, org_path), severity`,
+        GROUP BY org_unit_id, org_path, chain_top_path, severity`,
       [rootPath + '%', new Date(now).toISOString(), halfLifeDays],
     );
     return r.rows.map((x) => ({
