@@ -129,6 +129,13 @@ describe('the risk routes', () => {
     expect(await xml.json()).toMatchObject({ imported: 0, rejected: 1 });
     const unknownFormat = await upload(jinjiang, 'format=nessus', 'x');
     expect(unknownFormat.status).toBe(400);
+    // Over importMaxBytes (64 MiB): 413 with the limit, before the body is parsed.
+    const limit = 64 * 1024 * 1024;
+    const huge = await upload(jinjiang, 'format=csv', 'address,cvss,name\n' + 'x'.repeat(limit));
+    expect(huge.status).toBe(413);
+    const h = (await huge.json()) as { error: { code: string; details: { params: { limit: number } }[] } };
+    expect(h.error.code).toBe('payload.too_large');
+    expect(h.error.details[0]!.params.limit).toBe(limit);
   });
 
   it('lists vulnerabilities and risk in the caller’s subtree; a sibling’s unit is 404', async () => {
@@ -183,6 +190,50 @@ describe('the risk routes', () => {
     expect(sw2!.score).toBeLessThan(sw.score);
     const bad = await admin.send('PATCH', '/api/v1/inventory/devices/sc-cd-jj-acc', { criticality: 'vital' });
     expect(bad.status).toBe(400);
+  });
+
+  it('alerts raised through the alerts part count for their unit; an unescalated incident not for the city', async () => {
+    const svc = t.cp.services.modules.use(securityRef);
+    const unit = async (who: Session, id: string, parent?: string) => {
+      const res = await who.get(`/api/v1/security/risk${parent ? `?parent=${parent}` : ''}`);
+      const body = (await res.json()) as {
+        items: { orgUnitId: string; score: number; openAlerts: number; openIncidents: number }[];
+      };
+      return body.items.find((u) => u.orgUnitId === id)!;
+    };
+    const before = await unit(shuangliu, 'sc-cd-sl');
+    expect(before).toMatchObject({ score: 0, openAlerts: 0, openIncidents: 0 });
+    const now = Date.now();
+    const raised = await svc.alerts.raise(
+      [
+        {
+          source: 'flow',
+          reference: 'flow:port-scan',
+          title: 'Port scan of 127.0.18.1',
+          severity: 'critical',
+          attack: ['T1046'],
+          observables: [{ type: 'ip', value: '198.51.100.7' }],
+          orgUnitId: 'sc-cd-sl',
+          assetAddress: '127.0.18.1',
+          firstSeen: now - 60_000,
+          lastSeen: now,
+          count: 1,
+        },
+      ],
+      { actor: 'risk-test' },
+    );
+    expect(raised.created).toBe(1);
+    const after = await unit(shuangliu, 'sc-cd-sl');
+    expect(after.openAlerts).toBe(1);
+    expect(after.score).toBeGreaterThan(0);
+    const incidents = after.openIncidents;
+    // The city sees the county's alert in its figures (subtree rule), not its unescalated incident.
+    const city = await unit(admin, 'sc-cd', 'sc-cd');
+    expect(city.openAlerts).toBeGreaterThanOrEqual(1);
+    if (incidents > 0) expect(city.openIncidents).toBe(0);
+    // 锦江区 sees nothing of it.
+    const jj = await jinjiang.get('/api/v1/security/risk/assets');
+    expect(JSON.stringify(await jj.json())).not.toContain('127.0.18.1');
   });
 
   it('records the daily trend through the job and compares the counties of the city', async () => {
