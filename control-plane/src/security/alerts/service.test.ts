@@ -319,6 +319,7 @@ describe('correlation into incidents', () => {
 
 describe('the incident workflow', () => {
   it('moves along the workflow, refuses illegal moves with the reason, times acknowledge and resolve', async () => {
+    const before = (await t.auditActions()).length;
     const inc = await t.svc.createIncident(jj, {
       title: 'Ransomware on 10.1.1.10',
       severity: 'high',
