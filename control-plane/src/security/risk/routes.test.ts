@@ -176,23 +176,36 @@ describe('the risk routes', () => {
   });
 
   it('takes an asset’s criticality from the inventory device (set through the inventory API, audited)', async () => {
+    // The township's access switch with two findings (the county's switch, with 2,000, is at 100).
+    const small = await upload(
+      jinjiang,
+      'format=csv',
+      'address,cvss,name\n127.0.17.129,7.5,X\n127.0.17.129,5,Y\n',
+    );
+    expect(((await small.json()) as { imported: number }).imported).toBe(2);
     const before = (await (await jinjiang.get('/api/v1/security/risk/assets')).json()) as {
       items: { assetAddress: string; deviceId?: string; criticality: string; score: number }[];
     };
-    const sw = before.items.find((a) => a.assetAddress === '127.0.17.1')!;
-    expect(sw).toMatchObject({ deviceId: 'sc-cd-jj-acc', criticality: 'medium' });
-    const patch = await admin.send('PATCH', '/api/v1/inventory/devices/sc-cd-jj-acc', { criticality: 'low' });
+    const sw = before.items.find((a) => a.assetAddress === '127.0.17.129')!;
+    expect(sw).toMatchObject({ deviceId: 'sc-cd-jj-dmj-acc', criticality: 'medium' });
+    const patch = await admin.send('PATCH', '/api/v1/inventory/devices/sc-cd-jj-dmj-acc', {
+      criticality: 'low',
+    });
     expect(patch.status).toBe(200);
     expect(((await patch.json()) as { criticality: string }).criticality).toBe('low');
+    const audit = JSON.stringify(await (await admin.get('/api/v1/audit?action=device.update')).json());
+    expect(audit).toContain('"criticality":"low"');
     const after = (await (await jinjiang.get('/api/v1/security/risk/assets')).json()) as typeof before;
-    const sw2 = after.items.find((a) => a.assetAddress === '127.0.17.1');
+    const sw2 = after.items.find((a) => a.assetAddress === '127.0.17.129');
     expect(sw2?.criticality).toBe('low');
     expect(sw2!.score).toBeLessThan(sw.score);
-    const bad = await admin.send('PATCH', '/api/v1/inventory/devices/sc-cd-jj-acc', { criticality: 'vital' });
+    const bad = await admin.send('PATCH', '/api/v1/inventory/devices/sc-cd-jj-dmj-acc', {
+      criticality: 'vital',
+    });
     expect(bad.status).toBe(400);
   });
 
-  it('alerts raised through the alerts part count for their unit; an unescalated incident not for the city', async () => {
+  it('alerts raised through the alerts part count for their unit; their incident counts for the city once escalated to it, never for the province', async () => {
     const svc = t.cp.services.modules.use(securityRef);
     const unit = async (who: Session, id: string, parent?: string) => {
       const res = await who.get(`/api/v1/security/risk${parent ? `?parent=${parent}` : ''}`);
@@ -226,11 +239,19 @@ describe('the risk routes', () => {
     const after = await unit(shuangliu, 'sc-cd-sl');
     expect(after.openAlerts).toBe(1);
     expect(after.score).toBeGreaterThan(0);
-    const incidents = after.openIncidents;
-    // The city sees the county's alert in its figures (subtree rule), not its unescalated incident.
+    // A critical alert opens an incident of 双流区: it counts there, not for the city until escalated.
+    expect(after.openIncidents).toBe(1);
+    expect((await unit(admin, 'sc-cd', 'sc-cd')).openIncidents).toBe(0);
+    const list = (await (await shuangliu.get('/api/v1/security/incidents')).json()) as {
+      items: { id: string }[];
+    };
+    expect(list.items).toHaveLength(1);
+    const esc = await shuangliu.send('POST', `/api/v1/security/incidents/${list.items[0]!.id}/escalate`, {});
+    expect(esc.status).toBe(200);
     const city = await unit(admin, 'sc-cd', 'sc-cd');
     expect(city.openAlerts).toBeGreaterThanOrEqual(1);
-    if (incidents > 0) expect(city.openIncidents).toBe(0);
+    expect(city.openIncidents).toBe(1);
+    expect((await unit(admin, 'sc', 'sc')).openIncidents).toBe(0);
     // 锦江区 sees nothing of it.
     const jj = await jinjiang.get('/api/v1/security/risk/assets');
     expect(JSON.stringify(await jj.json())).not.toContain('127.0.18.1');
