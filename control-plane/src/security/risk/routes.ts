@@ -182,7 +182,15 @@ export function riskRoutes(r: Router, svc: SecurityModule): void {
         'The units of one level under a unit ranked by risk (1 = highest), with the change over 7 days',
       tags,
       permission: 'security:read',
-      query: z.object({ level: z.enum(ORG_LEVELS), parent: OrgUnitId.optional() }).strict(),
+      query: z
+        .object({
+          level: z
+            .enum(ORG_LEVELS)
+            .optional()
+            .describe('the level compared (default: the level below the parent’s)'),
+          parent: OrgUnitId.optional(),
+        })
+        .strict(),
       response: z.object({
         level: z.enum(ORG_LEVELS),
         items: z.array(

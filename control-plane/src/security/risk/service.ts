@@ -1,6 +1,6 @@
 import { requirePermission, type Identity } from '../../auth/identity.js';
 import { InputError } from '../../errors.js';
-import type { OrgLevel } from '../../inventory/org-units.js';
+import { ORG_LEVELS, type OrgLevel } from '../../inventory/org-units.js';
 import type { ModuleDeps, ModuleJob } from '../../modules/contract.js';
 import type { SecurityAlerts } from '../alerts/service.js';
 import type { OrgAttribution } from '../types.js';
@@ -299,7 +299,7 @@ export class SecurityRisk {
   /** `GET /risk/compare`: the units of one level under a unit, ranked by score (1 = highest risk). */
   async compare(
     identity: Identity,
-    q: { level: OrgLevel; parent?: string | undefined },
+    q: { level?: OrgLevel | undefined; parent?: string | undefined },
     now = Date.now(),
   ): Promise<{
     level: OrgLevel;
@@ -309,7 +309,9 @@ export class SecurityRisk {
     const id = q.parent ?? identity.orgUnitId;
     const path = await this.d.orgUnits.assertInScope(identity, id);
     const c = await this.compute(path, now);
-    const ofLevel = [...c.units.values()].filter((u) => u.level === q.level);
+    const own = c.units.get(id)?.level ?? 'province';
+    const level = q.level ?? ORG_LEVELS[Math.min(ORG_LEVELS.indexOf(own) + 1, ORG_LEVELS.length - 1)]!;
+    const ofLevel = [...c.units.values()].filter((u) => u.level === level);
     const before = await this.scoresOn(
       ofLevel.map((u) => u.orgUnitId),
       this.day(now, -7),
@@ -321,7 +323,7 @@ export class SecurityRisk {
       ]),
     );
     return {
-      level: q.level,
+      level,
       items: rankByScore(ofLevel)
         .sort((a, b) => a.rank - b.rank || a.orgUnitId.localeCompare(b.orgUnitId))
         .map((u) => {
