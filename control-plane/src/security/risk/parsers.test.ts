@@ -119,6 +119,16 @@ describe('parseOpenvasReport', () => {
     expect(keys.size).toBe(44);
   });
 
+  it('reads a one-line GMP 9 export: general/tcp, 12 CVEs, the solution from the tags', () => {
+    const r = parseOpenvasReport(fixture('openvas-one_vuln.xml'));
+    expect(r.errors).toEqual([]);
+    expect(r.findings.map((x) => x.finding)).toMatchObject([
+      { address: '10.0.101.2', hostname: null, port: 'general/tcp', cvss: 10, qod: 97 },
+    ]);
+    expect(r.findings[0]!.finding.cves).toHaveLength(12);
+    expect(r.findings[0]!.finding.solution).toMatch(/^Upgrade to version 117 or later/);
+  });
+
   it('refuses what is not a report, names a result without a score, and counts log-level results apart', () => {
     expect(() => parseOpenvasReport('<html><body/></html>')).toThrow(ReportError);
     expect(() => parseOpenvasReport('<report id="x"><name>n</name></report>')).toThrow(/has no report/);
