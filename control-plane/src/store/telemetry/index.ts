@@ -11,6 +11,7 @@ export type { InsertOptions, QueryParams, TelemetryRetention, TelemetryStore } f
 export { TelemetryStoreError } from './types.js';
 export { ChdbTelemetryStore, type ChdbTelemetryStoreOptions } from './chdb.js';
 export { ClickHouseTelemetryStore, type ClickHouseTelemetryStoreOptions } from './clickhouse.js';
+export { LowCardinalityColumn, NativeBlockBuilder, type NativeBlock, type NativeUIntType } from './native.js';
 export {
   TsvBuilder,
   countTabSeparatedRows,
