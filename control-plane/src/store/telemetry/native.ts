@@ -346,6 +346,25 @@ export class NativeBlockBuilder {
     return this.#lowCardinality(name, col.keys, col.indexes);
   }
 
+  /**
+   * `LowCardinality(String)` where row `i` holds `keys[indexes[i]]` (a payload's own dictionary, such
+   * as host metrics' names); duplicate keys are merged.
+   */
+  lowCardinalityIndexed(name: string, keys: readonly string[], indexes: ArrayLike<number>): this {
+    const col = new LowCardinalityColumn(0);
+    const remap = keys.map((k, i) => {
+      if (typeof k !== 'string') throw badValue(name, i, 'a string (dictionary key)', k);
+      return col.key(k);
+    });
+    const mapped = new Uint32Array(indexes.length);
+    for (let i = 0; i < indexes.length; i++) {
+      const k = remap[indexes[i]!];
+      if (k === undefined) throw badValue(name, i, `a dictionary index below ${keys.length}`, indexes[i]);
+      mapped[i] = k;
+    }
+    return this.#lowCardinality(name, col.keys, mapped);
+  }
+
   /** `LowCardinality(String)` whose every row holds one value. */
   lowCardinalityConstant(name: string, value: string): this {
     if (typeof value !== 'string') throw badValue(name, 0, 'a string', value);

@@ -5,7 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Series } from '@tianshu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostCharts, insertHostMetrics, latestHostSnapshot, type ChartPoint } from './host-metrics.js';
+import { encodeHostMetrics } from '@tianshu/protocol';
+import {
+  hostCharts,
+  insertHostMetrics,
+  insertHostMetricsPayload,
+  latestHostSnapshot,
+  seriesToRows,
+  type ChartPoint,
+} from './host-metrics.js';
 import { LowCardinalityColumn, NativeBlockBuilder } from './native.js';
 import { MIGRATIONS } from './schema.js';
 import { TsvBuilder, tsvDateTime64Millis, tsvEscape, tsvFloat, tsvMap } from './tsv.js';
@@ -416,7 +424,11 @@ ORDER BY id`);
         const ids = Array.from({ length: n }, (_, i) => i);
         const lc = new LowCardinalityColumn();
         for (const w of weird) lc.push(`lc:${w}`);
-        const labelSets = [{}, { device: 'eth0', 挂载点: '/数据' }, { "k'\t": 'v\n\0' }];
+        const labelSets: Array<Record<string, string>> = [
+          {},
+          { device: 'eth0', 挂载点: '/数据' },
+          { "k'\t": 'v\n\0' },
+        ];
         const block = new NativeBlockBuilder(n)
           .uint('id', 'UInt32', ids)
           .uint(
@@ -478,7 +490,9 @@ ORDER BY id`);
           )
           .stringMap(
             'm',
-            ids.map((i) => (i === 0 ? {} : { [weird[i]!]: weird[n - 1 - i]!, second: '2' })),
+            ids.map((i): Record<string, string> =>
+              i === 0 ? {} : { [weird[i]!]: weird[n - 1 - i]!, second: '2' },
+            ),
           )
           .stringMapIndexed(
             'ml',
@@ -527,6 +541,45 @@ ORDER BY id`);
           '-1e-9',
           '42',
         ]);
+      });
+
+      it('stores host metrics of both encodings as exactly the rows of the series', async () => {
+        const base = Math.floor((Date.now() - 2 * HOUR) / MINUTE) * MINUTE;
+        const series: Series[] = [
+          {
+            name: 'node_load1',
+            labels: {},
+            points: [
+              [base, 0.25],
+              [base + 15_000, 1e-300],
+            ],
+          },
+          {
+            name: 'node_cpu_seconds_total',
+            labels: { cpu: '0', mode: 'idle' },
+            points: [[base, 123_456_789.5]],
+          },
+          { name: '指标', labels: { 挂载点: '/数据', "k'\t": 'v\n\0' }, points: [[base + 1, -1e300]] },
+        ];
+        for (const encoding of ['series', 'columnar'] as const) {
+          const a = agent(`native-host-${encoding}`);
+          const meta = { agentId: a, orgUnitId: 'ou-native', host: `主机-${encoding}` };
+          const payload =
+            encoding === 'columnar'
+              ? encodeHostMetrics(meta.host, series)
+              : { kind: 'host-metrics' as const, host: meta.host, series };
+          expect(await insertHostMetricsPayload(store, meta, payload)).toBe(4);
+          const rows = await store.query<Record<string, unknown>>(
+            `SELECT toUnixTimestamp64Milli(ts) AS ts, agent_id, org_unit_id, host, name,
+                    CAST(labels, 'Map(String, String)') AS labels, value
+               FROM host_metrics WHERE agent_id = {a:String} ORDER BY ts, name`,
+            { a },
+          );
+          const expected = seriesToRows(meta, series).sort(
+            (x, y) => x.ts - y.ts || (x.name < y.name ? -1 : 1),
+          );
+          expect(rows.map((r) => ({ ...r, ts: Number(r.ts) }))).toEqual(expected);
+        }
       });
 
       it('writes dictionaries of more than 256 and 65,536 values (16- and 32-bit indexes)', async () => {
