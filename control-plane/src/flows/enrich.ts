@@ -174,54 +174,94 @@ export function flowDirection(
   return 'transit';
 }
 
-/** A growable column of numbers (a plain array of small integers stays packed in V8). */
-type Numbers = number[];
-
 /**
  * The `flows_1m` rows of one or more payloads (a report batch's), enriched and held column by
- * column, ready to go to the telemetry store as one Native block (`toBlock`): numbers as numbers,
- * the few distinct texts of a column (org units, paths, interface names, apps, countries,
- * direction) as LowCardinality dictionaries, addresses as strings. One pass per payload, lookups in
- * the snapshot's trie and maps (no database query per row), GeoIP facts cached per distinct address.
- * `add` throws an `InputError` naming the column and row of an address that is not one; the
- * builder must then be dropped (the batch is refused).
+ * column in typed arrays sized for the batch, ready to go to the telemetry store as one Native block
+ * (`toBlock`): numbers as numbers, the few distinct texts of a column (org units, paths, interface
+ * names, apps, countries, direction) as LowCardinality dictionaries, addresses as strings. One pass
+ * per payload, lookups in the snapshot's trie and maps (no database query per row), GeoIP facts
+ * cached per distinct address. `add` throws an `InputError` naming the column and row of an address
+ * that is not one, and a `RangeError` beyond the capacity or for a measure that is not a
+ * non-negative safe integer after rounding; the builder must then be dropped (the batch is refused).
  */
 export class FlowRowsBuilder {
+  readonly capacity: number;
   #rows = 0;
-  readonly #ts: Numbers = [];
-  readonly #agent = new LowCardinalityColumn();
-  readonly #exporter = new LowCardinalityColumn();
-  readonly #deviceId = new LowCardinalityColumn();
-  readonly #exporterUnit = new LowCardinalityColumn();
-  readonly #inIf: Numbers = [];
-  readonly #outIf: Numbers = [];
-  readonly #inIfName = new LowCardinalityColumn();
-  readonly #outIfName = new LowCardinalityColumn();
-  readonly #inSpeed: Numbers = [];
-  readonly #outSpeed: Numbers = [];
-  readonly #src: string[] = [];
-  readonly #dst: string[] = [];
-  readonly #nextHop: string[] = [];
-  readonly #srcPort: Numbers = [];
-  readonly #dstPort: Numbers = [];
-  readonly #proto: Numbers = [];
-  readonly #ipVersion: Numbers = [];
-  readonly #tcpFlags: Numbers = [];
-  readonly #tos: Numbers = [];
-  readonly #srcAs: Numbers = [];
-  readonly #dstAs: Numbers = [];
-  readonly #srcCountry = new LowCardinalityColumn();
-  readonly #dstCountry = new LowCardinalityColumn();
-  readonly #srcUnit = new LowCardinalityColumn();
-  readonly #dstUnit = new LowCardinalityColumn();
-  readonly #srcPath = new LowCardinalityColumn();
-  readonly #dstPath = new LowCardinalityColumn();
-  readonly #direction = new LowCardinalityColumn();
-  readonly #app = new LowCardinalityColumn();
-  readonly #rate: Numbers = [];
-  readonly #bytes: Numbers = [];
-  readonly #packets: Numbers = [];
-  readonly #flows: Numbers = [];
+  readonly #ts: Uint32Array;
+  readonly #agent: LowCardinalityColumn;
+  readonly #exporter: LowCardinalityColumn;
+  readonly #deviceId: LowCardinalityColumn;
+  readonly #exporterUnit: LowCardinalityColumn;
+  readonly #inIf: Uint32Array;
+  readonly #outIf: Uint32Array;
+  readonly #inIfName: LowCardinalityColumn;
+  readonly #outIfName: LowCardinalityColumn;
+  readonly #inSpeed: Uint32Array;
+  readonly #outSpeed: Uint32Array;
+  /** The payloads' own address columns (no copy), or a row count where a payload has none. */
+  readonly #src: Array<readonly string[] | number> = [];
+  readonly #dst: Array<readonly string[] | number> = [];
+  readonly #nextHop: Array<readonly string[] | number> = [];
+  /** The three address columns joined, for `row` (dropped by `add`). */
+  #addresses: [readonly string[], readonly string[], readonly string[]] | undefined;
+  readonly #srcPort: Uint16Array;
+  readonly #dstPort: Uint16Array;
+  readonly #proto: Uint8Array;
+  readonly #ipVersion: Uint8Array;
+  readonly #tcpFlags: Uint8Array;
+  readonly #tos: Uint8Array;
+  readonly #srcAs: Uint32Array;
+  readonly #dstAs: Uint32Array;
+  readonly #srcCountry: LowCardinalityColumn;
+  readonly #dstCountry: LowCardinalityColumn;
+  readonly #srcUnit: LowCardinalityColumn;
+  readonly #dstUnit: LowCardinalityColumn;
+  readonly #srcPath: LowCardinalityColumn;
+  readonly #dstPath: LowCardinalityColumn;
+  readonly #direction: LowCardinalityColumn;
+  readonly #app: LowCardinalityColumn;
+  readonly #rate: Uint32Array;
+  readonly #bytes: Float64Array;
+  readonly #packets: Float64Array;
+  readonly #flows: Float64Array;
+
+  /** `capacity`: the rows of every payload that will be added (the batch's sum of `rows`). */
+  constructor(capacity: number) {
+    if (!Number.isSafeInteger(capacity) || capacity < 0) throw new RangeError(`capacity ${capacity}`);
+    this.capacity = capacity;
+    const lc = () => new LowCardinalityColumn(capacity);
+    this.#ts = new Uint32Array(capacity);
+    this.#agent = lc();
+    this.#exporter = lc();
+    this.#deviceId = lc();
+    this.#exporterUnit = lc();
+    this.#inIf = new Uint32Array(capacity);
+    this.#outIf = new Uint32Array(capacity);
+    this.#inIfName = lc();
+    this.#outIfName = lc();
+    this.#inSpeed = new Uint32Array(capacity);
+    this.#outSpeed = new Uint32Array(capacity);
+    this.#srcPort = new Uint16Array(capacity);
+    this.#dstPort = new Uint16Array(capacity);
+    this.#proto = new Uint8Array(capacity);
+    this.#ipVersion = new Uint8Array(capacity);
+    this.#tcpFlags = new Uint8Array(capacity);
+    this.#tos = new Uint8Array(capacity);
+    this.#srcAs = new Uint32Array(capacity);
+    this.#dstAs = new Uint32Array(capacity);
+    this.#srcCountry = lc();
+    this.#dstCountry = lc();
+    this.#srcUnit = lc();
+    this.#dstUnit = lc();
+    this.#srcPath = lc();
+    this.#dstPath = lc();
+    this.#direction = lc();
+    this.#app = lc();
+    this.#rate = new Uint32Array(capacity);
+    this.#bytes = new Float64Array(capacity);
+    this.#packets = new Float64Array(capacity);
+    this.#flows = new Float64Array(capacity);
+  }
 
   get rows(): number {
     return this.#rows;
@@ -237,7 +277,20 @@ export class FlowRowsBuilder {
   ): EncodedPayload {
     const c = p.columns;
     const n = p.rows;
+    const base = this.#rows;
+    if (base + n > this.capacity) {
+      throw new RangeError(`flow rows: ${base + n} rows exceed the builder's capacity of ${this.capacity}`);
+    }
     const dev = attribution.device;
+    const measure = (column: string, v: number, row: number): number => {
+      const r = Math.round(v);
+      if (!(r >= 0 && r <= Number.MAX_SAFE_INTEGER)) {
+        throw new RangeError(
+          `flow-aggregates from ${attribution.exporter}: columns.${column}[${row}] = ${v} is not a count`,
+        );
+      }
+      return r;
+    };
     const ifCache = new Map<number, { speed: number; egress: boolean }>();
     const ifFacts = (ifIndex: number) => {
       let f = ifCache.get(ifIndex);
@@ -347,23 +400,21 @@ export class FlowRowsBuilder {
       const [duId, duPath] = unitKeys(du, this.#dstUnit, this.#dstPath, dstUnits);
       const rate = c.samplingRate[i]!;
       rates.add(rate);
-      this.#inIf.push(inIf);
-      this.#outIf.push(outIf);
+      const at = base + i;
+      this.#inIf[at] = inIf;
+      this.#outIf[at] = outIf;
       this.#inIfName.pushKey(nameKey(inIf, this.#inIfName, inNames));
       this.#outIfName.pushKey(nameKey(outIf, this.#outIfName, outNames));
-      this.#inSpeed.push(inF.speed);
-      this.#outSpeed.push(outF.speed);
-      this.#src.push(src);
-      this.#dst.push(dst);
-      this.#nextHop.push(nextHop);
-      this.#srcPort.push(srcPort);
-      this.#dstPort.push(dstPort);
-      this.#proto.push(proto);
-      this.#ipVersion.push(c.ipVersion[i]!);
-      this.#tcpFlags.push(c.tcpFlags?.[i] ?? 0);
-      this.#tos.push(c.tos?.[i] ?? 0);
-      this.#srcAs.push(srcAs);
-      this.#dstAs.push(dstAs);
+      this.#inSpeed[at] = inF.speed;
+      this.#outSpeed[at] = outF.speed;
+      this.#srcPort[at] = srcPort;
+      this.#dstPort[at] = dstPort;
+      this.#proto[at] = proto;
+      this.#ipVersion[at] = c.ipVersion[i]!;
+      this.#tcpFlags[at] = c.tcpFlags?.[i] ?? 0;
+      this.#tos[at] = c.tos?.[i] ?? 0;
+      this.#srcAs[at] = srcAs;
+      this.#dstAs[at] = dstAs;
       this.#srcCountry.pushKey(srcCountry);
       this.#dstCountry.pushKey(dstCountry);
       this.#srcUnit.pushKey(suId);
@@ -372,12 +423,16 @@ export class FlowRowsBuilder {
       this.#dstPath.pushKey(duPath);
       this.#direction.pushKey(dk);
       this.#app.pushKey(ak);
-      this.#rate.push(rate);
-      this.#bytes.push(Math.round(c.bytes[i]!));
-      this.#packets.push(Math.round(c.packets[i]!));
-      this.#flows.push(Math.round(c.flows[i]!));
+      this.#rate[at] = rate;
+      this.#bytes[at] = measure('bytes', c.bytes[i]!, i);
+      this.#packets[at] = measure('packets', c.packets[i]!, i);
+      this.#flows[at] = measure('flows', c.flows[i]!, i);
     }
-    for (let i = 0; i < n; i++) this.#ts.push(ts);
+    this.#ts.fill(ts, base, base + n);
+    this.#addresses = undefined;
+    this.#src.push(c.srcAddr ?? n);
+    this.#dst.push(c.dstAddr ?? n);
+    this.#nextHop.push(c.nextHop ?? n);
     this.#agent.fill(agentId, n);
     this.#exporter.fill(attribution.exporter, n);
     this.#deviceId.fill(dev?.id ?? '', n);
@@ -406,7 +461,7 @@ export class FlowRowsBuilder {
     ];
   }
 
-  #numbers(): Array<[string, NativeUIntType, Numbers]> {
+  #numbers(): Array<[string, NativeUIntType, Uint8Array | Uint16Array | Uint32Array | Float64Array]> {
     return [
       ['in_if', 'UInt32', this.#inIf],
       ['out_if', 'UInt32', this.#outIf],
@@ -430,26 +485,42 @@ export class FlowRowsBuilder {
   /** Row `i` as column name → value (for tests and diagnostics). */
   row(i: number): Record<string, string | number> {
     if (!(i >= 0 && i < this.#rows)) throw new RangeError(`row ${i} of ${this.#rows}`);
+    this.#addresses ??= [strings(this.#src), strings(this.#dst), strings(this.#nextHop)];
+    const [src, dst, nextHop] = this.#addresses;
     const r: Record<string, string | number> = {
-      ts: this.#ts[i]!,
-      src_addr: this.#src[i]!,
-      dst_addr: this.#dst[i]!,
-      next_hop: this.#nextHop[i]!,
+      src_addr: src[i]!,
+      dst_addr: dst[i]!,
+      next_hop: nextHop[i]!,
     };
     for (const [name, col] of this.#lc()) r[name] = col.keys[col.indexes[i]!]!;
     for (const [name, , values] of this.#numbers()) r[name] = values[i]!;
+    r.ts = this.#ts[i]!;
     return Object.fromEntries(FLOW_COLUMNS.map((c) => [c, r[c]!]));
   }
 
   /** Every row as one Native block with the columns of `FLOW_COLUMNS`. */
   toBlock(): NativeBlockBuilder {
     const b = new NativeBlockBuilder(this.#rows, this.#rows * 80);
-    b.dateTime('ts', this.#ts);
+    const n = this.#rows;
+    b.dateTime('ts', this.#ts.subarray(0, n));
     for (const [name, col] of this.#lc()) b.lowCardinality(name, col);
-    for (const [name, type, values] of this.#numbers()) b.uint(name, type, values);
-    b.string('src_addr', this.#src).string('dst_addr', this.#dst).string('next_hop', this.#nextHop);
+    for (const [name, type, values] of this.#numbers()) b.uint(name, type, values.subarray(0, n));
+    b.string('src_addr', strings(this.#src))
+      .string('dst_addr', strings(this.#dst))
+      .string('next_hop', strings(this.#nextHop));
     return b;
   }
+}
+
+/** The values of a column kept as the payloads' own arrays (a count stands for that many ''). */
+function strings(segments: ReadonlyArray<readonly string[] | number>): readonly string[] {
+  if (segments.length === 1 && typeof segments[0] !== 'number') return segments[0]!;
+  const out: string[] = [];
+  for (const seg of segments) {
+    if (typeof seg === 'number') for (let i = 0; i < seg; i++) out.push('');
+    else for (let i = 0; i < seg.length; i++) out.push(seg[i]!);
+  }
+  return out;
 }
 
 /** The rows of one payload in a builder of their own (tests, tools). */
@@ -460,6 +531,6 @@ export function encodePayload(
   inv: InventorySnapshot,
   pol: PolicyEnrichment,
 ): EncodedPayload & { builder: FlowRowsBuilder } {
-  const builder = new FlowRowsBuilder();
+  const builder = new FlowRowsBuilder(p.rows);
   return { ...builder.add(p, agentId, attribution, inv, pol), builder };
 }

@@ -136,7 +136,7 @@ export class FlowsService {
     const inv = await this.inventory();
     const pol = this.enrichment();
     const encoded: FlowBatch['encoded'] = new Map();
-    const rows = new FlowRowsBuilder();
+    const rows = new FlowRowsBuilder(payloads.reduce((n, p) => n + p.rows, 0));
     for (const p of payloads) {
       const exporter = canonicalAddress(p.exporter);
       const device = inv.devicesByAddress.get(exporter);

@@ -39,6 +39,7 @@ const UINT_MAX: Readonly<Record<NativeUIntType, number>> = {
 };
 
 const TWO_32 = 4_294_967_296;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A growing little-endian byte buffer. */
 class Bytes {
@@ -259,6 +260,16 @@ export class NativeBlockBuilder {
   uint(name: string, type: NativeUIntType, values: ArrayLike<number | bigint>): this {
     const o = this.#begin(name, type, values.length);
     const n = values.length;
+    // A typed array of the column's width holds nothing out of range: its bytes are the column.
+    if (
+      LITTLE_ENDIAN &&
+      ((type === 'UInt8' && values instanceof Uint8Array) ||
+        (type === 'UInt16' && values instanceof Uint16Array) ||
+        (type === 'UInt32' && values instanceof Uint32Array))
+    ) {
+      o.raw(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+      return this;
+    }
     o.ensure(n * (type === 'UInt8' ? 1 : type === 'UInt16' ? 2 : type === 'UInt32' ? 4 : 8));
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
@@ -303,6 +314,10 @@ export class NativeBlockBuilder {
   /** `DateTime('UTC')` from whole Unix seconds. */
   dateTime(name: string, seconds: ArrayLike<number>): this {
     const o = this.#begin(name, "DateTime('UTC')", seconds.length);
+    if (LITTLE_ENDIAN && seconds instanceof Uint32Array) {
+      o.raw(new Uint8Array(seconds.buffer, seconds.byteOffset, seconds.byteLength));
+      return this;
+    }
     for (let i = 0; i < seconds.length; i++) {
       const v = seconds[i]!;
       if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw badValue(name, i, 'whole Unix seconds', v);
