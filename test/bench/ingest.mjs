@@ -120,7 +120,7 @@ async function main() {
   cp.stdout.on('data', (d) => (out += d));
   const started = Date.now();
   while (!/Tianshu console/.test(out)) {
-    if (cp.exitCode !== null || Date.now() - started > 90_000)
+    if (cp.exitCode !== null || Date.now() - started > 240_000)
       throw new Error(`control plane did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
