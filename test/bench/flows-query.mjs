@@ -178,10 +178,114 @@ export async function benchFlowStorage() {
     const stored = Number(count.n);
     if (stored !== BATCHES * PAYLOADS * ROWS)
       throw new Error(`stored ${stored} rows, sent ${BATCHES * PAYLOADS * ROWS}`);
-    return { storedRowsPerSecond: Math.round(stored / seconds), storedRows: stored, storeSeconds: seconds };
+    const paths = await compareStorePaths(cp, edge, bodies.slice(0, Math.min(bodies.length, 4)));
+    return {
+      storedRowsPerSecond: Math.round(stored / seconds),
+      storedRows: stored,
+      storeSeconds: seconds,
+      ...paths,
+    };
   } finally {
     await cp.close();
   }
+}
+
+/**
+ * The telemetry-store part of the report path, old and new side by side on the same batches and the
+ * same engine (alternating, best of each): the rows of a batch enriched by the flows service, then
+ * (old) one TabSeparated insert per payload, as before the Native path, or (new) the batch as one
+ * Native block; then the new path again without the hourly roll-up's view, which shows its share.
+ */
+async function compareStorePaths(cp, edge, bodies) {
+  const { tsvEscape } = await import(
+    pathToFileURL(join(REPO, 'control-plane/dist/store/telemetry/tsv.js')).href
+  );
+  const { FLOW_COLUMNS } = await import(
+    pathToFileURL(join(REPO, 'control-plane/dist/flows/telemetry-schema.js')).href
+  );
+  const telemetry = cp.cp.services.telemetry;
+  const flows = cp.cp.services.modules.use({ name: 'flows' }).flows;
+  const agent = {
+    agentId: edge.agentId,
+    hostname: 'bench',
+    orgUnitId: 'sc',
+    orgUnitPath: '/sc/',
+    roles: ['edge'],
+  };
+  const numeric = new Set([
+    'ts',
+    'in_if',
+    'out_if',
+    'in_if_speed_mbps',
+    'out_if_speed_mbps',
+    'src_port',
+    'dst_port',
+    'proto',
+    'ip_version',
+    'tcp_flags',
+    'tos',
+    'src_as',
+    'dst_as',
+    'sampling_rate',
+    'bytes',
+    'packets',
+    'flows',
+  ]);
+  const prepared = [];
+  for (const body of bodies) {
+    const payloads = JSON.parse(body).payloads;
+    const batch = await flows.prepare(agent, payloads);
+    // The old path's payloads: the same rows as TabSeparated, one body per payload.
+    const tsv = [];
+    let row = 0;
+    for (const p of payloads) {
+      const lines = [];
+      for (let i = 0; i < p.rows; i++, row++) {
+        const r = batch.rows.row(row);
+        lines.push(
+          FLOW_COLUMNS.map((c) => (numeric.has(c) ? String(r[c]) : tsvEscape(String(r[c])))).join('\t'),
+        );
+      }
+      tsv.push(Buffer.from(lines.join('\n') + '\n'));
+    }
+    prepared.push({ batch, tsv, rows: batch.rows.rows });
+  }
+  const rows = prepared.reduce((n, b) => n + b.rows, 0);
+  const time = async (f) => {
+    const t0 = performance.now();
+    for (const b of prepared) await f(b);
+    return (performance.now() - t0) / 1000;
+  };
+  const old = async (b) => {
+    for (const body of b.tsv)
+      await telemetry.insertTabSeparated('flows_1m', FLOW_COLUMNS, body, { dedupToken: randomUUID() });
+  };
+  const native = async (b) => {
+    await telemetry.insertNative('flows_1m', b.batch.rows.toBlock(), { dedupToken: randomUUID() });
+  };
+  const best = { tsv: Infinity, native: Infinity, nativeNoHourView: Infinity };
+  for (let round = 0; round < 2; round++) {
+    best.tsv = Math.min(best.tsv, await time(old));
+    best.native = Math.min(best.native, await time(native));
+  }
+  const [view] = await telemetry.query(
+    "SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = 'flows_1h_mv'",
+  );
+  await telemetry.exec('DROP VIEW flows_1h_mv');
+  try {
+    for (let round = 0; round < 2; round++)
+      best.nativeNoHourView = Math.min(best.nativeNoHourView, await time(native));
+  } finally {
+    await telemetry.exec(view.q);
+  }
+  const rate = (s) => Math.round(rows / s);
+  return {
+    storePathRows: rows,
+    storePathTsvPerPayloadRowsPerSecond: rate(best.tsv),
+    storePathNativePerBatchRowsPerSecond: rate(best.native),
+    storePathNativeVsTsv: Number((best.tsv / best.native).toFixed(2)),
+    storePathNativeWithoutHourViewRowsPerSecond: rate(best.nativeNoHourView),
+  };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -7,7 +7,8 @@
 // the real agent does, with a bounded number of requests in flight, for a bounded time. At the end
 // the rows in chDB are counted and must equal the acknowledged samples. For scale, the same batches
 // are also inserted straight into chDB in-process (no HTTP, no JSON parsing, no validation): the
-// ratio says what the HTTP path costs. The last line printed is one JSON object.
+// ratio says what the HTTP path costs; the TabSeparated insert path the ingest used before the Native
+// one is measured beside it in alternating rounds. The last line printed is one JSON object.
 // Knobs: BENCH_DURATION_MS, BENCH_MAX_BATCHES, BENCH_AGENTS, BENCH_IN_FLIGHT, BENCH_SERIES_PER_BATCH (×50
 // points), BENCH_CP_NODE_ARGS (extra node flags for the control plane, e.g. --cpu-prof), BENCH_ENCODING
 // (`columnar`, the default and what agents send, or `series`, the shape of agents before it).
@@ -119,7 +120,7 @@ async function main() {
   cp.stdout.on('data', (d) => (out += d));
   const started = Date.now();
   while (!/Tianshu console/.test(out)) {
-    if (cp.exitCode !== null || Date.now() - started > 90_000)
+    if (cp.exitCode !== null || Date.now() - started > 240_000)
       throw new Error(`control plane did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -202,28 +203,34 @@ async function main() {
     // Stop the control plane and count what chDB really holds.
     cp.kill('SIGTERM');
     await new Promise((r) => cp.once('exit', r));
-    const { ChdbTelemetryStore, insertHostMetricsPayload } = await import(
-      join(REPO, 'control-plane/dist/store/telemetry/index.js')
-    );
+    const { ChdbTelemetryStore, insertHostMetricsPayload, insertHostMetricsPayloadTabSeparated } =
+      await import(join(REPO, 'control-plane/dist/store/telemetry/index.js'));
     const tel = new ChdbTelemetryStore({ dataDir });
     let stored;
     let directSamplesPerSecond;
+    let directTsvSamplesPerSecond;
     try {
       await tel.migrate();
       stored = Number((await tel.query('SELECT count() AS n FROM host_metrics'))[0].n);
-      // Reference: the same batches inserted directly into chDB in this process.
+      // Reference: the same batches inserted directly into chDB in this process, through the ingest
+      // path (Native blocks) and, side by side in alternating rounds, the TabSeparated path before it.
       const payload = JSON.parse(payloadJson[0])[0];
-      const n = 20;
-      const d0 = performance.now();
-      for (let k = 0; k < n; k++) {
-        await insertHostMetricsPayload(
-          tel,
-          { agentId: 'direct', orgUnitId: 'province', host: 'direct' },
-          payload,
-          { dedupToken: randomUUID() },
-        );
+      const n = 10;
+      const meta = { agentId: 'direct', orgUnitId: 'province', host: 'direct' };
+      let nativeSeconds = 0;
+      let tsvSeconds = 0;
+      for (let round = 0; round < 2; round++) {
+        let d0 = performance.now();
+        for (let k = 0; k < n; k++)
+          await insertHostMetricsPayload(tel, meta, payload, { dedupToken: randomUUID() });
+        nativeSeconds += (performance.now() - d0) / 1000;
+        d0 = performance.now();
+        for (let k = 0; k < n; k++)
+          await insertHostMetricsPayloadTabSeparated(tel, meta, payload, { dedupToken: randomUUID() });
+        tsvSeconds += (performance.now() - d0) / 1000;
       }
-      directSamplesPerSecond = Math.round((n * samplesPerBatch) / ((performance.now() - d0) / 1000));
+      directSamplesPerSecond = Math.round((2 * n * samplesPerBatch) / nativeSeconds);
+      directTsvSamplesPerSecond = Math.round((2 * n * samplesPerBatch) / tsvSeconds);
     } finally {
       await tel.close();
     }
@@ -246,6 +253,8 @@ async function main() {
       inFlight: IN_FLIGHT,
       pinnedToOneCore: hasTaskset,
       directChdbSamplesPerSecond: directSamplesPerSecond,
+      directChdbTabSeparatedSamplesPerSecond: directTsvSamplesPerSecond,
+      directNativeVsTabSeparated: Number((directSamplesPerSecond / directTsvSamplesPerSecond).toFixed(2)),
       ratioHttpVsDirectChdb: Number((samplesPerSecond / directSamplesPerSecond).toFixed(3)),
       goalSamplesPerSecond: 250_000,
     };

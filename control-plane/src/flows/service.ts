@@ -11,12 +11,12 @@ import {
   InventorySnapshot,
   PolicyEnrichment,
   canonicalAddress,
-  encodePayload,
+  FlowRowsBuilder,
   type EncodedPayload,
   type ExporterAttribution,
 } from './enrich.js';
 import type { FlowsPolicy } from './policy.js';
-import { FLOW_COLUMNS, FLOWS_TABLES, flowTtl } from './telemetry-schema.js';
+import { FLOWS_TABLES, flowTtl } from './telemetry-schema.js';
 
 /** Settings of the flows module from the control plane's config (`flows.*`). */
 export interface FlowsSettings {
@@ -36,10 +36,16 @@ export interface FlowsDeps {
   metrics?: Metrics | undefined;
 }
 
-/** What `prepare` made of a batch's flow payloads: their rows, encoded, ready to insert. */
+/**
+ * What `prepare` made of a batch's flow payloads: the rows of all of them enriched into one builder
+ * (stored as one insert), and per payload its row count, sampling rates and attribution.
+ */
 export interface FlowBatch {
   agent: AgentPrincipal;
   encoded: Map<FlowAggregatesPayload, { flows: EncodedPayload; attribution: ExporterAttribution }>;
+  rows: FlowRowsBuilder;
+  /** The one write of the whole batch, started by the first `store` call. */
+  written?: Promise<void>;
 }
 
 /** Refresh the inventory snapshot at least this often even when its signature did not change. */
@@ -130,6 +136,7 @@ export class FlowsService {
     const inv = await this.inventory();
     const pol = this.enrichment();
     const encoded: FlowBatch['encoded'] = new Map();
+    const rows = new FlowRowsBuilder(payloads.reduce((n, p) => n + p.rows, 0));
     for (const p of payloads) {
       const exporter = canonicalAddress(p.exporter);
       const device = inv.devicesByAddress.get(exporter);
@@ -143,53 +150,64 @@ export class FlowsService {
         ? { exporter, device, orgUnitId: device.orgUnitId, orgUnitPath: device.path }
         : { exporter, device: undefined, orgUnitId: agent.orgUnitId, orgUnitPath: agent.orgUnitPath };
       try {
-        encoded.set(p, { flows: encodePayload(p, agent.agentId, attribution, inv, pol), attribution });
+        encoded.set(p, { flows: rows.add(p, agent.agentId, attribution, inv, pol), attribution });
       } catch (err) {
         this.payloadsRefused?.inc({ reason: 'bad-address' });
         throw err;
       }
     }
-    return { agent, encoded };
+    return { agent, encoded, rows };
   }
 
-  /** Writes one payload's rows and its exporter stats; resolves with the rows written. */
+  /**
+   * Stores one payload of a prepared batch; resolves with its rows written (its aggregates and its
+   * exporter-stats row). The first call writes the whole batch — every payload's aggregates as one
+   * Native insert into `flows_1m`, every payload's stats as one insert — with tokens derived from
+   * that call's (the batch's first flow payload, the same on every replay of the batch), so a replay
+   * stores nothing twice; the other calls wait for that write.
+   */
   async store(batch: FlowBatch, p: FlowAggregatesPayload, dedupToken: string): Promise<number> {
-    const e = batch.encoded.get(p)!;
-    const a = e.attribution;
-    if (e.flows.rows > 0) {
-      await this.deps.telemetry.insertTabSeparated(FLOWS_TABLES.minute, FLOW_COLUMNS, e.flows.body, {
+    const e = batch.encoded.get(p);
+    if (!e) throw new Error('flow-aggregates payload was not prepared with this batch');
+    batch.written ??= this.#writeBatch(batch, dedupToken);
+    await batch.written;
+    this.rowsStored?.inc(e.flows.rows);
+    return e.flows.rows + 1;
+  }
+
+  async #writeBatch(batch: FlowBatch, dedupToken: string): Promise<void> {
+    if (batch.rows.rows > 0) {
+      await this.deps.telemetry.insertNative(FLOWS_TABLES.minute, batch.rows.toBlock(), {
         dedupToken: `${dedupToken}:flows`,
       });
     }
-    const st = p.stats;
-    await this.deps.telemetry.insert(
-      FLOWS_TABLES.exporterStats,
-      [
-        {
-          ts: p.minute / 1000,
-          agent_id: batch.agent.agentId,
-          exporter: a.exporter,
-          exporter_device_id: a.device?.id ?? '',
-          exporter_org_unit: a.orgUnitId,
-          exporter_org_path: a.orgUnitPath,
-          packets: st.packets,
-          records: st.records,
-          dropped: st.dropped,
-          malformed: Object.fromEntries(Object.entries(st.malformed).filter(([, v]) => v !== undefined)),
-          missing_templates: st.missingTemplates,
-          sequence_gaps: st.sequenceGaps,
-          versions: st.versions.map(String),
-          sampling_exporter: st.samplingSources.exporter,
-          sampling_configured: st.samplingSources.configured,
-          sampling_default: st.samplingSources.default,
-          rows: p.rows,
-          sampling_rates: e.flows.samplingRates,
-        },
-      ],
-      { dedupToken: `${dedupToken}:stats` },
-    );
-    this.rowsStored?.inc(e.flows.rows);
-    return e.flows.rows + 1;
+    const stats = [...batch.encoded].map(([p, e]) => {
+      const a = e.attribution;
+      const st = p.stats;
+      return {
+        ts: p.minute / 1000,
+        agent_id: batch.agent.agentId,
+        exporter: a.exporter,
+        exporter_device_id: a.device?.id ?? '',
+        exporter_org_unit: a.orgUnitId,
+        exporter_org_path: a.orgUnitPath,
+        packets: st.packets,
+        records: st.records,
+        dropped: st.dropped,
+        malformed: Object.fromEntries(Object.entries(st.malformed).filter(([, v]) => v !== undefined)),
+        missing_templates: st.missingTemplates,
+        sequence_gaps: st.sequenceGaps,
+        versions: st.versions.map(String),
+        sampling_exporter: st.samplingSources.exporter,
+        sampling_configured: st.samplingSources.configured,
+        sampling_default: st.samplingSources.default,
+        rows: p.rows,
+        sampling_rates: e.flows.samplingRates,
+      };
+    });
+    await this.deps.telemetry.insert(FLOWS_TABLES.exporterStats, stats, {
+      dedupToken: `${dedupToken}:stats`,
+    });
   }
 
   // ---- agent config ------------------------------------------------------------------------------

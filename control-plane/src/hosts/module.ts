@@ -13,7 +13,7 @@ export interface HostsModule {
 /**
  * Host telemetry: the host role's section of the agent config and the `host-metrics` payloads its
  * /proc collector reports (columnar from current agents, the series shape from older ones; both
- * stored alike with TabSeparated inserts), stored in the telemetry store's `host_metrics` (raw → 1 min → 1 h).
+ * stored alike as one Native insert per payload), stored in the telemetry store's `host_metrics` (raw → 1 min → 1 h).
  */
 export const hostsModule = defineModule<HostsModule>({
   name: 'hosts',

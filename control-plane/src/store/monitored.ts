@@ -6,7 +6,7 @@
  */
 import type { StoreName } from '../errors.js';
 import type { Queryable, QueryResult, StateStore } from './state/index.js';
-import type { InsertOptions, QueryParams, TelemetryStore } from './telemetry/index.js';
+import type { InsertOptions, NativeBlock, QueryParams, TelemetryStore } from './telemetry/index.js';
 import type { StorageHealth } from './storage-health.js';
 import type { Migration as StateMigration } from './state/migrations/index.js';
 import type { TelemetryMigration } from './telemetry/schema.js';
@@ -116,6 +116,12 @@ class MonitoredTelemetryStore implements TelemetryStore {
     const n = await guarded(this.health, 'telemetry', () =>
       this.inner.insertTabSeparated(table, columns, tsv, options),
     );
+    this.health.wrote('telemetry');
+    return n;
+  }
+
+  async insertNative(table: string, block: NativeBlock, options?: InsertOptions): Promise<number> {
+    const n = await guarded(this.health, 'telemetry', () => this.inner.insertNative(table, block, options));
     this.health.wrote('telemetry');
     return n;
   }

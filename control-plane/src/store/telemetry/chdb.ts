@@ -13,13 +13,16 @@
  * that need a second engine (the fake ClickHouse server) run it in a child process. `close()` waits
  * for chDB's `drainPending()`, so a store on another path can be opened afterwards.
  */
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Session, drainPending } from 'chdb';
 import {
   checkColumnNames,
   checkTableName,
   countJsonEachRowLines,
+  nativeInsertSql,
   parseJsonEachRow,
   rowsToJsonEachRow,
   statementKind,
@@ -28,6 +31,7 @@ import {
 import { countTabSeparatedRows } from './tsv.js';
 import { insertSettings, resolveRetention, runMigrations } from './schema.js';
 import type { Migration as TelemetryMigration } from './schema.js';
+import type { NativeBlock } from './native.js';
 import type { InsertOptions, QueryParams, TelemetryRetention, TelemetryStore } from './types.js';
 import { TelemetryStoreError } from './types.js';
 
@@ -45,6 +49,12 @@ export class ChdbTelemetryStore implements TelemetryStore {
   readonly kind = 'chdb' as const;
   /** The engine's data directory, `<dataDir>/telemetry`. */
   readonly path: string;
+  /**
+   * Where `insertNative` puts a block for the engine to read (`<dataDir>/telemetry-spool`): chDB's
+   * raw insert takes text formats only, so a Native block goes through `file()`; each file lives
+   * for one insert and the folder is emptied at open (files of a crashed process).
+   */
+  readonly spoolPath: string;
   readonly retention: TelemetryRetention;
   #session: Session | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -55,8 +65,13 @@ export class ChdbTelemetryStore implements TelemetryStore {
     }
     this.retention = resolveRetention(options.retention);
     this.path = join(options.dataDir, 'telemetry');
+    this.spoolPath = join(options.dataDir, 'telemetry-spool');
     try {
       mkdirSync(this.path, { recursive: true });
+      mkdirSync(this.spoolPath, { recursive: true, mode: 0o700 });
+      for (const f of readdirSync(this.spoolPath)) {
+        if (f.endsWith('.native')) rmSync(join(this.spoolPath, f), { force: true });
+      }
       this.#session = new Session(this.path, { connectionArgs: CONNECTION_ARGS });
     } catch (error) {
       throw toStoreError(`opening chDB at ${this.path}`, error);
@@ -113,6 +128,26 @@ export class ChdbTelemetryStore implements TelemetryStore {
       return summary.rowsSent ?? countTabSeparatedRows(tsv);
     } catch (error) {
       throw toStoreError(`INSERT INTO ${table}`, error);
+    }
+  }
+
+  async insertNative(table: string, block: NativeBlock, options: InsertOptions = {}): Promise<number> {
+    checkTableName(table);
+    checkColumnNames(table, block.columns);
+    const settings = insertSettings(options.dedupToken);
+    if (block.rows === 0) return 0;
+    const session = this.#open(`INSERT INTO ${table}`);
+    const file = join(this.spoolPath, `${randomUUID()}.native`);
+    try {
+      await writeFile(file, block.toBuffer(), { mode: 0o600, flag: 'wx' });
+      await this.#track(
+        session.queryAsync(nativeInsertSql(table, block.columns, file, settings), { format: 'TabSeparated' }),
+      );
+      return block.rows;
+    } catch (error) {
+      throw toStoreError(`INSERT INTO ${table}`, error);
+    } finally {
+      await rm(file, { force: true });
     }
   }
 

@@ -18,6 +18,7 @@ import {
 import { countTabSeparatedRows } from './tsv.js';
 import { insertSettings, resolveRetention, runMigrations } from './schema.js';
 import type { Migration as TelemetryMigration } from './schema.js';
+import type { NativeBlock } from './native.js';
 import type { InsertOptions, QueryParams, TelemetryRetention, TelemetryStore } from './types.js';
 import { TelemetryStoreError } from './types.js';
 
@@ -120,6 +121,26 @@ export class ClickHouseTelemetryStore implements TelemetryStore {
       });
       await drain(result.stream);
       return countTabSeparatedRows(tsv);
+    } catch (error) {
+      throw toStoreError(`INSERT INTO ${table}`, error);
+    }
+  }
+
+  /** The block's bytes as the request body of `INSERT INTO t (columns) FORMAT Native`. */
+  async insertNative(table: string, block: NativeBlock, options: InsertOptions = {}): Promise<number> {
+    checkTableName(table);
+    checkColumnNames(table, block.columns);
+    const settings = insertSettings(options.dedupToken);
+    if (block.rows === 0) return 0;
+    const client = this.#open(`INSERT INTO ${table}`);
+    try {
+      const result = await client.exec({
+        query: `INSERT INTO ${table} (${block.columns.join(', ')}) FORMAT Native`,
+        values: Readable.from([block.toBuffer()]),
+        clickhouse_settings: settings,
+      });
+      await drain(result.stream);
+      return block.rows;
     } catch (error) {
       throw toStoreError(`INSERT INTO ${table}`, error);
     }

@@ -28,6 +28,7 @@
  * - Errors: HTTP status by error class (400 syntax/parse, 401 authentication, 403 readonly, 404 unknown
  *   table or database, 500 otherwise), `X-ClickHouse-Exception-Code` header and the engine's
  *   `Code: N. DB::Exception: … (NAME) (version …)` text as the body.
+ * - `INSERT … FORMAT Native` with a binary Native block as the body (read by the engine from a file).
  * - gzip request bodies (`Content-Encoding: gzip`) and gzip responses when `enable_http_compression=1`
  *   and the client accepts gzip.
  * Not implemented: sessions (`session_id`), progress headers, `wait_end_of_query` buffering semantics,
@@ -36,7 +37,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -305,6 +306,41 @@ export async function runFakeClickHouseChild(): Promise<void> {
           elapsed_ns: String(Math.round(summary.elapsed * 1e9)),
         },
       };
+    }
+
+    // A binary Native body (the block carries names and types): the engine reads it from a file, as
+    // the embedded store does, since chDB's raw insert takes text formats only.
+    if (insert && body.length > 0 && insert[3] === 'Native') {
+      if (req.method === 'GET')
+        throw new HttpFailure(164, 'READONLY', 'Cannot execute query in readonly mode');
+      const list = insert[2]?.trim() ? `(${insert[2]})` : '';
+      const file = join(config.dataDir, `insert-${randomUUID()}.native`);
+      writeFileSync(file, body, { mode: 0o600 });
+      const set = Object.entries(settings)
+        .map(([k, v]) => `${k} = ${sqlString(v)}`)
+        .join(', ');
+      try {
+        const result = await session.queryAsync(
+          `INSERT INTO ${insert[1] ?? ''} ${list} SELECT ${list ? insert[2] : '*'} FROM file(${sqlString(file)}, 'Native')${set ? ` SETTINGS ${set}` : ''}`,
+          { format: 'TabSeparated' },
+        );
+        return {
+          body: Buffer.alloc(0),
+          format: requestedFormat,
+          summary: {
+            read_rows: String(result.rowsRead),
+            read_bytes: String(body.length),
+            written_rows: String(result.rowsRead),
+            written_bytes: String(result.bytesRead),
+            total_rows_to_read: '0',
+            result_rows: String(result.rowsRead),
+            result_bytes: String(result.bytesRead),
+            elapsed_ns: String(Math.round(result.elapsed * 1e9)),
+          },
+        };
+      } finally {
+        rmSync(file, { force: true });
+      }
     }
 
     const bodyText = body.toString('utf8');

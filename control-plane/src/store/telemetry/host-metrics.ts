@@ -11,6 +11,7 @@
 import type { HostMetricsColumnarPayload, HostMetricsPayload, Series } from '@tianshu/protocol';
 import { InputError } from '../../errors.js';
 import { TABLES } from './schema.js';
+import { NativeBlockBuilder } from './native.js';
 import { TsvBuilder, tsvDateTime64Millis, tsvEscape, tsvMap } from './tsv.js';
 import type { InsertOptions, TelemetryStore } from './types.js';
 import { TelemetryStoreError } from './types.js';
@@ -159,6 +160,95 @@ export function columnarToTabSeparated(
   return { tsv: out.toBuffer(), rows: out.rows };
 }
 
+/**
+ * The rows of a columnar host-metrics payload as one Native block (the ingest path): times and
+ * values binary, agent, org unit and host as constant dictionaries, the metric names as the
+ * payload's own dictionary, each label set encoded once. The payload must have passed
+ * `HostMetricsColumnarPayload`; a value that is not finite is refused all the same.
+ */
+export function columnarToNative(
+  meta: HostMetricsMeta,
+  payload: HostMetricsColumnarPayload,
+): NativeBlockBuilder {
+  const { seriesName, seriesLabels, seriesPoints, t0, t, v } = payload;
+  const n = v.length;
+  const ts = new Array<number>(n);
+  const nameIndex = new Uint32Array(n);
+  const labelIndex = new Uint32Array(n);
+  let k = 0;
+  for (let i = 0; i < seriesName.length; i++) {
+    const end = k + seriesPoints[i]!;
+    if (end > n) {
+      throw new TelemetryStoreError(`host metrics: series ${i} claims points beyond the ${n} values of v`);
+    }
+    const name = seriesName[i]!;
+    const labels = seriesLabels[i]!;
+    for (; k < end; k++) {
+      const value = v[k]!;
+      if (value - value !== 0) {
+        throw new TelemetryStoreError(
+          `host metrics: series ${payload.names[name]} has a non-finite value ${String(value)} at v[${k}]`,
+        );
+      }
+      ts[k] = t0 + t[k]!;
+      nameIndex[k] = name;
+      labelIndex[k] = labels;
+    }
+  }
+  if (k !== n) throw new TelemetryStoreError(`host metrics: the series own ${k} points, v has ${n} values`);
+  return hostBlock(meta, ts, v, payload.names, nameIndex, payload.labelSets, labelIndex);
+}
+
+/** The rows of series (the original shape) as one Native block, like `columnarToNative`. */
+export function seriesToNative(meta: HostMetricsMeta, series: readonly Series[]): NativeBlockBuilder {
+  let n = 0;
+  for (const s of series) n += s.points.length;
+  const ts = new Array<number>(n);
+  const values = new Array<number>(n);
+  const names: string[] = [];
+  const labelSets: Array<Record<string, string>> = [];
+  const nameIndex = new Uint32Array(n);
+  const labelIndex = new Uint32Array(n);
+  let k = 0;
+  series.forEach((s, i) => {
+    names.push(s.name);
+    labelSets.push(s.labels ?? {});
+    for (const [time, value] of s.points) {
+      if (!Number.isFinite(value)) throw nonFinite(s, time, value);
+      ts[k] = time;
+      values[k] = value;
+      nameIndex[k] = i;
+      labelIndex[k] = i;
+      k++;
+    }
+  });
+  return hostBlock(meta, ts, values, names, nameIndex, labelSets, labelIndex);
+}
+
+function hostBlock(
+  meta: HostMetricsMeta,
+  ts: ArrayLike<number>,
+  values: ArrayLike<number>,
+  names: readonly string[],
+  nameIndex: ArrayLike<number>,
+  labelSets: ReadonlyArray<Readonly<Record<string, string>>>,
+  labelIndex: ArrayLike<number>,
+): NativeBlockBuilder {
+  try {
+    return new NativeBlockBuilder(ts.length, ts.length * 24)
+      .dateTime64Millis('ts', ts)
+      .float64('value', values)
+      .lowCardinalityConstant('agent_id', meta.agentId)
+      .lowCardinalityConstant('org_unit_id', meta.orgUnitId)
+      .lowCardinalityConstant('host', meta.host)
+      .lowCardinalityIndexed('name', names, nameIndex)
+      .stringMapIndexed('labels', labelSets, labelIndex);
+  } catch (error) {
+    if (error instanceof RangeError) throw new TelemetryStoreError(`host metrics: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Serializes and inserts one agent's series (the original shape); resolves with the number of rows. */
 export async function insertHostMetrics(
   store: TelemetryStore,
@@ -166,13 +256,12 @@ export async function insertHostMetrics(
   series: readonly Series[],
   options: InsertOptions = {},
 ): Promise<number> {
-  const { tsv, rows } = seriesToTabSeparated(meta, series);
-  if (rows === 0) return 0;
-  await store.insertTabSeparated(TABLES.raw, HOST_METRICS_TSV_COLUMNS, tsv, options);
-  return rows;
+  const block = seriesToNative(meta, series);
+  if (block.rows === 0) return 0;
+  return store.insertNative(TABLES.raw, block, options);
 }
 
-/** Stores a host-metrics payload of either encoding; resolves with the number of rows. */
+/** Stores a host-metrics payload of either encoding (as one Native insert); resolves with the rows. */
 export async function insertHostMetricsPayload(
   store: TelemetryStore,
   meta: HostMetricsMeta,
@@ -180,7 +269,25 @@ export async function insertHostMetricsPayload(
   options: InsertOptions = {},
 ): Promise<number> {
   if (payload.encoding !== 'columnar') return insertHostMetrics(store, meta, payload.series, options);
-  const { tsv, rows } = columnarToTabSeparated(meta, payload);
+  const block = columnarToNative(meta, payload);
+  if (block.rows === 0) return 0;
+  return store.insertNative(TABLES.raw, block, options);
+}
+
+/**
+ * The same payload through the TabSeparated path (the ingest path before Native): kept for the
+ * benchmarks' side-by-side comparison and for tools.
+ */
+export async function insertHostMetricsPayloadTabSeparated(
+  store: TelemetryStore,
+  meta: HostMetricsMeta,
+  payload: HostMetricsPayload,
+  options: InsertOptions = {},
+): Promise<number> {
+  const { tsv, rows } =
+    payload.encoding === 'columnar'
+      ? columnarToTabSeparated(meta, payload)
+      : seriesToTabSeparated(meta, payload.series);
   if (rows === 0) return 0;
   await store.insertTabSeparated(TABLES.raw, HOST_METRICS_TSV_COLUMNS, tsv, options);
   return rows;

@@ -11,6 +11,7 @@ export type { InsertOptions, QueryParams, TelemetryRetention, TelemetryStore } f
 export { TelemetryStoreError } from './types.js';
 export { ChdbTelemetryStore, type ChdbTelemetryStoreOptions } from './chdb.js';
 export { ClickHouseTelemetryStore, type ClickHouseTelemetryStoreOptions } from './clickhouse.js';
+export { LowCardinalityColumn, NativeBlockBuilder, type NativeBlock, type NativeUIntType } from './native.js';
 export {
   TsvBuilder,
   countTabSeparatedRows,
@@ -28,9 +29,12 @@ export {
   chartResolution,
   hostCharts,
   HOST_METRICS_TSV_COLUMNS,
+  columnarToNative,
   columnarToTabSeparated,
   insertHostMetrics,
   insertHostMetricsPayload,
+  insertHostMetricsPayloadTabSeparated,
+  seriesToNative,
   latestHostSnapshot,
   seriesToTabSeparated,
   seriesToJsonEachRow,

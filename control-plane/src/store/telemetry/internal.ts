@@ -108,3 +108,26 @@ export function parseJsonEachRow<T>(text: string): T[] {
   if (trimmed === '') return [];
   return JSON.parse(`[${trimmed.split('\n').join(',')}]`) as T[];
 }
+
+/** A SQL string literal: backslash and single quote escaped. */
+export function sqlStringLiteral(value: string): string {
+  return `'${value.replace(/[\\']/g, '\\$&')}'`;
+}
+
+/**
+ * `INSERT INTO table (columns) SELECT columns FROM file('<path>', 'Native') SETTINGS …`: how the
+ * embedded store inserts a Native block (the engine reads the file; names and types are in it).
+ * Table and column names must have been checked; setting names are identifiers of ours.
+ */
+export function nativeInsertSql(
+  table: string,
+  columns: readonly string[],
+  path: string,
+  settings: Record<string, string | number>,
+): string {
+  const list = columns.join(', ');
+  const set = Object.entries(settings)
+    .map(([k, v]) => `${k} = ${typeof v === 'number' ? String(v) : sqlStringLiteral(v)}`)
+    .join(', ');
+  return `INSERT INTO ${table} (${list}) SELECT ${list} FROM file(${sqlStringLiteral(path)}, 'Native')${set === '' ? '' : ` SETTINGS ${set}`}`;
+}

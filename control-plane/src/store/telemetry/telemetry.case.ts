@@ -5,7 +5,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Series } from '@tianshu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostCharts, insertHostMetrics, latestHostSnapshot, type ChartPoint } from './host-metrics.js';
+import { encodeHostMetrics } from '@tianshu/protocol';
+import {
+  hostCharts,
+  insertHostMetrics,
+  insertHostMetricsPayload,
+  latestHostSnapshot,
+  seriesToRows,
+  type ChartPoint,
+} from './host-metrics.js';
+import { LowCardinalityColumn, NativeBlockBuilder } from './native.js';
 import { MIGRATIONS } from './schema.js';
 import { TsvBuilder, tsvDateTime64Millis, tsvEscape, tsvFloat, tsvMap } from './tsv.js';
 import type { TelemetryRetention, TelemetryStore } from './types.js';
@@ -362,6 +371,291 @@ export function runTelemetryStoreSuite(name: string, factory: TelemetryStoreFact
         const [row] = await store.query<{ n: number }>(
           'SELECT toUInt32(count()) AS n FROM host_metrics WHERE agent_id = {a:String}',
           { a },
+        );
+        expect(row?.n).toBe(0);
+      });
+    });
+
+    describe('Native insert', () => {
+      const table = `native_roundtrip_${run}`;
+      beforeAll(async () => {
+        await store.exec(`CREATE TABLE IF NOT EXISTS ${table}
+(
+    id UInt32,
+    u8 UInt8,
+    u16 UInt16,
+    u64 UInt64,
+    i64 Int64,
+    f64 Float64,
+    dt DateTime('UTC'),
+    dt64 DateTime64(3, 'UTC'),
+    s String,
+    lc LowCardinality(String),
+    lc_const LowCardinality(String),
+    ns Nullable(String),
+    nf Nullable(Float64),
+    nu Nullable(UInt32),
+    sa Array(String),
+    ua Array(UInt32),
+    m Map(String, String),
+    ml Map(LowCardinality(String), String),
+    untouched String DEFAULT 'default-value'
+)
+ENGINE = MergeTree
+ORDER BY id`);
+      });
+      afterAll(async () => {
+        await store.exec(`DROP TABLE IF EXISTS ${table}`);
+      });
+
+      const weird = [
+        '',
+        'plain',
+        '成都市 高新区',
+        'tab\there',
+        'line\nfeed\r\n',
+        'nul\0byte',
+        'quote\'s "q" \\',
+        '😀',
+      ];
+
+      it('round-trips every column type: limits, NULLs, empty strings, UTF-8, control characters, arrays and maps', async () => {
+        const n = weird.length;
+        const ids = Array.from({ length: n }, (_, i) => i);
+        const lc = new LowCardinalityColumn();
+        for (const w of weird) lc.push(`lc:${w}`);
+        const labelSets: Array<Record<string, string>> = [
+          {},
+          { device: 'eth0', 挂载点: '/数据' },
+          { "k'\t": 'v\n\0' },
+        ];
+        const block = new NativeBlockBuilder(n)
+          .uint('id', 'UInt32', ids)
+          .uint(
+            'u8',
+            'UInt8',
+            ids.map((i) => (i === 1 ? 255 : i)),
+          )
+          .uint(
+            'u16',
+            'UInt16',
+            ids.map((i) => (i === 1 ? 65_535 : i)),
+          )
+          .uint(
+            'u64',
+            'UInt64',
+            ids.map((i) => (i === 1 ? 18_446_744_073_709_551_615n : i === 2 ? 2 ** 53 - 1 : i)),
+          )
+          .int64(
+            'i64',
+            ids.map((i) => (i === 1 ? -(2n ** 63n) : i === 2 ? 2n ** 63n - 1n : -i)),
+          )
+          .float64(
+            'f64',
+            ids.map((i) => [0, -0.5, 1e308, 5e-324, Number.POSITIVE_INFINITY, 1 / 3, -1e-9, 42][i]!),
+          )
+          .dateTime(
+            'dt',
+            ids.map((i) => (i === 1 ? 4_294_967_295 : 1_700_000_000 + i)),
+          )
+          .dateTime64Millis(
+            'dt64',
+            ids.map((i) => 1_700_000_000_000 + i * 1001),
+          )
+          .string('s', weird)
+          .lowCardinality('lc', lc)
+          .lowCardinalityConstant('lc_const', '常量')
+          .nullableString(
+            'ns',
+            ids.map((i) => (i % 2 === 0 ? null : weird[i]!)),
+          )
+          .nullableFloat64(
+            'nf',
+            ids.map((i) => (i % 3 === 0 ? null : i * 1.5)),
+          )
+          .nullableUInt(
+            'nu',
+            'UInt32',
+            ids.map((i) => (i === 0 ? null : i === 1 ? 4_294_967_295 : i)),
+          )
+          .stringArray(
+            'sa',
+            ids.map((i) =>
+              i === 0 ? [] : i === 1 ? Array.from({ length: 1000 }, (_, k) => `e${k}`) : weird.slice(0, i),
+            ),
+          )
+          .uint32Array(
+            'ua',
+            ids.map((i) => (i === 0 ? [] : [i, 4_294_967_295])),
+          )
+          .stringMap(
+            'm',
+            ids.map((i): Record<string, string> =>
+              i === 0 ? {} : { [weird[i]!]: weird[n - 1 - i]!, second: '2' },
+            ),
+          )
+          .stringMapIndexed(
+            'ml',
+            labelSets,
+            ids.map((i) => i % labelSets.length),
+          );
+        expect(await store.insertNative(table, block)).toBe(n);
+        const rows = await store.query<Record<string, unknown>>(
+          `SELECT id, u8, u16, toString(u64) AS u64, toString(i64) AS i64, toString(f64) AS f64s, f64,
+                  toUnixTimestamp(dt) AS dt, toUnixTimestamp64Milli(dt64) AS dt64, s, toString(lc) AS lc,
+                  toString(lc_const) AS lc_const, ns, nf, nu, sa, ua, m, CAST(ml, 'Map(String, String)') AS ml,
+                  untouched
+             FROM ${table} ORDER BY id`,
+        );
+        expect(rows).toHaveLength(n);
+        for (let i = 0; i < n; i++) {
+          const r = rows[i]!;
+          expect(r.id).toBe(i);
+          expect(r.u8).toBe(i === 1 ? 255 : i);
+          expect(r.u16).toBe(i === 1 ? 65_535 : i);
+          expect(r.u64).toBe(i === 1 ? '18446744073709551615' : i === 2 ? String(2 ** 53 - 1) : String(i));
+          expect(r.i64).toBe(i === 1 ? '-9223372036854775808' : i === 2 ? '9223372036854775807' : String(-i));
+          expect(Number(r.dt)).toBe(i === 1 ? 4_294_967_295 : 1_700_000_000 + i);
+          expect(Number(r.dt64)).toBe(1_700_000_000_000 + i * 1001);
+          expect(r.s).toBe(weird[i]);
+          expect(r.lc).toBe(`lc:${weird[i]}`);
+          expect(r.lc_const).toBe('常量');
+          expect(r.ns).toBe(i % 2 === 0 ? null : weird[i]);
+          expect(r.nf).toBe(i % 3 === 0 ? null : i * 1.5);
+          expect(r.nu).toBe(i === 0 ? null : i === 1 ? 4_294_967_295 : i);
+          expect(r.sa).toEqual(
+            i === 0 ? [] : i === 1 ? Array.from({ length: 1000 }, (_, k) => `e${k}`) : weird.slice(0, i),
+          );
+          expect(r.ua).toEqual(i === 0 ? [] : [i, 4_294_967_295]);
+          expect(r.m).toEqual(i === 0 ? {} : { [weird[i]!]: weird[n - 1 - i]!, second: '2' });
+          expect(r.ml).toEqual(labelSets[i % labelSets.length]);
+          expect(r.untouched).toBe('default-value');
+        }
+        expect(rows.map((r) => r.f64s)).toEqual([
+          '0',
+          '-0.5',
+          '1e308',
+          '5e-324',
+          'inf',
+          '0.3333333333333333',
+          '-1e-9',
+          '42',
+        ]);
+      });
+
+      it('stores host metrics of both encodings as exactly the rows of the series', async () => {
+        const base = Math.floor((Date.now() - 2 * HOUR) / MINUTE) * MINUTE;
+        const series: Series[] = [
+          {
+            name: 'node_load1',
+            labels: {},
+            points: [
+              [base, 0.25],
+              [base + 15_000, 1e-300],
+            ],
+          },
+          {
+            name: 'node_cpu_seconds_total',
+            labels: { cpu: '0', mode: 'idle' },
+            points: [[base, 123_456_789.5]],
+          },
+          { name: '指标', labels: { 挂载点: '/数据', "k'\t": 'v\n\0' }, points: [[base + 1, -1e300]] },
+        ];
+        for (const encoding of ['series', 'columnar'] as const) {
+          const a = agent(`native-host-${encoding}`);
+          const meta = { agentId: a, orgUnitId: 'ou-native', host: `主机-${encoding}` };
+          const payload =
+            encoding === 'columnar'
+              ? encodeHostMetrics(meta.host, series)
+              : { kind: 'host-metrics' as const, host: meta.host, series };
+          expect(await insertHostMetricsPayload(store, meta, payload)).toBe(4);
+          const rows = await store.query<Record<string, unknown>>(
+            `SELECT toUnixTimestamp64Milli(ts) AS ts, agent_id, org_unit_id, host, name,
+                    CAST(labels, 'Map(String, String)') AS labels, value
+               FROM host_metrics WHERE agent_id = {a:String} ORDER BY ts, name`,
+            { a },
+          );
+          const expected = seriesToRows(meta, series).sort(
+            (x, y) => x.ts - y.ts || (x.name < y.name ? -1 : 1),
+          );
+          expect(rows.map((r) => ({ ...r, ts: Number(r.ts) }))).toEqual(expected);
+        }
+      });
+
+      it('writes dictionaries of more than 256 and 65,536 values (16- and 32-bit indexes)', async () => {
+        const n = 70_000;
+        const ids = Array.from({ length: n }, (_, i) => 100_000 + i);
+        const values = ids.map((_, k) => `v${k % 66_000}`);
+        const block = new NativeBlockBuilder(n)
+          .uint('id', 'UInt32', ids)
+          .lowCardinality('lc', values)
+          .lowCardinality(
+            'lc_const',
+            ids.map((_, k) => `w${k % 300}`),
+          );
+        expect(await store.insertNative(table, block)).toBe(n);
+        const [r] = await store.query<{ n: number; u: number; w: number; bad: number }>(
+          `SELECT toUInt32(count()) AS n, toUInt32(uniqExact(lc)) AS u, toUInt32(uniqExact(lc_const)) AS w,
+                  toUInt32(countIf(lc != concat('v', toString((id - 100000) % 66000))
+                                   OR lc_const != concat('w', toString((id - 100000) % 300)))) AS bad
+             FROM ${table} WHERE id >= 100000`,
+        );
+        expect(r).toEqual({ n, u: 66_000, w: 300, bad: 0 });
+      });
+
+      it('stores a block sent twice with the same token once, in the table and in the roll-ups', async () => {
+        const a = agent('native-dedup');
+        const base = Math.floor((Date.now() - 2 * HOUR) / HOUR) * HOUR + 20 * MINUTE;
+        const block = new NativeBlockBuilder(3)
+          .dateTime64Millis('ts', [base, base + 10_000, base + 20_000])
+          .float64('value', [1, 2, 3])
+          .lowCardinalityConstant('agent_id', a)
+          .lowCardinalityConstant('org_unit_id', 'ou-native')
+          .lowCardinalityConstant('host', 'h')
+          .lowCardinalityConstant('name', 'native_dedup')
+          .stringMapIndexed('labels', [{ i: 'x' }], [0, 0, 0]);
+        const token = `native-${randomUUID()}`;
+        expect(await store.insertNative('host_metrics', block, { dedupToken: token })).toBe(3);
+        expect(await store.insertNative('host_metrics', block, { dedupToken: token })).toBe(3);
+        const counts = async (): Promise<unknown> => {
+          const [row] = await store.query(
+            `SELECT
+               (SELECT toUInt32(count()) FROM host_metrics WHERE agent_id = {a:String}) AS raw,
+               (SELECT toUInt32(sum(value_count)) FROM host_metrics_1m WHERE agent_id = {a:String}) AS minute,
+               (SELECT toUInt32(sum(value_count)) FROM host_metrics_1h WHERE agent_id = {a:String}) AS hour,
+               (SELECT toFloat64(sum(value)) FROM host_metrics WHERE agent_id = {a:String}) AS total`,
+            { a },
+          );
+          return row;
+        };
+        expect(await counts()).toEqual({ raw: 3, minute: 3, hour: 3, total: 6 });
+        await store.insertNative('host_metrics', block, { dedupToken: `${token}-2` });
+        expect(await counts()).toEqual({ raw: 6, minute: 6, hour: 6, total: 12 });
+      });
+
+      it('returns 0 for an empty block and rejects bad names, missing tables and mistyped columns with the reason', async () => {
+        expect(
+          await store.insertNative('no_such_table', new NativeBlockBuilder(0).uint('a', 'UInt8', [])),
+        ).toBe(0);
+        const one = () => new NativeBlockBuilder(1).uint('id', 'UInt32', [7]);
+        await expect(store.insertNative('x y', one())).rejects.toBeInstanceOf(TelemetryStoreError);
+        await expect(store.insertNative('no_such_table', one())).rejects.toThrow(
+          /^INSERT INTO no_such_table failed: /,
+        );
+        await expect(store.insertNative(table, new NativeBlockBuilder(1))).rejects.toThrow(
+          /column list is empty/,
+        );
+        // An array where the table has a number: the engine refuses the block, nothing is stored.
+        const error = await store
+          .insertNative(
+            table,
+            new NativeBlockBuilder(1).uint('id', 'UInt32', [999_999]).stringArray('u8', [['x']]),
+          )
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TelemetryStoreError);
+        expect((error as Error).message).toMatch(/^INSERT INTO native_roundtrip_\w+ failed: Code: \d+/);
+        const [row] = await store.query<{ n: number }>(
+          `SELECT toUInt32(count()) AS n FROM ${table} WHERE id = 999999`,
         );
         expect(row?.n).toBe(0);
       });
