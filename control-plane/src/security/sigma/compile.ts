@@ -234,7 +234,7 @@ export function compileSigma(text: string, source: string): CompiledRule[] {
   if (text.length > MAX_RULE_BYTES) return broken(`the file is larger than ${MAX_RULE_BYTES} bytes`);
   let docs;
   try {
-    docs = parseAllDocuments(text, { uniqueKeys: true });
+    docs = parseAllDocuments(text, { uniqueKeys: true, logLevel: 'error' });
   } catch (err) {
     return broken(`not YAML: ${(err as Error).message}`);
   }
