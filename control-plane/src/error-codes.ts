@@ -225,7 +225,8 @@ export const errorCodes = {
   },
   'sigma.rule_invalid': {
     status: 400,
-    description: 'The Sigma rule is not valid (or has no id, or holds more than one rule); the message gives the reason.',
+    description:
+      'The Sigma rule is not valid (or has no id, or holds more than one rule); the message gives the reason.',
   },
   'sigma.rule_read_only': {
     status: 409,

@@ -21,13 +21,18 @@ interface Line {
   reason: string | null;
 }
 
-async function check(dir: string): Promise<{ code: number; rules: Line[]; summary: Record<string, number>; stderr: string }> {
+async function check(
+  dir: string,
+): Promise<{ code: number; rules: Line[]; summary: Record<string, number>; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [CP_MAIN, 'sigma', 'check', dir], {
       cwd: REPO,
       maxBuffer: 64 * 1024 * 1024,
     });
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Line & { summary?: Record<string, number> });
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line & { summary?: Record<string, number> });
     const last = lines.pop()!;
     return { code: 0, rules: lines, summary: last.summary!, stderr };
   } catch (err) {
@@ -39,7 +44,8 @@ async function check(dir: string): Promise<{ code: number; rules: Line[]; summar
 const byFile = (rules: Line[], file: string) => rules.filter((r) => r.file === file);
 
 beforeAll(() => {
-  if (!existsSync(CP_MAIN)) throw new Error(`${CP_MAIN} is missing: run \`npm run build\` first (npm test does)`);
+  if (!existsSync(CP_MAIN))
+    throw new Error(`${CP_MAIN} is missing: run \`npm run build\` first (npm test does)`);
 });
 
 describe('sigma check on genuine rules', () => {
@@ -47,12 +53,18 @@ describe('sigma check on genuine rules', () => {
     const { code, rules, summary } = await check(join(REPO, 'test/fixtures/sigma'));
     expect(code).toBe(0);
     const count = (s: string) => rules.filter((r) => r.status === s).length;
-    expect(summary).toEqual({ compiled: count('compiled'), unsupported: count('unsupported'), invalid: count('invalid') });
+    expect(summary).toEqual({
+      compiled: count('compiled'),
+      unsupported: count('unsupported'),
+      invalid: count('invalid'),
+    });
     // The genuine selection as of the fixtures' commits.
     expect(summary).toEqual({ compiled: 90, unsupported: 255, invalid: 6 });
     for (const r of rules) {
       expect(typeof r.id).toBe('string');
-      expect(r.status === 'compiled' ? r.reason === null : typeof r.reason === 'string' && r.reason.length > 0).toBe(true);
+      expect(
+        r.status === 'compiled' ? r.reason === null : typeof r.reason === 'string' && r.reason.length > 0,
+      ).toBe(true);
     }
   });
   it('compiles the rules whose log sources Tianshu has, and says why the others do not run', async () => {
@@ -79,8 +91,12 @@ describe('sigma check on genuine rules', () => {
       reason: expect.stringMatching(/process_creation/),
     });
     expect(one('sigmahq/rules/network/zeek/zeek_dns_torproxy.yml').reason).toMatch(/zeek/);
-    expect(one('sigmahq/rules/windows/builtin/security/win_security_susp_failed_logon_reasons.yml').reason).toMatch(/windows/);
-    expect(one('sigmahq/rules/web/proxy_generic/proxy_hktl_cobalt_strike_malleable_c2_requests.yml')).toMatchObject({
+    expect(
+      one('sigmahq/rules/windows/builtin/security/win_security_susp_failed_logon_reasons.yml').reason,
+    ).toMatch(/windows/);
+    expect(
+      one('sigmahq/rules/web/proxy_generic/proxy_hktl_cobalt_strike_malleable_c2_requests.yml'),
+    ).toMatchObject({
       status: 'unsupported',
       reason: expect.stringMatching(/"cs-cookie"/),
     });

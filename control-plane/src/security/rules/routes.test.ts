@@ -18,7 +18,13 @@ const paths: Record<string, string> = {};
 
 async function user(username: string, orgUnitId: string, roles = ['security-analyst']): Promise<Session> {
   const password = `${username}-password-1`;
-  const res = await admin.send('POST', '/api/v1/users', { username, displayName: username, password, roles, orgUnitId });
+  const res = await admin.send('POST', '/api/v1/users', {
+    username,
+    displayName: username,
+    password,
+    roles,
+    orgUnitId,
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return login(t.request, username, password);
 }
@@ -92,7 +98,9 @@ describe('rules through the API', () => {
     expect(body.error.code).toBe('sigma.rule_invalid');
     expect(body.error.message).toMatch(/"missing"/);
     expect((await list(admin)).items.some((r) => r.id === 'bad-1')).toBe(false);
-    const noId = await countyA.send('POST', '/api/v1/security/rules', { yaml: RULE('x').replace(/^id: .*$/m, '') });
+    const noId = await countyA.send('POST', '/api/v1/security/rules', {
+      yaml: RULE('x').replace(/^id: .*$/m, ''),
+    });
     expect(noId.status).toBe(400);
   });
   it('stores a rule for the author’s subtree, runs it there only, counts hits per subtree, and audits', async () => {
@@ -100,7 +108,14 @@ describe('rules through the API', () => {
     const res = await countyA.send('POST', '/api/v1/security/rules', { yaml: RULE(id) });
     expect(res.status, await res.clone().text()).toBe(201);
     const item = (await res.json()) as RuleItem;
-    expect(item).toMatchObject({ id, origin: 'api', status: 'compiled', orgUnitId: 'sc-cd-jj', author: 'rules-county-a', attack: ['T1071.004'] });
+    expect(item).toMatchObject({
+      id,
+      origin: 'api',
+      status: 'compiled',
+      orgUnitId: 'sc-cd-jj',
+      author: 'rules-county-a',
+      attack: ['T1071.004'],
+    });
 
     // Visible to the author's unit and above, not to a sibling county.
     expect((await list(admin)).items.some((r) => r.id === id)).toBe(true);
@@ -138,10 +153,15 @@ describe('rules through the API', () => {
   it('hits of a shipped rule are counted per org unit subtree', async () => {
     const svc = t.cp.services.modules.use(securityRef);
     const ev = (unit: string) =>
-      storedEvent('dns', { 'dns.question.name': 'login.evil.top', 'source.ip': '10.2.2.2' }, { orgUnitId: unit, orgPath: paths[unit]! });
+      storedEvent(
+        'dns',
+        { 'dns.question.name': 'login.evil.top', 'source.ip': '10.2.2.2' },
+        { orgUnitId: unit, orgPath: paths[unit]! },
+      );
     const alerts = svc.rules.evaluate([ev('sc-cd-jj'), ev('sc-cd-jj'), ev('sc-cd-sl')]);
     expect(alerts.filter((a) => a.reference === '0856c825-e7a3-457e-9922-5fc718ca3ae7')).toHaveLength(2);
-    const hits = async (s: Session) => (await list(s)).items.find((r) => r.id === '0856c825-e7a3-457e-9922-5fc718ca3ae7')!.hits;
+    const hits = async (s: Session) =>
+      (await list(s)).items.find((r) => r.id === '0856c825-e7a3-457e-9922-5fc718ca3ae7')!.hits;
     expect(await hits(countyA)).toBe(2);
     expect(await hits(countyB)).toBe(1);
     expect(await hits(admin)).toBe(3);
@@ -151,7 +171,11 @@ describe('rules through the API', () => {
     const yaml = `title: windows logon\nid: ${id}\nlogsource:\n  product: windows\n  service: security\ndetection:\n  sel:\n    EventID: 4625\n  condition: sel\n`;
     const res = await countyA.send('POST', '/api/v1/security/rules', { yaml });
     expect(res.status).toBe(201);
-    expect(await res.json()).toMatchObject({ id, status: 'unsupported', reason: expect.stringMatching(/windows/) });
+    expect(await res.json()).toMatchObject({
+      id,
+      status: 'unsupported',
+      reason: expect.stringMatching(/windows/),
+    });
     expect((await list(countyA)).summary.unsupported).toBe(1);
     expect((await countyA.send('DELETE', `/api/v1/security/rules/${id}`)).status).toBe(204);
   });
@@ -166,6 +190,12 @@ describe('rules through the API', () => {
   it('needs security:write to change rules', async () => {
     const auditor = await user('rules-auditor', 'sc', ['auditor']);
     expect((await auditor.get('/api/v1/security/rules')).status).toBe(200);
-    expect((await auditor.send('POST', '/api/v1/security/rules', { yaml: RULE('7e1d3c2a-0000-4000-8000-000000000003') })).status).toBe(403);
+    expect(
+      (
+        await auditor.send('POST', '/api/v1/security/rules', {
+          yaml: RULE('7e1d3c2a-0000-4000-8000-000000000003'),
+        })
+      ).status,
+    ).toBe(403);
   });
 });

@@ -22,7 +22,11 @@ const RuleOut = z.object({
   author: z.string().optional(),
   updatedAt: z.string().optional(),
 });
-const Summary = z.object({ compiled: z.number().int(), unsupported: z.number().int(), invalid: z.number().int() });
+const Summary = z.object({
+  compiled: z.number().int(),
+  unsupported: z.number().int(),
+  invalid: z.number().int(),
+});
 const RuleListOut = z.object({ items: z.array(RuleOut), summary: Summary });
 const RuleIn = z
   .object({ yaml: z.string().min(1).max(MAX_API_RULE_BYTES).describe('One Sigma rule (YAML), with an id') })

@@ -93,7 +93,13 @@ export class SecurityRules implements RuleEngine, HitRecorder {
     for (const row of rows) {
       const [rule] = compileSigma(row.yaml, `api:${row.id}`);
       if (rule) {
-        loaded.push({ rule, file: `api:${row.id}`, origin: 'api', scopePath: row.path, orgUnitId: row.org_unit_id });
+        loaded.push({
+          rule,
+          file: `api:${row.id}`,
+          origin: 'api',
+          scopePath: row.path,
+          orgUnitId: row.org_unit_id,
+        });
       }
     }
     const engine = new SigmaEngine(loaded, this);
@@ -109,7 +115,9 @@ export class SecurityRules implements RuleEngine, HitRecorder {
     if (notRun.length) {
       this.d.log.warn(
         {
-          rules: notRun.slice(0, 20).map((r) => ({ file: r.file, id: r.info.id, status: r.info.status, reason: r.info.reason })),
+          rules: notRun
+            .slice(0, 20)
+            .map((r) => ({ file: r.file, id: r.info.id, status: r.info.status, reason: r.info.reason })),
           more: Math.max(0, notRun.length - 20),
         },
         'sigma rules not run (GET /api/v1/security/rules lists every reason)',
@@ -174,7 +182,10 @@ export class SecurityRules implements RuleEngine, HitRecorder {
 
   /** Reloads when a rule file or an API rule changed; flushes the counts. */
   async refresh(): Promise<void> {
-    if (this.signatureOfFiles() !== this.fileSignature || (await this.signatureOfApi()) !== this.apiSignature) {
+    if (
+      this.signatureOfFiles() !== this.fileSignature ||
+      (await this.signatureOfApi()) !== this.apiSignature
+    ) {
       await this.load();
     }
     await this.flush();
@@ -230,8 +241,14 @@ export class SecurityRules implements RuleEngine, HitRecorder {
 
   /** Every rule the caller sees, with the hits in the caller's subtree and the errors. */
   async list(identity: Identity): Promise<RuleList> {
-    await this.flush().catch((err: unknown) => this.d.log.warn({ err }, 'sigma rules: flushing hit counts failed'));
-    const { rows: hitRows } = await this.d.db.query<{ rule_id: string; hits: string | number; last: Date | null }>(
+    await this.flush().catch((err: unknown) =>
+      this.d.log.warn({ err }, 'sigma rules: flushing hit counts failed'),
+    );
+    const { rows: hitRows } = await this.d.db.query<{
+      rule_id: string;
+      hits: string | number;
+      last: Date | null;
+    }>(
       `SELECT rule_id, sum(hits) AS hits, max(last_hit_at) AS last FROM security_rule_hits
         WHERE left(org_path, length($1)) = $1 GROUP BY rule_id`,
       [identity.orgUnitPath],
@@ -263,7 +280,9 @@ export class SecurityRules implements RuleEngine, HitRecorder {
         hits: h ? Number(h.hits) : 0,
         lastHitAt: iso(h?.last ?? null),
         errors: errs.get(r.info.id) ?? 0,
-        ...(row ? { orgUnitId: row.org_unit_id, author: row.author, updatedAt: iso(row.updated_at) ?? undefined } : {}),
+        ...(row
+          ? { orgUnitId: row.org_unit_id, author: row.author, updatedAt: iso(row.updated_at) ?? undefined }
+          : {}),
       });
     }
     return { items, summary };
@@ -275,20 +294,27 @@ export class SecurityRules implements RuleEngine, HitRecorder {
    */
   async add(identity: Identity, yaml: string): Promise<RuleItem> {
     if (Buffer.byteLength(yaml) > MAX_API_RULE_BYTES) {
-      throw new InputError(`the rule is larger than ${MAX_API_RULE_BYTES} bytes`, { code: 'sigma.rule_invalid' });
+      throw new InputError(`the rule is larger than ${MAX_API_RULE_BYTES} bytes`, {
+        code: 'sigma.rule_invalid',
+      });
     }
     const rules = compileSigma(yaml, 'api');
     if (rules.length !== 1) {
-      throw new InputError(`send one rule per request (this YAML holds ${rules.length})`, { code: 'sigma.rule_invalid' });
+      throw new InputError(`send one rule per request (this YAML holds ${rules.length})`, {
+        code: 'sigma.rule_invalid',
+      });
     }
     const info = rules[0]!.info;
     if (info.status === 'invalid') {
       throw new InputError(`the rule is not valid: ${info.reason ?? ''}`, { code: 'sigma.rule_invalid' });
     }
     if (!/^\s*id\s*:/m.test(yaml) || info.id.startsWith('tianshu-')) {
-      throw new InputError('a rule sent through the API needs an id (a UUID)', { code: 'sigma.rule_invalid' });
+      throw new InputError('a rule sent through the API needs an id (a UUID)', {
+        code: 'sigma.rule_invalid',
+      });
     }
-    if (!identity.orgUnitId) throw new InputError('the caller has no org unit to own the rule', { code: 'sigma.rule_invalid' });
+    if (!identity.orgUnitId)
+      throw new InputError('the caller has no org unit to own the rule', { code: 'sigma.rule_invalid' });
     const existing = this.engine.rules.find((r) => r.info.id === info.id);
     if (existing?.origin === 'policy') {
       throw new ConflictError(`rule ${info.id} comes from ${existing.file}; change the file instead`, {
@@ -311,10 +337,12 @@ export class SecurityRules implements RuleEngine, HitRecorder {
           identity.name.slice(0, 200),
         ]);
       } else {
-        await tx.query(
-          'INSERT INTO security_rules (id, yaml, org_unit_id, author) VALUES ($1, $2, $3, $4)',
-          [info.id, yaml, identity.orgUnitId, identity.name.slice(0, 200)],
-        );
+        await tx.query('INSERT INTO security_rules (id, yaml, org_unit_id, author) VALUES ($1, $2, $3, $4)', [
+          info.id,
+          yaml,
+          identity.orgUnitId,
+          identity.name.slice(0, 200),
+        ]);
       }
       await this.d.audit.record(
         identity,
@@ -353,7 +381,13 @@ export class SecurityRules implements RuleEngine, HitRecorder {
       await tx.query('DELETE FROM security_rule_errors WHERE rule_id = $1', [id]);
       await this.d.audit.record(
         identity,
-        { action: 'security.rule.delete', targetType: 'security-rule', targetId: id, orgUnitId: row.org_unit_id, details: { yaml: row.yaml.slice(0, 4096) } },
+        {
+          action: 'security.rule.delete',
+          targetType: 'security-rule',
+          targetId: id,
+          orgUnitId: row.org_unit_id,
+          details: { yaml: row.yaml.slice(0, 4096) },
+        },
         tx,
       );
     });

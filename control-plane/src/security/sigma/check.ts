@@ -8,7 +8,10 @@ import { loadRuleDir } from './files.js';
  * `{"summary":{"compiled":n,"unsupported":n,"invalid":n}}`. Correlations are resolved against the
  * other rules of DIR. Never stops at a rule; the exit code is 1 only when DIR is not a directory.
  */
-export function sigmaCommand(args: readonly string[], print: (line: string) => void = (l) => console.log(l)): number {
+export function sigmaCommand(
+  args: readonly string[],
+  print: (line: string) => void = (l) => console.log(l),
+): number {
   const [sub, dir] = args;
   if (sub !== 'check' || !dir) {
     console.error('usage: tianshu sigma check DIR');

@@ -48,7 +48,7 @@ describe('field values and wildcards', () => {
     expect(matches(d, { 'http.response.status_code': 200 })).toBe(false);
   });
   it('ANDs the fields of one map and ORs a list of maps', () => {
-    const d = "sel:\n  - cs-method: GET\n    c-uri|contains: admin\n  - cs-method: PUT\ncondition: sel";
+    const d = 'sel:\n  - cs-method: GET\n    c-uri|contains: admin\n  - cs-method: PUT\ncondition: sel';
     expect(matches(d, { 'http.request.method': 'GET', 'url.original': '/admin/x' })).toBe(true);
     expect(matches(d, { 'http.request.method': 'GET', 'url.original': '/x' })).toBe(false);
     expect(matches(d, { 'http.request.method': 'PUT' })).toBe(true);
@@ -60,7 +60,7 @@ describe('field values and wildcards', () => {
     expect(matches(d, { 'user_agent.original': 'curl' })).toBe(false);
   });
   it('tests every element of a multi-valued field', () => {
-    const d = "sel:\n  event.category|contains: netw\ncondition: sel";
+    const d = 'sel:\n  event.category|contains: netw\ncondition: sel';
     expect(matches(d, { 'event.category': ['web', 'network'] })).toBe(true);
     expect(matches(d, { 'event.category': ['web'] })).toBe(false);
   });
@@ -68,20 +68,24 @@ describe('field values and wildcards', () => {
 
 describe('modifiers', () => {
   it('contains, startswith, endswith', () => {
-    expect(matches("s:\n  c-uri|contains: ETC/pass\ncondition: s", { 'url.original': '/x/etc/passwd' })).toBe(true);
-    expect(matches("s:\n  c-uri|contains: etc/shadow\ncondition: s", { 'url.original': '/x/etc/passwd' })).toBe(false);
-    expect(matches("s:\n  c-uri|startswith: /x/\ncondition: s", { 'url.original': '/x/etc' })).toBe(true);
-    expect(matches("s:\n  c-uri|startswith: /etc\ncondition: s", { 'url.original': '/x/etc' })).toBe(false);
-    expect(matches("s:\n  c-uri|endswith: .PHP\ncondition: s", { 'url.original': '/a/b.php' })).toBe(true);
-    expect(matches("s:\n  c-uri|endswith: .php\ncondition: s", { 'url.original': '/a/b.phps' })).toBe(false);
+    expect(matches('s:\n  c-uri|contains: ETC/pass\ncondition: s', { 'url.original': '/x/etc/passwd' })).toBe(
+      true,
+    );
+    expect(
+      matches('s:\n  c-uri|contains: etc/shadow\ncondition: s', { 'url.original': '/x/etc/passwd' }),
+    ).toBe(false);
+    expect(matches('s:\n  c-uri|startswith: /x/\ncondition: s', { 'url.original': '/x/etc' })).toBe(true);
+    expect(matches('s:\n  c-uri|startswith: /etc\ncondition: s', { 'url.original': '/x/etc' })).toBe(false);
+    expect(matches('s:\n  c-uri|endswith: .PHP\ncondition: s', { 'url.original': '/a/b.php' })).toBe(true);
+    expect(matches('s:\n  c-uri|endswith: .php\ncondition: s', { 'url.original': '/a/b.phps' })).toBe(false);
   });
   it('all turns a list into AND', () => {
-    const d = "s:\n  c-uri|contains|all:\n    - union\n    - select\ncondition: s";
+    const d = 's:\n  c-uri|contains|all:\n    - union\n    - select\ncondition: s';
     expect(matches(d, { 'url.original': '/?q=1 UNION SELECT 2' })).toBe(true);
     expect(matches(d, { 'url.original': '/?q=1 union 2' })).toBe(false);
   });
   it('cased makes matching case-sensitive', () => {
-    const d = "s:\n  c-uri|contains|cased: Admin\ncondition: s";
+    const d = 's:\n  c-uri|contains|cased: Admin\ncondition: s';
     expect(matches(d, { 'url.original': '/Admin' })).toBe(true);
     expect(matches(d, { 'url.original': '/admin' })).toBe(false);
   });
@@ -112,7 +116,7 @@ describe('modifiers', () => {
     expect(matches(d, { 'source.ip': '2001:db8:1::5' })).toBe(true);
     expect(matches(d, { 'source.ip': '2001:db9::5' })).toBe(false);
     expect(matches(d, { 'source.ip': 'not-an-ip' })).toBe(false);
-    expect(status("s:\n  src_ip|cidr: 10.0.0.0/33\ncondition: s")[0]).toBe('invalid');
+    expect(status('s:\n  src_ip|cidr: 10.0.0.0/33\ncondition: s')[0]).toBe('invalid');
   });
   it('base64 and base64offset', () => {
     const enc = Buffer.from('evil command').toString('base64');
@@ -129,7 +133,9 @@ describe('modifiers', () => {
   });
   it('wide with base64offset (UTF-16LE), and wide alone is unsupported with the reason', () => {
     const text = Buffer.from('xxIEX(', 'utf16le').toString('base64');
-    expect(matches("s:\n  c-uri|wide|base64offset|contains: 'IEX('\ncondition: s", { 'url.original': text })).toBe(true);
+    expect(
+      matches("s:\n  c-uri|wide|base64offset|contains: 'IEX('\ncondition: s", { 'url.original': text }),
+    ).toBe(true);
     const [st, reason] = status("s:\n  c-uri|wide: 'IEX'\ncondition: s");
     expect(st).toBe('unsupported');
     expect(reason).toMatch(/without base64/);
@@ -142,33 +148,54 @@ describe('modifiers', () => {
     expect(matches(d, { 'url.original': 'certutil +decode a' })).toBe(false);
   });
   it('exists', () => {
-    expect(matches("s:\n  c-useragent|exists: true\ncondition: s", { 'user_agent.original': '' })).toBe(true);
-    expect(matches("s:\n  c-useragent|exists: true\ncondition: s", {})).toBe(false);
-    expect(matches("s:\n  c-useragent|exists: false\ncondition: s", {})).toBe(true);
+    expect(matches('s:\n  c-useragent|exists: true\ncondition: s', { 'user_agent.original': '' })).toBe(true);
+    expect(matches('s:\n  c-useragent|exists: true\ncondition: s', {})).toBe(false);
+    expect(matches('s:\n  c-useragent|exists: false\ncondition: s', {})).toBe(true);
   });
   it('gt, gte, lt, lte on numbers and numeric text', () => {
-    expect(matches("s:\n  sc-status|gte: 500\ncondition: s", { 'http.response.status_code': 503 })).toBe(true);
-    expect(matches("s:\n  sc-status|gte: 500\ncondition: s", { 'http.response.status_code': 499 })).toBe(false);
-    expect(matches("s:\n  sc-status|gt: 500\ncondition: s", { 'http.response.status_code': 500 })).toBe(false);
-    expect(matches("s:\n  sc-status|lt: 300\ncondition: s", { 'http.response.status_code': '200' })).toBe(true);
-    expect(matches("s:\n  sc-status|lte: 300\ncondition: s", { 'http.response.status_code': 301 })).toBe(false);
-    expect(matches("s:\n  sc-status|lt: 300\ncondition: s", { 'http.response.status_code': 'abc' })).toBe(false);
-    expect(status("s:\n  sc-status|gt: many\ncondition: s")[0]).toBe('invalid');
+    expect(matches('s:\n  sc-status|gte: 500\ncondition: s', { 'http.response.status_code': 503 })).toBe(
+      true,
+    );
+    expect(matches('s:\n  sc-status|gte: 500\ncondition: s', { 'http.response.status_code': 499 })).toBe(
+      false,
+    );
+    expect(matches('s:\n  sc-status|gt: 500\ncondition: s', { 'http.response.status_code': 500 })).toBe(
+      false,
+    );
+    expect(matches('s:\n  sc-status|lt: 300\ncondition: s', { 'http.response.status_code': '200' })).toBe(
+      true,
+    );
+    expect(matches('s:\n  sc-status|lte: 300\ncondition: s', { 'http.response.status_code': 301 })).toBe(
+      false,
+    );
+    expect(matches('s:\n  sc-status|lt: 300\ncondition: s', { 'http.response.status_code': 'abc' })).toBe(
+      false,
+    );
+    expect(status('s:\n  sc-status|gt: many\ncondition: s')[0]).toBe('invalid');
   });
   it('fieldref compares two fields', () => {
-    const d = "s:\n  src_ip|fieldref: dst_ip\ncondition: s";
+    const d = 's:\n  src_ip|fieldref: dst_ip\ncondition: s';
     expect(matches(d, { 'source.ip': '10.0.0.1', 'destination.ip': '10.0.0.1' })).toBe(true);
     expect(matches(d, { 'source.ip': '10.0.0.1', 'destination.ip': '10.0.0.2' })).toBe(false);
   });
   it('neq', () => {
-    expect(matches("s:\n  cs-method|neq: GET\ncondition: s", { 'http.request.method': 'POST' })).toBe(true);
-    expect(matches("s:\n  cs-method|neq: GET\ncondition: s", { 'http.request.method': 'get' })).toBe(false);
+    expect(matches('s:\n  cs-method|neq: GET\ncondition: s', { 'http.request.method': 'POST' })).toBe(true);
+    expect(matches('s:\n  cs-method|neq: GET\ncondition: s', { 'http.request.method': 'get' })).toBe(false);
   });
   it('refuses expand, time modifiers and unknown modifiers as unsupported with the reason', () => {
-    expect(status("s:\n  c-uri|expand: '%admins%'\ncondition: s")).toEqual(['unsupported', expect.stringMatching(/expand/)]);
-    expect(status("s:\n  c-uri|hour: 3\ncondition: s")).toEqual(['unsupported', expect.stringMatching(/time modifier/)]);
-    expect(status("s:\n  c-uri|frobnicate: x\ncondition: s")).toEqual(['unsupported', expect.stringMatching(/unknown modifier "frobnicate"/)]);
-    expect(status("s:\n  c-uri|contains|startswith: x\ncondition: s")[0]).toBe('invalid');
+    expect(status("s:\n  c-uri|expand: '%admins%'\ncondition: s")).toEqual([
+      'unsupported',
+      expect.stringMatching(/expand/),
+    ]);
+    expect(status('s:\n  c-uri|hour: 3\ncondition: s')).toEqual([
+      'unsupported',
+      expect.stringMatching(/time modifier/),
+    ]);
+    expect(status('s:\n  c-uri|frobnicate: x\ncondition: s')).toEqual([
+      'unsupported',
+      expect.stringMatching(/unknown modifier "frobnicate"/),
+    ]);
+    expect(status('s:\n  c-uri|contains|startswith: x\ncondition: s')[0]).toBe('invalid');
   });
 });
 
@@ -176,13 +203,21 @@ describe('keywords', () => {
   const ls = 'product: linux';
   it('search the message and the raw line, case-insensitively, as substrings', () => {
     const d = "keywords:\n  - 'Failed password'\n  - 'Invalid user'\ncondition: keywords";
-    expect(matches(d, { message: 'sshd: failed PASSWORD for root' }, { logsource: ls, type: 'syslog' })).toBe(true);
-    expect(matches(d, {}, { logsource: ls, type: 'syslog', raw: '<13>Dec 1 host sshd[1]: Invalid user x' })).toBe(true);
-    expect(matches(d, { message: 'Accepted password' }, { logsource: ls, type: 'syslog', raw: 'Accepted' })).toBe(false);
+    expect(matches(d, { message: 'sshd: failed PASSWORD for root' }, { logsource: ls, type: 'syslog' })).toBe(
+      true,
+    );
+    expect(
+      matches(d, {}, { logsource: ls, type: 'syslog', raw: '<13>Dec 1 host sshd[1]: Invalid user x' }),
+    ).toBe(true);
+    expect(
+      matches(d, { message: 'Accepted password' }, { logsource: ls, type: 'syslog', raw: 'Accepted' }),
+    ).toBe(false);
   });
   it('|all keywords must all appear', () => {
     const d = "keywords:\n  '|all':\n    - 'bgp'\n    - 'md5'\ncondition: keywords";
-    expect(matches(d, { message: 'BGP peer: MD5 auth failed' }, { logsource: ls, type: 'syslog' })).toBe(true);
+    expect(matches(d, { message: 'BGP peer: MD5 auth failed' }, { logsource: ls, type: 'syslog' })).toBe(
+      true,
+    );
     expect(matches(d, { message: 'BGP peer down' }, { logsource: ls, type: 'syslog' })).toBe(false);
   });
 });
@@ -198,7 +233,8 @@ describe('conditions', () => {
   const truth = (cond: string, f: (a: boolean, b: boolean, c: boolean) => boolean) => {
     for (const a of [false, true])
       for (const b of [false, true])
-        for (const c of [false, true]) expect(matches(det(cond), fields(a, b, c)), `${cond} @ ${a}${b}${c}`).toBe(f(a, b, c));
+        for (const c of [false, true])
+          expect(matches(det(cond), fields(a, b, c)), `${cond} @ ${a}${b}${c}`).toBe(f(a, b, c));
   };
   it('and binds tighter than or; not tighter than and', () => {
     truth('sel_a or sel_b and filter_c', (a, b, c) => a || (b && c));
@@ -219,10 +255,15 @@ describe('conditions', () => {
     expect(matches(withUnderscore, { 'url.original': 'A' })).toBe(true);
   });
   it('a list of conditions is OR', () => {
-    expect(matches(`a:\n  c-uri: A\nb:\n  cs-method: B\ncondition:\n  - a\n  - b`, { 'http.request.method': 'B' })).toBe(true);
+    expect(
+      matches(`a:\n  c-uri: A\nb:\n  cs-method: B\ncondition:\n  - a\n  - b`, { 'http.request.method': 'B' }),
+    ).toBe(true);
   });
   it('refuses undefined identifiers, bad syntax, and 1.x aggregations with the reason', () => {
-    expect(status('sel:\n  c-uri: A\ncondition: sel and other')).toEqual(['invalid', expect.stringMatching(/"other"/)]);
+    expect(status('sel:\n  c-uri: A\ncondition: sel and other')).toEqual([
+      'invalid',
+      expect.stringMatching(/"other"/),
+    ]);
     expect(status('sel:\n  c-uri: A\ncondition: (sel')[0]).toBe('invalid');
     expect(status('sel:\n  c-uri: A\ncondition: sel and')[0]).toBe('invalid');
     expect(status('sel:\n  c-uri: A\ncondition: 1 of nothing*')[0]).toBe('invalid');
@@ -235,7 +276,8 @@ describe('conditions', () => {
 
 describe('log sources and fields', () => {
   it('binds log sources to event types and refuses those with no events here', () => {
-    const types = (ls: string) => compileOne(ruleYaml(ls, 's:\n  message: x\ncondition: s')).detection?.binding.types;
+    const types = (ls: string) =>
+      compileOne(ruleYaml(ls, 's:\n  message: x\ncondition: s')).detection?.binding.types;
     expect(types('category: dns')).toEqual(['dns']);
     expect(types('category: proxy')).toEqual(['http']);
     expect(types('category: webserver')).toEqual(['http']);
@@ -243,13 +285,19 @@ describe('log sources and fields', () => {
     expect(types('product: suricata')).toEqual(['alert']);
     expect(types('category: network_connection')).toEqual(['flow']);
     expect(types('product: linux\nservice: sshd')).toEqual(['syslog']);
-    const win = compileOne(ruleYaml('product: windows\ncategory: process_creation', 's:\n  Image: x\ncondition: s'));
+    const win = compileOne(
+      ruleYaml('product: windows\ncategory: process_creation', 's:\n  Image: x\ncondition: s'),
+    );
     expect(win.info).toMatchObject({ status: 'unsupported', reason: expect.stringMatching(/windows/) });
-    const proc = compileOne(ruleYaml('product: linux\ncategory: process_creation', 's:\n  Image: x\ncondition: s'));
+    const proc = compileOne(
+      ruleYaml('product: linux\ncategory: process_creation', 's:\n  Image: x\ncondition: s'),
+    );
     expect(proc.info.status).toBe('unsupported');
   });
   it('filters a linux service by the syslog program', () => {
-    const r = compileOne(ruleYaml('product: linux\nservice: sshd', "k:\n  - 'Failed password'\ncondition: k"));
+    const r = compileOne(
+      ruleYaml('product: linux\nservice: sshd', "k:\n  - 'Failed password'\ncondition: k"),
+    );
     const ev = (program: string) =>
       new EventView(storedEvent('syslog', { 'process.name': program, message: 'Failed password for root' }));
     expect(r.detection!.match(ev('sshd'))).toBe(true);
@@ -257,7 +305,9 @@ describe('log sources and fields', () => {
   });
   it('maps Sigma taxonomy names to ECS and refuses unknown fields', () => {
     const r = compileOne(ruleYaml('category: dns', 's:\n  query|endswith: .top\ncondition: s'));
-    expect(r.detection!.match(new EventView(storedEvent('dns', { 'dns.question.name': 'x.evil.top' })))).toBe(true);
+    expect(r.detection!.match(new EventView(storedEvent('dns', { 'dns.question.name': 'x.evil.top' })))).toBe(
+      true,
+    );
     const bad = compileOne(ruleYaml('category: dns', 's:\n  NoSuchField: x\ncondition: s'));
     expect(bad.info).toMatchObject({ status: 'unsupported', reason: expect.stringMatching(/"NoSuchField"/) });
   });
@@ -266,9 +316,17 @@ describe('log sources and fields', () => {
 describe('documents', () => {
   it('reads the rule metadata: level, ATT&CK ids from tags', () => {
     const r = compileOne(
-      ruleYaml('category: dns', 's:\n  query: x\ncondition: s', 'tags:\n  - attack.credential-access\n  - attack.t1110.001\n  - attack.T1046\n'),
+      ruleYaml(
+        'category: dns',
+        's:\n  query: x\ncondition: s',
+        'tags:\n  - attack.credential-access\n  - attack.t1110.001\n  - attack.T1046\n',
+      ),
     );
-    expect(r.info).toMatchObject({ id: '11111111-2222-3333-4444-555555555555', level: 'high', attack: ['T1110.001', 'T1046'] });
+    expect(r.info).toMatchObject({
+      id: '11111111-2222-3333-4444-555555555555',
+      level: 'high',
+      attack: ['T1110.001', 'T1046'],
+    });
   });
   it('merges action: global into the documents after it', () => {
     const rules = compileSigma(
@@ -279,18 +337,24 @@ describe('documents', () => {
       ['r1', 'compiled'],
       ['r2', 'compiled'],
     ]);
-    expect(rules[1]!.detection!.match(new EventView(storedEvent('http', { 'url.original': '/b' })))).toBe(true);
+    expect(rules[1]!.detection!.match(new EventView(storedEvent('http', { 'url.original': '/b' })))).toBe(
+      true,
+    );
   });
   it('reports broken YAML and broken rules as invalid with the reason, never throws', () => {
-    expect(compileSigma('title: [unclosed', 'x.yml')[0]!.info).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/YAML/) });
+    expect(compileSigma('title: [unclosed', 'x.yml')[0]!.info).toMatchObject({
+      status: 'invalid',
+      reason: expect.stringMatching(/YAML/),
+    });
     expect(compileSigma('- a\n- b', 'x.yml')[0]!.info.status).toBe('invalid');
     expect(compileSigma('title: t\nlogsource:\n  category: dns\n', 'x.yml')[0]!.info).toMatchObject({
       status: 'invalid',
       reason: 'the rule has no detection map',
     });
-    expect(compileSigma('title: t\nlogsource:\n  category: dns\ndetection:\n  s:\n    query: x\n', 'x.yml')[0]!.info.reason).toMatch(
-      /no condition/,
-    );
+    expect(
+      compileSigma('title: t\nlogsource:\n  category: dns\ndetection:\n  s:\n    query: x\n', 'x.yml')[0]!
+        .info.reason,
+    ).toMatch(/no condition/);
     expect(compileSigma('', 'x.yml')[0]!.info.status).toBe('invalid');
   });
 });

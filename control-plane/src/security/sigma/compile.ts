@@ -73,7 +73,8 @@ export function attackIds(tags: unknown): string[] {
   return [...out].slice(0, 32);
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Deep merge for `action: global` (maps merged key by key; anything else replaced). */
 function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
@@ -130,7 +131,8 @@ function compileDetection(detection: unknown, binding: SourceBinding): CompiledD
   let condition: unknown;
   for (const [k, v] of Object.entries(detection)) {
     if (k === 'condition') condition = v;
-    else if (k === 'timeframe') unsupported('detection.timeframe (Sigma 1.x aggregation) is not supported; write a correlation rule');
+    else if (k === 'timeframe')
+      unsupported('detection.timeframe (Sigma 1.x aggregation) is not supported; write a correlation rule');
     else ids.set(k, compileSelection(k, v, resolve));
   }
   if (condition === undefined) return invalid('the detection has no condition');

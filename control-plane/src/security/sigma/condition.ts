@@ -40,7 +40,9 @@ export function parseCondition(text: string): Node {
   if (text.length > MAX_CONDITION_LENGTH) invalid(`condition longer than ${MAX_CONDITION_LENGTH} characters`);
   const toks = tokenize(text);
   if (toks.includes('|')) {
-    return unsupported(`condition "${show(text)}": Sigma 1.x aggregations ("| count() ...") are not supported; write a correlation rule`);
+    return unsupported(
+      `condition "${show(text)}": Sigma 1.x aggregations ("| count() ...") are not supported; write a correlation rule`,
+    );
   }
   let i = 0;
   const peek = () => toks[i]?.toLowerCase();
@@ -83,7 +85,10 @@ export function parseCondition(text: string): Node {
     if (lower === ')' || lower === 'and' || lower === 'or') {
       return invalid(`condition "${show(text)}": unexpected "${t}"`);
     }
-    if (lower === 'near') return unsupported(`condition "${show(text)}": "near" is not supported; write a temporal correlation rule`);
+    if (lower === 'near')
+      return unsupported(
+        `condition "${show(text)}": "near" is not supported; write a temporal correlation rule`,
+      );
     if (/^\d+$/.test(lower) || lower === 'all' || lower === 'any') {
       if (toks[i + 1]?.toLowerCase() === 'of') {
         const target = toks[i + 2];
@@ -105,7 +110,10 @@ export function parseCondition(text: string): Node {
 }
 
 function wildcardToRegExp(pattern: string): RegExp {
-  const src = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const src = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${src}$`);
 }
 
@@ -145,7 +153,10 @@ export function compileCondition(text: string, ids: ReadonlyMap<string, Pred>): 
         if (n.n === 'all') return (e) => preds.every((p) => p(e));
         if (n.n === 1) return (e) => preds.some((p) => p(e));
         const need = n.n;
-        if (need > preds.length) return invalid(`"${need} of ${n.pattern}" asks for more than the ${preds.length} identifiers it matches`);
+        if (need > preds.length)
+          return invalid(
+            `"${need} of ${n.pattern}" asks for more than the ${preds.length} identifiers it matches`,
+          );
         return (e) => {
           let c = 0;
           for (const p of preds) if (p(e) && ++c >= need) return true;

@@ -36,12 +36,14 @@ export interface CorrelationSpec {
   generate: boolean;
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseTimespan(v: unknown): number {
   const m = typeof v === 'string' ? /^(\d{1,7})([smhd])$/.exec(v.trim()) : null;
   if (!m) return invalid(`correlation.timespan "${show(v)}" must be a number and s, m, h or d (such as 5m)`);
-  const ms = Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const ms =
+    Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
   if (ms <= 0) return invalid('correlation.timespan must be positive');
   if (ms > MAX_TIMESPAN_MS) return unsupported(`correlation.timespan "${show(v)}" is longer than 30 days`);
   return ms;
@@ -53,12 +55,18 @@ export function compileCorrelationSpec(c: unknown): CorrelationSpec {
   if (typeof type !== 'string') return invalid('correlation.type is required');
   if (!TYPES.includes(type as CorrelationType)) {
     if (['value_sum', 'value_avg', 'value_percentile'].includes(type)) {
-      return unsupported(`correlation type "${type}" is not supported (event_count, value_count, temporal, temporal_ordered are)`);
+      return unsupported(
+        `correlation type "${type}" is not supported (event_count, value_count, temporal, temporal_ordered are)`,
+      );
     }
     return invalid(`correlation.type "${show(type)}" is not a correlation type`);
   }
   const rulesRaw = typeof c.rules === 'string' ? [c.rules] : c.rules;
-  if (!Array.isArray(rulesRaw) || rulesRaw.length === 0 || rulesRaw.some((r) => typeof r !== 'string' || !r)) {
+  if (
+    !Array.isArray(rulesRaw) ||
+    rulesRaw.length === 0 ||
+    rulesRaw.some((r) => typeof r !== 'string' || !r)
+  ) {
     return invalid('correlation.rules must list the ids or names of the rules it correlates');
   }
   const groupRaw = c['group-by'] ?? [];
@@ -73,7 +81,8 @@ export function compileCorrelationSpec(c: unknown): CorrelationSpec {
     if (!isMap(c.condition)) return invalid('correlation.condition must be a map such as {gte: 10}');
     for (const [k, v] of Object.entries(c.condition)) {
       if (k === 'field') continue;
-      if (!OPS.includes(k as Op)) return invalid(`correlation.condition "${k}" is not one of ${OPS.join(', ')}`);
+      if (!OPS.includes(k as Op))
+        return invalid(`correlation.condition "${k}" is not one of ${OPS.join(', ')}`);
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
         return invalid(`correlation.condition.${k} must be a whole number, got ${show(v)}`);
       }
@@ -90,13 +99,17 @@ export function compileCorrelationSpec(c: unknown): CorrelationSpec {
     if (Object.keys(condition).length === 0) return invalid(`a ${type} correlation needs a condition`);
     const bound = Math.max(...Object.values(condition));
     if (bound > MAX_EVENTS_PER_GROUP) {
-      return unsupported(`correlation.condition ${bound} is above the ${MAX_EVENTS_PER_GROUP} events a group keeps`);
+      return unsupported(
+        `correlation.condition ${bound} is above the ${MAX_EVENTS_PER_GROUP} events a group keeps`,
+      );
     }
   }
   if (type === 'temporal_ordered') {
     const keys = Object.keys(condition);
     if (keys.length > 1 || (keys.length === 1 && !(condition.gte === rulesRaw.length))) {
-      return unsupported('a temporal_ordered correlation is supported only when all its rules must occur in order');
+      return unsupported(
+        'a temporal_ordered correlation is supported only when all its rules must occur in order',
+      );
     }
   }
   const aliases: Record<string, Record<string, string>> = {};
@@ -305,7 +318,9 @@ export class CorrelationRuntime {
     this.add(g, ev, rule);
     if (!this.lowerOnly) return undefined;
     if (this.spec.type === 'temporal_ordered') {
-      return rule === this.ruleCount - 1 && this.ordered(g, ev.ts) ? this.fire(g, g.ts.length - g.head) : undefined;
+      return rule === this.ruleCount - 1 && this.ordered(g, ev.ts)
+        ? this.fire(g, g.ts.length - g.head)
+        : undefined;
     }
     return meets(this.condition, this.measure(g)) ? this.fire(g, g.ts.length - g.head) : undefined;
   }

@@ -21,7 +21,11 @@ level: low
 const ssh = (host: string, at: number, opts: { orgUnitId?: string; orgPath?: string; msg?: string } = {}) =>
   storedEvent(
     'syslog',
-    { 'process.name': 'sshd', 'host.hostname': host, message: opts.msg ?? 'Failed password for root from 203.0.113.9 port 4242 ssh2' },
+    {
+      'process.name': 'sshd',
+      'host.hostname': host,
+      message: opts.msg ?? 'Failed password for root from 203.0.113.9 port 4242 ssh2',
+    },
     { ts: at, ...opts },
   );
 
@@ -55,8 +59,22 @@ detection:
   condition: s
 `);
     const ev = (src: string, at: number) =>
-      storedEvent('http', { 'source.ip': src, 'destination.ip': '10.1.2.3', 'user_agent.original': 'sqlmap/1.7', 'url.original': '/?id=1' }, { ts: at });
-    const events = [ev('198.51.100.7', s(1)), ev('198.51.100.7', s(5)), ev('198.51.100.8', s(3)), storedEvent('http', { 'user_agent.original': 'curl' })];
+      storedEvent(
+        'http',
+        {
+          'source.ip': src,
+          'destination.ip': '10.1.2.3',
+          'user_agent.original': 'sqlmap/1.7',
+          'url.original': '/?id=1',
+        },
+        { ts: at },
+      );
+    const events = [
+      ev('198.51.100.7', s(1)),
+      ev('198.51.100.7', s(5)),
+      ev('198.51.100.8', s(3)),
+      storedEvent('http', { 'user_agent.original': 'curl' }),
+    ];
     const alerts = e.evaluate(events);
     expect(alerts).toHaveLength(2);
     const a = alerts.find((x) => x.observables.some((o) => o.value === '198.51.100.7'))!;
@@ -83,7 +101,9 @@ detection:
   it('tests an event only against the rules of its type', () => {
     const e = engineOf(FAILED);
     // Same text in an EVE http event: not a syslog event, not tested.
-    expect(e.evaluate([storedEvent('http', { message: 'Failed password' }, { raw: 'Failed password' })])).toEqual([]);
+    expect(
+      e.evaluate([storedEvent('http', { message: 'Failed password' }, { raw: 'Failed password' })]),
+    ).toEqual([]);
     expect(e.evaluate([ssh('h1', s(1))])).toHaveLength(1);
   });
   it('counts an error and goes on when a rule throws on an event', () => {
@@ -92,7 +112,11 @@ detection:
     const recorder = { hit: () => undefined, error: (id: string) => errors.push(id) };
     Object.assign(e, { recorder });
     const bad = ssh('h1', s(1));
-    Object.defineProperty(bad, 'raw', { get: () => { throw new Error('boom'); } });
+    Object.defineProperty(bad, 'raw', {
+      get: () => {
+        throw new Error('boom');
+      },
+    });
     (bad.fields as Record<string, unknown>).message = 'nothing';
     const alerts = e.evaluate([bad, ssh('h2', s(2))]);
     expect(errors).toEqual(['failed-1']);
@@ -192,17 +216,30 @@ correlation:
     gte: 3
 `,
     );
-    expect(e.evaluate([alert('1.1.1.1', 'A', s(0)), alert('1.1.1.1', 'A', s(1)), alert('1.1.1.1', 'B', s(2)), alert('2.2.2.2', 'C', s(3))])).toEqual([]);
+    expect(
+      e.evaluate([
+        alert('1.1.1.1', 'A', s(0)),
+        alert('1.1.1.1', 'A', s(1)),
+        alert('1.1.1.1', 'B', s(2)),
+        alert('2.2.2.2', 'C', s(3)),
+      ]),
+    ).toEqual([]);
     const [a] = e.evaluate([alert('1.1.1.1', 'C', s(4))]);
-    expect(a).toMatchObject({ reference: 'vc-1', count: 4, observables: [{ type: 'ip', value: '1.1.1.1', role: 'source' }] });
+    expect(a).toMatchObject({
+      reference: 'vc-1',
+      count: 4,
+      observables: [{ type: 'ip', value: '1.1.1.1', role: 'source' }],
+    });
   });
   it('temporal: every referenced rule within the timespan, in any order', () => {
     const a = `title: a\nid: rule-a\nname: ra\nlogsource:\n  category: dns\ndetection:\n  s:\n    query: a.example\n  condition: s\n`;
     const b = `title: b\nid: rule-b\nname: rb\nlogsource:\n  category: proxy\ndetection:\n  s:\n    c-uri: /b\n  condition: s\n`;
     const corr = (type: string) =>
       `title: t\nid: temp-1\ncorrelation:\n  type: ${type}\n  rules: [ra, rb]\n  group-by: [src_ip]\n  timespan: 1m\n`;
-    const dns = (at: number) => storedEvent('dns', { 'source.ip': '10.0.0.1', 'dns.question.name': 'a.example' }, { ts: at });
-    const http = (at: number) => storedEvent('http', { 'source.ip': '10.0.0.1', 'url.original': '/b' }, { ts: at });
+    const dns = (at: number) =>
+      storedEvent('dns', { 'source.ip': '10.0.0.1', 'dns.question.name': 'a.example' }, { ts: at });
+    const http = (at: number) =>
+      storedEvent('http', { 'source.ip': '10.0.0.1', 'url.original': '/b' }, { ts: at });
     const e = engineOf(a, b, corr('temporal'));
     expect(e.evaluate([http(s(0))])).toEqual([]);
     expect(e.evaluate([dns(s(30))])).toMatchObject([{ reference: 'temp-1', count: 2 }]);
@@ -217,20 +254,34 @@ correlation:
     const byId = engineOf(FAILED, countRule('gte: 2').replace('- ssh_failed', '- failed-1'));
     expect(byId.rules[1]!.info.status).toBe('compiled');
     const missing = engineOf(countRule('gte: 2'));
-    expect(missing.rules[0]!.info).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/"ssh_failed", which no loaded rule/) });
+    expect(missing.rules[0]!.info).toMatchObject({
+      status: 'invalid',
+      reason: expect.stringMatching(/"ssh_failed", which no loaded rule/),
+    });
     const win = `title: w\nid: w1\nname: ssh_failed\nlogsource:\n  product: windows\ndetection:\n  s:\n    EventID: 4625\n  condition: s\n`;
     const unsup = engineOf(win, countRule('gte: 2'));
-    expect(unsup.rules[1]!.info).toMatchObject({ status: 'unsupported', reason: expect.stringMatching(/unsupported/) });
+    expect(unsup.rules[1]!.info).toMatchObject({
+      status: 'unsupported',
+      reason: expect.stringMatching(/unsupported/),
+    });
     expect(unsup.evaluate([ssh('h1', s(0)), ssh('h1', s(1))])).toEqual([]);
   });
   it('refuses malformed correlations with the reason', () => {
     const bad = (body: string) => engineOf(`title: c\nid: c1\ncorrelation:\n${body}`).rules[0]!.info;
-    expect(bad('  type: event_count\n  rules: [x]\n  timespan: 5 minutes\n  condition: {gte: 1}\n')).toMatchObject({
+    expect(
+      bad('  type: event_count\n  rules: [x]\n  timespan: 5 minutes\n  condition: {gte: 1}\n'),
+    ).toMatchObject({
       status: 'invalid',
       reason: expect.stringMatching(/timespan/),
     });
-    expect(bad('  type: value_sum\n  rules: [x]\n  timespan: 5m\n  condition: {gte: 1}\n').status).toBe('unsupported');
-    expect(bad('  type: value_count\n  rules: [x]\n  timespan: 5m\n  condition: {gte: 1}\n').reason).toMatch(/field/);
-    expect(bad('  type: event_count\n  rules: []\n  timespan: 5m\n  condition: {gte: 1}\n').status).toBe('invalid');
+    expect(bad('  type: value_sum\n  rules: [x]\n  timespan: 5m\n  condition: {gte: 1}\n').status).toBe(
+      'unsupported',
+    );
+    expect(bad('  type: value_count\n  rules: [x]\n  timespan: 5m\n  condition: {gte: 1}\n').reason).toMatch(
+      /field/,
+    );
+    expect(bad('  type: event_count\n  rules: []\n  timespan: 5m\n  condition: {gte: 1}\n').status).toBe(
+      'invalid',
+    );
   });
 });

@@ -115,7 +115,12 @@ export class SigmaEngine {
     const detections = new Map<string, Detection>();
     // Detections first, then correlations over them.
     for (const e of first) {
-      if (e.info.kind === 'sigma' && e.info.status === 'compiled' && e.rule.detection && byId.get(e.info.id) === e) {
+      if (
+        e.info.kind === 'sigma' &&
+        e.info.status === 'compiled' &&
+        e.rule.detection &&
+        byId.get(e.info.id) === e
+      ) {
         detections.set(e.info.id, { entry: e, match: e.rule.detection.match, alerts: true, feeds: [] });
       }
     }
@@ -139,7 +144,10 @@ export class SigmaEngine {
         }
         const d = detections.get(t.info.id);
         if (!d) {
-          problem = ['unsupported', `refers to rule "${ref}", which is ${t.info.status}: ${t.info.reason ?? ''}`];
+          problem = [
+            'unsupported',
+            `refers to rule "${ref}", which is ${t.info.status}: ${t.info.reason ?? ''}`,
+          ];
           break;
         }
         targets.push(d);
@@ -151,7 +159,9 @@ export class SigmaEngine {
             const ref = spec.rules[index]!;
             const fieldFor = (name: string) => {
               const alias = spec.aliases[name];
-              const f = alias ? (alias[ref] ?? alias[d.entry.info.name ?? ''] ?? alias[d.entry.info.id]) : name;
+              const f = alias
+                ? (alias[ref] ?? alias[d.entry.info.name ?? ''] ?? alias[d.entry.info.id])
+                : name;
               if (!f) throw new Error(`alias "${name}" has no field for rule "${ref}"`);
               return d.entry.rule.detection!.resolve(f);
             };
@@ -202,7 +212,11 @@ export class SigmaEngine {
   capsHit(): Record<string, { evicted: number; truncated: number; groups: number }> {
     const out: Record<string, { evicted: number; truncated: number; groups: number }> = {};
     for (const c of this.correlations) {
-      out[c.entry.info.id] = { evicted: c.runtime.evicted, truncated: c.runtime.truncated, groups: c.runtime.groupCount };
+      out[c.entry.info.id] = {
+        evicted: c.runtime.evicted,
+        truncated: c.runtime.truncated,
+        groups: c.runtime.groupCount,
+      };
     }
     return out;
   }
@@ -249,7 +263,12 @@ export class SigmaEngine {
     const group = [ev.orgUnitId, ...f.groupFields.map(text)];
     const value = f.valueField ? view.text(f.valueField) : undefined;
     const fire = f.corr.runtime.observe(
-      { id: ev.id, ts: ev.ts, group, value: value === undefined ? undefined : typeof value === 'string' ? value : value.join(',') },
+      {
+        id: ev.id,
+        ts: ev.ts,
+        group,
+        value: value === undefined ? undefined : typeof value === 'string' ? value : value.join(','),
+      },
       f.index,
     );
     if (fire) {

@@ -35,7 +35,8 @@ export class EventView {
   lower(field: string): string | string[] | undefined {
     if (this.lowerCache.has(field)) return this.lowerCache.get(field);
     const t = this.text(field);
-    const l = t === undefined ? undefined : typeof t === 'string' ? t.toLowerCase() : t.map((x) => x.toLowerCase());
+    const l =
+      t === undefined ? undefined : typeof t === 'string' ? t.toLowerCase() : t.map((x) => x.toLowerCase());
     this.lowerCache.set(field, l);
     return l;
   }

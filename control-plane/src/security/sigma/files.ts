@@ -41,7 +41,12 @@ export function loadRuleDir(dir: string): LoadedRule[] {
       if (statSync(path).size > MAX_RULE_BYTES) throw new Error(`larger than ${MAX_RULE_BYTES} bytes`);
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      out.push({ rule: invalidRule(file, `cannot read: ${(err as Error).message}`), file, origin: 'policy', scopePath: '' });
+      out.push({
+        rule: invalidRule(file, `cannot read: ${(err as Error).message}`),
+        file,
+        origin: 'policy',
+        scopePath: '',
+      });
       continue;
     }
     for (const rule of compileSigma(text, file)) out.push({ rule, file, origin: 'policy', scopePath: '' });

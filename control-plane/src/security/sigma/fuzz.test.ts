@@ -23,10 +23,48 @@ function rng(seed: number): () => number {
 }
 
 const PIECES = [
-  '|contains', '|re', '|all', '|base64offset', '|cidr', '|gt', '|exists', '|fieldref', '|windash', '|wide',
-  ' and ', ' or not ', '1 of ', 'all of them', '(', ')', '*', '?', '\\', ': null', ': [', ']', '- ', '\n', '  ',
-  '---\n', 'action: global\n', 'correlation:\n  type: event_count\n', '"', "'", '{', '}', '&a', '*a', '!!binary',
-  '(a+)+', '10.0.0.0/99', '::', '%00', '\u0000', '\ud800', 'condition: x',
+  '|contains',
+  '|re',
+  '|all',
+  '|base64offset',
+  '|cidr',
+  '|gt',
+  '|exists',
+  '|fieldref',
+  '|windash',
+  '|wide',
+  ' and ',
+  ' or not ',
+  '1 of ',
+  'all of them',
+  '(',
+  ')',
+  '*',
+  '?',
+  '\\',
+  ': null',
+  ': [',
+  ']',
+  '- ',
+  '\n',
+  '  ',
+  '---\n',
+  'action: global\n',
+  'correlation:\n  type: event_count\n',
+  '"',
+  "'",
+  '{',
+  '}',
+  '&a',
+  '*a',
+  '!!binary',
+  '(a+)+',
+  '10.0.0.0/99',
+  '::',
+  '%00',
+  '\u0000',
+  '\ud800',
+  'condition: x',
 ];
 
 function mutate(text: string, r: () => number): string {
@@ -54,7 +92,12 @@ describe('the compiler on mutated genuine rules', () => {
     const seen = { compiled: 0, unsupported: 0, invalid: 0 };
     const events = [
       storedEvent('syslog', { message: 'Failed password for root', 'process.name': 'sshd' }),
-      storedEvent('http', { 'url.original': '/a?b=c', 'user_agent.original': 'x', 'source.ip': '10.0.0.1', 'http.response.status_code': 200 }),
+      storedEvent('http', {
+        'url.original': '/a?b=c',
+        'user_agent.original': 'x',
+        'source.ip': '10.0.0.1',
+        'http.response.status_code': 200,
+      }),
       storedEvent('dns', { 'dns.question.name': 'a.example', 'source.ip': '2001:db8::1' }),
     ];
     // Bounded: 800 mutants.
@@ -73,9 +116,12 @@ describe('the compiler on mutated genuine rules', () => {
           rule.info.status === 'compiled' ? null : 'string',
         );
         seen[rule.info.status]++;
-        if (rule.detection) for (const ev of events) expect(typeof rule.detection.match(new EventView(ev))).toBe('boolean');
+        if (rule.detection)
+          for (const ev of events) expect(typeof rule.detection.match(new EventView(ev))).toBe('boolean');
       }
-      const engine = new SigmaEngine(rules.map((rule) => ({ rule, file: 'f', origin: 'policy' as const, scopePath: '' })));
+      const engine = new SigmaEngine(
+        rules.map((rule) => ({ rule, file: 'f', origin: 'policy' as const, scopePath: '' })),
+      );
       expect(Array.isArray(engine.evaluate(events))).toBe(true);
     }
     // The mutants exercise every outcome.

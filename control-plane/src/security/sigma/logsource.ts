@@ -219,7 +219,25 @@ const IDS: Record<string, string> = {
 
 /** Programs (syslog APP-NAME / tag) of the Linux services Sigma names. */
 const LINUX_SERVICES: Record<string, readonly string[]> = {
-  auth: ['sshd', 'sudo', 'su', 'login', 'passwd', 'useradd', 'userdel', 'usermod', 'groupadd', 'groupdel', 'chpasswd', 'chage', 'systemd-logind', 'polkitd', 'gdm-password', 'cron', 'crond'],
+  auth: [
+    'sshd',
+    'sudo',
+    'su',
+    'login',
+    'passwd',
+    'useradd',
+    'userdel',
+    'usermod',
+    'groupadd',
+    'groupdel',
+    'chpasswd',
+    'chage',
+    'systemd-logind',
+    'polkitd',
+    'gdm-password',
+    'cron',
+    'crond',
+  ],
   sshd: ['sshd'],
   sudo: ['sudo'],
   cron: ['cron', 'crond', 'anacron'],
@@ -262,7 +280,16 @@ const ABSENT_PRODUCTS = new Set([
 ]);
 
 /** Network devices that send syslog (and CEF) to Tianshu's listeners. */
-const DEVICE_PRODUCTS = new Set(['cisco', 'huawei', 'juniper', 'fortigate', 'paloalto', 'checkpoint', 'sonicwall', 'h3c']);
+const DEVICE_PRODUCTS = new Set([
+  'cisco',
+  'huawei',
+  'juniper',
+  'fortigate',
+  'paloalto',
+  'checkpoint',
+  'sonicwall',
+  'h3c',
+]);
 
 /** Categories whose events Tianshu does not have (endpoint telemetry). */
 const ABSENT_CATEGORIES = new Set([
@@ -328,7 +355,12 @@ export function bindLogsource(logsource: unknown): SourceBinding {
   const product = text(ls.product, 'product');
   const category = text(ls.category, 'category');
   const service = text(ls.service, 'service');
-  const base = (types: string[], label: string, extra: Record<string, string>, filter?: Pred): SourceBinding => ({
+  const base = (
+    types: string[],
+    label: string,
+    extra: Record<string, string>,
+    filter?: Pred,
+  ): SourceBinding => ({
     types,
     filter,
     fields: { ...COMMON, ...extra },
@@ -338,7 +370,9 @@ export function bindLogsource(logsource: unknown): SourceBinding {
     return unsupported(`logsource product "${product}": no ${product} events reach Tianshu`);
   }
   if (category && ABSENT_CATEGORIES.has(category)) {
-    return unsupported(`logsource category "${category}": Tianshu has no ${category} events (endpoint telemetry is not collected)`);
+    return unsupported(
+      `logsource category "${category}": Tianshu has no ${category} events (endpoint telemetry is not collected)`,
+    );
   }
   if (product === 'suricata' || category === 'ids') return base(['alert'], 'EVE alert', IDS);
   if (category === 'dns') return base(['dns'], 'EVE dns', DNS);
@@ -349,7 +383,9 @@ export function bindLogsource(logsource: unknown): SourceBinding {
   if (product === 'linux' || product === 'unix' || (!product && service && LINUX_SERVICES[service])) {
     if (!service || service === 'syslog') return base(['syslog'], 'syslog', {});
     if (service === 'auditd') {
-      return unsupported('logsource service "auditd": auditd records are not parsed into their fields (type, a0, …)');
+      return unsupported(
+        'logsource service "auditd": auditd records are not parsed into their fields (type, a0, …)',
+      );
     }
     const programs = LINUX_SERVICES[service] ?? [service];
     return base(['syslog'], `syslog (${service})`, {}, programFilter(service, programs));

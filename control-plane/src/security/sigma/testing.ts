@@ -11,7 +11,13 @@ let seq = 0;
 export function storedEvent(
   type: string,
   fields: Record<string, EventValue>,
-  opts: { ts?: number; raw?: string; orgUnitId?: string; orgPath?: string; format?: StoredEvent['format'] } = {},
+  opts: {
+    ts?: number;
+    raw?: string;
+    orgUnitId?: string;
+    orgPath?: string;
+    format?: StoredEvent['format'];
+  } = {},
 ): StoredEvent {
   const format = opts.format ?? (type === 'syslog' ? 'syslog' : type === 'cef' ? 'cef' : 'eve');
   return {
@@ -38,7 +44,12 @@ export function compileOne(yaml: string): CompiledRule {
 /** An engine over YAML texts (each a file). */
 export function engineOf(...texts: string[]): SigmaEngine {
   const loaded: LoadedRule[] = texts.flatMap((t, i) =>
-    compileSigma(t, `test-${i}.yml`).map((rule) => ({ rule, file: `test-${i}.yml`, origin: 'policy' as const, scopePath: '' })),
+    compileSigma(t, `test-${i}.yml`).map((rule) => ({
+      rule,
+      file: `test-${i}.yml`,
+      origin: 'policy' as const,
+      scopePath: '',
+    })),
   );
   return new SigmaEngine(loaded);
 }

@@ -219,10 +219,19 @@ export function compileField(key: string, raw: unknown, resolve: (sigmaField: st
     if (m === 'all') all = true;
     else if (m === 'cased') cased = true;
     else if (m === 'neq') neq = true;
-    else if (MATCH_MODIFIERS.has(m) || NUMERIC.has(m) || m === 're' || m === 'cidr' || m === 'exists' || m === 'fieldref') {
+    else if (
+      MATCH_MODIFIERS.has(m) ||
+      NUMERIC.has(m) ||
+      m === 're' ||
+      m === 'cidr' ||
+      m === 'exists' ||
+      m === 'fieldref'
+    ) {
       if (match) {
         if (match === 'fieldref' || m === 'fieldref') {
-          return unsupported(`"${show(key)}": fieldref combined with ${match === 'fieldref' ? m : match} is not supported`);
+          return unsupported(
+            `"${show(key)}": fieldref combined with ${match === 'fieldref' ? m : match} is not supported`,
+          );
         }
         return invalid(`"${show(key)}": modifiers "${match}" and "${m}" cannot be combined`);
       }
@@ -233,7 +242,9 @@ export function compileField(key: string, raw: unknown, resolve: (sigmaField: st
       if (encoding) return invalid(`"${show(key)}": two text encodings (${encoding}, ${m})`);
       encoding = m;
     } else if (m === 'expand') {
-      return unsupported(`"${show(key)}": the expand modifier needs placeholder values (a pySigma pipeline), which Tianshu does not define`);
+      return unsupported(
+        `"${show(key)}": the expand modifier needs placeholder values (a pySigma pipeline), which Tianshu does not define`,
+      );
     } else if (TIME.has(m)) {
       return unsupported(`"${show(key)}": time modifier "${m}" is not supported`);
     } else return unsupported(`"${show(key)}": unknown modifier "${m}"`);
@@ -251,7 +262,8 @@ export function compileField(key: string, raw: unknown, resolve: (sigmaField: st
   const vals = values as (string | number | boolean | null)[];
 
   if (match === 'exists') {
-    if (vals.length !== 1 || typeof vals[0] !== 'boolean') return invalid(`"${show(key)}": exists takes true or false`);
+    if (vals.length !== 1 || typeof vals[0] !== 'boolean')
+      return invalid(`"${show(key)}": exists takes true or false`);
     const want = vals[0];
     return (e) => e.has(target) === want;
   }
