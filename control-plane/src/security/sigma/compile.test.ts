@@ -47,6 +47,25 @@ describe('field values and wildcards', () => {
     expect(matches(d, { 'http.response.status_code': '500' })).toBe(true);
     expect(matches(d, { 'http.response.status_code': 200 })).toBe(false);
   });
+  it('long value lists (one combined RegExp) keep each mode, wildcards and case', () => {
+    const list = (mod: string, extra: string[] = []) =>
+      `s:\n  c-uri${mod}:\n${['/one', '/two', '/th*ee', '/f?ur', ...extra].map((v) => `    - '${v}'`).join('\n')}\ncondition: s`;
+    expect(matches(list(''), { 'url.original': '/TWO' })).toBe(true);
+    expect(matches(list(''), { 'url.original': '/two/x' })).toBe(false);
+    expect(matches(list(''), { 'url.original': '/thrEEe' })).toBe(true);
+    expect(matches(list(''), { 'url.original': '/four' })).toBe(true);
+    expect(matches(list(''), { 'url.original': '/fouur' })).toBe(false);
+    expect(matches(list('|contains'), { 'url.original': 'x/two/y' })).toBe(true);
+    expect(matches(list('|startswith'), { 'url.original': '/two/y' })).toBe(true);
+    expect(matches(list('|startswith'), { 'url.original': 'x/two' })).toBe(false);
+    expect(matches(list('|endswith'), { 'url.original': 'x/two' })).toBe(true);
+    expect(matches(list('|endswith'), { 'url.original': '/two/x' })).toBe(false);
+    expect(matches(list('|contains|cased', ['/Five']), { 'url.original': 'a/Five' })).toBe(true);
+    expect(matches(list('|contains|cased', ['/Five']), { 'url.original': 'a/five' })).toBe(false);
+    // Regex metacharacters in values are literal.
+    expect(matches(list('|contains', ['(a|b)+.']), { 'url.original': 'x(a|b)+.y' })).toBe(true);
+    expect(matches(list('|contains', ['(a|b)+.']), { 'url.original': 'xaby' })).toBe(false);
+  });
   it('ANDs the fields of one map and ORs a list of maps', () => {
     const d = 'sel:\n  - cs-method: GET\n    c-uri|contains: admin\n  - cs-method: PUT\ncondition: sel';
     expect(matches(d, { 'http.request.method': 'GET', 'url.original': '/admin/x' })).toBe(true);
@@ -212,6 +231,12 @@ describe('keywords', () => {
     expect(
       matches(d, { message: 'Accepted password' }, { logsource: ls, type: 'syslog', raw: 'Accepted' }),
     ).toBe(false);
+  });
+  it('long keyword lists (one combined RegExp), in the message when the raw line lacks it', () => {
+    const d = `keywords:\n${['alpha', 'bravo', 'char*lie', 'delta', 'echo'].map((k) => `  - '${k}'`).join('\n')}\ncondition: keywords`;
+    expect(matches(d, { message: 'x CHARxxLIE y' }, { logsource: ls, type: 'syslog', raw: '{}' })).toBe(true);
+    expect(matches(d, { message: 'x' }, { logsource: ls, type: 'syslog', raw: 'the ECHO' })).toBe(true);
+    expect(matches(d, { message: 'foxtrot' }, { logsource: ls, type: 'syslog', raw: 'foxtrot' })).toBe(false);
   });
   it('|all keywords must all appear', () => {
     const d = "keywords:\n  '|all':\n    - 'bgp'\n    - 'md5'\ncondition: keywords";

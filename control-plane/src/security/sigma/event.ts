@@ -41,6 +41,19 @@ export class EventView {
     return l;
   }
 
+  private keywords: string[] | undefined;
+
+  /**
+   * The lower-cased texts keywords search: the raw line, and the message when the raw line does
+   * not contain it (a syslog message is part of its line; an EVE record's may not be).
+   */
+  keywordTexts(): string[] {
+    if (this.keywords) return this.keywords;
+    const raw = this.rawLowerCase();
+    const m = this.lower('message');
+    return (this.keywords = typeof m === 'string' && m && !raw.includes(m) ? [raw, m] : [raw]);
+  }
+
   raw(): string {
     return this.event.raw;
   }
