@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModuleDeps } from '../../modules/contract.js';
 import {
   ADMIN_PASSWORD,
   login,
@@ -8,7 +12,7 @@ import {
 } from '../../../../test/support/control-plane.js';
 import { securityRef } from '../module.js';
 import { storedEvent } from '../sigma/testing.js';
-import type { RuleItem, RuleList } from './service.js';
+import { SecurityRules, type RuleItem, type RuleList } from './service.js';
 
 let t: TestControlPlane;
 let admin: Session;
@@ -197,5 +201,43 @@ describe('rules through the API', () => {
         })
       ).status,
     ).toBe(403);
+  });
+});
+
+describe('rule files', () => {
+  it('are reloaded when one is added, changed or removed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigma-rules-'));
+    try {
+      const deps = {
+        db: t.cp.services.db,
+        log: t.cp.services.log,
+        audit: t.cp.services.audit,
+        config: t.config,
+      };
+      const rules = new SecurityRules(deps as unknown as ModuleDeps, { dir, checkMillis: 0 });
+      const ids = () => rules.current.rules.map((r) => [r.info.id, r.info.status]);
+      writeFileSync(join(dir, 'a.yml'), RULE('file-rule-a'));
+      // The first evaluation loads the rules (a replica that did not seed).
+      rules.evaluate([]);
+      await rules.refresh();
+      expect(ids()).toEqual([['file-rule-a', 'compiled']]);
+      writeFileSync(join(dir, 'b.yml'), RULE('file-rule-b'));
+      await rules.refresh();
+      expect(ids()).toEqual([
+        ['file-rule-a', 'compiled'],
+        ['file-rule-b', 'compiled'],
+      ]);
+      writeFileSync(join(dir, 'b.yml'), `${RULE('file-rule-b')}  extra: [unclosed\n`);
+      await rules.refresh();
+      expect(ids()).toEqual([
+        ['file-rule-a', 'compiled'],
+        [expect.any(String), 'invalid'],
+      ]);
+      rmSync(join(dir, 'b.yml'));
+      await rules.refresh();
+      expect(ids()).toEqual([['file-rule-a', 'compiled']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

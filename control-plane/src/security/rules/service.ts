@@ -132,7 +132,7 @@ export class SecurityRules implements RuleEngine, HitRecorder {
 
   evaluate(events: readonly StoredEvent[]): AlertInput[] {
     const now = Date.now();
-    if (this.loaded && !this.refreshing && now - this.lastCheck >= (this.opts.checkMillis ?? CHECK_MILLIS)) {
+    if (!this.refreshing && now - this.lastCheck >= (this.opts.checkMillis ?? CHECK_MILLIS)) {
       this.lastCheck = now;
       this.refreshing = this.refresh()
         .catch((err: unknown) => this.d.log.error({ err }, 'sigma rules: refresh failed'))
@@ -182,7 +182,8 @@ export class SecurityRules implements RuleEngine, HitRecorder {
 
   /** Reloads when a rule file or an API rule changed; flushes the counts. */
   async refresh(): Promise<void> {
-    if (
+    if (!this.loaded) await this.load();
+    else if (
       this.signatureOfFiles() !== this.fileSignature ||
       (await this.signatureOfApi()) !== this.apiSignature
     ) {
@@ -241,6 +242,7 @@ export class SecurityRules implements RuleEngine, HitRecorder {
 
   /** Every rule the caller sees, with the hits in the caller's subtree and the errors. */
   async list(identity: Identity): Promise<RuleList> {
+    if (!this.loaded) await this.load();
     await this.flush().catch((err: unknown) =>
       this.d.log.warn({ err }, 'sigma rules: flushing hit counts failed'),
     );
