@@ -56,7 +56,11 @@ const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cmd = args.command[0] ?? 'serve';
-  if (cmd === 'sigma') process.exit(sigmaCommand(args.command.slice(1)));
+  if (cmd === 'sigma') {
+    // Not process.exit(): stdout to a pipe is written asynchronously and would be cut short.
+    process.exitCode = sigmaCommand(args.command.slice(1));
+    return;
+  }
   const embedded = cmd === 'embedded';
   let config: Config;
   try {
