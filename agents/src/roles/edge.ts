@@ -7,6 +7,9 @@ import type { FlowCollectorStats } from '../flows/collector.js';
 import { FlowMetrics } from '../flows/metrics.js';
 import { defineRole } from './contract.js';
 
+/** `security-alerts` payloads hold at most this many alerts (the protocol's limit). */
+const MAX_ALERTS_PER_PAYLOAD = 1000;
+
 /** The edge role's stats: the SNMP side, and the flow collector's when the config has one. */
 export type EdgeStats = EdgeRoleStats & { flows?: FlowCollectorStats };
 
@@ -17,8 +20,8 @@ export type EdgeStats = EdgeRoleStats & { flows?: FlowCollectorStats };
  */
 export const edgeRole = defineRole({
   name: 'edge',
-  configSection: ['edge', 'flows'],
-  payloadKinds: ['interface-poll', 'discovery', 'sweep', 'flow-aggregates'],
+  configSection: ['edge', 'flows', 'detections'],
+  payloadKinds: ['interface-poll', 'discovery', 'sweep', 'flow-aggregates', 'security-alerts'],
   start: (ctx) => {
     const log = ctx.log.child({ role: 'edge' });
     const role = new EdgeRole({
@@ -39,6 +42,15 @@ export const edgeRole = defineRole({
         metrics: flowMetrics,
         logger: log.child({ collector: 'flows' }),
         onPayload: (payload) => ctx.report(payload),
+        // The edge detections' alerts leave at once (an attack is news within seconds).
+        onAlerts: (alerts) => {
+          for (let i = 0; i < alerts.length; i += MAX_ALERTS_PER_PAYLOAD) {
+            ctx.report(
+              { kind: 'security-alerts', alerts: alerts.slice(i, i + MAX_ALERTS_PER_PAYLOAD) },
+              { urgent: true },
+            );
+          }
+        },
         onError: (source, count, err) => ctx.collectorErrors('flows', source, count, err),
       });
     let stopping: Promise<void> | undefined;
@@ -47,7 +59,7 @@ export const edgeRole = defineRole({
         role.apply(config.edge);
         if (config.flows?.enabled) {
           collector ??= newCollector();
-          collector.apply(config.flows);
+          collector.apply(config.flows, config.detections);
         } else if (collector) {
           // Disabled: the minutes in progress are flushed and the sockets closed.
           const c = collector;
