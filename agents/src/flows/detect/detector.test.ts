@@ -139,7 +139,11 @@ describe('slicer', () => {
   it('corrects by the sampling rate and spreads a long record over its seconds', () => {
     const s = new DetectSlicer(config());
     s.add(rec('1.1.1.1', '10.0.0.1', { packets: 10, bytes: 1000 }), 100, T0);
-    s.add(rec('1.1.1.2', '10.0.0.1', { packets: 50, bytes: 5000, startMillis: T0 - 10_000, endMillis: T0 }), 1, T0);
+    s.add(
+      rec('1.1.1.2', '10.0.0.1', { packets: 50, bytes: 5000, startMillis: T0 - 10_000, endMillis: T0 }),
+      1,
+      T0,
+    );
     const d = s.takeAll()[0]!.dst['10.0.0.1']!;
     expect(d.packets).toBe(1000 + 5);
     expect(d.bytes).toBe(100_000 + 500);
@@ -154,20 +158,31 @@ describe('FlowDetector: volumetric DDoS', () => {
     // keeps it from alerting).
     for (let s = 0; s < 120; s++) {
       r.second((add) => {
-        for (let i = 0; i < 20; i++) add(rec(`198.51.100.${i}`, '10.0.0.1', { packets: 100, bytes: 100_000 }));
+        for (let i = 0; i < 20; i++)
+          add(rec(`198.51.100.${i}`, '10.0.0.1', { packets: 100, bytes: 100_000 }));
       });
     }
     expect(r.alerts).toEqual([]);
     // 2.5× the baseline: below the factor 4 → nothing.
     for (let s = 0; s < 10; s++) {
       r.second((add) => {
-        for (let i = 0; i < 50; i++) add(rec(`198.51.100.${i}`, '10.0.0.1', { packets: 100, bytes: 100_000 }));
+        for (let i = 0; i < 50; i++)
+          add(rec(`198.51.100.${i}`, '10.0.0.1', { packets: 100, bytes: 100_000 }));
       });
     }
     expect(r.alerts).toEqual([]);
     // The attack: 50,000 pps from 200 sources.
     const attack = (add: (r: FlowRecord) => void): void => {
-      for (let i = 0; i < 200; i++) add(rec(`203.0.113.${i}`, '10.0.0.1', { packets: 250, bytes: 15_000, proto: 17, dstPort: 53, srcPort: 53 }));
+      for (let i = 0; i < 200; i++)
+        add(
+          rec(`203.0.113.${i}`, '10.0.0.1', {
+            packets: 250,
+            bytes: 15_000,
+            proto: 17,
+            dstPort: 53,
+            srcPort: 53,
+          }),
+        );
     };
     expect(r.second(attack)).toEqual([]);
     expect(r.second(attack)).toEqual([]);
@@ -208,8 +223,10 @@ describe('FlowDetector: volumetric DDoS', () => {
 
   it('the attack does not poison the baseline: a second attack is caught against the old threshold', () => {
     const r = rig();
-    const normal = (add: (r: FlowRecord) => void): void => add(rec('198.51.100.1', '10.0.0.2', { packets: 2000, bytes: 1e6 }));
-    const flood = (add: (r: FlowRecord) => void): void => add(rec('203.0.113.1', '10.0.0.2', { packets: 20_000, bytes: 1e6 }));
+    const normal = (add: (r: FlowRecord) => void): void =>
+      add(rec('198.51.100.1', '10.0.0.2', { packets: 2000, bytes: 1e6 }));
+    const flood = (add: (r: FlowRecord) => void): void =>
+      add(rec('203.0.113.1', '10.0.0.2', { packets: 20_000, bytes: 1e6 }));
     for (let s = 0; s < 200; s++) r.second(normal);
     const before = r.det.stats();
     expect(before.ongoing.ddos).toBe(0);
@@ -228,7 +245,9 @@ describe('FlowDetector: volumetric DDoS', () => {
 
   it('merges one destination over both workers (several exporters) before judging it', () => {
     // Each worker alone sees 600 pps (below minPps 1000); merged they are 1200 pps.
-    const cfg = config({ ddos: { factor: 1, minPps: 1000, minBps: 1e12, sustainSeconds: 2, baselineHalfLifeSeconds: 60 } });
+    const cfg = config({
+      ddos: { factor: 1, minPps: 1000, minBps: 1e12, sustainSeconds: 2, baselineHalfLifeSeconds: 60 },
+    });
     const r = rig(cfg);
     const both = (add: (r: FlowRecord) => void): void => {
       add(rec('203.0.113.1', '10.0.0.3', { packets: 600 }));
@@ -242,7 +261,8 @@ describe('FlowDetector: volumetric DDoS', () => {
 
   it('needs sustainSeconds in a row: an interrupted burst does not alert', () => {
     const r = rig();
-    const flood = (add: (r: FlowRecord) => void): void => add(rec('203.0.113.1', '10.0.0.4', { packets: 50_000 }));
+    const flood = (add: (r: FlowRecord) => void): void =>
+      add(rec('203.0.113.1', '10.0.0.4', { packets: 50_000 }));
     for (let k = 0; k < 5; k++) {
       r.second(flood);
       r.second(flood);
@@ -253,7 +273,8 @@ describe('FlowDetector: volumetric DDoS', () => {
 
   it('alerts on bits/s too (large packets under the packet threshold)', () => {
     const r = rig();
-    const big = (add: (r: FlowRecord) => void): void => add(rec('203.0.113.9', '10.0.0.5', { packets: 900, bytes: 900 * 1500 * 100 }));
+    const big = (add: (r: FlowRecord) => void): void =>
+      add(rec('203.0.113.9', '10.0.0.5', { packets: 900, bytes: 900 * 1500 * 100 }));
     r.second(big);
     r.second(big);
     expect(r.second(big)).toHaveLength(1);
@@ -285,11 +306,14 @@ describe('FlowDetector: volumetric DDoS', () => {
 
   it('flush ends an ongoing attack', () => {
     const r = rig();
-    const flood = (add: (r: FlowRecord) => void): void => add(rec('203.0.113.1', '10.0.0.6', { packets: 50_000 }));
+    const flood = (add: (r: FlowRecord) => void): void =>
+      add(rec('203.0.113.1', '10.0.0.6', { packets: 50_000 }));
     for (let s = 0; s < 4; s++) r.second(flood);
     expect(r.alerts).toHaveLength(1);
     const out = r.flush();
-    expect(out.some((a) => a.fingerprint === 'flow:ddos:10.0.0.6' && a.details?.state === 'ended')).toBe(true);
+    expect(out.some((a) => a.fingerprint === 'flow:ddos:10.0.0.6' && a.details?.state === 'ended')).toBe(
+      true,
+    );
   });
 });
 
@@ -306,7 +330,8 @@ describe('FlowDetector: scans', () => {
     for (let s = 0; s < 4; s++) {
       out.push(
         ...r.second((add) => {
-          for (let p = 0; p < 5; p++) add(rec('203.0.113.7', '10.0.0.10', { dstPort: 20 + s * 5 + p, tcpFlags: 0x02 }));
+          for (let p = 0; p < 5; p++)
+            add(rec('203.0.113.7', '10.0.0.10', { dstPort: 20 + s * 5 + p, tcpFlags: 0x02 }));
         }),
       );
     }
@@ -339,7 +364,8 @@ describe('FlowDetector: scans', () => {
     const r = rig();
     const out = r.second((add) => {
       for (let h = 0; h < 25; h++) add(rec('203.0.113.20', `10.2.0.${h}`, { dstPort: 22, tcpFlags: 0x02 }));
-      for (let h = 0; h < 25; h++) add(rec('203.0.113.21', `10.2.1.${h}`, { proto: 1, srcPort: 0, dstPort: 0x0800, tcpFlags: 0 }));
+      for (let h = 0; h < 25; h++)
+        add(rec('203.0.113.21', `10.2.1.${h}`, { proto: 1, srcPort: 0, dstPort: 0x0800, tcpFlags: 0 }));
     });
     const refs = out.map((a) => a.fingerprint).sort();
     expect(refs).toEqual(['flow:host-scan:203.0.113.20:22', 'flow:host-scan:203.0.113.21:0']);
@@ -354,7 +380,8 @@ describe('FlowDetector: scans', () => {
     const cfg = config();
     const det = new FlowDetector(cfg, { maxScanKeys: 50 });
     const s = new DetectSlicer(cfg);
-    for (let i = 0; i < 100; i++) s.add(rec(`203.0.${i >> 8}.${i & 255}`, '10.0.0.1', { tcpFlags: 2 }), 1, T0);
+    for (let i = 0; i < 100; i++)
+      s.add(rec(`203.0.${i >> 8}.${i & 255}`, '10.0.0.1', { tcpFlags: 2 }), 1, T0);
     for (const sl of s.takeAll()) det.ingest(sl);
     det.evaluate(T0 + 5000);
     expect(det.stats().scanKeys).toBe(50);

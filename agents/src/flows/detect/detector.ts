@@ -101,10 +101,7 @@ type Merged = Map<string, DestinationCounts>;
 export class FlowDetector {
   #cfg: FlowDetectionConfig | undefined;
   readonly #limits: DetectorLimits;
-  readonly #pending = new Map<
-    number,
-    { dst: Merged; probes: Set<string>; intel: Map<string, IntelHit> }
-  >();
+  readonly #pending = new Map<number, { dst: Merged; probes: Set<string>; intel: Map<string, IntelHit> }>();
   #lastEvaluated: number | undefined;
   readonly #dsts = new Map<string, DstState>();
   /** Destinations above their threshold or under attack: a silent second counts for them too. */
@@ -121,7 +118,14 @@ export class FlowDetector {
     scanKeys: 0,
     ongoing: { ddos: 0, portScan: 0, hostScan: 0, intel: 0 },
     alerts: { ddos: 0, portScan: 0, hostScan: 0, intel: 0, ended: 0 },
-    overflow: { sliceDestinations: 0, sliceProbes: 0, sliceIntel: 0, destinations: 0, scanKeys: 0, ongoing: 0 },
+    overflow: {
+      sliceDestinations: 0,
+      sliceProbes: 0,
+      sliceIntel: 0,
+      destinations: 0,
+      scanKeys: 0,
+      ongoing: 0,
+    },
   };
 
   constructor(config: FlowDetectionConfig | undefined, limits: Partial<DetectorLimits> = {}) {
@@ -477,7 +481,8 @@ export class FlowDetector {
     n: number,
     s: number,
   ): void {
-    const fingerprint = kind === 'portScan' ? `flow:port-scan:${src}:${dst}` : `flow:host-scan:${src}:${port}`;
+    const fingerprint =
+      kind === 'portScan' ? `flow:port-scan:${src}:${dst}` : `flow:host-scan:${src}:${port}`;
     const o = this.#track(fingerprint, kind, s, (o, ended) => {
       const what =
         kind === 'portScan'
@@ -487,8 +492,13 @@ export class FlowDetector {
         source: 'flow',
         reference: kind === 'portScan' ? 'flow:port-scan' : 'flow:host-scan',
         fingerprint,
-        title: kind === 'portScan' ? `Port scan of ${dst} from ${src}` : `Host scan from ${src} (${port === 0 ? 'ICMP' : `port ${port}`})`,
-        description: `${src} probed ${what} within ${cfg.scan.windowSeconds} s` + (ended ? '; the scan has stopped' : ''),
+        title:
+          kind === 'portScan'
+            ? `Port scan of ${dst} from ${src}`
+            : `Host scan from ${src} (${port === 0 ? 'ICMP' : `port ${port}`})`,
+        description:
+          `${src} probed ${what} within ${cfg.scan.windowSeconds} s` +
+          (ended ? '; the scan has stopped' : ''),
         severity: 'medium',
         attack: ['T1046'],
         observables: [
@@ -500,14 +510,21 @@ export class FlowDetector {
         firstSeen: o.firstSec * 1000,
         lastSeen: o.lastSec * 1000 + 999,
         count: Math.max(1, o.count),
-        evidence: [`${src}: ${what} within ${cfg.scan.windowSeconds} s (threshold ${kind === 'portScan' ? cfg.scan.portsPerHost : cfg.scan.hostsPerPort})`],
+        evidence: [
+          `${src}: ${what} within ${cfg.scan.windowSeconds} s (threshold ${kind === 'portScan' ? cfg.scan.portsPerHost : cfg.scan.hostsPerPort})`,
+        ],
         details: { state: ended ? 'ended' : 'ongoing', distinct: o.count },
       };
     });
     if (o) o.count = Math.max(o.count, n);
   }
 
-  #track(fingerprint: string, kind: Ongoing['kind'], s: number, build: Ongoing['build']): Ongoing | undefined {
+  #track(
+    fingerprint: string,
+    kind: Ongoing['kind'],
+    s: number,
+    build: Ongoing['build'],
+  ): Ongoing | undefined {
     let o = this.#ongoing.get(fingerprint);
     if (!o) {
       if (this.#ongoing.size >= this.#limits.maxOngoing) {
