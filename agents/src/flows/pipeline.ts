@@ -83,11 +83,13 @@ export class FlowPipeline {
   #cfg: ReturnType<SamplingResolver['exporter']>;
   readonly #onRecord = (r: FlowRecord): void => {
     // Decoded records → the detections' per-second counters (sampling-corrected), then the minutes.
-    if (this.#slicer.enabled) this.#slicer.add(r, this.#sampling.resolve(this.#cfg, r), this.#now);
+    if (this.#slicer.enabled)
+      this.#slicer.add(r, this.#sampling.resolve(this.#cfg, r), this.#now, this.#exAddr);
     this.#agg.add(this.#ex!, r, this.#now, this.#cfg);
   };
   #sampling: SamplingResolver;
   readonly #slicer: DetectSlicer;
+  #exAddr = '';
 
   constructor(
     config: PipelineConfig,
@@ -135,6 +137,7 @@ export class FlowPipeline {
       else if (v === 0 && data.readUInt16BE(2) === 5) s.versions |= 8;
     }
     this.#ex = ex;
+    this.#exAddr = exporter;
     this.#now = now;
     this.#cfg = this.#sampling.exporter(exporter);
     try {

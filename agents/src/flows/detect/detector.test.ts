@@ -49,10 +49,16 @@ function rig(cfg = config()) {
     det,
     alerts,
     /** Feeds one second: `fn(add)` adds records (alternating workers), then the tick. */
-    second(fn: (add: (r: FlowRecord, rate?: number) => void) => void): AlertInput[] {
+    second(fn: (add: (r: FlowRecord, rate?: number, exporter?: string) => void) => void): AlertInput[] {
       const now = T0 + i * 1000 + 500;
       let w = 0;
-      fn((r, rate = 1) => workers[w++ % 2]!.add(r, rate, now));
+      // An exporter's records go to one worker (as the collector spreads them); without one named,
+      // records alternate between the workers as if from two exporters' worth of one destination.
+      fn((r, rate = 1, exporter) =>
+        exporter === undefined
+          ? workers[w++ % 2]!.add(r, rate, now, 'ex')
+          : workers[exporter.length % 2]!.add(r, rate, now, exporter),
+      );
       i += 1;
       const tick = T0 + i * 1000 + 10;
       for (const wk of workers) for (const s of wk.take(tick)) det.ingest(s);
@@ -122,7 +128,7 @@ describe('slicer', () => {
     const s = new DetectSlicer(config());
     for (let i = 0; i < 300; i++) s.add(rec(`198.51.${i >> 8}.${i & 255}`, '10.0.0.1'), 1, T0);
     const [slice] = s.takeAll();
-    const est = sketchEstimate(slice!.dst['10.0.0.1']!.sketch);
+    const est = sketchEstimate(slice!.dst['10.0.0.1 ']!.sketch);
     expect(Math.abs(est - 300)).toBeLessThan(30);
   });
 
@@ -144,7 +150,7 @@ describe('slicer', () => {
       1,
       T0,
     );
-    const d = s.takeAll()[0]!.dst['10.0.0.1']!;
+    const d = s.takeAll()[0]!.dst['10.0.0.1 ']!;
     expect(d.packets).toBe(1000 + 5);
     expect(d.bytes).toBe(100_000 + 500);
     expect(d.flows).toBe(101);
@@ -243,8 +249,8 @@ describe('FlowDetector: volumetric DDoS', () => {
     expect(second[0]!.details!.thresholdPps).toBe(first.details!.thresholdPps);
   });
 
-  it('merges one destination over both workers (several exporters) before judging it', () => {
-    // Each worker alone sees 600 pps (below minPps 1000); merged they are 1200 pps.
+  it('merges one destination over both workers before judging it', () => {
+    // Each worker alone holds 600 pps (below minPps 1000) of one exporter's view; merged 1200 pps.
     const cfg = config({
       ddos: { factor: 1, minPps: 1000, minBps: 1e12, sustainSeconds: 2, baselineHalfLifeSeconds: 60 },
     });
@@ -257,6 +263,32 @@ describe('FlowDetector: volumetric DDoS', () => {
     const out = r.second(both);
     expect(out).toHaveLength(1);
     expect(out[0]!.details!.peakPps).toBe(1200);
+  });
+
+  it('takes the largest exporter’s view of a destination, not the sum over the routers of its path', () => {
+    const cfg = config({
+      ddos: { factor: 1, minPps: 1000, minBps: 1e12, sustainSeconds: 2, baselineHalfLifeSeconds: 60 },
+    });
+    const r = rig(cfg);
+    // The same 900 pps cross the border router (sampled) and the destination's router: no alert.
+    const path = (add: (r: FlowRecord, rate?: number, exporter?: string) => void): void => {
+      add(rec('203.0.113.1', '10.0.0.7', { packets: 90 }), 10, '127.0.0.1');
+      add(rec('203.0.113.1', '10.0.0.7', { packets: 900 }), 1, '127.0.0.22');
+    };
+    for (let s = 0; s < 5; s++) r.second(path);
+    expect(r.alerts).toEqual([]);
+    // Two borders each bring 700 pps, converging on the destination's router (1400): alert.
+    const converge = (add: (r: FlowRecord, rate?: number, exporter?: string) => void): void => {
+      add(rec('203.0.113.1', '10.0.0.8', { packets: 700 }), 1, '127.0.0.1');
+      add(rec('203.0.113.2', '10.0.0.8', { packets: 700 }), 1, '127.0.0.22');
+      add(rec('203.0.113.1', '10.0.0.8', { packets: 700 }), 1, '127.0.0.333');
+      add(rec('203.0.113.2', '10.0.0.8', { packets: 700 }), 1, '127.0.0.333');
+    };
+    r.second(converge);
+    const out = r.second(converge);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.details!.peakPps).toBe(1400);
+    expect(out[0]!.details!.distinctSources).toBe(2);
   });
 
   it('needs sustainSeconds in a row: an interrupted burst does not alert', () => {

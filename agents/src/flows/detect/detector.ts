@@ -96,7 +96,16 @@ interface Ongoing {
   build: (o: Ongoing, ended: boolean) => AlertInput;
 }
 
-type Merged = Map<string, DestinationCounts>;
+/**
+ * One destination's second: per exporter what it saw (summed over the workers: an exporter's
+ * records all go to one worker, so this is whole per exporter), and the sources of all of them.
+ */
+interface MergedDst {
+  byExporter: Map<string, { packets: number; bytes: number; flows: number }>;
+  sketch: number[];
+  top: [string, number][];
+}
+type Merged = Map<string, MergedDst>;
 
 export class FlowDetector {
   #cfg: FlowDetectionConfig | undefined;
@@ -155,16 +164,23 @@ export class FlowDetector {
       p = { dst: new Map(), probes: new Set(), intel: new Map() };
       this.#pending.set(second, p);
     }
-    for (const [dst, c] of Object.entries(slice.dst)) {
-      const m = p.dst.get(dst);
+    for (const [key, c] of Object.entries(slice.dst)) {
+      const sp = key.indexOf(' ');
+      const dst = sp < 0 ? key : key.slice(0, sp);
+      const exporter = sp < 0 ? '' : key.slice(sp + 1);
+      let m = p.dst.get(dst);
       if (!m) {
-        p.dst.set(dst, { ...c, sketch: [...c.sketch], top: c.top.map(([s, n]) => [s, n]) });
-        continue;
+        m = { byExporter: new Map(), sketch: [...c.sketch], top: [] };
+        p.dst.set(dst, m);
+      } else {
+        for (let i = 0; i < m.sketch.length; i++) m.sketch[i] = (m.sketch[i]! | (c.sketch[i] ?? 0)) >>> 0;
       }
-      m.packets += c.packets;
-      m.bytes += c.bytes;
-      m.flows += c.flows;
-      for (let i = 0; i < m.sketch.length; i++) m.sketch[i] = (m.sketch[i]! | (c.sketch[i] ?? 0)) >>> 0;
+      const e = m.byExporter.get(exporter);
+      if (e) {
+        e.packets += c.packets;
+        e.bytes += c.bytes;
+        e.flows += c.flows;
+      } else m.byExporter.set(exporter, { packets: c.packets, bytes: c.bytes, flows: c.flows });
       for (const [s, n] of c.top) spaceSaving(m.top, s, n);
     }
     for (const k of slice.probes) p.probes.add(k);
@@ -262,8 +278,19 @@ export class FlowDetector {
     const keep = Math.pow(2, -1 / d.baselineHalfLifeSeconds);
     const alpha = 1 - keep;
     const seen = new Set<string>();
-    for (const [addr, c] of dst) {
+    for (const [addr, m] of dst) {
       seen.add(addr);
+      // The same packets cross every router of their path, and each exports them: summing the
+      // exporters would count them once per hop. In the extranet's tree every path to a destination
+      // converges on the destination's own router, which therefore sees all of its traffic: the
+      // destination's rate is the largest exporter's view.
+      let packets = 0;
+      let bytes = 0;
+      for (const e of m.byExporter.values()) {
+        if (e.packets > packets) packets = e.packets;
+        if (e.bytes > bytes) bytes = e.bytes;
+      }
+      const c = { packets, bytes, sketch: m.sketch, top: m.top };
       let st = this.#dsts.get(addr);
       if (!st) {
         if (this.#dsts.size >= this.#limits.maxDestinations && !this.#evictIdle(s)) {
@@ -307,7 +334,15 @@ export class FlowDetector {
     st: DstState,
     s: number,
     over: boolean,
-    r: { pps: number; bps: number; thPps: number; thBps: number; c: DestinationCounts } | undefined,
+    r:
+      | {
+          pps: number;
+          bps: number;
+          thPps: number;
+          thBps: number;
+          c: Pick<DestinationCounts, 'sketch' | 'top'>;
+        }
+      | undefined,
     out: AlertInput[],
   ): void {
     const sustain = cfg.ddos.sustainSeconds;

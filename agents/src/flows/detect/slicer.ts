@@ -21,6 +21,7 @@ export const SKETCH_WORDS = 32;
 export const TOP_SOURCES = 4;
 
 export interface DestinationCounts {
+  /** As the exporter saw them (the detector takes the largest exporter's view: see detector.ts). */
   packets: number;
   bytes: number;
   flows: number;
@@ -48,6 +49,7 @@ export interface IntelHit {
 export interface DetectSlice {
   /** Unix second the records were received in. */
   second: number;
+  /** Keyed `<destination> <exporter>`. */
   dst: Record<string, DestinationCounts>;
   /** Distinct `src|dst|port` probes (TCP without ACK, UDP, ICMP as port 0). */
   probes: string[];
@@ -142,8 +144,8 @@ export class DetectSlicer {
     }
   }
 
-  /** Counts one record received at `now` (ms), sampling-corrected by `rate`. */
-  add(r: FlowRecord, rate: number, now: number): void {
+  /** Counts one record of `exporter` received at `now` (ms), sampling-corrected by `rate`. */
+  add(r: FlowRecord, rate: number, now: number, exporter = ''): void {
     if (!this.#enabled) return;
     const second = Math.floor(now / 1000);
     let b = this.#current;
@@ -168,12 +170,13 @@ export class DetectSlicer {
     const packets = (r.packets * rate) / span;
     const bytes = (r.bytes * rate) / span;
     const flows = rate;
-    let d = b.dst.get(dst);
+    const dk = `${dst} ${exporter}`;
+    let d = b.dst.get(dk);
     if (!d) {
       if (b.dst.size >= this.#limits.maxDestinations) b.overflow.destinations += 1;
       else {
         d = { packets: 0, bytes: 0, flows: 0, sketch: new Array<number>(SKETCH_WORDS).fill(0), top: [] };
-        b.dst.set(dst, d);
+        b.dst.set(dk, d);
       }
     }
     if (d) {
