@@ -6,13 +6,22 @@ import type { FastV2cStats } from './fast-v2c.js';
 import { defaultLabPort, loadInventory, parseInventory, type LabInventory } from './inventory.js';
 import { LabModel, type LabLinkInfo } from './model.js';
 import { ListenError, SnmpRouter } from './router.js';
-import { loadScenario, parseScenario, type LinkRef, type Scenario, type ScenarioInput } from './scenario.js';
+import {
+  loadScenario,
+  parseScenario,
+  type LinkRef,
+  type Scenario,
+  type ScenarioAttack,
+  type ScenarioInput,
+} from './scenario.js';
 import { startTimeline, type Timeline } from './timeline.js';
 import { startFlowExport, type FlowExportOptions } from './flows/start.js';
 import { LabAttacks, type AttackInfo, type AttackSpec } from './flows/attacks.js';
 import type { FlowExportStats, LabFlowExport } from './flows/exporter.js';
 
 export interface StartLabOptions {
+  /** Attacks played besides the scenario's `attacks:` (the `--attack` flags). */
+  attacks?: ScenarioAttack[];
   /** An inventory YAML file (devices, interfaces, links; other sections are ignored)… */
   inventoryFile?: string;
   /** …or the same content as an object. */
@@ -209,7 +218,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     }
     return attacks.start(spec);
   };
-  const attackTimers = scenario.attacks.map((a) => {
+  const attackTimers = [...scenario.attacks, ...(options.attacks ?? [])].map((a) => {
     const { at, ...spec } = a;
     const t = setTimeout(() => {
       try {
