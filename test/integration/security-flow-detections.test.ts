@@ -230,4 +230,34 @@ describe('security: lab attacks → edge detections → control plane', () => {
     );
     expect(ended.alert.lastSeen).toBeGreaterThan(first.alert.lastSeen - 1);
   }, 60_000);
+
+  it('the alerts part stored them: GET /security/alerts lists the scan and the DDoS, deduplicated', async () => {
+    interface Alert {
+      id: string;
+      fingerprint: string;
+      source: string;
+      reference: string;
+      status: string;
+      count: number;
+      attack: string[];
+      assetAddress: string | null;
+      observables: { type: string; value: string; role?: string }[];
+    }
+    const r = await admin.get('/api/v1/security/alerts?source=flow&limit=100');
+    expect(r.status).toBe(200);
+    const { items } = (await r.json()) as { items: Alert[] };
+    const ddos = items.filter((a) => a.fingerprint === 'flow:ddos:10.62.2.10');
+    // One alert for the attack, however many repeats and the end came in.
+    expect(ddos).toHaveLength(1);
+    expect(ddos[0]).toMatchObject({ reference: 'flow:ddos', attack: ['T1498'], assetAddress: '10.62.2.10' });
+    expect(ddos[0]!.count).toBeGreaterThanOrEqual(2);
+    const scan = items.filter((a) => a.fingerprint === 'flow:port-scan:180.101.49.66:10.62.2.20');
+    expect(scan).toHaveLength(1);
+    expect(scan[0]).toMatchObject({ reference: 'flow:port-scan', attack: ['T1046'] });
+    // The detail answers with the evidence (a rendering of the rates).
+    const d = await admin.get(`/api/v1/security/alerts/${ddos[0]!.id}`);
+    expect(d.status).toBe(200);
+    const detail = (await d.json()) as { evidence: unknown[] };
+    expect(JSON.stringify(detail.evidence)).toMatch(/pps/);
+  });
 });
