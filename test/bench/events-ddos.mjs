@@ -118,7 +118,12 @@ async function main() {
     });
     const { token } = await tok.json();
     await agents.enrol({ server: url, token, stateDir, roles: ['edge'] });
-    agent = await agents.startAgent({ stateDir, roles: ['edge'], retryInitialMillis: 200 });
+    agent = await agents.startAgent({
+      stateDir,
+      roles: ['edge'],
+      retryInitialMillis: 200,
+      logger: agents.silentLogger,
+    });
     await eventually(
       async () => {
         const f = agent.stats().edge?.flows;
@@ -148,6 +153,21 @@ async function main() {
     for (let i = 0; i < SAMPLES; i++) {
       const target = `10.63.2.${10 + i}`;
       const started = Date.now();
+      const debug = process.env.BENCH_DEBUG
+        ? setInterval(
+            () =>
+              console.error(
+                JSON.stringify([
+                  agent.stats().edge?.flows?.detections?.destinations,
+                  lab.attacks().map((a) => [a.records, a.packets, a.path, a.exporters]),
+                  lab
+                    .flowStats()
+                    .map((f) => [f.deviceId, f.datagrams, f.records, f.sendErrors, f.droppedDatagrams]),
+                ]),
+              ),
+            1000,
+          )
+        : undefined;
       lab.startAttack({
         kind: 'ddos',
         source: '36.152.44.0/24',
@@ -168,6 +188,7 @@ async function main() {
         TIMEOUT_MS,
         100,
       );
+      clearInterval(debug);
       const seconds = (Date.now() - started) / 1000;
       samples.push(Math.round(seconds * 100) / 100);
       console.log(JSON.stringify({ sample: i + 1, target, pps: PPS, seconds }));

@@ -160,9 +160,9 @@ describe('slicer', () => {
 describe('FlowDetector: volumetric DDoS', () => {
   it('learns a baseline, alerts after sustainSeconds above max(minPps, baseline × factor), repeats and ends', () => {
     const r = rig(config({ realertSeconds: 5 }));
-    // 120 s of ordinary traffic: 2000 pps towards 10.0.0.1 (above minPps, so only the baseline
+    // 240 s of ordinary traffic: 2000 pps towards 10.0.0.1 (above minPps, so only the baseline
     // keeps it from alerting).
-    for (let s = 0; s < 120; s++) {
+    for (let s = 0; s < 240; s++) {
       r.second((add) => {
         for (let i = 0; i < 20; i++)
           add(rec(`198.51.100.${i}`, '10.0.0.1', { packets: 100, bytes: 100_000 }));
@@ -246,7 +246,11 @@ describe('FlowDetector: volumetric DDoS', () => {
     for (let s = 0; s < 3; s++) r.second(flood);
     const second = r.alerts.slice(n);
     expect(second).toHaveLength(1);
-    expect(second[0]!.details!.thresholdPps).toBe(first.details!.thresholdPps);
+    // Five ordinary seconds were learned in between (a little higher), five minutes of flood not
+    // (it would be ≈ 20,000 × 4).
+    const th = Number(second[0]!.details!.thresholdPps);
+    expect(th).toBeGreaterThanOrEqual(Number(first.details!.thresholdPps));
+    expect(th).toBeLessThan(Number(first.details!.thresholdPps) * 1.05);
   });
 
   it('merges one destination over both workers before judging it', () => {
@@ -334,6 +338,20 @@ describe('FlowDetector: volumetric DDoS', () => {
     s.add(rec('1.1.1.1', '10.0.0.1'), 1, T0 + 2000);
     for (const sl of s.takeAll()) det.ingest(sl);
     expect(det.stats().lateSlices).toBe(1);
+  });
+
+  it('an attack on a destination never seen before is caught, its partial first second not learned', () => {
+    const r = rig();
+    // The first second holds 30 % of the attack (it started late in the second): 15,000 pps, below
+    // minPps × factor (4000 × … here 1000 × 4), then 50,000 pps.
+    r.second((add) => add(rec('203.0.113.1', '10.0.0.9', { packets: 3_500 })));
+    const flood = (add: (r: FlowRecord) => void): void =>
+      add(rec('203.0.113.1', '10.0.0.9', { packets: 50_000 }));
+    r.second(flood);
+    r.second(flood);
+    const out = r.second(flood);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.details!.thresholdPps).toBe(4000);
   });
 
   it('flush ends an ongoing attack', () => {

@@ -303,9 +303,11 @@ export class FlowDetector {
       this.#decay(st, s, keep);
       const pps = c.packets;
       const bps = c.bytes * 8;
-      // Warming up (the first half-life of a destination): the baseline is the mean of what was
-      // seen so far, and only a rate above minPps × factor (minBps × factor) counts as an attack, so
-      // a busy server is not an attack because the agent just started.
+      // Warming up (the first half-life of a destination): only a rate above minPps × factor
+      // (minBps × factor) counts as an attack, so a busy server is not an attack because the agent
+      // just started; the baseline is the mean of what was seen so far, each second counted at most
+      // at minPps (minBps), so an attack's first, partial second cannot raise the bar above the
+      // floor × factor.
       const age = s - st.firstSec + 1;
       const warm = age <= d.baselineHalfLifeSeconds;
       const thPps = Math.max(warm ? d.minPps * d.factor : d.minPps, st.basePps * d.factor);
@@ -315,8 +317,8 @@ export class FlowDetector {
       if (!over && !st.attack) {
         // Learned only from ordinary seconds: an attack never raises its own threshold.
         const a = warm ? Math.max(alpha, 1 / age) : alpha;
-        st.basePps += a * (pps - st.basePps);
-        st.baseBps += a * (bps - st.baseBps);
+        st.basePps += a * ((warm ? Math.min(pps, d.minPps) : pps) - st.basePps);
+        st.baseBps += a * ((warm ? Math.min(bps, d.minBps) : bps) - st.baseBps);
       }
       st.lastSec = s;
     }
