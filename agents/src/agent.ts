@@ -181,12 +181,13 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
       metrics.collectorErrors.inc({ collector, source }, count);
       alog.debug('collector problem', { collector, source, count, ...(err ? errorFields(err) : {}) });
     },
-    report: (payload) => {
+    report: (payload, options) => {
       const n = countSamples({ payloads: [payload] });
       counters.samples += n;
       counters.collections += 1;
       metrics.samplesCollected.inc({ role: name }, n);
       transport.add(payload);
+      if (options?.urgent) void transport.flush();
     },
   });
   for (const name of settings.roles) {

@@ -44,6 +44,8 @@ options:
                             default 1 for NetFlow/IPFIX, 512 for sFlow)
   --flows-max-exporters <n> at most n routers export flows (lab; default 64)
   --flows-misreport <d:n>   router d samples as configured but reports rate n (lab)
+  --attack <spec>           play an attack (lab; repeatable): KIND,SOURCE,TARGET,PPS,SECONDS[,AT]
+                            KIND port-scan, host-scan or ddos; AT seconds after the start
   --print-config            print the effective configuration and exit
   --version                 print the version and exit
   --help                    print this help and exit
@@ -95,6 +97,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         'flows-sampling': { type: 'string' },
         'flows-max-exporters': { type: 'string' },
         'flows-misreport': { type: 'string' },
+        attack: { type: 'string', multiple: true },
         'print-config': { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
@@ -182,6 +185,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         flowsSampling: values['flows-sampling'],
         flowsMaxExporters: values['flows-max-exporters'],
         flowsMisreport: values['flows-misreport'],
+        attack: values.attack,
       },
       log,
       io.err,

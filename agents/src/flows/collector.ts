@@ -3,11 +3,17 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { FlowAggregatesPayload, FlowCollectorConfig } from '@tianshu/protocol';
+import type {
+  AlertInput,
+  FlowAggregatesPayload,
+  FlowCollectorConfig,
+  FlowDetectionConfig,
+} from '@tianshu/protocol';
 import type { Logger } from '../runtime/logger.js';
 import { errorFields, silentLogger } from '../runtime/logger.js';
 import { AllowList, canonicalAddress } from './addresses.js';
 import type { FlowAggregatorStats } from './aggregator.js';
+import { FlowDetector, type DetectorStats } from './detect/detector.js';
 import type { FlowMetrics } from './metrics.js';
 import type { PipelineConfig, PipelineTunables } from './pipeline.js';
 import { FLAG_SFLOW, FlowPipeline, writeEntry } from './pipeline.js';
@@ -17,6 +23,11 @@ import type { FromWorker, ToWorker } from './worker.js';
 export interface FlowCollectorOptions {
   /** Receives every flow-aggregates payload (the role hands them to the transport). */
   onPayload: (payload: FlowAggregatesPayload) => void;
+  /**
+   * Receives the alerts of the edge detections (evaluated every tick on the per-second counters of
+   * the decoded records); the role sends them at once, not at the next flush.
+   */
+  onAlerts?: (alerts: AlertInput[]) => void;
   metrics?: FlowMetrics;
   logger?: Logger;
   /** Counts collector problems (socket errors) in the agent's stats. */
@@ -64,6 +75,8 @@ export interface FlowCollectorStats {
   workerRestarts: number;
   workerLost: number;
   aggregation: FlowAggregatorStats;
+  /** The edge detections (present when the `detections` section enables them). */
+  detections?: DetectorStats;
 }
 
 const BATCH_BYTES = 256 * 1024;
@@ -96,12 +109,13 @@ interface WorkerSlot {
   batchNow?: number;
 }
 
-function pipelineConfig(c: FlowCollectorConfig): PipelineConfig {
+function pipelineConfig(c: FlowCollectorConfig, detections: FlowDetectionConfig | undefined): PipelineConfig {
   return {
     key: c.key,
     sampling: c.sampling,
     defaultSamplingRate: c.defaultSamplingRate,
     templateTimeoutSeconds: c.templateTimeoutSeconds,
+    detections: detections?.enabled ? detections : undefined,
   };
 }
 
@@ -136,6 +150,9 @@ export class FlowCollector {
   readonly #notAllowed = new Map<string, number>();
   #inlineAgg: FlowAggregatorStats | undefined;
   readonly #maxInFlightBytes: number;
+  #detections: FlowDetectionConfig | undefined;
+  readonly #detector = new FlowDetector(undefined);
+  #pcKey = '';
 
   constructor(options: FlowCollectorOptions) {
     if (typeof options.onPayload !== 'function')
@@ -146,8 +163,13 @@ export class FlowCollector {
     this.#maxInFlightBytes = options.maxInFlightBytes ?? 64 * 1024 * 1024;
   }
 
-  /** Applies the `flows` section: starts, reconfigures or stops the collector. */
-  apply(config: FlowCollectorConfig | undefined): void {
+  /**
+   * Applies the `flows` section (and the `detections` section: thresholds and intelligence of the
+   * edge detections): starts, reconfigures or stops the collector.
+   */
+  apply(config: FlowCollectorConfig | undefined, detections?: FlowDetectionConfig): void {
+    this.#detections = detections?.enabled ? detections : undefined;
+    this.#detector.configure(this.#detections);
     const enabled = !!config?.enabled;
     if (!enabled || !config) {
       if (this.#config) {
@@ -168,9 +190,14 @@ export class FlowCollector {
       }
       this.#sources.clear();
     }
-    const pc = pipelineConfig(config);
-    if (this.#slots.length === 0 && !this.#inline) this.#startPipelines(pc);
-    else if (!prev || JSON.stringify(pipelineConfig(prev)) !== JSON.stringify(pc)) {
+    const pc = pipelineConfig(config, this.#detections);
+    const pcKey = JSON.stringify(pc);
+    if (this.#slots.length === 0 && !this.#inline) {
+      this.#startPipelines(pc);
+      this.#pcKey = pcKey;
+    } else if (!prev || this.#pcKey !== pcKey) {
+      this.#pcKey = pcKey;
+      this.#pc = pc;
       this.#inline?.configure(pc);
       for (const s of this.#slots) s.worker.postMessage({ t: 'config', config: pc } satisfies ToWorker);
     }
@@ -284,6 +311,9 @@ export class FlowCollector {
         slot.inFlightDatagrams -= m.count;
         slot.inFlightBytes -= m.used;
         if (slot.free.length < 16) slot.free.push(m.buf);
+        break;
+      case 'detect':
+        for (const sl of m.slices) this.#detector.ingest(sl);
         break;
       case 'stats':
         slot.agg = m.agg;
@@ -504,9 +534,21 @@ export class FlowCollector {
     for (const slot of this.#slots) this.#send(slot);
   }
 
+  #alerts(alerts: AlertInput[]): void {
+    if (alerts.length === 0) return;
+    try {
+      this.#o.onAlerts?.(alerts);
+    } catch (err) {
+      this.#log.warn('flow alert handler failed', errorFields(err));
+    }
+  }
+
   #onTick(): void {
     const now = this.#now();
+    // The seconds whose slices every worker has sent (on the previous tick) are evaluated now.
+    if (this.#detections) this.#alerts(this.#detector.evaluate(now));
     if (this.#inline) {
+      for (const sl of this.#inline.takeSlices(now)) this.#detector.ingest(sl);
       this.#inline.tick(now);
       for (const [a, d] of this.#inline.takeDeltas()) this.#o.metrics?.observe(a, d);
       this.#inlineAgg = this.#inline.stats();
@@ -569,6 +611,7 @@ export class FlowCollector {
       ...this.#stats,
       notAllowed: Object.fromEntries(this.#notAllowed),
       aggregation: agg,
+      ...(this.#detections ? { detections: this.#detector.stats() } : {}),
     };
   }
 
@@ -585,6 +628,7 @@ export class FlowCollector {
     await this.#closeSockets();
     const now = this.#now();
     if (this.#inline) {
+      for (const sl of this.#inline.takeSlices(now, true)) this.#detector.ingest(sl);
       this.#inline.flushAll(now);
       for (const [a, d] of this.#inline.takeDeltas()) this.#o.metrics?.observe(a, d);
       this.#inlineAgg = this.#inline.stats();
@@ -608,6 +652,8 @@ export class FlowCollector {
         await slot.worker.terminate();
       }),
     );
+    // Every slice is in (the workers sent theirs before 'stopped'): the last alerts, ongoing ones ended.
+    if (this.#detections) this.#alerts(this.#detector.flush(now));
     const sum = { exporters: 0, openRows: 0, payloads: 0, rows: 0, lateRecords: 0, detailDropped: 0 };
     for (const slot of slots) {
       for (const k of Object.keys(sum) as (keyof FlowAggregatorStats)[]) sum[k] += slot.agg[k];

@@ -1,7 +1,13 @@
-import type { FlowAggregatesPayload, FlowKeyField, FlowSamplingOverride } from '@tianshu/protocol';
+import type {
+  FlowAggregatesPayload,
+  FlowDetectionConfig,
+  FlowKeyField,
+  FlowSamplingOverride,
+} from '@tianshu/protocol';
 import type { FlowAggregatorOptions, FlowAggregatorStats, StatsAccumulator } from './aggregator.js';
 import { FlowAggregator, addStats, newStats } from './aggregator.js';
 import type { FlowDecoder } from './decoder.js';
+import { DetectSlicer, type DetectSlice } from './detect/slicer.js';
 import { createDecoder } from './decoder.js';
 import type { FlowRecord } from './record.js';
 import { SamplingResolver } from './sampling.js';
@@ -12,6 +18,8 @@ export interface PipelineConfig {
   sampling: FlowSamplingOverride[];
   defaultSamplingRate: number;
   templateTimeoutSeconds: number;
+  /** The `detections` section: the edge detections count every record before aggregation. */
+  detections?: FlowDetectionConfig | undefined;
 }
 
 /** Aggregator tunables a collector may pass (tests shorten or shrink them). */
@@ -73,8 +81,15 @@ export class FlowPipeline {
   #now = 0;
   #ex: ReturnType<FlowAggregator['exporter']> | undefined;
   #cfg: ReturnType<SamplingResolver['exporter']>;
-  readonly #onRecord = (r: FlowRecord): void => this.#agg.add(this.#ex!, r, this.#now, this.#cfg);
+  readonly #onRecord = (r: FlowRecord): void => {
+    // Decoded records → the detections' per-second counters (sampling-corrected), then the minutes.
+    if (this.#slicer.enabled)
+      this.#slicer.add(r, this.#sampling.resolve(this.#cfg, r), this.#now, this.#exAddr);
+    this.#agg.add(this.#ex!, r, this.#now, this.#cfg);
+  };
   #sampling: SamplingResolver;
+  readonly #slicer: DetectSlicer;
+  #exAddr = '';
 
   constructor(
     config: PipelineConfig,
@@ -85,6 +100,7 @@ export class FlowPipeline {
     this.#sampling = new SamplingResolver(config.sampling, config.defaultSamplingRate);
     this.#agg = new FlowAggregator({ ...tunables, key: config.key, sampling: this.#sampling, onPayload });
     this.#templateTimeout = config.templateTimeoutSeconds;
+    this.#slicer = new DetectSlicer(config.detections);
     this.#decoder =
       decoder ??
       createDecoder({
@@ -96,6 +112,7 @@ export class FlowPipeline {
   configure(config: PipelineConfig): void {
     this.#sampling = new SamplingResolver(config.sampling, config.defaultSamplingRate);
     this.#agg.configure(config.key, this.#sampling);
+    this.#slicer.configure(config.detections);
     if (config.templateTimeoutSeconds !== this.#templateTimeout) {
       // The decoder's template timeout is fixed when it is made, and a new decoder would forget
       // every template learned (data would count as missing templates until the exporters resend
@@ -120,6 +137,7 @@ export class FlowPipeline {
       else if (v === 0 && data.readUInt16BE(2) === 5) s.versions |= 8;
     }
     this.#ex = ex;
+    this.#exAddr = exporter;
     this.#now = now;
     this.#cfg = this.#sampling.exporter(exporter);
     try {
@@ -148,6 +166,11 @@ export class FlowPipeline {
 
   flushAll(now: number): void {
     this.#agg.flushAll(now);
+  }
+
+  /** The detections' slices of the seconds before `now` (every one with `all`: stopping). */
+  takeSlices(now: number, all = false): DetectSlice[] {
+    return all ? this.#slicer.takeAll() : this.#slicer.take(now);
   }
 
   /** Per-exporter counters since the last call (for metrics). */

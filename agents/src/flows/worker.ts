@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FlowAggregatesPayload } from '@tianshu/protocol';
 import type { FlowAggregatorStats, StatsAccumulator } from './aggregator.js';
+import type { DetectSlice } from './detect/slicer.js';
 import type { PipelineConfig, PipelineTunables } from './pipeline.js';
 import { FlowPipeline } from './pipeline.js';
 
@@ -15,6 +16,7 @@ export type ToWorker =
 export type FromWorker =
   | { t: 'payload'; payload: FlowAggregatesPayload }
   | { t: 'free'; buf: ArrayBuffer; count: number; used: number }
+  | { t: 'detect'; slices: DetectSlice[] }
   | {
       t: 'stats';
       deltas: [string, StatsAccumulator][];
@@ -37,15 +39,21 @@ if (port) {
         pipeline.batch(Buffer.from(m.buf), m.used, m.now);
         send({ t: 'free', buf: m.buf, count: m.count, used: m.used }, [m.buf]);
         break;
-      case 'tick':
+      case 'tick': {
+        const slices = pipeline.takeSlices(m.now);
+        if (slices.length > 0) send({ t: 'detect', slices });
         pipeline.tick(m.now);
         send({ t: 'stats', deltas: pipeline.takeDeltas(), agg: pipeline.stats() });
         break;
-      case 'stop':
+      }
+      case 'stop': {
+        const slices = pipeline.takeSlices(m.now, true);
+        if (slices.length > 0) send({ t: 'detect', slices });
         pipeline.flushAll(m.now);
         send({ t: 'stats', deltas: pipeline.takeDeltas(), agg: pipeline.stats() });
         send({ t: 'stopped' });
         break;
+      }
     }
   });
 }

@@ -7,6 +7,7 @@ import { loadInventory } from './inventory.js';
 import { parsePortRange, startLab, type Lab, type PortRange } from './lab.js';
 import { parseEndpoint } from './flows/exporter.js';
 import type { FlowExportOptions } from './flows/start.js';
+import { AttackSchema, type ScenarioAttack } from './scenario.js';
 
 export interface LabCommandOptions {
   inventory?: string;
@@ -25,6 +26,33 @@ export interface LabCommandOptions {
   flowsSampling?: string;
   flowsMaxExporters?: string;
   flowsMisreport?: string;
+  /** `--attack KIND,SOURCE,TARGET,PPS,SECONDS[,AT]` (repeatable). */
+  attack?: string[] | undefined;
+}
+
+/** Parses the `--attack` flags into the scenario's `attacks:` entries. */
+export function attacksFromCli(specs: readonly string[] | undefined): ScenarioAttack[] {
+  return (specs ?? []).map((text) => {
+    const parts = text.split(',').map((p) => p.trim());
+    const [kind, source, target, pps, seconds, at] = parts;
+    const parsed = AttackSchema.safeParse({
+      kind,
+      source,
+      target,
+      pps: Number(pps),
+      durationSeconds: Number(seconds),
+      at: at === undefined ? 0 : Number(at),
+    });
+    if (parts.length < 5 || parts.length > 6 || !parsed.success) {
+      const why = parsed.success
+        ? ''
+        : `: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`;
+      throw new LabConfigError(
+        `--attack is KIND,SOURCE,TARGET,PPS,SECONDS[,AT] (e.g. ddos,36.152.44.0/24,10.1.2.3,200000,30), not "${text}"${why}`,
+      );
+    }
+    return parsed.data;
+  });
 }
 
 /** Validates the flow export flags. */
@@ -103,6 +131,7 @@ export function addToAddress(base: string, n: number): string {
 export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promise<Lab> {
   if (!o.inventory) throw new LabConfigError('lab needs --inventory FILE');
   const flows = flowOptionsFromCli(o);
+  const attacks = attacksFromCli(o.attack);
   let offset = 0;
   if (o.portOffset !== undefined) {
     offset = Number(o.portOffset);
@@ -156,6 +185,7 @@ export async function startLabFromCli(o: LabCommandOptions, log: Logger): Promis
     ...(addressOverride ? { addressOverride } : {}),
     ...(o.fastV2c ? { fastV2c: true } : {}),
     flows,
+    ...(attacks.length ? { attacks } : {}),
     logger: log,
   });
   if (o.routersFile) {

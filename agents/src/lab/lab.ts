@@ -1,17 +1,27 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../runtime/logger.js';
-import { silentLogger } from '../runtime/logger.js';
+import { errorFields, silentLogger } from '../runtime/logger.js';
 import { formatPath, LabConfigError } from './errors.js';
 import type { FastV2cStats } from './fast-v2c.js';
 import { defaultLabPort, loadInventory, parseInventory, type LabInventory } from './inventory.js';
 import { LabModel, type LabLinkInfo } from './model.js';
 import { ListenError, SnmpRouter } from './router.js';
-import { loadScenario, parseScenario, type LinkRef, type Scenario, type ScenarioInput } from './scenario.js';
+import {
+  loadScenario,
+  parseScenario,
+  type LinkRef,
+  type Scenario,
+  type ScenarioAttack,
+  type ScenarioInput,
+} from './scenario.js';
 import { startTimeline, type Timeline } from './timeline.js';
 import { startFlowExport, type FlowExportOptions } from './flows/start.js';
+import { LabAttacks, type AttackInfo, type AttackSpec } from './flows/attacks.js';
 import type { FlowExportStats, LabFlowExport } from './flows/exporter.js';
 
 export interface StartLabOptions {
+  /** Attacks played besides the scenario's `attacks:` (the `--attack` flags). */
+  attacks?: ScenarioAttack[];
   /** An inventory YAML file (devices, interfaces, links; other sections are ignored)… */
   inventoryFile?: string;
   /** …or the same content as an object. */
@@ -108,6 +118,13 @@ export interface Lab {
   flowStats(): FlowExportStats[];
   /** Exports every router's flows for the traffic counted up to now (the timer does it every interval). */
   exportFlows(): Promise<void>;
+  /**
+   * Starts an attack (port scan, host scan, DDoS) now: its traffic crosses the routers' SNMP
+   * counters and their flow exports, per second. Throws LabConfigError when it cannot be played.
+   */
+  startAttack(spec: AttackSpec): AttackInfo;
+  /** Attacks running and done, with the records their routers sent. */
+  attacks(): AttackInfo[];
   stop(): Promise<void>;
 }
 
@@ -190,6 +207,30 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     throw err;
   }
 
+  const attacks = flowExport
+    ? new LabAttacks(model, flowExport.plans, flowExport.exporters, clock, log, scenario.seed)
+    : null;
+  const startAttack = (spec: AttackSpec): AttackInfo => {
+    if (!attacks) {
+      throw new LabConfigError(
+        'the lab exports no flows, so it plays no attacks: give a flow collector (--flows-netflow)',
+      );
+    }
+    return attacks.start(spec);
+  };
+  const attackTimers = [...scenario.attacks, ...(options.attacks ?? [])].map((a) => {
+    const { at, ...spec } = a;
+    const t = setTimeout(() => {
+      try {
+        startAttack(spec);
+      } catch (err) {
+        log.warn('lab scenario attack failed', { kind: a.kind, target: a.target, ...errorFields(err) });
+      }
+    }, at * 1000);
+    t.unref();
+    return t;
+  });
+
   let timeline: Timeline | null = null;
   let stopped = false;
   const lab: Lab = {
@@ -206,8 +247,11 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     fastV2cStats: (id) => routers.get(id)?.fastStats ?? null,
     flowStats: () => flowExport?.stats() ?? [],
     exportFlows: async () => {
+      await attacks?.tick();
       await flowExport?.exportNow();
     },
+    startAttack,
+    attacks: () => attacks?.list() ?? [],
     async setDeviceReachable(id, reachable) {
       const device = model.device(id);
       const r = routers.get(id)!;
@@ -220,6 +264,8 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
       if (stopped) return;
       stopped = true;
       timeline?.stop();
+      for (const t of attackTimers) clearTimeout(t);
+      attacks?.stop();
       await flowExport?.stop();
       await Promise.all([...routers.values()].map((r) => r.stop()));
       log.info('lab stopped', { routers: routers.size });

@@ -42,6 +42,22 @@ const Counter = z
   .transform((v) => BigInt(v))
   .refine((v) => v > 0n && v < 1n << 64n, 'must be between 1 and 2^64 - 1');
 
+/** One attack of the scenario's `attacks:` section. */
+export const AttackSchema = z
+  .object({
+    at: Duration,
+    kind: z.enum(['port-scan', 'host-scan', 'ddos']),
+    source: z.string().min(2).max(64),
+    target: z.string().min(2).max(64),
+    pps: z.number().positive().max(100_000_000),
+    bps: z.number().positive().optional(),
+    durationSeconds: z.number().int().min(1).max(86_400),
+    port: z.number().int().min(1).max(65_535).optional(),
+    sources: z.number().int().min(1).max(1_000_000).optional(),
+  })
+  .strict();
+export type ScenarioAttack = z.infer<typeof AttackSchema>;
+
 /** Fields every timeline event has: when it first happens and, optionally, how often it repeats. */
 const timing = {
   /** Time after the lab starts. */
@@ -273,6 +289,11 @@ export const ScenarioSchema = z
     /** Per device id, how its agent departs from a complete one (see {@link DeviceQuirksSchema}). */
     devices: z.record(z.string().min(1), DeviceQuirksSchema).default({}),
     timeline: z.array(ScenarioEventSchema).max(10_000).default([]),
+    /**
+     * Attacks the lab plays through its flow exporters and SNMP counters (flows/attacks.ts): a port
+     * scan, a host scan or a volumetric DDoS, `at` after the lab starts.
+     */
+    attacks: z.array(AttackSchema).max(64).default([]),
     /** Flow export (see {@link FlowsScenarioSchema}); absent: defaults, exporting once a collector is given. */
     flows: FlowsScenarioSchema.default(FlowsScenarioSchema.parse({})),
   })

@@ -126,6 +126,10 @@ export class Flow {
   private seg: Segment = idle;
   private lastBytes = 0n;
   private lastDrops = 0n;
+  /** Traffic added on top of the segment for a while (the lab's attacks): [from, to, bytes/s]. */
+  private bursts: [number, number, number][] = [];
+  /** Octets of bursts that ended long ago (folded, so the list stays short). */
+  private burstsDone = 0;
 
   constructor(start: number) {
     this.segStart = start;
@@ -138,7 +142,7 @@ export class Flow {
   /** Octets carried up to `t` (Unix seconds); never decreases. */
   bytes(t: number): bigint {
     if (t - this.segStart > settleAfterSeconds) this.settle(t);
-    const v = this.settledBytes + BigInt(Math.floor(this.partialBytes(t)));
+    const v = this.settledBytes + BigInt(Math.floor(this.partialBytes(t) + this.burstBytes(t)));
     if (v > this.lastBytes) this.lastBytes = v;
     return this.lastBytes;
   }
@@ -152,10 +156,32 @@ export class Flow {
 
   /** The rate at `t`, octets per second. */
   rate(t: number): number {
+    let extra = 0;
+    for (const [a, b, r] of this.bursts) if (t >= a && t < b) extra += r;
     const s = this.seg;
-    if (s.kind === 'idle') return 0;
-    if (s.kind === 'constant') return s.bytesPerSecond;
-    return Math.max(0, shapeAt(s.shape, t)) * s.bytesPerSecondAtFull;
+    if (s.kind === 'idle') return extra;
+    if (s.kind === 'constant') return s.bytesPerSecond + extra;
+    return Math.max(0, shapeAt(s.shape, t)) * s.bytesPerSecondAtFull + extra;
+  }
+
+  /**
+   * Adds `bytesPerSecond` on top of the segment from `from` to `to` (Unix seconds): an attack's
+   * traffic crossing this direction of the link, so the SNMP counters see it as the flows do.
+   */
+  addBurst(from: number, to: number, bytesPerSecond: number): void {
+    if (!(to > from) || !(bytesPerSecond > 0)) return;
+    // Bursts over for an hour are folded into one total (their integral no longer changes).
+    const old = this.bursts.filter(([, b]) => b < from - 3600);
+    for (const [a, b, r] of old) this.burstsDone += (b - a) * r;
+    this.bursts = this.bursts.filter(([, b]) => b >= from - 3600);
+    this.bursts.push([from, to, bytesPerSecond]);
+  }
+
+  /** Octets the bursts added up to `t`. */
+  burstBytes(t: number): number {
+    let v = this.burstsDone;
+    for (const [a, b, r] of this.bursts) if (t > a) v += (Math.min(t, b) - a) * r;
+    return v;
   }
 
   /** Switches to a new segment at `t`, keeping what was carried so far. */

@@ -20,8 +20,12 @@ export interface RoleContext {
   metrics: AgentMetrics;
   /** Host name reported in payloads. */
   host: string;
-  /** Hands one payload to the transport (counted as collected samples of this role). */
-  report(payload: ReportPayload): void;
+  /**
+   * Hands one payload to the transport (counted as collected samples of this role). `urgent`
+   * (alerts) seals the batch and sends it now instead of at the next flush interval; it goes
+   * through the on-disk queue like every batch, so it is delivered once even across restarts.
+   */
+  report(payload: ReportPayload, options?: { urgent?: boolean }): void;
   /** Counts collector problems of this role (they are shown in the agent's stats and metrics). */
   collectorErrors(collector: string, source: string, count: number, err?: unknown): void;
   /**

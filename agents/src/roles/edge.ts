@@ -10,6 +10,9 @@ import type { SecurityCollectorStats } from '../security/collector.js';
 import { SecurityMetrics } from '../security/metrics.js';
 import { defineRole } from './contract.js';
 
+/** `security-alerts` payloads hold at most this many alerts (the protocol's limit). */
+const MAX_ALERTS_PER_PAYLOAD = 1000;
+
 /** The edge role's stats: the SNMP side, and the flow collector's when the config has one. */
 export type EdgeStats = EdgeRoleStats & { flows?: FlowCollectorStats; security?: SecurityCollectorStats };
 
@@ -21,8 +24,8 @@ export type EdgeStats = EdgeRoleStats & { flows?: FlowCollectorStats; security?:
  */
 export const edgeRole = defineRole({
   name: 'edge',
-  configSection: ['edge', 'flows', 'security'],
-  payloadKinds: ['interface-poll', 'discovery', 'sweep', 'flow-aggregates', 'security-events'],
+  configSection: ['edge', 'flows', 'security', 'detections'],
+  payloadKinds: ['interface-poll', 'discovery', 'sweep', 'flow-aggregates', 'security-events', 'security-alerts'],
   start: (ctx) => {
     const log = ctx.log.child({ role: 'edge' });
     const role = new EdgeRole({
@@ -43,6 +46,15 @@ export const edgeRole = defineRole({
         metrics: flowMetrics,
         logger: log.child({ collector: 'flows' }),
         onPayload: (payload) => ctx.report(payload),
+        // The edge detections' alerts leave at once (an attack is news within seconds).
+        onAlerts: (alerts) => {
+          for (let i = 0; i < alerts.length; i += MAX_ALERTS_PER_PAYLOAD) {
+            ctx.report(
+              { kind: 'security-alerts', alerts: alerts.slice(i, i + MAX_ALERTS_PER_PAYLOAD) },
+              { urgent: true },
+            );
+          }
+        },
         onError: (source, count, err) => ctx.collectorErrors('flows', source, count, err),
       });
     let securityMetrics: SecurityMetrics | undefined;
@@ -71,7 +83,7 @@ export const edgeRole = defineRole({
         }
         if (config.flows?.enabled) {
           collector ??= newCollector();
-          collector.apply(config.flows);
+          collector.apply(config.flows, config.detections);
         } else if (collector) {
           // Disabled: the minutes in progress are flushed and the sockets closed.
           const c = collector;

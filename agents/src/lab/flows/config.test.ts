@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { flowOptionsFromCli } from '../cli.js';
+import { attacksFromCli, flowOptionsFromCli } from '../cli.js';
 import { LabConfigError } from '../errors.js';
 import { startLab } from '../lab.js';
 import { parseScenario } from '../scenario.js';
@@ -147,5 +147,36 @@ describe('the lab flow flags', () => {
   ])('refuse %o with a message naming the flag', (o, message) => {
     expect(() => flowOptionsFromCli(o)).toThrow(LabConfigError);
     expect(() => flowOptionsFromCli(o)).toThrow(message);
+  });
+});
+
+describe('--attack', () => {
+  it('parses KIND,SOURCE,TARGET,PPS,SECONDS[,AT] and names what is wrong', () => {
+    expect(
+      attacksFromCli([
+        'ddos,36.152.44.0/24,10.1.2.3,200000,30',
+        'port-scan,2408:8000::5,2001:db8:1::9,50,10,5',
+      ]),
+    ).toEqual([
+      {
+        kind: 'ddos',
+        source: '36.152.44.0/24',
+        target: '10.1.2.3',
+        pps: 200_000,
+        durationSeconds: 30,
+        at: 0,
+      },
+      {
+        kind: 'port-scan',
+        source: '2408:8000::5',
+        target: '2001:db8:1::9',
+        pps: 50,
+        durationSeconds: 10,
+        at: 5,
+      },
+    ]);
+    expect(() => attacksFromCli(['flood,1.2.3.4,10.1.2.3,1,1'])).toThrow(/--attack is KIND,SOURCE.*kind/);
+    expect(() => attacksFromCli(['ddos,1.2.3.4,10.1.2.3,1'])).toThrow(/--attack is KIND/);
+    expect(() => attacksFromCli(['ddos,1.2.3.4,10.1.2.3,0,5'])).toThrow(/pps/);
   });
 });

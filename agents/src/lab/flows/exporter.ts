@@ -5,6 +5,7 @@ import { SeededRandom, hashString } from '../traffic.js';
 import {
   IpfixEncoder,
   MAX_DATAGRAM,
+  type LabFlowRecord,
   NetflowV9Encoder,
   SflowEncoder,
   type SflowInterfaceCounters,
@@ -100,6 +101,17 @@ export class RouterFlowExporter {
   private readonly ipfix: IpfixEncoder | null = null;
   private readonly sflow: SflowEncoder | null = null;
   private readonly pools = new Map<number, number>();
+  /**
+   * Traffic of the lab's attacks crossing this router (attacks.ts): the SNMP counters carry it, the
+   * attack exports its own per-second records, so the interval's ordinary flows leave it out.
+   */
+  readonly attackTraffic: {
+    inIf: number;
+    outIf: number;
+    from: number;
+    to: number;
+    bytesPerSecond: number;
+  }[] = [];
 
   constructor(
     readonly plan: RouterFlowPlan,
@@ -197,6 +209,15 @@ export class RouterFlowExporter {
     this.last = cur;
     this.lastMs = nowMs;
     if (nowMs <= startMs) return;
+    for (const a of this.attackTraffic) {
+      const overlap = Math.max(0, Math.min(t, a.to) - Math.max(startMs / 1000, a.from));
+      if (overlap <= 0) continue;
+      const bytes = Math.floor(overlap * a.bytesPerSecond);
+      for (const d of deltas) {
+        if (d.ifIndex === a.inIf) d.inBytes = Math.max(0, d.inBytes - bytes);
+        if (d.ifIndex === a.outIf) d.outBytes = Math.max(0, d.outBytes - bytes);
+      }
+    }
     const seconds = (nowMs - startMs) / 1000;
     const budget = Math.max(1, Math.floor(this.config.maxDatagramsPerSecond * seconds));
     const cells = trafficMatrix(deltas);
@@ -285,6 +306,47 @@ export class RouterFlowExporter {
     await this.sendAll(send);
   }
 
+  /** The real sampling rate of packets entering `inIf`. */
+  samplingRateOf(inIf: number): number {
+    return this.rateOf(inIf);
+  }
+
+  /**
+   * Sends records built elsewhere (an attack's, sampled at {@link samplingRateOf}) at once, in the
+   * router's protocol; NetFlow v9 and IPFIX only. `represented` is each record's octets × the rate.
+   */
+  async sendRecords(records: LabFlowRecord[], represented: readonly number[]): Promise<number> {
+    const enc = this.v9 ?? this.ipfix;
+    if (!enc || records.length === 0) return 0;
+    const nowMs = this.clock();
+    const said = this.config.reportedSamplingRate;
+    const samplers = [...new Set(this.config.interfaceRates.values())]
+      .filter((r) => r !== this.config.samplingRate)
+      .map((rate, k) => ({ id: k + 2, rate }));
+    const idOf = new Map(samplers.map((x) => [x.rate, x.id]));
+    for (const r of records) r.samplerId = idOf.get(this.rateOf(r.inIf)) ?? 1;
+    const datagrams = enc.encode(records, {
+      nowMs,
+      uptimeMs: Math.max(0, nowMs - this.plan.device.bootMs),
+      samplingRate: said ?? this.config.samplingRate,
+      samplers: samplers.map((x) => ({ id: x.id, rate: said ?? x.rate })),
+    });
+    const budget = Math.max(1, this.config.maxDatagramsPerSecond);
+    const send = datagrams.slice(0, budget);
+    this.stats.droppedDatagrams += datagrams.length - send.length;
+    const sent = enc.lastRecordCounts.slice(0, send.length).reduce((a, b) => a + b, 0);
+    records.slice(0, sent).forEach((r, i) => {
+      const a = (this.stats.interfaces[String(r.inIf)] ??= { in: 0, out: 0 });
+      a.in += represented[i] ?? 0;
+      const b = (this.stats.interfaces[String(r.outIf)] ??= { in: 0, out: 0 });
+      b.out += represented[i] ?? 0;
+      this.stats.records++;
+      this.stats.flowOctets += r.bytes;
+    });
+    await this.sendAll(send);
+    return sent;
+  }
+
   private counters(): SflowInterfaceCounters[] {
     const out: SflowInterfaceCounters[] = [];
     for (const itf of this.plan.device.interfaces) {
@@ -349,6 +411,10 @@ export class LabFlowExport {
     private readonly intervalSeconds: number,
     private readonly clock: () => number,
     private readonly log: Logger,
+    /** Every router's plan (the attacks walk routers that do not export too). */
+    readonly plans: ReadonlyMap<string, RouterFlowPlan> = new Map(
+      exporters.map((e) => [e.plan.deviceId, e.plan]),
+    ),
   ) {}
 
   async start(): Promise<void> {

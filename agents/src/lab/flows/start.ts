@@ -106,7 +106,7 @@ export async function startFlowExport(
   for (const m of missing) {
     o.log.warn(`lab flow export: no ${m} collector given; routers exporting ${m} export nothing`);
   }
-  const exp = new LabFlowExport(exporters, f.intervalSeconds, o.clock, o.log);
+  const exp = new LabFlowExport(exporters, f.intervalSeconds, o.clock, o.log, plans);
   await exp.start();
   o.log.info('lab flow export started', {
     routers: exporters.length,

@@ -193,7 +193,12 @@ export function alertRoutes(r: Router, svc: SecurityModule): void {
       response: z.object({
         items: z.array(AlertOut),
         nextCursor: z.string().nullable(),
-        total: z.number().nullable().describe('on the first page: exact up to 10,000, else an estimate'),
+        total: z
+          .number()
+          .nullable()
+          .describe(
+            'on the first page (null on later ones): exact up to 2,000, else the planner’s estimate (totalIsEstimate)',
+          ),
         totalIsEstimate: z.boolean(),
       }),
     },
