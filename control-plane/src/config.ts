@@ -309,7 +309,9 @@ export const ConfigSchema = z
           .string()
           .regex(/^[0-9A-Fa-f:.]{2,45}$/, 'must be an IPv4 or IPv6 address')
           .optional()
-          .describe('Address the listeners of security.syslogPort, cefPort and evePort bind. Unset: 127.0.0.1.'),
+          .describe(
+            'Address the listeners of security.syslogPort, cefPort and evePort bind. Unset: 127.0.0.1.',
+          ),
       })
       .strict()
       .default({}),

@@ -195,7 +195,12 @@ export class Router {
       const escape = (t: string) => t.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
       this.streamed.push({
         method: spec.method.toUpperCase(),
-        re: new RegExp(`^${spec.path.split(/\{\w+\}/).map(escape).join('[^/]+')}$`),
+        re: new RegExp(
+          `^${spec.path
+            .split(/\{\w+\}/)
+            .map(escape)
+            .join('[^/]+')}$`,
+        ),
       });
     }
     const honoPath = spec.path.replace(/\{(\w+)\}/g, ':$1');

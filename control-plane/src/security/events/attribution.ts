@@ -96,7 +96,8 @@ export class OrgAttributor implements OrgAttribution {
     for (const a of addresses) {
       const u = this.unitOfAddress(a);
       if (!u) continue;
-      if (u.path.startsWith(sender.orgUnitPath)) return { orgUnitId: u.id, orgPath: u.path, outOfScope: false };
+      if (u.path.startsWith(sender.orgUnitPath))
+        return { orgUnitId: u.id, orgPath: u.path, outOfScope: false };
       return { orgUnitId: sender.orgUnitId, orgPath: sender.orgUnitPath, outOfScope: true };
     }
     return { orgUnitId: sender.orgUnitId, orgPath: sender.orgUnitPath, outOfScope: false };

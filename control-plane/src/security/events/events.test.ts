@@ -140,7 +140,9 @@ function pathOf(s: { orgUnitId: string; orgUnitPath: string }) {
 
 describe('event query syntax', () => {
   it('parses free text, fields, quotes, prefixes and negation into parameters', () => {
-    const r = parseEventQuery('sshd ip:10.1.1.5 -type:dns "failed password" rule:ET* dstPort:22 severity:high');
+    const r = parseEventQuery(
+      'sshd ip:10.1.1.5 -type:dns "failed password" rule:ET* dstPort:22 severity:high',
+    );
     expect(r.where).toHaveLength(7);
     expect(Object.values(r.params)).toEqual(['sshd', '10.1.1.5', 'dns', 'failed password', 'ET', 22, 3]);
     expect(r.where[0]).toContain('positionCaseInsensitiveUTF8(message, {q0:String})');
@@ -187,8 +189,41 @@ describe('event query syntax', () => {
       seed = (seed * 1103515245 + 12345) >>> 0;
       return seed % n;
     };
-    const alphabet = ['a', 'Z', '0', '9', ' ', ':', '"', '\\', '-', '*', "'", '(', ')', ';', '.', '\t', '中', '\u0000', '{', '}', '`'];
-    const words = ['ip:', 'port:', 'dns.question.name:', 'severity:', 'type:', '-', '"', 'DROP TABLE x', "' OR 1=1 --", '{q0:String}'];
+    const alphabet = [
+      'a',
+      'Z',
+      '0',
+      '9',
+      ' ',
+      ':',
+      '"',
+      '\\',
+      '-',
+      '*',
+      "'",
+      '(',
+      ')',
+      ';',
+      '.',
+      '\t',
+      '中',
+      '\u0000',
+      '{',
+      '}',
+      '`',
+    ];
+    const words = [
+      'ip:',
+      'port:',
+      'dns.question.name:',
+      'severity:',
+      'type:',
+      '-',
+      '"',
+      'DROP TABLE x',
+      "' OR 1=1 --",
+      '{q0:String}',
+    ];
     // Only these tokens may appear in generated SQL besides the placeholders.
     const allowed = /^[\s()]*$/;
     const skeleton = (sql: string) =>
@@ -203,7 +238,8 @@ describe('event query syntax', () => {
     for (let i = 0; i < 20_000; i++) {
       let q = '';
       const len = rand(12);
-      for (let k = 0; k < len; k++) q += rand(3) === 0 ? words[rand(words.length)] : alphabet[rand(alphabet.length)];
+      for (let k = 0; k < len; k++)
+        q += rand(3) === 0 ? words[rand(words.length)] : alphabet[rand(alphabet.length)];
       try {
         const r = parseEventQuery(q);
         parsed++;
@@ -292,8 +328,12 @@ describe('stored events', () => {
   it('maps severities of each format to 0–4', () => {
     expect(severityOf(ev({ fields: { 'suricata.eve.alert.severity': 1 } }))).toBe(3);
     expect(severityOf(ev({ fields: { 'suricata.eve.alert.severity': 3 } }))).toBe(1);
-    expect(severityOf(ev({ format: 'syslog', type: 'syslog', fields: { 'log.syslog.severity.code': 2 } }))).toBe(4);
-    expect(severityOf(ev({ format: 'syslog', type: 'syslog', fields: { 'log.syslog.severity.code': 6 } }))).toBe(1);
+    expect(
+      severityOf(ev({ format: 'syslog', type: 'syslog', fields: { 'log.syslog.severity.code': 2 } })),
+    ).toBe(4);
+    expect(
+      severityOf(ev({ format: 'syslog', type: 'syslog', fields: { 'log.syslog.severity.code': 6 } })),
+    ).toBe(1);
     expect(severityOf(ev({ format: 'cef', type: 'cef', fields: { 'cef.severity': 10 } }))).toBe(4);
     expect(severityOf(ev({ format: 'eve', type: 'dns' }))).toBe(0);
   });

@@ -2,8 +2,7 @@
 import type { EventFormat, EventRejectReason, EventValue, NormalisedEvent } from '@tianshu/protocol';
 
 export type ParseResult =
-  | { ok: true; event: NormalisedEvent }
-  | { ok: false; reason: EventRejectReason; message: string };
+  { ok: true; event: NormalisedEvent } | { ok: false; reason: EventRejectReason; message: string };
 
 export function parseLine(
   format: EventFormat,

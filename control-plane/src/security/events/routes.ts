@@ -35,7 +35,9 @@ const EventItem = z.object({
 const UploadResult = z.object({
   accepted: z.number().int(),
   rejected: z.number().int(),
-  byType: z.record(z.string(), z.number().int()).describe('accepted events by EVE event_type, or syslog / cef'),
+  byType: z
+    .record(z.string(), z.number().int())
+    .describe('accepted events by EVE event_type, or syslog / cef'),
   errors: z
     .array(z.object({ line: z.number().int(), reason: z.enum(EVENT_REJECT_REASONS), message: z.string() }))
     .describe('the first 100 rejected lines'),
@@ -105,7 +107,12 @@ export function eventRoutes(r: Router, svc: SecurityModule): void {
       return c.json(
         {
           ...result,
-          error: { code: err.code, message: err.message, requestId: c.get('requestId'), details: err.details },
+          error: {
+            code: err.code,
+            message: err.message,
+            requestId: c.get('requestId'),
+            details: err.details,
+          },
         },
         413,
       );
@@ -169,12 +176,20 @@ export function eventRoutes(r: Router, svc: SecurityModule): void {
       tags,
       permission: 'security:read',
       query: z
-        .object({ ids: z.string().max(500 * 33).describe('comma-separated event ids (at most 500)') })
+        .object({
+          ids: z
+            .string()
+            .max(500 * 33)
+            .describe('comma-separated event ids (at most 500)'),
+        })
         .strict(),
       response: z.object({ items: z.array(EventItem) }),
     },
     async ({ identity, query }) => ({
-      items: await events.byIds(identity, query.ids.split(',').map((s) => s.trim())),
+      items: await events.byIds(
+        identity,
+        query.ids.split(',').map((s) => s.trim()),
+      ),
     }),
   );
   r.define(
@@ -192,10 +207,13 @@ export function eventRoutes(r: Router, svc: SecurityModule): void {
     {
       method: 'get',
       path: '/api/v1/security/sources',
-      summary: "Per-source counters in the caller's org units: received, accepted, rejected by reason, dropped",
+      summary:
+        "Per-source counters in the caller's org units: received, accepted, rejected by reason, dropped",
       tags,
       permission: 'security:read',
-      query: z.object({ from: Time('start (default: 24 h before to)'), to: Time('end (default: now)') }).strict(),
+      query: z
+        .object({ from: Time('start (default: 24 h before to)'), to: Time('end (default: now)') })
+        .strict(),
       response: z.object({
         items: z.array(
           z.object({

@@ -105,7 +105,7 @@ export interface EventSearch {
 
 interface EventRow {
   id: string;
-  ts: number | string;
+  ts_ms: number | string;
   org_unit: string;
   agent_id: string;
   source: string;
@@ -132,14 +132,18 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 const DAY_MS = 86_400_000;
 const MAX_RANGE_MS = 400 * DAY_MS;
 
-const SELECT_COLUMNS = `id, toUnixTimestamp64Milli(ts) AS ts, org_unit, agent_id, source, format, type, severity,
+// `ts_ms`, not `ts`: in ClickHouse an alias shadows the column in WHERE and ORDER BY.
+const SELECT_COLUMNS = `id, toUnixTimestamp64Milli(ts) AS ts_ms, org_unit, agent_id, source, format, type, severity,
   src_ip, dst_ip, src_port, dst_port, proto, host, user, rule, message, fields, raw`;
 
 /** A time in an API query: ISO 8601 (or Unix ms); the InputError names the parameter. */
 export function parseTime(value: string | undefined, name: string, dflt: number): number {
   if (value === undefined || value === '') return dflt;
   const t = /^\d{1,15}$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(t)) throw new InputError(`${name}: "${value.slice(0, 40)}" is not an ISO 8601 time`, [{ path: name, message: 'not an ISO 8601 time' }]);
+  if (!Number.isFinite(t))
+    throw new InputError(`${name}: "${value.slice(0, 40)}" is not an ISO 8601 time`, [
+      { path: name, message: 'not an ISO 8601 time' },
+    ]);
   return t;
 }
 
@@ -147,7 +151,10 @@ function timeRange(from: string | undefined, to: string | undefined, dfltMs: num
   const t = parseTime(to, 'to', Date.now());
   const f = parseTime(from, 'from', t - dfltMs);
   if (f > t) throw new InputError('from is after to', [{ path: 'from', message: 'after to' }]);
-  if (t - f > MAX_RANGE_MS) throw new InputError('the time range is longer than 400 days', [{ path: 'from', message: 'range over 400 days' }]);
+  if (t - f > MAX_RANGE_MS)
+    throw new InputError('the time range is longer than 400 days', [
+      { path: 'from', message: 'range over 400 days' },
+    ]);
   return [f, t];
 }
 
@@ -306,7 +313,10 @@ export class SecurityEvents {
     try {
       inputs = this.parts.rules.evaluate(events);
     } catch (err) {
-      this.d.log.error({ err: (err as Error).message, events: events.length }, 'sigma evaluation failed for a batch');
+      this.d.log.error(
+        { err: (err as Error).message, events: events.length },
+        'sigma evaluation failed for a batch',
+      );
     }
     inputs = inputs.concat(suricataAlerts(events));
     if (inputs.length === 0) return 0;
@@ -334,7 +344,7 @@ export class SecurityEvents {
       SECURITY_TABLES.sourceStats,
       [
         {
-          ts: s.at / 1000,
+          ts: new Date(s.at).toISOString().replace('T', ' ').replace('Z', ''),
           agent_id: s.agentId,
           org_unit: s.sender.orgUnitId,
           org_path: s.sender.orgUnitPath,
@@ -373,7 +383,15 @@ export class SecurityEvents {
   /** @internal Writes one chunk of events and raises its alerts. */
   async writeChunk(
     list: SecurityEventsPayload['events'],
-    o: { sender: Sender; agentId: string; source: string; stem: string; first: number; origin: { agent?: AgentPrincipal; actor?: string }; via: string },
+    o: {
+      sender: Sender;
+      agentId: string;
+      source: string;
+      stem: string;
+      first: number;
+      origin: { agent?: AgentPrincipal; actor?: string };
+      via: string;
+    },
   ): Promise<{ outOfScope: number; alerts: number }> {
     if (list.length === 0) return { outOfScope: 0, alerts: 0 };
     const { events, tsv, outOfScope } = this.encode(list, o.sender, o.agentId, o.source, o.stem, o.first);
@@ -415,8 +433,10 @@ export class SecurityEvents {
     });
     let read = { bytes: 0, truncated: false };
     try {
-      read = await readLines(body, { maxLineBytes: policy.maxLineBytes, maxBytes: policy.upload.maxBytes }, (lines) =>
-        ingest.lines(lines),
+      read = await readLines(
+        body,
+        { maxLineBytes: policy.maxLineBytes, maxBytes: policy.upload.maxBytes },
+        (lines) => ingest.lines(lines),
       );
     } finally {
       await ingest.finish();
@@ -459,7 +479,7 @@ export class SecurityEvents {
     }
     return {
       id: r.id,
-      ts: new Date(Number(r.ts)).toISOString(),
+      ts: new Date(Number(r.ts_ms)).toISOString(),
       orgUnitId: r.org_unit,
       orgUnitName: this.parts.attribution.unit(r.org_unit)?.name ?? r.org_unit,
       agentId: r.agent_id,
@@ -482,7 +502,10 @@ export class SecurityEvents {
   }
 
   /** Events in the caller's org units, newest first, by cursor pages. */
-  async search(identity: Identity, s: EventSearch): Promise<{ items: EventItem[]; nextCursor: string | null }> {
+  async search(
+    identity: Identity,
+    s: EventSearch,
+  ): Promise<{ items: EventItem[]; nextCursor: string | null }> {
     const [from, to] = timeRange(s.from, s.to, DAY_MS);
     const scope = await this.scopePath(identity, s.orgUnit);
     const filter = parseEventQuery(s.q ?? '');
@@ -851,4 +874,3 @@ export class LineIngest {
     };
   }
 }
-
