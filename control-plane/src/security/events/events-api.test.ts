@@ -342,8 +342,8 @@ describe('security-events payloads of edge agents', () => {
       });
     expect((await send()).status).toBeLessThan(300);
     expect((await send()).status).toBeLessThan(300);
-    const list = (await (await sl.get('/api/v1/security/events?source=syslog-udp')).json()) as Items & {
-      items: Array<{ user: string; host: string; agentId: string }>;
+    const list = (await (await sl.get('/api/v1/security/events?source=syslog-udp')).json()) as {
+      items: Array<Items['items'][number] & { user: string; host: string; agentId: string }>;
     };
     expect(list.items).toHaveLength(2);
     expect(list.items.every((i) => i.orgUnitId === 'sc-cd-sl' && i.agentId === agent.agentId)).toBe(true);

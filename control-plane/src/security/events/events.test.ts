@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { NormalisedEvent } from '@tianshu/protocol';
 import { AlertInput } from '@tianshu/protocol';
 import { InventorySnapshot } from '../../flows/enrich.js';
 import { parsePolicy, PolicyError } from '../../policies/index.js';
@@ -295,7 +294,7 @@ describe('reading a body as lines', () => {
   });
 });
 
-function ev(over: Partial<NormalisedEvent> & { fields?: NormalisedEvent['fields'] }): StoredEvent {
+function ev(over: Partial<StoredEvent>): StoredEvent {
   return {
     ts: 1_764_000_000_123,
     format: 'eve',

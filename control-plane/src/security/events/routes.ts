@@ -180,6 +180,7 @@ export function eventRoutes(r: Router, svc: SecurityModule): void {
           ids: z
             .string()
             .max(500 * 33)
+            .default('')
             .describe('comma-separated event ids (at most 500)'),
         })
         .strict(),
