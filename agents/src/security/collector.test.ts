@@ -70,7 +70,7 @@ function sendUdp(port: number, lines: string[]): Promise<void> {
   const s = createSocket('udp4');
   return Promise.all(
     lines.map((l) => new Promise<void>((r) => s.send(l, port, '127.0.0.1', () => r()))),
-  ).then(() => s.close());
+  ).then(() => void s.close());
 }
 
 function sendTcp(port: number, data: string): Promise<void> {

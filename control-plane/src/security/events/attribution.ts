@@ -82,6 +82,13 @@ export class OrgAttributor implements OrgAttribution {
     return i >= 0 ? this.snapshot.units[i] : undefined;
   }
 
+  /** The top org unit (shortest path): where the control plane's own listeners fall back to. */
+  topUnit(): OrgUnitFacts | undefined {
+    let top: OrgUnitFacts | undefined;
+    for (const u of this.snapshot?.units ?? []) if (!top || u.path.length < top.path.length) top = u;
+    return top;
+  }
+
   /** An org unit by id (name for the API). */
   unit(id: string): OrgUnitFacts | undefined {
     return this.snapshot?.unitsById.get(id);

@@ -75,8 +75,8 @@ export const SEVERITY_NAMES: readonly AlertSeverity[] = ['low', 'medium', 'high'
 /**
  * The severity of an event on our 0–4 scale, by format: Suricata's `alert.severity` (1 high, 2
  * medium, 3 low; 4 = informational), syslog's severity (0–2 critical, 3 high, 4 medium, 5–6 low,
- * 7 none), CEF's 0–10 (9–10 critical, 7–8 high, 4–6 medium, 1–3 low); else `event.severity` read
- * as syslog's scale when the parser put one there.
+ * 7 none), CEF's 0–10 (9–10 critical, 7–8 high, 4–6 medium, 1–3 low) — when the parser did not
+ * already put the normalised value in `event.severity`.
  */
 export function severityOf(e: NormalisedEvent): SeverityLevel {
   const f = e.fields;
@@ -88,17 +88,21 @@ export function severityOf(e: NormalisedEvent): SeverityLevel {
     }
     return undefined;
   };
+  // The parsers put the normalised 0–4 value in event.severity (the source's own value beside it).
+  const normalised = f['event.severity'];
+  if (typeof normalised === 'number' && Number.isInteger(normalised) && normalised >= 0 && normalised <= 4)
+    return normalised as SeverityLevel;
   if (e.format === 'eve') {
-    const s = sev(['suricata.eve.alert.severity', 'alert.severity', 'event.severity']);
+    const s = sev(['suricata.eve.alert.severity']);
     if (s === undefined) return e.type === 'alert' ? 2 : e.type === 'anomaly' ? 1 : 0;
     return s <= 1 ? 3 : s === 2 ? 2 : s === 3 ? 1 : 0;
   }
   if (e.format === 'cef') {
-    const s = sev(['cef.severity', 'event.severity']);
+    const s = sev(['cef.severity']);
     if (s === undefined) return 0;
     return s >= 9 ? 4 : s >= 7 ? 3 : s >= 4 ? 2 : s >= 1 ? 1 : 0;
   }
-  const s = sev(['log.syslog.severity.code', 'event.severity']);
+  const s = sev(['log.syslog.severity.code']);
   if (s === undefined) return 0;
   return s <= 2 ? 4 : s === 3 ? 3 : s === 4 ? 2 : s <= 6 ? 1 : 0;
 }

@@ -278,9 +278,9 @@ describe('reading a body as lines', () => {
     const { got } = await lines(['ok\n0123456789', 'abcdef', 'ghij\nnext\n', 'x'.repeat(30)]);
     expect(got).toEqual([
       { lineNo: 1, text: 'ok' },
-      { lineNo: 2, tooLong: 20 },
+      { lineNo: 2, reject: 'line-too-long', message: expect.any(String) as string },
       { lineNo: 3, text: 'next' },
-      { lineNo: 4, tooLong: 30 },
+      { lineNo: 4, reject: 'line-too-long', message: expect.any(String) as string },
     ]);
   });
 

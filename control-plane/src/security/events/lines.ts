@@ -1,10 +1,15 @@
+import { LineSplitter } from '@tianshu/protocol';
+
 /**
- * A request body read as lines, in bounded memory: the body's chunks are split at line feeds (a
- * trailing CR is dropped); a line longer than `maxLineBytes` is reported once as too long and its
- * bytes are skipped, never buffered; the body stops being read after `maxBytes` (the rest is left
- * unread and reported as `truncated`), the partial line at the cut is not a line.
+ * A request body read as lines in bounded memory, with the protocol's `LineSplitter` (newline
+ * framing; a line longer than `maxLineBytes` is reported once as `line-too-long` and skipped, never
+ * buffered). Blank lines are skipped (they are not events). The body stops being read after
+ * `maxBytes` (the rest is left unread and reported as `truncated`); the partial line at the cut is
+ * not a line.
  */
-export type BodyLine = { lineNo: number; text: string } | { lineNo: number; tooLong: number };
+export type BodyLine =
+  | { lineNo: number; text: string }
+  | { lineNo: number; reject: 'line-too-long' | 'bad-framing'; message: string };
 
 export interface LineReaderResult {
   /** Bytes read from the body (at most `maxBytes`). */
@@ -20,52 +25,21 @@ export async function readLines(
 ): Promise<LineReaderResult> {
   let bytes = 0;
   let lineNo = 0;
-  let parts: Buffer[] = [];
-  let partBytes = 0;
-  /** Bytes of the current too-long line (0 while the line fits). */
-  let skipping = 0;
   const out: BodyLine[] = [];
-  const emit = (buf: Buffer) => {
-    lineNo++;
-    let end = buf.length;
-    if (end > 0 && buf[end - 1] === 13) end--;
-    if (end === 0) return; // blank lines are not events (and not errors)
-    out.push({ lineNo, text: buf.toString('utf8', 0, end) });
-  };
-  const take = (chunk: Buffer) => {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) break;
-      if (skipping > 0) {
-        lineNo++;
-        out.push({ lineNo, tooLong: skipping + (nl - start) });
-        skipping = 0;
-      } else if (partBytes + (nl - start) > opts.maxLineBytes + 1) {
-        lineNo++;
-        out.push({ lineNo, tooLong: partBytes + (nl - start) });
-      } else if (partBytes > 0) {
-        parts.push(chunk.subarray(start, nl));
-        emit(Buffer.concat(parts));
-      } else emit(chunk.subarray(start, nl));
-      parts = [];
-      partBytes = 0;
-      start = nl + 1;
-    }
-    if (start < chunk.length) {
-      const rest = chunk.length - start;
-      if (skipping > 0) skipping += rest;
-      else if (partBytes + rest > opts.maxLineBytes + 1) {
-        skipping = partBytes + rest;
-        parts = [];
-        partBytes = 0;
-      } else {
-        // Copy: the caller may reuse the chunk's memory.
-        parts.push(Buffer.from(chunk.subarray(start)));
-        partBytes += rest;
-      }
-    }
-  };
+  const decoder = new TextDecoder('utf-8');
+  // One more byte than the longest line: the CR of a CRLF line.
+  const splitter = new LineSplitter(opts.maxLineBytes + 1, {
+    line: (b) => {
+      lineNo++;
+      let end = b.length;
+      if (end > 0 && b[end - 1] === 13) end--;
+      if (end > 0) out.push({ lineNo, text: decoder.decode(b.subarray(0, end)) });
+    },
+    reject: (reason, message) => {
+      lineNo++;
+      out.push({ lineNo, reject: reason, message });
+    },
+  });
   let truncated = false;
   if (body) {
     // Iterated by hand: past the limit the body is left unread, not cancelled (cancelling would
@@ -74,25 +48,18 @@ export async function readLines(
     for (;;) {
       const next = await it.next();
       if (next.done) break;
-      const raw = next.value;
-      let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      let chunk = next.value;
       if (bytes + chunk.length > opts.maxBytes) {
         chunk = chunk.subarray(0, opts.maxBytes - bytes);
         truncated = true;
       }
       bytes += chunk.length;
-      take(chunk);
+      splitter.push(chunk);
       if (out.length) await onLines(out.splice(0));
-      if (truncated) {
-        // The partial line at the cut is dropped: it is not a whole line.
-        return { bytes, truncated };
-      }
+      if (truncated) return { bytes, truncated };
     }
   }
-  if (skipping > 0) {
-    lineNo++;
-    out.push({ lineNo, tooLong: skipping });
-  } else if (partBytes > 0) emit(Buffer.concat(parts));
+  splitter.end();
   if (out.length) await onLines(out.splice(0));
   return { bytes, truncated };
 }

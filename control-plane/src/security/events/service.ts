@@ -2,10 +2,12 @@ import type {
   AlertInput,
   EventFormat,
   EventRejectReason,
+  EventSourceStats,
   SecurityCollectorConfig,
   EventListenerConfig,
   SecurityEventsPayload,
 } from '@tianshu/protocol';
+import { parseEventLine } from '@tianshu/protocol';
 import { Counter } from 'prom-client';
 import type { Identity } from '../../auth/identity.js';
 import { NotFoundError, InputError } from '../../errors.js';
@@ -24,7 +26,6 @@ import {
   suricataAlerts,
 } from './encode.js';
 import { readLines, type BodyLine } from './lines.js';
-import { parseLine } from './parse.js';
 import type { SecurityPolicy } from './policy.js';
 import { parseEventQuery } from './query.js';
 import { EVENT_COLUMNS, SECURITY_TABLES, securityTtl } from './telemetry-schema.js';
@@ -410,6 +411,44 @@ export class SecurityEvents {
     await this.insertStats(s, `${s.source}:${s.agentId}:${s.at}:${randomStem()}`);
   }
 
+  /** Stores what one of the control plane's listeners received (attributed by address, else the top unit). */
+  async storeListenerEvents(
+    config: EventListenerConfig,
+    events: SecurityEventsPayload['events'],
+    stats: EventSourceStats,
+    stem: string,
+    first: number,
+  ): Promise<void> {
+    await this.parts.attribution.refresh();
+    const top = this.parts.attribution.topUnit();
+    const sender: Sender = top
+      ? { orgUnitId: top.id, orgUnitPath: top.path }
+      : { orgUnitId: '', orgUnitPath: '/' };
+    const r = await this.writeChunk(events, {
+      sender,
+      agentId: '',
+      source: config.name,
+      stem,
+      first,
+      origin: { actor: `listener ${config.name}` },
+      via: 'listener',
+    });
+    const rejected = Object.fromEntries(Object.entries(stats.rejected).filter(([, v]) => v !== undefined));
+    await this.writeLineStats({
+      at: Date.now(),
+      agentId: '',
+      sender,
+      source: config.name,
+      format: config.format,
+      transport: config.transport,
+      received: stats.received,
+      accepted: stats.accepted,
+      rejected: rejected as Record<string, number>,
+      dropped: stats.dropped,
+      outOfScope: r.outOfScope,
+    });
+  }
+
   /**
    * A streamed upload: the body read line by line (never whole), parsed, stored and evaluated in
    * chunks; stops at `upload.maxBytes` (what was accepted before stays stored and is reported).
@@ -727,6 +766,11 @@ export class SecurityEvents {
     return this.listeners.ports();
   }
 
+  /** Each of the control plane's listeners: its port, or why it does not run. */
+  listenerStatus(): Array<{ name: string; port: number | null; error: string | null }> {
+    return this.listeners.status();
+  }
+
   // ---- retention ---------------------------------------------------------------------------------
 
   /** Brings both tables' TTLs in line with `retentionDays`. */
@@ -801,11 +845,11 @@ export class LineIngest {
     const receivedAt = Date.now();
     for (const l of lines) {
       this.received++;
-      if ('tooLong' in l) {
-        this.reject(l.lineNo, 'line-too-long', `line of ${l.tooLong} bytes is longer than ${maxLineBytes}`);
+      if ('reject' in l) {
+        this.reject(l.lineNo, l.reject, l.message);
         continue;
       }
-      const r = parseLine(this.o.format, l.text, { maxLineBytes, receivedAt });
+      const r = parseEventLine(this.o.format, l.text, { maxLineBytes, receivedAt });
       if (!r.ok) {
         this.reject(l.lineNo, r.reason, r.message);
         continue;
