@@ -122,13 +122,18 @@ describe('security event ingest', () => {
     });
     let bytes = 0;
     for (let i = 0; bytes < 1.3 * 1024 * 1024; i++) {
+      const broken: Record<number, [string, string]> = {
+        5: ['{"timestamp": "2026-12-01T10:00:00Z", "event_type": ', 'not-json'],
+        17: ['"a string"', 'not-an-object'],
+        1000: [oversized, 'line-too-long'],
+        2000: ['{"event_type":"dns","timestamp":"yesterday"}', 'bad-timestamp'],
+      };
       let l = genuine[i % genuine.length]!;
-      if (i === 5) ((l = '{"timestamp": "2026-12-01T10:00:00Z", "event_type": '), bad.set(i + 1, 'not-json'));
-      else if (i === 17) ((l = '"a string"'), bad.set(i + 1, 'not-an-object'));
-      else if (i === 1000) ((l = oversized), bad.set(i + 1, 'line-too-long'));
-      else if (i === 2000)
-        ((l = '{"event_type":"dns","timestamp":"yesterday"}'), bad.set(i + 1, 'bad-timestamp'));
-      else expectedByType[typeOf(l)] = (expectedByType[typeOf(l)] ?? 0) + 1;
+      const b = broken[i];
+      if (b) {
+        l = b[0];
+        bad.set(i + 1, b[1]);
+      } else expectedByType[typeOf(l)] = (expectedByType[typeOf(l)] ?? 0) + 1;
       lines.push(l);
       bytes += Buffer.byteLength(l) + 1;
     }
