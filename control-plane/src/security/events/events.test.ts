@@ -382,3 +382,22 @@ describe('stored events', () => {
     ]);
   });
 });
+
+describe('embedded security ports', () => {
+  it('picks free loopback ports for the unset listeners; the syslog port only with an edge agent', async () => {
+    const { loadConfig } = await import('../../config.js');
+    const { embeddedSecurityPorts } = await import('../../embedded.js');
+    const withEdge = await embeddedSecurityPorts(loadConfig({ env: {} }));
+    expect(withEdge.security.bindAddress).toBe('127.0.0.1');
+    expect(withEdge.security.cefPort).toBeGreaterThan(0);
+    expect(withEdge.security.evePort).toBeGreaterThan(0);
+    expect(withEdge.security.syslogPort).toBeGreaterThan(0);
+    const given = loadConfig({
+      env: {},
+      overrides: { security: { cefPort: 7001 }, embedded: { edgeAgent: false } },
+    });
+    const noEdge = await embeddedSecurityPorts(given);
+    expect(noEdge.security.cefPort).toBe(7001);
+    expect(noEdge.security.syslogPort).toBeUndefined();
+  });
+});
