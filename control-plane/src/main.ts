@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 import { PolicyError, checkPolicies } from './policies/index.js';
 import { allPolicyRefs } from './modules.js';
 import { createControlPlane } from './server.js';
-import { embeddedFlowPorts, startEmbeddedChildren } from './embedded.js';
+import { embeddedFlowPorts, embeddedSecurityPorts, startEmbeddedChildren } from './embedded.js';
 import { Supervisor } from './embedded/supervisor.js';
 import { VERSION } from './version.js';
 import { sigmaCommand } from './security/sigma/check.js';
@@ -102,6 +102,8 @@ async function main(): Promise<void> {
   }
   // The lab's routers export flows to the embedded edge agent: ports left unset are picked free.
   if (embedded) config = await embeddedFlowPorts(config);
+  // Security listeners (the control plane's CEF/EVE, the edge agent's syslog) on free loopback ports.
+  if (embedded) config = await embeddedSecurityPorts(config);
 
   const log = createLogger(config.logLevel);
   const consoleDir = process.env.TIANSHU_CONSOLE_DIR ?? here('../../console/dist');

@@ -212,6 +212,11 @@ export function riskRoutes(r: Router, svc: SecurityModule): void {
       tags,
       permission: 'security:write',
       rawBody: true,
+      // Past the 1 MiB API limit: the route applies `importMaxBytes` (policies/risk.yaml) itself.
+      streamedBody: {
+        contentTypes: ['application/xml', 'text/xml', 'text/csv'],
+        description: 'The report (GMP XML or CSV), at most `importMaxBytes` of policies/risk.yaml',
+      },
       query: z
         .object({
           format: z.enum(VULNERABILITY_FORMATS),
