@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertInput } from '@tianshu/protocol';
 import {
@@ -7,6 +8,7 @@ import {
   startTestControlPlane,
   type Session,
   type TestControlPlane,
+  REPO,
 } from '../support/control-plane.js';
 
 /**
@@ -31,8 +33,10 @@ let admin: Session;
 const who: Record<'jj' | 'sl' | 'cd' | 'my' | 'sc', Caller> = {} as never;
 const units = { jj: 'sc-cd-jj', sl: 'sc-cd-sl', cd: 'sc-cd', my: 'sc-my', sc: 'sc' } as const;
 type Who = keyof typeof units;
-/** 双流区's admin, by API token. */
+/** 双流区's admin, by API token (and its header). */
 let slToken: Caller;
+let slBearer: Record<string, string>;
+let jjCookie: Session;
 const agents: Record<string, { id: string; auth: string }> = {};
 const T0 = Date.now() - 10 * 60_000;
 
@@ -139,6 +143,8 @@ beforeAll(async () => {
     201,
   );
   const bearer = { authorization: `Bearer ${tok.token}` };
+  slBearer = bearer;
+  jjCookie = who.jj as Session;
   slToken = {
     get: (path) => t.request(path, { headers: bearer }),
     send: (method, path, body) =>
@@ -512,5 +518,79 @@ describe('escalation across levels', () => {
       'security.suppression.create': 1,
       'security.suppression.delete': 1,
     });
+  });
+});
+
+describe('events (the events part’s routes)', () => {
+  // A genuine Suricata EVE alert record (test/fixtures/security/eve-tenzir.ndjson, from
+  // tenzir/tenzir, see the README there), its timestamp moved to now so that it falls in the
+  // default search window. Neither address is in the demo's prefix registry, so each upload is
+  // attributed to the uploader's unit.
+  const record = readFileSync(`${REPO}test/fixtures/security/eve-tenzir.ndjson`, 'utf8')
+    .split('\n')
+    .find((l) => l.includes('"event_type":"alert"'))!;
+  const line = JSON.stringify({ ...(JSON.parse(record) as object), timestamp: new Date().toISOString() });
+  const ids: Record<'jj' | 'sl', string> = { jj: '', sl: '' };
+
+  interface EventItem {
+    id: string;
+    orgUnitId: string;
+  }
+
+  it('a county sees its own events only, by every events route; its city sees both', async () => {
+    for (const k of ['jj', 'sl'] as const) {
+      const up = await t.request('/api/v1/security/events?format=eve', {
+        method: 'POST',
+        headers: {
+          ...(k === 'jj' ? { cookie: jjCookie.cookie, 'x-csrf-token': jjCookie.csrf } : slBearer),
+          'content-type': 'application/x-ndjson',
+        },
+        body: `${line}\n`,
+      });
+      expect(up.status, await up.clone().text()).toBe(200);
+      expect(((await up.json()) as { accepted: number }).accepted).toBe(1);
+      const list = await json<{ items: EventItem[] }>(await who[k].get('/api/v1/security/events?limit=500'));
+      expect(list.items.every((e) => e.orgUnitId === units[k])).toBe(true);
+      ids[k] = list.items[0]!.id;
+    }
+    for (const [me, other] of [
+      ['jj', 'sl'],
+      ['sl', 'jj'],
+    ] as const) {
+      const c = who[me];
+      expect((await c.get(`/api/v1/security/events/${ids[other]}`)).status).toBe(404);
+      expect((await c.get(`/api/v1/security/events?orgUnit=${units[other]}`)).status).toBe(404);
+      const byIds = await c.get(`/api/v1/security/events/by-ids?ids=${ids[me]},${ids[other]}`);
+      expect(byIds.status).toBe(200);
+      expect(((await byIds.json()) as { items: EventItem[] }).items.map((e) => e.id)).toEqual([ids[me]]);
+      const list = await json<{ items: EventItem[] }>(await c.get('/api/v1/security/events?limit=500'));
+      expect(list.items.map((e) => e.id)).not.toContain(ids[other]);
+      const stats = await json<{ items: { key: string }[] }>(
+        await c.get('/api/v1/security/events/stats?by=orgUnit'),
+      );
+      expect(stats.items.map((x) => x.key)).toEqual([units[me]]);
+      const sources = await json<{ items: { agentId: string }[] }>(await c.get('/api/v1/security/sources'));
+      expect(JSON.stringify(sources)).not.toContain(agents[units[other]]?.id ?? 'none');
+    }
+    const city = await json<{ items: EventItem[] }>(await who.cd.get('/api/v1/security/events?limit=500'));
+    expect(city.items.map((e) => e.id)).toEqual(expect.arrayContaining([ids.jj, ids.sl]));
+    const other = await json<{ items: EventItem[] }>(await who.my.get('/api/v1/security/events?limit=500'));
+    expect(other.items.map((e) => e.id)).not.toContain(ids.jj);
+  });
+
+  it('the Suricata alert of an event shows the event to its county, and is absent for the sibling', async () => {
+    const list = await json<{ items: AlertItem[] }>(
+      await who.jj.get('/api/v1/security/alerts?source=suricata&q=suricata:2017318'),
+    );
+    expect(list.items).toHaveLength(1);
+    const a = list.items[0]!;
+    expect(a.orgUnitId).toBe('sc-cd-jj');
+    const detail = await json<{ events: EventItem[] }>(await who.jj.get(`/api/v1/security/alerts/${a.id}`));
+    expect(detail.events.map((e) => e.id)).toEqual([ids.jj]);
+    expect((await who.sl.get(`/api/v1/security/alerts/${a.id}`)).status).toBe(404);
+    const theirs = await json<{ items: AlertItem[] }>(
+      await who.sl.get('/api/v1/security/alerts?source=suricata&q=suricata:2017318'),
+    );
+    expect(theirs.items.map((x) => x.orgUnitId)).toEqual(['sc-cd-sl']);
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ALERT_SEVERITIES, ALERT_SOURCES, OBSERVABLE_TYPES } from '@tianshu/protocol';
 import type { Router } from '../../api/route.js';
 import { OrgUnitId } from '../../inventory/org-units.js';
+import { EventItem } from '../events/routes.js';
 import type { SecurityModule } from '../module.js';
 import { ALERT_STATUSES, BULK_ACTIONS, INCIDENT_STATUSES, TIMELINE_KINDS } from './model.js';
 import type { AlertFilter } from './service.js';
@@ -100,9 +101,7 @@ const AlertOut = z.object({
   assignee: z.string().nullable(),
 });
 const AlertDetailOut = AlertOut.extend({
-  events: z
-    .array(z.record(z.string(), z.unknown()))
-    .describe('the stored events behind the alert (the events routes’ items)'),
+  events: z.array(EventItem).describe('the stored events behind the alert (as GET /events answers them)'),
   evidence: z.array(z.string()).describe('raw lines or renderings when there are no stored events'),
   eventIds: z.array(z.string()),
   details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable(),
@@ -182,6 +181,8 @@ const Note = z.string().max(4000).optional();
  */
 export function alertRoutes(r: Router, svc: SecurityModule): void {
   const a = svc.alerts;
+  // An alert's events come from the events part, limited to the caller's org units.
+  a.useEventLoader((identity, ids) => svc.events.byIds(identity, ids));
   r.define(
     {
       method: 'get',

@@ -30,7 +30,7 @@ beforeAll(async () => {
   cd = await t.as('security-analyst', 'sc-cd');
   my = await t.as('security-analyst', 'sc-my');
   sc = await t.as('security-analyst', 'sc');
-});
+}, 180_000);
 afterAll(async () => {
   await t?.close();
 });

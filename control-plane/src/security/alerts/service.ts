@@ -478,6 +478,7 @@ export class SecurityAlerts implements AlertSink {
     unit: { id: string; path: string },
     origin: AlertOrigin,
     suppression: SuppressionRow | undefined,
+    retried = false,
   ): Promise<'created' | 'updated' | 'suppressed' | 'unchanged'> {
     const fingerprint = fingerprintOf(input);
     const firstSeen = new Date(input.firstSeen);
@@ -534,12 +535,13 @@ export class SecurityAlerts implements AlertSink {
       );
       if (seen.rowCount > 0) return 'unchanged';
       alertId = randomUUID();
-      await tx.query(
+      const inserted = await tx.query(
         `INSERT INTO security_alerts (id, fingerprint, source, reference, title, description, severity, attack,
            observables, org_unit_id, org_path, asset_address, status, count, first_seen, last_seen, event_ids,
            evidence, details, suppression_id, agent_id, raised_by, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17::text[],
-           $18::jsonb, $19::jsonb, $20, $21, $22, $23, $23)`,
+           $18::jsonb, $19::jsonb, $20, $21, $22, $23, $23)
+         ON CONFLICT DO NOTHING`,
         [
           alertId,
           fingerprint,
@@ -566,6 +568,11 @@ export class SecurityAlerts implements AlertSink {
           nowDate,
         ],
       );
+      // Another replica opened the same alert between our look and our insert: count it on that one.
+      if (inserted.rowCount === 0) {
+        if (retried) throw new ConflictError(`alert ${fingerprint} is changing too fast; try again`);
+        return this.raiseOne(tx, input, unit, origin, suppression, true);
+      }
     }
     if (suppression) {
       await tx.query(`UPDATE security_suppressions SET suppressed = suppressed + 1 WHERE id = $1`, [
