@@ -88,3 +88,28 @@ describe('areas', () => {
     expect([...pages].sort()).toEqual(Object.keys(pageLoaders).sort());
   });
 });
+
+describe('security routes', () => {
+  it('lists the security area with its five pages, and the incident page inside it', () => {
+    const security = navigation.find((e) => isGroup(e) && e.id === 'security');
+    const ids = security && isGroup(security) ? security.items.map((i) => i.id) : [];
+    expect(ids).toEqual([
+      'security-situation',
+      'security-alerts',
+      'security-incidents',
+      'security-events',
+      'security-rules',
+    ]);
+    expect(resolveRoute(routes, '/security')?.route.item?.page).toBe('security');
+    expect(resolveRoute(routes, '/security/alerts')?.route.item?.page).toBe('security-alerts');
+    expect(resolveRoute(routes, '/security/incidents')?.route.item?.page).toBe('security-incidents');
+    expect(resolveRoute(routes, '/security/events')?.route.item?.page).toBe('security-events');
+    expect(resolveRoute(routes, '/security/rules')?.route.item?.page).toBe('security-rules');
+    const incident = resolveRoute(routes, '/security/incidents/inc%2F7');
+    expect(incident?.route.item?.page).toBe('security-incident');
+    expect(incident?.route.group?.id).toBe('security');
+    expect(incident?.params).toEqual({ id: 'inc/7' });
+    for (const page of ['security', 'security-alerts', 'security-incident', 'security-rules'] as const)
+      expect(typeof pageLoaders[page]).toBe('function');
+  });
+});
