@@ -73,8 +73,7 @@ describe('areas', () => {
     const pages = routes.flatMap((r) => (r.item ? [r.item.page] : []));
     for (const page of pages) expect(typeof pageLoaders[page], page).toBe('function');
     const ids = navigation.flatMap((e) => (isGroup(e) ? [e.id, ...e.items.map((i) => i.id)] : [e.id]));
-    for (const unbuilt of ['ipv6', 'clouds', 'backups', 'policies'])
-      expect(ids).not.toContain(unbuilt);
+    for (const unbuilt of ['ipv6', 'clouds', 'backups', 'policies']) expect(ids).not.toContain(unbuilt);
   });
 
   it('routes the wall display outside every group', () => {

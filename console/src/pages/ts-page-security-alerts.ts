@@ -86,14 +86,6 @@ export class TsPageSecurityAlerts extends LitElement {
         margin-right: 6px;
         color: var(--ts-text-muted);
       }
-      button.title {
-        all: unset;
-        cursor: pointer;
-        color: var(--ts-accent);
-      }
-      button.title:focus-visible {
-        box-shadow: var(--ts-focus-ring);
-      }
       .more {
         display: flex;
         justify-content: center;
@@ -642,13 +634,14 @@ export class TsPageSecurityAlerts extends LitElement {
         title: msg('Alert', { id: 'security.col.alert' }),
         render: (a) =>
           html`<span class="cell-stack"
-            ><button
-              type="button"
-              class="title"
+            ><a
+              href=${`#alert-${a.id}`}
               data-testid="alert-open"
-              @click=${() => (this._detailId = a.id)}
-            >
-              ${a.title}</button
+              @click=${(e: Event) => {
+                e.preventDefault();
+                this._detailId = a.id;
+              }}
+              >${a.title}</a
             ><span class="cell-sub mono">${a.source} · ${a.reference}</span></span
           >`,
         sortValue: (a) => a.title,

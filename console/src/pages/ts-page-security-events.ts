@@ -41,7 +41,7 @@ export class TsPageSecurityEvents extends LitElement {
       .cols {
         display: grid;
         gap: 12px;
-        grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+        grid-template-columns: minmax(0, 3fr) minmax(0, 2fr);
       }
     `,
   ];

@@ -12,6 +12,7 @@ import {
   ruleStatusText,
   ruleStatusTone,
   ruleStatuses,
+  severityText,
 } from '../data/security.js';
 import type { Rule, RuleList, RuleStatus } from '../data/security.js';
 import { formatCount, formatDateTime } from '../common/format.js';
@@ -136,7 +137,11 @@ export class TsPageSecurityRules extends LitElement {
         render: (r) =>
           r.kind === 'correlation' ? msg('correlation', { id: 'security.rules.correlation' }) : 'Sigma',
       },
-      { id: 'level', title: msg('Level', { id: 'security.col.level' }), render: (r) => r.level },
+      {
+        id: 'level',
+        title: msg('Level', { id: 'security.col.level' }),
+        render: (r) => severityText(r.level),
+      },
       {
         id: 'attack',
         title: msg('ATT&CK', { id: 'security.col.attack' }),

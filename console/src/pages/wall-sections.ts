@@ -423,7 +423,7 @@ function renderSecurity(f: SecurityWallFigures): TemplateResult {
 function securitySeverityLabel(s: keyof typeof securityTone): string {
   switch (s) {
     case 'critical':
-      return msg('Critical', { id: 'wall.severity.critical' });
+      return msg('Critical', { id: 'wall.security.critical' });
     case 'high':
       return msg('High', { id: 'wall.security.high' });
     case 'medium':

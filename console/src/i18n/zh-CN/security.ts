@@ -239,6 +239,7 @@ export const templates = {
   'security.col.lastSeen': '最近日志',
   'security.sources.empty': '最近 24 小时没有收到日志。',
   'wall.security.incidents': str`${0} 起未处置安全事件`,
+  'wall.security.critical': '严重',
   'wall.security.high': '高危',
   'wall.security.medium': '中危',
   'wall.security.low': '低危',
