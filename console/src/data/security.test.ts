@@ -398,9 +398,10 @@ describe('parsing every contract shape', () => {
 
 describe('triage rules', () => {
   it('offers only the legal next incident statuses', () => {
-    expect(nextIncidentStatuses('new')).toEqual(['triaged', 'investigating', 'false-positive']);
+    expect(nextIncidentStatuses('new')).toEqual(['triaged', 'false-positive']);
     expect(nextIncidentStatuses('investigating')).toEqual(['contained', 'resolved', 'false-positive']);
     expect(nextIncidentStatuses('resolved')).toEqual(['investigating']);
+    expect(nextIncidentStatuses('false-positive')).toEqual(['triaged']);
     expect(nextIncidentStatuses('new')).not.toContain('resolved');
     expect(nextIncidentStatuses('weird')).toEqual([]);
   });

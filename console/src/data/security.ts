@@ -41,22 +41,24 @@ export const eventFormats = ['eve', 'syslog', 'cef'] as const;
 export type EventFormat = (typeof eventFormats)[number];
 
 /**
- * The next statuses an incident may take from `status` (the workflow new → triaged → investigating →
- * contained → resolved | false positive; a closed incident can be reopened for investigation).
+ * The next statuses an incident may take from `status`: the workflow new → triaged → investigating →
+ * contained → resolved, or false positive from any open status; a resolved incident is reopened for
+ * investigation, a false positive back to triage (the alerts part's `INCIDENT_TRANSITIONS`).
  */
 export function nextIncidentStatuses(status: IncidentStatus | string): IncidentStatus[] {
   switch (status) {
     case 'new':
-      return ['triaged', 'investigating', 'false-positive'];
+      return ['triaged', 'false-positive'];
     case 'triaged':
       return ['investigating', 'contained', 'resolved', 'false-positive'];
     case 'investigating':
       return ['contained', 'resolved', 'false-positive'];
     case 'contained':
-      return ['investigating', 'resolved'];
+      return ['investigating', 'resolved', 'false-positive'];
     case 'resolved':
-    case 'false-positive':
       return ['investigating'];
+    case 'false-positive':
+      return ['triaged'];
     default:
       return [];
   }

@@ -814,9 +814,15 @@ export class TsPageSecurityAlerts extends LitElement {
                             <pre class="raw">${ev.raw}</pre>
                           </div>`,
                       )
-                    : html`<p class="empty">
-                        ${msg('No stored events behind this alert.', { id: 'security.detail.noEvents' })}
-                      </p>`
+                    : a.evidence.length
+                      ? a.evidence.map(
+                          (line) =>
+                            html`<pre class="raw" data-testid="alert-evidence">
+${typeof line === 'string' ? line : JSON.stringify(line)}</pre>`,
+                        )
+                      : html`<p class="empty">
+                          ${msg('No stored events behind this alert.', { id: 'security.detail.noEvents' })}
+                        </p>`
                 }
               </div>
             </ts-panel>`
