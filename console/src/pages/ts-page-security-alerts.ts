@@ -21,6 +21,7 @@ import {
   isSecurityMissing,
   parseAlertQuery,
   severities,
+  securityWindow,
   severityText,
   suppressionExpiry,
 } from '../data/security.js';
@@ -32,6 +33,7 @@ import type { DataTableColumn } from '../components/ts-data-table.js';
 import {
   alertStatusBadge,
   attackChips,
+  customRangeForm,
   orgUnitSelect,
   securityRangeButtons,
   securityStyles,
@@ -240,6 +242,10 @@ export class TsPageSecurityAlerts extends LitElement {
     const units = this._unitsTask.value ?? [];
     return html`<ts-panel heading=${msg('Filters', { id: 'security.filters.heading' })}>
       <div class="stack">
+        ${customRangeForm(securityWindow(q, Date.now()), 'alerts-custom-range', (custom) => {
+          if (typeof custom === 'string') this._error = custom;
+          else this._set({ custom });
+        })}
         <div class="row">
           ${securityRangeButtons(q.range, !!q.custom, 'alerts-range', (range) => this._set({ range, custom: undefined }))}
           ${orgUnitSelect(units, q.orgUnit, 'alerts-org-unit', (orgUnit) => this._set({ orgUnit }))}

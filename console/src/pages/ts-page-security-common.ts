@@ -264,3 +264,47 @@ export const attackChips = (ids: readonly string[]): TemplateResult | typeof not
         )}</span
       >`
     : nothing;
+
+/** A time as a `datetime-local` input shows it: local time, to the minute. */
+const localInput = (t: number): string => {
+  const d = new Date(t);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+};
+
+/**
+ * A from–to form for a custom window; `onApply` gets the window, or an error text when the start is
+ * not before the end.
+ */
+export function customRangeForm(
+  window: { from: number; to: number },
+  testId: string,
+  onApply: (custom: { from: number; to: number } | string) => void,
+): TemplateResult {
+  return html`<form
+    class="row"
+    data-testid=${testId}
+    @submit=${(e: Event) => {
+      e.preventDefault();
+      const form = e.target as HTMLFormElement;
+      const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.value ?? '';
+      const from = Date.parse(value('from'));
+      const to = Date.parse(value('to'));
+      onApply(
+        Number.isFinite(from) && Number.isFinite(to) && from < to
+          ? { from, to }
+          : msg('Choose a start before the end.', { id: 'security.range.invalid' }),
+      );
+    }}
+  >
+    <label class="field"
+      >${msg('From', { id: 'security.range.from' })}
+      <input type="datetime-local" name="from" required .value=${localInput(window.from)}
+    /></label>
+    <label class="field"
+      >${msg('To', { id: 'security.range.to' })}
+      <input type="datetime-local" name="to" required .value=${localInput(window.to)}
+    /></label>
+    <button type="submit" class="btn">${msg('Show this range', { id: 'security.range.apply' })}</button>
+  </form>`;
+}

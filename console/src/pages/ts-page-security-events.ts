@@ -12,13 +12,19 @@ import {
   fetchEvents,
   isSecurityMissing,
   parseEventQuery,
+  securityWindow,
 } from '../data/security.js';
 import type { EventPage, EventQuery, SecurityEvent } from '../data/security.js';
 import { formatCount, formatDateTime } from '../common/format.js';
 import { locationChangedEvent, navigate } from '../common/router.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import type { DataTableColumn, RowSelectDetail } from '../components/ts-data-table.js';
-import { orgUnitSelect, securityRangeButtons, securityStyles } from './ts-page-security-common.js';
+import {
+  customRangeForm,
+  orgUnitSelect,
+  securityRangeButtons,
+  securityStyles,
+} from './ts-page-security-common.js';
 import '../components/ts-data-table.js';
 import '../components/ts-panel.js';
 
@@ -57,6 +63,8 @@ export class TsPageSecurityEvents extends LitElement {
   @state() private _moreError = '';
 
   @state() private _chosen?: SecurityEvent;
+
+  @state() private _rangeError = '';
 
   override connectedCallback() {
     super.connectedCallback();
@@ -185,6 +193,14 @@ export class TsPageSecurityEvents extends LitElement {
               </button>
             </div>
           </form>
+          ${customRangeForm(securityWindow(q, Date.now()), 'events-custom-range', (custom) => {
+            if (typeof custom === 'string') this._rangeError = custom;
+            else {
+              this._rangeError = '';
+              this._set({ custom });
+            }
+          })}
+          ${this._rangeError ? html`<p class="error" role="alert">${this._rangeError}</p>` : nothing}
         </ts-panel>
         <div class="cols">
           ${this._task.render({
