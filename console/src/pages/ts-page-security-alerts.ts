@@ -414,7 +414,11 @@ export class TsPageSecurityAlerts extends LitElement {
     this._error = '';
     try {
       const { updated } = await bulkTriage({ ids, action, ...extra });
-      this._result = msg(str`${formatCount(updated)} alerts updated.`, { id: 'security.bulk.updated' });
+      const n = formatCount(updated);
+      this._result =
+        updated === 1
+          ? msg(str`${n} alert updated.`, { id: 'security.bulk.updated.one' })
+          : msg(str`${n} alerts updated.`, { id: 'security.bulk.updated.other' });
       this._afterChange();
     } catch (e) {
       this._error = actionErrorMessage(e);

@@ -405,7 +405,13 @@ function renderSecurity(f: SecurityWallFigures): TemplateResult {
       )}
     </div>
     <div class="muted-line num" data-testid="wall-incidents-total">
-      ${msg(str`${formatCount(f.openIncidentTotal)} open incidents`, { id: 'wall.security.incidents' })}
+      ${
+        f.openIncidentTotal === 1
+          ? msg(str`${formatCount(f.openIncidentTotal)} open incident`, { id: 'wall.security.incidents.one' })
+          : msg(str`${formatCount(f.openIncidentTotal)} open incidents`, {
+              id: 'wall.security.incidents.other',
+            })
+      }
     </div>
     <ul class="bars">
       ${f.riskTop.map(
