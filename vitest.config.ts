@@ -1,9 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources in tests, so tests never need a build.
-const alias = {
-  '@tianshu/protocol': new URL('./protocol/src/index.ts', import.meta.url).pathname,
-};
+// The node-only receiver subpath first: an alias also matches what starts with its name and "/".
+const alias = [
+  {
+    find: '@tianshu/protocol/receiver',
+    replacement: new URL('./protocol/src/events/receiver.ts', import.meta.url).pathname,
+  },
+  { find: '@tianshu/protocol', replacement: new URL('./protocol/src/index.ts', import.meta.url).pathname },
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -31,6 +31,20 @@ const NEEDED = [
     pkg: 'nfdump',
   },
   { what: 'sfcapd (flow decoder tests)', check: () => has('sfcapd'), pkg: 'nfdump-sflow' },
+  { what: 'logger (util-linux; security listener tests)', check: () => has('logger'), pkg: 'util-linux' },
+  {
+    what: 'rsyslogd (security listener tests)',
+    check: () => existsSync('/usr/sbin/rsyslogd'),
+    pkg: 'rsyslog',
+  },
+  {
+    what: 'rsyslog gtls driver (security listener tests over TLS)',
+    check: () =>
+      existsSync('/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so') ||
+      existsSync('/usr/lib/rsyslog/lmnsd_gtls.so'),
+    pkg: 'rsyslog-gnutls',
+  },
+  { what: 'openssl (test certificates)', check: () => has('openssl'), pkg: 'openssl' },
   {
     what: 'Noto CJK fonts (Chinese in the screenshots)',
     check: () => existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),

@@ -23,7 +23,7 @@ import type { Logger } from './runtime/logger.js';
 import { createJsonLogger, errorFields } from './runtime/logger.js';
 import type { HostCollectorDeps } from './host/collector.js';
 import type { EdgeStats } from './roles/edge.js';
-import type { FlowCollectorSeams } from './roles/contract.js';
+import type { FlowCollectorSeams, SecurityCollectorSeams } from './roles/contract.js';
 import type { SnmpSessionFactory } from './edge/snmp-client.js';
 import { roleDefinition, type RoleContext, type RunningRole } from './roles/index.js';
 
@@ -42,6 +42,8 @@ export interface StartAgentOptions extends AgentSettingsInput {
   snmpSessionFactory?: SnmpSessionFactory;
   /** Settings of the edge role's flow collector: worker threads, worker script (tests), tunables. */
   flowCollector?: FlowCollectorSeams;
+  /** Settings of the edge role's security collector: flush interval, caps, receiver limits (tests). */
+  securityCollector?: SecurityCollectorSeams;
 }
 
 /** A snapshot of a running agent. */
@@ -81,6 +83,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     hostDeps,
     snmpSessionFactory,
     flowCollector,
+    securityCollector,
     ...rest
   } = options;
   const settings = parseSettings(rest);
@@ -164,7 +167,13 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     log: alog,
     metrics,
     host,
-    inject: { hostDeps, snmpSessionFactory, flowCollector },
+    inject: { hostDeps, snmpSessionFactory, flowCollector, securityCollector },
+    queuePressure: () => {
+      const q = queue.stats();
+      return (
+        q.pendingBatches >= settings.queueMaxBatches * 0.9 || q.pendingBytes >= settings.queueMaxBytes * 0.9
+      );
+    },
     onRunnerError,
     onSkip,
     collectorErrors: (collector, source, count, err) => {

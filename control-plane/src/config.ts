@@ -276,6 +276,45 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    security: z
+      .object({
+        syslogPort: z
+          .number()
+          .int()
+          .min(1)
+          .max(65_535)
+          .optional()
+          .describe(
+            "Port (UDP and TCP) of a syslog listener every edge agent gets besides the security policy's collectors. Unset: none (embedded mode with an edge agent: a free loopback port).",
+          ),
+        cefPort: z
+          .number()
+          .int()
+          .min(1)
+          .max(65_535)
+          .optional()
+          .describe(
+            "TCP port of a CEF listener of the control plane itself besides the security policy's listeners. Unset: none (embedded mode: a free loopback port).",
+          ),
+        evePort: z
+          .number()
+          .int()
+          .min(1)
+          .max(65_535)
+          .optional()
+          .describe(
+            "TCP port of a Suricata EVE (NDJSON) listener of the control plane itself besides the security policy's listeners. Unset: none (embedded mode: a free loopback port).",
+          ),
+        bindAddress: z
+          .string()
+          .regex(/^[0-9A-Fa-f:.]{2,45}$/, 'must be an IPv4 or IPv6 address')
+          .optional()
+          .describe(
+            'Address the listeners of security.syslogPort, cefPort and evePort bind. Unset: 127.0.0.1.',
+          ),
+      })
+      .strict()
+      .default({}),
     storage: z
       .object({
         minFreeMegabytes: z

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -101,6 +102,53 @@ export async function embeddedFlowPorts(config: Config): Promise<Config> {
   const netflowPort = config.flows.netflowPort ?? (await freeUdpPort(probe));
   const sflowPort = config.flows.sflowPort ?? (await freeUdpPort(probe));
   return { ...config, flows: { ...config.flows, netflowPort, sflowPort, bindAddress } };
+}
+
+/** A TCP port free on `address` now (the kernel picks it). */
+async function freeTcpPort(address: string): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen(0, address, () => resolve());
+  });
+  const a = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return typeof a === 'object' && a ? a.port : 0;
+}
+
+/** A port free for both TCP and UDP on `address` (a syslog listener takes both). */
+async function freeTcpUdpPort(address: string): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await freeTcpPort(address);
+    const u = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      u.once('error', () => resolve(false));
+      u.bind(port, address, () => resolve(true));
+    });
+    await new Promise<void>((resolve) => (ok ? u.close(() => resolve()) : resolve()));
+    if (ok) return port;
+  }
+  throw new Error(`no port free for both TCP and UDP on ${address}`);
+}
+
+/**
+ * Embedded mode: the security listeners on free loopback ports, for ports the configuration leaves
+ * unset — the control plane's CEF and EVE listeners over TCP (`security.cefPort`,
+ * `security.evePort`) and, with an edge agent, its syslog listener over UDP and TCP
+ * (`security.syslogPort`, pushed to the agent in its `security` section). Call it before the
+ * control plane is created.
+ */
+export async function embeddedSecurityPorts(config: Config): Promise<Config> {
+  const s = config.security;
+  const bindAddress = s.bindAddress ?? '127.0.0.1';
+  const probe = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
+  const cefPort = s.cefPort ?? (await freeTcpPort(probe));
+  const evePort = s.evePort ?? (await freeTcpPort(probe));
+  const syslogPort = s.syslogPort ?? (config.embedded.edgeAgent ? await freeTcpUdpPort(probe) : undefined);
+  return {
+    ...config,
+    security: { ...s, bindAddress, cefPort, evePort, ...(syslogPort ? { syslogPort } : {}) },
+  };
 }
 
 /** The lab's flow export flags for the embedded edge agent's collector (none for a port that is 0). */

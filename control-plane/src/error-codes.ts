@@ -223,6 +223,15 @@ export const errorCodes = {
     status: 400,
     description: 'Policy files apply to the whole province; only a province-level user may change them.',
   },
+  'sigma.rule_invalid': {
+    status: 400,
+    description:
+      'The Sigma rule is not valid (or has no id, or holds more than one rule); the message gives the reason.',
+  },
+  'sigma.rule_read_only': {
+    status: 409,
+    description: 'The rule comes from a file under policies/detections/sigma/; change the file instead.',
+  },
 
   // --- the server --------------------------------------------------------------------------
   'rate.limited': { status: 429, description: 'Too many requests; retry after Retry-After seconds.' },

@@ -7,9 +7,10 @@ import { createLogger } from './logger.js';
 import { PolicyError, checkPolicies } from './policies/index.js';
 import { allPolicyRefs } from './modules.js';
 import { createControlPlane } from './server.js';
-import { embeddedFlowPorts, startEmbeddedChildren } from './embedded.js';
+import { embeddedFlowPorts, embeddedSecurityPorts, startEmbeddedChildren } from './embedded.js';
 import { Supervisor } from './embedded/supervisor.js';
 import { VERSION } from './version.js';
+import { sigmaCommand } from './security/sigma/check.js';
 
 const HELP = `tianshu ${VERSION} — operations control plane for a provincial e-government
 
@@ -20,6 +21,7 @@ commands:
   embedded          run with embedded stores under TIANSHU_DATA_DIR, the demo province,
                     and a host agent for this machine enrolled automatically
   policies check    validate the policy files in TIANSHU_POLICIES_DIR (or the given dir)
+  sigma check DIR   compile every Sigma rule under DIR: one JSON line per rule, then a summary
 
 options:
   --config FILE     YAML/JSON config file (also TIANSHU_CONFIG); TIANSHU_* variables override it
@@ -54,6 +56,7 @@ const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cmd = args.command[0] ?? 'serve';
+  if (cmd === 'sigma') process.exit(sigmaCommand(args.command.slice(1)));
   const embedded = cmd === 'embedded';
   let config: Config;
   try {
@@ -95,6 +98,8 @@ async function main(): Promise<void> {
   }
   // The lab's routers export flows to the embedded edge agent: ports left unset are picked free.
   if (embedded) config = await embeddedFlowPorts(config);
+  // Security listeners (the control plane's CEF/EVE, the edge agent's syslog) on free loopback ports.
+  if (embedded) config = await embeddedSecurityPorts(config);
 
   const log = createLogger(config.logLevel);
   const consoleDir = process.env.TIANSHU_CONSOLE_DIR ?? here('../../console/dist');

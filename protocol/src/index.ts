@@ -7,3 +7,4 @@ export * from './columns.js';
 export * from './errors.js';
 export * from './paths.js';
 export * from './text.js';
+export * from './events/index.js';

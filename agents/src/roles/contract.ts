@@ -3,6 +3,7 @@ import type { AgentSettings } from '../config.js';
 import type { HostCollectorDeps } from '../host/collector.js';
 import type { SnmpSessionFactory } from '../edge/snmp-client.js';
 import type { FlowCollectorOptions } from '../flows/collector.js';
+import type { SecurityCollectorOptions } from '../security/collector.js';
 import type { Logger } from '../runtime/logger.js';
 import type { AgentMetrics } from '../runtime/metrics.js';
 
@@ -23,6 +24,11 @@ export interface RoleContext {
   report(payload: ReportPayload): void;
   /** Counts collector problems of this role (they are shown in the agent's stats and metrics). */
   collectorErrors(collector: string, source: string, count: number, err?: unknown): void;
+  /**
+   * True when the agent's disk queue is near its bounds (90 % of its batches or bytes): collectors
+   * that can hold or drop (counted) their input do so rather than push older batches out.
+   */
+  queuePressure?(): boolean;
   /** Runner failures and skipped cycles, as for every runner of the agent. */
   onRunnerError(err: unknown, name: string): void;
   onSkip(name: string): void;
@@ -31,12 +37,18 @@ export interface RoleContext {
     hostDeps?: Partial<HostCollectorDeps> | undefined;
     snmpSessionFactory?: SnmpSessionFactory | undefined;
     flowCollector?: FlowCollectorSeams | undefined;
+    securityCollector?: SecurityCollectorSeams | undefined;
   };
 }
 
 /** What an embedding program or a test may set of the edge role's flow collector. */
 export type FlowCollectorSeams = Partial<
   Pick<FlowCollectorOptions, 'workers' | 'workerUrl' | 'tunables' | 'tickMillis' | 'maxInFlightBytes' | 'now'>
+>;
+
+/** What an embedding program or a test may set of the edge role's security collector. */
+export type SecurityCollectorSeams = Partial<
+  Pick<SecurityCollectorOptions, 'flushMillis' | 'maxPendingEvents' | 'receiverOptions' | 'tailPollMillis'>
 >;
 
 /** A started role. */

@@ -5,20 +5,24 @@ import type { EdgeRoleStats } from '../edge/role.js';
 import { FlowCollector } from '../flows/collector.js';
 import type { FlowCollectorStats } from '../flows/collector.js';
 import { FlowMetrics } from '../flows/metrics.js';
+import { SecurityCollector } from '../security/collector.js';
+import type { SecurityCollectorStats } from '../security/collector.js';
+import { SecurityMetrics } from '../security/metrics.js';
 import { defineRole } from './contract.js';
 
 /** The edge role's stats: the SNMP side, and the flow collector's when the config has one. */
-export type EdgeStats = EdgeRoleStats & { flows?: FlowCollectorStats };
+export type EdgeStats = EdgeRoleStats & { flows?: FlowCollectorStats; security?: SecurityCollectorStats };
 
 /**
  * The edge role: SNMP polls, discovery and sweeps of the devices listed in the config's `edge`
  * section, and the flow collector of its `flows` section (NetFlow/IPFIX/sFlow over UDP, aggregated
- * per minute into `flow-aggregates`).
+ * per minute into `flow-aggregates`), and the security collector of its `security` section
+ * (syslog/CEF/EVE listeners and tailed EVE files, normalised into `security-events`).
  */
 export const edgeRole = defineRole({
   name: 'edge',
-  configSection: ['edge', 'flows'],
-  payloadKinds: ['interface-poll', 'discovery', 'sweep', 'flow-aggregates'],
+  configSection: ['edge', 'flows', 'security'],
+  payloadKinds: ['interface-poll', 'discovery', 'sweep', 'flow-aggregates', 'security-events'],
   start: (ctx) => {
     const log = ctx.log.child({ role: 'edge' });
     const role = new EdgeRole({
@@ -41,10 +45,30 @@ export const edgeRole = defineRole({
         onPayload: (payload) => ctx.report(payload),
         onError: (source, count, err) => ctx.collectorErrors('flows', source, count, err),
       });
+    let securityMetrics: SecurityMetrics | undefined;
+    let security: SecurityCollector | undefined;
+    const newSecurity = (): SecurityCollector =>
+      new SecurityCollector({
+        ...ctx.inject.securityCollector,
+        stateDir: ctx.settings.stateDir,
+        metrics: (securityMetrics ??= new SecurityMetrics(ctx.metrics.registry)),
+        logger: log.child({ collector: 'security' }),
+        report: (payload) => ctx.report(payload),
+        ...(ctx.queuePressure ? { queuePressure: ctx.queuePressure } : {}),
+      });
     let stopping: Promise<void> | undefined;
     return {
       apply: (config) => {
         role.apply(config.edge);
+        if (config.security?.enabled) {
+          security ??= newSecurity();
+          security.apply(config.security);
+        } else if (security) {
+          // Disabled: what the listeners and files accepted is sent, then they are closed.
+          const c = security;
+          security = undefined;
+          void c.stop();
+        }
         if (config.flows?.enabled) {
           collector ??= newCollector();
           collector.apply(config.flows);
@@ -56,10 +80,14 @@ export const edgeRole = defineRole({
         }
       },
       stop: () => {
-        stopping ??= Promise.all([role.stop(), collector?.stop()]).then(() => undefined);
+        stopping ??= Promise.all([role.stop(), collector?.stop(), security?.stop()]).then(() => undefined);
         return stopping;
       },
-      stats: (): EdgeStats => ({ ...role.stats(), ...(collector ? { flows: collector.stats() } : {}) }),
+      stats: (): EdgeStats => ({
+        ...role.stats(),
+        ...(collector ? { flows: collector.stats() } : {}),
+        ...(security ? { security: security.stats() } : {}),
+      }),
     };
   },
 });

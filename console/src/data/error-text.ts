@@ -238,6 +238,10 @@ const texts: { [K in ErrorCode]: Text } = {
     msg('Policy files apply to the whole province; only a province-level user may change them.', {
       id: 'error.policy.province_only',
     }),
+  'sigma.rule_invalid': () =>
+    msg('The Sigma rule is not valid; the message gives the reason.', { id: 'error.sigma.rule_invalid' }),
+  'sigma.rule_read_only': () =>
+    msg('This rule comes from a rule file; change the file instead.', { id: 'error.sigma.rule_read_only' }),
   'rate.limited': () => msg('Too many requests. Wait a moment and try again.', { id: 'error.rate.limited' }),
   'storage.full': (e) => {
     const store = param(e, 'store') ?? e.details[0]?.path;

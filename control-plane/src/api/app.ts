@@ -160,6 +160,8 @@ export function buildApp(s: Services): BuiltApp {
   );
   app.use('*', async (c, next) => {
     if (/^\/api\/v1\/agents\/[^/]+\/reports$/.test(c.req.path)) return next();
+    // A route that streams its body applies its own limit (e.g. security event uploads).
+    if (router.streamsBody(c.req.method, c.req.path)) return next();
     return bodyLimit({ maxSize: s.config.limits.bodyBytes, onError: tooLarge(s.config.limits.bodyBytes) })(
       c,
       next,

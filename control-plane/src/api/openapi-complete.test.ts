@@ -215,6 +215,20 @@ beforeAll(async () => {
   });
   expect(sweep.status).toBe(202);
   expect((await admin.send('POST', '/api/v1/auth/tokens', { name: 'openapi' })).status).toBeLessThan(300);
+  // A security event (for /api/v1/security/events/{id}).
+  const eve = await t.request('/api/v1/security/events?format=eve', {
+    method: 'POST',
+    headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/x-ndjson' },
+    body: JSON.stringify({
+      timestamp: new Date().toISOString(),
+      event_type: 'dns',
+      src_ip: '127.0.17.9',
+      dest_ip: '192.0.2.53',
+      proto: 'UDP',
+      dns: { type: 'query', rrname: 'example.org' },
+    }),
+  });
+  expect(eve.status).toBe(200);
   doc = (await (await admin.get('/api/v1/openapi.json')).json()) as Doc;
 }, 120_000);
 afterAll(async () => {

@@ -27,6 +27,11 @@ export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType 
   body?: B;
   /** The handler reads the body itself (e.g. gzip); `body` then only documents it. */
   rawBody?: boolean;
+  /**
+   * The handler reads the body as a stream (`c.req.raw.body`) and applies its own size limit: the
+   * route is exempt from the API body limit. Documents the body's media types.
+   */
+  streamedBody?: { contentTypes: string[]; description: string };
   query?: Q;
   /** Response schema for the OpenAPI document. */
   response?: z.ZodType;
@@ -108,6 +113,13 @@ export function validate<T>(schema: z.ZodType<T>, raw: unknown, what: string): T
 
 export class Router {
   readonly routes: RouteInfo[] = [];
+  /** Routes whose handler streams the body under its own limit (exempt from the API body limit). */
+  private readonly streamed: Array<{ method: string; re: RegExp }> = [];
+
+  /** True when `method path` is a route that streams its body (see `RouteSpec.streamedBody`). */
+  streamsBody(method: string, path: string): boolean {
+    return this.streamed.some((s) => s.method === method && s.re.test(path));
+  }
 
   constructor(
     private readonly app: Hono<AppEnv>,
@@ -144,7 +156,17 @@ export class Router {
         ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
         ...(spec.body
           ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } }
-          : {}),
+          : spec.streamedBody
+            ? {
+                body: {
+                  description: spec.streamedBody.description,
+                  content: Object.fromEntries(
+                    spec.streamedBody.contentTypes.map((t) => [t, { schema: z.string() }]),
+                  ),
+                  required: true,
+                },
+              }
+            : {}),
       },
       responses: {
         [String(status)]:
@@ -169,6 +191,18 @@ export class Router {
         },
       },
     });
+    if (spec.streamedBody) {
+      const escape = (t: string) => t.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      this.streamed.push({
+        method: spec.method.toUpperCase(),
+        re: new RegExp(
+          `^${spec.path
+            .split(/\{\w+\}/)
+            .map(escape)
+            .join('[^/]+')}$`,
+        ),
+      });
+    }
     const honoPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
     this.app.on(spec.method.toUpperCase(), honoPath, async (c) => {
       const identity = c.get('identity');

@@ -64,6 +64,8 @@ export const templates = {
   'error.sweep.outside_prefix': '要扫描的地址范围不在该站点所属单位的管理地址段内。',
   'error.alarm.already_acknowledged': '该告警已被确认。',
   'error.policy.province_only': '策略文件适用于全省，只有省级用户才能修改。',
+  'error.sigma.rule_invalid': 'Sigma 规则无效，原因见提示信息。',
+  'error.sigma.rule_read_only': '该规则来自规则文件，请修改规则文件。',
   'error.rate.limited': '请求过于频繁，请稍后重试。',
   'error.storage.full.state': '状态库磁盘空间已满，释放空间前无法保存更改。',
   'error.storage.full.telemetry': '遥测库磁盘空间已满，释放空间前新的监测数据无法写入。',
