@@ -184,6 +184,31 @@ export const errorCodes = {
     description:
       'The flow query’s time range or step is not usable: `from` after `to`, a range over 400 days, or a step giving more than 2,000 points.',
   },
+  'security.transition_invalid': {
+    status: 409,
+    description:
+      'The incident cannot move from its status to the one asked for; `details[0].params` give `from`, `to` and the statuses `allowed`.',
+  },
+  'security.incident_not_handler': {
+    status: 409,
+    description:
+      'Only the unit handling the incident (or a unit above it that the incident was escalated to) may do this; `details[0].params.handler` names the handler.',
+  },
+  'security.escalation_invalid': {
+    status: 400,
+    description:
+      'The incident cannot be escalated or assigned there: it is already visible to that unit, at the top of the hierarchy, or the unit is the caller’s own.',
+  },
+  'security.bulk_too_large': {
+    status: 400,
+    description:
+      'A bulk triage by filter matches more alerts than `bulk.maxAlerts` (incidents.yaml); `details[0].params.max` is the limit.',
+  },
+  'security.suppression_invalid': {
+    status: 400,
+    description:
+      'A suppression needs a match (source, reference or observable) and an expiry in the future, at most `suppressions.maxDays` away.',
+  },
   'link.interface_in_use': {
     status: 400,
     description: 'An endpoint interface already ends another link; an interface carries one link.',

@@ -200,6 +200,24 @@ const texts: { [K in ErrorCode]: Text } = {
     msg('This management address is already used by another device.', { id: 'error.device.address_in_use' }),
   'interface.if_index_in_use': () =>
     msg('The device already has an interface with this ifIndex.', { id: 'error.interface.if_index_in_use' }),
+  'security.transition_invalid': (e) =>
+    msg(str`The incident cannot move to this status: ${e.message}`, {
+      id: 'error.security.transition_invalid',
+    }),
+  'security.incident_not_handler': (e) =>
+    msg(str`Your unit may not change this incident: ${e.message}`, {
+      id: 'error.security.incident_not_handler',
+    }),
+  'security.escalation_invalid': (e) =>
+    msg(str`The incident cannot be escalated or assigned there: ${e.message}`, {
+      id: 'error.security.escalation_invalid',
+    }),
+  'security.bulk_too_large': (e) =>
+    msg(str`The filter matches too many alerts for one bulk change: ${e.message}`, {
+      id: 'error.security.bulk_too_large',
+    }),
+  'security.suppression_invalid': (e) =>
+    msg(str`The suppression is not valid: ${e.message}`, { id: 'error.security.suppression_invalid' }),
   'link.interface_in_use': () =>
     msg('This interface already ends another link; an interface carries one link.', {
       id: 'error.link.interface_in_use',

@@ -208,6 +208,41 @@ beforeAll(async () => {
     ),
   );
   expect(rep.status).toBe(200);
+  // A security alert (critical: it opens an incident), for the security views.
+  const alerts = await t.request(
+    `/api/v1/agents/${edge.agentId}/reports`,
+    post(
+      {
+        batchId: randomUUID(),
+        sequence: 2,
+        createdAt: new Date().toISOString(),
+        payloads: [
+          {
+            kind: 'security-alerts',
+            alerts: [
+              {
+                source: 'flow',
+                reference: 'flow:ddos',
+                fingerprint: 'flow:ddos:10.1.1.10',
+                title: 'Volumetric DDoS against 10.1.1.10',
+                severity: 'critical',
+                attack: ['T1498'],
+                observables: [{ type: 'ip', value: '10.1.1.10', role: 'target' }],
+                assetAddress: '10.1.1.10',
+                firstSeen: now - 3000,
+                lastSeen: now - 1000,
+                count: 3,
+                evidence: ['udp 950000 packets/s to 10.1.1.10 (baseline 1200)'],
+                details: { packetsPerSecond: 950_000 },
+              },
+            ],
+          },
+        ],
+      },
+      { authorization: edge.auth },
+    ),
+  );
+  expect(alerts.status, await alerts.clone().text()).toBe(200);
   const sweep = await admin.send('POST', '/api/v1/network/devices/add', {
     siteId: 'sc-cd-jj-node',
     cidr: '127.0.17.48/29',

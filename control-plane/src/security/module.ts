@@ -6,6 +6,7 @@ import {
 import { can } from '../auth/identity.js';
 import type { AgentPrincipal } from '../fleet/service.js';
 import { defineModule, moduleRef, payloadKind, policyRef } from '../modules/contract.js';
+import { SECURITY_ALARM_DOMAIN } from './alerts/alarms.js';
 import { SecurityAlerts } from './alerts/service.js';
 import { alertRoutes } from './alerts/routes.js';
 import { ALERTS_POLICIES, ALERTS_STATE_MIGRATIONS } from './alerts/migrations.js';
@@ -77,6 +78,7 @@ export const securityModule = defineModule<SecurityModule>({
     ...RISK_POLICIES,
     ...DETECTIONS_POLICIES,
   ],
+  alarmDomains: [SECURITY_ALARM_DOMAIN],
   create: (d) => {
     const policy = () => d.policies.get(SECURITY_POLICY);
     const attribution = new OrgAttributor(d);

@@ -9,7 +9,7 @@ const tags = ['security'];
 
 const Time = (what: string) => z.string().max(40).optional().describe(`${what}, ISO 8601 (or Unix ms)`);
 
-const EventItem = z.object({
+export const EventItem = z.object({
   id: z.string(),
   ts: z.string(),
   orgUnitId: z.string(),
