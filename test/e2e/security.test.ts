@@ -137,6 +137,8 @@ beforeAll(async () => {
   });
   admin = await login(t.request, 'admin', ADMIN_PASSWORD);
   for (const [prefix, orgUnitId] of [
+    ['10.0.0.0/8', 'sc'],
+    ['10.16.0.0/12', 'sc-cd'],
     ['10.17.0.0/16', 'sc-cd-jj'],
     ['10.18.0.0/16', 'sc-cd-sl'],
   ] as const) {
@@ -369,7 +371,9 @@ describe('the security console in Chromium', () => {
     const page = await newPage('zh-CN');
     await signIn(page, `/security/incidents/${encodeURIComponent(incidentId)}`, 'cd-analyst');
     await expect
-      .poll(() => page.getByTestId('incident-status').textContent(), { timeout: 30_000 })
+      .poll(() => page.getByTestId('incident-status').locator('ts-status-badge span').textContent(), {
+        timeout: 30_000,
+      })
       .toContain('已处置');
     await page.screenshot({ path: join(shots, 'security-incident-zh-CN.png'), fullPage: true });
 
