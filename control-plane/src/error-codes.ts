@@ -184,6 +184,11 @@ export const errorCodes = {
     description:
       'The flow query’s time range or step is not usable: `from` after `to`, a range over 400 days, or a step giving more than 2,000 points.',
   },
+  'vulnerability.report_invalid': {
+    status: 400,
+    description:
+      'The uploaded vulnerability report is not one: malformed XML, not a Greenbone/OpenVAS GMP report, not UTF-8, or a CSV header naming unknown or lacking required columns; the message says which.',
+  },
   'security.transition_invalid': {
     status: 409,
     description:

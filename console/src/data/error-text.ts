@@ -196,6 +196,10 @@ const texts: { [K in ErrorCode]: Text } = {
     }),
   'flows.filter': (e) => msg(str`The flow filter is not valid: ${e.message}`, { id: 'error.flows.filter' }),
   'flows.range': (e) => msg(str`The time range is not usable: ${e.message}`, { id: 'error.flows.range' }),
+  'vulnerability.report_invalid': (e) =>
+    msg(str`The vulnerability report cannot be read: ${e.message}`, {
+      id: 'error.vulnerability.report_invalid',
+    }),
   'device.address_in_use': () =>
     msg('This management address is already used by another device.', { id: 'error.device.address_in_use' }),
   'interface.if_index_in_use': () =>

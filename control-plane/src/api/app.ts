@@ -162,6 +162,8 @@ export function buildApp(s: Services): BuiltApp {
     if (/^\/api\/v1\/agents\/[^/]+\/reports$/.test(c.req.path)) return next();
     // A route that streams its body applies its own limit (e.g. security event uploads).
     if (router.streamsBody(c.req.method, c.req.path)) return next();
+    // Vulnerability reports have their own limit (policies/risk.yaml importMaxBytes), read by the route.
+    if (c.req.path === '/api/v1/security/vulnerabilities' && c.req.method === 'POST') return next();
     return bodyLimit({ maxSize: s.config.limits.bodyBytes, onError: tooLarge(s.config.limits.bodyBytes) })(
       c,
       next,

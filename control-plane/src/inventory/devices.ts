@@ -38,6 +38,9 @@ export type DeviceCheck = (identity: Identity, device: DeviceDraft, q: Queryable
 
 export const DEVICE_ROLES = ['core', 'aggregation', 'access', 'firewall', 'egress'] as const;
 export const PLANES = ['A', 'B'] as const;
+/** How much an asset matters to the risk score (security module, `policies/risk.yaml`). */
+export const CRITICALITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Criticality = (typeof CRITICALITIES)[number];
 export type Plane = (typeof PLANES)[number];
 
 /** Where the device's SNMP credentials live; the secrets themselves are never stored in inventory. */
@@ -70,6 +73,7 @@ export const DeviceInput = z
     sysObjectId: Oid.optional(),
     plane: z.enum(PLANES).optional(),
     pollerAgentId: PollerAgentId.optional(),
+    criticality: z.enum(CRITICALITIES).optional(),
   })
   .strict();
 export type DeviceInput = z.infer<typeof DeviceInput>;
@@ -86,6 +90,7 @@ export const DevicePatch = z
     sysObjectId: Oid.nullable().optional(),
     plane: z.enum(PLANES).nullable().optional(),
     pollerAgentId: PollerAgentId.nullable().optional(),
+    criticality: z.enum(CRITICALITIES).nullable().optional(),
   })
   .strict();
 export type DevicePatch = z.infer<typeof DevicePatch>;
@@ -115,6 +120,8 @@ export interface Device {
   plane: Plane | null;
   /** The edge agent named to poll this device, or null for "the edge agents above it". */
   pollerAgentId: string | null;
+  /** Its criticality for the risk score, or null (the risk policy's default). */
+  criticality: Criticality | null;
 }
 
 interface Row {
@@ -132,6 +139,7 @@ interface Row {
   sys_object_id: string | null;
   plane: Plane | null;
   poller_agent_id: string | null;
+  criticality: Criticality | null;
   path: string;
 }
 
@@ -157,6 +165,7 @@ const toDevice = (r: Row): Device => ({
   sysObjectId: r.sys_object_id,
   plane: r.plane,
   pollerAgentId: r.poller_agent_id,
+  criticality: r.criticality ?? null,
 });
 
 /** Routers, switches and firewalls. A device's org unit is its site's. */
@@ -229,8 +238,8 @@ export class DeviceService {
       );
       await q.query(
         `INSERT INTO devices (id, site_id, org_unit_id, name, role, vendor, model, management_address, snmp_version,
-           snmp_credential_ref, sys_object_id, plane, snmp_port, poller_agent_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+           snmp_credential_ref, sys_object_id, plane, snmp_port, poller_agent_id, criticality)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
         [
           v.id,
           v.siteId,
@@ -246,6 +255,7 @@ export class DeviceService {
           v.plane ?? null,
           v.snmp?.port ?? null,
           v.pollerAgentId ?? null,
+          v.criticality ?? null,
         ],
       );
       await recordChange(this.deps.audit, identity, q, 'device', 'create', v.id, orgUnitId, { ...v });
@@ -301,6 +311,7 @@ export class DeviceService {
           plane: 'plane',
           snmpPort: 'snmp_port',
           pollerAgentId: 'poller_agent_id',
+          criticality: 'criticality',
         },
         params,
       );

@@ -326,6 +326,7 @@ export async function applyInventory(
             'sysObjectId',
             'plane',
             'pollerAgentId',
+            'criticality',
           ]);
           if (Object.keys(patch).length) {
             await devices.update(identity, d.id, patch, tx);
@@ -389,6 +390,7 @@ export async function applyInventory(
           'addresses',
           'agentId',
           'role',
+          'criticality',
         ]);
         if (Object.keys(patch).length) {
           await hosts.update(identity, h.id, patch, tx);

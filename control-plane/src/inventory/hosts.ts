@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { inScope, type Identity } from '../auth/identity.js';
 import type { Queryable } from '../store/state/index.js';
 import { IpAddress, Slug, Uuid, type InventoryDeps } from './common.js';
+import { CRITICALITIES, type Criticality } from './devices.js';
 import { ScopedCrud, type ScopedRow } from './crud.js';
 import { OrgUnitId } from './org-units.js';
 
@@ -27,6 +28,7 @@ export const HostInput = z
     addresses: Addresses.default([]),
     agentId: Uuid.optional(),
     role: HostRole.optional(),
+    criticality: z.enum(CRITICALITIES).optional(),
   })
   .strict();
 export type HostInput = z.input<typeof HostInput>;
@@ -39,6 +41,7 @@ export const HostPatch = z
     addresses: Addresses.optional(),
     agentId: Uuid.nullable().optional(),
     role: HostRole.nullable().optional(),
+    criticality: z.enum(CRITICALITIES).nullable().optional(),
   })
   .strict();
 export type HostPatch = z.infer<typeof HostPatch>;
@@ -60,6 +63,8 @@ export interface Host {
   /** The enrolled agent running on the host, if any. */
   agentId: string | null;
   role: string | null;
+  /** Its criticality for the risk score, or null (the risk policy's default). */
+  criticality: Criticality | null;
 }
 
 interface Row extends ScopedRow {
@@ -68,6 +73,7 @@ interface Row extends ScopedRow {
   addresses: string[];
   agent_id: string | null;
   role: string | null;
+  criticality: Criticality | null;
 }
 
 const toHost = (r: Row): Host => ({
@@ -78,6 +84,7 @@ const toHost = (r: Row): Host => ({
   addresses: r.addresses ?? [],
   agentId: r.agent_id,
   role: r.role,
+  criticality: r.criticality ?? null,
 });
 
 /**
@@ -104,6 +111,7 @@ export class HostService extends ScopedCrud<
         addresses: 'addresses',
         agentId: 'agent_id',
         role: 'role',
+        criticality: 'criticality',
       },
       filters: { cloudId: 'cloud_id' },
       input: HostInput,

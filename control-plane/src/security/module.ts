@@ -86,7 +86,7 @@ export const securityModule = defineModule<SecurityModule>({
     const alerts = new SecurityAlerts(d, { attribution });
     const detections = new FlowDetections(d, { alerts, attribution });
     const events = new SecurityEvents(d, { policy, rules, alerts, attribution });
-    const risk = new SecurityRisk(d, { alerts });
+    const risk = new SecurityRisk(d, { alerts, attribution });
     return { attribution, events, rules, alerts, risk, detections };
   },
   seed: async (svc) => {

@@ -51,6 +51,7 @@ export const templates = {
   'error.prefix.delegated': '该地址段由上级单位下放，只有上级单位的运维人员才能删除。',
   'error.flows.filter': str`流量过滤表达式无效：${0}`,
   'error.flows.range': str`时间范围不可用：${0}`,
+  'error.vulnerability.report_invalid': str`漏洞扫描报告无法读取：${0}`,
   'error.device.address_in_use': '该管理地址已被其他设备使用。',
   'error.interface.if_index_in_use': '该设备已有使用此 ifIndex 的接口。',
   'error.security.transition_invalid': str`事件不能变更为该状态：${0}`,

@@ -5,7 +5,14 @@ import type { Router } from '../route.js';
 import type { Services } from '../../services.js';
 import { MAX_LIMIT, type Page } from '../../inventory/common.js';
 import { SITE_KINDS, SiteFilter, SiteInput, SitePatch } from '../../inventory/sites.js';
-import { DEVICE_ROLES, DeviceFilter, DeviceInput, DevicePatch, PLANES } from '../../inventory/devices.js';
+import {
+  CRITICALITIES,
+  DEVICE_ROLES,
+  DeviceFilter,
+  DeviceInput,
+  DevicePatch,
+  PLANES,
+} from '../../inventory/devices.js';
 import { InterfaceFilter, InterfaceInput, InterfacePatch } from '../../inventory/interfaces.js';
 import { LINK_LEVELS, LINK_ROLES, LinkFilter, LinkInput, LinkPatch } from '../../inventory/links.js';
 import { CLOUD_KINDS, CLOUD_TIERS, CloudFilter, CloudInput, CloudPatch } from '../../inventory/clouds.js';
@@ -50,6 +57,10 @@ const DeviceOut = z.object({
   sysObjectId: z.string().nullable(),
   plane: z.enum(PLANES).nullable(),
   pollerAgentId: z.string().nullable(),
+  criticality: z
+    .enum(CRITICALITIES)
+    .nullable()
+    .describe('criticality for the security risk score (null: the risk policy default)'),
 });
 const PrefixOut = z.object({
   id: z.string(),
@@ -98,6 +109,10 @@ const HostOut = z.object({
   addresses: z.array(z.string()),
   agentId: z.string().nullable(),
   role: z.string().nullable(),
+  criticality: z
+    .enum(CRITICALITIES)
+    .nullable()
+    .describe('criticality for the security risk score (null: the risk policy default)'),
 });
 const DedicatedNetworkOut = z.object({
   id: z.string(),
