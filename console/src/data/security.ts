@@ -412,7 +412,8 @@ export interface RiskItem {
   openAlerts: number;
   openIncidents: number;
   vulnerabilities: { critical: number; high: number; medium: number; low: number };
-  change7d: number;
+  /** Null: no score 7 days ago. */
+  change7d: number | null;
 }
 
 export interface RiskTrend {
@@ -744,7 +745,7 @@ export function parseRisk(v: unknown): RiskItem[] {
         medium: num(vo, 'medium', vp, 0),
         low: num(vo, 'low', vp, 0),
       },
-      change7d: num(r, 'change7d', path, 0),
+      change7d: numOrNull(r, 'change7d', path),
     };
   });
 }

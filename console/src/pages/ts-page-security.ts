@@ -235,8 +235,9 @@ export class TsPageSecurity extends LitElement {
             id: 'change',
             title: msg('Change in 7 days', { id: 'security.risk.change' }),
             align: 'end',
-            render: (r) => `${r.change7d > 0 ? '+' : ''}${formatNumber(r.change7d, 1)}`,
-            sortValue: (r) => r.change7d,
+            render: (r) =>
+              r.change7d === null ? '' : `${r.change7d > 0 ? '+' : ''}${formatNumber(r.change7d, 1)}`,
+            sortValue: (r) => r.change7d ?? 0,
           },
           {
             id: 'alerts',
