@@ -73,8 +73,7 @@ describe('areas', () => {
     const pages = routes.flatMap((r) => (r.item ? [r.item.page] : []));
     for (const page of pages) expect(typeof pageLoaders[page], page).toBe('function');
     const ids = navigation.flatMap((e) => (isGroup(e) ? [e.id, ...e.items.map((i) => i.id)] : [e.id]));
-    for (const unbuilt of ['ipv6', 'clouds', 'backups', 'security', 'policies'])
-      expect(ids).not.toContain(unbuilt);
+    for (const unbuilt of ['ipv6', 'clouds', 'backups', 'policies']) expect(ids).not.toContain(unbuilt);
   });
 
   it('routes the wall display outside every group', () => {
@@ -86,5 +85,30 @@ describe('areas', () => {
   it('has a loader for every page and no loader without a page', () => {
     const pages = new Set(routes.flatMap((r) => (r.item ? [r.item.page] : [])));
     expect([...pages].sort()).toEqual(Object.keys(pageLoaders).sort());
+  });
+});
+
+describe('security routes', () => {
+  it('lists the security area with its five pages, and the incident page inside it', () => {
+    const security = navigation.find((e) => isGroup(e) && e.id === 'security');
+    const ids = security && isGroup(security) ? security.items.map((i) => i.id) : [];
+    expect(ids).toEqual([
+      'security-situation',
+      'security-alerts',
+      'security-incidents',
+      'security-events',
+      'security-rules',
+    ]);
+    expect(resolveRoute(routes, '/security')?.route.item?.page).toBe('security');
+    expect(resolveRoute(routes, '/security/alerts')?.route.item?.page).toBe('security-alerts');
+    expect(resolveRoute(routes, '/security/incidents')?.route.item?.page).toBe('security-incidents');
+    expect(resolveRoute(routes, '/security/events')?.route.item?.page).toBe('security-events');
+    expect(resolveRoute(routes, '/security/rules')?.route.item?.page).toBe('security-rules');
+    const incident = resolveRoute(routes, '/security/incidents/inc%2F7');
+    expect(incident?.route.item?.page).toBe('security-incident');
+    expect(incident?.route.group?.id).toBe('security');
+    expect(incident?.params).toEqual({ id: 'inc/7' });
+    for (const page of ['security', 'security-alerts', 'security-incident', 'security-rules'] as const)
+      expect(typeof pageLoaders[page]).toBe('function');
   });
 });

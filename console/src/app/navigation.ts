@@ -23,7 +23,13 @@ export type PageKind =
   | 'wall'
   | 'flows'
   | 'flow-egress'
-  | 'flow-exporters';
+  | 'flow-exporters'
+  | 'security'
+  | 'security-alerts'
+  | 'security-incidents'
+  | 'security-incident'
+  | 'security-events'
+  | 'security-rules';
 
 export interface NavItem {
   /** Used for `data-testid="nav-<id>"`. */
@@ -108,6 +114,42 @@ export const navigation: NavEntry[] = [
     ],
   },
   {
+    id: 'security',
+    label: () => msg('Security', { id: 'nav.security' }),
+    items: [
+      {
+        id: 'security-situation',
+        label: () => msg('Situation', { id: 'nav.securitySituation' }),
+        path: '/security',
+        page: 'security',
+      },
+      {
+        id: 'security-alerts',
+        label: () => msg('Alert queue', { id: 'nav.securityAlerts' }),
+        path: '/security/alerts',
+        page: 'security-alerts',
+      },
+      {
+        id: 'security-incidents',
+        label: () => msg('Incidents', { id: 'nav.securityIncidents' }),
+        path: '/security/incidents',
+        page: 'security-incidents',
+      },
+      {
+        id: 'security-events',
+        label: () => msg('Event search', { id: 'nav.securityEvents' }),
+        path: '/security/events',
+        page: 'security-events',
+      },
+      {
+        id: 'security-rules',
+        label: () => msg('Detection rules', { id: 'nav.securityRules' }),
+        path: '/security/rules',
+        page: 'security-rules',
+      },
+    ],
+  },
+  {
     id: 'admin',
     label: () => msg('Admin', { id: 'nav.admin' }),
     items: [
@@ -169,6 +211,13 @@ const detailPages: (NavItem & { groupId?: string })[] = [
     page: 'api-tokens',
   },
   { id: 'wall', label: () => msg('Wall mode', { id: 'nav.wall' }), path: '/wall', page: 'wall' },
+  {
+    id: 'security-incident',
+    label: () => msg('Incident', { id: 'nav.securityIncident' }),
+    path: '/security/incidents/:id',
+    page: 'security-incident',
+    groupId: 'security',
+  },
 ];
 
 /** The user menu's pages; each link has `data-testid="nav-<id>"`. */
@@ -219,4 +268,10 @@ export const pageLoaders: Record<PageKind, () => Promise<unknown>> = {
   flows: () => import('../pages/ts-page-flows.js'),
   'flow-egress': () => import('../pages/ts-page-flow-egress.js'),
   'flow-exporters': () => import('../pages/ts-page-flow-exporters.js'),
+  security: () => import('../pages/ts-page-security.js'),
+  'security-alerts': () => import('../pages/ts-page-security-alerts.js'),
+  'security-incidents': () => import('../pages/ts-page-security-incidents.js'),
+  'security-incident': () => import('../pages/ts-page-security-incident.js'),
+  'security-events': () => import('../pages/ts-page-security-events.js'),
+  'security-rules': () => import('../pages/ts-page-security-rules.js'),
 };

@@ -576,6 +576,21 @@ export class TsApp extends LitElement {
         return html`<ts-page-flow-egress .user=${this._user ?? undefined}></ts-page-flow-egress>`;
       case 'flow-exporters':
         return html`<ts-page-flow-exporters></ts-page-flow-exporters>`;
+      case 'security':
+        return html`<ts-page-security .user=${this._user ?? undefined}></ts-page-security>`;
+      case 'security-alerts':
+        return html`<ts-page-security-alerts .user=${this._user ?? undefined}></ts-page-security-alerts>`;
+      case 'security-incidents':
+        return html`<ts-page-security-incidents></ts-page-security-incidents>`;
+      case 'security-incident':
+        return html`<ts-page-security-incident
+          .incidentId=${params['id'] ?? ''}
+          .user=${this._user ?? undefined}
+        ></ts-page-security-incident>`;
+      case 'security-events':
+        return html`<ts-page-security-events></ts-page-security-events>`;
+      case 'security-rules':
+        return html`<ts-page-security-rules></ts-page-security-rules>`;
     }
   }
 

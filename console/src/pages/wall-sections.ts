@@ -24,6 +24,8 @@ import type {
   WallArea,
   WallLoadContext,
 } from '../data/wall.js';
+import { securityWallFigures } from '../data/security.js';
+import type { SecurityWallFigures } from '../data/security.js';
 import {
   alarmFigures,
   busiestLinks,
@@ -377,4 +379,72 @@ registerWallSection<AlarmFigures>({
     return alarmFigures(summary, newest, newestAlarmCount);
   },
   render: renderAlarms,
+});
+
+// ---- One wall (security): open incidents by severity and the riskiest units (issue 10) ----
+
+/** The wall's severity tones for the security words, as the alarms' figures colour them. */
+const securityTone = {
+  critical: 'sev-critical',
+  high: 'sev-major',
+  medium: 'sev-minor',
+  low: 'sev-warning',
+} as const;
+
+function renderSecurity(f: SecurityWallFigures): TemplateResult {
+  return html`<div class="stack">
+    <div class="row severities">
+      ${f.severities.map((s) =>
+        figure(
+          securitySeverityLabel(s),
+          formatCount(f.openIncidents[s]),
+          `wall-incidents-${s}`,
+          countTone(f.openIncidents[s], securityTone[s]),
+          'l',
+        ),
+      )}
+    </div>
+    <div class="muted-line num" data-testid="wall-incidents-total">
+      ${
+        f.openIncidentTotal === 1
+          ? msg(str`${formatCount(f.openIncidentTotal)} open incident`, { id: 'wall.security.incidents.one' })
+          : msg(str`${formatCount(f.openIncidentTotal)} open incidents`, {
+              id: 'wall.security.incidents.other',
+            })
+      }
+    </div>
+    <ul class="bars">
+      ${f.riskTop.map(
+        (u) =>
+          html`<li data-testid="wall-risk-unit" data-org-unit=${u.orgUnitId} data-score=${u.score}>
+            <span class="bar-label name" title=${u.name}>${u.name}</span>
+            ${bar(u.score, `band-${u.band}`)}
+            <span class="bar-value num band-${u.band}">${formatCount(Math.round(u.score))}</span>
+          </li>`,
+      )}
+    </ul>
+  </div>`;
+}
+
+function securitySeverityLabel(s: keyof typeof securityTone): string {
+  switch (s) {
+    case 'critical':
+      return msg('Critical', { id: 'wall.security.critical' });
+    case 'high':
+      return msg('High', { id: 'wall.security.high' });
+    case 'medium':
+      return msg('Medium', { id: 'wall.security.medium' });
+    case 'low':
+      return msg('Low', { id: 'wall.security.low' });
+  }
+}
+
+registerWallSection<SecurityWallFigures>({
+  id: 'security-situation',
+  area: 'security',
+  order: 10,
+  width: 1,
+  title: () => msg('Security incidents and risk', { id: 'wall.security.title' }),
+  load: (ctx) => securityWallFigures(ctx.signal),
+  render: renderSecurity,
 });

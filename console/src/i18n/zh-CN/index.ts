@@ -15,6 +15,7 @@ import { templates as flows } from './flows.js';
 import { templates as login } from './login.js';
 import { templates as network } from './network.js';
 import { templates as overview } from './overview.js';
+import { templates as security } from './security.js';
 
 import { templates as linkDetail } from './link-detail.js';
 import { templates as topology } from './topology.js';
@@ -34,5 +35,6 @@ export const templates = {
   ...login,
   ...network,
   ...overview,
+  ...security,
   ...wall,
 };
