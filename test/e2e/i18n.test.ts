@@ -71,6 +71,42 @@ const technical = new Set([
   'ms',
   'Tianshu',
   'English',
+  // Formats, standards and products named as they are in every language.
+  'Suricata',
+  'EVE',
+  'syslog',
+  'CEF',
+  'Sigma',
+  'YAML',
+  'STIX',
+  'ATT',
+  'CK',
+  'OpenVAS',
+  'Greenbone',
+  'CSV',
+  'CVE',
+  'CVSS',
+  'DNS',
+  'TCP',
+  'UDP',
+  'ICMP',
+  'DDoS',
+  'AS',
+  // The flow filter language: its keywords and dimension names are the same in every locale.
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'tcp',
+  'udp',
+  'icmp',
+  'proto',
+  'srcOrgUnit',
+  'dstOrgUnit',
+  'srcAddr',
+  'dstAddr',
+  'srcPort',
+  'dstPort',
 ]);
 
 const latinWords = /[A-Za-z][A-Za-z0-9]*(?:[._:/-][A-Za-z0-9]+)*/g;
@@ -211,6 +247,15 @@ const pages = (): [string, string][] => [
   ['links', '/network/links'],
   ['link-detail', `/network/links/${encodeURIComponent(primaryId)}`],
   ['alarms', '/network/alarms'],
+  ['devices', '/network/devices'],
+  ['flows', '/flows'],
+  ['flow-egress', '/flows/egress'],
+  ['flow-exporters', '/flows/exporters'],
+  ['security', '/security'],
+  ['security-alerts', '/security/alerts'],
+  ['security-incidents', '/security/incidents'],
+  ['security-events', '/security/events'],
+  ['security-rules', '/security/rules'],
   ['agents', '/admin/agents'],
   ['audit', '/admin/audit'],
 ];
@@ -257,7 +302,7 @@ describe.each([
     } finally {
       await v.context.close();
     }
-  }, 240_000);
+  }, 420_000);
 });
 
 describe('choosing a language', () => {

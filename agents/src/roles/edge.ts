@@ -25,7 +25,14 @@ export type EdgeStats = EdgeRoleStats & { flows?: FlowCollectorStats; security?:
 export const edgeRole = defineRole({
   name: 'edge',
   configSection: ['edge', 'flows', 'security', 'detections'],
-  payloadKinds: ['interface-poll', 'discovery', 'sweep', 'flow-aggregates', 'security-events', 'security-alerts'],
+  payloadKinds: [
+    'interface-poll',
+    'discovery',
+    'sweep',
+    'flow-aggregates',
+    'security-events',
+    'security-alerts',
+  ],
   start: (ctx) => {
     const log = ctx.log.child({ role: 'edge' });
     const role = new EdgeRole({

@@ -47,6 +47,19 @@ const pageSize = 100;
 /** The form the bulk bar shows for an action that needs more than a click. */
 type Pending = '' | 'assign' | 'to-incident' | 'suppress';
 
+/** The alert sources the filter offers ('' = every source), with their names in the user's language. */
+function alertSourceOptions(): [string, string][] {
+  return [
+    ['', msg('All sources', { id: 'security.source.all' })],
+    ['sigma', msg('Sigma rules', { id: 'security.source.sigma' })],
+    ['suricata', msg('Suricata IDS', { id: 'security.source.suricata' })],
+    ['flow', msg('Flow detections', { id: 'security.source.flow' })],
+    ['threat-intel', msg('Threat intelligence', { id: 'security.source.threatIntel' })],
+    ['egress', msg('Unusual internet egress', { id: 'security.source.egress' })],
+    ['manual', msg('Raised by hand', { id: 'security.source.manual' })],
+  ];
+}
+
 /**
  * The alert queue (告警队列): filters in the URL (status, severity, source, org unit, time range,
  * text), keyset paging ("load more"), multi-select with bulk triage (acknowledge, close, false
@@ -331,13 +344,17 @@ export class TsPageSecurityAlerts extends LitElement {
           />
           <label class="field"
             >${msg('Source', { id: 'security.col.source' })}
-            <input
-              type="text"
+            <select
               data-testid="alerts-source"
-              placeholder=${msg('e.g. suricata, sigma, flow', { id: 'security.alerts.sourcePlaceholder' })}
               .value=${this._draft.source}
-              @input=${(e: Event) => (this._draft = { ...this._draft, source: (e.target as HTMLInputElement).value })}
-          /></label>
+              @change=${(e: Event) => (this._draft = { ...this._draft, source: (e.target as HTMLSelectElement).value })}
+            >
+              ${alertSourceOptions().map(
+                ([value, label]) =>
+                  html`<option value=${value} ?selected=${this._draft.source === value}>${label}</option>`,
+              )}
+            </select></label
+          >
           <button type="submit" class="btn primary" data-testid="alerts-apply">
             ${msg('Apply', { id: 'security.filters.apply' })}
           </button>
