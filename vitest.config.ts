@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // Test files that start the simulated province's lab (or the embedded start with its lab) on fixed
-// 127.0.x.y addresses and ports: they run one at a time in their own project, beside (at the same
-// time as) the other integration or end-to-end files, which pick free ports.
+// 127.0.x.y addresses and ports: they run one at a time in their own project. Vitest may run that
+// project beside the other integration or end-to-end files (which pick free ports); measured here, it
+// ran them one after the other.
 const LAB_INTEGRATION = ['failover', 'lab-poller', 'embedded', 'crash', 'outage', 'scaled', 'flows-lab'].map(
   (f) => `test/integration/${f}.test.ts`,
 );
