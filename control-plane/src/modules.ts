@@ -1,5 +1,6 @@
 import { alertingModule } from './alerting/module.js';
 import { flowsModule } from './flows/module.js';
+import { quotasModule } from './quotas/module.js';
 import { securityModule } from './security/module.js';
 import { hostsModule } from './hosts/module.js';
 import { ModuleHost } from './modules/host.js';
@@ -12,7 +13,7 @@ import { migrations as coreStateMigrations, type Migration } from './store/state
  * The control plane's modules, in creation order (a module may use those listed before it). Adding a
  * module is its folder and one line here.
  */
-export const MODULES = [hostsModule, alertingModule, networkModule, flowsModule, securityModule] as const;
+export const MODULES = [hostsModule, alertingModule, networkModule, flowsModule, securityModule, quotasModule] as const;
 
 /** A host for the modules of this control plane. */
 export function createModuleHost(): ModuleHost {

@@ -20,6 +20,7 @@ export const PERMISSIONS = [
   'ipv6:read',
   'ipv6:write',
   'quotas:read',
+  'quotas:apply',
   'quotas:write',
   'quotas:approve',
   'backups:read',

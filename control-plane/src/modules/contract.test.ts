@@ -245,11 +245,12 @@ describe('the module contract', () => {
         sealerProblem: 'no key in this test',
       });
       expect((h.use(alarmsRef) as DefaultAlarmService).domains.map((d) => d.name)).toEqual(['probe']);
-      // In the real list, the network, flows and security modules' domains reach alerting the same way.
+      // In the real list, the network, flows, security and quotas modules' domains reach alerting the same way.
       expect(MODULES.flatMap((m) => m.alarmDomains ?? []).map((d) => d.name)).toEqual([
         'network',
         'flows',
         'security',
+        'quotas',
       ]);
     });
 
