@@ -13,7 +13,14 @@ import { migrations as coreStateMigrations, type Migration } from './store/state
  * The control plane's modules, in creation order (a module may use those listed before it). Adding a
  * module is its folder and one line here.
  */
-export const MODULES = [hostsModule, alertingModule, networkModule, flowsModule, securityModule, quotasModule] as const;
+export const MODULES = [
+  hostsModule,
+  alertingModule,
+  networkModule,
+  flowsModule,
+  securityModule,
+  quotasModule,
+] as const;
 
 /** A host for the modules of this control plane. */
 export function createModuleHost(): ModuleHost {

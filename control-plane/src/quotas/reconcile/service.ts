@@ -22,9 +22,7 @@ export class QuotaReconciler implements ProjectSync {
     return Promise.reject(new Error('reconcile is not built yet'));
   }
   /** The cloud's API as the last passes found it (for GET /clouds). */
-  cloudStatus(
-    _cloudId: string,
-  ): Promise<{
+  cloudStatus(_cloudId: string): Promise<{
     state: 'ok' | 'error' | 'never';
     error: { kind: string; message: string; at: string } | null;
     checkedAt: string | null;
