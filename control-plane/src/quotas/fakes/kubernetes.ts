@@ -22,13 +22,20 @@
  * - bearer token (401 `Status` Unauthorized), forbidden namespaces (403 Forbidden), 404 NotFound,
  *   409 AlreadyExists / Conflict, 422 Invalid (a bad name or quantity), every error a `Status`.
  *
- * HTTP only (plain, on loopback): the adapter's TLS settings (CA, insecure) are client-node's own.
+ * HTTPS by default with a self-signed certificate made at start by `openssl` (for 127.0.0.1, ::1 and
+ * localhost; `caCert` is what clients trust), or plain HTTP with `tls: false` (clients must then skip
+ * TLS verification, as client-node refuses plain HTTP otherwise).
  * Faults for tests: `failNext(status, n)`, `down(true)` (connections reset), `garbage(true)` (200 with
  * a body that is not JSON), `staleNext(n)` (another writer bumps the object just before the next n
  * replaces, so they meet a real 409).
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseQuantity } from '../adapters/kubernetes/quantity.js';
 
@@ -67,6 +74,8 @@ interface Watcher {
 export interface FakeKubernetes {
   url: string;
   port: number;
+  /** The PEM certificate clients trust (HTTPS), or undefined with `tls: false`. */
+  caCert: string | undefined;
   close(): Promise<void>;
   /** Objects by key (`<name>` for namespaces and nodes, `<namespace>/<name>` for quotas). */
   state: {
@@ -218,12 +227,35 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** A self-signed certificate for the loopback names, made by `openssl` (Debian's, in every image here). */
+function selfSigned(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'fake-k8s-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '30',
+        '-subj', '/CN=fake-kubernetes', '-addext', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } catch (err) {
+    throw new Error(`the fake Kubernetes API server needs openssl for its certificate: ${(err as Error).message}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function startFakeKubernetes(opts: {
   token: string;
   port?: number;
   host?: string;
   /** Git version `/version` reports. */
   gitVersion?: string;
+  /** HTTPS with a generated self-signed certificate (default), or plain HTTP. */
+  tls?: boolean;
 }): Promise<FakeKubernetes> {
   const host = opts.host ?? '127.0.0.1';
   let rv = 1;
@@ -661,7 +693,8 @@ export async function startFakeKubernetes(opts: {
     throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
   };
 
-  const server: Server = createServer((req, res) => {
+  const tls = opts.tls !== false ? selfSigned() : undefined;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     counts.requests++;
     if (isDown) {
       req.socket.destroy();
@@ -694,7 +727,8 @@ export async function startFakeKubernetes(opts: {
         res.end(JSON.stringify(status(e.code, e.reason, e.message, e.details)));
       },
     );
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createServer(onRequest);
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -707,8 +741,9 @@ export async function startFakeKubernetes(opts: {
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   const fake: FakeKubernetes = {
-    url: `http://${urlHost}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${urlHost}:${port}`,
     port,
+    caCert: tls?.cert,
     close: async () => {
       for (const w of watchers) w.res.end();
       watchers.clear();

@@ -202,6 +202,12 @@ class KubernetesAdapter implements CloudAdapter {
     } catch {
       throw new CloudError('rejected', `cloud ${c.cloudId}: the endpoint "${c.endpoint}" is not an http(s) URL`);
     }
+    if (server.protocol === 'http:' && !s.insecureSkipTlsVerify) {
+      throw new CloudError(
+        'rejected',
+        `cloud ${c.cloudId}: the endpoint is plain http; use https (with caCert) or set insecureSkipTlsVerify`,
+      );
+    }
     this.timeoutMs = (s.timeoutSeconds ?? DEFAULT_TIMEOUT_MS / 1000) * 1000;
     this.kc.loadFromOptions({
       clusters: [
