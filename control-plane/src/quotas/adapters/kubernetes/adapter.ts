@@ -120,7 +120,11 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-/** Our amounts from a quota's hard map; a class whose keys disagree reports the first differing value. */
+/**
+ * Our amounts from a quota's hard map, each class from its first key. A class whose other keys
+ * disagree (someone edited `limits.cpu` only) also reports `<class>/<key>` with that key's value, and a
+ * class missing one of its keys is reported as not limited, so the difference shows as drift.
+ */
 export function hardOf(hard: Record<string, string> | undefined): Amounts {
   const out = amountsFromQuantities(hard);
   for (const [cls, m] of Object.entries(CLASS_KEYS)) {
@@ -128,14 +132,11 @@ export function hardOf(hard: Record<string, string> | undefined): Amounts {
     for (const k of m.keys.slice(1)) {
       const q = hard?.[k];
       if (q === undefined) {
-        delete out[cls]; // a key of ours removed: the class is not limited as we set it
+        delete out[cls];
         break;
       }
       const v = m.unit === 'cpu' ? cpuOf(q) : m.unit === 'gib' ? gibOf(q) : parseQuantity(q);
-      if (v !== out[cls]) {
-        out[cls] = v;
-        break;
-      }
+      if (v !== out[cls]) out[`${cls}/${k}`] = v;
     }
   }
   return out;

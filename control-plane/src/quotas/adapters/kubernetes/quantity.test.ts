@@ -68,8 +68,8 @@ describe('Kubernetes quantities', () => {
     expect(() => hardFromAmounts({ vcpu: -1 })).toThrow(/not a quota amount/);
   });
 
-  it('reports a class whose keys disagree by the differing value, and a removed key as no limit', () => {
-    expect(hardOf({ 'requests.cpu': '8', 'limits.cpu': '16' })).toEqual({ vcpu: 16 });
+  it('reports a class whose keys disagree with the differing key, and a removed key as no limit', () => {
+    expect(hardOf({ 'requests.cpu': '8', 'limits.cpu': '16' })).toEqual({ vcpu: 8, 'vcpu/limits.cpu': 16 });
     expect(hardOf({ 'requests.cpu': '8' })).toEqual({});
     expect(hardOf({ 'requests.cpu': '8', 'limits.cpu': '8000m' })).toEqual({ vcpu: 8 });
   });
