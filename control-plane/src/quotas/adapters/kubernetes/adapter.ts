@@ -5,9 +5,12 @@ import {
   PatchStrategy,
   setHeaderOptions,
   Watch,
+  type RequestContext,
   type V1Namespace,
   type V1ResourceQuota,
 } from '@kubernetes/client-node';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { AdapterFactory, Amounts, CloudAdapter, CloudConnection, ProjectState, ProjectTarget } from '../../types.js';
 import { CloudError, type CloudErrorKind } from '../../types.js';
 import { amountsFromQuantities, CLASS_KEYS, cpuOf, gibOf, hardFromAmounts, parseQuantity } from './quantity.js';
@@ -26,6 +29,8 @@ export const MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_SELECTOR = `${MANAGED_BY}=tianshu`;
 export const CONFLICT_RETRIES = 5;
 const DEFAULT_TIMEOUT_MS = 15_000;
+/** How long the namespaces a full read listed serve as a hint to `ensure`. */
+const HINT_MS = 10 * 60_000;
 
 interface Settings {
   caCert?: string;
@@ -184,13 +189,32 @@ function labelsMatch(want: Record<string, string>, have: Record<string, string> 
   return Object.entries(want).every(([k, v]) => have?.[k] === v);
 }
 
+/**
+ * client-node builds a new HTTPS agent (a TLS context, no keep-alive) for every request; with 10,000
+ * namespaces that is 40,000 handshakes. This KubeConfig hands every request one keep-alive agent
+ * with the same trust settings instead (the token header is still set by client-node).
+ */
+class PooledKubeConfig extends KubeConfig {
+  agent: HttpAgent | HttpsAgent | undefined;
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    if (this.agent) context.setAgent(this.agent);
+  }
+}
+
 class KubernetesAdapter implements CloudAdapter {
   readonly kind = 'kubernetes' as const;
-  private readonly kc = new KubeConfig();
+  private readonly kc = new PooledKubeConfig();
   private readonly api: CoreV1Api;
   private readonly token: string;
   private readonly timeoutMs: number;
   private readonly watches = new Set<{ stop(): void }>();
+  /**
+   * What the last full `read()` listed: namespaces with their labels. `ensure` uses it as a hint
+   * only (a namespace listed as absent is created at once; one listed with our labels is not read
+   * again); a stale hint costs a 409 and the ordinary path.
+   */
+  private listed: { at: number; namespaces: Map<string, Record<string, string>> } | undefined;
 
   constructor(private readonly c: CloudConnection) {
     const s = settingsOf(c);
@@ -223,6 +247,15 @@ class KubernetesAdapter implements CloudAdapter {
       contexts: [{ name: 'tianshu', cluster: c.cloudId, user: 'tianshu' }],
       currentContext: 'tianshu',
     });
+    this.kc.agent =
+      server.protocol === 'https:'
+        ? new HttpsAgent({
+            keepAlive: true,
+            maxSockets: 32,
+            ...(s.caCert ? { ca: s.caCert } : {}),
+            ...(s.insecureSkipTlsVerify ? { rejectUnauthorized: false } : {}),
+          })
+        : new HttpAgent({ keepAlive: true, maxSockets: 32 });
     this.api = this.kc.makeApiClient(CoreV1Api);
   }
 
@@ -268,7 +301,29 @@ class KubernetesAdapter implements CloudAdapter {
     return out;
   }
 
-  private async ensureNamespace(t: ProjectTarget): Promise<V1Namespace> {
+  private async ensureNamespace(t: ProjectTarget): Promise<{ ns: V1Namespace | undefined; created: boolean }> {
+    const name = t.externalName;
+    const labels = { ...t.labels, [MANAGED_BY]: 'tianshu' };
+    const hint = this.listed && Date.now() - this.listed.at < HINT_MS ? this.listed.namespaces : undefined;
+    if (hint) {
+      const have = hint.get(name);
+      if (have && labelsMatch(labels, have)) return { ns: undefined, created: false };
+      if (!have) {
+        try {
+          const ns = await this.call(`namespace ${name}: create`, () =>
+            this.api.createNamespace({ body: { metadata: { name, labels } } }),
+          );
+          hint.set(name, labels);
+          return { ns, created: true };
+        } catch (err) {
+          if (!(err instanceof CloudError && err.kind === 'conflict')) throw err; // exists unlabelled: read it
+        }
+      }
+    }
+    return { ns: await this.ensureNamespaceRead(t), created: false };
+  }
+
+  private async ensureNamespaceRead(t: ProjectTarget): Promise<V1Namespace> {
     const name = t.externalName;
     const labels = { ...t.labels, [MANAGED_BY]: 'tianshu' };
     const found = await this.optional(`namespace ${name}: read`, () => this.api.readNamespace({ name }));
@@ -279,7 +334,7 @@ class KubernetesAdapter implements CloudAdapter {
         );
       } catch (err) {
         if (!(err instanceof CloudError && err.kind === 'conflict')) throw err; // created meanwhile
-        return this.ensureNamespace(t);
+        return this.ensureNamespaceRead(t);
       }
     }
     if (labelsMatch(labels, found.metadata?.labels)) return found;
@@ -295,11 +350,15 @@ class KubernetesAdapter implements CloudAdapter {
     const namespace = t.externalName;
     const want = hardFromAmounts(amounts);
     const labels = { ...t.labels, [MANAGED_BY]: 'tianshu' };
-    const ns = await this.ensureNamespace(t);
+    const { ns, created } = await this.ensureNamespace(t);
     for (let attempt = 0; ; attempt++) {
-      const current = await this.optional(`quota ${namespace}/${QUOTA_NAME}: read`, () =>
-        this.api.readNamespacedResourceQuota({ name: QUOTA_NAME, namespace }),
-      );
+      // A namespace just created holds no quota yet: no need to read one.
+      const current =
+        created && attempt === 0
+          ? undefined
+          : await this.optional(`quota ${namespace}/${QUOTA_NAME}: read`, () =>
+              this.api.readNamespacedResourceQuota({ name: QUOTA_NAME, namespace }),
+            );
       let written: V1ResourceQuota;
       try {
         if (!current) {
@@ -335,6 +394,12 @@ class KubernetesAdapter implements CloudAdapter {
       } catch (err) {
         const e = toCloudError(err, `quota ${namespace}/${QUOTA_NAME}`, this.token);
         if (e.kind === 'conflict' && attempt < CONFLICT_RETRIES) continue; // stale version, or created meanwhile
+        if (e.kind === 'not-found' && attempt < CONFLICT_RETRIES) {
+          // The namespace went away since the listing the hint came from: make it again.
+          this.listed = undefined;
+          await this.ensureNamespaceRead(t);
+          continue;
+        }
         if (e.kind === 'conflict') {
           throw new CloudError('conflict', `${e.message} (still conflicting after ${CONFLICT_RETRIES} retries)`, e.status);
         }
@@ -368,6 +433,12 @@ class KubernetesAdapter implements CloudAdapter {
     if (!qList || !Array.isArray(qList.items)) {
       throw new CloudError('invalid-answer', 'list resource quotas: the answer is not a ResourceQuotaList');
     }
+    this.listed = {
+      at: Date.now(),
+      namespaces: new Map(
+        nsList.items.filter((n) => n.metadata?.name).map((n) => [n.metadata!.name!, { ...(n.metadata!.labels ?? {}) }]),
+      ),
+    };
     const quotas = new Map<string, V1ResourceQuota>();
     for (const q of qList.items) {
       if (q.metadata?.name === QUOTA_NAME && q.metadata.namespace) quotas.set(q.metadata.namespace, q);
@@ -454,6 +525,7 @@ class KubernetesAdapter implements CloudAdapter {
 
   close(): Promise<void> {
     for (const w of [...this.watches]) w.stop();
+    this.kc.agent?.destroy();
     return Promise.resolve();
   }
 }
