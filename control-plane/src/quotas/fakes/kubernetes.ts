@@ -729,6 +729,9 @@ export async function startFakeKubernetes(opts: {
     );
   };
   const server: Server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createServer(onRequest);
+  // Like an API server's idle timeout (Go's default keeps idle connections far longer than Node's 5 s).
+  server.keepAliveTimeout = 90_000;
+  server.headersTimeout = 120_000;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

@@ -259,7 +259,14 @@ class KubernetesAdapter implements CloudAdapter {
     this.api = this.kc.makeApiClient(CoreV1Api);
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: () => Promise<T>, idempotent = false): Promise<T> {
+    try {
+      return await withTimeout(fn(), this.timeoutMs);
+    } catch (err) {
+      const e = toCloudError(err, what, this.token);
+      // A kept-alive connection the server closed meanwhile: a read is sent again, once, on a new one.
+      if (!idempotent || e.kind !== 'unreachable' || !/ECONNRESET|socket hang up/i.test(e.message)) throw e;
+    }
     try {
       return await withTimeout(fn(), this.timeoutMs);
     } catch (err) {
@@ -269,7 +276,7 @@ class KubernetesAdapter implements CloudAdapter {
 
   private async optional<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await this.call(what, fn);
+      return await this.call(what, fn, true);
     } catch (err) {
       if (err instanceof CloudError && err.kind === 'not-found') return undefined;
       throw err;
@@ -277,7 +284,7 @@ class KubernetesAdapter implements CloudAdapter {
   }
 
   async capacity(): Promise<Amounts> {
-    const nodes = await this.call('list nodes', () => this.api.listNode());
+    const nodes = await this.call('list nodes', () => this.api.listNode(), true);
     if (!nodes || !Array.isArray(nodes.items)) throw new CloudError('invalid-answer', 'list nodes: the answer is not a NodeList');
     let cpu = 0;
     let mem = 0;
@@ -424,9 +431,11 @@ class KubernetesAdapter implements CloudAdapter {
       return out;
     }
     const [nsList, qList] = await Promise.all([
-      this.call('list namespaces', () => this.api.listNamespace({ labelSelector: MANAGED_SELECTOR })),
-      this.call('list resource quotas', () =>
-        this.api.listResourceQuotaForAllNamespaces({ labelSelector: MANAGED_SELECTOR }),
+      this.call('list namespaces', () => this.api.listNamespace({ labelSelector: MANAGED_SELECTOR }), true),
+      this.call(
+        'list resource quotas',
+        () => this.api.listResourceQuotaForAllNamespaces({ labelSelector: MANAGED_SELECTOR }),
+        true,
       ),
     ]);
     if (!nsList || !Array.isArray(nsList.items)) throw new CloudError('invalid-answer', 'list namespaces: the answer is not a NamespaceList');
