@@ -16,7 +16,13 @@ let cityAdmin: Session;
 
 async function user(username: string, roles: string[], orgUnitId: string): Promise<Session> {
   const password = `${username}-password-1`;
-  const res = await admin.send('POST', '/api/v1/users', { username, displayName: username, password, roles, orgUnitId });
+  const res = await admin.send('POST', '/api/v1/users', {
+    username,
+    displayName: username,
+    password,
+    roles,
+    orgUnitId,
+  });
   expect(res.status).toBe(201);
   return login(t.request, username, password);
 }
@@ -48,9 +54,17 @@ describe('reconcile routes', () => {
   });
 
   it('confirm validates its body and needs quotas:write', async () => {
-    expect((await cityAdmin.send('POST', '/api/v1/quotas/sync/m/p/confirm', { version: 0 })).status).toBe(400);
-    expect((await cityAdmin.send('POST', '/api/v1/quotas/sync/m/p/confirm', { version: 1, extra: 1 })).status).toBe(400);
-    expect((await applicant.send('POST', '/api/v1/quotas/sync/m/p/confirm', { version: 1 })).status).toBe(403);
-    expect((await cityAdmin.send('POST', '/api/v1/quotas/sync/m/p/confirm', { version: 1 })).status).toBe(404);
+    expect((await cityAdmin.send('POST', '/api/v1/quotas/sync/m/p/confirm', { version: 0 })).status).toBe(
+      400,
+    );
+    expect(
+      (await cityAdmin.send('POST', '/api/v1/quotas/sync/m/p/confirm', { version: 1, extra: 1 })).status,
+    ).toBe(400);
+    expect((await applicant.send('POST', '/api/v1/quotas/sync/m/p/confirm', { version: 1 })).status).toBe(
+      403,
+    );
+    expect((await cityAdmin.send('POST', '/api/v1/quotas/sync/m/p/confirm', { version: 1 })).status).toBe(
+      404,
+    );
   });
 });
