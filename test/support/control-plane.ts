@@ -11,6 +11,17 @@ import type { ProcessTable } from '../../control-plane/src/embedded/supervisor.j
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const ADMIN_PASSWORD = 'correct-horse-battery-staple';
 
+/**
+ * The scrypt cost (log2 N) of password hashes in tests that do not test the cost itself: 2^10 takes
+ * milliseconds where the production 2^17 takes about half a second per login on a busy CI machine.
+ * `control-plane/src/auth/password.test.ts` proves the production parameters; a test passes
+ * `overrides: { auth: { passwordHashCost: 17 } }` (or sets the variable to 17) to run at them.
+ */
+export const TEST_PASSWORD_HASH_COST = 10;
+
+/** The same for a control plane started as a process (its environment). */
+export const TEST_PASSWORD_HASH_ENV = { TIANSHU_AUTH_PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST) };
+
 export interface TestControlPlane {
   cp: ControlPlane;
   dataDir: string;
@@ -52,6 +63,10 @@ export async function startTestControlPlane(
       snmpCredentialsFile: join(REPO, 'control-plane/inventory/demo-snmp-credentials.yaml'),
       logLevel: 'silent',
       ...opts.overrides,
+      auth: {
+        passwordHashCost: TEST_PASSWORD_HASH_COST,
+        ...(opts.overrides?.auth as Record<string, unknown> | undefined),
+      },
     },
   });
   const cp = await createControlPlane({
