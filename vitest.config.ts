@@ -27,7 +27,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/pglite-template.ts'],
           include: ['protocol/src/**/*.test.ts', 'control-plane/src/**/*.test.ts', 'agents/src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
@@ -45,7 +45,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/pglite-template.ts'],
           include: ['test/integration/**/*.test.ts'],
           exclude: LAB_INTEGRATION,
           environment: 'node',
@@ -58,7 +58,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration-lab',
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/pglite-template.ts'],
           include: LAB_INTEGRATION,
           environment: 'node',
           testTimeout: 180_000,
@@ -70,6 +70,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'e2e',
+          globalSetup: ['test/support/pglite-template.ts'],
           include: ['test/e2e/**/*.test.ts'],
           exclude: LAB_E2E,
           environment: 'node',
@@ -82,6 +83,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'e2e-lab',
+          globalSetup: ['test/support/pglite-template.ts'],
           include: LAB_E2E,
           environment: 'node',
           testTimeout: 180_000,

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../control-plane/src/config.js';
 import { createLogger, type Logger } from '../../control-plane/src/logger.js';
 import { createControlPlane, type ControlPlane } from '../../control-plane/src/server.js';
 import type { StateStore } from '../../control-plane/src/store/state/index.js';
+import { seedFromPgliteTemplate } from '../../control-plane/src/store/state/testing.js';
 import type { ProcessTable } from '../../control-plane/src/embedded/supervisor.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,6 +51,12 @@ export async function startTestControlPlane(
   } = {},
 ): Promise<TestControlPlane> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tianshu-cp-'));
+  // A fresh data directory on the embedded state store starts as a copy of the run's migrated
+  // PGlite template (test/support/pglite-template.ts) instead of running initdb; a data directory
+  // the test gives keeps what it holds or is created as in production.
+  if (!opts.dataDir && !opts.db && opts.overrides?.databaseUrl === undefined) {
+    seedFromPgliteTemplate(join(dataDir, 'state'));
+  }
   const config = loadConfig({
     env: {},
     overrides: {
