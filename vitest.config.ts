@@ -49,7 +49,9 @@ export default defineConfig({
           include: ['protocol/src/**/*.test.ts', 'control-plane/src/**/*.test.ts', 'agents/src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
-          hookTimeout: 60_000,
+          // Starting a control plane (PGlite, chDB, policies, the demo inventory) in a hook took
+          // over 60 s with two files at once on a crowded 2-core machine.
+          hookTimeout: 120_000,
           maxWorkers: WORKERS,
         },
       },

@@ -16,7 +16,8 @@ describe('password hashing at the production parameters', () => {
     expect(Buffer.from(key!, 'base64url')).toHaveLength(32);
     expect(await verifyPassword('correct-horse-battery-staple', hash)).toBe(true);
     expect(await verifyPassword('correct-horse-battery-stapler', hash)).toBe(false);
-  });
+    // Three 128 MiB scrypt runs: about 2 s on a quiet 2-core machine, over 30 s on a crowded one.
+  }, 120_000);
 
   it('is the configuration default, and the dummy hash costs the same', () => {
     expect(PASSWORD_HASH_COST).toBe(17);
