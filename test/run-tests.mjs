@@ -2,7 +2,7 @@
 // The test command (`npm test`): installs what the tests need on a fresh Debian machine (as root,
 // with apt-get), builds everything, then runs typecheck, lint and every test project. Tests start
 // their own real servers (PostgreSQL, the control plane, agents, Chromium) on loopback.
-import { execSync, spawnSync } from 'node:child_process';
+import { execSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,10 +123,68 @@ if (!existsSync(KUBECTL)) {
 }
 
 step('build', 'npm run build');
-step('typecheck', 'npm run typecheck');
-step('lint', 'npm run lint');
-// Projects run one after another: integration and e2e tests start real servers (the lab's routers on
-// their inventory ports among them) that must not meet each other.
-step('unit tests', 'npx vitest run --project unit --project console');
-step('integration tests', 'npx vitest run --project integration --project integration-lab');
-step('end-to-end tests', 'npx vitest run --project e2e --project e2e-lab');
+
+/**
+ * Runs `cmd` with its output held back, then prints it whole under its name, so that steps running
+ * at the same time do not interleave their lines. Resolves to whether it passed.
+ */
+function background(name, cmd) {
+  const started = Date.now();
+  console.log(`== ${name}: started: ${cmd}`);
+  return new Promise((resolve) => {
+    const chunks = [];
+    const child = spawn(cmd, { shell: true, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (c) => chunks.push(c));
+    child.stderr.on('data', (c) => chunks.push(c));
+    child.on('error', (err) => chunks.push(Buffer.from(`cannot start: ${err.message}\n`)));
+    child.on('close', (code, signal) => {
+      const seconds = Math.round((Date.now() - started) / 1000);
+      const ok = code === 0;
+      console.log(`\n== ${name}: ${cmd}`);
+      process.stdout.write(Buffer.concat(chunks));
+      console.log(
+        `== ${name}: ${ok ? 'ok' : `FAILED (${signal ? `signal ${signal}` : `exit ${code}`})`} in ${seconds} s`,
+      );
+      timings.push(`${name}: ${ok ? 'ok' : 'FAILED'} in ${seconds} s`);
+      resolve(ok);
+    });
+  });
+}
+
+/** Steps one after the other; stops at the first that fails. */
+async function lane(steps) {
+  for (const [name, cmd] of steps) if (!(await background(name, cmd))) return false;
+  return true;
+}
+
+const timings = [];
+const started = Date.now();
+// Typecheck and lint are single-threaded: side by side on two cores.
+const checked = await Promise.all([
+  background('typecheck', 'npm run typecheck'),
+  background('lint', 'npm run lint'),
+]);
+if (checked.includes(false)) process.exit(1);
+
+// Two lanes at once. The lab files start the simulated province's routers on the demo's fixed
+// 127.0.x.y addresses and ports, so they run one file at a time in their own lane (vitest.config.ts
+// lists them); every other file picks free ports and runs beside them, several at once. One vitest
+// run takes its groups one after the other, hence two processes. TIANSHU_TEST_SEQUENTIAL=1 runs the
+// lanes one after the other (to tell a contention failure from a real one).
+const free = [
+  ['unit tests', 'npx vitest run --project unit --project console'],
+  ['integration tests', 'npx vitest run --project integration'],
+  ['end-to-end tests', 'npx vitest run --project e2e'],
+];
+const lab = [
+  ['lab integration tests', 'npx vitest run --project integration-lab'],
+  ['lab end-to-end tests', 'npx vitest run --project e2e-lab'],
+];
+const passed =
+  process.env.TIANSHU_TEST_SEQUENTIAL === '1'
+    ? [await lane(free), await lane(lab)]
+    : await Promise.all([lane(free), lane(lab)]);
+console.log(
+  `\n== tests: ${Math.round((Date.now() - started) / 1000)} s after the build\n  ${timings.join('\n  ')}`,
+);
+if (passed.includes(false)) process.exit(1);

@@ -151,6 +151,15 @@ export const ConfigSchema = z
           .regex(/^[^:]+$/, 'the issuer cannot contain ":"')
           .default('Tianshu')
           .describe('Issuer that authenticator apps show for a TOTP second factor.'),
+        passwordHashCost: z
+          .number()
+          .int()
+          .min(10)
+          .max(20)
+          .default(17)
+          .describe(
+            'scrypt cost of new password hashes, as log2 N (r=8, p=1); 17 (128 MiB) follows OWASP. Lower only for tests: the control plane warns at start when it is below 17. Stored hashes keep the cost they were made with.',
+          ),
       })
       .strict()
       .default({
@@ -163,6 +172,7 @@ export const ConfigSchema = z
         loginLockoutSeconds: 900,
         loginAddressMaxFailures: 200,
         totpIssuer: 'Tianshu',
+        passwordHashCost: 17,
       }),
     fleet: z
       .object({

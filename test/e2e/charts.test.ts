@@ -6,6 +6,7 @@ import { launchChromium } from '../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/postgres.js';
 import { CP_MAIN, assertBuilt, startProcess, type Proc } from '../support/process.js';
+import { TEST_PASSWORD_HASH_ENV } from '../support/control-plane.js';
 
 /**
  * The chart engine in Chromium on real data: the embedded start (host agent on, lab off, so no fixed
@@ -33,6 +34,7 @@ beforeAll(async () => {
       TIANSHU_PORT: String(port),
       TIANSHU_HOST: '127.0.0.1',
       TIANSHU_ADMIN_PASSWORD: PASSWORD,
+      ...TEST_PASSWORD_HASH_ENV,
       TIANSHU_EMBEDDED_LAB: 'false',
       TIANSHU_EMBEDDED_EDGE_AGENT: 'false',
       TIANSHU_FLEET_HEARTBEAT_INTERVAL_SECONDS: '2',

@@ -6,7 +6,7 @@ import { launchChromium } from '../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/postgres.js';
 import { CP_MAIN, assertBuilt, startProcess, type Proc } from '../support/process.js';
-import { REPO } from '../support/control-plane.js';
+import { REPO, TEST_PASSWORD_HASH_ENV } from '../support/control-plane.js';
 
 /**
  * End to end in Debian's headless Chromium against the embedded start: log in, see the overview
@@ -34,6 +34,7 @@ beforeAll(async () => {
       TIANSHU_PORT: String(port),
       TIANSHU_HOST: '127.0.0.1',
       TIANSHU_ADMIN_PASSWORD: PASSWORD,
+      ...TEST_PASSWORD_HASH_ENV,
       TIANSHU_FLEET_HEARTBEAT_INTERVAL_SECONDS: '2',
       TIANSHU_FLEET_HOST_INTERVAL_SECONDS: '2',
       TIANSHU_FLEET_FLUSH_INTERVAL_SECONDS: '2',

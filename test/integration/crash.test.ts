@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgliteStateStore } from '../../control-plane/src/store/state/index.js';
-import { REPO } from '../support/control-plane.js';
+import { REPO, TEST_PASSWORD_HASH_ENV } from '../support/control-plane.js';
 import { freePort } from '../support/postgres.js';
 import {
   AGENT_CLI,
@@ -99,6 +99,7 @@ beforeAll(async () => {
     TIANSHU_PORT: String(port),
     TIANSHU_HOST: '127.0.0.1',
     TIANSHU_ADMIN_PASSWORD: PASSWORD,
+    ...TEST_PASSWORD_HASH_ENV,
     TIANSHU_INVENTORY_FILE: join(dataDir, 'inventory.yaml'),
     TIANSHU_SNMP_CREDENTIALS_FILE: join(REPO, 'control-plane/inventory/demo-snmp-credentials.yaml'),
     TIANSHU_EMBEDDED_LAB_SCENARIO: join(REPO, 'agents/lab/scenarios/quiet.yaml'),

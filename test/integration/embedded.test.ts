@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/postgres.js';
 import { CP_MAIN, assertBuilt, eventually, httpLogin, startProcess, type Proc } from '../support/process.js';
+import { TEST_PASSWORD_HASH_ENV } from '../support/control-plane.js';
 
 /**
  * The README's start command in embedded mode, as a real process: PGlite + chDB under a data dir, the
@@ -22,6 +23,7 @@ const env = () => ({
   TIANSHU_PORT: String(port),
   TIANSHU_HOST: '127.0.0.1',
   TIANSHU_ADMIN_PASSWORD: PASSWORD,
+  ...TEST_PASSWORD_HASH_ENV,
   TIANSHU_FLEET_HEARTBEAT_INTERVAL_SECONDS: '1',
   TIANSHU_FLEET_HOST_INTERVAL_SECONDS: '1',
   TIANSHU_FLEET_FLUSH_INTERVAL_SECONDS: '1',

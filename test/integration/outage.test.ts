@@ -13,6 +13,7 @@ import {
   startProcess,
   type Proc,
 } from '../support/process.js';
+import { TEST_PASSWORD_HASH_ENV } from '../support/control-plane.js';
 
 /**
  * The outage test: a real agent process reports to a real control plane (PostgreSQL server for
@@ -56,6 +57,7 @@ beforeAll(async () => {
     TIANSHU_PORT: String(port),
     TIANSHU_HOST: '127.0.0.1',
     TIANSHU_ADMIN_PASSWORD: PASSWORD,
+    ...TEST_PASSWORD_HASH_ENV,
     TIANSHU_FLEET_HEARTBEAT_INTERVAL_SECONDS: '1',
     TIANSHU_FLEET_HOST_INTERVAL_SECONDS: '1',
     TIANSHU_FLEET_FLUSH_INTERVAL_SECONDS: '1',

@@ -10,6 +10,7 @@ import {
 } from '../../control-plane/src/store/telemetry/fake-clickhouse-server.js';
 import { createDatabase, freePort } from '../support/postgres.js';
 import { CP_MAIN, assertBuilt, httpLogin, startProcess, type Proc } from '../support/process.js';
+import { TEST_PASSWORD_HASH_ENV } from '../support/control-plane.js';
 
 /**
  * The scaled mode with processes on this machine: two control-plane replicas share one PostgreSQL
@@ -42,6 +43,7 @@ beforeAll(async () => {
         TIANSHU_CLICKHOUSE_USER: 'tianshu',
         TIANSHU_CLICKHOUSE_PASSWORD: 'ch-secret',
         TIANSHU_ADMIN_PASSWORD: PASSWORD,
+        ...TEST_PASSWORD_HASH_ENV,
         TIANSHU_INVENTORY_FILE: join(CP_MAIN, '../../inventory/demo-province.yaml'),
         // The demo's devices name these credentials; replicas share the key that seals them.
         TIANSHU_SNMP_CREDENTIALS_FILE: join(CP_MAIN, '../../inventory/demo-snmp-credentials.yaml'),

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/postgres.js';
 import { reportBatch, slowUpload } from '../support/http.js';
 import { CP_MAIN, assertBuilt, httpLogin, startProcess, type Proc } from '../support/process.js';
+import { TEST_PASSWORD_HASH_ENV } from '../support/control-plane.js';
 
 /**
  * SIGTERM to the built control plane (embedded stores): a report batch in flight when the signal
@@ -29,6 +30,7 @@ beforeAll(async () => {
       TIANSHU_PORT: String(port),
       TIANSHU_HOST: '127.0.0.1',
       TIANSHU_ADMIN_PASSWORD: PASSWORD,
+      ...TEST_PASSWORD_HASH_ENV,
       TIANSHU_SHUTDOWN_GRACE_SECONDS: '20',
       TIANSHU_INVENTORY_FILE: join(process.cwd(), 'control-plane/inventory/demo-province.yaml'),
       TIANSHU_SNMP_CREDENTIALS_FILE: join(

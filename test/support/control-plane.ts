@@ -6,10 +6,22 @@ import { loadConfig, type Config } from '../../control-plane/src/config.js';
 import { createLogger, type Logger } from '../../control-plane/src/logger.js';
 import { createControlPlane, type ControlPlane } from '../../control-plane/src/server.js';
 import type { StateStore } from '../../control-plane/src/store/state/index.js';
+import { seedFromPgliteTemplate } from '../../control-plane/src/store/state/testing.js';
 import type { ProcessTable } from '../../control-plane/src/embedded/supervisor.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const ADMIN_PASSWORD = 'correct-horse-battery-staple';
+
+/**
+ * The scrypt cost (log2 N) of password hashes in tests that do not test the cost itself: 2^10 takes
+ * milliseconds where the production 2^17 takes about half a second per login on a busy CI machine.
+ * `control-plane/src/auth/password.test.ts` proves the production parameters; a test passes
+ * `overrides: { auth: { passwordHashCost: 17 } }` (or sets the variable to 17) to run at them.
+ */
+export const TEST_PASSWORD_HASH_COST = 10;
+
+/** The same for a control plane started as a process (its environment). */
+export const TEST_PASSWORD_HASH_ENV = { TIANSHU_AUTH_PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST) };
 
 export interface TestControlPlane {
   cp: ControlPlane;
@@ -39,6 +51,12 @@ export async function startTestControlPlane(
   } = {},
 ): Promise<TestControlPlane> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tianshu-cp-'));
+  // A fresh data directory on the embedded state store starts as a copy of the run's migrated
+  // PGlite template (test/support/pglite-template.ts) instead of running initdb; a data directory
+  // the test gives keeps what it holds or is created as in production.
+  if (!opts.dataDir && !opts.db && opts.overrides?.databaseUrl === undefined) {
+    seedFromPgliteTemplate(join(dataDir, 'state'));
+  }
   const config = loadConfig({
     env: {},
     overrides: {
@@ -52,6 +70,10 @@ export async function startTestControlPlane(
       snmpCredentialsFile: join(REPO, 'control-plane/inventory/demo-snmp-credentials.yaml'),
       logLevel: 'silent',
       ...opts.overrides,
+      auth: {
+        passwordHashCost: TEST_PASSWORD_HASH_COST,
+        ...(opts.overrides?.auth as Record<string, unknown> | undefined),
+      },
     },
   });
   const cp = await createControlPlane({

@@ -7,14 +7,20 @@ function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOpti
 }
 
 // OWASP's scrypt guidance: N=2^17, r=8, p=1 (128 MiB). maxmem must exceed 128*N*r.
-const N = 1 << 17;
+/** The production cost, log2 N (the default of `auth.passwordHashCost`). */
+export const PASSWORD_HASH_COST = 17;
 const R = 8;
 const P = 1;
 const KEYLEN = 32;
 const MAXMEM = 256 * 1024 * 1024;
 
-/** Hashes a password with scrypt and a random salt: `scrypt$N$r$p$salt$hash` (base64url). */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * Hashes a password with scrypt and a random salt: `scrypt$N$r$p$salt$hash` (base64url), with
+ * N = 2^cost (the production cost unless a test configures a lower one).
+ */
+export async function hashPassword(password: string, cost = PASSWORD_HASH_COST): Promise<string> {
+  if (!Number.isInteger(cost) || cost < 10 || cost > 20) throw new Error(`scrypt cost ${cost} is not 10–20`);
+  const N = 2 ** cost;
   const salt = randomBytes(16);
   const key = await scrypt(password, salt, KEYLEN, { N, r: R, p: P, maxmem: MAXMEM });
   return ['scrypt', N, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
@@ -35,8 +41,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-/** A dummy hash used to spend the same time when the user does not exist. */
-export const DUMMY_HASH = `scrypt$${N}$${R}$${P}$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
+/**
+ * A dummy hash at the configured cost, used to spend the same time when the user does not exist.
+ */
+export function dummyHash(cost = PASSWORD_HASH_COST): string {
+  return `scrypt$${2 ** cost}$${R}$${P}$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
+}
+
+/** The dummy hash at the production cost. */
+export const DUMMY_HASH = dummyHash();
 
 /** Password rules: long enough, not only one character class repeated. */
 export function passwordProblem(password: string): string | undefined {

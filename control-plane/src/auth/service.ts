@@ -19,7 +19,7 @@ import type { Queryable, StateStore } from '../store/state/index.js';
 import type { OrgUnitService } from '../inventory/org-units.js';
 import type { AuditLog } from './audit.js';
 import { inScope, requirePermission, type Identity } from './identity.js';
-import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './password.js';
+import { dummyHash, hashPassword, PASSWORD_HASH_COST, passwordProblem, verifyPassword } from './password.js';
 import type { Permission } from './permissions.js';
 import { displayPrefix, generatePassword, hashSecret, newSecret } from './secrets.js';
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
@@ -133,7 +133,18 @@ export class AuthService {
       /** Seals TOTP secrets; without it one-time codes answer 503. */
       sealer?: Sealer | undefined;
     },
-  ) {}
+  ) {
+    if (deps.config.passwordHashCost < PASSWORD_HASH_COST) {
+      deps.log.warn(
+        { passwordHashCost: deps.config.passwordHashCost, recommended: PASSWORD_HASH_COST },
+        'auth.passwordHashCost is below the recommended scrypt cost: new password hashes are weaker (meant for tests only)',
+      );
+    }
+    this.dummyHash = dummyHash(deps.config.passwordHashCost);
+  }
+
+  /** Verified against when the user does not exist, at the cost new hashes get. */
+  private readonly dummyHash: string;
 
   /**
    * The roles of the current policy as a Map: role names come from users, so they are never looked
@@ -327,7 +338,7 @@ export class AuthService {
     ]);
     const row = r.rows[0];
     // Spend the same time whether or not the user exists.
-    const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
+    const ok = await verifyPassword(password, row?.password_hash ?? this.dummyHash);
     const anonymous: Identity = {
       kind: 'user',
       id: row?.id ?? 'unknown',
@@ -826,7 +837,7 @@ export class AuthService {
     this.assertCanGrant(identity, input.roles);
     const problem = passwordProblem(input.password);
     if (problem) throw weakPassword(problem);
-    const hash = await hashPassword(input.password);
+    const hash = await hashPassword(input.password, this.deps.config.passwordHashCost);
     const run = async (q: Queryable) => {
       await this.deps.orgUnits.assertInScope(identity, input.orgUnitId, q);
       const dup = await q.query('SELECT 1 FROM users WHERE username = $1', [input.username]);
@@ -873,7 +884,7 @@ export class AuthService {
     if (patch.password !== undefined) {
       const problem = passwordProblem(patch.password);
       if (problem) throw weakPassword(problem);
-      hash = await hashPassword(patch.password);
+      hash = await hashPassword(patch.password, this.deps.config.passwordHashCost);
     }
     return this.deps.db.transaction(async (q) => {
       const row = await this.loadUserInScope(identity, id, q);

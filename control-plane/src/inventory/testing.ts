@@ -4,7 +4,8 @@ import { systemIdentity, type Identity } from '../auth/identity.js';
 import { createLogger } from '../logger.js';
 import { PolicyStore, ROLES_POLICY } from '../policies/index.js';
 import { allStateMigrations } from '../modules.js';
-import { PgliteStateStore } from '../store/state/index.js';
+import type { PgliteStateStore } from '../store/state/index.js';
+import { openTestPglite } from '../store/state/testing.js';
 import { applyInventory, loadInventoryFile } from './file.js';
 import { createInventory, type Inventory } from './inventory.js';
 import { OrgUnitService } from './org-units.js';
@@ -28,8 +29,8 @@ export interface TestInventory {
 }
 
 export async function openTestInventory(): Promise<TestInventory> {
-  const db = await PgliteStateStore.open();
-  await db.migrate(allStateMigrations());
+  // A copy of the run's migrated template when there is one (see store/state/testing.ts).
+  const db = await openTestPglite(allStateMigrations());
   // Each needs the other; the closures run only after both exist.
   const audit: AuditLog = new AuditLog(db, (id, tx) => orgUnits.pathOf(id, tx));
   const orgUnits: OrgUnitService = new OrgUnitService(db, () => audit);
