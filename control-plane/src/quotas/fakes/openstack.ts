@@ -147,7 +147,13 @@ const NOVA_DEFAULTS: Record<string, number> = {
   server_group_members: 10,
   server_groups: 10,
 };
-const NOVA_NETWORK_KEYS = ['fixed_ips', 'floating_ips', 'networks', 'security_group_rules', 'security_groups'];
+const NOVA_NETWORK_KEYS = [
+  'fixed_ips',
+  'floating_ips',
+  'networks',
+  'security_group_rules',
+  'security_groups',
+];
 const NOVA_FILE_KEYS = ['injected_file_content_bytes', 'injected_file_path_bytes', 'injected_files'];
 const NOVA_MAX_MICROVERSION = [2, 90] as const;
 
@@ -461,8 +467,9 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
   });
 
   function validateTags(tags: unknown): string[] {
-    if (!Array.isArray(tags)) throw new HttpError(400, "Invalid input for field 'tags': it must be an array.");
-    if (tags.length > 80) throw new HttpError(400, 'Invalid input for field \'tags\': at most 80 tags.');
+    if (!Array.isArray(tags))
+      throw new HttpError(400, "Invalid input for field 'tags': it must be an array.");
+    if (tags.length > 80) throw new HttpError(400, "Invalid input for field 'tags': at most 80 tags.");
     for (const t of tags) {
       if (typeof t !== 'string' || t.length < 1 || t.length > 255 || /[,/]/.test(t)) {
         throw new HttpError(
@@ -496,14 +503,28 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
         const subject = req.headers['x-subject-token'];
         const t = typeof subject === 'string' ? tokens.get(subject) : undefined;
         if (!t || t.expiresAt <= Date.now()) throw new HttpError(404, `Failed to validate token`);
-        return send(200, { token: tokenBody(t, new Date(t.expiresAt - ttlMs)) }, { 'x-subject-token': String(subject) });
+        return send(
+          200,
+          { token: tokenBody(t, new Date(t.expiresAt - ttlMs)) },
+          { 'x-subject-token': String(subject) },
+        );
       }
       throw new HttpError(405, 'Method Not Allowed');
     }
     if (r[0] === 'domains' && r.length === 1 && method === 'GET') {
       authenticate(req);
+      const name = url.searchParams.get('name');
       return send(200, {
-        domains: [{ id: DEFAULT_DOMAIN, name: 'Default', description: 'The default domain', enabled: true, tags: [], options: {} }],
+        domains: [
+          {
+            id: DEFAULT_DOMAIN,
+            name: 'Default',
+            description: 'The default domain',
+            enabled: true,
+            tags: [],
+            options: {},
+          },
+        ].filter((d) => name === null || d.name === name),
         links: { self: `${base}/identity/v3/domains`, previous: null, next: null },
       });
     }
@@ -544,7 +565,10 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
     }
     const ac = ident.application_credential as { id?: unknown; secret?: unknown; name?: unknown } | undefined;
     if (!ac || typeof ac.secret !== 'string' || (typeof ac.id !== 'string' && typeof ac.name !== 'string')) {
-      throw new HttpError(400, "Invalid input for field 'application_credential': 'secret' is a required property");
+      throw new HttpError(
+        400,
+        "Invalid input for field 'application_credential': 'secret' is a required property",
+      );
     }
     const cred = typeof ac.id === 'string' ? credentials.get(ac.id) : undefined;
     if (!cred || cred.secret !== ac.secret) {
@@ -572,7 +596,8 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
     send: Send,
   ): void {
     const t = authenticate(req);
-    const denied = (action: string) => `You are not authorized to perform the requested action: identity:${action}.`;
+    const denied = (action: string) =>
+      `You are not authorized to perform the requested action: identity:${action}.`;
     if (r.length === 0) {
       if (method === 'GET') {
         const q = url.searchParams;
@@ -599,13 +624,29 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
         }
         const name = p.name;
         if (typeof name !== 'string' || name.length < 1 || name.length > 64) {
-          throw new HttpError(400, `Invalid input for field 'name': ${pyRepr(name)} is not 1 to 64 characters.`);
+          throw new HttpError(
+            400,
+            `Invalid input for field 'name': ${pyRepr(name)} is not 1 to 64 characters.`,
+          );
         }
         const domainId = typeof p.domain_id === 'string' ? p.domain_id : DEFAULT_DOMAIN;
         if (domainId !== DEFAULT_DOMAIN) throw new HttpError(404, `Could not find domain: ${domainId}.`);
-        const known = new Set(['name', 'domain_id', 'description', 'enabled', 'tags', 'parent_id', 'is_domain', 'options']);
+        const known = new Set([
+          'name',
+          'domain_id',
+          'description',
+          'enabled',
+          'tags',
+          'parent_id',
+          'is_domain',
+          'options',
+        ]);
         for (const k of Object.keys(p)) {
-          if (!known.has(k)) throw new HttpError(400, `Invalid input for field '${k}': Additional properties are not allowed ('${k}' was unexpected)`);
+          if (!known.has(k))
+            throw new HttpError(
+              400,
+              `Invalid input for field '${k}': Additional properties are not allowed ('${k}' was unexpected)`,
+            );
         }
         if ([...projects.values()].some((x) => x.name === name && x.domain_id === domainId)) {
           throw new HttpError(
@@ -637,7 +678,10 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
         }
         if (typeof patch.name === 'string' && patch.name !== p.name) {
           if ([...projects.values()].some((x) => x.name === patch.name && x.domain_id === p.domain_id)) {
-            throw new HttpError(409, `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${patch.name}.`);
+            throw new HttpError(
+              409,
+              `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${patch.name}.`,
+            );
           }
           p.name = patch.name;
         }
@@ -677,7 +721,9 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
         if (method === 'PUT') {
           requireAdmin(t, denied('create_project_tag'));
           p.tags = validateTags([...p.tags, tag]);
-          return send(201, undefined, { location: `${base}/identity/v3/projects/${p.id}/tags/${encodeURIComponent(tag)}` });
+          return send(201, undefined, {
+            location: `${base}/identity/v3/projects/${p.id}/tags/${encodeURIComponent(tag)}`,
+          });
         }
         if (method === 'DELETE') {
           requireAdmin(t, denied('delete_project_tag'));
@@ -704,7 +750,10 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
     const m = /^(\d+)\.(\d+)$/.exec(v);
     const parsed: [number, number] | undefined = m ? [Number(m[1]), Number(m[2])] : undefined;
     if (!parsed || parsed[0] !== 2 || parsed[1] < 1 || parsed[1] > NOVA_MAX_MICROVERSION[1]) {
-      throw new HttpError(406, `Version ${v} is not supported by the API. Minimum is 2.1 and maximum is 2.90.`);
+      throw new HttpError(
+        406,
+        `Version ${v} is not supported by the API. Minimum is 2.1 and maximum is 2.90.`,
+      );
     }
     return parsed;
   }
@@ -723,7 +772,9 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
       min_version: '2.1',
       updated: '2013-07-23T11:33:21Z',
       links: [{ rel: 'self', href: `${base}/compute/v2.1/` }],
-      'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
+      'media-types': [
+        { base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' },
+      ],
     };
     if (rest.length === 0) return send(200, { versions: [versionDoc] });
     if (rest[0] !== 'v2.1') throw new HttpError(404, 'The resource could not be found.');
@@ -731,11 +782,15 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
     if (r.length === 0) return send(200, { version: versionDoc });
     const t = authenticate(req);
     const mv = microversion(req);
-    const mvHeaders = { 'openstack-api-version': `compute ${mv.join('.')}`, 'x-openstack-nova-api-version': mv.join('.'), vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version' };
+    const mvHeaders = {
+      'openstack-api-version': `compute ${mv.join('.')}`,
+      'x-openstack-nova-api-version': mv.join('.'),
+      vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version',
+    };
     // The legacy endpoint form carries the caller's project id first: /v2.1/{project_id}/os-quota-sets/…
     if (r[0] && projects.has(r[0]) && r[1]?.startsWith('os-')) r = r.slice(1);
     if (r[0] === 'os-hypervisors') {
-      requireAdmin(t, 'Policy doesn\'t allow os_compute_api:os-hypervisors:list-detail to be performed.');
+      requireAdmin(t, "Policy doesn't allow os_compute_api:os-hypervisors:list-detail to be performed.");
       if (r[1] === 'detail' && r.length === 2 && method === 'GET') {
         return send(
           200,
@@ -795,7 +850,11 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
       const id = r[1];
       const keys = novaKeys(mv);
       if (r[2] === 'defaults' && r.length === 3 && method === 'GET') {
-        return send(200, { quota_set: { id, ...Object.fromEntries(keys.map((k) => [k, NOVA_DEFAULTS[k]])) } }, mvHeaders);
+        return send(
+          200,
+          { quota_set: { id, ...Object.fromEntries(keys.map((k) => [k, NOVA_DEFAULTS[k]])) } },
+          mvHeaders,
+        );
       }
       if (id !== t.projectId && !t.roles.includes('admin')) {
         throw new HttpError(403, "Policy doesn't allow os_compute_api:os-quota-sets:show to be performed.");
@@ -817,16 +876,26 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
       }
       if (r.length !== 2) throw new HttpError(404, 'The resource could not be found.');
       if (method === 'GET') {
-        return send(200, { quota_set: { id, ...Object.fromEntries(keys.map((k) => [k, lim[k]])) } }, mvHeaders);
+        return send(
+          200,
+          { quota_set: { id, ...Object.fromEntries(keys.map((k) => [k, lim[k]])) } },
+          mvHeaders,
+        );
       }
       if (method === 'PUT') {
         requireAdmin(t, "Policy doesn't allow os_compute_api:os-quota-sets:update to be performed.");
         const qs = (body as { quota_set?: unknown } | undefined)?.quota_set;
         if (!body || typeof body !== 'object' || Object.keys(body).some((k) => k !== 'quota_set')) {
-          throw new HttpError(400, `Invalid input for field/attribute quota_set. Value: ${pyRepr(body)}. 'quota_set' is a required property`);
+          throw new HttpError(
+            400,
+            `Invalid input for field/attribute quota_set. Value: ${pyRepr(body)}. 'quota_set' is a required property`,
+          );
         }
         if (!qs || typeof qs !== 'object' || Array.isArray(qs)) {
-          throw new HttpError(400, `Invalid input for field/attribute quota_set. Value: ${pyRepr(qs)}. ${pyRepr(qs)} is not of type 'object'`);
+          throw new HttpError(
+            400,
+            `Invalid input for field/attribute quota_set. Value: ${pyRepr(qs)}. ${pyRepr(qs)} is not of type 'object'`,
+          );
         }
         const entries = Object.entries(qs as Record<string, unknown>);
         const allowed = new Set([...keys, 'force']);
@@ -839,17 +908,31 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
         }
         const force = (qs as Record<string, unknown>).force;
         if (force !== undefined && typeof force !== 'boolean' && !['true', 'false'].includes(String(force))) {
-          throw new HttpError(400, `Invalid input for field/attribute force. Value: ${pyRepr(force)}. ${pyRepr(force)} is not of type 'boolean', 'string'`);
+          throw new HttpError(
+            400,
+            `Invalid input for field/attribute force. Value: ${pyRepr(force)}. ${pyRepr(force)} is not of type 'boolean', 'string'`,
+          );
         }
         const values: Record<string, number> = {};
         for (const [k, v] of entries) {
           if (k === 'force') continue;
           const n = quotaInt(v);
           if (n === undefined) {
-            throw new HttpError(400, `Invalid input for field/attribute ${k}. Value: ${pyRepr(v)}. ${pyRepr(v)} is not of type 'integer', 'string'`);
+            throw new HttpError(
+              400,
+              `Invalid input for field/attribute ${k}. Value: ${pyRepr(v)}. ${pyRepr(v)} is not of type 'integer', 'string'`,
+            );
           }
-          if (n < -1) throw new HttpError(400, `Invalid input for field/attribute ${k}. Value: ${pyRepr(v)}. ${n} is less than the minimum of -1`);
-          if (n > INT_MAX) throw new HttpError(400, `Invalid input for field/attribute ${k}. Value: ${pyRepr(v)}. ${n} is greater than the maximum of ${INT_MAX}`);
+          if (n < -1)
+            throw new HttpError(
+              400,
+              `Invalid input for field/attribute ${k}. Value: ${pyRepr(v)}. ${n} is less than the minimum of -1`,
+            );
+          if (n > INT_MAX)
+            throw new HttpError(
+              400,
+              `Invalid input for field/attribute ${k}. Value: ${pyRepr(v)}. ${n} is greater than the maximum of ${INT_MAX}`,
+            );
           values[k] = n;
         }
         if (!projects.has(id)) throw new HttpError(400, `Project ID ${id} is not a valid project.`);
@@ -857,7 +940,10 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
           for (const [k, n] of Object.entries(values)) {
             const used = inUse(id, 'compute', k);
             if (n !== -1 && n < used) {
-              throw new HttpError(400, `Quota limit ${n} for ${k} must be greater than or equal to already used and reserved ${used}.`);
+              throw new HttpError(
+                400,
+                `Quota limit ${n} for ${k} must be greater than or equal to already used and reserved ${used}.`,
+              );
             }
           }
         }
@@ -877,7 +963,14 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
 
   /* ───────────── Cinder ───────────── */
 
-  function volume(req: IncomingMessage, method: string, rest: string[], url: URL, body: unknown, send: Send): void {
+  function volume(
+    req: IncomingMessage,
+    method: string,
+    rest: string[],
+    url: URL,
+    body: unknown,
+    send: Send,
+  ): void {
     const versionDoc = {
       id: 'v3.0',
       status: 'CURRENT',
@@ -892,11 +985,12 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
     if (rest.length === 1) return send(200, { versions: [versionDoc] });
     const t = authenticate(req);
     const owner = rest[1] ?? '';
-    if (owner !== t.projectId) throw new HttpError(403, 'Policy does not allow this request to be performed.');
+    if (owner !== t.projectId)
+      throw new HttpError(403, 'Policy does not allow this request to be performed.');
     const r = rest.slice(2);
     const headers = { 'openstack-api-version': 'volume 3.0', vary: 'OpenStack-API-Version' };
     if (r[0] === 'scheduler-stats' && r[1] === 'get_pools' && method === 'GET') {
-      requireAdmin(t, 'Policy doesn\'t allow scheduler_extension:scheduler_stats:get_pools to be performed.');
+      requireAdmin(t, "Policy doesn't allow scheduler_extension:scheduler_stats:get_pools to be performed.");
       const detail = ['true', '1', 'yes'].includes((url.searchParams.get('detail') ?? '').toLowerCase());
       return send(
         200,
@@ -932,7 +1026,8 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
         return send(200, { quota_set: { id, ...CINDER_DEFAULTS } }, headers);
       }
       if (r.length !== 2) throw new HttpError(404, 'The resource could not be found.');
-      if (id !== t.projectId && !t.roles.includes('admin')) throw new HttpError(403, 'Policy does not allow this request to be performed.');
+      if (id !== t.projectId && !t.roles.includes('admin'))
+        throw new HttpError(403, 'Policy does not allow this request to be performed.');
       const lim = limits(id).volume;
       if (method === 'GET') {
         const usageParam = (url.searchParams.get('usage') ?? '').toLowerCase();
@@ -945,7 +1040,9 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
               ...Object.fromEntries(
                 Object.keys(CINDER_DEFAULTS).map((k) => [
                   k,
-                  withUsage ? { limit: lim[k], in_use: inUse(id, 'volume', k), reserved: 0, allocated: 0 } : lim[k],
+                  withUsage
+                    ? { limit: lim[k], in_use: inUse(id, 'volume', k), reserved: 0, allocated: 0 }
+                    : lim[k],
                 ]),
               ),
             },
@@ -959,7 +1056,9 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
         if (!qs || typeof qs !== 'object' || Array.isArray(qs)) {
           throw new HttpError(400, 'Missing required element quota_set in request body.');
         }
-        const entries = Object.entries(qs as Record<string, unknown>).filter(([k]) => k !== 'tenant_id' && k !== 'id');
+        const entries = Object.entries(qs as Record<string, unknown>).filter(
+          ([k]) => k !== 'tenant_id' && k !== 'id',
+        );
         const bad = entries.map(([k]) => k).filter((k) => !(k in CINDER_DEFAULTS));
         if (bad.length) throw new HttpError(400, `Bad key(s) in quota set: ${bad.join(',')}`);
         const values: Record<string, number> = {};
@@ -986,7 +1085,11 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
   /* ───────────── Neutron ───────────── */
 
   function network(req: IncomingMessage, method: string, rest: string[], body: unknown, send: Send): void {
-    const versionDoc = { id: 'v2.0', status: 'CURRENT', links: [{ href: `${base}/network/v2.0/`, rel: 'self' }] };
+    const versionDoc = {
+      id: 'v2.0',
+      status: 'CURRENT',
+      links: [{ href: `${base}/network/v2.0/`, rel: 'self' }],
+    };
     if (rest.length === 0) return send(200, { versions: [versionDoc] });
     if (rest[0] !== 'v2.0') throw new HttpError(404, 'The resource could not be found.');
     const r = rest.slice(1);
@@ -1003,8 +1106,20 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
     if (r[0] === 'extensions' && r.length === 1 && method === 'GET') {
       return send(200, {
         extensions: [
-          { alias: 'quotas', name: 'Quota management support', description: 'Expose functions for quotas management per project', links: [], updated: '2012-07-29T10:00:00-00:00' },
-          { alias: 'quota_details', name: 'Quota details management support', description: 'Expose functions for quotas usage statistics per project', links: [], updated: '2017-02-10T10:00:00-00:00' },
+          {
+            alias: 'quotas',
+            name: 'Quota management support',
+            description: 'Expose functions for quotas management per project',
+            links: [],
+            updated: '2012-07-29T10:00:00-00:00',
+          },
+          {
+            alias: 'quota_details',
+            name: 'Quota details management support',
+            description: 'Expose functions for quotas usage statistics per project',
+            links: [],
+            updated: '2017-02-10T10:00:00-00:00',
+          },
         ],
       });
     }
@@ -1021,7 +1136,10 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
       if (tail.length === 1 && tail[0] === 'details' && method === 'GET') {
         return send(200, {
           quota: Object.fromEntries(
-            Object.keys(NEUTRON_DEFAULTS).map((k) => [k, { used: inUse(id, 'network', k), limit: lim[k], reserved: 0 }]),
+            Object.keys(NEUTRON_DEFAULTS).map((k) => [
+              k,
+              { used: inUse(id, 'network', k), limit: lim[k], reserved: 0 },
+            ]),
           ),
         });
       }
@@ -1033,8 +1151,12 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
         if (!q || typeof q !== 'object' || Array.isArray(q)) {
           throw new HttpError(400, 'Resource body required');
         }
-        const entries = Object.entries(q as Record<string, unknown>).filter(([k]) => k !== 'project_id' && k !== 'tenant_id');
-        const bad = entries.map(([k]) => k).filter((k) => !(k in NEUTRON_DEFAULTS) && k !== 'force' && k !== 'check_limit');
+        const entries = Object.entries(q as Record<string, unknown>).filter(
+          ([k]) => k !== 'project_id' && k !== 'tenant_id',
+        );
+        const bad = entries
+          .map(([k]) => k)
+          .filter((k) => !(k in NEUTRON_DEFAULTS) && k !== 'force' && k !== 'check_limit');
         if (bad.length) throw new HttpError(400, `Unrecognized attribute(s) '${bad.join(', ')}'`);
         const values: Record<string, number> = {};
         for (const [k, v] of entries) {
@@ -1044,7 +1166,10 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
             throw new HttpError(400, `Invalid input for ${k}. Reason: '${String(v)}' is not an integer.`);
           }
           if (n < -1 || n > INT_MAX) {
-            throw new HttpError(400, `Invalid input for ${k}. Reason: '${String(v)}' is not in range -1 through ${INT_MAX}.`);
+            throw new HttpError(
+              400,
+              `Invalid input for ${k}. Reason: '${String(v)}' is not in range -1 through ${INT_MAX}.`,
+            );
           }
           values[k] = n;
         }
