@@ -32,7 +32,7 @@
  * `state.setUsage`), unified limits, pagination markers (lists are answered whole), TLS.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type FakeOpenStackService = 'identity' | 'compute' | 'volume' | 'network';
@@ -121,8 +121,11 @@ export interface FakeOpenStack {
     down(on: boolean): void;
     /** While on, every answer is 200 with an HTML body (as a misconfigured proxy). */
     garbage(on: boolean): void;
-    /** The next `n` requests to `service` answer `status` with the service's error body. */
-    failNext(service: FakeOpenStackService, status: number, n?: number): void;
+    /**
+     * The next `n` requests to `service` (of `method` when given) answer `status` with the service's
+     * error body.
+     */
+    failNext(service: FakeOpenStackService, status: number, n?: number, method?: string): void;
   };
 }
 
@@ -184,8 +187,7 @@ const NEUTRON_DEFAULTS: Record<string, number> = {
   subnetpool: -1,
 };
 
-const DEFAULTS = { compute: NOVA_DEFAULTS, volume: CINDER_DEFAULTS, network: NEUTRON_DEFAULTS } as const;
-type QuotaService = keyof typeof DEFAULTS;
+type QuotaService = 'compute' | 'volume' | 'network';
 
 class HttpError extends Error {
   constructor(
@@ -275,7 +277,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
   let issued = 0;
   let isDown = false;
   let isGarbage = false;
-  const failures = new Map<FakeOpenStackService, { status: number; n: number }>();
+  const failures = new Map<FakeOpenStackService, { status: number; n: number; method: string | undefined }>();
   const requests: FakeOpenStackRequest[] = [];
   const sockets = new Set<Socket>();
 
@@ -381,7 +383,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
           return;
         }
         const failure = service === 'other' ? undefined : failures.get(service);
-        if (failure && failure.n > 0) {
+        if (failure && failure.n > 0 && (failure.method === undefined || failure.method === req.method)) {
           failure.n -= 1;
           send(failure.status, errorBody(service, failure.status, `Injected failure (${failure.status}).`));
           return;
@@ -1227,8 +1229,8 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
       garbage(on) {
         isGarbage = on;
       },
-      failNext(service, status, n = 1) {
-        failures.set(service, { status, n });
+      failNext(service, status, n = 1, method) {
+        failures.set(service, { status, n, method: method?.toUpperCase() });
       },
     },
   };

@@ -272,7 +272,11 @@ export class OpenStackAdapter implements CloudAdapter {
     const out: Project[] = [];
     let next: string | undefined = `/projects?${new URLSearchParams(filters).toString()}`;
     for (let page = 0; next && page < 1000; page++) {
-      const answer: z.infer<typeof ProjectList> = parse(ProjectList, await this.session.request('identity', 'GET', next), 'identity');
+      const answer: z.infer<typeof ProjectList> = parse(
+        ProjectList,
+        await this.session.request('identity', 'GET', next),
+        'identity',
+      );
       out.push(...answer.projects);
       next = answer.links?.next ?? undefined;
     }
