@@ -23,7 +23,8 @@
  *   (GET with `?usage=true`, PUT, `/defaults`), `scheduler-stats/get_pools?detail=true`;
  *   "Bad key(s) in quota set" and "Quota limit must be -1 or greater." as Cinder words them.
  * - Neutron (https://docs.openstack.org/api-ref/network/v2/): `/v2.0/quotas/{project_id}` (GET, PUT,
- *   `/details.json` with `used`/`limit`/`reserved`, `/default`), errors as
+ *   `/details.json` with `used`/`limit`/`reserved`, `/default`), external networks
+ *   (`GET /v2.0/networks?router:external=true`) and `GET /v2.0/network-ip-availabilities/{id}`; errors as
  *   `{"NeutronError":{"type","message","detail"}}`.
  * Every service answers 401 (keystonemiddleware's body) without a valid, unexpired `X-Auth-Token`;
  * quota writes and project writes need the `admin` role (403 with the service's policy message).
@@ -56,6 +57,11 @@ export interface FakeOpenStackOptions {
   hypervisors?: Array<Partial<FakeHypervisor>>;
   /** Cinder pools' total capacity in GiB; default one pool of 10240 GiB. */
   volumePoolsGb?: number[];
+  /**
+   * External (floating-IP) networks with the size of their IPv4 allocation pools; default one,
+   * `public`, 203.0.113.0/24 with 253 addresses.
+   */
+  externalNetworks?: Array<{ name: string; cidr: string; totalIps: number }>;
 }
 
 export interface FakeProject {
@@ -102,6 +108,7 @@ export interface FakeOpenStack {
     adminProjectId: string;
     hypervisors: FakeHypervisor[];
     volumePoolsGb: number[];
+    externalNetworks: Array<{ id: string; name: string; cidr: string; totalIps: number; subnetId: string }>;
     /** Every request answered, in order. */
     requests: FakeOpenStackRequest[];
     /** Tokens issued so far. */
@@ -324,6 +331,9 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
     local_gb_used: h.local_gb_used ?? 0,
   }));
   const volumePoolsGb = options.volumePoolsGb ?? [10_240];
+  const externalNetworks = (
+    options.externalNetworks ?? [{ name: 'public', cidr: '203.0.113.0/24', totalIps: 253 }]
+  ).map((n) => ({ ...n, id: randomUUID(), subnetId: randomUUID() }));
 
   let base = '';
 
@@ -447,7 +457,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
       case 'volume':
         return volume(req, method, rest, url, body, send);
       case 'network':
-        return network(req, method, rest, body, send);
+        return network(req, method, rest, url, body, send);
       default:
         throw new HttpError(404, 'The resource could not be found.');
     }
@@ -1086,7 +1096,14 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
 
   /* ───────────── Neutron ───────────── */
 
-  function network(req: IncomingMessage, method: string, rest: string[], body: unknown, send: Send): void {
+  function network(
+    req: IncomingMessage,
+    method: string,
+    rest: string[],
+    url: URL,
+    body: unknown,
+    send: Send,
+  ): void {
     const versionDoc = {
       id: 'v2.0',
       status: 'CURRENT',
@@ -1103,6 +1120,50 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
           collection: n,
           links: [{ href: `${base}/network/v2.0/${n}`, rel: 'self' }],
         })),
+      });
+    }
+    if (r[0] === 'networks' && r.length === 1 && method === 'GET') {
+      const filter = url.searchParams.get('router:external');
+      const external = filter === null ? undefined : ['true', '1'].includes(filter.toLowerCase());
+      return send(200, {
+        networks: externalNetworks
+          .filter(() => external !== false)
+          .map((n) => ({
+            id: n.id,
+            name: n.name,
+            status: 'ACTIVE',
+            admin_state_up: true,
+            shared: false,
+            'router:external': true,
+            subnets: [n.subnetId],
+            project_id: admin.id,
+            tenant_id: admin.id,
+          })),
+      });
+    }
+    if (r[0] === 'network-ip-availabilities' && r.length === 2 && method === 'GET') {
+      requireAdmin(t, 'The request you have made requires admin privileges.');
+      const n = externalNetworks.find((x) => x.id === r[1]);
+      if (!n) throw new HttpError(404, `Network ${r[1]} could not be found.`);
+      return send(200, {
+        network_ip_availability: {
+          network_id: n.id,
+          network_name: n.name,
+          project_id: admin.id,
+          tenant_id: admin.id,
+          total_ips: n.totalIps,
+          used_ips: 0,
+          subnet_ip_availability: [
+            {
+              subnet_id: n.subnetId,
+              subnet_name: `${n.name}-subnet`,
+              cidr: n.cidr,
+              ip_version: 4,
+              total_ips: n.totalIps,
+              used_ips: 0,
+            },
+          ],
+        },
       });
     }
     if (r[0] === 'extensions' && r.length === 1 && method === 'GET') {
@@ -1207,6 +1268,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
       adminProjectId: admin.id,
       hypervisors,
       volumePoolsGb,
+      externalNetworks,
       requests,
       tokensIssued: () => issued,
       expireTokens() {

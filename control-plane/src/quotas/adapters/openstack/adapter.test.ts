@@ -62,6 +62,10 @@ beforeEach(async () => {
       { vcpus: 128, memory_mb: 524_288, status: 'disabled' },
     ],
     volumePoolsGb: [4096, 2048],
+    externalNetworks: [
+      { name: 'public', cidr: '203.0.113.0/24', totalIps: 253 },
+      { name: 'egov-extranet', cidr: '198.51.100.0/28', totalIps: 13 },
+    ],
   });
 });
 afterEach(async () => {
@@ -211,15 +215,28 @@ describe('OpenStackAdapter.read', () => {
 });
 
 describe('OpenStackAdapter.capacity', () => {
-  it('sums enabled hypervisors and Cinder pools', async () => {
+  it('sums enabled hypervisors, Cinder pools and the external networks’ addresses', async () => {
     const a = openstackAdapter(connection());
-    expect(await a.capacity()).toEqual({ vcpu: 96, memory: 384, 'block-storage': 6144 });
+    expect(await a.capacity()).toEqual({
+      vcpu: 96,
+      memory: 384,
+      'block-storage': 6144,
+      'public-ip': 253 + 13,
+    });
   });
 
   it('leaves block storage out when Cinder hides its pools', async () => {
     const a = openstackAdapter(connection());
     cloud.faults.failNext('volume', 403, 1);
-    expect(await a.capacity()).toEqual({ vcpu: 96, memory: 384 });
+    expect(await a.capacity()).toEqual({ vcpu: 96, memory: 384, 'public-ip': 266 });
+  });
+
+  it('fails when Nova cannot say its hypervisors', async () => {
+    const a = openstackAdapter(connection());
+    cloud.faults.failNext('compute', 500, 1);
+    const err = await failure(a.capacity());
+    expect(err.kind).toBe('unreachable');
+    expect(err.message).toContain('Nova answered 500');
   });
 });
 

@@ -92,6 +92,15 @@ const Pools = z.object({
   ),
 });
 
+const Networks = z.object({
+  networks: z.array(z.object({ id: z.string(), 'router:external': z.boolean().optional() })),
+});
+const IpAvailability = z.object({
+  network_ip_availability: z.object({
+    subnet_ip_availability: z.array(z.object({ ip_version: z.number(), total_ips: Num.nonnegative() })),
+  }),
+});
+
 /** The quota keys each service's answer is read for. */
 const KEYS: Record<QuotaService, string[]> = {
   compute: ['cores', 'ram'],
@@ -178,7 +187,43 @@ export class OpenStackAdapter implements CloudAdapter {
         if (!(err instanceof CloudError && (err.kind === 'forbidden' || err.kind === 'not-found'))) throw err;
       }
     }
+    if (await this.session.has('network')) {
+      const ips = await this.floatingIpCapacity();
+      if (ips !== undefined) out['public-ip'] = ips;
+    }
     return out;
+  }
+
+  /** Floating-IP capacity: the IPv4 addresses of the external networks' subnets. */
+  private async floatingIpCapacity(): Promise<number | undefined> {
+    try {
+      const nets = parse(
+        Networks,
+        await this.session.request('network', 'GET', '/v2.0/networks?router%3Aexternal=true'),
+        'network',
+      );
+      let total = 0;
+      for (const n of nets.networks.filter((x) => x['router:external'] !== false)) {
+        const a = parse(
+          IpAvailability,
+          await this.session.request(
+            'network',
+            'GET',
+            `/v2.0/network-ip-availabilities/${encodeURIComponent(n.id)}`,
+          ),
+          'network',
+        );
+        total += a.network_ip_availability.subnet_ip_availability
+          .filter((sub) => sub.ip_version === 4)
+          .reduce((sum, sub) => sum + sub.total_ips, 0);
+      }
+      return total;
+    } catch (err) {
+      // The network-ip-availability API is admin-only and an extension: without it, no figure.
+      if (err instanceof CloudError && (err.kind === 'forbidden' || err.kind === 'not-found'))
+        return undefined;
+      throw err;
+    }
   }
 
   async ensure(target: ProjectTarget, hard: Amounts): Promise<ProjectState> {

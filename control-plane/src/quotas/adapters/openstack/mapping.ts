@@ -9,7 +9,7 @@ import { CloudError } from '../../types.js';
  * | `vcpu`          | Nova    | `cores` (vCPU)          | Σ `vcpus` of enabled hypervisors              |
  * | `memory` (GiB)  | Nova    | `ram` (MiB, × 1024)     | Σ `memory_mb` of enabled hypervisors ÷ 1024   |
  * | `block-storage` | Cinder  | `gigabytes` (GiB)       | Σ `total_capacity_gb` of the scheduler pools  |
- * | `public-ip`     | Neutron | `floatingip` (address)  | not reported (entered by an admin)            |
+ * | `public-ip`     | Neutron | `floatingip` (address)  | IPv4 addresses of the external networks       |
  *
  * Not mapped: `gpu` (Nova counts GPUs through flavors and Placement resource classes, not quota
  * sets), `object-storage` (Swift account quotas are a reseller-admin header, not these APIs) and
