@@ -99,14 +99,45 @@ describe('OpenStackAdapter.ensure', () => {
     await a.close();
   });
 
-  it('writes only the classes given and leaves the others as they are', async () => {
+  it('starts a project it creates at zero of what it was not given, disabled until then', async () => {
     const a = openstackAdapter(connection());
     const state = await a.ensure(target('only-cpu'), { vcpu: 4 });
+    // Not the cloud's default quotas (Nova 20 cores / 50 GiB, Cinder 1000 GiB, Neutron 50 IPs).
+    expect(state.hard).toEqual({ vcpu: 4, memory: 0, 'block-storage': 0, 'public-ip': 0 });
     const p = cloud.state.projectByName('ts-only-cpu')!;
-    expect(cloud.state.limits(p.id).compute.ram).toBe(51_200); // Nova's default, untouched
-    expect(cloud.state.limits(p.id).network.floatingip).toBe(50);
-    expect(state.hard).toEqual({ vcpu: 4, memory: 50, 'block-storage': 1000, 'public-ip': 50 });
-    expect(cloud.state.requests.some((r) => r.method === 'PUT' && r.service !== 'compute')).toBe(false);
+    expect(p.enabled).toBe(true);
+    expect(p.tags).not.toContain('tianshu:pending');
+    const create = cloud.state.requests.findIndex(
+      (r) => r.method === 'POST' && r.path === '/identity/v3/projects',
+    );
+    const enable = cloud.state.requests.findIndex((r) => r.method === 'PATCH');
+    const firstQuotaWrite = cloud.state.requests.findIndex((r) => r.method === 'PUT');
+    expect(create).toBeLessThan(firstQuotaWrite);
+    expect(firstQuotaWrite).toBeLessThan(enable);
+  });
+
+  it('a project whose first limits failed stays disabled, and the next pass finishes it', async () => {
+    const a = openstackAdapter(connection());
+    cloud.faults.failNext('network', 503, 1, 'PUT');
+    await failure(a.ensure(target('late'), { vcpu: 2 }));
+    const p = cloud.state.projectByName('ts-late')!;
+    expect(p.enabled).toBe(false);
+    expect(p.tags).toContain('tianshu:pending');
+    const state = await a.ensure(target('late'), { vcpu: 2 });
+    expect(state.hard).toEqual({ vcpu: 2, memory: 0, 'block-storage': 0, 'public-ip': 0 });
+    expect(cloud.state.projectByName('ts-late')?.enabled).toBe(true);
+  });
+
+  it('writes only the classes given to a project that exists, leaving the others', async () => {
+    const a = openstackAdapter(connection());
+    await a.ensure(target('partial'), { vcpu: 4, memory: 8, 'public-ip': 2 });
+    const p = cloud.state.projectByName('ts-partial')!;
+    cloud.state.setLimit(p.id, 'network', 'floatingip', 7); // someone else's change, outside `hard`
+    const puts = cloud.state.requests.filter((r) => r.method === 'PUT').length;
+    const state = await a.ensure(target('partial'), { vcpu: 6 });
+    expect(state.hard).toEqual({ vcpu: 6, memory: 8, 'block-storage': 0, 'public-ip': 7 });
+    const newPuts = cloud.state.requests.filter((r) => r.method === 'PUT').slice(puts);
+    expect(newPuts.map((r) => r.service)).toEqual(['compute']);
   });
 
   it('is idempotent: a second pass with the same limits writes nothing', async () => {

@@ -10,6 +10,8 @@ import type {
 import { CloudError } from '../../types.js';
 import {
   MANAGED_TAG,
+  OPENSTACK_CLASSES,
+  PENDING_TAG,
   SERVICE_NAMES,
   capacityOfHypervisors,
   capacityOfPools,
@@ -100,6 +102,14 @@ const IpAvailability = z.object({
     subnet_ip_availability: z.array(z.object({ ip_version: z.number(), total_ips: Num.nonnegative() })),
   }),
 });
+
+/** Zero of every class the quota sets of these services hold. */
+const zeroOfMapped = (services: readonly QuotaService[]): Amounts =>
+  Object.fromEntries(
+    Object.entries(OPENSTACK_CLASSES)
+      .filter(([, m]) => services.includes(m.service))
+      .map(([c]) => [c, 0]),
+  );
 
 /** The quota keys each service's answer is read for. */
 const KEYS: Record<QuotaService, string[]> = {
@@ -228,10 +238,15 @@ export class OpenStackAdapter implements CloudAdapter {
 
   async ensure(target: ProjectTarget, hard: Amounts): Promise<ProjectState> {
     this.open();
-    const sets = toQuotaSets(hard);
+    // Refuses what cannot be enforced, and fails on a service missing from the catalog, before
+    // anything is created or written.
+    for (const s of Object.keys(toQuotaSets(hard)) as QuotaService[]) await this.session.endpoint(s);
+    let project = await this.ensureProject(target);
+    // A project Tianshu has just created starts at zero of every class it was not allocated, not at
+    // the cloud's default quotas; it is enabled once its limits are in place.
+    const fresh = project.tags.includes(PENDING_TAG);
+    const sets = toQuotaSets(fresh ? { ...zeroOfMapped(await this.presentServices()), ...hard } : hard);
     const services = Object.keys(sets) as QuotaService[];
-    for (const s of services) await this.session.endpoint(s); // a missing service fails before any write
-    const project = await this.ensureProject(target);
     const before = await this.quotas(project.id, services);
     const written: QuotaService[] = [];
     try {
@@ -267,6 +282,17 @@ export class OpenStackAdapter implements CloudAdapter {
         throw new CloudError(err.kind, err.message + note, err.status);
       }
       throw err;
+    }
+    if (fresh) {
+      const enabled = await this.session.request(
+        'identity',
+        'PATCH',
+        `/projects/${encodeURIComponent(project.id)}`,
+        {
+          project: { enabled: true, tags: project.tags.filter((t) => t !== PENDING_TAG) },
+        },
+      );
+      project = parse(ProjectAnswer, enabled, 'identity').project;
     }
     return this.stateOf(project, await this.quotas(project.id, await this.presentServices()));
   }
@@ -343,8 +369,9 @@ export class OpenStackAdapter implements CloudAdapter {
             name: target.externalName,
             domain_id: domain,
             description: descriptionFor(target),
-            enabled: true,
-            tags: tagsFor(target),
+            // Disabled until its limits are written: nobody can use the cloud's default quotas.
+            enabled: false,
+            tags: [...tagsFor(target), PENDING_TAG],
           },
         });
         return parse(ProjectAnswer, created, 'identity').project;
@@ -362,7 +389,7 @@ export class OpenStackAdapter implements CloudAdapter {
         `the OpenStack project ${target.externalName} (${p.id}) belongs to Tianshu project ${owner}, not ${target.projectId}`,
       );
     }
-    const tags = mergeTags(p.tags, target);
+    const tags = [...mergeTags(p.tags, target), ...(p.tags.includes(PENDING_TAG) ? [PENDING_TAG] : [])];
     const description = descriptionFor(target);
     if (tags.join('\n') !== p.tags.join('\n') || (p.description ?? '') !== description) {
       const patched = await this.session.request(

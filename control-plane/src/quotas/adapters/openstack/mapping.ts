@@ -106,6 +106,8 @@ export function sameLimits(wanted: Record<string, number>, current: Record<strin
 
 /** The tag every project Tianshu manages carries (listed with `GET /v3/projects?tags=tianshu:managed`). */
 export const MANAGED_TAG = 'tianshu:managed';
+/** A project Tianshu created whose limits are not written yet (it stays disabled until they are). */
+export const PENDING_TAG = 'tianshu:pending';
 const PROJECT_TAG = 'tianshu:project=';
 const ORG_UNIT_TAG = 'tianshu:org-unit=';
 
