@@ -110,14 +110,18 @@ describe('OpenStack quotas, read back by Debian’s openstack client', () => {
     expect(shown.instances).toBe(10);
   });
 
-  it('lists the project, with the tags and description naming its org unit', async () => {
-    const list = (await openstack(['project', 'list'])) as Array<{ ID: string; Name: string }>;
-    const row = list.find((p) => p.Name === 'ts-tax-portal');
-    expect(row).toBeDefined();
-    const show = (await openstack(['project', 'show', row!.ID])) as { tags: string[]; description: string };
-    expect(show.tags).toEqual(['tianshu:managed', 'tianshu:project=tax-portal', 'tianshu:org-unit=city-a']);
-    expect(show.description).toContain('/province/city-a');
-  });
+  it(
+    'lists the project, with the tags and description naming its org unit',
+    async () => {
+      const list = (await openstack(['project', 'list'])) as Array<{ ID: string; Name: string }>;
+      const row = list.find((p) => p.Name === 'ts-tax-portal');
+      expect(row).toBeDefined();
+      const show = (await openstack(['project', 'show', row!.ID])) as { tags: string[]; description: string };
+      expect(show.tags).toEqual(['tianshu:managed', 'tianshu:project=tax-portal', 'tianshu:org-unit=city-a']);
+      expect(show.description).toContain('/province/city-a');
+    },
+    2 * CLIENT_TIMEOUT_MS + 20_000,
+  );
 
   it('reads back what an operator changed with the client (drift)', async () => {
     await run(['quota', 'set', '--cores', '40', '--gigabytes', '900', 'ts-tax-portal']);
