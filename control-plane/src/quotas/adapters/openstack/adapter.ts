@@ -245,9 +245,10 @@ export class OpenStackAdapter implements CloudAdapter {
     // A project Tianshu has just created starts at zero of every class it was not allocated, not at
     // the cloud's default quotas; it is enabled once its limits are in place.
     const fresh = project.tags.includes(PENDING_TAG);
-    const sets = toQuotaSets(fresh ? { ...zeroOfMapped(await this.presentServices()), ...hard } : hard);
+    const present = await this.presentServices();
+    const sets = toQuotaSets(fresh ? { ...zeroOfMapped(present), ...hard } : hard);
     const services = Object.keys(sets) as QuotaService[];
-    const before = await this.quotas(project.id, services);
+    const before = await this.quotas(project.id, present);
     const written: QuotaService[] = [];
     try {
       for (const s of services) {
@@ -259,7 +260,7 @@ export class OpenStackAdapter implements CloudAdapter {
     } catch (err) {
       // Put back what this call already changed, so a refusal by one service leaves none half-applied.
       const undo: string[] = [];
-      for (const s of written.reverse()) {
+      for (const s of [...written].reverse()) {
         const previous = Object.fromEntries(KEYS[s].map((k) => [k, before[s]?.[k]?.limit ?? -1]));
         const keys = Object.keys(sets[s] ?? {});
         try {
@@ -294,7 +295,9 @@ export class OpenStackAdapter implements CloudAdapter {
       );
       project = parse(ProjectAnswer, enabled, 'identity').project;
     }
-    return this.stateOf(project, await this.quotas(project.id, await this.presentServices()));
+    // Read back what was written; the services left alone answered just before.
+    const after = { ...before, ...(await this.quotas(project.id, written)) };
+    return this.stateOf(project, after);
   }
 
   async read(externalNames?: readonly string[]): Promise<ProjectState[]> {
