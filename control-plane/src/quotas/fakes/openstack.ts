@@ -62,6 +62,8 @@ export interface FakeOpenStackOptions {
    * `public`, 203.0.113.0/24 with 253 addresses.
    */
   externalNetworks?: Array<{ name: string; cidr: string; totalIps: number }>;
+  /** Services left out of the catalog (a cloud without Cinder, say); they still answer. */
+  omitServices?: Array<'compute' | 'volume' | 'network'>;
 }
 
 export interface FakeProject {
@@ -94,6 +96,8 @@ export interface FakeOpenStackRequest {
   path: string;
   service: FakeOpenStackService | 'other';
   status: number;
+  /** The catalog interface the URL belongs to. */
+  iface: string;
 }
 
 export interface FakeOpenStack {
@@ -278,6 +282,7 @@ function pyRepr(value: unknown): string {
 
 export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise<FakeOpenStack> {
   const region = options.region ?? 'RegionOne';
+  const omit = new Set<string>(options.omitServices ?? []);
   const ttlMs = (options.tokenTtlSeconds ?? 3600) * 1000;
   const credentials = new Map(options.applicationCredentials.map((c) => [c.id, c]));
   const tokens = new Map<string, Token>();
@@ -342,21 +347,23 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
       id: randomUUID().replaceAll('-', '').slice(0, 32),
       type,
       name,
+      // The internal and admin endpoints are the same server under `/internal`, `/admin`, so a
+      // test sees which interface a client used.
       endpoints: ['public', 'internal', 'admin'].map((iface) => ({
         id: `${name}-${iface}`,
         interface: iface,
         region_id: region,
         region,
-        url,
+        url: iface === 'public' ? `${base}${url}` : `${base}/${iface}${url}`,
       })),
     });
     return [
-      endpoint('identity', 'keystone', `${base}/identity`),
-      endpoint('compute', 'nova', `${base}/compute/v2.1`),
-      endpoint('volumev3', 'cinderv3', `${base}/volume/v3/${admin.id}`),
-      endpoint('block-storage', 'cinder', `${base}/volume/v3/${admin.id}`),
-      endpoint('network', 'neutron', `${base}/network`),
-    ];
+      endpoint('identity', 'keystone', '/identity'),
+      endpoint('compute', 'nova', '/compute/v2.1'),
+      endpoint('volumev3', 'cinderv3', `/volume/v3/${admin.id}`),
+      endpoint('block-storage', 'cinder', `/volume/v3/${admin.id}`),
+      endpoint('network', 'neutron', '/network'),
+    ].filter((e) => !omit.has(e.type === 'volumev3' || e.type === 'block-storage' ? 'volume' : e.type));
   };
 
   const server = createServer((req, res) => {
@@ -372,6 +379,8 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
     });
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
+      const iface = /^\/(internal|admin)\//.exec(url.pathname)?.[1] ?? 'public';
+      if (iface !== 'public') url.pathname = url.pathname.slice(iface.length + 1);
       const service = serviceOf(url.pathname);
       let status = 500;
       const send = (code: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -413,7 +422,13 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions): Promise
         const message = err instanceof Error ? err.message : String(err);
         send(code, errorBody(service, code, message));
       } finally {
-        requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, service, status });
+        requests.push({
+          method: req.method ?? 'GET',
+          path: url.pathname + url.search,
+          service,
+          status,
+          iface,
+        });
       }
     });
   });

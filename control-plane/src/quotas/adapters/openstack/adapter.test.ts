@@ -212,6 +212,32 @@ describe('OpenStackAdapter.ensure', () => {
   });
 });
 
+describe('OpenStackAdapter and the catalog', () => {
+  it('uses the interface the settings name', async () => {
+    const a = openstackAdapter(connection({ settings: { interface: 'internal' } }));
+    await a.ensure(target('inside'), { vcpu: 2, 'public-ip': 1 });
+    const services = cloud.state.requests.filter((r) => r.service !== 'identity');
+    expect(services.length).toBeGreaterThan(0);
+    expect(new Set(services.map((r) => r.iface))).toEqual(new Set(['internal']));
+  });
+
+  it('refuses classes of a service the catalog lacks, before writing, and reads the others', async () => {
+    await cloud.close();
+    cloud = await startFakeOpenStack({
+      applicationCredentials: [{ id: 'ac-admin', secret: SECRET }],
+      omitServices: ['network'],
+    });
+    const a = openstackAdapter(connection());
+    const err = await failure(a.ensure(target('no-net'), { vcpu: 2, 'public-ip': 1 }));
+    expect(err.kind).toBe('not-found');
+    expect(err.message).toContain('Neutron');
+    expect(cloud.state.projectByName('ts-no-net')).toBeUndefined();
+    const state = await a.ensure(target('no-net'), { vcpu: 2 });
+    expect(state.hard).toEqual({ vcpu: 2, memory: 0, 'block-storage': 0 });
+    expect(await a.capacity()).not.toHaveProperty('public-ip');
+  });
+});
+
 describe('OpenStackAdapter.read', () => {
   it('lists the managed projects with limits and usage, not the others', async () => {
     const a = openstackAdapter(connection());
