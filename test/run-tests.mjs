@@ -24,11 +24,6 @@ const NEEDED = [
   },
   { what: 'snmpbulkwalk (Net-SNMP tools)', check: () => has('snmpbulkwalk'), pkg: 'snmp' },
   { what: 'ip (iproute2)', check: () => has('ip'), pkg: 'iproute2' },
-  {
-    what: 'openstack (python3-openstackclient; OpenStack quota adapter tests)',
-    check: () => has('openstack'),
-    pkg: 'python3-openstackclient',
-  },
   { what: 'softflowd (flow decoder tests)', check: () => has('softflowd'), pkg: 'softflowd' },
   {
     what: 'nfcapd, nfdump, nfreplay (flow decoder tests)',
