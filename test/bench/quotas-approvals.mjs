@@ -30,7 +30,11 @@ const REQUESTS = env('BENCH_QUOTA_REQUESTS', 1000);
 const CLIENTS = env('BENCH_QUOTA_CLIENTS', 10);
 const PASSWORD = 'bench-admin-password';
 const CLOUD = 'sc-gov-cloud';
-const COUNTIES = { 'sc-cd': ['sc-cd-jj', 'sc-cd-sl'], 'sc-my': ['sc-my-fc', 'sc-my-az'], 'sc-lz': ['sc-lz-jy'] };
+const COUNTIES = {
+  'sc-cd': ['sc-cd-jj', 'sc-cd-sl'],
+  'sc-my': ['sc-my-fc', 'sc-my-az'],
+  'sc-lz': ['sc-lz-jy'],
+};
 const ASK = { vcpu: 50, memory: 100 };
 /** Bounds of the timed loop. */
 const MAX_SECONDS = 600;
@@ -38,14 +42,19 @@ const MAX_SECONDS = 600;
 const dist = (p) => import(pathToFileURL(join(REPO, 'control-plane/dist', p)).href);
 
 async function main() {
-  const [{ loadConfig }, { createControlPlane }, { createLogger }, { quotasRef }, { PolicyStore, ROLES_POLICY }] =
-    await Promise.all([
-      dist('config.js'),
-      dist('server.js'),
-      dist('logger.js'),
-      dist('quotas/module.js'),
-      dist('policies/index.js'),
-    ]);
+  const [
+    { loadConfig },
+    { createControlPlane },
+    { createLogger },
+    { quotasRef },
+    { PolicyStore, ROLES_POLICY },
+  ] = await Promise.all([
+    dist('config.js'),
+    dist('server.js'),
+    dist('logger.js'),
+    dist('quotas/module.js'),
+    dist('policies/index.js'),
+  ]);
   const dataDir = mkdtempSync(join(tmpdir(), 'tianshu-bench-approvals-'));
   const config = loadConfig({
     env: {},
@@ -130,11 +139,13 @@ async function main() {
       ids.push(r.id);
     }
     const applySeconds = (performance.now() - t0) / 1000;
-    console.log(JSON.stringify({ part: 'approvals', applied: ids.length, applySeconds: round(applySeconds) }));
+    console.log(
+      JSON.stringify({ part: 'approvals', applied: ids.length, applySeconds: round(applySeconds) }),
+    );
 
     // Shuffled (deterministically) so that the clients' approvals hit every city's quota at once.
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = ids.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [ids[i], ids[j]] = [ids[j], ids[i]];
@@ -150,7 +161,8 @@ async function main() {
           if (r.status === 'approved' || r.status === 'enforced') outcome.approved++;
         } catch (err) {
           const code = err?.code ?? 'error';
-          if (typeof err?.status === 'number' && err.status < 500) outcome.refused[code] = (outcome.refused[code] ?? 0) + 1;
+          if (typeof err?.status === 'number' && err.status < 500)
+            outcome.refused[code] = (outcome.refused[code] ?? 0) + 1;
           else {
             outcome.errors++;
             console.error(err);
@@ -161,7 +173,8 @@ async function main() {
     const t1 = performance.now();
     await Promise.all(Array.from({ length: CLIENTS }, (_, k) => client(k)));
     const seconds = (performance.now() - t1) / 1000;
-    const decided = outcome.approved + Object.values(outcome.refused).reduce((a, b) => a + b, 0) + outcome.errors;
+    const decided =
+      outcome.approved + Object.values(outcome.refused).reduce((a, b) => a + b, 0) + outcome.errors;
 
     const v = await violations(cp.services.db);
     const result = {
@@ -196,8 +209,11 @@ async function violations(db) {
     const r = await db.query(sql);
     byKind[kind] = Number(r.rows[0]?.n ?? 0);
   };
-  await q('approvedWithoutAllocation', `SELECT count(*)::int AS n FROM quota_requests r WHERE r.status IN ('approved', 'enforced')
-      AND NOT EXISTS (SELECT 1 FROM quota_requests x WHERE false)`);
+  await q(
+    'approvedWithoutAllocation',
+    `SELECT count(*)::int AS n FROM quota_requests r WHERE r.status IN ('approved', 'enforced')
+      AND NOT EXISTS (SELECT 1 FROM quota_requests x WHERE false)`,
+  );
   const total = Object.values(byKind).reduce((a, b) => a + b, 0);
   return { total, byKind };
 }

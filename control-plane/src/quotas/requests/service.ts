@@ -514,7 +514,7 @@ export class QuotaRequests {
       if (isUniqueViolation(err)) throw notAvailable('newProject.id', `project id "${projectId}"`);
       throw err;
     }
-    if (chain.auto) await this.afterAllocation(cloud.cloudId, [{ id, projectId }]);
+    if (chain.auto) this.afterAllocation(cloud.cloudId);
     return this.get(identity, id);
   }
 
@@ -584,7 +584,7 @@ export class QuotaRequests {
       }
       throw err;
     }
-    if (allocated) await this.afterAllocation(allocated.cloudId, [{ id, ...allocated }]);
+    if (allocated) this.afterAllocation(allocated.cloudId);
     return this.get(identity, id);
   }
 
@@ -857,11 +857,17 @@ export class QuotaRequests {
       actor,
       reason: `quota request ${row.id}`,
     });
+    // The desired version the allocation produced (the tree's row, written under its lock in `tx`).
+    const v = await tx.query<{ version: string | number }>(
+      'SELECT version FROM quota_project_clouds WHERE cloud_id = $1 AND project_id = $2',
+      [row.cloud_id, row.project_id],
+    );
+    const version = v.rows[0] ? Number(v.rows[0].version) : null;
     const expires = new Date(at.getTime() + row.duration_days * DAY);
     await tx.query(
       `UPDATE quota_requests SET status = 'approved', current_step = NULL, current_rank = NULL,
-         decided_at = $2, expires_at = $3, error = NULL WHERE id = $1`,
-      [row.id, at, expires],
+         decided_at = $2, expires_at = $3, error = NULL, allocated_version = $4 WHERE id = $1`,
+      [row.id, at, expires, version],
     );
     await this.timeline(tx, row.id, at, actor, how.kind, {
       from: 'pending',
@@ -872,31 +878,9 @@ export class QuotaRequests {
     });
   }
 
-  /** After the commit: remember the version the allocation produced, and ask for a reconcile pass. */
-  private async afterAllocation(
-    cloudId: string,
-    requests: ReadonlyArray<{ id: string; projectId: string }>,
-  ): Promise<void> {
-    try {
-      const desired = await this.parts.ledger.desired(
-        cloudId,
-        requests.map((r) => r.projectId),
-      );
-      const version = new Map(desired.map((d) => [d.target.projectId, d.version]));
-      for (const r of requests) {
-        const v = version.get(r.projectId);
-        if (v !== undefined)
-          await this.d.db.query(
-            `UPDATE quota_requests SET allocated_version = $2 WHERE id = $1 AND allocated_version IS NULL`,
-            [r.id, v],
-          );
-      }
-    } catch (err) {
-      // The enforcement check fills the version in later; the allocation itself is committed.
-      this.d.log.warn({ err, cloudId }, 'quota requests: reading the allocated version failed');
-    } finally {
-      this.parts.sync.kick(cloudId);
-    }
+  /** After the commit: ask for a reconcile pass of the cloud. */
+  private afterAllocation(cloudId: string): void {
+    this.parts.sync.kick(cloudId);
   }
 
   /** The pending request the caller may decide now, locked; refusals as documented on approve. */

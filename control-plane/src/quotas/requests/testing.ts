@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { NotificationsPolicy } from '../../alerting/policy.js';
+import { DefaultAlarmService } from '../../alerting/service.js';
+import type { Identity } from '../../auth/identity.js';
+import { applyInventory, loadInventoryFile } from '../../inventory/file.js';
+import { DEMO_INVENTORY, openTestInventory, type TestInventory } from '../../inventory/testing.js';
+import { createLogger } from '../../logger.js';
+import type { ModuleDeps } from '../../modules/contract.js';
+import { Metrics } from '../../observability/metrics.js';
+import { QUOTAS_ALARM_DOMAIN } from '../alarms.js';
+import { QuotasPolicy } from '../policy.js';
+import { QuotaTree } from '../tree/service.js';
+import type { Amounts, CloudCapacity, CloudDirectory, CloudKind, ProjectSync, SyncStatus } from '../types.js';
+import { QuotaRequests } from './service.js';
+
+/**
+ * The requests part on PGlite with every migration, the demo org units and clouds, the shipped
+ * `policies/quotas.yaml` (which a test may replace), the real quota tree (helper B's ledger, with
+ * its locks and invariants), the real alarm service, and a clock the test moves. Two doubles stand
+ * beside them: the clouds part's capacity (what the integration test enters through helper A's
+ * route) and the reconcile part's sync status (what helper D's reconcile loop records after
+ * writing to a cloud), which the test sets.
+ */
+export interface TestRequests extends TestInventory {
+  svc: QuotaRequests;
+  tree: QuotaTree;
+  alarms: DefaultAlarmService;
+  /** The policy in force (replace it to change the chain). */
+  policy: { current: QuotasPolicy };
+  /** Allocatable (capacity × overcommit) per cloud, as the clouds part would answer. */
+  allocatable: Map<string, Amounts>;
+  /** Sync status per `${cloudId}/${projectId}`, as the reconcile part would answer; and its kicks. */
+  sync: Map<string, SyncStatus>;
+  kicks: string[];
+  /** Unix milliseconds. */
+  clock: { now: number };
+}
+
+const SHIPPED = new URL('../../../../policies/quotas.yaml', import.meta.url);
+
+export function shippedPolicy(): QuotasPolicy {
+  return QuotasPolicy.parse(parse(readFileSync(SHIPPED, 'utf8')));
+}
+
+export async function openTestRequests(): Promise<TestRequests> {
+  const inv = await openTestInventory();
+  const demo = loadInventoryFile(DEMO_INVENTORY);
+  await applyInventory(inv.db, inv.orgUnits, inv.system, { version: 1, clouds: demo.clouds });
+  const policy = { current: shippedPolicy() };
+  const metrics = new Metrics();
+  const notifications = NotificationsPolicy.parse({});
+  const log = createLogger('silent');
+  const alarms = new DefaultAlarmService({
+    db: inv.db,
+    orgUnits: inv.orgUnits,
+    audit: inv.audit,
+    notifications: () => notifications,
+    metrics,
+    log,
+    domains: [QUOTAS_ALARM_DOMAIN],
+  });
+  const allocatable = new Map<string, Amounts>();
+  const clouds: CloudDirectory = {
+    capacity: (cloudId) => {
+      const a = allocatable.get(cloudId);
+      const cap: CloudCapacity | undefined = a
+        ? {
+            cloudId,
+            capacity: Object.fromEntries(
+              Object.entries(a).map(([k, v]) => [
+                k,
+                { amount: v, source: 'manual' as const, observedAt: '' },
+              ]),
+            ),
+            overcommit: {},
+            allocatable: a,
+          }
+        : undefined;
+      return Promise.resolve(cap);
+    },
+    connection: () => Promise.resolve(undefined),
+    managedClouds: async () =>
+      (
+        await inv.db.query<{ id: string; kind: CloudKind; org_unit_id: string; path: string }>(
+          `SELECT c.id, c.kind, c.org_unit_id, o.path FROM clouds c JOIN org_units o ON o.id = c.org_unit_id`,
+        )
+      ).rows.map((r) => ({ cloudId: r.id, kind: r.kind, orgUnitId: r.org_unit_id, orgPath: r.path })),
+  };
+  const sync = new Map<string, SyncStatus>();
+  const kicks: string[] = [];
+  const projectSync: ProjectSync = {
+    status: (cloudId, projectIds) =>
+      Promise.resolve(
+        new Map(
+          projectIds.flatMap((p) => {
+            const s = sync.get(`${cloudId}/${p}`);
+            return s ? [[p, s] as const] : [];
+          }),
+        ),
+      ),
+    kick: (cloudId) => {
+      kicks.push(cloudId);
+    },
+    confirmManual: () => Promise.reject(new Error('not in this test')),
+  };
+  const clock = { now: Date.parse('2026-12-01T08:00:00.000Z') };
+  const d = {
+    db: inv.db,
+    audit: inv.audit,
+    orgUnits: inv.orgUnits,
+    inventory: inv.inventory,
+    metrics,
+    log,
+    use: () => alarms,
+  } as unknown as ModuleDeps;
+  const tree = new QuotaTree(d, { policy: () => policy.current, clouds });
+  const svc = new QuotaRequests(d, {
+    policy: () => policy.current,
+    clouds,
+    ledger: tree,
+    sync: projectSync,
+    now: () => clock.now,
+    alarms,
+  });
+  return { ...inv, svc, tree, alarms, policy, allocatable, sync, kicks, clock };
+}
+
+/** An identity of `role` at `orgUnitId` with a name of its own (two approvers of one unit differ). */
+export async function person(
+  t: TestRequests,
+  role: string,
+  orgUnitId: string,
+  name: string,
+): Promise<Identity> {
+  const base = await t.as(role, orgUnitId);
+  return { ...base, id: name, name, userId: name };
+}
