@@ -326,7 +326,7 @@ describe('bad requests are refused with their code and reason, and change nothin
   it('negative, fractional, unknown class, unknown package, no justification, too long', async () => {
     const before = { n: await count(), vcpu: await allocated('vcpu') };
     const cases: Array<[Record<string, unknown>, number, string, string?]> = [
-      [{ amounts: { vcpu: -4 } }, 400, 'quota.negative', 'amounts.vcpu'],
+      [{ amounts: { vcpu: -4 } }, 400, 'input.invalid', 'amounts.vcpu'],
       [{ amounts: { vcpu: 2.5 } }, 400, 'quota.not_whole', 'amounts.vcpu'],
       [{ amounts: { vcpu: 2, qubits: 8 } }, 400, 'quota.unknown_class', 'amounts.qubits'],
       [{ package: 'quantum-lab' }, 400, 'quota.package_unknown', 'package'],
@@ -334,7 +334,7 @@ describe('bad requests are refused with their code and reason, and change nothin
       [{ amounts: { vcpu: 2 }, durationDays: 5000 }, 400, 'input.invalid', 'durationDays'],
       [{ amounts: { vcpu: 2 }, cloudId: 'no-such-cloud' }, 404, 'scope.not_found'],
       // 成都市 holds 1,000 vCPU in all: more than the parent has.
-      [{ amounts: { vcpu: CD_QUOTA.vcpu + 1 } }, 409, 'quota.exceeds_parent'],
+      [{ amounts: { vcpu: CD_QUOTA.vcpu + 1 } }, 400, 'quota.exceeds_parent'],
     ];
     for (const [body, status, code, path] of cases) {
       const e = await refused(await apply(u.applicant, body), status, code);
@@ -358,7 +358,7 @@ describe('bad requests are refused with their code and reason, and change nothin
     await json(await u.cdAdmin.send('POST', `/api/v1/quotas/requests/${a.id}/approve`, {}));
     const e = await refused(
       await u.cdAdmin.send('POST', `/api/v1/quotas/requests/${b.id}/approve`, {}),
-      409,
+      400,
       'quota.exceeds_parent',
     );
     expect(e.message).toMatch(/memory/);

@@ -17,8 +17,8 @@ const ProjectId = z
   .string()
   .trim()
   .regex(
-    /^[a-z][a-z0-9-]{0,47}$/,
-    'project ids are lowercase letters, digits and "-", starting with a letter',
+    /^[a-z0-9]([a-z0-9-]{0,58}[a-z0-9])?$/,
+    'a project id is 1–60 lowercase letters, digits and "-", starting and ending with a letter or digit',
   );
 
 const Step = z.object({
