@@ -176,7 +176,7 @@ async function main() {
     const decided =
       outcome.approved + Object.values(outcome.refused).reduce((a, b) => a + b, 0) + outcome.errors;
 
-    const v = await violations(cp.services.db);
+    const v = await violations(cp.services.db, quotas.tree);
     const result = {
       approvalsPerSecond: round(outcome.approved / seconds),
       invariantViolations: v.total,
@@ -202,18 +202,61 @@ function round(n) {
   return Math.round(n * 10) / 10;
 }
 
-/** Invariant violations over every cloud's tree, counted by query (see the file's head). */
-async function violations(db) {
+/**
+ * Invariant violations over every cloud's tree, counted by query (see the file's head):
+ * - childrenAboveParent: an org unit holding a quota on a cloud whose children — the units below it
+ *   whose nearest quota-holding ancestor it is, and the projects whose nearest quota-holding unit
+ *   (their own or an ancestor) it is — hold more of a class than it does;
+ * - aboveAllocatable: the tree's own check (QuotaTree.violations) at the top: the owner's total
+ *   above capacity × overcommit;
+ * - ledgerMismatch: a project whose quota differs from the sum of its approved requests (nothing
+ *   else allocates in this bench: a lost or doubled allocation shows here).
+ */
+async function violations(db, tree) {
   const byKind = {};
-  const q = async (kind, sql) => {
-    const r = await db.query(sql);
-    byKind[kind] = Number(r.rows[0]?.n ?? 0);
-  };
-  await q(
-    'approvedWithoutAllocation',
-    `SELECT count(*)::int AS n FROM quota_requests r WHERE r.status IN ('approved', 'enforced')
-      AND NOT EXISTS (SELECT 1 FROM quota_requests x WHERE false)`,
+  const children = await db.query(`
+    WITH holders AS (
+      SELECT q.cloud_id, q.class, q.org_unit_id, o.path, q.amount::float8 AS amount
+        FROM quota_org_unit_quotas q JOIN org_units o ON o.id = q.org_unit_id
+    ), unit_children AS (
+      SELECT h.cloud_id, h.class, h.amount,
+             (SELECT p.org_unit_id FROM holders p
+               WHERE p.cloud_id = h.cloud_id AND p.class = h.class AND p.path <> h.path AND starts_with(h.path, p.path)
+               ORDER BY length(p.path) DESC LIMIT 1) AS parent
+        FROM holders h
+    ), project_children AS (
+      SELECT a.cloud_id, a.class, a.quota::float8 AS amount,
+             (SELECT p.org_unit_id FROM holders p
+               WHERE p.cloud_id = a.cloud_id AND p.class = a.class AND starts_with(o.path, p.path)
+               ORDER BY length(p.path) DESC LIMIT 1) AS parent
+        FROM quota_project_amounts a
+        JOIN quota_projects pr ON pr.id = a.project_id
+        JOIN org_units o ON o.id = pr.org_unit_id
+    ), sums AS (
+      SELECT cloud_id, class, parent, sum(amount) AS total
+        FROM (SELECT * FROM unit_children UNION ALL SELECT * FROM project_children) c
+       WHERE parent IS NOT NULL GROUP BY cloud_id, class, parent
+    )
+    SELECT count(*)::int AS n FROM sums s
+      JOIN holders h ON h.cloud_id = s.cloud_id AND h.class = s.class AND h.org_unit_id = s.parent
+     WHERE s.total > h.amount + 1e-9`);
+  byKind.childrenAboveParent = Number(children.rows[0]?.n ?? 0);
+  const clouds = (await db.query('SELECT DISTINCT cloud_id FROM quota_project_clouds')).rows.map(
+    (r) => r.cloud_id,
   );
+  let top = 0;
+  for (const c of clouds) top += (await tree.violations(c)).filter((v) => v.unitId === null).length;
+  byKind.aboveAllocatable = top;
+  const mismatch = await db.query(`
+    WITH asked AS (
+      SELECT r.cloud_id, r.project_id, e.key AS class, sum(e.value::float8) AS amount
+        FROM quota_requests r, jsonb_each_text(r.amounts) e
+       WHERE r.status IN ('approved', 'enforced') GROUP BY 1, 2, 3
+    )
+    SELECT count(*)::int AS n FROM quota_project_amounts a
+      FULL JOIN asked x ON x.cloud_id = a.cloud_id AND x.project_id = a.project_id AND x.class = a.class
+     WHERE coalesce(a.quota::float8, 0) <> coalesce(x.amount, 0)`);
+  byKind.ledgerMismatch = Number(mismatch.rows[0]?.n ?? 0);
   const total = Object.values(byKind).reduce((a, b) => a + b, 0);
   return { total, byKind };
 }
