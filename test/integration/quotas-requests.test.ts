@@ -184,7 +184,7 @@ describe('apply → approve → allocate', () => {
     expect(jjInbox.items.map((x) => x.id)).not.toContain(r.id);
     // The alarm for 成都市 fires while it waits.
     const alarms = await json<{ items: { kind: string; orgUnitId: string; targetId: string }[] }>(
-      await u.cdAdmin.get('/api/v1/alarms?kind=quota-request-pending'),
+      await admin.get('/api/v1/alarms?kind=quota-request-pending'),
     );
     expect(alarms.items.find((a) => a.targetId === `${r.id}/1`)?.orgUnitId).toBe('sc-cd');
 
@@ -200,7 +200,7 @@ describe('apply → approve → allocate', () => {
     const mine = await json<{ items: Req[] }>(await u.applicant.get('/api/v1/quotas/requests?mine=true'));
     expect(mine.items.find((x) => x.id === r.id)?.status).toBe('approved');
     const firing = await json<{ items: { targetId: string }[] }>(
-      await u.cdAdmin.get('/api/v1/alarms?kind=quota-request-pending'),
+      await admin.get('/api/v1/alarms?kind=quota-request-pending'),
     );
     expect(firing.items.map((a) => a.targetId)).not.toContain(`${r.id}/1`);
   });

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { NotificationsPolicy } from '../../alerting/policy.js';
 import { DefaultAlarmService } from '../../alerting/service.js';
+import type { AuditLog } from '../../auth/audit.js';
 import type { Identity } from '../../auth/identity.js';
+import type { Inventory } from '../../inventory/inventory.js';
+import type { OrgUnitService } from '../../inventory/org-units.js';
+import type { StateStore } from '../../store/state/index.js';
 import { applyInventory, loadInventoryFile } from '../../inventory/file.js';
 import { DEMO_INVENTORY, openTestInventory, type TestInventory } from '../../inventory/testing.js';
 import { createLogger } from '../../logger.js';
@@ -43,27 +47,52 @@ export function shippedPolicy(): QuotasPolicy {
   return QuotasPolicy.parse(parse(readFileSync(SHIPPED, 'utf8')));
 }
 
-export async function openTestRequests(): Promise<TestRequests> {
-  const inv = await openTestInventory();
+/** What the replicas of one test share: the doubles' answers and the clock. */
+export interface Shared {
+  policy: { current: QuotasPolicy };
+  allocatable: Map<string, Amounts>;
+  sync: Map<string, SyncStatus>;
+  kicks: string[];
+  clock: { now: number };
+}
+
+export function shared(): Shared {
+  return {
+    policy: { current: shippedPolicy() },
+    allocatable: new Map(),
+    sync: new Map(),
+    kicks: [],
+    clock: { now: Date.parse('2026-12-01T08:00:00.000Z') },
+  };
+}
+
+/** Loads the demo's clouds (the org units are there) into a migrated store. */
+export async function seedClouds(db: StateStore, orgUnits: OrgUnitService, system: Identity): Promise<void> {
   const demo = loadInventoryFile(DEMO_INVENTORY);
-  await applyInventory(inv.db, inv.orgUnits, inv.system, { version: 1, clouds: demo.clouds });
-  const policy = { current: shippedPolicy() };
+  await applyInventory(db, orgUnits, system, { version: 1, clouds: demo.clouds });
+}
+
+/** The requests part, the real tree and alarm service on `db` (one replica), with the shared doubles. */
+export function requestsOn(
+  db: StateStore,
+  base: { audit: AuditLog; orgUnits: OrgUnitService; inventory?: Inventory },
+  sh: Shared,
+): { svc: QuotaRequests; tree: QuotaTree; alarms: DefaultAlarmService } {
   const metrics = new Metrics();
   const notifications = NotificationsPolicy.parse({});
   const log = createLogger('silent');
   const alarms = new DefaultAlarmService({
-    db: inv.db,
-    orgUnits: inv.orgUnits,
-    audit: inv.audit,
+    db,
+    orgUnits: base.orgUnits,
+    audit: base.audit,
     notifications: () => notifications,
     metrics,
     log,
     domains: [QUOTAS_ALARM_DOMAIN],
   });
-  const allocatable = new Map<string, Amounts>();
   const clouds: CloudDirectory = {
     capacity: (cloudId) => {
-      const a = allocatable.get(cloudId);
+      const a = sh.allocatable.get(cloudId);
       const cap: CloudCapacity | undefined = a
         ? {
             cloudId,
@@ -82,48 +111,52 @@ export async function openTestRequests(): Promise<TestRequests> {
     connection: () => Promise.resolve(undefined),
     managedClouds: async () =>
       (
-        await inv.db.query<{ id: string; kind: CloudKind; org_unit_id: string; path: string }>(
+        await db.query<{ id: string; kind: CloudKind; org_unit_id: string; path: string }>(
           `SELECT c.id, c.kind, c.org_unit_id, o.path FROM clouds c JOIN org_units o ON o.id = c.org_unit_id`,
         )
       ).rows.map((r) => ({ cloudId: r.id, kind: r.kind, orgUnitId: r.org_unit_id, orgPath: r.path })),
   };
-  const sync = new Map<string, SyncStatus>();
-  const kicks: string[] = [];
   const projectSync: ProjectSync = {
     status: (cloudId, projectIds) =>
       Promise.resolve(
         new Map(
           projectIds.flatMap((p) => {
-            const s = sync.get(`${cloudId}/${p}`);
+            const s = sh.sync.get(`${cloudId}/${p}`);
             return s ? [[p, s] as const] : [];
           }),
         ),
       ),
     kick: (cloudId) => {
-      kicks.push(cloudId);
+      sh.kicks.push(cloudId);
     },
     confirmManual: () => Promise.reject(new Error('not in this test')),
   };
-  const clock = { now: Date.parse('2026-12-01T08:00:00.000Z') };
   const d = {
-    db: inv.db,
-    audit: inv.audit,
-    orgUnits: inv.orgUnits,
-    inventory: inv.inventory,
+    db,
+    audit: base.audit,
+    orgUnits: base.orgUnits,
+    inventory: base.inventory,
     metrics,
     log,
     use: () => alarms,
   } as unknown as ModuleDeps;
-  const tree = new QuotaTree(d, { policy: () => policy.current, clouds });
+  const tree = new QuotaTree(d, { policy: () => sh.policy.current, clouds });
   const svc = new QuotaRequests(d, {
-    policy: () => policy.current,
+    policy: () => sh.policy.current,
     clouds,
     ledger: tree,
     sync: projectSync,
-    now: () => clock.now,
+    now: () => sh.clock.now,
     alarms,
   });
-  return { ...inv, svc, tree, alarms, policy, allocatable, sync, kicks, clock };
+  return { svc, tree, alarms };
+}
+
+export async function openTestRequests(): Promise<TestRequests> {
+  const inv = await openTestInventory();
+  await seedClouds(inv.db, inv.orgUnits, inv.system);
+  const sh = shared();
+  return { ...inv, ...requestsOn(inv.db, inv, sh), ...sh };
 }
 
 /** An identity of `role` at `orgUnitId` with a name of its own (two approvers of one unit differ). */
