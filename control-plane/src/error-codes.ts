@@ -293,16 +293,6 @@ export const errorCodes = {
     description: 'The rule comes from a file under policies/detections/sigma/; change the file instead.',
   },
   // quota requests (issue 11, part C)
-  'quota.not_whole': {
-    status: 400,
-    description:
-      'An amount of a resource class counted in whole units (vCPU, GiB, cards …) is a fraction; `details[].params.class` names the class.',
-  },
-  'quota.unknown_class': {
-    status: 400,
-    description:
-      'An amount names a resource class that `policies/quotas.yaml` does not define; `details[].params.class` names it.',
-  },
   'quota.package_unknown': {
     status: 400,
     description: 'The package is not in the service catalogue (`policies/quotas.yaml`); `details[0].params.package`.',

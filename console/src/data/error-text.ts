@@ -321,22 +321,6 @@ const texts: { [K in ErrorCode]: Text } = {
     msg('The Sigma rule is not valid; the message gives the reason.', { id: 'error.sigma.rule_invalid' }),
   'sigma.rule_read_only': () =>
     msg('This rule comes from a rule file; change the file instead.', { id: 'error.sigma.rule_read_only' }),
-  'quota.not_whole': (e) => {
-    const cls = param(e, 'class');
-    return cls
-      ? msg(str`The resource ${cls} is counted in whole units; enter a whole number.`, {
-          id: 'error.quota.not_whole.class',
-        })
-      : msg('This resource is counted in whole units; enter a whole number.', { id: 'error.quota.not_whole' });
-  },
-  'quota.unknown_class': (e) => {
-    const cls = param(e, 'class');
-    return cls
-      ? msg(str`“${cls}” is not a resource class of the price list.`, { id: 'error.quota.unknown_class.class' })
-      : msg('A resource named in the request is not a resource class of the price list.', {
-          id: 'error.quota.unknown_class',
-        });
-  },
   'quota.package_unknown': () =>
     msg('This package is not in the service catalogue.', { id: 'error.quota.package_unknown' }),
   'quota.request_state': () =>
