@@ -11,7 +11,7 @@ import { createLogger } from '../../logger.js';
 import { allStateMigrations } from '../../modules.js';
 import { PolicyStore, ROLES_POLICY } from '../../policies/index.js';
 import { PostgresStateStore } from '../../store/state/index.js';
-import { requestsOn, shared, type Shared } from './testing.js';
+import { addCloud, requestsOn, shared, type Shared } from './testing.js';
 
 /**
  * Two replicas (each its own connection pool and services) on one real PostgreSQL server (Debian's
@@ -41,11 +41,8 @@ beforeAll(async () => {
   const audit: AuditLog = new AuditLog(stores[0]!, (id, tx) => orgUnits.pathOf(id, tx));
   const orgUnits: OrgUnitService = new OrgUnitService(stores[0]!, () => audit);
   const demo = loadInventoryFile(DEMO_INVENTORY);
-  await applyInventory(stores[0]!, orgUnits, systemIdentity(), {
-    version: 1,
-    orgUnits: demo.orgUnits,
-    clouds: demo.clouds,
-  });
+  await applyInventory(stores[0]!, orgUnits, systemIdentity(), { version: 1, orgUnits: demo.orgUnits });
+  await addCloud(stores[0]!, { id: CLOUD, orgUnitId: 'sc' });
   const roles = PolicyStore.load(POLICIES_DIR, createLogger('silent'), [ROLES_POLICY]).get(
     ROLES_POLICY,
   ).roles;

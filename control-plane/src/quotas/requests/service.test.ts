@@ -1,13 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Identity } from '../../auth/identity.js';
 import { DomainError } from '../../errors.js';
 import type { ApplyInput } from './service.js';
-import { openTestRequests, person, type TestRequests } from './testing.js';
+import { addCloud, openTestRequests, person, type TestRequests } from './testing.js';
 
-const CLOUD = 'sc-gov-cloud';
+/*
+ * One store for the file (opening PGlite with every migration is the slow part); each test gets a
+ * cloud of its own (owned by 四川省, 成都市 holding 1,000 vCPU … on it), so quotas, requests and
+ * alarms of one test never meet another's.
+ */
+
 const DAY = 86_400_000;
 
 let t: TestRequests;
+let CLOUD: string;
 let applicant: Identity;
 let slApplicant: Identity;
 let cd: Identity;
@@ -16,15 +22,8 @@ let my: Identity;
 let jj: Identity;
 let sc: Identity;
 
-beforeEach(async () => {
+beforeAll(async () => {
   t = await openTestRequests();
-  t.allocatable.set(CLOUD, {
-    vcpu: 4000,
-    memory: 16000,
-    'block-storage': 400_000,
-    gpu: 16,
-    'public-ip': 100,
-  });
   applicant = await person(t, 'applicant', 'sc-cd-jj', 'jj-applicant');
   slApplicant = await person(t, 'applicant', 'sc-cd-sl', 'sl-applicant');
   cd = await person(t, 'cloud-admin', 'sc-cd', 'cd-cloud');
@@ -32,14 +31,28 @@ beforeEach(async () => {
   my = await person(t, 'cloud-admin', 'sc-my', 'my-cloud');
   jj = await person(t, 'cloud-admin', 'sc-cd-jj', 'jj-cloud');
   sc = await person(t, 'cloud-admin', 'sc', 'sc-cloud');
+}, 120_000);
+afterAll(async () => {
+  await t?.close();
+});
+
+let clouds = 0;
+beforeEach(async () => {
+  CLOUD = `test-cloud-${++clouds}`;
+  await addCloud(t.db, { id: CLOUD, orgUnitId: 'sc' });
+  t.allocatable.set(CLOUD, {
+    vcpu: 4000,
+    memory: 16000,
+    'block-storage': 400_000,
+    gpu: 16,
+    'public-ip': 100,
+  });
   await t.tree.setOrgUnitQuota(sc, {
     cloudId: CLOUD,
     orgUnitId: 'sc-cd',
     amounts: { vcpu: 1000, memory: 1600, 'block-storage': 20_000, gpu: 8, 'public-ip': 20 },
   });
-});
-afterEach(async () => {
-  await t.close();
+  t.kicks.length = 0;
 });
 
 let seq = 0;
@@ -65,8 +78,16 @@ async function quotaOf(projectId: string): Promise<Record<string, number> | unde
   return (await t.tree.projectsOf(CLOUD)).find((p) => p.projectId === projectId)?.quota;
 }
 
+/** Firing alarms of `kind` about this test's cloud's requests. */
 async function firing(kind: string): Promise<Array<{ orgUnitId: string; targetId: string }>> {
-  return (await t.alarms.list(t.system, { kind })).items;
+  const mine = new Set(
+    (await t.db.query<{ id: string }>('SELECT id FROM quota_requests WHERE cloud_id = $1', [CLOUD])).rows.map(
+      (r) => r.id,
+    ),
+  );
+  return (await t.alarms.list(t.system, { kind, limit: 1000 })).items
+    .filter((a) => mine.has(a.targetId.split('/')[0]!))
+    .map((a) => ({ orgUnitId: a.orgUnitId, targetId: a.targetId }));
 }
 
 describe('apply', () => {
@@ -118,6 +139,7 @@ describe('apply', () => {
   });
 
   it('refuses bad requests with their codes and stores nothing', async () => {
+    const projectsBefore = (await t.db.query('SELECT 1 FROM quota_projects')).rowCount;
     const cases: Array<[Partial<ApplyInput>, string]> = [
       [{ amounts: { vcpu: -1 } }, 'input.invalid'],
       [{ amounts: { vcpu: 0.5 } }, 'quota.not_whole'],
@@ -126,7 +148,7 @@ describe('apply', () => {
       [{ amounts: { vcpu: 1 }, justification: ' ' }, 'input.invalid'],
       [{ amounts: { vcpu: 1 }, durationDays: 1096 }, 'input.invalid'],
       [{ amounts: { vcpu: 1 }, durationDays: 1.5 }, 'input.invalid'],
-      [{ amounts: { vcpu: 1 }, cloudId: 'sc-cd-cloud' }, 'scope.not_found'],
+      [{ amounts: { vcpu: 1 }, cloudId: 'no-such-cloud' }, 'scope.not_found'],
       [{ amounts: { vcpu: 1001 } }, 'quota.exceeds_parent'],
       [{ amounts: { vcpu: 1 }, projectId: 'nope', newProject: undefined }, 'scope.not_found'],
     ];
@@ -134,22 +156,24 @@ describe('apply', () => {
       const e = await refusal(t.svc.apply(applicant, input(over)));
       expect(e.code, JSON.stringify(over)).toBe(code);
     }
-    expect((await t.db.query('SELECT 1 FROM quota_requests')).rowCount).toBe(0);
-    expect((await t.db.query('SELECT 1 FROM quota_projects')).rowCount).toBe(0);
+    expect((await t.db.query('SELECT 1 FROM quota_requests WHERE cloud_id = $1', [CLOUD])).rowCount).toBe(0);
+    expect((await t.db.query('SELECT 1 FROM quota_projects')).rowCount).toBe(projectsBefore);
     expect(await firing('quota-request-pending')).toEqual([]);
   });
 
   it('a cloud of another city is absent to a county outside it; a sibling’s project too', async () => {
     // 成都市政务云 belongs to 成都市: 锦江区 may apply on it, 涪城区 (绵阳市) may not.
     const fc = await person(t, 'applicant', 'sc-my-fc', 'fc-applicant');
+    const cityCloud = `${CLOUD}-cd`;
+    await addCloud(t.db, { id: cityCloud, orgUnitId: 'sc-cd', tier: 'city' });
     // No org-unit quota on it: projects count against the cloud's allocatable.
-    t.allocatable.set('sc-cd-cloud', { vcpu: 100 });
-    expect(
-      (await t.svc.apply(applicant, input({ cloudId: 'sc-cd-cloud', amounts: { vcpu: 2 } }))).status,
-    ).toBe('approved');
-    expect(
-      (await refusal(t.svc.apply(fc, input({ cloudId: 'sc-cd-cloud', amounts: { vcpu: 2 } })))).code,
-    ).toBe('scope.not_found');
+    t.allocatable.set(cityCloud, { vcpu: 100 });
+    expect((await t.svc.apply(applicant, input({ cloudId: cityCloud, amounts: { vcpu: 2 } }))).status).toBe(
+      'approved',
+    );
+    expect((await refusal(t.svc.apply(fc, input({ cloudId: cityCloud, amounts: { vcpu: 2 } })))).code).toBe(
+      'scope.not_found',
+    );
     const r = await t.svc.apply(applicant, input({ amounts: { vcpu: 2 } }));
     const e = await refusal(
       t.svc.apply(slApplicant, {
@@ -251,7 +275,7 @@ describe('deciding', () => {
     expect(await quotaOf(b.projectId)).toBeUndefined();
     expect((await t.db.query('SELECT 1 FROM quota_projects WHERE id = $1', [b.projectId])).rowCount).toBe(0);
     // Still in 成都市's inbox, with the alarm firing.
-    expect((await t.svc.list(cd, { awaiting: 'me' })).items.map((x) => x.id)).toEqual([b.id]);
+    expect((await t.svc.list(cd, { awaiting: 'me', cloud: CLOUD })).items.map((x) => x.id)).toEqual([b.id]);
     expect((await firing('quota-request-pending')).map((x) => x.targetId)).toEqual([`${b.id}/1`]);
     // Once the city has more, the same approval goes through and the error clears.
     await t.tree.setOrgUnitQuota(sc, { cloudId: CLOUD, orgUnitId: 'sc-cd', amounts: { memory: 3000 } });
@@ -276,41 +300,46 @@ describe('deciding', () => {
     const sum = (await t.tree.projectsOf(CLOUD)).reduce((s, p) => s + (p.quota.vcpu ?? 0), 0);
     expect(sum).toBe(1000);
     expect(await t.tree.violations(CLOUD)).toEqual([]);
-    const approved = (await t.svc.list(sc, { status: ['approved'], limit: 500 })).items.length;
+    const approved = (await t.svc.list(sc, { status: ['approved'], cloud: CLOUD, limit: 500 })).items.length;
     expect(approved).toBe(20);
   });
 });
 
 describe('reading', () => {
   it('scopes lists by subtree; mine; the inbox by level; cursor paging', async () => {
+    const o0 = { cd: await t.svc.overview(cd), jj: await t.svc.overview(applicant) };
     const a = await t.svc.apply(applicant, input({ amounts: { vcpu: 50 } }));
     const b = await t.svc.apply(slApplicant, {
       ...input({ amounts: { vcpu: 50 } }),
       newProject: { id: 'sl-x', name: 'x' },
     });
     const big = await t.svc.apply(applicant, input({ amounts: { gpu: 5 } }));
-    expect((await t.svc.list(applicant)).items.map((x) => x.id).sort()).toEqual([a.id, big.id].sort());
-    expect((await t.svc.list(cd)).items.length).toBe(3);
-    expect((await t.svc.list(my)).items).toEqual([]);
-    expect((await t.svc.list(applicant, { mine: true })).items.length).toBe(2);
-    expect((await t.svc.list(cd, { awaiting: 'me' })).items.length).toBe(3);
+    const L = (who: Identity, q: Parameters<typeof t.svc.list>[1] = {}) =>
+      t.svc.list(who, { cloud: CLOUD, ...q });
+    expect((await L(applicant)).items.map((x) => x.id).sort()).toEqual([a.id, big.id].sort());
+    expect((await L(cd)).items.length).toBe(3);
+    expect((await L(my)).items).toEqual([]);
+    expect((await L(applicant, { mine: true })).items.length).toBe(2);
+    expect((await L(cd, { awaiting: 'me' })).items.length).toBe(3);
     // The province sees the city steps too (its level is higher); 锦江区's admin none of them.
-    expect((await t.svc.list(sc, { awaiting: 'me' })).items.length).toBe(3);
-    expect((await t.svc.list(jj, { awaiting: 'me' })).items).toEqual([]);
+    expect((await L(sc, { awaiting: 'me' })).items.length).toBe(3);
+    expect((await L(jj, { awaiting: 'me' })).items).toEqual([]);
     await t.svc.approve(cd, big.id);
-    expect((await t.svc.list(cd, { awaiting: 'me' })).items.map((x) => x.id).sort()).toEqual(
-      [a.id, b.id].sort(),
-    );
-    expect((await t.svc.list(sc, { awaiting: 'me' })).items.length).toBe(3);
-    const page1 = await t.svc.list(cd, { limit: 2 });
+    expect((await L(cd, { awaiting: 'me' })).items.map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+    expect((await L(sc, { awaiting: 'me' })).items.length).toBe(3);
+    const page1 = await L(cd, { limit: 2 });
     expect(page1.items.length).toBe(2);
-    const page2 = await t.svc.list(cd, { limit: 2, cursor: page1.nextCursor! });
+    const page2 = await L(cd, { limit: 2, cursor: page1.nextCursor! });
     expect(page2.items.length).toBe(1);
     expect(page2.nextCursor).toBeNull();
-    expect((await refusal(t.svc.list(cd, { cursor: 'garbage' }))).code).toBe('input.invalid');
-    expect((await refusal(t.svc.list(applicant, { orgUnit: 'sc-cd-sl' }))).code).toBe('scope.not_found');
-    expect(await t.svc.overview(cd)).toEqual({ pendingRequests: 3, requestsAwaitingMe: 2 });
-    expect(await t.svc.overview(applicant)).toEqual({ pendingRequests: 2, requestsAwaitingMe: 0 });
+    expect((await refusal(L(cd, { cursor: 'garbage' }))).code).toBe('input.invalid');
+    expect((await refusal(L(applicant, { orgUnit: 'sc-cd-sl' }))).code).toBe('scope.not_found');
+    const o1 = { cd: await t.svc.overview(cd), jj: await t.svc.overview(applicant) };
+    expect(o1.cd).toEqual({
+      pendingRequests: (o0.cd.pendingRequests as number) + 3,
+      requestsAwaitingMe: (o0.cd.requestsAwaitingMe as number) + 2,
+    });
+    expect(o1.jj).toEqual({ pendingRequests: (o0.jj.pendingRequests as number) + 2, requestsAwaitingMe: 0 });
   });
 });
 

@@ -507,7 +507,7 @@ export class QuotaRequests {
             kind: 'auto-approved',
           });
         } else {
-          await this.firePending(tx, id, chain.steps[0]!.actingOrgUnitId, 1, cost, at);
+          await this.firePending(tx, id, cloud.cloudId, chain.steps[0]!.actingOrgUnitId, 1, cost, at);
         }
       });
     } catch (err) {
@@ -568,7 +568,15 @@ export class QuotaRequests {
             step: row.current_step!,
             text: note ?? `step ${row.current_step} approved; step ${n.step} (${n.approver_level}) is next`,
           });
-          await this.firePending(tx, row.id, n.acting_org_unit_id, n.step, row.monthly_cost, at);
+          await this.firePending(
+            tx,
+            row.id,
+            row.cloud_id,
+            n.acting_org_unit_id,
+            n.step,
+            row.monthly_cost,
+            at,
+          );
           return undefined;
         }
         await this.timeline(tx, row.id, at, identity.name, 'step-approved', {
@@ -1019,6 +1027,7 @@ export class QuotaRequests {
   private async firePending(
     tx: Queryable,
     id: string,
+    cloudId: string,
     orgUnitId: string,
     step: number,
     cost: number,
@@ -1032,7 +1041,7 @@ export class QuotaRequests {
         targetType: 'quota-request',
         targetId: `${id}/${step}`,
         summary: `a quota request (${cost} CNY a month) waits for approval at step ${step}`,
-        labels: { request: id, step: String(step) },
+        labels: { request: id, step: String(step), cloud: cloudId },
       },
       at,
       tx,
@@ -1120,7 +1129,8 @@ export class QuotaRequests {
       let enforcedAt = iso(r.enforced_at);
       if (r.status === 'approved' && applied) {
         const upd = await this.d.db.query(
-          `UPDATE quota_requests SET status = 'enforced', enforced_at = $2 WHERE id = $1 AND status = 'approved'`,
+          `UPDATE quota_requests SET status = 'enforced', enforced_at = $2, error = NULL
+           WHERE id = $1 AND status = 'approved'`,
           [r.id, now],
         );
         if (upd.rowCount) {
@@ -1131,6 +1141,7 @@ export class QuotaRequests {
           });
         }
         status = 'enforced';
+        error = null;
         enforcedAt = enforcedAt ?? now.toISOString();
       } else if (r.status === 'approved' && s?.state === 'error' && s.error) {
         error = { kind: s.error.kind, code: null, message: s.error.message, at: s.error.at };

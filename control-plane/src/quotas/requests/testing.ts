@@ -6,9 +6,8 @@ import type { AuditLog } from '../../auth/audit.js';
 import type { Identity } from '../../auth/identity.js';
 import type { Inventory } from '../../inventory/inventory.js';
 import type { OrgUnitService } from '../../inventory/org-units.js';
-import type { StateStore } from '../../store/state/index.js';
-import { applyInventory, loadInventoryFile } from '../../inventory/file.js';
-import { DEMO_INVENTORY, openTestInventory, type TestInventory } from '../../inventory/testing.js';
+import type { Queryable, StateStore } from '../../store/state/index.js';
+import { openTestInventory, type TestInventory } from '../../inventory/testing.js';
 import { createLogger } from '../../logger.js';
 import type { ModuleDeps } from '../../modules/contract.js';
 import { Metrics } from '../../observability/metrics.js';
@@ -19,7 +18,7 @@ import type { Amounts, CloudCapacity, CloudDirectory, CloudKind, ProjectSync, Sy
 import { QuotaRequests } from './service.js';
 
 /**
- * The requests part on PGlite with every migration, the demo org units and clouds, the shipped
+ * The requests part on PGlite with every migration, the demo org units (clouds: `addCloud`), the shipped
  * `policies/quotas.yaml` (which a test may replace), the real quota tree (helper B's ledger, with
  * its locks and invariants), the real alarm service, and a clock the test moves. Two doubles stand
  * beside them: the clouds part's capacity (what the integration test enters through helper A's
@@ -66,10 +65,18 @@ export function shared(): Shared {
   };
 }
 
-/** Loads the demo's clouds (the org units are there) into a migrated store. */
-export async function seedClouds(db: StateStore, orgUnits: OrgUnitService, system: Identity): Promise<void> {
-  const demo = loadInventoryFile(DEMO_INVENTORY);
-  await applyInventory(db, orgUnits, system, { version: 1, clouds: demo.clouds });
+/** Adds a cloud to the inventory (what the inventory's clouds CRUD writes). */
+export async function addCloud(
+  db: Queryable,
+  c: { id: string; orgUnitId: string; kind?: CloudKind; tier?: string },
+): Promise<void> {
+  await db.query(`INSERT INTO clouds (id, org_unit_id, name, kind, tier) VALUES ($1, $2, $3, $4, $5)`, [
+    c.id,
+    c.orgUnitId,
+    c.id,
+    c.kind ?? 'kubernetes',
+    c.tier ?? 'provincial',
+  ]);
 }
 
 /** The requests part, the real tree and alarm service on `db` (one replica), with the shared doubles. */
@@ -154,7 +161,6 @@ export function requestsOn(
 
 export async function openTestRequests(): Promise<TestRequests> {
   const inv = await openTestInventory();
-  await seedClouds(inv.db, inv.orgUnits, inv.system);
   const sh = shared();
   return { ...inv, ...requestsOn(inv.db, inv, sh), ...sh };
 }
