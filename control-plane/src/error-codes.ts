@@ -295,7 +295,8 @@ export const errorCodes = {
   // quota requests (issue 11, part C)
   'quota.package_unknown': {
     status: 400,
-    description: 'The package is not in the service catalogue (`policies/quotas.yaml`); `details[0].params.package`.',
+    description:
+      'The package is not in the service catalogue (`policies/quotas.yaml`); `details[0].params.package`.',
   },
   'quota.request_state': {
     status: 409,
