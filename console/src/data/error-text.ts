@@ -164,10 +164,9 @@ const texts: { [K in ErrorCode]: Text } = {
     const free = numberParam(e, 'free');
     return unit === undefined || cls === undefined || asked === undefined || free === undefined
       ? msg('More than the parent org unit has free.', { id: 'error.quota.exceeds_parent' })
-      : msg(
-          str`${unit} has ${formatNumber(free)} ${cls} free, ${formatNumber(asked)} asked.`,
-          { id: 'error.quota.exceeds_parent.named' },
-        );
+      : msg(str`${unit} has ${formatNumber(free)} ${cls} free, ${formatNumber(asked)} asked.`, {
+          id: 'error.quota.exceeds_parent.named',
+        });
   },
   'quota.exceeds_capacity': (e) => {
     const cloud = param(e, 'cloud');
@@ -189,9 +188,12 @@ const texts: { [K in ErrorCode]: Text } = {
       ? msg('An org unit’s quota cannot drop below what its sub-units and projects hold.', {
           id: 'error.quota.below_allocated',
         })
-      : msg(str`The sub-units and projects of ${unit} hold ${formatNumber(held)} ${cls}; its quota cannot be lower.`, {
-          id: 'error.quota.below_allocated.named',
-        });
+      : msg(
+          str`The sub-units and projects of ${unit} hold ${formatNumber(held)} ${cls}; its quota cannot be lower.`,
+          {
+            id: 'error.quota.below_allocated.named',
+          },
+        );
   },
   'quota.below_usage': (e) => {
     const cls = param(e, 'class');
@@ -321,6 +323,22 @@ const texts: { [K in ErrorCode]: Text } = {
     msg('The Sigma rule is not valid; the message gives the reason.', { id: 'error.sigma.rule_invalid' }),
   'sigma.rule_read_only': () =>
     msg('This rule comes from a rule file; change the file instead.', { id: 'error.sigma.rule_read_only' }),
+  'quota.package_unknown': () =>
+    msg('This package is not in the service catalogue.', { id: 'error.quota.package_unknown' }),
+  'quota.request_state': () =>
+    msg('This request is no longer pending; reload it to see its status.', {
+      id: 'error.quota.request_state',
+    }),
+  'quota.approver_level': () =>
+    msg('This approval step needs an approver of a higher-level unit than yours.', {
+      id: 'error.quota.approver_level',
+    }),
+  'quota.self_approval': () =>
+    msg('You applied for this request; another approver must decide it.', {
+      id: 'error.quota.self_approval',
+    }),
+  'quota.not_applicant': () =>
+    msg('Only the applicant can withdraw this request.', { id: 'error.quota.not_applicant' }),
   'rate.limited': () => msg('Too many requests. Wait a moment and try again.', { id: 'error.rate.limited' }),
   'storage.full': (e) => {
     const store = param(e, 'store') ?? e.details[0]?.path;

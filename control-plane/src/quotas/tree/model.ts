@@ -66,7 +66,9 @@ export class ClassModel {
   }
 
   /** Every holder whose children hold more than it, and the cloud's total against `allocatable`. */
-  violations(allocatable: number | undefined): Array<{ unitId: string | null; amount: number; held: number }> {
+  violations(
+    allocatable: number | undefined,
+  ): Array<{ unitId: string | null; amount: number; held: number }> {
     const out: Array<{ unitId: string | null; amount: number; held: number }> = [];
     for (const u of this.units) {
       const held = this.childrenSum(u);

@@ -125,8 +125,18 @@ export class QuotaTree implements QuotaLedger {
   }
 
   /** The holders and project sums of the cloud for `classes`, read inside `tx`. */
-  private async model(tx: Queryable, cloudId: string, classes: readonly string[]): Promise<Map<string, ClassModel>> {
-    const units = await tx.query<{ org_unit_id: string; path: string; name: string; class: string; amount: number }>(
+  private async model(
+    tx: Queryable,
+    cloudId: string,
+    classes: readonly string[],
+  ): Promise<Map<string, ClassModel>> {
+    const units = await tx.query<{
+      org_unit_id: string;
+      path: string;
+      name: string;
+      class: string;
+      amount: number;
+    }>(
       `SELECT q.org_unit_id, u.path, u.name, q.class, q.amount::float8 AS amount
          FROM quota_org_unit_quotas q JOIN org_units u ON u.id = q.org_unit_id
         WHERE q.cloud_id = $1 AND q.class = ANY($2::text[])`,
@@ -161,8 +171,16 @@ export class QuotaTree implements QuotaLedger {
   private async projectRow(
     q: Queryable,
     projectId: string,
-  ): Promise<{ id: string; org_unit_id: string; path: string; name: string; external_name: string } | undefined> {
-    const r = await q.query<{ id: string; org_unit_id: string; path: string; name: string; external_name: string }>(
+  ): Promise<
+    { id: string; org_unit_id: string; path: string; name: string; external_name: string } | undefined
+  > {
+    const r = await q.query<{
+      id: string;
+      org_unit_id: string;
+      path: string;
+      name: string;
+      external_name: string;
+    }>(
       `SELECT p.id, p.org_unit_id, u.path, p.name, p.external_name
          FROM quota_projects p JOIN org_units u ON u.id = p.org_unit_id WHERE p.id = $1`,
       [projectId],
@@ -303,7 +321,14 @@ export class QuotaTree implements QuotaLedger {
 
   async allocate(
     tx: Queryable,
-    a: { cloudId: string; projectId: string; amounts: Amounts; actor: string; reason: string; identity?: Identity },
+    a: {
+      cloudId: string;
+      projectId: string;
+      amounts: Amounts;
+      actor: string;
+      reason: string;
+      identity?: Identity;
+    },
   ): Promise<void> {
     await this.allocateVersion(tx, a);
   }
@@ -311,7 +336,14 @@ export class QuotaTree implements QuotaLedger {
   /** `allocate`, resolving with the project's desired version on the cloud after it (unchanged when nothing was asked). */
   async allocateVersion(
     tx: Queryable,
-    a: { cloudId: string; projectId: string; amounts: Amounts; actor: string; reason: string; identity?: Identity },
+    a: {
+      cloudId: string;
+      projectId: string;
+      amounts: Amounts;
+      actor: string;
+      reason: string;
+      identity?: Identity;
+    },
   ): Promise<number> {
     const amounts = this.checkAmounts(a.amounts);
     const cloud = await this.lockCloud(tx, a.cloudId);
@@ -427,7 +459,12 @@ export class QuotaTree implements QuotaLedger {
     const existing = await this.projectRow(tx, p.id);
     if (existing) {
       if (existing.org_unit_id !== p.orgUnitId) throw notAvailable('id', `project id "${p.id}"`);
-      return { id: existing.id, orgUnitId: existing.org_unit_id, orgPath: existing.path, externalName: existing.external_name };
+      return {
+        id: existing.id,
+        orgUnitId: existing.org_unit_id,
+        orgPath: existing.path,
+        externalName: existing.external_name,
+      };
     }
     const path = await this.d.orgUnits.pathOf(p.orgUnitId, tx);
     if (!path) throw new NotFoundError(`org unit "${p.orgUnitId}" not found`);
@@ -441,7 +478,12 @@ export class QuotaTree implements QuotaLedger {
       // Created concurrently by another transaction (committed since our read).
       const again = await this.projectRow(tx, p.id);
       if (!again || again.org_unit_id !== p.orgUnitId) throw notAvailable('id', `project id "${p.id}"`);
-      return { id: again.id, orgUnitId: again.org_unit_id, orgPath: again.path, externalName: again.external_name };
+      return {
+        id: again.id,
+        orgUnitId: again.org_unit_id,
+        orgPath: again.path,
+        externalName: again.external_name,
+      };
     }
     await this.d.audit.record(
       this.actorIdentity(p),
@@ -480,7 +522,12 @@ export class QuotaTree implements QuotaLedger {
     return r.rows.map((x) => {
       const hard = typeof x.hard === 'string' ? (JSON.parse(x.hard) as Amounts) : (x.hard ?? {});
       return {
-        target: this.target({ id: x.project_id, org_unit_id: x.org_unit_id, path: x.path, external_name: x.external_name }),
+        target: this.target({
+          id: x.project_id,
+          org_unit_id: x.org_unit_id,
+          path: x.path,
+          external_name: x.external_name,
+        }),
         cloudId,
         hard,
         version: Number(x.version),
@@ -502,15 +549,26 @@ export class QuotaTree implements QuotaLedger {
     };
   }
 
-  async recordUsage(cloudId: string, used: ReadonlyArray<{ projectId: string; used: Amounts }>): Promise<void> {
-    await this.record(cloudId, 'used', used.map((u) => ({ projectId: u.projectId, amounts: u.used })));
+  async recordUsage(
+    cloudId: string,
+    used: ReadonlyArray<{ projectId: string; used: Amounts }>,
+  ): Promise<void> {
+    await this.record(
+      cloudId,
+      'used',
+      used.map((u) => ({ projectId: u.projectId, amounts: u.used })),
+    );
   }
 
   async recordPhysical(
     cloudId: string,
     physical: ReadonlyArray<{ projectId: string; physical: Amounts }>,
   ): Promise<void> {
-    await this.record(cloudId, 'physical', physical.map((u) => ({ projectId: u.projectId, amounts: u.physical })));
+    await this.record(
+      cloudId,
+      'physical',
+      physical.map((u) => ({ projectId: u.projectId, amounts: u.physical })),
+    );
   }
 
   /**
@@ -560,8 +618,17 @@ export class QuotaTree implements QuotaLedger {
     return { written, dropped };
   }
 
-  async projectsOf(cloudId: string): Promise<
-    Array<{ projectId: string; orgUnitId: string; orgPath: string; quota: Amounts; used: Amounts; physical: Amounts }>
+  async projectsOf(
+    cloudId: string,
+  ): Promise<
+    Array<{
+      projectId: string;
+      orgUnitId: string;
+      orgPath: string;
+      quota: Amounts;
+      used: Amounts;
+      physical: Amounts;
+    }>
   > {
     const r = await this.d.db.query<{
       project_id: string;
@@ -584,12 +651,26 @@ export class QuotaTree implements QuotaLedger {
     );
     const out = new Map<
       string,
-      { projectId: string; orgUnitId: string; orgPath: string; quota: Amounts; used: Amounts; physical: Amounts }
+      {
+        projectId: string;
+        orgUnitId: string;
+        orgPath: string;
+        quota: Amounts;
+        used: Amounts;
+        physical: Amounts;
+      }
     >();
     for (const x of r.rows) {
       let e = out.get(x.project_id);
       if (!e) {
-        e = { projectId: x.project_id, orgUnitId: x.org_unit_id, orgPath: x.path, quota: {}, used: {}, physical: {} };
+        e = {
+          projectId: x.project_id,
+          orgUnitId: x.org_unit_id,
+          orgPath: x.path,
+          quota: {},
+          used: {},
+          physical: {},
+        };
         out.set(x.project_id, e);
       }
       if (x.class === null) continue;
@@ -634,7 +715,8 @@ export class QuotaTree implements QuotaLedger {
     const models = await this.model(this.d.db, cloudId, classes);
     const allocatable = await this.allocatable(this.d.db, cloudId);
     const out: Array<{ class: string; unitId: string | null; amount: number; held: number }> = [];
-    for (const [cls, m] of models) for (const v of m.violations(allocatable[cls])) out.push({ class: cls, ...v });
+    for (const [cls, m] of models)
+      for (const v of m.violations(allocatable[cls])) out.push({ class: cls, ...v });
     return out;
   }
 
@@ -660,9 +742,10 @@ export class QuotaTree implements QuotaLedger {
         [input.orgUnitId],
       );
       const u = unit.rows[0];
-      if (!u || !inScope(identity, u.path)) throw new NotFoundError(`org unit "${input.orgUnitId}" not found`);
+      if (!u || !inScope(identity, u.path))
+        throw new NotFoundError(`org unit "${input.orgUnitId}" not found`);
       const seesOwner = inScope(identity, cloud.path);
-      if (!seesOwner && !(u.path !== identity.orgUnitPath && (await this.visibleCloud(tx, identity, cloud.id))))
+      if (!seesOwner && !(await this.visibleCloud(tx, identity, cloud.id)))
         throw new NotFoundError(`cloud "${input.cloudId}" not found`);
       if (!seesOwner && u.path === identity.orgUnitPath)
         throw new NotAllowedError(
@@ -705,7 +788,9 @@ export class QuotaTree implements QuotaLedger {
           this.checkRoom(
             cloud,
             cls,
-            new ClassModel(parent ? [parent] : [], [{ unitId: '', path: parent?.path ?? '/', amount: others }]),
+            new ClassModel(parent ? [parent] : [], [
+              { unitId: '', path: parent?.path ?? '/', amount: others },
+            ]),
             parent,
             self.amount,
             allocatable ?? {},
@@ -791,11 +876,21 @@ export class QuotaTree implements QuotaLedger {
     id: string,
   ): Promise<
     Project & {
-      quotas: Array<{ cloudId: string; cloudName: string; version: number; quota: Amounts; used: Amounts; physical: Amounts }>;
+      quotas: Array<{
+        cloudId: string;
+        cloudName: string;
+        version: number;
+        quota: Amounts;
+        used: Amounts;
+        physical: Amounts;
+      }>;
     }
   > {
     requirePermission(identity, 'quotas:read');
-    const r = await this.d.db.query<ProjectRow>(`${PROJECT_SELECT} WHERE p.id = $1 GROUP BY p.id, u.name, u.path`, [id]);
+    const r = await this.d.db.query<ProjectRow>(
+      `${PROJECT_SELECT} WHERE p.id = $1 GROUP BY p.id, u.name, u.path`,
+      [id],
+    );
     const row = r.rows[0];
     if (!row || !inScope(identity, row.path)) throw new NotFoundError(`project "${id}" not found`);
     const q = await this.d.db.query<{
@@ -816,12 +911,26 @@ export class QuotaTree implements QuotaLedger {
     );
     const quotas = new Map<
       string,
-      { cloudId: string; cloudName: string; version: number; quota: Amounts; used: Amounts; physical: Amounts }
+      {
+        cloudId: string;
+        cloudName: string;
+        version: number;
+        quota: Amounts;
+        used: Amounts;
+        physical: Amounts;
+      }
     >();
     for (const x of q.rows) {
       let e = quotas.get(x.cloud_id);
       if (!e) {
-        e = { cloudId: x.cloud_id, cloudName: x.cloud_name, version: Number(x.version), quota: {}, used: {}, physical: {} };
+        e = {
+          cloudId: x.cloud_id,
+          cloudName: x.cloud_name,
+          version: Number(x.version),
+          quota: {},
+          used: {},
+          physical: {},
+        };
         quotas.set(x.cloud_id, e);
       }
       if (x.class === null) continue;
@@ -858,7 +967,10 @@ export class QuotaTree implements QuotaLedger {
    * used and physically used amounts of the projects below. One query reads it all; the sums are
    * made in memory.
    */
-  async tree(identity: Identity, opts: { cloudId?: string | undefined; root?: string | undefined } = {}): Promise<QuotaTreeView> {
+  async tree(
+    identity: Identity,
+    opts: { cloudId?: string | undefined; root?: string | undefined } = {},
+  ): Promise<QuotaTreeView> {
     requirePermission(identity, 'quotas:read');
     const visible = await this.visibleClouds(identity);
     let clouds = visible;
@@ -876,7 +988,13 @@ export class QuotaTree implements QuotaLedger {
       rootPath = top.path;
     }
     const cloudIds = clouds.map((c) => c.id);
-    const r = await this.d.db.query<{ units: string; uq: string; projects: string; leaves: string; groups: string }>(
+    const r = await this.d.db.query<{
+      units: string;
+      uq: string;
+      projects: string;
+      leaves: string;
+      groups: string;
+    }>(
       `WITH scope AS (SELECT id, parent_id, name, path FROM org_units WHERE path LIKE $1),
             amounts AS (
               SELECT a.cloud_id, a.project_id, p.org_unit_id, a.class, a.quota, a.used, a.physical
@@ -948,7 +1066,10 @@ export class QuotaTree implements QuotaLedger {
         .filter((c) => unitIndex.has(c.org_unit_id))
         .map(async (c) => allocatable.set(c.id, await this.allocatable(this.d.db, c.id))),
     );
-    const perCloud = new Map<string, { holds: Map<number, Float64Array>; groups: Map<number, Float64Array> }>();
+    const perCloud = new Map<
+      string,
+      { holds: Map<number, Float64Array>; groups: Map<number, Float64Array> }
+    >();
     const cloudOf = (id: string) => {
       let e = perCloud.get(id);
       if (!e) {
@@ -1099,7 +1220,8 @@ export class QuotaTree implements QuotaLedger {
         WHERE u.path LIKE $1 GROUP BY a.class ORDER BY a.class`,
       [identity.orgUnitPath + '%'],
     );
-    const byClass: Record<string, { quota: number; used: number; physical: number; ratio: number | null }> = {};
+    const byClass: Record<string, { quota: number; used: number; physical: number; ratio: number | null }> =
+      {};
     for (const x of r.rows) {
       const quota = Number(x.quota);
       const used = Number(x.used);
