@@ -165,7 +165,7 @@ export function mergeSecrets(
         `unknown secret for a ${kind} cloud${f.secrets.length ? ` (known: ${f.secrets.join(', ')})` : ' (it has none)'}`,
       );
     }
-    if (!v || v.length > 16_384 || /[\s\u0000-\u001f]/.test(v)) {
+    if (!v || v.length > 16_384 || /\s/.test(v) || [...v].some((ch) => ch.charCodeAt(0) < 0x20)) {
       throw invalid(`secrets.${k}`, `${k} is 1 to 16,384 characters without spaces or control characters`);
     }
     out[k] = v;
