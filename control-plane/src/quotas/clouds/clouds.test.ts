@@ -257,20 +257,36 @@ describe('connections', () => {
     ).rejects.toMatchObject({ message: expect.stringContaining('caCert is a PEM certificate') });
     // OpenStack: the Keystone v3 URL and both halves of the application credential.
     await expect(
-      put({ kind: 'openstack', endpoint: 'https://keystone.example:5000', secrets: {} }),
-    ).rejects.toMatchObject({ message: expect.stringContaining('ending in /v3') });
-    await expect(
       put({
         kind: 'openstack',
         endpoint: 'https://keystone.example:5000/v3',
         secrets: { applicationCredentialId: 'abc' },
       }),
     ).rejects.toMatchObject({ code: 'cloud.secret_missing' });
+    await expect(
+      put({ endpoint: 'https://k8s.example', settings: { timeoutSeconds: 0 }, secrets: { token: TOKEN } }),
+    ).rejects.toMatchObject({ message: expect.stringContaining('timeoutSeconds is a number of seconds') });
     // Plain http to loopback (the embedded simulated clouds) is fine.
     await put({ endpoint: 'http://127.0.0.1:6443', secrets: { token: TOKEN } });
     // None of the refused attempts left a trace of the token.
     expect(logged).not.toContain(TOKEN);
     expect(JSON.stringify((await t.db.query('SELECT details FROM audit_log')).rows)).not.toContain(TOKEN);
+  });
+
+  it('takes the Keystone v3 URL, adding /v3 when missing', async () => {
+    const admin = await t.as('cloud-admin', 'sc');
+    const v = await clouds.setConnection(admin, 'sc-k8s', {
+      kind: 'openstack',
+      endpoint: 'https://keystone.example:5000',
+      settings: { interface: 'internal', concurrency: 4 },
+      secrets: { applicationCredentialId: 'app-id', applicationCredentialSecret: 'app-secret-value' },
+    });
+    expect(v.kind).toBe('openstack');
+    expect(v.connection).toMatchObject({
+      endpoint: 'https://keystone.example:5000/v3',
+      secrets: { applicationCredentialId: true, applicationCredentialSecret: true },
+    });
+    await t.db.query("UPDATE clouds SET kind = 'kubernetes' WHERE id = 'sc-k8s'");
   });
 
   it('changes the kind to a managed one and audits it; a manual cloud has no secrets', async () => {

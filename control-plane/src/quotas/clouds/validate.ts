@@ -47,12 +47,12 @@ export const KIND_FIELDS: Record<
   kubernetes: {
     secrets: ['token'],
     requiredSecrets: ['token'],
-    settings: ['caCert', 'insecureSkipTlsVerify'],
+    settings: ['caCert', 'insecureSkipTlsVerify', 'timeoutSeconds'],
   },
   openstack: {
     secrets: ['applicationCredentialId', 'applicationCredentialSecret'],
     requiredSecrets: ['applicationCredentialId', 'applicationCredentialSecret'],
-    settings: ['region', 'interface', 'projectDomain'],
+    settings: ['region', 'interface', 'projectDomain', 'timeoutSeconds', 'concurrency', 'forceBelowUsage'],
   },
   manual: { secrets: [], requiredSecrets: [], settings: [] },
 };
@@ -99,10 +99,10 @@ export function checkEndpoint(kind: CloudKind, raw: string): string {
       'cloud.endpoint_insecure',
     );
   }
-  if (kind === 'openstack' && !/\/v3\/?$/.test(u.pathname)) {
-    throw invalid('endpoint', 'an OpenStack endpoint is the Keystone v3 URL, ending in /v3');
-  }
-  return u.toString().replace(/\/$/, '');
+  const url = u.toString().replace(/\/$/, '');
+  // The Keystone v3 URL: `/v3` is added when missing (as the OpenStack adapter does).
+  if (kind === 'openstack' && !/\/v3\/?$/.test(u.pathname)) return `${url}/v3`;
+  return url;
 }
 
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
@@ -129,7 +129,18 @@ export function checkSettings(kind: CloudKind, raw: Record<string, unknown>): Re
         }
         break;
       case 'insecureSkipTlsVerify':
+      case 'forceBelowUsage':
         if (typeof v !== 'boolean') throw invalid(`settings.${k}`, `${k} is true or false`);
+        break;
+      case 'timeoutSeconds':
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > 300) {
+          throw invalid(`settings.${k}`, 'timeoutSeconds is a number of seconds from 1 to 300');
+        }
+        break;
+      case 'concurrency':
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 64) {
+          throw invalid(`settings.${k}`, 'concurrency is a whole number from 1 to 64');
+        }
         break;
       case 'interface':
         if (v !== 'public' && v !== 'internal' && v !== 'admin') {
