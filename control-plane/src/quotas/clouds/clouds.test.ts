@@ -386,6 +386,44 @@ describe('capacity read from the cloud', () => {
   });
 });
 
+describe('the cloud connections file', () => {
+  it('loads connections and entered capacity, and loading it again changes nothing', async () => {
+    const file = {
+      version: 1 as const,
+      clouds: [
+        {
+          cloudId: 'sc-k8s',
+          endpoint: 'https://k8s.example:6443',
+          secrets: { token: TOKEN },
+          capacity: { 'block-storage': { capacity: 5000 } },
+        },
+        { cloudId: 'sc-cd-manual', capacity: { vcpu: { capacity: 10, overcommit: 4 } } },
+      ],
+    };
+    expect(await clouds.applyConnectionsFile(t.system, file)).toEqual({ connections: 1, capacities: 2 });
+    expect(await clouds.applyConnectionsFile(t.system, file)).toEqual({ connections: 0, capacities: 0 });
+    expect((await clouds.connection('sc-k8s'))!.secrets).toEqual({ token: TOKEN });
+    expect((await clouds.capacity('sc-cd-manual'))!.allocatable.vcpu).toBe(40);
+    // A changed secret is a change.
+    file.clouds[0]!.secrets = { token: `${TOKEN}-2` };
+    expect(await clouds.applyConnectionsFile(t.system, file)).toEqual({ connections: 1, capacities: 0 });
+    expect(JSON.stringify((await t.db.query('SELECT details FROM audit_log')).rows)).not.toContain(TOKEN);
+  });
+
+  it('refuses a file naming a cloud the inventory lacks, loading nothing of it', async () => {
+    await expect(
+      clouds.applyConnectionsFile(t.system, {
+        version: 1,
+        clouds: [
+          { cloudId: 'sc-cd-manual', capacity: { vcpu: { capacity: 10 } } },
+          { cloudId: 'sc-nowhere', kind: 'manual' },
+        ],
+      }),
+    ).rejects.toThrow('cloud "sc-nowhere" is not in the inventory');
+    expect((await clouds.capacity('sc-cd-manual'))!.capacity).toEqual({});
+  });
+});
+
 describe('the policy and the catalogue', () => {
   it('prices packages from the class prices', () => {
     const price = new Map([
