@@ -890,8 +890,8 @@ export class QuotaClouds implements CloudDirectory {
       [identity.orgUnitPath + '%'],
     );
     return {
-      quotasClouds: Number(r.rows[0]?.n ?? 0),
-      quotasCapacityReadErrors: Number(r.rows[0]?.failing ?? 0),
+      clouds: Number(r.rows[0]?.n ?? 0),
+      capacityReadErrors: Number(r.rows[0]?.failing ?? 0),
     };
   }
 
