@@ -420,6 +420,8 @@ export class QuotaClouds implements CloudDirectory {
       if (names.length) this.requireSealer();
       const sealed = names.length ? this.d.sealer.seal(JSON.stringify(secrets), context(cloudId)) : null;
       if (kind !== cloud.kind) {
+        // The kind is the inventory record's: changing it is an inventory change too.
+        requirePermission(identity, 'inventory:write');
         await q.query('UPDATE clouds SET kind = $2, updated_at = now() WHERE id = $1', [cloudId, kind]);
         await this.d.audit.record(
           identity,
