@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Router } from '../../api/route.js';
 import type { Identity } from '../../auth/identity.js';
-import type { Queryable } from '../../store/state/index.js';
 import type { QuotasModule } from '../module.js';
 import type { Amounts } from '../types.js';
 import type { CloudBase } from './service.js';
@@ -90,8 +89,6 @@ async function decorate(
 /** Clouds, their connections and capacity; the resource classes and the service catalogue. */
 export function cloudRoutes(r: Router, svc: QuotasModule): void {
   const clouds = svc.clouds;
-  const allocated = (cloudId: string, _q: Queryable): Promise<Amounts> =>
-    svc.tree.totals(cloudId).then((t) => t.allocated);
   const one = async (identity: Identity, id: string) => decorate(svc, await clouds.get(identity, id));
 
   r.define(
@@ -164,7 +161,7 @@ export function cloudRoutes(r: Router, svc: QuotasModule): void {
       response: CloudOut,
     },
     async ({ identity, params, body }) => {
-      await clouds.setCapacity(identity, params.id!, body, allocated);
+      await clouds.setCapacity(identity, params.id!, body);
       return one(identity, params.id!);
     },
   );

@@ -7,6 +7,7 @@ import { check } from '../../inventory/common.js';
 import type { ModuleDeps, ModuleJob } from '../../modules/contract.js';
 import type { Queryable } from '../../store/state/index.js';
 import type { QuotasPolicy } from '../policy.js';
+import { ClassModel, tidy } from '../tree/model.js';
 import {
   CLOUD_ERROR_KINDS,
   CloudError,
@@ -514,7 +515,7 @@ export class QuotaClouds implements CloudDirectory {
    * Enters capacity (for classes the cloud does not report) and overcommit factors; `null` clears an
    * entry. Refused whole, with the reason, when a class is unknown, an amount negative or fractional
    * for a whole-unit class, a factor out of range, or when the cloud's allocatable would fall below
-   * what is already allocated on it (`allocated`, from the quota tree).
+   * what is already allocated on it (`allocated`; by default the quota tree's, read under the lock).
    */
   async setCapacity(
     identity: Identity,
@@ -583,16 +584,27 @@ export class QuotaClouds implements CloudDirectory {
         );
       }
       if (!Object.keys(changes).length) return false;
-      if (allocated) {
-        const have = await allocated(cloudId, q);
+      {
+        const have = await (allocated ?? ((id: string, tx: Queryable) => this.allocatedIn(tx, id)))(
+          cloudId,
+          q,
+        );
         const after = await this.capacity(cloudId, q);
         for (const [cls, amount] of Object.entries(have)) {
           const allocatable = after?.allocatable[cls] ?? 0;
           if (amount > allocatable && cls in changes) {
-            throw new ConflictError(
-              `classes.${cls}: ${amount} ${cls} is already allocated on cloud "${cloudId}"; allocatable would be ${allocatable}. Reduce the quotas first`,
-              { code: 'quota.exceeds_capacity' },
-            );
+            const message = `classes.${cls}: ${amount} ${cls} is already allocated on cloud "${cloudId}"; allocatable would be ${allocatable}. Reduce the quotas first`;
+            throw new InputError(message, {
+              code: 'quota.exceeds_capacity',
+              details: [
+                {
+                  path: `classes.${cls}`,
+                  message,
+                  code: 'quota.exceeds_capacity',
+                  params: { cloud: cloudId, class: cls, asked: amount, free: allocatable },
+                },
+              ],
+            });
           }
         }
       }
@@ -609,6 +621,44 @@ export class QuotaClouds implements CloudDirectory {
       );
       return true;
     }
+  }
+
+  /**
+   * What the org units and projects at the top of the cloud's quota tree hold together per class,
+   * read inside `q` (under the cloud's lock the caller holds) with the quota tree's arithmetic.
+   */
+  async allocatedIn(q: Queryable, cloudId: string): Promise<Amounts> {
+    const units = await q.query<{
+      org_unit_id: string;
+      path: string;
+      name: string;
+      class: string;
+      amount: number;
+    }>(
+      `SELECT q.org_unit_id, u.path, u.name, q.class, q.amount::float8 AS amount
+         FROM quota_org_unit_quotas q JOIN org_units u ON u.id = q.org_unit_id WHERE q.cloud_id = $1`,
+      [cloudId],
+    );
+    const projects = await q.query<{ org_unit_id: string; path: string; class: string; amount: number }>(
+      `SELECT p.org_unit_id, u.path, a.class, sum(a.quota)::float8 AS amount
+         FROM quota_project_amounts a JOIN quota_projects p ON p.id = a.project_id
+         JOIN org_units u ON u.id = p.org_unit_id
+        WHERE a.cloud_id = $1 AND a.quota > 0 GROUP BY p.org_unit_id, u.path, a.class`,
+      [cloudId],
+    );
+    const out: Amounts = {};
+    for (const cls of new Set([...units.rows, ...projects.rows].map((r) => r.class))) {
+      const m = new ClassModel(
+        units.rows
+          .filter((r) => r.class === cls)
+          .map((r) => ({ unitId: r.org_unit_id, path: r.path, name: r.name, amount: Number(r.amount) })),
+        projects.rows
+          .filter((r) => r.class === cls)
+          .map((r) => ({ unitId: r.org_unit_id, path: r.path, amount: Number(r.amount) })),
+      );
+      out[cls] = tidy(m.childrenSum(undefined));
+    }
+    return out;
   }
 
   /** Reads the capacity from the cloud now (`POST /clouds/{id}/refresh`); the outcome is recorded. */

@@ -213,7 +213,14 @@ export function checkAmount(cls: ResourceClassDef, amount: number, path: string)
   if (cls.integer && !Number.isInteger(amount)) {
     throw new InputError(`${path}: ${cls.id} is counted in whole ${cls.unit} (got ${amount})`, {
       code: 'quota.not_whole',
-      details: [{ path, message: 'not a whole number', code: 'quota.not_whole', params: { unit: cls.unit } }],
+      details: [
+        {
+          path,
+          message: 'not a whole number',
+          code: 'quota.not_whole',
+          params: { class: cls.id, amount, unit: cls.unit },
+        },
+      ],
     });
   }
   return amount;
