@@ -82,7 +82,7 @@ beforeAll(async () => {
     expect(res.status, await res.clone().text()).toBe(201);
   }
   county = await user('jj-cloud-admin', 'cloud-admin', 'sc-cd-jj');
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await t?.close();

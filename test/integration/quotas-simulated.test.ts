@@ -49,7 +49,7 @@ beforeAll(async () => {
   t = await startTestControlPlane({ overrides: { cloudConnectionsFile: sim.file } });
   await seedSimulatedQuotas(t.cp, createLogger('silent'));
   admin = await login(t.request, 'admin', ADMIN_PASSWORD);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await t?.close();
