@@ -58,6 +58,12 @@ export const ConfigSchema = z
       .describe(
         'YAML file of SNMP credentials loaded (created or updated) at start, for the embedded lab; secrets are stored encrypted.',
       ),
+    cloudConnectionsFile: z
+      .string()
+      .optional()
+      .describe(
+        'YAML file of cloud connections (endpoint, settings, secrets) and entered capacity loaded at start after the inventory file, for the simulated province; secrets are stored encrypted.',
+      ),
     secretKey: z
       .string()
       .optional()

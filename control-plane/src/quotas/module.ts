@@ -84,6 +84,10 @@ export const quotasModule = defineModule<QuotasModule>({
   seed: async (svc, system) => {
     await svc.clouds.seed(system);
   },
+  // The cloud connections file names the inventory file's clouds: loaded once they exist.
+  afterInventory: async (svc, system) => {
+    await svc.clouds.afterInventory(system);
+  },
   routes: (r, svc) => {
     cloudRoutes(r, svc);
     treeRoutes(r, svc);
