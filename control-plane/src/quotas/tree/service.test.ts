@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestInventory, type TestInventory } from '../../inventory/testing.js';
 import type { DomainError } from '../../errors.js';
-import type { QuotaTree, TreeNode } from './service.js';
+import type { QuotaTree } from './service.js';
 import { addCloud, FixedCapacity, quotaTreeFor } from './testing.js';
 
 /*
@@ -114,10 +114,10 @@ describe('allocate', () => {
     expect(unknown.code).toBe('quota.unknown_class');
     expect(unknown.details?.[0]?.params).toEqual({ class: 'cores' });
     const negative = await refusal(allocate('jj-web', { vcpu: -1 }));
-    expect(negative.code).toBe('input.invalid');
+    expect(negative.code).toBe('quota.negative');
     expect(negative.message).toMatch(/≥ 0/);
     const nan = await refusal(allocate('jj-web', { vcpu: Number.NaN }));
-    expect(nan.code).toBe('input.invalid');
+    expect(nan.code).toBe('quota.negative');
     const fractional = await refusal(allocate('jj-web', { vcpu: 1.5 }));
     expect(fractional.code).toBe('quota.not_whole');
     expect(fractional.message).toBe('vcpu is counted in whole vCPU, got 1.5');
