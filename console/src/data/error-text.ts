@@ -154,10 +154,6 @@ const texts: { [K in ErrorCode]: Text } = {
   'quota.negative': () => msg('Amounts cannot be negative.', { id: 'error.quota.negative' }),
   'quota.overcommit_range': () =>
     msg('An overcommit factor is between 1 and 100.', { id: 'error.quota.overcommit_range' }),
-  'quota.exceeds_capacity': () =>
-    msg('The quotas on this cloud would exceed its allocatable capacity (capacity × overcommit).', {
-      id: 'error.quota.exceeds_capacity',
-    }),
   'quota.exceeds_parent': (e) => {
     const unit = param(e, 'unit');
     const cls = param(e, 'class');
