@@ -283,6 +283,13 @@ beforeAll(async () => {
     }),
   });
   expect(eve.status).toBe(200);
+  // A quota project, so that GET /quotas/projects/{id} has one to answer with.
+  const project = await admin.send('POST', '/api/v1/quotas/projects', {
+    id: 'openapi-probe',
+    orgUnitId: 'sc-cd-jj',
+    name: 'OpenAPI probe',
+  });
+  expect(project.status).toBe(201);
   doc = (await (await admin.get('/api/v1/openapi.json')).json()) as Doc;
 }, 120_000);
 afterAll(async () => {

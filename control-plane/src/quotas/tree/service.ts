@@ -998,7 +998,8 @@ export class QuotaTree implements QuotaLedger {
     }>(
       `WITH scope AS (SELECT id, parent_id, name, path FROM org_units WHERE path LIKE $1),
             amounts AS (
-              SELECT a.cloud_id, a.project_id, p.org_unit_id, a.class, a.quota, a.used, a.physical
+              SELECT a.cloud_id, a.project_id, p.org_unit_id, a.class, a.quota::float8 AS quota,
+                     a.used::float8 AS used, a.physical::float8 AS physical
                 FROM quota_project_amounts a
                 JOIN quota_projects p ON p.id = a.project_id
                 JOIN scope s ON s.id = p.org_unit_id
@@ -1013,10 +1014,10 @@ export class QuotaTree implements QuotaLedger {
            WHERE $3::boolean OR EXISTS (SELECT 1 FROM quota_project_clouds pc
                                          WHERE pc.project_id = p.id AND pc.cloud_id = ANY($2::text[])))::text AS projects,
          (SELECT coalesce(json_agg(json_build_array(project_id, class, q, u, ph)), '[]') FROM (
-            SELECT project_id, class, sum(quota)::float8 AS q, sum(used)::float8 AS u, sum(physical)::float8 AS ph
+            SELECT project_id, class, sum(quota) AS q, sum(used) AS u, sum(physical) AS ph
               FROM amounts GROUP BY project_id, class) l)::text AS leaves,
          (SELECT coalesce(json_agg(json_build_array(cloud_id, org_unit_id, class, q)), '[]') FROM (
-            SELECT cloud_id, org_unit_id, class, sum(quota)::float8 AS q
+            SELECT cloud_id, org_unit_id, class, sum(quota) AS q
               FROM amounts GROUP BY cloud_id, org_unit_id, class) g)::text AS groups`,
       [rootPath + '%', cloudIds, !opts.cloudId],
     );
