@@ -162,7 +162,12 @@ export const navigation: NavEntry[] = [
     id: 'quotas',
     label: () => msg('Cloud quotas', { id: 'nav.quotas' }),
     items: [
-      { id: 'quota-clouds', label: () => msg('Clouds', { id: 'nav.quotaClouds' }), path: '/quotas', page: 'quotas' },
+      {
+        id: 'quota-clouds',
+        label: () => msg('Clouds', { id: 'nav.quotaClouds' }),
+        path: '/quotas',
+        page: 'quotas',
+      },
       {
         id: 'quota-tree',
         label: () => msg('Quota tree', { id: 'nav.quotaTree' }),

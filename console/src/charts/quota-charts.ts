@@ -58,17 +58,22 @@ export function cloudBarsOption(cloud: Cloud, classes: readonly ResourceClass[])
     name,
     barMaxWidth: 10,
     itemStyle: { color },
-    data: rows.map(
-      (c): QuotaBarDatum => ({
-        value: pick(c) === null ? 0 : pct(pick(c) ?? 0, c.allocatable),
-        amount: pick(c),
-        unit: classUnit(c.class, classes),
-      }),
-    ),
+    data: rows.map((c): QuotaBarDatum => ({
+      value: pick(c) === null ? 0 : pct(pick(c) ?? 0, c.allocatable),
+      amount: pick(c),
+      unit: classUnit(c.class, classes),
+    })),
   });
   return {
     animation: false,
-    grid: { left: 12, right: 24, top: 28, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+    grid: {
+      left: 12,
+      right: 24,
+      top: 28,
+      bottom: 8,
+      outerBoundsMode: 'same',
+      outerBoundsContain: 'axisLabel',
+    },
     legend: { top: 0, left: 0, textStyle: { color: axisColor } },
     tooltip: {
       trigger: 'axis',
@@ -89,7 +94,11 @@ export function cloudBarsOption(cloud: Cloud, classes: readonly ResourceClass[])
       axisLabel: { color: axisColor },
     },
     series: [
-      bar(msg('Allocatable', { id: 'quotas.chart.allocatable' }), quotaColors.allocatable, (c) => c.allocatable),
+      bar(
+        msg('Allocatable', { id: 'quotas.chart.allocatable' }),
+        quotaColors.allocatable,
+        (c) => c.allocatable,
+      ),
       bar(msg('Allocated', { id: 'quotas.chart.allocated' }), quotaColors.allocated, (c) => c.allocated),
       bar(msg('Used', { id: 'quotas.chart.used' }), quotaColors.used, (c) => c.used),
       bar(msg('Physically used', { id: 'quotas.chart.physical' }), quotaColors.physical, (c) => c.physical),
@@ -128,7 +137,11 @@ function treemapDatum(n: TreeNode, cls: string, depth: number): TreemapDatum | u
 }
 
 /** The root's children (two levels) as a treemap: area = quota of `cls`, colour = used ÷ quota. */
-export function quotaTreemapOption(root: TreeNode, cls: string, classes: readonly ResourceClass[]): ChartOption {
+export function quotaTreemapOption(
+  root: TreeNode,
+  cls: string,
+  classes: readonly ResourceClass[],
+): ChartOption {
   const data = root.children.map((c) => treemapDatum(c, cls, 1)).filter((c) => c !== undefined);
   const unit = classUnit(cls, classes);
   const series: TreemapSeriesOption = {
@@ -145,7 +158,10 @@ export function quotaTreemapOption(root: TreeNode, cls: string, classes: readonl
     label: { show: true, formatter: '{b}' },
     upperLabel: { show: true, height: 20, color: '#fff' },
     itemStyle: { borderColor: '#fff', borderWidth: 1, gapWidth: 1 },
-    levels: [{ itemStyle: { borderWidth: 2, gapWidth: 2, borderColor: '#fff' } }, { itemStyle: { gapWidth: 1 } }],
+    levels: [
+      { itemStyle: { borderWidth: 2, gapWidth: 2, borderColor: '#fff' } },
+      { itemStyle: { gapWidth: 1 } },
+    ],
   };
   return {
     animation: false,
@@ -179,7 +195,14 @@ export function showbackOption(s: Showback, classes: readonly ResourceClass[]): 
   const used = classes.filter((c) => rows.some((r) => (r.byClass[c.id]?.cost ?? 0) > 0));
   return {
     animation: false,
-    grid: { left: 12, right: 24, top: 28, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+    grid: {
+      left: 12,
+      right: 24,
+      top: 28,
+      bottom: 8,
+      outerBoundsMode: 'same',
+      outerBoundsContain: 'axisLabel',
+    },
     legend: { top: 0, left: 0, textStyle: { color: axisColor } },
     tooltip: {
       trigger: 'axis',
@@ -188,17 +211,23 @@ export function showbackOption(s: Showback, classes: readonly ResourceClass[]): 
       valueFormatter: (v) => `¥${formatNumber(Number(v))}`,
     },
     toolbox: chartToolbox(`showback-${s.month}`, false),
-    xAxis: { type: 'value', axisLabel: { color: axisColor }, splitLine: { lineStyle: { color: splitColor } } },
-    yAxis: { type: 'category', data: rows.map((r) => r.name || r.orgUnitId), axisLabel: { color: axisColor } },
-    series: used.map(
-      (c): BarSeriesOption => ({
-        type: 'bar',
-        stack: 'cost',
-        name: localName(c.names),
-        barMaxWidth: 18,
-        data: rows.map((r) => Math.round((r.byClass[c.id]?.cost ?? 0) * 100) / 100),
-      }),
-    ),
+    xAxis: {
+      type: 'value',
+      axisLabel: { color: axisColor },
+      splitLine: { lineStyle: { color: splitColor } },
+    },
+    yAxis: {
+      type: 'category',
+      data: rows.map((r) => r.name || r.orgUnitId),
+      axisLabel: { color: axisColor },
+    },
+    series: used.map((c): BarSeriesOption => ({
+      type: 'bar',
+      stack: 'cost',
+      name: localName(c.names),
+      barMaxWidth: 18,
+      data: rows.map((r) => Math.round((r.byClass[c.id]?.cost ?? 0) * 100) / 100),
+    })),
   };
 }
 
@@ -209,7 +238,14 @@ export function scorecardOption(items: readonly Scorecard[], month: string): Cha
   const rows = [...items].sort((a, b) => (a.score ?? -1) - (b.score ?? -1));
   return {
     animation: false,
-    grid: { left: 12, right: 36, top: 8, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+    grid: {
+      left: 12,
+      right: 36,
+      top: 8,
+      bottom: 8,
+      outerBoundsMode: 'same',
+      outerBoundsContain: 'axisLabel',
+    },
     tooltip: { trigger: 'axis', confine: true, axisPointer: { type: 'shadow' } },
     toolbox: chartToolbox(`scorecards-${month}`, false),
     xAxis: {

@@ -67,7 +67,11 @@ export interface Cloud {
   orgUnitName: string;
   region: string;
   /** Null when none is set, or when the caller may not see it (a unit holding quota on the cloud). */
-  connection: { endpoint: string; settings: Record<string, unknown>; secrets: Record<string, boolean> } | null;
+  connection: {
+    endpoint: string;
+    settings: Record<string, unknown>;
+    secrets: Record<string, boolean>;
+  } | null;
   classes: CloudClass[];
   sync: { state: string; error: CloudError | null; checkedAt: string | null };
 }
@@ -251,7 +255,8 @@ function num(o: Obj, key: string, path: string, fallback?: number): number {
 function numOrNull(o: Obj, key: string, path: string): number | null {
   const v = o[key];
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShapeError(`${path}.${key}`, 'a number or null');
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ShapeError(`${path}.${key}`, 'a number or null');
   return v;
 }
 function bool(o: Obj, key: string, path: string, fallback: boolean): boolean {
@@ -306,7 +311,11 @@ function items<T>(v: unknown, path: string, item: (v: unknown, path: string) => 
 function cloudError(v: unknown, path: string): CloudError | null {
   if (v === undefined || v === null) return null;
   const o = obj(v, path);
-  return { kind: optStr(o, 'kind', path) || 'unknown', message: str(o, 'message', path), at: optStr(o, 'at', path) };
+  return {
+    kind: optStr(o, 'kind', path) || 'unknown',
+    message: str(o, 'message', path),
+    at: optStr(o, 'at', path),
+  };
 }
 
 /** The name in the console's language. */
@@ -332,7 +341,8 @@ export function parsePackage(v: unknown, path = 'package'): CataloguePackage {
   return {
     id,
     names: names(o, 'names', path, id),
-    description: o['description'] === undefined || o['description'] === null ? null : names(o, 'description', path),
+    description:
+      o['description'] === undefined || o['description'] === null ? null : names(o, 'description', path),
     resources: amounts(o, 'resources', path),
   };
 }
@@ -363,7 +373,8 @@ export function parseCloud(v: unknown, path = 'cloud'): Cloud {
     const c = obj(o['connection'], `${path}.connection`);
     const secrets: Record<string, boolean> = {};
     if (c['secrets'] !== undefined && c['secrets'] !== null)
-      for (const [k, s] of Object.entries(obj(c['secrets'], `${path}.connection.secrets`))) secrets[k] = s === true;
+      for (const [k, s] of Object.entries(obj(c['secrets'], `${path}.connection.secrets`)))
+        secrets[k] = s === true;
     connection = {
       endpoint: optStr(c, 'endpoint', `${path}.connection`),
       settings: c['settings'] ? obj(c['settings'], `${path}.connection.settings`) : {},
@@ -394,7 +405,8 @@ export const parseClouds = (v: unknown): Cloud[] => items(v, 'clouds', parseClou
 export function parseTreeNode(v: unknown, path = 'root'): TreeNode {
   const o = obj(v, path);
   const kind = o['kind'];
-  if (kind !== 'org-unit' && kind !== 'project') throw new ShapeError(`${path}.kind`, '"org-unit" or "project"');
+  if (kind !== 'org-unit' && kind !== 'project')
+    throw new ShapeError(`${path}.kind`, '"org-unit" or "project"');
   return {
     kind,
     id: str(o, 'id', path),
@@ -413,7 +425,13 @@ export function parseTree(v: unknown): QuotaTree {
   return {
     cloudId: strOrNull(o, 'cloudId', 'tree'),
     clouds: list(o, 'clouds', 'tree', strItem, true),
-    classes: list(o, 'classes', 'tree', (c, p) => (typeof c === 'string' ? c : str(obj(c, p), 'id', p)), true),
+    classes: list(
+      o,
+      'classes',
+      'tree',
+      (c, p) => (typeof c === 'string' ? c : str(obj(c, p), 'id', p)),
+      true,
+    ),
     root: parseTreeNode(o['root'], 'tree.root'),
   };
 }
@@ -446,7 +464,10 @@ function parseTimelineEntry(v: unknown, path: string): TimelineEntry {
   const o = obj(v, path);
   const kind = optStr(o, 'kind', path) || optStr(o, 'event', path) || optStr(o, 'action', path);
   const text =
-    strOrNull(o, 'text', path) ?? strOrNull(o, 'comment', path) ?? strOrNull(o, 'reason', path) ?? strOrNull(o, 'message', path);
+    strOrNull(o, 'text', path) ??
+    strOrNull(o, 'comment', path) ??
+    strOrNull(o, 'reason', path) ??
+    strOrNull(o, 'message', path);
   return { at: str(o, 'at', path), kind, by: strOrNull(o, 'by', path) ?? strOrNull(o, 'actor', path), text };
 }
 
@@ -475,7 +496,10 @@ export function parseRequest(v: unknown, path = 'request'): QuotaRequest {
   let error: QuotaRequest['error'] = null;
   if (o['error'] !== undefined && o['error'] !== null) {
     const e = obj(o['error'], `${path}.error`);
-    error = { code: optStr(e, 'code', `${path}.error`) || optStr(e, 'kind', `${path}.error`), message: str(e, 'message', `${path}.error`) };
+    error = {
+      code: optStr(e, 'code', `${path}.error`) || optStr(e, 'kind', `${path}.error`),
+      message: str(e, 'message', `${path}.error`),
+    };
   }
   return {
     id: str(o, 'id', path),
@@ -503,12 +527,16 @@ export function parseRequest(v: unknown, path = 'request'): QuotaRequest {
 
 export function parseRequestPage(v: unknown): RequestPage {
   const o = obj(v, 'requests');
-  return { items: list(o, 'items', 'requests', parseRequest), nextCursor: strOrNull(o, 'nextCursor', 'requests') };
+  return {
+    items: list(o, 'items', 'requests', parseRequest),
+    nextCursor: strOrNull(o, 'nextCursor', 'requests'),
+  };
 }
 
 export function parseReclaim(v: unknown, path = 'reclaim'): Reclaim {
   const o = obj(v, path);
-  const e = o['evidence'] === undefined || o['evidence'] === null ? {} : obj(o['evidence'], `${path}.evidence`);
+  const e =
+    o['evidence'] === undefined || o['evidence'] === null ? {} : obj(o['evidence'], `${path}.evidence`);
   return {
     id: str(o, 'id', path),
     cloudId: str(o, 'cloudId', path),
@@ -539,13 +567,23 @@ export function parseShowback(v: unknown): Showback {
     items: list(o, 'items', 'showback', (x, p) => {
       const i = obj(x, p);
       const byClass: ShowbackItem['byClass'] = {};
-      const raw = i['byClass'] === undefined || i['byClass'] === null ? {} : obj(i['byClass'], `${p}.byClass`);
+      const raw =
+        i['byClass'] === undefined || i['byClass'] === null ? {} : obj(i['byClass'], `${p}.byClass`);
       for (const [cls, c] of Object.entries(raw)) {
         const cp = `${p}.byClass.${cls}`;
         const co = obj(c, cp);
-        byClass[cls] = { quota: num(co, 'quota', cp, 0), used: num(co, 'used', cp, 0), cost: num(co, 'cost', cp, 0) };
+        byClass[cls] = {
+          quota: num(co, 'quota', cp, 0),
+          used: num(co, 'used', cp, 0),
+          cost: num(co, 'cost', cp, 0),
+        };
       }
-      return { orgUnitId: str(i, 'orgUnitId', p), name: optStr(i, 'name', p), byClass, total: num(i, 'total', p) };
+      return {
+        orgUnitId: str(i, 'orgUnitId', p),
+        name: optStr(i, 'name', p),
+        byClass,
+        total: num(i, 'total', p),
+      };
     }),
   };
 }
@@ -687,12 +725,14 @@ export const allocatedShare = (c: CloudClass): number =>
 /** The review: how much of a reclaim's quota stayed unused (quota − peak used), per class. */
 export function idleAmounts(r: Reclaim): Amounts {
   const out: Amounts = {};
-  for (const [cls, q] of Object.entries(r.evidence.quota)) out[cls] = Math.max(0, q - (r.evidence.peakUsed[cls] ?? 0));
+  for (const [cls, q] of Object.entries(r.evidence.quota))
+    out[cls] = Math.max(0, q - (r.evidence.peakUsed[cls] ?? 0));
   return out;
 }
 
 /** Whether the grace period of a proposal is over (the review applies it on its next pass). */
-export const graceOver = (r: Pick<Reclaim, 'applyAfter'>, now: number): boolean => Date.parse(r.applyAfter) <= now;
+export const graceOver = (r: Pick<Reclaim, 'applyAfter'>, now: number): boolean =>
+  Date.parse(r.applyAfter) <= now;
 
 /** The month `YYYY-MM` of a time (UTC, as the control plane counts months). */
 export function monthOf(t: number): string {
@@ -729,7 +769,11 @@ export function parseRequestQuery(search: string): RequestQuery {
     .split(',')
     .filter((s): s is RequestStatus => (requestStatuses as readonly string[]).includes(s));
   const cloud = (p.get('cloud') ?? '').slice(0, 200);
-  return { status: requestStatuses.filter((s) => status.includes(s)), scope: p.get('scope') === 'mine' ? 'mine' : 'all', cloud };
+  return {
+    status: requestStatuses.filter((s) => status.includes(s)),
+    scope: p.get('scope') === 'mine' ? 'mine' : 'all',
+    cloud,
+  };
 }
 
 export function requestQuerySearch(q: RequestQuery): string {
@@ -941,7 +985,8 @@ const get = async <T>(path: string, parse: (v: unknown) => T, signal?: AbortSign
 
 const id = encodeURIComponent;
 
-export const fetchClasses = (signal?: AbortSignal): Promise<ResourceClass[]> => get('/classes', parseClasses, signal);
+export const fetchClasses = (signal?: AbortSignal): Promise<ResourceClass[]> =>
+  get('/classes', parseClasses, signal);
 export const fetchCatalogue = (signal?: AbortSignal): Promise<CataloguePackage[]> =>
   get('/catalogue', parseCatalogue, signal);
 export const fetchClouds = (signal?: AbortSignal): Promise<Cloud[]> => get('/clouds', parseClouds, signal);
@@ -952,7 +997,8 @@ export const fetchCloud = (cloudId: string, signal?: AbortSignal): Promise<Cloud
 export const putCapacity = (
   cloudId: string,
   classes: Record<string, { capacity?: number; overcommit?: number }>,
-): Promise<unknown> => apiFetch(`${quotasApi}/clouds/${id(cloudId)}/capacity`, { method: 'PUT', body: { classes } });
+): Promise<unknown> =>
+  apiFetch(`${quotasApi}/clouds/${id(cloudId)}/capacity`, { method: 'PUT', body: { classes } });
 export const refreshCloud = (cloudId: string): Promise<unknown> =>
   apiFetch(`${quotasApi}/clouds/${id(cloudId)}/refresh`, { method: 'POST' });
 export const reconcileCloud = (cloudId: string): Promise<unknown> =>
@@ -962,10 +1008,17 @@ export const fetchTree = (cloudId: string, root: string, signal?: AbortSignal): 
   get(`/tree${query({ cloud: cloudId || undefined, root: root || undefined })}`, parseTree, signal);
 
 export const fetchProjects = (orgUnit: string, cloud: string, signal?: AbortSignal): Promise<Project[]> =>
-  get(`/projects${query({ orgUnit: orgUnit || undefined, cloud: cloud || undefined })}`, parseProjects, signal);
+  get(
+    `/projects${query({ orgUnit: orgUnit || undefined, cloud: cloud || undefined })}`,
+    parseProjects,
+    signal,
+  );
 
-export const setOrgUnitQuota = (body: { cloudId: string; orgUnitId: string; amounts: Amounts }): Promise<unknown> =>
-  apiFetch(`${quotasApi}/org-unit-quotas`, { method: 'PUT', body });
+export const setOrgUnitQuota = (body: {
+  cloudId: string;
+  orgUnitId: string;
+  amounts: Amounts;
+}): Promise<unknown> => apiFetch(`${quotasApi}/org-unit-quotas`, { method: 'PUT', body });
 
 export interface NewRequest {
   cloudId: string;
@@ -998,14 +1051,20 @@ export const approveRequest = (requestId: string, comment: string): Promise<unkn
     body: comment.trim() ? { comment: comment.trim() } : {},
   });
 export const rejectRequest = (requestId: string, reason: string): Promise<unknown> =>
-  apiFetch(`${quotasApi}/requests/${id(requestId)}/reject`, { method: 'POST', body: { reason: reason.trim() } });
+  apiFetch(`${quotasApi}/requests/${id(requestId)}/reject`, {
+    method: 'POST',
+    body: { reason: reason.trim() },
+  });
 export const withdrawRequest = (requestId: string): Promise<unknown> =>
   apiFetch(`${quotasApi}/requests/${id(requestId)}/withdraw`, { method: 'POST' });
 
 export const fetchReclaims = (filter: Record<string, string>, signal?: AbortSignal): Promise<Reclaim[]> =>
   get(`/reclaims${query(filter)}`, parseReclaims, signal);
 export const declineReclaim = (reclaimId: string, reason: string): Promise<unknown> =>
-  apiFetch(`${quotasApi}/reclaims/${id(reclaimId)}/decline`, { method: 'POST', body: { reason: reason.trim() } });
+  apiFetch(`${quotasApi}/reclaims/${id(reclaimId)}/decline`, {
+    method: 'POST',
+    body: { reason: reason.trim() },
+  });
 export const applyReclaim = (reclaimId: string): Promise<unknown> =>
   apiFetch(`${quotasApi}/reclaims/${id(reclaimId)}/apply`, { method: 'POST' });
 export const runReview = (): Promise<unknown> => apiFetch(`${quotasApi}/review/run`, { method: 'POST' });
@@ -1022,5 +1081,7 @@ export const quotaRoles = {
   approve: ['admin', 'cloud-admin'],
 } as const;
 
-export const mayQuotas = (user: { roles: readonly string[] } | null | undefined, what: keyof typeof quotaRoles): boolean =>
-  user?.roles.some((r) => (quotaRoles[what] as readonly string[]).includes(r)) ?? false;
+export const mayQuotas = (
+  user: { roles: readonly string[] } | null | undefined,
+  what: keyof typeof quotaRoles,
+): boolean => user?.roles.some((r) => (quotaRoles[what] as readonly string[]).includes(r)) ?? false;

@@ -118,7 +118,10 @@ export const amountText = (id: string, n: number, classes: readonly ResourceClas
 
 /** Amounts as `vCPU 8 vCPU · Memory 16 GiB`, in the price list's order. */
 export function amountsText(a: Amounts, classes: readonly ResourceClass[]): string {
-  const order = [...classes.map((c) => c.id), ...Object.keys(a).filter((k) => !classes.some((c) => c.id === k))];
+  const order = [
+    ...classes.map((c) => c.id),
+    ...Object.keys(a).filter((k) => !classes.some((c) => c.id === k)),
+  ];
   return order
     .filter((k) => a[k] !== undefined && a[k] !== 0)
     .map((k) => `${classLabel(k, classes)} ${amountText(k, a[k] ?? 0, classes)}`)

@@ -21,7 +21,14 @@ import {
 import type { Reclaim, ResourceClass } from '../data/quotas.js';
 import { formatCount, formatDateTime, formatPercent, formatTimeFromNow } from '../common/format.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
-import { amountText, amountsText, classLabel, quotaStyles, quotasUnavailable, reclaimStatusBadge } from './ts-page-quota-common.js';
+import {
+  amountText,
+  amountsText,
+  classLabel,
+  quotaStyles,
+  quotasUnavailable,
+  reclaimStatusBadge,
+} from './ts-page-quota-common.js';
 import '../components/ts-panel.js';
 
 /**
@@ -60,7 +67,10 @@ export class TsPageQuotaReclaims extends LitElement {
   private async _act(r: Reclaim, action: 'decline' | 'apply') {
     const reason = (this._reason[r.id] ?? '').trim();
     if (action === 'decline' && !reason) {
-      this._errors = { ...this._errors, [r.id]: msg('Give the reason for declining.', { id: 'quotas.reclaims.needReason' }) };
+      this._errors = {
+        ...this._errors,
+        [r.id]: msg('Give the reason for declining.', { id: 'quotas.reclaims.needReason' }),
+      };
       return;
     }
     this._busy = r.id;
@@ -96,26 +106,32 @@ export class TsPageQuotaReclaims extends LitElement {
     return html`<div class="page-header">
         <h1>${heading}</h1>
         <span class="spacer"></span>
-        ${mayQuotas(this.user, 'write')
-          ? html`<button
-              type="button"
-              class="btn"
-              data-testid="reclaims-review"
-              ?disabled=${this._busy !== ''}
-              @click=${() => void this._review()}
-            >
-              ${msg('Run the utilisation review now', { id: 'quotas.reclaims.review' })}
-            </button>`
-          : nothing}
+        ${
+          mayQuotas(this.user, 'write')
+            ? html`<button
+                type="button"
+                class="btn"
+                data-testid="reclaims-review"
+                ?disabled=${this._busy !== ''}
+                @click=${() => void this._review()}
+              >
+                ${msg('Run the utilisation review now', { id: 'quotas.reclaims.review' })}
+              </button>`
+            : nothing
+        }
       </div>
       <div class="stack">
         <div class="row">
           <label class="field"
             >${msg('Status', { id: 'quotas.col.status' })}
-            <select data-testid="reclaims-status" @change=${(e: Event) => (this._status = (e.target as HTMLSelectElement).value)}>
+            <select
+              data-testid="reclaims-status"
+              @change=${(e: Event) => (this._status = (e.target as HTMLSelectElement).value)}
+            >
               <option value="" ?selected=${this._status === ''}>${msg('All', { id: 'quotas.all' })}</option>
               ${reclaimStatuses.map(
-                (s) => html`<option value=${s} ?selected=${s === this._status}>${reclaimStatusText(s)}</option>`,
+                (s) =>
+                  html`<option value=${s} ?selected=${s === this._status}>${reclaimStatusText(s)}</option>`,
               )}
             </select></label
           >
@@ -151,7 +167,12 @@ export class TsPageQuotaReclaims extends LitElement {
     const open = r.status === 'proposed';
     const now = Date.now();
     const cls = Object.keys(r.evidence.quota);
-    return html`<ts-panel heading=${`${r.projectId} · ${r.cloudId}`} data-testid="reclaim-item" data-key=${r.id} data-status=${r.status}>
+    return html`<ts-panel
+      heading=${`${r.projectId} · ${r.cloudId}`}
+      data-testid="reclaim-item"
+      data-key=${r.id}
+      data-status=${r.status}
+    >
       <span slot="meta">${reclaimStatusBadge(r.status)}</span>
       <div class="stack">
         <p>
@@ -179,7 +200,9 @@ export class TsPageQuotaReclaims extends LitElement {
                 <td>${classLabel(c, classes)}</td>
                 <td>${amountText(c, q, classes)}</td>
                 <td>${amountText(c, r.evidence.peakUsed[c] ?? 0, classes)}</td>
-                <td>${r.evidence.peakPhysical[c] === undefined ? '—' : amountText(c, r.evidence.peakPhysical[c] ?? 0, classes)}</td>
+                <td>
+                  ${r.evidence.peakPhysical[c] === undefined ? '—' : amountText(c, r.evidence.peakPhysical[c] ?? 0, classes)}
+                </td>
                 <td>${share === null ? '—' : formatPercent(share * 100, 0)}</td>
               </tr>`;
             })}
@@ -191,59 +214,73 @@ export class TsPageQuotaReclaims extends LitElement {
           <dt>${msg('Applied after', { id: 'quotas.reclaims.applyAfter' })}</dt>
           <dd data-testid="reclaim-apply-after">
             ${formatDateTime(r.applyAfter)}
-            ${open
-              ? html`<span class="muted"
-                  >(${graceOver(r, now)
-                    ? msg('grace period over', { id: 'quotas.reclaims.graceOver' })
-                    : formatTimeFromNow(r.applyAfter)})</span
-                >`
-              : nothing}
+            ${
+              open
+                ? html`<span class="muted"
+                    >(${
+                      graceOver(r, now)
+                        ? msg('grace period over', { id: 'quotas.reclaims.graceOver' })
+                        : formatTimeFromNow(r.applyAfter)
+                    })</span
+                  >`
+                : nothing
+            }
           </dd>
-          ${r.decidedBy
-            ? html`<dt>${msg('Decided by', { id: 'quotas.reclaims.decidedBy' })}</dt>
-                <dd>${r.decidedBy}</dd>`
-            : nothing}
-          ${r.reason
-            ? html`<dt>${msg('Reason', { id: 'quotas.reclaims.reason' })}</dt>
-                <dd data-testid="reclaim-reason">${r.reason}</dd>`
-            : nothing}
+          ${
+            r.decidedBy
+              ? html`<dt>${msg('Decided by', { id: 'quotas.reclaims.decidedBy' })}</dt>
+                  <dd>${r.decidedBy}</dd>`
+              : nothing
+          }
+          ${
+            r.reason
+              ? html`<dt>${msg('Reason', { id: 'quotas.reclaims.reason' })}</dt>
+                  <dd data-testid="reclaim-reason">${r.reason}</dd>`
+              : nothing
+          }
         </dl>
-        ${open
-          ? html`<div class="row">
-              ${mayQuotas(this.user, 'apply')
-                ? html`<input
-                      type="text"
-                      class="wide"
-                      maxlength="2000"
-                      data-testid="reclaim-reason-input"
-                      aria-label=${msg('Reason for declining', { id: 'quotas.reclaims.reasonLabel' })}
-                      placeholder=${msg('Reason for declining', { id: 'quotas.reclaims.reasonLabel' })}
-                      .value=${this._reason[r.id] ?? ''}
-                      @input=${(e: Event) => (this._reason = { ...this._reason, [r.id]: (e.target as HTMLInputElement).value })}
-                    />
-                    <button
-                      type="button"
-                      class="btn"
-                      data-testid="reclaim-decline"
-                      ?disabled=${this._busy !== ''}
-                      @click=${() => void this._act(r, 'decline')}
-                    >
-                      ${msg('Decline', { id: 'quotas.reclaims.decline' })}
-                    </button>`
-                : nothing}
-              ${mayQuotas(this.user, 'write')
-                ? html`<button
-                    type="button"
-                    class="btn primary"
-                    data-testid="reclaim-apply"
-                    ?disabled=${this._busy !== ''}
-                    @click=${() => void this._act(r, 'apply')}
-                  >
-                    ${msg('Reclaim now', { id: 'quotas.reclaims.apply' })}
-                  </button>`
-                : nothing}
-            </div>`
-          : nothing}
+        ${
+          open
+            ? html`<div class="row">
+                ${
+                  mayQuotas(this.user, 'apply')
+                    ? html`<input
+                          type="text"
+                          class="wide"
+                          maxlength="2000"
+                          data-testid="reclaim-reason-input"
+                          aria-label=${msg('Reason for declining', { id: 'quotas.reclaims.reasonLabel' })}
+                          placeholder=${msg('Reason for declining', { id: 'quotas.reclaims.reasonLabel' })}
+                          .value=${this._reason[r.id] ?? ''}
+                          @input=${(e: Event) => (this._reason = { ...this._reason, [r.id]: (e.target as HTMLInputElement).value })}
+                        />
+                        <button
+                          type="button"
+                          class="btn"
+                          data-testid="reclaim-decline"
+                          ?disabled=${this._busy !== ''}
+                          @click=${() => void this._act(r, 'decline')}
+                        >
+                          ${msg('Decline', { id: 'quotas.reclaims.decline' })}
+                        </button>`
+                    : nothing
+                }
+                ${
+                  mayQuotas(this.user, 'write')
+                    ? html`<button
+                        type="button"
+                        class="btn primary"
+                        data-testid="reclaim-apply"
+                        ?disabled=${this._busy !== ''}
+                        @click=${() => void this._act(r, 'apply')}
+                      >
+                        ${msg('Reclaim now', { id: 'quotas.reclaims.apply' })}
+                      </button>`
+                    : nothing
+                }
+              </div>`
+            : nothing
+        }
         ${this._errors[r.id] ? html`<p class="error" role="alert" data-testid="reclaim-error">${this._errors[r.id]}</p>` : nothing}
       </div>
     </ts-panel>`;

@@ -1,6 +1,6 @@
 import { LitElement, html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import { localized, msg } from '@lit/localize';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import { errorText } from '../data/error-text.js';
 import {
@@ -70,7 +70,9 @@ export class TsPageQuotaShowback extends LitElement {
       </div>
       ${this._task.render({
         pending: () =>
-          this._task.value ? this._content(this._task.value) : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
+          this._task.value
+            ? this._content(this._task.value)
+            : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
         error: (e) =>
           html`<ts-panel
             heading=${heading}
@@ -88,11 +90,17 @@ export class TsPageQuotaShowback extends LitElement {
     return html`<div class="stack">
       <ts-panel heading=${msg('Cost per org unit', { id: 'quotas.showback.chart' })}>
         <span slot="meta" data-testid="showback-total">${yuan(total)}</span>
-        ${showback.items.length
-          ? html`<ts-chart class="wide" data-testid="showback-chart" .option=${showbackOption(showback, classes)}></ts-chart>`
-          : html`<p class="empty" data-testid="showback-empty">
-              ${msg('Nothing to show for this month.', { id: 'quotas.reports.empty' })}
-            </p>`}
+        ${
+          showback.items.length
+            ? html`<ts-chart
+                class="wide"
+                data-testid="showback-chart"
+                .option=${showbackOption(showback, classes)}
+              ></ts-chart>`
+            : html`<p class="empty" data-testid="showback-empty">
+                ${msg('Nothing to show for this month.', { id: 'quotas.reports.empty' })}
+              </p>`
+        }
       </ts-panel>
       <ts-panel heading=${msg('Per org unit and class', { id: 'quotas.showback.table' })}>
         <div style="overflow:auto">
@@ -166,7 +174,9 @@ export class TsPageQuotaScorecards extends LitElement {
       </div>
       ${this._task.render({
         pending: () =>
-          this._task.value ? this._content(this._task.value) : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
+          this._task.value
+            ? this._content(this._task.value)
+            : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
         error: (e) =>
           html`<ts-panel
             heading=${heading}
@@ -186,7 +196,11 @@ export class TsPageQuotaScorecards extends LitElement {
     const shown = classes.filter((c) => items.some((i) => i.utilisation[c.id] !== undefined));
     return html`<div class="stack">
       <ts-panel heading=${msg('Score', { id: 'quotas.chart.score' })}>
-        <ts-chart class="bars" data-testid="scorecards-chart" .option=${scorecardOption(items, this._month)}></ts-chart>
+        <ts-chart
+          class="bars"
+          data-testid="scorecards-chart"
+          .option=${scorecardOption(items, this._month)}
+        ></ts-chart>
       </ts-panel>
       <ts-panel heading=${msg('Per cloud', { id: 'quotas.scorecards.table' })}>
         <div style="overflow:auto">
@@ -197,7 +211,10 @@ export class TsPageQuotaScorecards extends LitElement {
                 <th>${msg('Availability', { id: 'quotas.col.availability' })}</th>
                 <th>${msg('Median fulfilment (hours)', { id: 'quotas.col.fulfilment' })}</th>
                 ${shown.map(
-                  (c) => html`<th>${classLabel(c.id, classes)} ${msg('utilisation', { id: 'quotas.col.classUtilisation' })}</th>`,
+                  (c) =>
+                    html`<th>
+                      ${msg(str`${classLabel(c.id, classes)} utilisation`, { id: 'quotas.col.classUtilisation' })}
+                    </th>`,
                 )}
                 <th>${msg('Drift', { id: 'quotas.col.drift' })}</th>
                 <th>${msg('Errors', { id: 'quotas.col.errors' })}</th>
@@ -210,7 +227,9 @@ export class TsPageQuotaScorecards extends LitElement {
                   html`<tr data-testid="scorecard-row" data-key=${i.cloudId}>
                     <td>${i.name}</td>
                     <td>${i.availability === null ? '—' : formatPercent(i.availability * 100, 2)}</td>
-                    <td>${i.fulfilmentHoursMedian === null ? '—' : formatNumber(i.fulfilmentHoursMedian, 1)}</td>
+                    <td>
+                      ${i.fulfilmentHoursMedian === null ? '—' : formatNumber(i.fulfilmentHoursMedian, 1)}
+                    </td>
                     ${shown.map((c) => {
                       const u = i.utilisation[c.id];
                       return html`<td>${u === undefined ? '—' : formatPercent(u * 100, 0)}</td>`;

@@ -182,13 +182,23 @@ export class TsPageQuotaRequestNew extends LitElement {
     const cost = valid ? monthlyCost(amounts, v.classes) : null;
     const problems = this._submitted ? this._problems(v) : [];
     const value = (e: Event) => (e.target as HTMLInputElement).value;
-    return html`<form class="stack" data-testid="request-form" @submit=${(e: Event) => void this._submit(e, v)}>
+    return html`<form
+      class="stack"
+      data-testid="request-form"
+      @submit=${(e: Event) => void this._submit(e, v)}
+    >
       <ts-panel heading=${msg('Where', { id: 'quotas.new.where' })}>
         <div class="stack">
           <label class="field"
             >${msg('Cloud', { id: 'quotas.col.cloud' })}
-            <select name="cloud" data-testid="request-cloud" @change=${(e: Event) => (this._cloud = value(e))}>
-              <option value="" ?selected=${this._cloud === ''}>${msg('Choose…', { id: 'quotas.choose' })}</option>
+            <select
+              name="cloud"
+              data-testid="request-cloud"
+              @change=${(e: Event) => (this._cloud = value(e))}
+            >
+              <option value="" ?selected=${this._cloud === ''}>
+                ${msg('Choose…', { id: 'quotas.choose' })}
+              </option>
               ${v.clouds.map((c) => html`<option value=${c.id} ?selected=${c.id === this._cloud}>${c.name}</option>`)}
             </select></label
           >
@@ -212,37 +222,43 @@ export class TsPageQuotaRequestNew extends LitElement {
               />${msg('New project', { id: 'quotas.new.newProject' })}</label
             >
           </div>
-          ${this._projectMode === 'existing'
-            ? html`<label class="field"
-                >${msg('Project', { id: 'quotas.col.project' })}
-                <select data-testid="request-project" @change=${(e: Event) => (this._project = value(e))}>
-                  <option value="" ?selected=${this._project === ''}>${msg('Choose…', { id: 'quotas.choose' })}</option>
-                  ${v.projects.map(
-                    (p) =>
-                      html`<option value=${p.id} ?selected=${p.id === this._project}>${p.name} (${p.id})</option>`,
-                  )}
-                </select></label
-              >`
-            : html`<div class="row">
-                <label class="field"
-                  >${msg('Project id', { id: 'quotas.new.projectId' })}
-                  <input
-                    type="text"
-                    data-testid="request-new-id"
-                    maxlength="63"
-                    .value=${this._newId}
-                    @input=${(e: Event) => (this._newId = value(e))}
-                /></label>
-                <label class="field"
-                  >${msg('Project name', { id: 'quotas.new.projectName' })}
-                  <input
-                    type="text"
-                    data-testid="request-new-name"
-                    maxlength="200"
-                    .value=${this._newName}
-                    @input=${(e: Event) => (this._newName = value(e))}
-                /></label>
-              </div>`}
+          ${
+            this._projectMode === 'existing'
+              ? html`<label class="field"
+                  >${msg('Project', { id: 'quotas.col.project' })}
+                  <select data-testid="request-project" @change=${(e: Event) => (this._project = value(e))}>
+                    <option value="" ?selected=${this._project === ''}>
+                      ${msg('Choose…', { id: 'quotas.choose' })}
+                    </option>
+                    ${v.projects.map(
+                      (p) =>
+                        html`<option value=${p.id} ?selected=${p.id === this._project}>
+                          ${p.name} (${p.id})
+                        </option>`,
+                    )}
+                  </select></label
+                >`
+              : html`<div class="row">
+                  <label class="field"
+                    >${msg('Project id', { id: 'quotas.new.projectId' })}
+                    <input
+                      type="text"
+                      data-testid="request-new-id"
+                      maxlength="63"
+                      .value=${this._newId}
+                      @input=${(e: Event) => (this._newId = value(e))}
+                  /></label>
+                  <label class="field"
+                    >${msg('Project name', { id: 'quotas.new.projectName' })}
+                    <input
+                      type="text"
+                      data-testid="request-new-name"
+                      maxlength="200"
+                      .value=${this._newName}
+                      @input=${(e: Event) => (this._newName = value(e))}
+                  /></label>
+                </div>`
+          }
         </div>
       </ts-panel>
       <ts-panel heading=${msg('What', { id: 'quotas.new.what' })}>
@@ -271,7 +287,9 @@ export class TsPageQuotaRequestNew extends LitElement {
           <p data-testid="request-amounts">${amountsText(amounts, v.classes)}</p>
           <p>
             ${msg('Monthly cost', { id: 'quotas.new.monthlyCost' })}:
-            <span class="cost" data-testid="request-cost" data-value=${cost ?? ''}>${cost === null ? '—' : yuan(cost)}</span>
+            <span class="cost" data-testid="request-cost" data-value=${cost ?? ''}
+              >${cost === null ? '—' : yuan(cost)}</span
+            >
           </p>
         </div>
       </ts-panel>
@@ -299,11 +317,13 @@ export class TsPageQuotaRequestNew extends LitElement {
           /></label>
         </div>
       </ts-panel>
-      ${problems.length
-        ? html`<ul class="error" role="alert" data-testid="request-problems">
-            ${problems.map((p) => html`<li>${p}</li>`)}
-          </ul>`
-        : nothing}
+      ${
+        problems.length
+          ? html`<ul class="error" role="alert" data-testid="request-problems">
+              ${problems.map((p) => html`<li>${p}</li>`)}
+            </ul>`
+          : nothing
+      }
       ${this._error ? html`<p class="error" role="alert" data-testid="request-error">${this._error}</p>` : nothing}
       <div class="row">
         <button type="submit" class="btn primary" data-testid="request-submit" ?disabled=${this._busy}>
@@ -322,9 +342,14 @@ export class TsPageQuotaRequestNew extends LitElement {
             data-testid="request-package"
             @change=${(e: Event) => (this._package = (e.target as HTMLSelectElement).value)}
           >
-            <option value="" ?selected=${this._package === ''}>${msg('Choose…', { id: 'quotas.choose' })}</option>
+            <option value="" ?selected=${this._package === ''}>
+              ${msg('Choose…', { id: 'quotas.choose' })}
+            </option>
             ${v.catalogue.map(
-              (p) => html`<option value=${p.id} ?selected=${p.id === this._package}>${localName(p.names)}</option>`,
+              (p) =>
+                html`<option value=${p.id} ?selected=${p.id === this._package}>
+                  ${localName(p.names)}
+                </option>`,
             )}
           </select></label
         >
@@ -396,11 +421,13 @@ export class TsPageQuotaRequestNew extends LitElement {
             </td>
             <td>${yuan(c.monthlyPrice)}</td>
             <td>
-              ${issue
-                ? html`<span class="error" data-testid="request-amount-issue" data-class=${c.id}
-                    >${amountProblemText(issue.problem)}</span
-                  >`
-                : nothing}
+              ${
+                issue
+                  ? html`<span class="error" data-testid="request-amount-issue" data-class=${c.id}
+                      >${amountProblemText(issue.problem)}</span
+                    >`
+                  : nothing
+              }
             </td>
           </tr>`;
         })}

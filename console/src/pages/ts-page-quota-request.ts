@@ -121,10 +121,12 @@ export class TsPageQuotaRequest extends LitElement {
             <dd>${r.orgUnitName || r.orgUnitId}</dd>
             <dt>${msg('Applicant', { id: 'quotas.col.applicant' })}</dt>
             <dd>${r.applicant}</dd>
-            ${r.package
-              ? html`<dt>${msg('Package', { id: 'quotas.col.package' })}</dt>
-                  <dd>${r.package} × ${formatCount(r.quantity ?? 1)}</dd>`
-              : nothing}
+            ${
+              r.package
+                ? html`<dt>${msg('Package', { id: 'quotas.col.package' })}</dt>
+                    <dd>${r.package} × ${formatCount(r.quantity ?? 1)}</dd>`
+                : nothing
+            }
             <dt>${msg('Resources', { id: 'quotas.col.resources' })}</dt>
             <dd data-testid="request-detail-amounts">${amountsText(r.amounts, classes)}</dd>
             <dt>${msg('Monthly cost', { id: 'quotas.new.monthlyCost' })}</dt>
@@ -133,82 +135,112 @@ export class TsPageQuotaRequest extends LitElement {
             <dd>${formatCount(r.durationDays)}</dd>
             <dt>${msg('Applied', { id: 'quotas.col.created' })}</dt>
             <dd>${formatDateTime(r.createdAt)}</dd>
-            ${r.decidedAt
-              ? html`<dt>${msg('Decided', { id: 'quotas.col.decided' })}</dt>
-                  <dd>${formatDateTime(r.decidedAt)}</dd>`
-              : nothing}
-            ${r.expiresAt
-              ? html`<dt>${msg('Expires', { id: 'quotas.col.expires' })}</dt>
-                  <dd>${formatDateTime(r.expiresAt)}</dd>`
-              : nothing}
+            ${
+              r.decidedAt
+                ? html`<dt>${msg('Decided', { id: 'quotas.col.decided' })}</dt>
+                    <dd>${formatDateTime(r.decidedAt)}</dd>`
+                : nothing
+            }
+            ${
+              r.expiresAt
+                ? html`<dt>${msg('Expires', { id: 'quotas.col.expires' })}</dt>
+                    <dd>${formatDateTime(r.expiresAt)}</dd>`
+                : nothing
+            }
             <dt>${msg('Justification', { id: 'quotas.col.justification' })}</dt>
             <dd>${r.justification}</dd>
           </dl>
-          ${r.error
-            ? html`<p class="error" role="alert" data-testid="request-failure" data-code=${r.error.code}>
-                ${r.error.message}
-              </p>`
-            : nothing}
-          ${mine && r.status === 'pending'
-            ? html`<div class="row">
-                <button type="button" class="btn" data-testid="request-withdraw" @click=${() => void this._withdraw(r)}>
-                  ${msg('Withdraw', { id: 'quotas.request.withdraw' })}
-                </button>
-              </div>`
-            : nothing}
+          ${
+            r.error
+              ? html`<p class="error" role="alert" data-testid="request-failure" data-code=${r.error.code}>
+                  ${r.error.message}
+                </p>`
+              : nothing
+          }
+          ${
+            mine && r.status === 'pending'
+              ? html`<div class="row">
+                  <button
+                    type="button"
+                    class="btn"
+                    data-testid="request-withdraw"
+                    @click=${() => void this._withdraw(r)}
+                  >
+                    ${msg('Withdraw', { id: 'quotas.request.withdraw' })}
+                  </button>
+                </div>`
+              : nothing
+          }
           ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
         </div>
       </ts-panel>
       <ts-panel heading=${msg('Approval steps', { id: 'quotas.request.steps' })}>
-        ${r.steps.length
-          ? html`<ol class="steps" data-testid="request-steps">
-              ${r.steps.map(
-                (s) =>
-                  html`<li data-state=${s.state}>
-                    ${levelText(s.approverLevel)} ${stepBadge(s.state)} ${s.by ?? ''}
-                    ${s.at ? html`<span class="muted">${formatDateTime(s.at)}</span>` : nothing}
-                    ${s.comment ? html`<div data-testid="step-comment">${s.comment}</div>` : nothing}
-                  </li>`,
-              )}
-            </ol>`
-          : html`<p class="empty">${msg('No approval steps.', { id: 'quotas.request.noSteps' })}</p>`}
+        ${
+          r.steps.length
+            ? html`<ol class="steps" data-testid="request-steps">
+                ${r.steps.map(
+                  (s) =>
+                    html`<li data-state=${s.state}>
+                      ${levelText(s.approverLevel)} ${stepBadge(s.state)} ${s.by ?? ''}
+                      ${s.at ? html`<span class="muted">${formatDateTime(s.at)}</span>` : nothing}
+                      ${s.comment ? html`<div data-testid="step-comment">${s.comment}</div>` : nothing}
+                    </li>`,
+                )}
+              </ol>`
+            : html`<p class="empty">${msg('No approval steps.', { id: 'quotas.request.noSteps' })}</p>`
+        }
       </ts-panel>
       <ts-panel heading=${msg('Enforcement on the cloud', { id: 'quotas.request.enforcement' })}>
-        <div class="stack" data-testid="request-enforcement" data-state=${e?.state ?? ''} data-applied=${e?.applied ? 'true' : 'false'}>
-          ${e
-            ? html`${enforcementBadge(e.state)}
-                <dl class="fields">
-                  ${e.version !== null
-                    ? html`<dt>${msg('Version', { id: 'quotas.request.version' })}</dt>
-                        <dd>${e.version}</dd>`
-                    : nothing}
-                  ${e.appliedVersion !== null
-                    ? html`<dt>${msg('Applied version', { id: 'quotas.request.appliedVersion' })}</dt>
-                        <dd>${e.appliedVersion}</dd>`
-                    : nothing}
-                  ${e.checkedAt
-                    ? html`<dt>${msg('Last checked', { id: 'quotas.clouds.checked' })}</dt>
-                        <dd>${formatDateTime(e.checkedAt)}</dd>`
-                    : nothing}
-                </dl>
-                ${cloudErrorLine(e.error, 'request-cloud-error')}`
-            : html`<p class="empty">
-                ${msg('Nothing to apply until the application is approved.', { id: 'quotas.request.notYet' })}
-              </p>`}
+        <div
+          class="stack"
+          data-testid="request-enforcement"
+          data-state=${e?.state ?? ''}
+          data-applied=${e?.applied ? 'true' : 'false'}
+        >
+          ${
+            e
+              ? html`${enforcementBadge(e.state)}
+                  <dl class="fields">
+                    ${
+                      e.version !== null
+                        ? html`<dt>${msg('Version', { id: 'quotas.request.version' })}</dt>
+                            <dd>${e.version}</dd>`
+                        : nothing
+                    }
+                    ${
+                      e.appliedVersion !== null
+                        ? html`<dt>${msg('Applied version', { id: 'quotas.request.appliedVersion' })}</dt>
+                            <dd>${e.appliedVersion}</dd>`
+                        : nothing
+                    }
+                    ${
+                      e.checkedAt
+                        ? html`<dt>${msg('Last checked', { id: 'quotas.clouds.checked' })}</dt>
+                            <dd>${formatDateTime(e.checkedAt)}</dd>`
+                        : nothing
+                    }
+                  </dl>
+                  ${cloudErrorLine(e.error, 'request-cloud-error')}`
+              : html`<p class="empty">
+                  ${msg('Nothing to apply until the application is approved.', { id: 'quotas.request.notYet' })}
+                </p>`
+          }
         </div>
       </ts-panel>
       <ts-panel heading=${msg('Timeline', { id: 'quotas.request.timeline' })}>
-        ${r.timeline.length
-          ? html`<ol class="timeline" data-testid="request-timeline">
-              ${r.timeline.map(
-                (t) =>
-                  html`<li data-kind=${t.kind}>
-                    <span class="muted">${formatDateTime(t.at)}</span> <span class="mono">${t.kind}</span>
-                    ${t.by ?? ''} ${t.text ?? ''}
-                  </li>`,
-              )}
-            </ol>`
-          : html`<p class="empty">${msg('No entries yet.', { id: 'quotas.request.noTimeline' })}</p>`}
+        ${
+          r.timeline.length
+            ? html`<ol class="timeline" data-testid="request-timeline">
+                ${r.timeline.map(
+                  (t) =>
+                    html`<li data-kind=${t.kind}>
+                      <span class="muted">${formatDateTime(t.at)}</span> <span class="mono">${t.kind}</span>
+                      ${t.by ?? ''} ${t.text ?? ''}
+                    </li>`,
+                )}
+              </ol>`
+            : html`<p class="empty">${msg('No entries yet.', { id: 'quotas.request.noTimeline' })}</p>`
+        }
       </ts-panel>
     </div>`;
   }

@@ -23,7 +23,13 @@ import { formatCount, formatDateTime } from '../common/format.js';
 import { locationChangedEvent, navigate } from '../common/router.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
 import type { DataTableColumn, RowSelectDetail } from '../components/ts-data-table.js';
-import { amountsText, quotaStyles, quotasUnavailable, requestStatusBadge, yuan } from './ts-page-quota-common.js';
+import {
+  amountsText,
+  quotaStyles,
+  quotasUnavailable,
+  requestStatusBadge,
+  yuan,
+} from './ts-page-quota-common.js';
 import '../components/ts-data-table.js';
 import '../components/ts-panel.js';
 
@@ -155,7 +161,11 @@ export class TsPageQuotaRequests extends LitElement {
         <ts-panel heading=${msg('Filters', { id: 'quotas.filters' })}>
           <div class="row">
             <span class="segmented" role="group" data-testid="requests-scope">
-              <button type="button" aria-pressed=${q.scope === 'all' ? 'true' : 'false'} @click=${() => this._set({ scope: 'all' })}>
+              <button
+                type="button"
+                aria-pressed=${q.scope === 'all' ? 'true' : 'false'}
+                @click=${() => this._set({ scope: 'all' })}
+              >
                 ${msg('My org unit and below', { id: 'quotas.requests.scopeAll' })}
               </button>
               <button
@@ -177,7 +187,9 @@ export class TsPageQuotaRequests extends LitElement {
                       .checked=${q.status.includes(s)}
                       @change=${(e: Event) => {
                         const on = (e.target as HTMLInputElement).checked;
-                        this._set({ status: requestStatuses.filter((x) => (x === s ? on : q.status.includes(x))) });
+                        this._set({
+                          status: requestStatuses.filter((x) => (x === s ? on : q.status.includes(x))),
+                        });
                       }}
                     />${requestStatusText(s)}</label
                   >`,
@@ -204,7 +216,10 @@ export class TsPageQuotaRequests extends LitElement {
 
   private _table(page: RequestPage, busy: boolean) {
     const rows = [...page.items, ...this._more];
-    return html`<ts-panel heading=${msg('Resource applications', { id: 'quotas.requests.heading' })} ?busy=${busy}>
+    return html`<ts-panel
+      heading=${msg('Resource applications', { id: 'quotas.requests.heading' })}
+      ?busy=${busy}
+    >
       <span slot="meta" data-testid="requests-shown" data-count=${rows.length}
         >${msg(str`${formatCount(rows.length)} shown`, { id: 'quotas.shown' })}</span
       >
@@ -220,11 +235,18 @@ export class TsPageQuotaRequests extends LitElement {
         @ts-row-select=${(e: CustomEvent<RowSelectDetail<QuotaRequest>>) =>
           navigate(`/quotas/requests/${encodeURIComponent(e.detail.row.id)}`)}
       ></ts-data-table>
-      ${this._cursor
-        ? html`<button type="button" class="btn" data-testid="requests-more" @click=${() => void this._loadMore()}>
-            ${msg('Load more', { id: 'quotas.more' })}
-          </button>`
-        : nothing}
+      ${
+        this._cursor
+          ? html`<button
+              type="button"
+              class="btn"
+              data-testid="requests-more"
+              @click=${() => void this._loadMore()}
+            >
+              ${msg('Load more', { id: 'quotas.more' })}
+            </button>`
+          : nothing
+      }
       ${this._moreError ? html`<p class="error" role="alert">${this._moreError}</p>` : nothing}
     </ts-panel>`;
   }
@@ -294,7 +316,9 @@ export class TsPageQuotaInbox extends LitElement {
       </div>
       ${this._task.render({
         pending: () =>
-          this._task.value ? this._list(this._task.value) : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
+          this._task.value
+            ? this._list(this._task.value)
+            : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
         error: (e) =>
           html`<ts-panel
             heading=${heading}
@@ -316,7 +340,11 @@ export class TsPageQuotaInbox extends LitElement {
       ${page.items.map((r) => {
         const done = this._done[r.id];
         const waiting = r.steps.find((s) => s.state === 'waiting');
-        return html`<ts-panel heading=${`${r.orgUnitName || r.orgUnitId} · ${r.projectId}`} data-testid="inbox-item" data-key=${r.id}>
+        return html`<ts-panel
+          heading=${`${r.orgUnitName || r.orgUnitId} · ${r.projectId}`}
+          data-testid="inbox-item"
+          data-key=${r.id}
+        >
           <span slot="meta">${requestStatusBadge(done ?? r.status)}</span>
           <div class="stack">
             <dl class="fields">
@@ -334,50 +362,58 @@ export class TsPageQuotaInbox extends LitElement {
               <dd>${r.applicant}</dd>
               <dt>${msg('Justification', { id: 'quotas.col.justification' })}</dt>
               <dd>${r.justification}</dd>
-              ${waiting
-                ? html`<dt>${msg('Step', { id: 'quotas.col.step' })}</dt>
-                    <dd>${levelText(waiting.approverLevel)}</dd>`
-                : nothing}
+              ${
+                waiting
+                  ? html`<dt>${msg('Step', { id: 'quotas.col.step' })}</dt>
+                      <dd>${levelText(waiting.approverLevel)}</dd>`
+                  : nothing
+              }
             </dl>
-            ${done
-              ? html`<p class="ok-text" role="status" data-testid="inbox-done" data-decision=${done}>
-                  ${done === 'approved'
-                    ? msg('Approved.', { id: 'quotas.inbox.approved' })
-                    : msg('Rejected.', { id: 'quotas.inbox.rejected' })}
-                </p>`
-              : html`<label class="field"
-                    >${msg('Comment or reason', { id: 'quotas.inbox.comment' })}
-                    <input
-                      type="text"
-                      class="wide"
-                      maxlength="2000"
-                      data-testid="inbox-text"
-                      .value=${this._text[r.id] ?? ''}
-                      @input=${(e: Event) => (this._text = { ...this._text, [r.id]: (e.target as HTMLInputElement).value })}
-                  /></label>
-                  <div class="row">
-                    <button
-                      type="button"
-                      class="btn primary"
-                      data-testid="inbox-approve"
-                      ?disabled=${this._busy !== ''}
-                      @click=${() => void this._decide(r, 'approve')}
-                    >
-                      ${msg('Approve', { id: 'quotas.inbox.approve' })}
-                    </button>
-                    <button
-                      type="button"
-                      class="btn"
-                      data-testid="inbox-reject"
-                      ?disabled=${this._busy !== ''}
-                      @click=${() => void this._decide(r, 'reject')}
-                    >
-                      ${msg('Reject', { id: 'quotas.inbox.reject' })}
-                    </button>
-                  </div>`}
-            ${this._errors[r.id]
-              ? html`<p class="error" role="alert" data-testid="inbox-error">${this._errors[r.id]}</p>`
-              : nothing}
+            ${
+              done
+                ? html`<p class="ok-text" role="status" data-testid="inbox-done" data-decision=${done}>
+                    ${
+                      done === 'approved'
+                        ? msg('Approved.', { id: 'quotas.inbox.approved' })
+                        : msg('Rejected.', { id: 'quotas.inbox.rejected' })
+                    }
+                  </p>`
+                : html`<label class="field"
+                      >${msg('Comment or reason', { id: 'quotas.inbox.comment' })}
+                      <input
+                        type="text"
+                        class="wide"
+                        maxlength="2000"
+                        data-testid="inbox-text"
+                        .value=${this._text[r.id] ?? ''}
+                        @input=${(e: Event) => (this._text = { ...this._text, [r.id]: (e.target as HTMLInputElement).value })}
+                    /></label>
+                    <div class="row">
+                      <button
+                        type="button"
+                        class="btn primary"
+                        data-testid="inbox-approve"
+                        ?disabled=${this._busy !== ''}
+                        @click=${() => void this._decide(r, 'approve')}
+                      >
+                        ${msg('Approve', { id: 'quotas.inbox.approve' })}
+                      </button>
+                      <button
+                        type="button"
+                        class="btn"
+                        data-testid="inbox-reject"
+                        ?disabled=${this._busy !== ''}
+                        @click=${() => void this._decide(r, 'reject')}
+                      >
+                        ${msg('Reject', { id: 'quotas.inbox.reject' })}
+                      </button>
+                    </div>`
+            }
+            ${
+              this._errors[r.id]
+                ? html`<p class="error" role="alert" data-testid="inbox-error">${this._errors[r.id]}</p>`
+                : nothing
+            }
           </div>
         </ts-panel>`;
       })}

@@ -91,11 +91,17 @@ export class TsPageQuotaTree extends LitElement {
 
   override render() {
     const heading = msg('Quota tree', { id: 'quotas.tree.heading' });
-    if (isQuotasMissing(this._tree.error) || isQuotasMissing(this._meta.error)) return quotasUnavailable(heading);
+    if (isQuotasMissing(this._tree.error) || isQuotasMissing(this._meta.error))
+      return quotasUnavailable(heading);
     const meta = this._meta.value;
     const tree = this._tree.value;
     const classes = meta?.classes ?? [];
-    const shown = tree ? nodeClasses(tree.root, classes.map((c) => c.id)) : [];
+    const shown = tree
+      ? nodeClasses(
+          tree.root,
+          classes.map((c) => c.id),
+        )
+      : [];
     const cls = shown.includes(this._query.cls) ? this._query.cls : (shown[0] ?? '');
     return html`<div class="page-header"><h1>${heading}</h1></div>
       <div class="stack">
@@ -111,7 +117,8 @@ export class TsPageQuotaTree extends LitElement {
                   ${msg('All clouds I see (summed)', { id: 'quotas.tree.allClouds' })}
                 </option>
                 ${(meta?.clouds ?? []).map(
-                  (c) => html`<option value=${c.id} ?selected=${c.id === this._query.cloud}>${c.name}</option>`,
+                  (c) =>
+                    html`<option value=${c.id} ?selected=${c.id === this._query.cloud}>${c.name}</option>`,
                 )}
               </select></label
             >
@@ -126,16 +133,25 @@ export class TsPageQuotaTree extends LitElement {
                 )}
               </select></label
             >
-            ${this._query.root
-              ? html`<button type="button" class="btn" data-testid="tree-top" @click=${() => this._set({ root: '' })}>
-                  ${msg('Back to the top', { id: 'quotas.tree.top' })}
-                </button>`
-              : nothing}
+            ${
+              this._query.root
+                ? html`<button
+                    type="button"
+                    class="btn"
+                    data-testid="tree-top"
+                    @click=${() => this._set({ root: '' })}
+                  >
+                    ${msg('Back to the top', { id: 'quotas.tree.top' })}
+                  </button>`
+                : nothing
+            }
           </div>
         </ts-panel>
         ${this._tree.render({
           pending: () =>
-            tree ? this._content(tree, classes, cls, true) : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
+            tree
+              ? this._content(tree, classes, cls, true)
+              : html`<ts-panel heading=${heading} state="loading"></ts-panel>`,
           error: (e) =>
             html`<ts-panel
               heading=${heading}
@@ -153,9 +169,17 @@ export class TsPageQuotaTree extends LitElement {
   }
 
   private _content(tree: QuotaTree, classes: ResourceClass[], cls: string, busy: boolean) {
-    const shown = nodeClasses(tree.root, classes.map((c) => c.id));
+    const shown = nodeClasses(
+      tree.root,
+      classes.map((c) => c.id),
+    );
     const rows = treeRows(tree.root, this._expanded);
-    return html`<ts-panel heading=${tree.root.name} ?busy=${busy} data-testid="tree-root" data-root=${tree.root.id}>
+    return html`<ts-panel
+        heading=${tree.root.name}
+        ?busy=${busy}
+        data-testid="tree-root"
+        data-root=${tree.root.id}
+      >
         <div class="legend" slot="meta">
           ${[
             [0.1, msg('Idle (< 30 %)', { id: 'quotas.tree.legendIdle' })],
@@ -164,20 +188,27 @@ export class TsPageQuotaTree extends LitElement {
             [0.95, msg('Nearly full (≥ 90 %)', { id: 'quotas.tree.legendFull' })],
           ].map(
             ([share, label]) =>
-              html`<span><span class="swatch" style="background:${utilisationColor(share as number)}"></span>${label}</span>`,
+              html`<span
+                ><span class="swatch" style="background:${utilisationColor(share as number)}"></span
+                >${label}</span
+              >`,
           )}
         </div>
-        ${cls && tree.root.children.some((c) => (c.quota[cls] ?? 0) > 0)
-          ? html`<ts-chart
-              class="treemap"
-              data-testid="tree-treemap"
-              .option=${quotaTreemapOption(tree.root, cls, classes)}
-              @ts-chart-click=${(e: CustomEvent<ChartClickDetail>) => {
-                const n = clickedNode(e.detail.data);
-                if (n) this._goDown(n);
-              }}
-            ></ts-chart>`
-          : html`<p class="empty">${msg('Nothing allocated below this org unit yet.', { id: 'quotas.tree.emptyMap' })}</p>`}
+        ${
+          cls && tree.root.children.some((c) => (c.quota[cls] ?? 0) > 0)
+            ? html`<ts-chart
+                class="treemap"
+                data-testid="tree-treemap"
+                .option=${quotaTreemapOption(tree.root, cls, classes)}
+                @ts-chart-click=${(e: CustomEvent<ChartClickDetail>) => {
+                  const n = clickedNode(e.detail.data);
+                  if (n) this._goDown(n);
+                }}
+              ></ts-chart>`
+            : html`<p class="empty">
+                ${msg('Nothing allocated below this org unit yet.', { id: 'quotas.tree.emptyMap' })}
+              </p>`
+        }
       </ts-panel>
       <ts-panel heading=${msg('Quotas', { id: 'quotas.tree.table' })}>
         <div style="overflow:auto">
@@ -218,37 +249,45 @@ export class TsPageQuotaTree extends LitElement {
     return html`<tr data-testid="tree-row" data-key=${key} data-kind=${n.kind} data-depth=${r.depth}>
       <td>
         <span class="indent" style="width:${r.depth * 16}px"></span>
-        ${r.hasChildren && r.depth > 0
-          ? html`<button
-              type="button"
-              class="toggle"
-              data-testid="tree-toggle"
-              aria-expanded=${r.expanded ? 'true' : 'false'}
-              aria-label=${r.expanded
-                ? msg('Collapse', { id: 'quotas.tree.collapse' })
-                : msg('Expand', { id: 'quotas.tree.expand' })}
-              @click=${toggle}
-            >
-              ${r.expanded ? '▾' : '▸'}
-            </button>`
-          : html`<span class="toggle"></span>`}
-        ${n.kind === 'org-unit' && r.depth > 0
-          ? html`<a
-              href=${`/quotas/tree${querySearch({ ...this._query, root: n.id })}`}
-              data-testid="tree-down"
-              @click=${(e: Event) => {
-                e.preventDefault();
-                this._goDown(n);
-              }}
-              >${n.name}</a
-            >`
-          : html`<span class=${n.kind === 'project' ? 'mono' : ''}>${n.name}</span>`}
+        ${
+          r.hasChildren && r.depth > 0
+            ? html`<button
+                type="button"
+                class="toggle"
+                data-testid="tree-toggle"
+                aria-expanded=${r.expanded ? 'true' : 'false'}
+                aria-label=${
+                  r.expanded
+                    ? msg('Collapse', { id: 'quotas.tree.collapse' })
+                    : msg('Expand', { id: 'quotas.tree.expand' })
+                }
+                @click=${toggle}
+              >
+                ${r.expanded ? '▾' : '▸'}
+              </button>`
+            : html`<span class="toggle"></span>`
+        }
+        ${
+          n.kind === 'org-unit' && r.depth > 0
+            ? html`<a
+                href=${`/quotas/tree${querySearch({ ...this._query, root: n.id })}`}
+                data-testid="tree-down"
+                @click=${(e: Event) => {
+                  e.preventDefault();
+                  this._goDown(n);
+                }}
+                >${n.name}</a
+              >`
+            : html`<span class=${n.kind === 'project' ? 'mono' : ''}>${n.name}</span>`
+        }
       </td>
       ${shown.map((c) => {
         const share = ratio(n.used[c], n.quota[c]);
         const v = (x: number | undefined) => (x === undefined ? '—' : amountText(c, x, classes));
         return html`<td data-class=${c} data-field="quota">${v(n.quota[c])}</td>
-          <td data-class=${c} data-field="toChildren">${n.kind === 'project' ? '' : v(n.allocatedToChildren[c])}</td>
+          <td data-class=${c} data-field="toChildren">
+            ${n.kind === 'project' ? '' : v(n.allocatedToChildren[c])}
+          </td>
           <td data-class=${c} data-field="used">${v(n.used[c])}</td>
           <td data-class=${c} data-field="physical">${v(n.physical[c])}</td>
           <td data-class=${c}>${share === null ? '—' : formatPercent(share * 100, 0)}</td>`;

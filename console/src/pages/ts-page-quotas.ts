@@ -184,73 +184,87 @@ export class TsPageQuotas extends LitElement {
           <dd>${tierText(cloud.tier)}</dd>
           <dt>${msg('Owner org unit', { id: 'quotas.clouds.owner' })}</dt>
           <dd>${cloud.orgUnitName || cloud.orgUnitId}</dd>
-          ${cloud.region
-            ? html`<dt>${msg('Region', { id: 'quotas.clouds.region' })}</dt>
-                <dd>${cloud.region}</dd>`
-            : nothing}
-          ${cloud.connection
-            ? html`<dt>${msg('Endpoint', { id: 'quotas.clouds.endpoint' })}</dt>
-                <dd>${cloud.connection.endpoint}</dd>`
-            : nothing}
+          ${
+            cloud.region
+              ? html`<dt>${msg('Region', { id: 'quotas.clouds.region' })}</dt>
+                  <dd>${cloud.region}</dd>`
+              : nothing
+          }
+          ${
+            cloud.connection
+              ? html`<dt>${msg('Endpoint', { id: 'quotas.clouds.endpoint' })}</dt>
+                  <dd>${cloud.connection.endpoint}</dd>`
+              : nothing
+          }
           <dt>${msg('Last checked', { id: 'quotas.clouds.checked' })}</dt>
           <dd>
-            ${cloud.sync.checkedAt
-              ? html`<span title=${formatDateTime(cloud.sync.checkedAt)}
-                  >${formatTimeFromNow(cloud.sync.checkedAt)}</span
-                >`
-              : msg('Never', { id: 'quotas.clouds.never' })}
+            ${
+              cloud.sync.checkedAt
+                ? html`<span title=${formatDateTime(cloud.sync.checkedAt)}
+                    >${formatTimeFromNow(cloud.sync.checkedAt)}</span
+                  >`
+                : msg('Never', { id: 'quotas.clouds.never' })
+            }
           </dd>
         </dl>
         ${cloudErrorLine(cloud.sync.error, 'cloud-error')}
-        ${cloud.classes.length
-          ? html`<ts-chart
-              class="bars"
-              data-testid="cloud-bars"
-              .option=${cloudBarsOption(cloud, classes)}
-            ></ts-chart>`
-          : nothing}
+        ${
+          cloud.classes.length
+            ? html`<ts-chart
+                class="bars"
+                data-testid="cloud-bars"
+                .option=${cloudBarsOption(cloud, classes)}
+              ></ts-chart>`
+            : nothing
+        }
         ${this._editing === cloud.id ? this._capacityForm(cloud, classes) : this._classTable(cloud, classes)}
-        ${admin
-          ? html`<div class="row">
-              ${this._editing === cloud.id
-                ? nothing
-                : html`<button
-                    type="button"
-                    class="btn"
-                    data-testid="cloud-edit-capacity"
-                    @click=${() => (this._editing = cloud.id)}
-                  >
-                    ${msg('Edit capacity and overcommit', { id: 'quotas.clouds.edit' })}
-                  </button>`}
-              <button
-                type="button"
-                class="btn"
-                data-testid="cloud-refresh"
-                ?disabled=${this._busy !== ''}
-                @click=${() => void this._act(cloud, 'refresh')}
+        ${
+          admin
+            ? html`<div class="row">
+                ${
+                  this._editing === cloud.id
+                    ? nothing
+                    : html`<button
+                        type="button"
+                        class="btn"
+                        data-testid="cloud-edit-capacity"
+                        @click=${() => (this._editing = cloud.id)}
+                      >
+                        ${msg('Edit capacity and overcommit', { id: 'quotas.clouds.edit' })}
+                      </button>`
+                }
+                <button
+                  type="button"
+                  class="btn"
+                  data-testid="cloud-refresh"
+                  ?disabled=${this._busy !== ''}
+                  @click=${() => void this._act(cloud, 'refresh')}
+                >
+                  ${msg('Read capacity from the cloud', { id: 'quotas.clouds.refresh' })}
+                </button>
+                <button
+                  type="button"
+                  class="btn"
+                  data-testid="cloud-reconcile"
+                  ?disabled=${this._busy !== ''}
+                  @click=${() => void this._act(cloud, 'reconcile')}
+                >
+                  ${msg('Reconcile now', { id: 'quotas.clouds.reconcile' })}
+                </button>
+              </div>`
+            : nothing
+        }
+        ${
+          notice
+            ? html`<p
+                class=${notice.ok ? 'ok-text' : 'error'}
+                role=${notice.ok ? 'status' : 'alert'}
+                data-testid="cloud-notice"
               >
-                ${msg('Read capacity from the cloud', { id: 'quotas.clouds.refresh' })}
-              </button>
-              <button
-                type="button"
-                class="btn"
-                data-testid="cloud-reconcile"
-                ?disabled=${this._busy !== ''}
-                @click=${() => void this._act(cloud, 'reconcile')}
-              >
-                ${msg('Reconcile now', { id: 'quotas.clouds.reconcile' })}
-              </button>
-            </div>`
-          : nothing}
-        ${notice
-          ? html`<p
-              class=${notice.ok ? 'ok-text' : 'error'}
-              role=${notice.ok ? 'status' : 'alert'}
-              data-testid="cloud-notice"
-            >
-              ${notice.text}
-            </p>`
-          : nothing}
+                ${notice.text}
+              </p>`
+            : nothing
+        }
       </div>
     </ts-panel>`;
   }
@@ -276,11 +290,15 @@ export class TsPageQuotas extends LitElement {
               <td>${classLabel(c.class, classes)}</td>
               <td data-field="capacity">
                 ${amount(c.class, c.capacity)}
-                ${c.capacitySource === 'manual'
-                  ? html`<span class="muted">${msg('(entered)', { id: 'quotas.clouds.entered' })}</span>`
-                  : c.capacitySource === 'cloud'
-                    ? html`<span class="muted">${msg('(from the cloud)', { id: 'quotas.clouds.reported' })}</span>`
-                    : nothing}
+                ${
+                  c.capacitySource === 'manual'
+                    ? html`<span class="muted">${msg('(entered)', { id: 'quotas.clouds.entered' })}</span>`
+                    : c.capacitySource === 'cloud'
+                      ? html`<span class="muted"
+                          >${msg('(from the cloud)', { id: 'quotas.clouds.reported' })}</span
+                        >`
+                      : nothing
+                }
               </td>
               <td data-field="overcommit">×${formatNumber(c.overcommit)}</td>
               <td data-field="allocatable">${amount(c.class, c.allocatable)}</td>
@@ -294,7 +312,10 @@ export class TsPageQuotas extends LitElement {
   }
 
   private _capacityForm(cloud: Cloud, classes: ResourceClass[]) {
-    return html`<form data-testid="cloud-capacity-form" @submit=${(e: Event) => void this._saveCapacity(e, cloud)}>
+    return html`<form
+      data-testid="cloud-capacity-form"
+      @submit=${(e: Event) => void this._saveCapacity(e, cloud)}
+    >
       <table class="amounts">
         <thead>
           <tr>
@@ -337,7 +358,12 @@ export class TsPageQuotas extends LitElement {
         </tbody>
       </table>
       <div class="row">
-        <button type="submit" class="btn primary" data-testid="cloud-capacity-save" ?disabled=${this._busy !== ''}>
+        <button
+          type="submit"
+          class="btn primary"
+          data-testid="cloud-capacity-save"
+          ?disabled=${this._busy !== ''}
+        >
           ${msg('Save', { id: 'quotas.save' })}
         </button>
         <button type="button" class="btn" @click=${() => (this._editing = '')}>
