@@ -116,6 +116,8 @@ export type RequestStatus = (typeof requestStatuses)[number];
 export interface RequestStep {
   level: number;
   approverLevel: string;
+  /** The unit that must act, when the chain names one. */
+  orgUnitName: string;
   state: string;
   by: string | null;
   at: string | null;
@@ -181,6 +183,10 @@ export interface Reclaim {
   applyAfter: string;
   decidedBy: string | null;
   reason: string | null;
+  /** What was really taken back, once applied. */
+  applied: Amounts | null;
+  /** Why applying it failed (the cloud or the ledger refused), kept until it succeeds. */
+  error: { message: string; at: string } | null;
 }
 
 export interface ShowbackItem {
@@ -453,6 +459,7 @@ function parseStep(v: unknown, path: string): RequestStep {
   return {
     level: num(o, 'level', path, 0),
     approverLevel: optStr(o, 'approverLevel', path),
+    orgUnitName: optStr(o, 'orgUnitName', path),
     state: str(o, 'state', path),
     by: strOrNull(o, 'by', path),
     at: strOrNull(o, 'at', path),
@@ -554,6 +561,14 @@ export function parseReclaim(v: unknown, path = 'reclaim'): Reclaim {
     applyAfter: str(o, 'applyAfter', path),
     decidedBy: strOrNull(o, 'decidedBy', path),
     reason: strOrNull(o, 'reason', path),
+    applied: o['applied'] === undefined || o['applied'] === null ? null : amounts(o, 'applied', path),
+    error:
+      o['error'] === undefined || o['error'] === null
+        ? null
+        : (() => {
+            const e = obj(o['error'], `${path}.error`);
+            return { message: str(e, 'message', `${path}.error`), at: optStr(e, 'at', `${path}.error`) };
+          })(),
   };
 }
 
@@ -829,6 +844,37 @@ export const requestStatusTone = (status: string): 'ok' | 'warn' | 'bad' | 'info
           ? 'bad'
           : 'idle';
 
+export function timelineKindText(kind: string): string {
+  switch (kind) {
+    case 'applied':
+      return msg('Applied', { id: 'quotas.timeline.applied' });
+    case 'auto-approved':
+      return msg('Approved automatically', { id: 'quotas.step.auto' });
+    case 'step-approved':
+      return msg('Step approved', { id: 'quotas.timeline.stepApproved' });
+    case 'allocated':
+      return msg('Quota allocated', { id: 'quotas.timeline.allocated' });
+    case 'allocation-refused':
+      return msg('Allocation refused', { id: 'quotas.timeline.allocationRefused' });
+    case 'rejected':
+      return msg('Rejected', { id: 'quotas.status.rejected' });
+    case 'withdrawn':
+      return msg('Withdrawn', { id: 'quotas.status.withdrawn' });
+    case 'enforced':
+      return msg('In force on the cloud', { id: 'quotas.status.enforced' });
+    case 'cloud-error':
+      return msg('Cloud error', { id: 'quotas.timeline.cloudError' });
+    case 'expiry-notice':
+      return msg('Expiry notice sent', { id: 'quotas.timeline.expiryNotice' });
+    case 'expired':
+      return msg('Expired', { id: 'quotas.status.expired' });
+    case 'release-failed':
+      return msg('Release failed', { id: 'quotas.timeline.releaseFailed' });
+    default:
+      return kind;
+  }
+}
+
 export function stepStateText(state: string): string {
   switch (state) {
     case 'waiting':
@@ -1067,7 +1113,35 @@ export const declineReclaim = (reclaimId: string, reason: string): Promise<unkno
   });
 export const applyReclaim = (reclaimId: string): Promise<unknown> =>
   apiFetch(`${quotasApi}/reclaims/${id(reclaimId)}/apply`, { method: 'POST' });
-export const runReview = (): Promise<unknown> => apiFetch(`${quotasApi}/review/run`, { method: 'POST' });
+/** What one run of the review did. */
+export interface ReviewRun {
+  proposed: number;
+  judged: number;
+  notJudged: number;
+  errors: { cloudId: string; message: string }[];
+}
+
+export function parseReviewRun(v: unknown): ReviewRun {
+  const o = obj(v, 'review');
+  return {
+    proposed: num(o, 'proposed', 'review', 0),
+    judged: num(o, 'judged', 'review', 0),
+    notJudged: num(o, 'notJudged', 'review', 0),
+    errors: list(
+      o,
+      'errors',
+      'review',
+      (x, p) => {
+        const e = obj(x, p);
+        return { cloudId: optStr(e, 'cloudId', p), message: str(e, 'message', p) };
+      },
+      true,
+    ),
+  };
+}
+
+export const runReview = async (): Promise<ReviewRun> =>
+  parseReviewRun(await apiFetch<unknown>(`${quotasApi}/review/run`, { method: 'POST' }));
 
 export const fetchShowback = (month: string, orgUnit: string, signal?: AbortSignal): Promise<Showback> =>
   get(`/showback${query({ month, orgUnit: orgUnit || undefined })}`, parseShowback, signal);

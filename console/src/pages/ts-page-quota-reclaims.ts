@@ -90,8 +90,14 @@ export class TsPageQuotaReclaims extends LitElement {
     this._busy = 'review';
     this._notice = '';
     try {
-      await runReview();
-      this._notice = msg('The review has run.', { id: 'quotas.reclaims.reviewed' });
+      const run = await runReview();
+      this._notice = [
+        msg(
+          str`The review has run: ${formatCount(run.judged)} projects judged, ${formatCount(run.proposed)} proposals made, ${formatCount(run.notJudged)} without enough samples yet.`,
+          { id: 'quotas.reclaims.reviewed' },
+        ),
+        ...run.errors.map((e) => `${e.cloudId}: ${e.message}`),
+      ].join(' ');
       await this._task.run();
     } catch (e) {
       this._notice = actionErrorMessage(e);
@@ -279,6 +285,20 @@ export class TsPageQuotaReclaims extends LitElement {
                     : nothing
                 }
               </div>`
+            : nothing
+        }
+        ${
+          r.applied
+            ? html`<p data-testid="reclaim-applied">
+                ${msg('Taken back', { id: 'quotas.reclaims.takenBack' })}: ${amountsText(r.applied, classes)}
+              </p>`
+            : nothing
+        }
+        ${
+          r.error
+            ? html`<p class="error" role="alert" data-testid="reclaim-failure">
+                ${msg(str`Applying it failed: ${r.error.message}`, { id: 'quotas.reclaims.failed' })}
+              </p>`
             : nothing
         }
         ${this._errors[r.id] ? html`<p class="error" role="alert" data-testid="reclaim-error">${this._errors[r.id]}</p>` : nothing}

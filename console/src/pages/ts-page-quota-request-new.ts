@@ -33,7 +33,8 @@ interface Loaded {
   projects: Project[];
 }
 
-const projectIdPattern = /^[a-z][a-z0-9-]{0,62}$/;
+/** The requests API's project ids: 1–60 lowercase letters, digits and "-", a letter or digit at each end. */
+const projectIdPattern = /^[a-z0-9]([a-z0-9-]{0,58}[a-z0-9])?$/;
 
 /**
  * Apply for cloud resources (资源申请): the cloud, an existing project or a new one, a package of the
@@ -107,9 +108,12 @@ export class TsPageQuotaRequestNew extends LitElement {
     if (this._projectMode === 'new') {
       if (!projectIdPattern.test(this._newId))
         out.push(
-          msg('The project id is lowercase letters, digits and "-", starting with a letter.', {
-            id: 'quotas.new.badProjectId',
-          }),
+          msg(
+            'The project id is 1–60 lowercase letters, digits and "-", with a letter or digit at each end.',
+            {
+              id: 'quotas.new.badProjectId',
+            },
+          ),
         );
       if (!this._newName.trim()) out.push(msg('Name the new project.', { id: 'quotas.new.needProjectName' }));
     }

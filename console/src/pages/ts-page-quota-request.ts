@@ -5,7 +5,14 @@ import { Task } from '@lit/task';
 import { actionErrorMessage } from '../data/api.js';
 import type { User } from '../data/auth.js';
 import { errorText } from '../data/error-text.js';
-import { fetchClasses, fetchRequest, isQuotasMissing, levelText, withdrawRequest } from '../data/quotas.js';
+import {
+  fetchClasses,
+  fetchRequest,
+  isQuotasMissing,
+  levelText,
+  timelineKindText,
+  withdrawRequest,
+} from '../data/quotas.js';
 import type { QuotaRequest, ResourceClass } from '../data/quotas.js';
 import { formatCount, formatDateTime } from '../common/format.js';
 import { pageStyles, sharedStyles } from '../common/styles.js';
@@ -181,7 +188,7 @@ export class TsPageQuotaRequest extends LitElement {
                 ${r.steps.map(
                   (s) =>
                     html`<li data-state=${s.state}>
-                      ${levelText(s.approverLevel)} ${stepBadge(s.state)} ${s.by ?? ''}
+                      ${s.orgUnitName || levelText(s.approverLevel)} ${stepBadge(s.state)} ${s.by ?? ''}
                       ${s.at ? html`<span class="muted">${formatDateTime(s.at)}</span>` : nothing}
                       ${s.comment ? html`<div data-testid="step-comment">${s.comment}</div>` : nothing}
                     </li>`,
@@ -234,7 +241,8 @@ export class TsPageQuotaRequest extends LitElement {
                 ${r.timeline.map(
                   (t) =>
                     html`<li data-kind=${t.kind}>
-                      <span class="muted">${formatDateTime(t.at)}</span> <span class="mono">${t.kind}</span>
+                      <span class="muted">${formatDateTime(t.at)}</span>
+                      <strong>${timelineKindText(t.kind)}</strong>
                       ${t.by ?? ''} ${t.text ?? ''}
                     </li>`,
                 )}
