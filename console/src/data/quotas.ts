@@ -922,14 +922,16 @@ export function cloudKindText(kind: string): string {
 
 export function tierText(tier: string): string {
   switch (tier) {
-    case 'province':
+    case 'provincial':
       return msg('Provincial cloud', { id: 'quotas.tier.province' });
     case 'city':
       return msg('City cloud', { id: 'quotas.tier.city' });
     case 'department':
       return msg('Department cloud', { id: 'quotas.tier.department' });
-    case 'industry':
-      return msg('Industry cloud', { id: 'quotas.tier.industry' });
+    case 'carrier':
+      return msg('Carrier cloud', { id: 'quotas.tier.carrier' });
+    case 'dr':
+      return msg('Disaster backup cloud', { id: 'quotas.tier.dr' });
     default:
       return tier;
   }
