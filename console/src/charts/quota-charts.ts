@@ -118,12 +118,17 @@ export interface TreemapDatum {
   children?: TreemapDatum[];
 }
 
+/** Levels the treemap draws below the root: one (a click goes down a level). */
+const maxDepth = 1;
+
 function treemapDatum(n: TreeNode, cls: string, depth: number): TreemapDatum | undefined {
   const quota = n.quota[cls] ?? 0;
   if (quota <= 0) return undefined;
   const utilisation = ratio(n.used[cls], quota);
   const children =
-    depth > 1 ? [] : n.children.map((c) => treemapDatum(c, cls, depth + 1)).filter((c) => c !== undefined);
+    depth >= maxDepth
+      ? []
+      : n.children.map((c) => treemapDatum(c, cls, depth + 1)).filter((c) => c !== undefined);
   return {
     name: n.name,
     value: quota,
@@ -136,7 +141,7 @@ function treemapDatum(n: TreeNode, cls: string, depth: number): TreemapDatum | u
   };
 }
 
-/** The root's children (two levels) as a treemap: area = quota of `cls`, colour = used ÷ quota. */
+/** The root's children as a treemap: area = quota of `cls`, colour = used ÷ quota. */
 export function quotaTreemapOption(
   root: TreeNode,
   cls: string,
@@ -156,7 +161,6 @@ export function quotaTreemapOption(
     top: 0,
     left: 0,
     label: { show: true, formatter: '{b}' },
-    upperLabel: { show: true, height: 20, color: '#fff' },
     itemStyle: { borderColor: '#fff', borderWidth: 1, gapWidth: 1 },
     levels: [
       { itemStyle: { borderWidth: 2, gapWidth: 2, borderColor: '#fff' } },

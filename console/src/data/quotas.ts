@@ -159,7 +159,8 @@ export interface QuotaRequest {
   createdAt: string;
   decidedAt: string | null;
   expiresAt: string | null;
-  error: { code: string; message: string } | null;
+  /** Why it waits or failed: `allocation` (the ledger refused), `release`, or a cloud error's kind. */
+  error: { kind: string; code: string; message: string } | null;
   timeline: TimelineEntry[];
   enforcement: Enforcement | null;
 }
@@ -992,6 +993,18 @@ export function cloudErrorKindText(kind: string): string {
       return msg('Awaiting manual confirmation', { id: 'quotas.cloudError.manual' });
     default:
       return kind;
+  }
+}
+
+/** The kind of a request's error: the ledger's refusal, a failed release, or the cloud's. */
+export function requestErrorKindText(kind: string): string {
+  switch (kind) {
+    case 'allocation':
+      return msg('Allocation refused', { id: 'quotas.timeline.allocationRefused' });
+    case 'release':
+      return msg('Release failed', { id: 'quotas.timeline.releaseFailed' });
+    default:
+      return cloudErrorKindText(kind);
   }
 }
 

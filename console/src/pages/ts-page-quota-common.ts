@@ -82,10 +82,29 @@ export const quotaStyles = [
       font: inherit;
       color: var(--ts-text-muted);
     }
-    form.stack label.field {
+    label.field.block {
       display: grid;
       gap: 4px;
       align-items: start;
+      justify-items: start;
+    }
+    label.field.block select,
+    label.field.block input[type='text'],
+    label.field.block input[type='number'] {
+      min-width: 280px;
+      max-width: 100%;
+    }
+    label.field.block textarea {
+      width: min(720px, 100%);
+    }
+    table.amounts td {
+      white-space: nowrap;
+    }
+    table.amounts td.wrap {
+      white-space: normal;
+    }
+    a.btn {
+      text-decoration: none;
     }
     .legend {
       display: flex;
@@ -124,7 +143,11 @@ export function amountsText(a: Amounts, classes: readonly ResourceClass[]): stri
   ];
   return order
     .filter((k) => a[k] !== undefined && a[k] !== 0)
-    .map((k) => `${classLabel(k, classes)} ${amountText(k, a[k] ?? 0, classes)}`)
+    .map((k) => {
+      const label = classLabel(k, classes);
+      const amount = amountText(k, a[k] ?? 0, classes);
+      return amount.endsWith(` ${label}`) ? amount : `${label} ${amount}`;
+    })
     .join(' · ');
 }
 

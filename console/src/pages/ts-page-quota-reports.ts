@@ -1,7 +1,8 @@
-import { LitElement, html } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
+import { query } from '../data/api.js';
 import { errorText } from '../data/error-text.js';
 import {
   fetchClasses,
@@ -49,12 +50,24 @@ export class TsPageQuotaShowback extends LitElement {
 
   @state() private _month = monthFromUrl();
 
+  /** The unit whose children are shown (the caller's own when empty). */
+  @state() private _orgUnit = new URLSearchParams(window.location.search).get('orgUnit') ?? '';
+
+  private _go(month: string, orgUnit: string) {
+    this._month = month;
+    this._orgUnit = orgUnit;
+    navigate(`/quotas/showback${query({ month, orgUnit: orgUnit || undefined })}`);
+  }
+
   private readonly _task = new Task(this, {
-    task: async ([month], { signal }): Promise<{ showback: Showback; classes: ResourceClass[] }> => {
-      const [showback, classes] = await Promise.all([fetchShowback(month, '', signal), fetchClasses(signal)]);
+    task: async ([month, orgUnit], { signal }): Promise<{ showback: Showback; classes: ResourceClass[] }> => {
+      const [showback, classes] = await Promise.all([
+        fetchShowback(month, orgUnit, signal),
+        fetchClasses(signal),
+      ]);
       return { showback, classes };
     },
-    args: () => [this._month] as const,
+    args: () => [this._month, this._orgUnit] as const,
   });
 
   override render() {
@@ -63,10 +76,19 @@ export class TsPageQuotaShowback extends LitElement {
     return html`<div class="page-header">
         <h1>${heading}</h1>
         <span class="spacer"></span>
-        ${monthSelect(this._month, 'showback-month', (m) => {
-          this._month = m;
-          navigate(`/quotas/showback?month=${m}`, { replace: true });
-        })}
+        ${
+          this._orgUnit
+            ? html`<button
+                type="button"
+                class="btn"
+                data-testid="showback-top"
+                @click=${() => this._go(this._month, '')}
+              >
+                ${msg('Back to the top', { id: 'quotas.tree.top' })}
+              </button>`
+            : nothing
+        }
+        ${monthSelect(this._month, 'showback-month', (m) => this._go(m, this._orgUnit))}
       </div>
       ${this._task.render({
         pending: () =>
@@ -124,7 +146,20 @@ export class TsPageQuotaShowback extends LitElement {
               ${showback.items.map(
                 (i) =>
                   html`<tr data-testid="showback-row" data-key=${i.orgUnitId}>
-                    <td>${i.name || i.orgUnitId}</td>
+                    <td>
+                      ${
+                        i.orgUnitId === this._orgUnit
+                          ? i.name || i.orgUnitId
+                          : html`<a
+                              href=${`/quotas/showback${query({ month: this._month, orgUnit: i.orgUnitId })}`}
+                              @click=${(e: Event) => {
+                                e.preventDefault();
+                                this._go(this._month, i.orgUnitId);
+                              }}
+                              >${i.name || i.orgUnitId}</a
+                            >`
+                      }
+                    </td>
                     ${shown.map((c) => {
                       const b = i.byClass[c.id];
                       return html`<td>${b ? amountText(c.id, b.quota, classes) : '—'}</td>

@@ -183,7 +183,7 @@ export class TsPageQuotaRequestNew extends LitElement {
   private _form(v: Loaded) {
     const amounts = this._amounts(v);
     const valid = amountIssues(amounts, v.classes).length === 0;
-    const cost = valid ? monthlyCost(amounts, v.classes) : null;
+    const cost = valid && anyAmount(amounts) ? monthlyCost(amounts, v.classes) : null;
     const problems = this._submitted ? this._problems(v) : [];
     const value = (e: Event) => (e.target as HTMLInputElement).value;
     return html`<form
@@ -193,7 +193,7 @@ export class TsPageQuotaRequestNew extends LitElement {
     >
       <ts-panel heading=${msg('Where', { id: 'quotas.new.where' })}>
         <div class="stack">
-          <label class="field"
+          <label class="field block"
             >${msg('Cloud', { id: 'quotas.col.cloud' })}
             <select
               name="cloud"
@@ -299,7 +299,7 @@ export class TsPageQuotaRequestNew extends LitElement {
       </ts-panel>
       <ts-panel heading=${msg('Why and how long', { id: 'quotas.new.why' })}>
         <div class="stack">
-          <label class="field"
+          <label class="field block"
             >${msg('Justification', { id: 'quotas.col.justification' })}
             <textarea
               rows="3"
@@ -309,7 +309,7 @@ export class TsPageQuotaRequestNew extends LitElement {
               @input=${(e: Event) => (this._justification = value(e))}
             ></textarea>
           </label>
-          <label class="field"
+          <label class="field block"
             >${msg('Duration (days)', { id: 'quotas.new.duration' })}
             <input
               type="number"
@@ -340,7 +340,7 @@ export class TsPageQuotaRequestNew extends LitElement {
   private _packages(v: Loaded) {
     return html`<div class="stack">
       <div class="row">
-        <label class="field"
+        <label class="field block"
           >${msg('Package', { id: 'quotas.col.package' })}
           <select
             data-testid="request-package"
@@ -357,7 +357,7 @@ export class TsPageQuotaRequestNew extends LitElement {
             )}
           </select></label
         >
-        <label class="field"
+        <label class="field block"
           >${msg('Quantity', { id: 'quotas.col.quantity' })}
           <input
             type="number"
@@ -384,7 +384,7 @@ export class TsPageQuotaRequestNew extends LitElement {
                   ${localName(p.names)}
                   ${p.description ? html`<div class="muted">${localName(p.description)}</div>` : nothing}
                 </td>
-                <td>${amountsText(p.resources, v.classes)}</td>
+                <td class="wrap">${amountsText(p.resources, v.classes)}</td>
                 <td>${yuan(monthlyCost(p.resources, v.classes))}</td>
               </tr>`,
           )}

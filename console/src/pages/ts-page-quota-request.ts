@@ -1,6 +1,6 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { localized, msg } from '@lit/localize';
+import { localized, msg, str } from '@lit/localize';
 import { Task } from '@lit/task';
 import { actionErrorMessage } from '../data/api.js';
 import type { User } from '../data/auth.js';
@@ -10,6 +10,7 @@ import {
   fetchRequest,
   isQuotasMissing,
   levelText,
+  requestErrorKindText,
   timelineKindText,
   withdrawRequest,
 } from '../data/quotas.js';
@@ -160,7 +161,9 @@ export class TsPageQuotaRequest extends LitElement {
           ${
             r.error
               ? html`<p class="error" role="alert" data-testid="request-failure" data-code=${r.error.code}>
-                  ${r.error.message}
+                  ${msg(str`${requestErrorKindText(r.error.kind)}: ${r.error.message}`, {
+                    id: 'quotas.request.failure',
+                  })}
                 </p>`
               : nothing
           }

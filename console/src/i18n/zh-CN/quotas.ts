@@ -145,6 +145,7 @@ export const templates = {
   'quotas.new.needProject': '请选择项目。',
   'quotas.new.badProjectId': '项目标识为 1–60 个小写字母、数字或“-”，首尾须为字母或数字。',
   'quotas.timeline.applied': '提交申请',
+  'quotas.request.failure': str`${0}：${1}`,
   'quotas.timeline.stepApproved': '审批环节通过',
   'quotas.timeline.allocated': '配额已分配',
   'quotas.timeline.allocationRefused': '分配被拒绝',
