@@ -73,6 +73,10 @@ export interface Cloud {
     secrets: Record<string, boolean>;
   } | null;
   classes: CloudClass[];
+  /** `owner`: the cloud is in the caller's org units; `quota-holder`: the caller only holds quota on it. */
+  access: 'owner' | 'quota-holder';
+  /** The last reading of capacity from the cloud. */
+  capacityRead: { state: string; at: string | null; error: CloudError | null; ignoredClasses: string[] };
   sync: { state: string; error: CloudError | null; checkedAt: string | null };
 }
 
@@ -389,6 +393,10 @@ export function parseCloud(v: unknown, path = 'cloud'): Cloud {
     };
   }
   const sync = o['sync'] === undefined || o['sync'] === null ? {} : obj(o['sync'], `${path}.sync`);
+  const read =
+    o['capacityRead'] === undefined || o['capacityRead'] === null
+      ? {}
+      : obj(o['capacityRead'], `${path}.capacityRead`);
   return {
     id: str(o, 'id', path),
     name: str(o, 'name', path),
@@ -399,6 +407,13 @@ export function parseCloud(v: unknown, path = 'cloud'): Cloud {
     region: optStr(o, 'region', path),
     connection,
     classes: list(o, 'classes', path, parseCloudClass, true),
+    access: o['access'] === 'quota-holder' ? 'quota-holder' : 'owner',
+    capacityRead: {
+      state: optStr(read, 'state', `${path}.capacityRead`) || 'never',
+      at: strOrNull(read, 'at', `${path}.capacityRead`),
+      error: cloudError(read['error'], `${path}.capacityRead.error`),
+      ignoredClasses: list(read, 'ignoredClasses', `${path}.capacityRead`, strItem, true),
+    },
     sync: {
       state: optStr(sync, 'state', `${path}.sync`) || 'never',
       error: cloudError(sync['error'], `${path}.sync.error`),

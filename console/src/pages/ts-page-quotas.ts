@@ -172,7 +172,7 @@ export class TsPageQuotas extends LitElement {
   }
 
   private _cloud(cloud: Cloud, classes: ResourceClass[]) {
-    const admin = mayQuotas(this.user, 'write') && cloud.connection !== null;
+    const admin = mayQuotas(this.user, 'write') && cloud.access === 'owner';
     const notice = this._notice[cloud.id];
     return html`<ts-panel heading=${cloud.name} data-testid="cloud-card" data-cloud=${cloud.id}>
       <span slot="meta">${cloudSyncBadge(cloud.sync.state)}</span>
@@ -208,6 +208,21 @@ export class TsPageQuotas extends LitElement {
           </dd>
         </dl>
         ${cloudErrorLine(cloud.sync.error, 'cloud-error')}
+        ${
+          cloud.capacityRead.error
+            ? html`<p class="help">
+                  ${msg('Reading capacity from the cloud failed:', { id: 'quotas.clouds.readFailed' })}
+                </p>
+                ${cloudErrorLine(cloud.capacityRead.error, 'cloud-capacity-error')}`
+            : nothing
+        }
+        ${
+          cloud.access === 'quota-holder'
+            ? html`<p class="help" data-testid="cloud-quota-holder">
+                ${msg('Your org unit holds quota on this cloud; it is run by its owner.', { id: 'quotas.clouds.quotaHolder' })}
+              </p>`
+            : nothing
+        }
         ${
           cloud.classes.length
             ? html`<ts-chart

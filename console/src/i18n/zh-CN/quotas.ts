@@ -45,6 +45,8 @@ export const templates = {
   'quotas.clouds.reconciled': '已执行一次同步。',
   'quotas.clouds.capacityInvalid': str`容量须为不小于 0 的数，超分比须不小于 1：${0}`,
   'quotas.clouds.capacitySaved': '容量已保存。',
+  'quotas.clouds.readFailed': '从云平台读取容量失败：',
+  'quotas.clouds.quotaHolder': '本单位在该云平台上持有配额；该云平台由其所属单位管理。',
   'quotas.clouds.heading': '云资源',
   'quotas.apply': '申请资源',
   'quotas.clouds.empty': '管辖范围内没有云资源。',
