@@ -58,6 +58,12 @@ export const ConfigSchema = z
       .describe(
         'YAML file of SNMP credentials loaded (created or updated) at start, for the embedded lab; secrets are stored encrypted.',
       ),
+    cloudConnectionsFile: z
+      .string()
+      .optional()
+      .describe(
+        'YAML file of cloud connections (endpoint, settings, secrets) and entered capacity loaded at start after the inventory file, for the simulated province; secrets are stored encrypted.',
+      ),
     secretKey: z
       .string()
       .optional()
@@ -362,6 +368,12 @@ export const ConfigSchema = z
           .describe(
             "In embedded mode, run an edge agent, enrolled automatically, polling and discovering the inventory's devices. Beside the lab it starts once the lab listens and the devices' ports follow it; without the lab it polls whatever devices the inventory has.",
           ),
+        clouds: z
+          .boolean()
+          .default(true)
+          .describe(
+            'In embedded mode with the demo province, run its simulated clouds in process on free loopback ports (a fake OpenStack for the provincial cloud, fake Kubernetes API servers for two city clouds) and load their connections, so the quota pages show real data.',
+          ),
         labScenario: z
           .string()
           .optional()
@@ -381,7 +393,7 @@ export const ConfigSchema = z
           ),
       })
       .strict()
-      .default({ hostAgent: true, lab: true, edgeAgent: true, labPortRange: '16100-16199' }),
+      .default({ hostAgent: true, lab: true, edgeAgent: true, clouds: true, labPortRange: '16100-16199' }),
   })
   .strict()
   .superRefine((c, ctx) => {

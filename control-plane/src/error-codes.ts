@@ -113,6 +113,67 @@ export const errorCodes = {
       'The record is still referred to by others (or still holds records); remove or move them first.',
   },
   'quota.exceeded': { status: 409, description: 'The change would exceed a quota.' },
+  'quota.unknown_class': {
+    status: 400,
+    description:
+      'A resource class named is not one of `policies/quotas.yaml`; `details[0].params.class` names it.',
+  },
+  'quota.not_whole': {
+    status: 400,
+    description:
+      'A fractional amount for a class counted in whole units; `details[0].params` `class`, `amount`.',
+  },
+  'quota.exceeds_parent': {
+    status: 400,
+    description:
+      'More than the parent org unit has free on the cloud; `details[0].params` `unit`, `class`, `asked`, `free`.',
+  },
+  'quota.exceeds_capacity': {
+    status: 400,
+    description:
+      'More than the cloud can allocate (capacity × overcommit, or no capacity known); `details[0].params` `cloud`, `class`, `asked`, `free`.',
+  },
+  'quota.below_allocated': {
+    status: 400,
+    description:
+      'An org unit’s quota would drop below what its sub-units and projects hold; `details[0].params` `unit`, `class`, `held`, `quota`.',
+  },
+  'quota.below_usage': {
+    status: 400,
+    description:
+      'The quota would drop below what the cloud reports as used (only a reclaim may); `details[0].params` `class`, `used`, `quota`.',
+  },
+
+  // --- quotas: clouds (connections, capacity) -------------------------------------------------
+  'quota.negative': { status: 400, description: 'An amount or capacity is negative.' },
+  'quota.overcommit_range': { status: 400, description: 'An overcommit factor is outside 1 to 100.' },
+  'cloud.kind_unmanaged': {
+    status: 400,
+    description: 'The cloud is not of a kind under quota management (kubernetes, openstack, manual).',
+  },
+  'cloud.connection_invalid': {
+    status: 400,
+    description:
+      'The cloud connection is not valid for its kind; `details[0].path` names the field (endpoint, a setting or a secret).',
+  },
+  'cloud.endpoint_insecure': {
+    status: 400,
+    description: 'The endpoint uses plain http to a host other than loopback; use https.',
+  },
+  'cloud.secret_missing': {
+    status: 400,
+    description:
+      'A secret the cloud kind needs (Kubernetes token, OpenStack application credential) is neither sent nor stored.',
+  },
+  'cloud.no_connection': { status: 404, description: 'The cloud has no connection to delete.' },
+  'cloud.not_connected': {
+    status: 409,
+    description: 'The capacity cannot be read: the cloud has no connection yet.',
+  },
+  'cloud.manual': {
+    status: 409,
+    description: 'A manual cloud has no API to read; enter its capacity instead.',
+  },
 
   // --- users and second factor --------------------------------------------------------------
   'user.self_change': {

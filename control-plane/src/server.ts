@@ -160,6 +160,8 @@ export async function createControlPlane(opts: CreateOptions): Promise<ControlPl
       const r = await applyInventory(db, orgUnits, system, inv, { inventory, source: config.inventoryFile });
       if (r.created || r.updated) log.info({ file: config.inventoryFile, ...r }, 'inventory loaded');
     }
+    // Seed files that name the inventory file's records (the quota module's cloud connections).
+    await modules.afterInventory(system);
     let root = await orgUnits.root();
     if (!root) {
       await orgUnits.create(system, { id: 'province', level: 'province', name: 'Province' });

@@ -145,6 +145,87 @@ const texts: { [K in ErrorCode]: Text } = {
   'conflict.in_use': () =>
     msg('Other records still refer to it; remove or move them first.', { id: 'error.conflict.in_use' }),
   'quota.exceeded': () => msg('The change would exceed a quota.', { id: 'error.quota.exceeded' }),
+  'quota.negative': () => msg('Amounts cannot be negative.', { id: 'error.quota.negative' }),
+  'quota.overcommit_range': () =>
+    msg('An overcommit factor is between 1 and 100.', { id: 'error.quota.overcommit_range' }),
+  'cloud.kind_unmanaged': () =>
+    msg('This cloud is not of a kind under quota management (Kubernetes, OpenStack or manual).', {
+      id: 'error.cloud.kind_unmanaged',
+    }),
+  'cloud.connection_invalid': () =>
+    msg('The cloud connection is not valid; check the highlighted field.', {
+      id: 'error.cloud.connection_invalid',
+    }),
+  'cloud.endpoint_insecure': () =>
+    msg('Plain http is allowed only to this machine (loopback); use https.', {
+      id: 'error.cloud.endpoint_insecure',
+    }),
+  'cloud.secret_missing': () =>
+    msg('A required secret of the connection is missing.', { id: 'error.cloud.secret_missing' }),
+  'cloud.no_connection': () => msg('This cloud has no connection.', { id: 'error.cloud.no_connection' }),
+  'cloud.not_connected': () =>
+    msg('The cloud has no connection yet; set one first.', { id: 'error.cloud.not_connected' }),
+  'cloud.manual': () =>
+    msg('A manual cloud has no API to read; enter its capacity instead.', { id: 'error.cloud.manual' }),
+  'quota.unknown_class': (e) => {
+    const cls = param(e, 'class');
+    return cls === undefined
+      ? msg('A resource class named is not known.', { id: 'error.quota.unknown_class' })
+      : msg(str`Unknown resource class: ${cls}.`, { id: 'error.quota.unknown_class.named' });
+  },
+  'quota.not_whole': (e) => {
+    const cls = param(e, 'class');
+    return cls === undefined
+      ? msg('This resource class is counted in whole units.', { id: 'error.quota.not_whole' })
+      : msg(str`${cls} is counted in whole units.`, { id: 'error.quota.not_whole.named' });
+  },
+  'quota.exceeds_parent': (e) => {
+    const unit = param(e, 'unit');
+    const cls = param(e, 'class');
+    const asked = numberParam(e, 'asked');
+    const free = numberParam(e, 'free');
+    return unit === undefined || cls === undefined || asked === undefined || free === undefined
+      ? msg('More than the parent org unit has free.', { id: 'error.quota.exceeds_parent' })
+      : msg(str`${unit} has ${formatNumber(free)} ${cls} free, ${formatNumber(asked)} asked.`, {
+          id: 'error.quota.exceeds_parent.named',
+        });
+  },
+  'quota.exceeds_capacity': (e) => {
+    const cloud = param(e, 'cloud');
+    const cls = param(e, 'class');
+    const asked = numberParam(e, 'asked');
+    const free = numberParam(e, 'free');
+    return cloud === undefined || cls === undefined || asked === undefined || free === undefined
+      ? msg('More than the cloud can allocate.', { id: 'error.quota.exceeds_capacity' })
+      : msg(
+          str`Cloud ${cloud} can allocate ${formatNumber(free)} more ${cls}, ${formatNumber(asked)} asked.`,
+          { id: 'error.quota.exceeds_capacity.named' },
+        );
+  },
+  'quota.below_allocated': (e) => {
+    const unit = param(e, 'unit');
+    const cls = param(e, 'class');
+    const held = numberParam(e, 'held');
+    return unit === undefined || cls === undefined || held === undefined
+      ? msg('An org unit’s quota cannot drop below what its sub-units and projects hold.', {
+          id: 'error.quota.below_allocated',
+        })
+      : msg(
+          str`The sub-units and projects of ${unit} hold ${formatNumber(held)} ${cls}; its quota cannot be lower.`,
+          {
+            id: 'error.quota.below_allocated.named',
+          },
+        );
+  },
+  'quota.below_usage': (e) => {
+    const cls = param(e, 'class');
+    const used = numberParam(e, 'used');
+    return cls === undefined || used === undefined
+      ? msg('A quota cannot drop below what the cloud reports as used.', { id: 'error.quota.below_usage' })
+      : msg(str`The ${cls} quota cannot drop below the ${formatNumber(used)} in use.`, {
+          id: 'error.quota.below_usage.named',
+        });
+  },
   'user.self_change': () =>
     msg('You cannot delete or disable yourself, nor change your own roles.', {
       id: 'error.user.self_change',

@@ -3,7 +3,8 @@ import { Name, Slug, type InventoryDeps } from './common.js';
 import { ScopedCrud, type ScopedRow } from './crud.js';
 import { OrgUnitId } from './org-units.js';
 
-export const CLOUD_KINDS = ['kubernetes', 'openstack', 'vmware', 'xinchuang', 'other'] as const;
+/** `manual`: a cloud without an API Tianshu drives; an admin confirms its quota allocations. */
+export const CLOUD_KINDS = ['kubernetes', 'openstack', 'manual', 'vmware', 'xinchuang', 'other'] as const;
 /** The "1 + N + N + 1" structure: the provincial cloud, city and department clouds, carriers' clouds, DR. */
 export const CLOUD_TIERS = ['provincial', 'city', 'department', 'carrier', 'dr'] as const;
 

@@ -115,6 +115,11 @@ export interface ModuleDefinition<S> {
    * units and before the rest of the inventory file (which may refer to what it loads).
    */
   seed?(svc: S, system: Identity): Promise<void>;
+  /**
+   * Loads seed files that refer to the inventory file's records (e.g. cloud connections name its
+   * clouds), under the same bootstrap lock, right after the inventory file is applied.
+   */
+  afterInventory?(svc: S, system: Identity): Promise<void>;
   /** Figures for the overview and the wall, in the caller's scope. */
   overview?(svc: S, identity: Identity): Promise<Record<string, unknown>>;
   /**

@@ -146,6 +146,11 @@ export class ModuleHost implements PayloadRegistry {
     for (const m of this.definitions) await m.seed?.(this.services.get(m.name), system);
   }
 
+  /** Runs every module's `afterInventory` hook, in list order (after the inventory file is applied). */
+  async afterInventory(system: Identity): Promise<void> {
+    for (const m of this.definitions) await m.afterInventory?.(this.services.get(m.name), system);
+  }
+
   /**
    * Overview figures of every module, keyed by module name. A module that cannot answer shows its
    * reason in place of its figures; the others still answer.

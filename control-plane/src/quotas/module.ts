@@ -69,6 +69,8 @@ export const quotasModule = defineModule<QuotasModule>({
     const policy = () => d.policies.get(QUOTAS_POLICY);
     const clouds = new QuotaClouds(d, { policy, adapters: ADAPTERS });
     const tree = new QuotaTree(d, { policy, clouds });
+    // A unit sees (read-only) the clouds it or its subtree holds quota on without owning them.
+    clouds.quotaHolders = async (identity) => (await tree.visibleClouds(identity)).map((c) => c.id);
     const reconcile = new QuotaReconciler(d, { policy, clouds, ledger: tree, adapters: ADAPTERS });
     const requests = new QuotaRequests(d, { policy, clouds, ledger: tree, sync: reconcile });
     const review = new QuotaReview(d, {
@@ -83,6 +85,10 @@ export const quotasModule = defineModule<QuotasModule>({
   },
   seed: async (svc, system) => {
     await svc.clouds.seed(system);
+  },
+  // The cloud connections file names the inventory file's clouds: loaded once they exist.
+  afterInventory: async (svc, system) => {
+    await svc.clouds.afterInventory(system);
   },
   routes: (r, svc) => {
     cloudRoutes(r, svc);

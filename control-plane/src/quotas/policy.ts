@@ -105,5 +105,72 @@ export const QuotasPolicy = z
       .strict()
       .default({ windowDays: 30, idleThreshold: 0.3, headroom: 0.2, graceDays: 7 }),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    const classes = new Map<string, ResourceClassDef>();
+    p.classes.forEach((c, i) => {
+      if (classes.has(c.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['classes', i, 'id'],
+          message: `class "${c.id}" is listed twice`,
+        });
+      }
+      classes.set(c.id, c);
+    });
+    const known = () => [...classes.keys()].join(', ');
+    for (const id of Object.keys(p.overcommit)) {
+      if (!classes.has(id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['overcommit', id],
+          message: `overcommit names the unknown class "${id}" (classes: ${known()})`,
+        });
+      }
+    }
+    const packages = new Set<string>();
+    p.catalogue.forEach((k, i) => {
+      if (packages.has(k.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['catalogue', i, 'id'],
+          message: `package "${k.id}" is listed twice`,
+        });
+      }
+      packages.add(k.id);
+      if (!Object.keys(k.resources).length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['catalogue', i, 'resources'],
+          message: 'a package has resources',
+        });
+      }
+      for (const [id, n] of Object.entries(k.resources)) {
+        const c = classes.get(id);
+        if (!c) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['catalogue', i, 'resources', id],
+            message: `package "${k.id}" names the unknown class "${id}" (classes: ${known()})`,
+          });
+        } else if (c.integer && !Number.isInteger(n)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['catalogue', i, 'resources', id],
+            message: `package "${k.id}": ${id} is counted in whole ${c.unit} (got ${n})`,
+          });
+        }
+      }
+    });
+    p.approval.steps.forEach((st, i) => {
+      const prev = p.approval.steps[i - 1];
+      if (prev && st.aboveMonthlyCost <= prev.aboveMonthlyCost) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approval', 'steps', i, 'aboveMonthlyCost'],
+          message: 'approval steps are listed by rising aboveMonthlyCost',
+        });
+      }
+    });
+  });
 export type QuotasPolicy = z.infer<typeof QuotasPolicy>;
