@@ -113,6 +113,8 @@ export const errorCodes = {
       'The record is still referred to by others (or still holds records); remove or move them first.',
   },
   'quota.exceeded': { status: 409, description: 'The change would exceed a quota.' },
+
+  // --- quotas: clouds (connections, capacity) -------------------------------------------------
   'quota.unknown_class': {
     status: 400,
     description:
@@ -123,30 +125,28 @@ export const errorCodes = {
     description:
       'A fractional amount for a class counted in whole units; `details[0].params` `class`, `amount`.',
   },
+  'quota.negative': { status: 400, description: 'An amount or capacity is negative.' },
+  'quota.overcommit_range': { status: 400, description: 'An overcommit factor is outside 1 to 100.' },
+  'quota.exceeds_capacity': {
+    status: 409,
+    description:
+      'The change would make the quotas on a cloud exceed its capacity × overcommit (allocatable).',
+  },
   'quota.exceeds_parent': {
-    status: 400,
+    status: 409,
     description:
       'More than the parent org unit has free on the cloud; `details[0].params` `unit`, `class`, `asked`, `free`.',
   },
-  'quota.exceeds_capacity': {
-    status: 400,
-    description:
-      'More than the cloud can allocate (capacity × overcommit, or no capacity known); `details[0].params` `cloud`, `class`, `asked`, `free`.',
-  },
   'quota.below_allocated': {
-    status: 400,
+    status: 409,
     description:
       'An org unit’s quota would drop below what its sub-units and projects hold; `details[0].params` `unit`, `class`, `held`, `quota`.',
   },
   'quota.below_usage': {
-    status: 400,
+    status: 409,
     description:
       'The quota would drop below what the cloud reports as used (only a reclaim may); `details[0].params` `class`, `used`, `quota`.',
   },
-
-  // --- quotas: clouds (connections, capacity) -------------------------------------------------
-  'quota.negative': { status: 400, description: 'An amount or capacity is negative.' },
-  'quota.overcommit_range': { status: 400, description: 'An overcommit factor is outside 1 to 100.' },
   'cloud.kind_unmanaged': {
     status: 400,
     description: 'The cloud is not of a kind under quota management (kubernetes, openstack, manual).',

@@ -114,10 +114,10 @@ describe('allocate', () => {
     expect(unknown.code).toBe('quota.unknown_class');
     expect(unknown.details?.[0]?.params).toEqual({ class: 'cores' });
     const negative = await refusal(allocate('jj-web', { vcpu: -1 }));
-    expect(negative.code).toBe('input.invalid');
+    expect(negative.code).toBe('quota.negative');
     expect(negative.message).toMatch(/≥ 0/);
     const nan = await refusal(allocate('jj-web', { vcpu: Number.NaN }));
-    expect(nan.code).toBe('input.invalid');
+    expect(nan.code).toBe('quota.negative');
     const fractional = await refusal(allocate('jj-web', { vcpu: 1.5 }));
     expect(fractional.code).toBe('quota.not_whole');
     expect(fractional.message).toBe('vcpu is counted in whole vCPU, got 1.5');

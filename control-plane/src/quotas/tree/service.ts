@@ -1,5 +1,5 @@
 import { inScope, requirePermission, type Identity } from '../../auth/identity.js';
-import { InputError, NotAllowedError, NotFoundError, notAvailable } from '../../errors.js';
+import { ConflictError, InputError, NotAllowedError, NotFoundError, notAvailable } from '../../errors.js';
 import type { ModuleDeps, ModuleJob } from '../../modules/contract.js';
 import type { Queryable } from '../../store/state/index.js';
 import type { QuotasPolicy } from '../policy.js';
@@ -96,7 +96,10 @@ export class QuotaTree implements QuotaLedger {
       }
       if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) {
         const message = `the amount of ${cls} must be a finite number ≥ 0, got ${String(amount)}`;
-        throw new InputError(message, { details: [{ path, message }] });
+        throw new InputError(message, {
+          code: 'quota.negative',
+          details: [{ path, message, code: 'quota.negative' }],
+        });
       }
       if (def.integer && !Number.isInteger(amount)) {
         const message = `${cls} is counted in whole ${def.unit}, got ${amount}`;
@@ -215,7 +218,7 @@ export class QuotaTree implements QuotaLedger {
       const free = tidy(Math.max(0, parent.amount - held));
       if (asked > free + EPSILON) {
         const message = `the quota of ${parent.name} (${parent.unitId}) on cloud ${cloud.name} has ${free} ${cls} free, ${asked} asked`;
-        throw new InputError(message, {
+        throw new ConflictError(message, {
           code: 'quota.exceeds_parent',
           details: [
             {
@@ -236,7 +239,7 @@ export class QuotaTree implements QuotaLedger {
         limit === undefined
           ? `cloud ${cloud.name} has no known capacity for ${cls} (read it from the cloud or enter it), ${asked} asked`
           : `cloud ${cloud.name} can allocate ${free} more ${cls} (capacity × overcommit = ${limit}), ${asked} asked`;
-      throw new InputError(message, {
+      throw new ConflictError(message, {
         code: 'quota.exceeds_capacity',
         details: [
           {
@@ -416,7 +419,7 @@ export class QuotaTree implements QuotaLedger {
       const left = tidy(Math.max(0, quota - asked));
       if (!a.reclaim && left < used - EPSILON) {
         const message = `the ${cls} quota of project ${a.projectId} would drop to ${left}, below the ${used} its cloud reports as used (only a reclaim may)`;
-        throw new InputError(message, {
+        throw new ConflictError(message, {
           code: 'quota.below_usage',
           details: [
             {
@@ -618,9 +621,7 @@ export class QuotaTree implements QuotaLedger {
     return { written, dropped };
   }
 
-  async projectsOf(
-    cloudId: string,
-  ): Promise<
+  async projectsOf(cloudId: string): Promise<
     Array<{
       projectId: string;
       orgUnitId: string;
@@ -764,7 +765,7 @@ export class QuotaTree implements QuotaLedger {
         const held = next.childrenSum(self);
         if (held > self.amount + EPSILON) {
           const message = `the sub-units and projects of ${u.name} (${u.id}) hold ${tidy(held)} ${cls} on cloud ${cloud.name}; its quota cannot be ${self.amount}`;
-          throw new InputError(message, {
+          throw new ConflictError(message, {
             code: 'quota.below_allocated',
             details: [
               {
