@@ -323,6 +323,29 @@ export const errorCodes = {
     status: 409,
     description: 'The rule comes from a file under policies/detections/sigma/; change the file instead.',
   },
+  // quota requests (issue 11, part C)
+  'quota.package_unknown': {
+    status: 400,
+    description: 'The package is not in the service catalogue (`policies/quotas.yaml`); `details[0].params.package`.',
+  },
+  'quota.request_state': {
+    status: 409,
+    description:
+      'The quota request is no longer pending (approved, rejected, withdrawn …), so it cannot be decided or withdrawn; `details[0].params` give `status` and `action`.',
+  },
+  'quota.approver_level': {
+    status: 403,
+    description:
+      'The request’s current approval step needs an approver whose org unit is at a higher level; `details[0].params` give `required`, `level` and `step`.',
+  },
+  'quota.self_approval': {
+    status: 403,
+    description: 'The applicant cannot approve or reject their own quota request; another approver must.',
+  },
+  'quota.not_applicant': {
+    status: 403,
+    description: 'Only the applicant can withdraw a quota request; `details[0].params.applicant` names them.',
+  },
 
   // --- the server --------------------------------------------------------------------------
   'rate.limited': { status: 429, description: 'Too many requests; retry after Retry-After seconds.' },

@@ -345,6 +345,18 @@ const texts: { [K in ErrorCode]: Text } = {
     msg('The Sigma rule is not valid; the message gives the reason.', { id: 'error.sigma.rule_invalid' }),
   'sigma.rule_read_only': () =>
     msg('This rule comes from a rule file; change the file instead.', { id: 'error.sigma.rule_read_only' }),
+  'quota.package_unknown': () =>
+    msg('This package is not in the service catalogue.', { id: 'error.quota.package_unknown' }),
+  'quota.request_state': () =>
+    msg('This request is no longer pending; reload it to see its status.', { id: 'error.quota.request_state' }),
+  'quota.approver_level': () =>
+    msg('This approval step needs an approver of a higher-level unit than yours.', {
+      id: 'error.quota.approver_level',
+    }),
+  'quota.self_approval': () =>
+    msg('You applied for this request; another approver must decide it.', { id: 'error.quota.self_approval' }),
+  'quota.not_applicant': () =>
+    msg('Only the applicant can withdraw this request.', { id: 'error.quota.not_applicant' }),
   'rate.limited': () => msg('Too many requests. Wait a moment and try again.', { id: 'error.rate.limited' }),
   'storage.full': (e) => {
     const store = param(e, 'store') ?? e.details[0]?.path;
