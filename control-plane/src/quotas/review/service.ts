@@ -1095,14 +1095,14 @@ export class QuotaReview {
       cloud_id: string;
       project_id: string;
       class: string;
-      org_path: string;
+      series_path: string;
       samples: number;
       quota_sum: number;
       used_sum: number;
       physical_samples: number;
       physical_sum: number;
     }>(
-      `SELECT toString(cloud_id) AS cloud_id, project_id, toString(class) AS class, anyLast(org_path) AS org_path,
+      `SELECT toString(cloud_id) AS cloud_id, project_id, toString(class) AS class, anyLast(org_path) AS series_path,
               toFloat64(sum(samples)) AS samples, sum(quota_sum) AS quota_sum, sum(used_sum) AS used_sum,
               toFloat64(sum(physical_samples)) AS physical_samples, sum(physical_sum) AS physical_sum
          FROM ${QUOTA_TELEMETRY_TABLES.daily}
@@ -1120,7 +1120,7 @@ export class QuotaReview {
     return rows.map((r) => ({
       cloudId: r.cloud_id,
       projectId: r.project_id,
-      orgPath: r.org_path,
+      orgPath: r.series_path,
       class: r.class,
       samples: Number(r.samples),
       quotaSum: Number(r.quota_sum),
