@@ -239,6 +239,7 @@ export class QuotaReview {
       for (const k of ['quota', 'used'] as const) {
         if (!Number.isFinite(r[k]) || r[k] < 0) throw bad(`${k} must be a finite number ≥ 0`);
       }
+      if (!r.orgPath.startsWith('/')) throw bad('orgPath is an org unit path such as /sc/sc-cd/');
       if (r.physical !== null && (!Number.isFinite(r.physical) || r.physical < 0)) {
         throw bad('physical must be null or a finite number ≥ 0');
       }
@@ -247,7 +248,8 @@ export class QuotaReview {
         cloud_id: r.cloudId,
         project_id: r.projectId,
         org_unit_id: r.orgUnitId,
-        org_path: r.orgPath,
+        // Paths end with "/" (`/sc/sc-cd/`); one written without it is completed, so prefixes stay exact.
+        org_path: r.orgPath.endsWith('/') ? r.orgPath : `${r.orgPath}/`,
         class: r.class,
         quota: r.quota,
         used: r.used,
