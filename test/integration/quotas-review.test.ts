@@ -185,10 +185,10 @@ describe('utilisation review and reclaim', () => {
     expect(alarms.items.map((a) => a.targetId).sort()).toEqual([archive.id, portal.id].sort());
     expect(alarms.items.every((a) => a.orgUnitId === 'sc-cd-jj')).toBe(true);
     // The overview counts them for the city.
-    const overview = await json<{ quotas?: { reclaimable?: number } }>(
+    const overview = await json<{ modules: { quotas?: { reclaimable?: number } } }>(
       await cityAdmin.get('/api/v1/overview'),
     );
-    expect(overview.quotas?.reclaimable).toBe(2);
+    expect(overview.modules.quotas?.reclaimable).toBe(2);
   });
 
   it('another county can neither see nor decline it (404, like absent)', async () => {
