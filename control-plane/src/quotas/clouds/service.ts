@@ -594,7 +594,7 @@ export class QuotaClouds implements CloudDirectory {
           const allocatable = after?.allocatable[cls] ?? 0;
           if (amount > allocatable && cls in changes) {
             const message = `classes.${cls}: ${amount} ${cls} is already allocated on cloud "${cloudId}"; allocatable would be ${allocatable}. Reduce the quotas first`;
-            throw new InputError(message, {
+            throw new ConflictError(message, {
               code: 'quota.exceeds_capacity',
               details: [
                 {
