@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestInventory, type TestInventory } from '../../inventory/testing.js';
 import type { DomainError } from '../../errors.js';
-import type { QuotaTree, TreeNode } from './service.js';
+import type { QuotaTree } from './service.js';
 import { addCloud, FixedCapacity, quotaTreeFor } from './testing.js';
 
 /*
