@@ -31,6 +31,8 @@ interface Loaded {
   classes: ResourceClass[];
   catalogue: CataloguePackage[];
   projects: Project[];
+  /** Why the project list could not be read (a new project can still be applied for). */
+  projectsError: string;
 }
 
 /** The requests API's project ids: 1–60 lowercase letters, digits and "-", a letter or digit at each end. */
@@ -80,13 +82,18 @@ export class TsPageQuotaRequestNew extends LitElement {
 
   private readonly _task = new Task(this, {
     task: async (_args, { signal }): Promise<Loaded> => {
+      let projectsError = '';
       const [clouds, classes, catalogue, projects] = await Promise.all([
         fetchClouds(signal),
         fetchClasses(signal),
         fetchCatalogue(signal),
-        fetchProjects('', '', signal),
+        fetchProjects('', '', signal).catch((e: unknown) => {
+          projectsError = errorText(e);
+          return [] as Project[];
+        }),
       ]);
-      return { clouds, classes, catalogue, projects };
+      if (projectsError && !projects.length) this._projectMode = 'new';
+      return { clouds, classes, catalogue, projects, projectsError };
     },
     args: () => [] as const,
   });

@@ -144,6 +144,7 @@ export const templates = {
   'quotas.inbox.approve': '审批通过',
   'quotas.inbox.reject': '驳回',
   'quotas.new.needCloud': '请选择云平台。',
+  'quotas.new.projectsError': str`无法读取项目列表：${0}`,
   'quotas.new.needProject': '请选择项目。',
   'quotas.new.badProjectId': '项目标识为 1–60 个小写字母、数字或“-”，首尾须为字母或数字。',
   'quotas.timeline.applied': '提交申请',
