@@ -234,6 +234,13 @@ export class TsPageQuotaRequestNew extends LitElement {
             >
           </div>
           ${
+            v.projectsError
+              ? html`<p class="error" role="alert" data-testid="request-projects-error">
+                  ${msg(str`The projects could not be read: ${v.projectsError}`, { id: 'quotas.new.projectsError' })}
+                </p>`
+              : nothing
+          }
+          ${
             this._projectMode === 'existing'
               ? html`<label class="field"
                   >${msg('Project', { id: 'quotas.col.project' })}
