@@ -1,4 +1,9 @@
 #!/usr/bin/env node
+import {
+  seedSimulatedQuotas,
+  startSimulatedClouds,
+  type SimulatedClouds,
+} from './quotas/clouds/simulated.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, redactConfig, type Config } from './config.js';
@@ -62,11 +67,14 @@ async function main(): Promise<void> {
     return;
   }
   const embedded = cmd === 'embedded';
+  /** Embedded mode on the demo province (its simulated clouds belong to its inventory). */
+  let demo = false;
   let config: Config;
   try {
     config = loadConfig({ file: args.config });
     if (embedded && !config.inventoryFile && !process.env.TIANSHU_INVENTORY_FILE) {
       config = { ...config, inventoryFile: here('../inventory/demo-province.yaml') };
+      demo = true;
       // The demo province's devices name these credentials (and the lab's routers answer them).
       if (!config.snmpCredentialsFile) {
         config = { ...config, snmpCredentialsFile: here('../inventory/demo-snmp-credentials.yaml') };
@@ -106,6 +114,19 @@ async function main(): Promise<void> {
   if (embedded) config = await embeddedSecurityPorts(config);
 
   const log = createLogger(config.logLevel);
+  // The demo province's clouds: fakes on free loopback ports, their connections loaded at start.
+  let simulated: SimulatedClouds | undefined;
+  if (embedded && demo && config.embedded.clouds && !config.cloudConnectionsFile) {
+    try {
+      simulated = await startSimulatedClouds(config.dataDir, log);
+      config = { ...config, cloudConnectionsFile: simulated.file };
+    } catch (err) {
+      log.error(
+        { err: (err as Error).message },
+        'the simulated clouds did not start; the quota pages show no cloud data',
+      );
+    }
+  }
   const consoleDir = process.env.TIANSHU_CONSOLE_DIR ?? here('../../console/dist');
   // Embedded children (agents, lab): restarted with back-off, listed at /api/v1/system/processes.
   const supervisor = new Supervisor({ log });
@@ -139,6 +160,11 @@ async function main(): Promise<void> {
       `\n  First start: user "admin" was created with password  ${cp.generatedAdminPassword}\n  It is shown only this once; change it after logging in.\n`,
     );
   }
+  if (simulated) {
+    await seedSimulatedQuotas(cp, log).catch((err: unknown) =>
+      log.error({ err: (err as Error).message }, 'simulated province: seeding the quotas failed'),
+    );
+  }
   if (embedded) {
     await startEmbeddedChildren(cp, log, supervisor, {
       labScenario: here('../../agents/lab/scenarios/demo.yaml'),
@@ -157,6 +183,7 @@ async function main(): Promise<void> {
     force.unref();
     await supervisor.stop().catch(() => undefined);
     await cp.stop();
+    await simulated?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -55,7 +55,7 @@ try {
       },
     },
   ]);
-  const deps = reconcileDeps({ db: t.db, audit: t.audit });
+  const deps = reconcileDeps({ db: t.db, audit: t.audit, orgUnits: t.orgUnits });
   const ledger = new QuotaTree(deps, { policy: () => policy, clouds });
 
   // Seed the ledger's tables directly (the bench times reconciling, not allocating).

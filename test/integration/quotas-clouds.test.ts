@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemIdentity } from '../../control-plane/src/auth/identity.js';
+import { quotasRef } from '../../control-plane/src/quotas/module.js';
 import {
   ADMIN_PASSWORD,
   login,
@@ -80,7 +82,7 @@ beforeAll(async () => {
     expect(res.status, await res.clone().text()).toBe(201);
   }
   county = await user('jj-cloud-admin', 'cloud-admin', 'sc-cd-jj');
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await t?.close();
@@ -89,7 +91,7 @@ afterAll(async () => {
 
 describe('clouds over HTTP', () => {
   it('sets a connection whose secret is write-only', async () => {
-    const res = await admin.send('PUT', '/api/v1/quotas/clouds/sc-gov-cloud/connection', {
+    const res = await admin.send('PUT', '/api/v1/quotas/clouds/sc-cd-cloud/connection', {
       endpoint: badUrl,
       // Plain http to loopback: the Kubernetes client then needs TLS verification off.
       settings: { timeoutSeconds: 5, insecureSkipTlsVerify: true },
@@ -105,7 +107,7 @@ describe('clouds over HTTP', () => {
     const audit = await (await admin.get('/api/v1/audit?limit=200')).text();
     expect(audit).not.toContain(TOKEN);
     // Refused input names the field, and the secret is not echoed.
-    const refused = await admin.send('PUT', '/api/v1/quotas/clouds/sc-gov-cloud/connection', {
+    const refused = await admin.send('PUT', '/api/v1/quotas/clouds/sc-cd-cloud/connection', {
       endpoint: 'http://k8s.example.gov.cn:6443',
       secrets: { token: TOKEN },
     });
@@ -116,7 +118,7 @@ describe('clouds over HTTP', () => {
   });
 
   it('enters capacity and refuses bad amounts with the reason', async () => {
-    const ok = await admin.send('PUT', '/api/v1/quotas/clouds/sc-gov-cloud/capacity', {
+    const ok = await admin.send('PUT', '/api/v1/quotas/clouds/sc-cd-cloud/capacity', {
       classes: { vcpu: { capacity: 1000, overcommit: 3 }, memory: { capacity: 4096 } },
     });
     expect(ok.status, await ok.clone().text()).toBe(200);
@@ -131,7 +133,7 @@ describe('clouds over HTTP', () => {
       [{ vcpu: { capacity: 10.5 } }, 'quota.not_whole'],
       [{ vcpu: { capacity: -1 } }, 'quota.negative'],
     ] as const) {
-      const res = await admin.send('PUT', '/api/v1/quotas/clouds/sc-gov-cloud/capacity', { classes });
+      const res = await admin.send('PUT', '/api/v1/quotas/clouds/sc-cd-cloud/capacity', { classes });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
     }
@@ -140,7 +142,7 @@ describe('clouds over HTTP', () => {
   it('scopes clouds: a county sees its own, never the province connection nor another county', async () => {
     const list = (await (await county.get('/api/v1/quotas/clouds')).json()) as { items: CloudOut[] };
     expect(list.items.map((c) => c.id)).toEqual(['sc-cd-jj-cloud']);
-    for (const id of ['sc-gov-cloud', 'sc-cd-sl-cloud', 'no-such-cloud']) {
+    for (const id of ['sc-cd-cloud', 'sc-cd-sl-cloud', 'no-such-cloud']) {
       const res = await county.get(`/api/v1/quotas/clouds/${id}`);
       expect(res.status, id).toBe(404);
       const change = await county.send('PUT', `/api/v1/quotas/clouds/${id}/capacity`, {
@@ -160,15 +162,39 @@ describe('clouds over HTTP', () => {
     const refresh = await county.send('POST', '/api/v1/quotas/clouds/sc-cd-jj-cloud/refresh');
     expect(refresh.status).toBe(409);
     expect(((await refresh.json()) as { error: { code: string } }).error.code).toBe('cloud.manual');
-    // Nothing changed on the province's cloud.
-    const prov = (await (await admin.get('/api/v1/quotas/clouds/sc-gov-cloud')).json()) as CloudOut;
+    // Nothing changed on the city's cloud.
+    const prov = (await (await admin.get('/api/v1/quotas/clouds/sc-cd-cloud')).json()) as CloudOut;
     expect(prov.classes.find((k) => k.class === 'vcpu')?.capacity).toBe(1000);
+  });
+
+  it('a county holding quota on the city cloud sees it read-only, never its connection', async () => {
+    // Through the quota tree's service (its route is the tree part's).
+    await t.cp.services.modules
+      .use(quotasRef)
+      .tree.setOrgUnitQuota(systemIdentity(), {
+        cloudId: 'sc-cd-cloud',
+        orgUnitId: 'sc-cd-jj',
+        amounts: { vcpu: 100 },
+      });
+    const res = await county.get('/api/v1/quotas/clouds/sc-cd-cloud');
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(text).not.toContain(TOKEN);
+    expect(JSON.parse(text)).toMatchObject({ access: 'quota-holder', connection: null, classes: [] });
+    const list = (await (await county.get('/api/v1/quotas/clouds')).json()) as { items: CloudOut[] };
+    expect(list.items.map((c) => c.id).sort()).toEqual(['sc-cd-cloud', 'sc-cd-jj-cloud']);
+    // Still no change, no refresh.
+    const change = await county.send('PUT', '/api/v1/quotas/clouds/sc-cd-cloud/capacity', {
+      classes: { vcpu: { capacity: 1 } },
+    });
+    expect(change.status).toBe(404);
+    expect((await county.send('POST', '/api/v1/quotas/clouds/sc-cd-cloud/refresh')).status).toBe(404);
   });
 
   it('a refresh against a cloud answering 500 or garbage shows the error and keeps the capacity', async () => {
     for (const m of ['error', 'garbage'] as const) {
       mode = m;
-      const res = await admin.send('POST', '/api/v1/quotas/clouds/sc-gov-cloud/refresh');
+      const res = await admin.send('POST', '/api/v1/quotas/clouds/sc-cd-cloud/refresh');
       expect(res.status, await res.clone().text()).toBe(200);
       const c = (await res.json()) as CloudOut;
       expect(c.capacityRead.state, m).toBe('error');
@@ -183,7 +209,7 @@ describe('clouds over HTTP', () => {
         allocatable: 3000,
       });
       const shown = (await (await admin.get('/api/v1/quotas/clouds')).json()) as { items: CloudOut[] };
-      expect(shown.items.find((x) => x.id === 'sc-gov-cloud')?.capacityRead.error?.kind, m).toBe(
+      expect(shown.items.find((x) => x.id === 'sc-cd-cloud')?.capacityRead.error?.kind, m).toBe(
         c.capacityRead.error?.kind,
       );
     }

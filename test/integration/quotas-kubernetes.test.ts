@@ -21,6 +21,7 @@ import {
   testPolicy,
   type MemoryLedger,
 } from '../../control-plane/src/quotas/reconcile/testing.js';
+import { QuotaTree } from '../../control-plane/src/quotas/tree/service.js';
 import { CloudError } from '../../control-plane/src/quotas/types.js';
 
 /**
@@ -196,5 +197,105 @@ describe('quotas on Kubernetes, read back with Debian’s kubectl', () => {
     expect(web.spec.hard['requests.cpu']).toBe('10');
     const late = await kubectlJson<{ spec: { hard: Record<string, string> } }>('get', 'resourcequota', QUOTA_NAME, '-n', 'ts-late');
     expect(late.spec.hard).toEqual({ 'requests.cpu': '2', 'limits.cpu': '2' });
+  });
+});
+
+describe('quotas allocated in the quota tree (QuotaTree on PGlite), enforced on the fake, read back with kubectl', () => {
+  let t: TestInventory;
+  let fake: FakeKubernetes;
+  let dir: string;
+
+  beforeAll(async () => {
+    t = await openTestInventory();
+    fake = await startFakeKubernetes({ token: TOKEN });
+    dir = mkdtempSync(join(tmpdir(), 'quotas-kubectl-tree-'));
+  });
+  afterAll(async () => {
+    await fake?.close();
+    await t?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('allocations become ResourceQuotas; a new version is applied; usage reaches the tree', async () => {
+    const policy = testPolicy();
+    const clouds = staticClouds([
+      {
+        cloudId: 'k8s-sc',
+        kind: 'kubernetes',
+        orgUnitId: 'sc',
+        orgPath: '/sc/',
+        allocatable: { vcpu: 1000, memory: 4000, 'block-storage': 100_000 },
+        connection: {
+          cloudId: 'k8s-sc',
+          kind: 'kubernetes',
+          endpoint: fake.url,
+          region: null,
+          settings: { caCert: fake.caCert, timeoutSeconds: 10 },
+          secrets: { token: TOKEN },
+        },
+      },
+    ]);
+    const deps = reconcileDeps({ db: t.db, audit: t.audit, orgUnits: t.orgUnits });
+    const tree = new QuotaTree(deps, { policy: () => policy, clouds });
+    await t.db.query(
+      `INSERT INTO clouds (id, org_unit_id, name, kind, tier, api_endpoint) VALUES ('k8s-sc', 'sc', 'Provincial cloud', 'kubernetes', 'provincial', $1)`,
+      [fake.url],
+    );
+    await t.db.transaction(async (tx) => {
+      await tree.ensureProject(tx, { id: 'hall', orgUnitId: 'sc-cd', name: 'Government service hall', actor: 'test' });
+      await tree.allocate(tx, { cloudId: 'k8s-sc', projectId: 'hall', amounts: { vcpu: 8, memory: 16, 'block-storage': 200 }, actor: 'test', reason: 'test' });
+    });
+    const rec = new QuotaReconciler(deps, {
+      policy: () => policy,
+      clouds,
+      ledger: tree,
+      adapters: { kubernetes: kubernetesAdapter, openstack: kubernetesAdapter },
+    });
+    try {
+      const [dp] = await tree.desired('k8s-sc');
+      expect(dp).toBeDefined();
+      expect(await rec.pass('k8s-sc')).toMatchObject({ state: 'ok', written: 1 });
+      const kubeconfig = join(dir, 'kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'f', cluster: { server: fake.url, 'certificate-authority-data': Buffer.from(fake.caCert!).toString('base64') } }],
+          users: [{ name: 'u', user: { token: TOKEN } }],
+          contexts: [{ name: 'f', context: { cluster: 'f', user: 'u' } }],
+          'current-context': 'f',
+        }),
+        { mode: 0o600 },
+      );
+      const get = async () =>
+        (JSON.parse(
+          (await run(KUBECTL, ['--kubeconfig', kubeconfig, 'get', 'resourcequota', QUOTA_NAME, '-n', dp!.target.externalName, '-o', 'json'])).stdout,
+        ) as { spec: { hard: Record<string, string> } }).spec.hard;
+      expect(await get()).toEqual({
+        'requests.cpu': '8',
+        'limits.cpu': '8',
+        'requests.memory': '16Gi',
+        'limits.memory': '16Gi',
+        'requests.storage': '200Gi',
+      });
+      expect((await rec.status('k8s-sc', ['hall'])).get('hall')!.appliedVersion).toBe(dp!.version);
+
+      await t.db.transaction((tx) =>
+        tree.allocate(tx, { cloudId: 'k8s-sc', projectId: 'hall', amounts: { vcpu: 4 }, actor: 'test', reason: 'more' }),
+      );
+      const [dp2] = await tree.desired('k8s-sc');
+      expect(dp2!.version).toBeGreaterThan(dp!.version);
+      expect(await rec.pass('k8s-sc')).toMatchObject({ written: 1 });
+      expect((await get())['requests.cpu']).toBe('12');
+      expect((await rec.status('k8s-sc', ['hall'])).get('hall')!.appliedVersion).toBe(dp2!.version);
+
+      fake.setUsed(dp!.target.externalName, QUOTA_NAME, { 'requests.cpu': '3', 'requests.memory': '6Gi' });
+      expect(await rec.pass('k8s-sc')).toMatchObject({ written: 0 });
+      const [p] = await tree.projectsOf('k8s-sc');
+      expect(p!.used).toMatchObject({ vcpu: 3, memory: 6 });
+    } finally {
+      await rec.stop();
+    }
   });
 });

@@ -110,7 +110,7 @@ beforeAll(async () => {
     kind: 'vmware',
     tier: 'provincial',
   });
-});
+}, 180_000);
 afterAll(async () => {
   await t.close();
 });

@@ -1,5 +1,6 @@
 import type { AlarmService } from '../../alerting/types.js';
 import type { AuditLog } from '../../auth/audit.js';
+import type { OrgUnitService } from '../../inventory/org-units.js';
 import { createLogger } from '../../logger.js';
 import type { ModuleDeps } from '../../modules/contract.js';
 import type { StateStore } from '../../store/state/index.js';
@@ -75,11 +76,31 @@ export function memoryLedger(): MemoryLedger {
 }
 
 export function staticClouds(
-  clouds: Array<{ cloudId: string; kind: CloudKind; orgUnitId: string; orgPath: string; connection?: CloudConnection }>,
+  clouds: Array<{
+    cloudId: string;
+    kind: CloudKind;
+    orgUnitId: string;
+    orgPath: string;
+    connection?: CloudConnection;
+    /** Allocatable per class (entered capacity, overcommit 1). */
+    allocatable?: Amounts;
+  }>,
 ): CloudDirectory & { setConnection(cloudId: string, c: CloudConnection | undefined): void } {
   const conns = new Map(clouds.map((c) => [c.cloudId, c.connection]));
   return {
-    capacity: () => Promise.resolve(undefined),
+    capacity: (id) => {
+      const c = clouds.find((x) => x.cloudId === id);
+      if (!c?.allocatable) return Promise.resolve(undefined);
+      const at = new Date().toISOString();
+      return Promise.resolve({
+        cloudId: id,
+        capacity: Object.fromEntries(
+          Object.entries(c.allocatable).map(([k, v]) => [k, { amount: v, source: 'manual' as const, observedAt: at }]),
+        ),
+        overcommit: Object.fromEntries(Object.keys(c.allocatable).map((k) => [k, 1])),
+        allocatable: { ...c.allocatable },
+      });
+    },
     connection: (id) => Promise.resolve(conns.get(id)),
     managedClouds: () =>
       Promise.resolve(clouds.map(({ cloudId, kind, orgUnitId, orgPath }) => ({ cloudId, kind, orgUnitId, orgPath }))),
@@ -90,10 +111,16 @@ export function staticClouds(
 }
 
 /** The module deps the reconciler uses, over a test store, audit log and alarm service. */
-export function reconcileDeps(t: { db: StateStore; audit: AuditLog; alarms?: AlarmService }): ModuleDeps {
+export function reconcileDeps(t: {
+  db: StateStore;
+  audit: AuditLog;
+  alarms?: AlarmService;
+  orgUnits?: OrgUnitService;
+}): ModuleDeps {
   return {
     db: t.db,
     audit: t.audit,
+    orgUnits: t.orgUnits,
     log: createLogger(process.env.RECONCILE_TEST_LOG ? 'debug' : 'silent'),
     use: (ref: { name: string }) => {
       if (ref.name === 'alerting' && t.alarms) return t.alarms;
