@@ -4,9 +4,9 @@
 //
 // Runs the built control plane (`npm run build` first) in this process on embedded stores (PGlite,
 // chDB) in a temporary directory, with the demo province and the shipped policies/quotas.yaml. Setup
-// (not timed) goes through the HTTP API as the province's admin: the provincial cloud's capacity,
-// and an org-unit quota on it for each of the three cities that covers 95 % of what their counties
-// ask for (so the last approvals of each city are refused by the ledger: the contention is real).
+// (not timed): the provincial cloud's capacity through the HTTP API as the province's admin, and an
+// org-unit quota on it for each of the three cities (through the tree's service) that covers 95 % of
+// what their counties ask for (so the last approvals of each city are refused by the ledger: the contention is real).
 // Then 1,000 requests are applied through the requests service by the counties' applicants (50 vCPU
 // and 100 GiB each for a new project: 4,250 CNY a month, the city's step; not timed). Timed: 10
 // clients — ten distinct province-level cloud admins — take request ids from one shuffled queue and
@@ -48,12 +48,14 @@ async function main() {
     { createLogger },
     { quotasRef },
     { PolicyStore, ROLES_POLICY },
+    { systemIdentity },
   ] = await Promise.all([
     dist('config.js'),
     dist('server.js'),
     dist('logger.js'),
     dist('quotas/module.js'),
     dist('policies/index.js'),
+    dist('auth/identity.js'),
   ]);
   const dataDir = mkdtempSync(join(tmpdir(), 'tianshu-bench-approvals-'));
   const config = loadConfig({
@@ -95,10 +97,11 @@ async function main() {
     await send('PUT', `/api/v1/quotas/clouds/${CLOUD}/capacity`, {
       classes: { vcpu: { capacity: REQUESTS * ASK.vcpu }, memory: { capacity: REQUESTS * ASK.memory * 2 } },
     });
+    const quotas = cp.services.modules.use(quotasRef);
     const plan = [];
     for (const [city, counties] of Object.entries(COUNTIES)) {
       const n = counties.length * perCounty;
-      await send('PUT', '/api/v1/quotas/org-unit-quotas', {
+      await quotas.tree.setOrgUnitQuota(systemIdentity(), {
         cloudId: CLOUD,
         orgUnitId: city,
         amounts: { vcpu: Math.floor(n * 0.95) * ASK.vcpu, memory: Math.floor(n * 0.95) * ASK.memory },
@@ -106,7 +109,6 @@ async function main() {
       for (const c of counties) plan.push(c);
     }
 
-    const quotas = cp.services.modules.use(quotasRef);
     const roles = PolicyStore.load(join(REPO, 'policies'), createLogger('silent'), [ROLES_POLICY]).get(
       ROLES_POLICY,
     ).roles;
