@@ -68,7 +68,13 @@ try {
   for (let i = 0; i < projects; i += 1000) {
     const batch = [];
     for (let j = i; j < Math.min(projects, i + 1000); j++) {
-      batch.push({ id: `p${j}`, unit: units[j % units.length], vcpu: 2 + (j % 7), memory: 4 + (j % 5) * 4, storage: 100 + (j % 3) * 50 });
+      batch.push({
+        id: `p${j}`,
+        unit: units[j % units.length],
+        vcpu: 2 + (j % 7),
+        memory: 4 + (j % 5) * 4,
+        storage: 100 + (j % 3) * 50,
+      });
     }
     const rows = JSON.stringify(batch);
     await t.db.query(
@@ -101,8 +107,10 @@ try {
   const first = await rec.pass(cloudId);
   const reconcileSeconds = (Date.now() - t0) / 1000;
   log(`first pass: ${JSON.stringify(first)} in ${reconcileSeconds} s`);
-  if (first.written !== projects || first.errors !== 0) throw new Error(`first pass wrote ${first.written} of ${projects} (${first.errors} errors)`);
-  if (fake.state.namespaces.size !== projects) throw new Error(`${fake.state.namespaces.size} namespaces on the fake`);
+  if (first.written !== projects || first.errors !== 0)
+    throw new Error(`first pass wrote ${first.written} of ${projects} (${first.errors} errors)`);
+  if (fake.state.namespaces.size !== projects)
+    throw new Error(`${fake.state.namespaces.size} namespaces on the fake`);
   const writesAfterFirst = fake.state.counts.writes;
   t0 = Date.now();
   const second = await rec.pass(cloudId);

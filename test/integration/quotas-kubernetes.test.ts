@@ -98,7 +98,10 @@ describe('quotas on Kubernetes, read back with Debian’s kubectl', () => {
         clusters: [
           {
             name: 'fake',
-            cluster: { server: fake.url, 'certificate-authority-data': Buffer.from(fake.caCert!).toString('base64') },
+            cluster: {
+              server: fake.url,
+              'certificate-authority-data': Buffer.from(fake.caCert!).toString('base64'),
+            },
           },
         ],
         users: [{ name: 'reader', user: { token: TOKEN } }],
@@ -121,9 +124,10 @@ describe('quotas on Kubernetes, read back with Debian’s kubectl', () => {
     ledger.set('k8s-cd', 'county', { vcpu: 4 }, 'sc-my', '/sc/sc-my/');
     expect(await rec.pass('k8s-cd')).toMatchObject({ state: 'ok', written: 3, errors: 0 });
 
-    const web = await kubectlJson<{ spec: { hard: Record<string, string> }; metadata: { labels: Record<string, string> } }>(
-      'get', 'resourcequota', QUOTA_NAME, '-n', 'ts-web',
-    );
+    const web = await kubectlJson<{
+      spec: { hard: Record<string, string> };
+      metadata: { labels: Record<string, string> };
+    }>('get', 'resourcequota', QUOTA_NAME, '-n', 'ts-web');
     expect(web.spec.hard).toEqual({
       'requests.cpu': '8',
       'limits.cpu': '8',
@@ -132,7 +136,13 @@ describe('quotas on Kubernetes, read back with Debian’s kubectl', () => {
       'requests.storage': '200Gi',
     });
     expect(web.spec.hard).toEqual(fake.state.quotas.get(`ts-web/${QUOTA_NAME}`)!.spec!.hard);
-    const ai = await kubectlJson<{ spec: { hard: Record<string, string> } }>('get', 'resourcequota', QUOTA_NAME, '-n', 'ts-ai');
+    const ai = await kubectlJson<{ spec: { hard: Record<string, string> } }>(
+      'get',
+      'resourcequota',
+      QUOTA_NAME,
+      '-n',
+      'ts-ai',
+    );
     expect(ai.spec.hard).toEqual({
       'requests.cpu': '500m',
       'limits.cpu': '500m',
@@ -141,29 +151,61 @@ describe('quotas on Kubernetes, read back with Debian’s kubectl', () => {
       'requests.nvidia.com/gpu': '2',
     });
 
-    const ns = await kubectlJson<{ items: Array<{ metadata: { name: string; labels: Record<string, string> } }> }>(
-      'get', 'ns', '-l', 'tianshu.gov.cn/org-unit=sc-cd',
-    );
+    const ns = await kubectlJson<{
+      items: Array<{ metadata: { name: string; labels: Record<string, string> } }>;
+    }>('get', 'ns', '-l', 'tianshu.gov.cn/org-unit=sc-cd');
     expect(ns.items.map((n) => n.metadata.name).sort()).toEqual(['ts-ai', 'ts-web']);
     expect(ns.items[0]!.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'tianshu' });
     const managed = await kubectl('get', 'ns', '-l', 'app.kubernetes.io/managed-by=tianshu', '-o', 'name');
-    expect(managed.trim().split('\n').sort()).toEqual(['namespace/ts-ai', 'namespace/ts-county', 'namespace/ts-web']);
+    expect(managed.trim().split('\n').sort()).toEqual([
+      'namespace/ts-ai',
+      'namespace/ts-county',
+      'namespace/ts-web',
+    ]);
   });
 
   it('someone edits the quota with kubectl: drift detected, shown and restored', async () => {
-    await kubectl('patch', 'resourcequota', QUOTA_NAME, '-n', 'ts-web', '--type', 'merge', '-p',
-      JSON.stringify({ spec: { hard: { 'requests.cpu': '64', 'limits.cpu': '64' } } }));
-    expect((await kubectlJson<{ spec: { hard: Record<string, string> } }>('get', 'resourcequota', QUOTA_NAME, '-n', 'ts-web')).spec.hard['requests.cpu']).toBe('64');
+    await kubectl(
+      'patch',
+      'resourcequota',
+      QUOTA_NAME,
+      '-n',
+      'ts-web',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { hard: { 'requests.cpu': '64', 'limits.cpu': '64' } } }),
+    );
+    expect(
+      (
+        await kubectlJson<{ spec: { hard: Record<string, string> } }>(
+          'get',
+          'resourcequota',
+          QUOTA_NAME,
+          '-n',
+          'ts-web',
+        )
+      ).spec.hard['requests.cpu'],
+    ).toBe('64');
 
     const r = await rec.pass('k8s-cd');
     expect(r).toMatchObject({ drift: 1, restored: 1 });
     const shown = (await alarms.list(systemIdentity(), { kind: QUOTA_DRIFT })).items;
     expect(shown.map((a) => a.targetId)).toEqual(['k8s-cd/web']);
     expect(shown[0]!.summary).toMatch(/found \{"vcpu":64,.*expected \{"vcpu":8,.*restored/);
-    const back = await kubectlJson<{ spec: { hard: Record<string, string> } }>('get', 'resourcequota', QUOTA_NAME, '-n', 'ts-web');
+    const back = await kubectlJson<{ spec: { hard: Record<string, string> } }>(
+      'get',
+      'resourcequota',
+      QUOTA_NAME,
+      '-n',
+      'ts-web',
+    );
     expect(back.spec.hard['requests.cpu']).toBe('8');
     expect(back.spec.hard['limits.cpu']).toBe('8');
-    expect((await rec.history('k8s-cd', new Date(Date.now() - 86_400_000), new Date(Date.now() + 86_400_000))).drift).toBe(1);
+    expect(
+      (await rec.history('k8s-cd', new Date(Date.now() - 86_400_000), new Date(Date.now() + 86_400_000)))
+        .drift,
+    ).toBe(1);
   });
 
   it('the fake down or answering garbage: the error with its reason on the project, nothing half-applied, then recovery', async () => {
@@ -173,7 +215,11 @@ describe('quotas on Kubernetes, read back with Debian’s kubectl', () => {
     const down = await rec.pass('k8s-cd');
     expect(down).toMatchObject({ state: 'error', written: 0 });
     let st = await rec.status('k8s-cd', ['web', 'late']);
-    expect(st.get('web')).toMatchObject({ state: 'error', appliedVersion: 1, error: { kind: 'unreachable' } });
+    expect(st.get('web')).toMatchObject({
+      state: 'error',
+      appliedVersion: 1,
+      error: { kind: 'unreachable' },
+    });
     expect(st.get('late')).toMatchObject({ state: 'error', appliedVersion: 0 });
     expect(await rec.cloudStatus('k8s-cd')).toMatchObject({ state: 'error', error: { kind: 'unreachable' } });
     fake.faults.down(false);
@@ -193,9 +239,21 @@ describe('quotas on Kubernetes, read back with Debian’s kubectl', () => {
     expect(st.get('web')).toMatchObject({ state: 'applied', appliedVersion: 2, error: null });
     expect(st.get('late')).toMatchObject({ state: 'applied', appliedVersion: 1 });
     expect(await rec.cloudStatus('k8s-cd')).toMatchObject({ state: 'ok', error: null });
-    const web = await kubectlJson<{ spec: { hard: Record<string, string> } }>('get', 'resourcequota', QUOTA_NAME, '-n', 'ts-web');
+    const web = await kubectlJson<{ spec: { hard: Record<string, string> } }>(
+      'get',
+      'resourcequota',
+      QUOTA_NAME,
+      '-n',
+      'ts-web',
+    );
     expect(web.spec.hard['requests.cpu']).toBe('10');
-    const late = await kubectlJson<{ spec: { hard: Record<string, string> } }>('get', 'resourcequota', QUOTA_NAME, '-n', 'ts-late');
+    const late = await kubectlJson<{ spec: { hard: Record<string, string> } }>(
+      'get',
+      'resourcequota',
+      QUOTA_NAME,
+      '-n',
+      'ts-late',
+    );
     expect(late.spec.hard).toEqual({ 'requests.cpu': '2', 'limits.cpu': '2' });
   });
 });
@@ -242,8 +300,19 @@ describe('quotas allocated in the quota tree (QuotaTree on PGlite), enforced on 
       [fake.url],
     );
     await t.db.transaction(async (tx) => {
-      await tree.ensureProject(tx, { id: 'hall', orgUnitId: 'sc-cd', name: 'Government service hall', actor: 'test' });
-      await tree.allocate(tx, { cloudId: 'k8s-sc', projectId: 'hall', amounts: { vcpu: 8, memory: 16, 'block-storage': 200 }, actor: 'test', reason: 'test' });
+      await tree.ensureProject(tx, {
+        id: 'hall',
+        orgUnitId: 'sc-cd',
+        name: 'Government service hall',
+        actor: 'test',
+      });
+      await tree.allocate(tx, {
+        cloudId: 'k8s-sc',
+        projectId: 'hall',
+        amounts: { vcpu: 8, memory: 16, 'block-storage': 200 },
+        actor: 'test',
+        reason: 'test',
+      });
     });
     const rec = new QuotaReconciler(deps, {
       policy: () => policy,
@@ -261,7 +330,15 @@ describe('quotas allocated in the quota tree (QuotaTree on PGlite), enforced on 
         JSON.stringify({
           apiVersion: 'v1',
           kind: 'Config',
-          clusters: [{ name: 'f', cluster: { server: fake.url, 'certificate-authority-data': Buffer.from(fake.caCert!).toString('base64') } }],
+          clusters: [
+            {
+              name: 'f',
+              cluster: {
+                server: fake.url,
+                'certificate-authority-data': Buffer.from(fake.caCert!).toString('base64'),
+              },
+            },
+          ],
           users: [{ name: 'u', user: { token: TOKEN } }],
           contexts: [{ name: 'f', context: { cluster: 'f', user: 'u' } }],
           'current-context': 'f',
@@ -269,9 +346,23 @@ describe('quotas allocated in the quota tree (QuotaTree on PGlite), enforced on 
         { mode: 0o600 },
       );
       const get = async () =>
-        (JSON.parse(
-          (await run(KUBECTL, ['--kubeconfig', kubeconfig, 'get', 'resourcequota', QUOTA_NAME, '-n', dp!.target.externalName, '-o', 'json'])).stdout,
-        ) as { spec: { hard: Record<string, string> } }).spec.hard;
+        (
+          JSON.parse(
+            (
+              await run(KUBECTL, [
+                '--kubeconfig',
+                kubeconfig,
+                'get',
+                'resourcequota',
+                QUOTA_NAME,
+                '-n',
+                dp!.target.externalName,
+                '-o',
+                'json',
+              ])
+            ).stdout,
+          ) as { spec: { hard: Record<string, string> } }
+        ).spec.hard;
       expect(await get()).toEqual({
         'requests.cpu': '8',
         'limits.cpu': '8',
@@ -282,7 +373,13 @@ describe('quotas allocated in the quota tree (QuotaTree on PGlite), enforced on 
       expect((await rec.status('k8s-sc', ['hall'])).get('hall')!.appliedVersion).toBe(dp!.version);
 
       await t.db.transaction((tx) =>
-        tree.allocate(tx, { cloudId: 'k8s-sc', projectId: 'hall', amounts: { vcpu: 4 }, actor: 'test', reason: 'more' }),
+        tree.allocate(tx, {
+          cloudId: 'k8s-sc',
+          projectId: 'hall',
+          amounts: { vcpu: 4 },
+          actor: 'test',
+          reason: 'more',
+        }),
       );
       const [dp2] = await tree.desired('k8s-sc');
       expect(dp2!.version).toBeGreaterThan(dp!.version);

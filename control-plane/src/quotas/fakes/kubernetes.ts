@@ -234,15 +234,34 @@ function selfSigned(): { key: string; cert: string } {
     execFileSync(
       'openssl',
       [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '30',
-        '-subj', '/CN=fake-kubernetes', '-addext', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '30',
+        '-subj',
+        '/CN=fake-kubernetes',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+    return {
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    };
   } catch (err) {
-    throw new Error(`the fake Kubernetes API server needs openssl for its certificate: ${(err as Error).message}`);
+    throw new Error(
+      `the fake Kubernetes API server needs openssl for its certificate: ${(err as Error).message}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -282,7 +301,12 @@ export async function startFakeKubernetes(opts: {
   });
 
   const emit = (resource: Resource, type: WatchEvent['type'], object: FakeObject) => {
-    const ev: WatchEvent = { rv: Number(object.metadata.resourceVersion), resource, type, object: clone(object) };
+    const ev: WatchEvent = {
+      rv: Number(object.metadata.resourceVersion),
+      resource,
+      type,
+      object: clone(object),
+    };
     history.push(ev);
     if (history.length > HISTORY) history.splice(0, history.length - HISTORY);
     for (const w of watchers) send(w, ev);
@@ -315,7 +339,11 @@ export async function startFakeKubernetes(opts: {
     const hard = isRecord(spec) ? spec.hard : undefined;
     if (hard === undefined) return;
     if (!isRecord(hard)) {
-      throw new HttpError(422, 'Invalid', `ResourceQuota "${name}" is invalid: spec.hard: Invalid value: must be a map`);
+      throw new HttpError(
+        422,
+        'Invalid',
+        `ResourceQuota "${name}" is invalid: spec.hard: Invalid value: must be a map`,
+      );
     }
     for (const [k, v] of Object.entries(hard)) {
       let ok = typeof v === 'string';
@@ -331,7 +359,11 @@ export async function startFakeKubernetes(opts: {
           422,
           'Invalid',
           `ResourceQuota "${name}" is invalid: spec.hard[${k}]: Invalid value: "${String(v)}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
-          { name, kind: 'resourcequotas', causes: [{ reason: 'FieldValueInvalid', field: `spec.hard[${k}]` }] },
+          {
+            name,
+            kind: 'resourcequotas',
+            causes: [{ reason: 'FieldValueInvalid', field: `spec.hard[${k}]` }],
+          },
         );
       }
     }
@@ -361,14 +393,19 @@ export async function startFakeKubernetes(opts: {
     let size = 0;
     for await (const c of req as AsyncIterable<Buffer>) {
       size += c.length;
-      if (size > 3 * 1024 * 1024) throw new HttpError(413, 'RequestEntityTooLarge', 'request entity too large');
+      if (size > 3 * 1024 * 1024)
+        throw new HttpError(413, 'RequestEntityTooLarge', 'request entity too large');
       chunks.push(c);
     }
     const text = Buffer.concat(chunks).toString('utf8');
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new HttpError(400, 'BadRequest', `the body of the request was in an unknown format: ${text.slice(0, 40)}`);
+      throw new HttpError(
+        400,
+        'BadRequest',
+        `the body of the request was in an unknown format: ${text.slice(0, 40)}`,
+      );
     }
   };
 
@@ -400,10 +437,37 @@ export async function startFakeKubernetes(opts: {
         kind: 'APIResourceList',
         groupVersion: 'v1',
         resources: [
-          { name: 'namespaces', singularName: '', namespaced: false, kind: 'Namespace', verbs, shortNames: ['ns'] },
-          { name: 'nodes', singularName: '', namespaced: false, kind: 'Node', verbs: ['get', 'list', 'watch'], shortNames: ['no'] },
-          { name: 'resourcequotas', singularName: '', namespaced: true, kind: 'ResourceQuota', verbs, shortNames: ['quota'] },
-          { name: 'resourcequotas/status', singularName: '', namespaced: true, kind: 'ResourceQuota', verbs: ['get'] },
+          {
+            name: 'namespaces',
+            singularName: '',
+            namespaced: false,
+            kind: 'Namespace',
+            verbs,
+            shortNames: ['ns'],
+          },
+          {
+            name: 'nodes',
+            singularName: '',
+            namespaced: false,
+            kind: 'Node',
+            verbs: ['get', 'list', 'watch'],
+            shortNames: ['no'],
+          },
+          {
+            name: 'resourcequotas',
+            singularName: '',
+            namespaced: true,
+            kind: 'ResourceQuota',
+            verbs,
+            shortNames: ['quota'],
+          },
+          {
+            name: 'resourcequotas/status',
+            singularName: '',
+            namespaced: true,
+            kind: 'ResourceQuota',
+            verbs: ['get'],
+          },
         ],
       };
     }
@@ -423,7 +487,8 @@ export async function startFakeKubernetes(opts: {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     const w: Watcher = { resource, namespace, selector, res };
     if (!from || from === '0') {
-      for (const o of pool.values()) send(w, { rv: Number(o.metadata.resourceVersion), resource, type: 'ADDED', object: o });
+      for (const o of pool.values())
+        send(w, { rv: Number(o.metadata.resourceVersion), resource, type: 'ADDED', object: o });
     } else {
       const since = Number(from);
       const oldest = history[0]?.rv ?? rv + 1;
@@ -479,7 +544,8 @@ export async function startFakeKubernetes(opts: {
     if (auth !== `Bearer ${opts.token}`) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
     const d = discovery(path);
     if (d !== undefined) return d;
-    if (path.startsWith('/openapi')) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
+    if (path.startsWith('/openapi'))
+      throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
     if (failing && failing.n > 0) {
       failing.n--;
       const code = failing.status;
@@ -496,7 +562,11 @@ export async function startFakeKubernetes(opts: {
     if (path === '/api/v1/nodes' && method === 'GET') {
       if (isWatch) return watch(req, res, 'nodes', undefined, q);
       const sel = parseSelector(q.get('labelSelector'));
-      return list('nodes', [...nodes.values()].filter((n) => matches(sel, n.metadata.labels)), 'NodeList');
+      return list(
+        'nodes',
+        [...nodes.values()].filter((n) => matches(sel, n.metadata.labels)),
+        'NodeList',
+      );
     }
     // all quotas
     if (path === '/api/v1/resourcequotas' && method === 'GET') {
@@ -504,7 +574,9 @@ export async function startFakeKubernetes(opts: {
       const sel = parseSelector(q.get('labelSelector'));
       return list(
         'resourcequotas',
-        [...quotas.values()].filter((o) => !forbidden.has(o.metadata.namespace!) && matches(sel, o.metadata.labels)),
+        [...quotas.values()].filter(
+          (o) => !forbidden.has(o.metadata.namespace!) && matches(sel, o.metadata.labels),
+        ),
         'ResourceQuotaList',
       );
     }
@@ -513,24 +585,36 @@ export async function startFakeKubernetes(opts: {
       if (method === 'GET') {
         if (isWatch) return watch(req, res, 'namespaces', undefined, q);
         const sel = parseSelector(q.get('labelSelector'));
-        return list('namespaces', [...namespaces.values()].filter((n) => matches(sel, n.metadata.labels)), 'NamespaceList');
+        return list(
+          'namespaces',
+          [...namespaces.values()].filter((n) => matches(sel, n.metadata.labels)),
+          'NamespaceList',
+        );
       }
       if (method === 'POST') {
         const body = await readBody(req);
-        if (!isRecord(body) || !isRecord(body.metadata)) throw new HttpError(400, 'BadRequest', 'Namespace: metadata is required');
+        if (!isRecord(body) || !isRecord(body.metadata))
+          throw new HttpError(400, 'BadRequest', 'Namespace: metadata is required');
         const name = body.metadata.name;
         validateName(name, 'Namespace');
         checkNs(name as string);
         if (namespaces.has(name as string)) {
-          throw new HttpError(409, 'AlreadyExists', `namespaces "${String(name)}" already exists`, { name, kind: 'namespaces' });
+          throw new HttpError(409, 'AlreadyExists', `namespaces "${String(name)}" already exists`, {
+            name,
+            kind: 'namespaces',
+          });
         }
         const o: FakeObject = {
           apiVersion: 'v1',
           kind: 'Namespace',
           metadata: {
             ...meta(name as string),
-            ...(isRecord(body.metadata.labels) ? { labels: body.metadata.labels as Record<string, string> } : {}),
-            ...(isRecord(body.metadata.annotations) ? { annotations: body.metadata.annotations as Record<string, string> } : {}),
+            ...(isRecord(body.metadata.labels)
+              ? { labels: body.metadata.labels as Record<string, string> }
+              : {}),
+            ...(isRecord(body.metadata.annotations)
+              ? { annotations: body.metadata.annotations as Record<string, string> }
+              : {}),
           },
           spec: { finalizers: ['kubernetes'] },
           status: { phase: 'Active' },
@@ -551,7 +635,13 @@ export async function startFakeKubernetes(opts: {
       if (method === 'PATCH') {
         const body = await readBody(req);
         const patched = mergePatch(o, body) as FakeObject;
-        patched.metadata = { ...patched.metadata, name, uid: o.metadata.uid, creationTimestamp: o.metadata.creationTimestamp, resourceVersion: nextRv() };
+        patched.metadata = {
+          ...patched.metadata,
+          name,
+          uid: o.metadata.uid,
+          creationTimestamp: o.metadata.creationTimestamp,
+          resourceVersion: nextRv(),
+        };
         namespaces.set(name, patched);
         counts.writes++;
         emit('namespaces', 'MODIFIED', patched);
@@ -587,22 +677,35 @@ export async function startFakeKubernetes(opts: {
       if (method === 'POST') {
         if (!namespaces.has(ns)) throw notFound('namespaces', ns);
         const body = await readBody(req);
-        if (!isRecord(body) || !isRecord(body.metadata)) throw new HttpError(400, 'BadRequest', 'ResourceQuota: metadata is required');
+        if (!isRecord(body) || !isRecord(body.metadata))
+          throw new HttpError(400, 'BadRequest', 'ResourceQuota: metadata is required');
         const name = body.metadata.name;
         validateName(name, 'ResourceQuota');
         validateHard(name as string, body.spec);
         const key = `${ns}/${String(name)}`;
         if (quotas.has(key)) {
-          throw new HttpError(409, 'AlreadyExists', `resourcequotas "${String(name)}" already exists`, { name, kind: 'resourcequotas' });
+          throw new HttpError(409, 'AlreadyExists', `resourcequotas "${String(name)}" already exists`, {
+            name,
+            kind: 'resourcequotas',
+          });
         }
         const o: FakeObject = {
           apiVersion: 'v1',
           kind: 'ResourceQuota',
           metadata: {
             ...meta(name as string, ns),
-            ...(isRecord(body.metadata.labels) ? { labels: body.metadata.labels as Record<string, string> } : {}),
+            ...(isRecord(body.metadata.labels)
+              ? { labels: body.metadata.labels as Record<string, string> }
+              : {}),
           },
-          spec: { hard: clone((isRecord(body.spec) && isRecord(body.spec.hard) ? body.spec.hard : {}) as Record<string, string>) },
+          spec: {
+            hard: clone(
+              (isRecord(body.spec) && isRecord(body.spec.hard) ? body.spec.hard : {}) as Record<
+                string,
+                string
+              >,
+            ),
+          },
         };
         quotaStatus(o);
         quotas.set(key, o);
@@ -622,9 +725,14 @@ export async function startFakeKubernetes(opts: {
       if (method === 'GET') return clone(o);
       if (method === 'PUT' && !m[3]) {
         const body = await readBody(req);
-        if (!isRecord(body) || !isRecord(body.metadata)) throw new HttpError(400, 'BadRequest', 'ResourceQuota: metadata is required');
+        if (!isRecord(body) || !isRecord(body.metadata))
+          throw new HttpError(400, 'BadRequest', 'ResourceQuota: metadata is required');
         if (body.metadata.name !== name) {
-          throw new HttpError(400, 'BadRequest', `the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
+          throw new HttpError(
+            400,
+            'BadRequest',
+            `the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`,
+          );
         }
         if (stale > 0) {
           stale--;
@@ -651,9 +759,18 @@ export async function startFakeKubernetes(opts: {
             uid: o.metadata.uid,
             creationTimestamp: o.metadata.creationTimestamp,
             resourceVersion: nextRv(),
-            ...(isRecord(body.metadata.labels) ? { labels: body.metadata.labels as Record<string, string> } : {}),
+            ...(isRecord(body.metadata.labels)
+              ? { labels: body.metadata.labels as Record<string, string> }
+              : {}),
           },
-          spec: { hard: clone((isRecord(body.spec) && isRecord(body.spec.hard) ? body.spec.hard : {}) as Record<string, string>) },
+          spec: {
+            hard: clone(
+              (isRecord(body.spec) && isRecord(body.spec.hard) ? body.spec.hard : {}) as Record<
+                string,
+                string
+              >,
+            ),
+          },
           status: clone(o.status ?? {}),
         };
         quotaStatus(n);
@@ -665,17 +782,32 @@ export async function startFakeKubernetes(opts: {
       if (method === 'PATCH' && !m[3]) {
         const ct = req.headers['content-type'] ?? '';
         if (!/merge-patch\+json|strategic-merge-patch\+json/.test(ct)) {
-          throw new HttpError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json`);
+          throw new HttpError(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json`,
+          );
         }
         const body = await readBody(req);
         const patched = mergePatch(o, body) as FakeObject;
         const given = isRecord(body) && isRecord(body.metadata) ? body.metadata.resourceVersion : undefined;
         if (given !== undefined && given !== o.metadata.resourceVersion) {
           counts.conflicts++;
-          throw new HttpError(409, 'Conflict', `Operation cannot be fulfilled on resourcequotas "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+          throw new HttpError(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on resourcequotas "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          );
         }
         validateHard(name, patched.spec);
-        patched.metadata = { ...patched.metadata, name, namespace: ns, uid: o.metadata.uid, creationTimestamp: o.metadata.creationTimestamp, resourceVersion: nextRv() };
+        patched.metadata = {
+          ...patched.metadata,
+          name,
+          namespace: ns,
+          uid: o.metadata.uid,
+          creationTimestamp: o.metadata.creationTimestamp,
+          resourceVersion: nextRv(),
+        };
         quotaStatus(patched);
         quotas.set(key, patched);
         counts.writes++;
@@ -728,7 +860,12 @@ export async function startFakeKubernetes(opts: {
       },
     );
   };
-  const server: Server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createServer(onRequest);
+  const server: Server = tls
+    ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest)
+    : createServer(onRequest);
+  // Like an API server's idle timeout (Go's default keeps idle connections far longer than Node's 5 s).
+  server.keepAliveTimeout = 90_000;
+  server.headersTimeout = 120_000;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -755,7 +892,10 @@ export async function startFakeKubernetes(opts: {
       const o = quotas.get(`${namespace}/${name}`);
       if (!o) throw new Error(`no quota ${namespace}/${name}`);
       const hard = clone(o.spec?.hard ?? {});
-      o.status = { hard, used: { ...((o.status?.used as Record<string, string> | undefined) ?? {}), ...used } };
+      o.status = {
+        hard,
+        used: { ...((o.status?.used as Record<string, string> | undefined) ?? {}), ...used },
+      };
       o.metadata.resourceVersion = nextRv();
       emit('resourcequotas', 'MODIFIED', o);
     },

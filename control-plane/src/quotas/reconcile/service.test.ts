@@ -83,7 +83,10 @@ describe('QuotaReconciler against the fake Kubernetes API server', () => {
     ledger.set('k8s-cd', 'db', { vcpu: 4, 'block-storage': 500 });
     const first = await rec.pass('k8s-cd');
     expect(first).toMatchObject({ state: 'ok', projects: 2, written: 2, errors: 0 });
-    expect(fake.state.quotas.get(`ts-web/${QUOTA_NAME}`)!.spec!.hard).toMatchObject({ 'requests.cpu': '8', 'requests.memory': '16Gi' });
+    expect(fake.state.quotas.get(`ts-web/${QUOTA_NAME}`)!.spec!.hard).toMatchObject({
+      'requests.cpu': '8',
+      'requests.memory': '16Gi',
+    });
     const writes = fake.state.counts.writes;
     fake.setUsed('ts-web', QUOTA_NAME, { 'requests.cpu': '2500m' });
     const second = await rec.pass('k8s-cd');
@@ -99,7 +102,11 @@ describe('QuotaReconciler against the fake Kubernetes API server', () => {
     ledger.set('k8s-cd', 'web', { vcpu: 12, memory: 16 }); // a new version: written once
     expect(await rec.pass('k8s-cd')).toMatchObject({ written: 1, unchanged: 1 });
     expect((await rec.status('k8s-cd', ['web'])).get('web')!.appliedVersion).toBe(2);
-    const h = await rec.history('k8s-cd', new Date(Date.now() - 86_400_000), new Date(Date.now() + 86_400_000));
+    const h = await rec.history(
+      'k8s-cd',
+      new Date(Date.now() - 86_400_000),
+      new Date(Date.now() + 86_400_000),
+    );
     expect(h).toEqual({ passes: 3, failedPasses: 0, drift: 0, errors: 0 });
   });
 
@@ -142,7 +149,11 @@ describe('QuotaReconciler against the fake Kubernetes API server', () => {
     expect(r.state).toBe('error');
     expect(r.error!.kind).toBe('unreachable');
     const st = await rec.status('k8s-cd', ['old', 'new']);
-    expect(st.get('new')).toMatchObject({ state: 'error', appliedVersion: 0, error: { kind: 'unreachable' } });
+    expect(st.get('new')).toMatchObject({
+      state: 'error',
+      appliedVersion: 0,
+      error: { kind: 'unreachable' },
+    });
     expect(st.get('old')).toMatchObject({ state: 'applied', appliedVersion: 1 });
     expect(fake.state.namespaces.has('ts-new')).toBe(false);
     expect((await rec.cloudStatus('k8s-cd')).state).toBe('error');
@@ -158,9 +169,17 @@ describe('QuotaReconciler against the fake Kubernetes API server', () => {
     fake.faults.garbage(false);
 
     expect(await rec.pass('k8s-cd')).toMatchObject({ state: 'ok', written: 1 });
-    expect((await rec.status('k8s-cd', ['new'])).get('new')).toMatchObject({ state: 'applied', appliedVersion: 1, error: null });
+    expect((await rec.status('k8s-cd', ['new'])).get('new')).toMatchObject({
+      state: 'applied',
+      appliedVersion: 1,
+      error: null,
+    });
     expect(await firing(QUOTA_CLOUD_ERROR)).toEqual([]);
-    const h = await rec.history('k8s-cd', new Date(Date.now() - 86_400_000), new Date(Date.now() + 86_400_000));
+    const h = await rec.history(
+      'k8s-cd',
+      new Date(Date.now() - 86_400_000),
+      new Date(Date.now() + 86_400_000),
+    );
     expect(h).toMatchObject({ passes: 4, failedPasses: 2 });
   });
 
@@ -186,7 +205,10 @@ describe('QuotaReconciler against the fake Kubernetes API server', () => {
     await expect(rec.confirmManual(admin, 'manual-my', 'hall', 2)).rejects.toMatchObject({ status: 409 });
     await expect(rec.confirmManual(admin, 'k8s-cd', 'hall', 1)).rejects.toMatchObject({ status: 404 });
     await rec.confirmManual(admin, 'manual-my', 'hall', 1);
-    expect((await rec.status('manual-my', ['hall'])).get('hall')).toMatchObject({ state: 'applied', appliedVersion: 1 });
+    expect((await rec.status('manual-my', ['hall'])).get('hall')).toMatchObject({
+      state: 'applied',
+      appliedVersion: 1,
+    });
     expect((await t.auditActions()).map((a) => a.action)).toContain('quotas.sync.confirm');
     const applicant = await t.as('applicant', 'sc-my');
     await expect(rec.confirmManual(applicant, 'manual-my', 'hall', 1)).rejects.toMatchObject({ status: 403 });
@@ -208,7 +230,11 @@ describe('QuotaReconciler against the fake Kubernetes API server', () => {
     rec.startWatches();
     await rec.pass('k8s-cd');
     // Let the watch connect (its initial events reconcile nothing).
-    for (let i = 0; i < 100 && (fake.state.counts.byVerb['GET /api/v1/resourcequotas watch'] ?? 0) === 0; i++) {
+    for (
+      let i = 0;
+      i < 100 && (fake.state.counts.byVerb['GET /api/v1/resourcequotas watch'] ?? 0) === 0;
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     fake.editHard('ts-web', QUOTA_NAME, { 'requests.cpu': '99' });

@@ -137,7 +137,10 @@ function cloudErrorOf(err: unknown): CloudError {
  * notices changes between passes and reconciles the changed projects.
  */
 export class QuotaReconciler implements ProjectSync {
-  private readonly adapters = new Map<string, { key: string; adapter: CloudAdapter; watch?: { stop(): void } }>();
+  private readonly adapters = new Map<
+    string,
+    { key: string; adapter: CloudAdapter; watch?: { stop(): void } }
+  >();
   private readonly kicks = new Map<string, NodeJS.Timeout>();
   private readonly changed = new Map<string, { names: Set<string>; timer: NodeJS.Timeout }>();
   private readonly inFlight = new Map<string, Promise<PassReport>>();
@@ -225,7 +228,15 @@ export class QuotaReconciler implements ProjectSync {
     for (const r of rows.rows) out.set(r.project_id, this.toStatus(r));
     for (const id of projectIds) {
       if (!out.has(id)) {
-        out.set(id, { projectId: id, cloudId, state: 'pending', appliedVersion: 0, error: null, drift: null, checkedAt: null });
+        out.set(id, {
+          projectId: id,
+          cloudId,
+          state: 'pending',
+          appliedVersion: 0,
+          error: null,
+          drift: null,
+          checkedAt: null,
+        });
       }
     }
     return out;
@@ -276,7 +287,12 @@ export class QuotaReconciler implements ProjectSync {
     from: Date,
     to: Date,
   ): Promise<{ passes: number; failedPasses: number; drift: number; errors: number }> {
-    const r = await this.d.db.query<{ p: string | null; f: string | null; d: string | null; e: string | null }>(
+    const r = await this.d.db.query<{
+      p: string | null;
+      f: string | null;
+      d: string | null;
+      e: string | null;
+    }>(
       `SELECT sum(passes) AS p, sum(failed_passes) AS f, sum(drift) AS d, sum(errors) AS e
          FROM quota_sync_daily WHERE cloud_id = $1 AND day >= $2::date AND day < $3::date`,
       [cloudId, from.toISOString().slice(0, 10), to.toISOString().slice(0, 10)],
@@ -475,7 +491,9 @@ export class QuotaReconciler implements ProjectSync {
         if (state === 'awaiting-confirmation') report.awaiting++;
         else report.unchanged++;
         if (!row || row.state !== state) {
-          out.push(this.rowOut(dp, state, applied, json<Amounts>(row?.applied_hard ?? '{}') ?? {}, null, null));
+          out.push(
+            this.rowOut(dp, state, applied, json<Amounts>(row?.applied_hard ?? '{}') ?? {}, null, null),
+          );
         }
       }
       await this.flush(cloudId, out, now);
@@ -489,7 +507,11 @@ export class QuotaReconciler implements ProjectSync {
     let found: Map<string, ProjectState>;
     try {
       const conn = await this.parts.clouds.connection(cloudId);
-      if (!conn) throw new CloudError('rejected', `cloud ${cloudId} has no connection set (PUT /api/v1/quotas/clouds/${cloudId}/connection)`);
+      if (!conn)
+        throw new CloudError(
+          'rejected',
+          `cloud ${cloudId} has no connection set (PUT /api/v1/quotas/clouds/${cloudId}/connection)`,
+        );
       adapter = this.adapterFor(conn);
       const states = await adapter.read(names ? desired.map((dp) => dp.target.externalName) : undefined);
       found = new Map(states.map((s) => [s.externalName, s]));
@@ -503,7 +525,14 @@ export class QuotaReconciler implements ProjectSync {
         if (applied >= dp.version) continue;
         report.errors++;
         out.push(
-          this.rowOut(dp, 'error', applied, json<Amounts>(row?.applied_hard ?? '{}') ?? {}, { kind: e.kind, message: e.message, at: now }, null),
+          this.rowOut(
+            dp,
+            'error',
+            applied,
+            json<Amounts>(row?.applied_hard ?? '{}') ?? {},
+            { kind: e.kind, message: e.message, at: now },
+            null,
+          ),
         );
       }
       await this.flush(cloudId, out, now);
@@ -539,7 +568,16 @@ export class QuotaReconciler implements ProjectSync {
       const failed = (e: CloudError, drift: SyncStatus['drift']) => {
         report.errors++;
         firstError ??= { kind: e.kind, message: e.message };
-        push(this.rowOut(dp, 'error', applied, appliedHard, { kind: e.kind, message: e.message, at: now }, drift));
+        push(
+          this.rowOut(
+            dp,
+            'error',
+            applied,
+            appliedHard,
+            { kind: e.kind, message: e.message, at: now },
+            drift,
+          ),
+        );
       };
 
       if (!row || applied < dp.version || !st?.exists) {
@@ -555,7 +593,13 @@ export class QuotaReconciler implements ProjectSync {
             { cloud: cloudId, project: dp.target.projectId },
           );
           if (policy.drift === 'report') {
-            push(this.rowOut(dp, 'drift', applied, appliedHard, null, { found: {}, expected: appliedHard, at: now }));
+            push(
+              this.rowOut(dp, 'drift', applied, appliedHard, null, {
+                found: {},
+                expected: appliedHard,
+                at: now,
+              }),
+            );
             return;
           }
         }
@@ -573,7 +617,8 @@ export class QuotaReconciler implements ProjectSync {
         report.unchanged++;
         if (row.state !== 'applied') {
           push(this.rowOut(dp, 'applied', applied, appliedHard, null, null));
-          if (row.state === 'drift') await this.resolve(QUOTA_DRIFT, 'quota-project', `${cloudId}/${dp.target.projectId}`);
+          if (row.state === 'drift')
+            await this.resolve(QUOTA_DRIFT, 'quota-project', `${cloudId}/${dp.target.projectId}`);
         }
         return;
       }
@@ -601,16 +646,19 @@ export class QuotaReconciler implements ProjectSync {
     });
     if (out.length > 0) flushing.push(this.flush(cloudId, out.splice(0, out.length), now));
     await Promise.all(flushing);
-    await this.d.db.query('UPDATE quota_sync SET checked_at = $2 WHERE cloud_id = $1' + (projectIds ? ' AND project_id = ANY($3::text[])' : ''), [
-      cloudId,
-      now,
-      ...(projectIds ? [projectIds] : []),
-    ]);
+    await this.d.db.query(
+      'UPDATE quota_sync SET checked_at = $2 WHERE cloud_id = $1' +
+        (projectIds ? ' AND project_id = ANY($3::text[])' : ''),
+      [cloudId, now, ...(projectIds ? [projectIds] : [])],
+    );
     if (used.length > 0) {
       try {
         await this.parts.ledger.recordUsage(cloudId, used);
       } catch (err) {
-        this.d.log.error({ cloudId, err: (err as Error).message }, 'cannot record the usage the cloud reported');
+        this.d.log.error(
+          { cloudId, err: (err as Error).message },
+          'cannot record the usage the cloud reported',
+        );
         firstError ??= { kind: 'invalid-answer', message: `usage not recorded: ${(err as Error).message}` };
       }
     }
@@ -618,7 +666,10 @@ export class QuotaReconciler implements ProjectSync {
       report.state = 'error';
       report.error =
         report.errors > 1
-          ? { kind: (firstError as { kind: string }).kind, message: `${report.errors} projects failed; the first: ${(firstError as { message: string }).message}` }
+          ? {
+              kind: (firstError as { kind: string }).kind,
+              message: `${report.errors} projects failed; the first: ${(firstError as { message: string }).message}`,
+            }
           : firstError;
     }
     await this.finishCloud(cloud, report, now);
@@ -650,10 +701,10 @@ export class QuotaReconciler implements ProjectSync {
 
   private async loadRows(cloudId: string, projectIds?: readonly string[]): Promise<Map<string, SyncRow>> {
     const r = projectIds
-      ? await this.d.db.query<SyncRow>('SELECT * FROM quota_sync WHERE cloud_id = $1 AND project_id = ANY($2::text[])', [
-          cloudId,
-          [...projectIds],
-        ])
+      ? await this.d.db.query<SyncRow>(
+          'SELECT * FROM quota_sync WHERE cloud_id = $1 AND project_id = ANY($2::text[])',
+          [cloudId, [...projectIds]],
+        )
       : await this.d.db.query<SyncRow>('SELECT * FROM quota_sync WHERE cloud_id = $1', [cloudId]);
     return new Map(r.rows.map((x) => [x.project_id, x]));
   }
@@ -688,7 +739,14 @@ export class QuotaReconciler implements ProjectSync {
        ON CONFLICT (cloud_id) DO UPDATE SET org_unit_id = EXCLUDED.org_unit_id, org_path = EXCLUDED.org_path,
          state = EXCLUDED.state, error = EXCLUDED.error, checked_at = EXCLUDED.checked_at,
          last_ok_at = COALESCE(EXCLUDED.last_ok_at, quota_cloud_sync.last_ok_at)`,
-      [cloud.cloudId, cloud.orgUnitId, cloud.orgPath, report.state, error ? JSON.stringify(error) : null, now],
+      [
+        cloud.cloudId,
+        cloud.orgUnitId,
+        cloud.orgPath,
+        report.state,
+        error ? JSON.stringify(error) : null,
+        now,
+      ],
     );
     await this.d.db.query(
       `INSERT INTO quota_sync_daily (cloud_id, day, passes, failed_passes, drift, errors)
@@ -719,7 +777,12 @@ export class QuotaReconciler implements ProjectSync {
   /* ───────────────────────────── manual clouds ───────────────────────────── */
 
   /** A manual cloud's admin confirms that `version` of the project's limits is in place (audited). */
-  async confirmManual(identity: Identity, cloudId: string, projectId: string, version: number): Promise<void> {
+  async confirmManual(
+    identity: Identity,
+    cloudId: string,
+    projectId: string,
+    version: number,
+  ): Promise<void> {
     requirePermission(identity, 'quotas:write');
     if (!Number.isInteger(version) || version < 1) {
       throw new InputError('version must be a whole number of at least 1', {
@@ -734,18 +797,24 @@ export class QuotaReconciler implements ProjectSync {
       );
     }
     const [dp] = await this.parts.ledger.desired(cloudId, [projectId]);
-    if (!dp || !inScope(identity, dp.target.orgPath)) throw new NotFoundError(`project "${projectId}" has no quota on cloud "${cloudId}"`);
+    if (!dp || !inScope(identity, dp.target.orgPath))
+      throw new NotFoundError(`project "${projectId}" has no quota on cloud "${cloudId}"`);
     if (version > dp.version) {
-      throw new ConflictError(`version ${version} does not exist yet: the project's limits are at version ${dp.version}`, {
-        details: [{ path: 'version', message: 'newer than the desired version', params: { desired: dp.version } }],
-      });
+      throw new ConflictError(
+        `version ${version} does not exist yet: the project's limits are at version ${dp.version}`,
+        {
+          details: [
+            { path: 'version', message: 'newer than the desired version', params: { desired: dp.version } },
+          ],
+        },
+      );
     }
     const now = new Date().toISOString();
     await this.d.db.transaction(async (tx) => {
-      const r = await tx.query<SyncRow>('SELECT * FROM quota_sync WHERE cloud_id = $1 AND project_id = $2 FOR UPDATE', [
-        cloudId,
-        projectId,
-      ]);
+      const r = await tx.query<SyncRow>(
+        'SELECT * FROM quota_sync WHERE cloud_id = $1 AND project_id = $2 FOR UPDATE',
+        [cloudId, projectId],
+      );
       const applied = r.rows[0] ? Number(r.rows[0].applied_version) : 0;
       const to = Math.max(applied, version);
       const state: SyncState = to >= dp.version ? 'applied' : 'awaiting-confirmation';
@@ -764,7 +833,7 @@ export class QuotaReconciler implements ProjectSync {
           dp.target.externalName,
           state,
           to,
-          JSON.stringify(to >= dp.version ? dp.hard : json<Amounts>(r.rows[0]?.applied_hard ?? '{}') ?? {}),
+          JSON.stringify(to >= dp.version ? dp.hard : (json<Amounts>(r.rows[0]?.applied_hard ?? '{}') ?? {})),
           now,
         ],
       );

@@ -22,7 +22,13 @@ import type {
 
 export interface MemoryLedger extends QuotaLedger {
   /** Sets a project's desired limits on a cloud (a new version each time). */
-  set(cloudId: string, projectId: string, hard: Amounts, orgUnitId?: string, orgPath?: string): DesiredProject;
+  set(
+    cloudId: string,
+    projectId: string,
+    hard: Amounts,
+    orgUnitId?: string,
+    orgPath?: string,
+  ): DesiredProject;
   usage: Map<string, Amounts>;
 }
 
@@ -95,7 +101,10 @@ export function staticClouds(
       return Promise.resolve({
         cloudId: id,
         capacity: Object.fromEntries(
-          Object.entries(c.allocatable).map(([k, v]) => [k, { amount: v, source: 'manual' as const, observedAt: at }]),
+          Object.entries(c.allocatable).map(([k, v]) => [
+            k,
+            { amount: v, source: 'manual' as const, observedAt: at },
+          ]),
         ),
         overcommit: Object.fromEntries(Object.keys(c.allocatable).map((k) => [k, 1])),
         allocatable: { ...c.allocatable },
@@ -103,7 +112,9 @@ export function staticClouds(
     },
     connection: (id) => Promise.resolve(conns.get(id)),
     managedClouds: () =>
-      Promise.resolve(clouds.map(({ cloudId, kind, orgUnitId, orgPath }) => ({ cloudId, kind, orgUnitId, orgPath }))),
+      Promise.resolve(
+        clouds.map(({ cloudId, kind, orgUnitId, orgPath }) => ({ cloudId, kind, orgUnitId, orgPath })),
+      ),
     setConnection(id, c) {
       conns.set(id, c);
     },
@@ -130,7 +141,9 @@ export function reconcileDeps(t: {
 }
 
 /** A minimal valid quotas policy with the shipped classes' ids and the reconcile settings given. */
-export function testPolicy(reconcile: { drift?: 'restore' | 'report'; intervalSeconds?: number } = {}): QuotasPolicy {
+export function testPolicy(
+  reconcile: { drift?: 'restore' | 'report'; intervalSeconds?: number } = {},
+): QuotasPolicy {
   const names = (en: string) => ({ 'zh-CN': en, en });
   return QuotasPolicy.parse({
     version: 1,

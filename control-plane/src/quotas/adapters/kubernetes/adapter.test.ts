@@ -12,7 +12,11 @@ function target(id: string, orgUnitId = 'sc-cd'): ProjectTarget {
     externalName: `ts-${id}`,
     orgUnitId,
     orgPath: `/sc/${orgUnitId}/`,
-    labels: { 'tianshu.gov.cn/org-unit': orgUnitId, 'tianshu.gov.cn/project': id, 'app.kubernetes.io/managed-by': 'tianshu' },
+    labels: {
+      'tianshu.gov.cn/org-unit': orgUnitId,
+      'tianshu.gov.cn/project': id,
+      'app.kubernetes.io/managed-by': 'tianshu',
+    },
   };
 }
 
@@ -46,10 +50,22 @@ describe('Kubernetes adapter against the fake API server', () => {
   });
 
   it('creates the namespace with its labels and the quota, idempotently', async () => {
-    const st = await adapter.ensure(target('web'), { vcpu: 8, memory: 16, 'block-storage': 200, 'public-ip': 2 });
-    expect(st).toMatchObject({ externalName: 'ts-web', exists: true, hard: { vcpu: 8, memory: 16, 'block-storage': 200 } });
+    const st = await adapter.ensure(target('web'), {
+      vcpu: 8,
+      memory: 16,
+      'block-storage': 200,
+      'public-ip': 2,
+    });
+    expect(st).toMatchObject({
+      externalName: 'ts-web',
+      exists: true,
+      hard: { vcpu: 8, memory: 16, 'block-storage': 200 },
+    });
     const ns = fake.state.namespaces.get('ts-web')!;
-    expect(ns.metadata.labels).toMatchObject({ 'tianshu.gov.cn/org-unit': 'sc-cd', 'app.kubernetes.io/managed-by': 'tianshu' });
+    expect(ns.metadata.labels).toMatchObject({
+      'tianshu.gov.cn/org-unit': 'sc-cd',
+      'app.kubernetes.io/managed-by': 'tianshu',
+    });
     const q = fake.state.quotas.get(`ts-web/${QUOTA_NAME}`)!;
     expect(q.spec!.hard).toEqual({
       'requests.cpu': '8',
@@ -71,7 +87,11 @@ describe('Kubernetes adapter against the fake API server', () => {
     const q = fake.state.quotas.get(`ts-db/${QUOTA_NAME}`)!;
     expect(q.spec!.hard).toMatchObject({ pods: '20', 'requests.cpu': '6', 'requests.memory': '8Gi' });
     const [st] = await adapter.read(['ts-db']);
-    expect(st).toMatchObject({ exists: true, hard: { vcpu: 6, memory: 8 }, used: { vcpu: 1.5, memory: 0.5 } });
+    expect(st).toMatchObject({
+      exists: true,
+      hard: { vcpu: 6, memory: 8 },
+      used: { vcpu: 1.5, memory: 0.5 },
+    });
     const all = await adapter.read();
     expect(all.map((s) => s.externalName)).toEqual(['ts-db']);
     const [gone] = await adapter.read(['ts-nothing']);
@@ -132,7 +152,9 @@ describe('Kubernetes adapter against the fake API server', () => {
 
   it('refuses plain http without insecureSkipTlsVerify, and a CA it does not trust', async () => {
     const conn = { cloudId: 'k', kind: 'kubernetes' as const, region: null, secrets: { token: TOKEN } };
-    expect(() => kubernetesAdapter({ ...conn, endpoint: 'http://127.0.0.1:1', settings: {} })).toThrow(/plain http/);
+    expect(() => kubernetesAdapter({ ...conn, endpoint: 'http://127.0.0.1:1', settings: {} })).toThrow(
+      /plain http/,
+    );
     const untrusted = kubernetesAdapter({ ...conn, endpoint: fake.url, settings: { timeoutSeconds: 5 } });
     const e = await caught(untrusted.read());
     expect(e.kind).toBe('unreachable');

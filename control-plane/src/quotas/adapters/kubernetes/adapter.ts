@@ -11,9 +11,23 @@ import {
 } from '@kubernetes/client-node';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { AdapterFactory, Amounts, CloudAdapter, CloudConnection, ProjectState, ProjectTarget } from '../../types.js';
+import type {
+  AdapterFactory,
+  Amounts,
+  CloudAdapter,
+  CloudConnection,
+  ProjectState,
+  ProjectTarget,
+} from '../../types.js';
 import { CloudError, type CloudErrorKind } from '../../types.js';
-import { amountsFromQuantities, CLASS_KEYS, cpuOf, gibOf, hardFromAmounts, parseQuantity } from './quantity.js';
+import {
+  amountsFromQuantities,
+  CLASS_KEYS,
+  cpuOf,
+  gibOf,
+  hardFromAmounts,
+  parseQuantity,
+} from './quantity.js';
 
 /**
  * The Kubernetes adapter, on `@kubernetes/client-node` 1.4: a namespace per Tianshu project (named
@@ -43,7 +57,9 @@ function settingsOf(c: CloudConnection): Settings {
   return {
     ...(typeof s.caCert === 'string' && s.caCert ? { caCert: s.caCert } : {}),
     ...(s.insecureSkipTlsVerify === true ? { insecureSkipTlsVerify: true } : {}),
-    ...(typeof s.timeoutSeconds === 'number' && s.timeoutSeconds > 0 ? { timeoutSeconds: s.timeoutSeconds } : {}),
+    ...(typeof s.timeoutSeconds === 'number' && s.timeoutSeconds > 0
+      ? { timeoutSeconds: s.timeoutSeconds }
+      : {}),
   };
 }
 
@@ -155,7 +171,11 @@ function checkQuota(o: unknown, what: string): V1ResourceQuota {
   return q;
 }
 
-function stateOf(externalName: string, q: V1ResourceQuota | undefined, ns: V1Namespace | undefined): ProjectState {
+function stateOf(
+  externalName: string,
+  q: V1ResourceQuota | undefined,
+  ns: V1Namespace | undefined,
+): ProjectState {
   try {
     return {
       externalName,
@@ -219,13 +239,20 @@ class KubernetesAdapter implements CloudAdapter {
   constructor(private readonly c: CloudConnection) {
     const s = settingsOf(c);
     this.token = c.secrets.token ?? '';
-    if (!this.token) throw new CloudError('unauthorized', `cloud ${c.cloudId}: no bearer token is set for the Kubernetes API`);
+    if (!this.token)
+      throw new CloudError(
+        'unauthorized',
+        `cloud ${c.cloudId}: no bearer token is set for the Kubernetes API`,
+      );
     let server: URL;
     try {
       server = new URL(c.endpoint);
       if (server.protocol !== 'https:' && server.protocol !== 'http:') throw new Error('not http(s)');
     } catch {
-      throw new CloudError('rejected', `cloud ${c.cloudId}: the endpoint "${c.endpoint}" is not an http(s) URL`);
+      throw new CloudError(
+        'rejected',
+        `cloud ${c.cloudId}: the endpoint "${c.endpoint}" is not an http(s) URL`,
+      );
     }
     if (server.protocol === 'http:' && !s.insecureSkipTlsVerify) {
       throw new CloudError(
@@ -259,7 +286,14 @@ class KubernetesAdapter implements CloudAdapter {
     this.api = this.kc.makeApiClient(CoreV1Api);
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: () => Promise<T>, idempotent = false): Promise<T> {
+    try {
+      return await withTimeout(fn(), this.timeoutMs);
+    } catch (err) {
+      const e = toCloudError(err, what, this.token);
+      // A kept-alive connection the server closed meanwhile: a read is sent again, once, on a new one.
+      if (!idempotent || e.kind !== 'unreachable' || !/ECONNRESET|socket hang up/i.test(e.message)) throw e;
+    }
     try {
       return await withTimeout(fn(), this.timeoutMs);
     } catch (err) {
@@ -269,7 +303,7 @@ class KubernetesAdapter implements CloudAdapter {
 
   private async optional<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await this.call(what, fn);
+      return await this.call(what, fn, true);
     } catch (err) {
       if (err instanceof CloudError && err.kind === 'not-found') return undefined;
       throw err;
@@ -277,8 +311,9 @@ class KubernetesAdapter implements CloudAdapter {
   }
 
   async capacity(): Promise<Amounts> {
-    const nodes = await this.call('list nodes', () => this.api.listNode());
-    if (!nodes || !Array.isArray(nodes.items)) throw new CloudError('invalid-answer', 'list nodes: the answer is not a NodeList');
+    const nodes = await this.call('list nodes', () => this.api.listNode(), true);
+    if (!nodes || !Array.isArray(nodes.items))
+      throw new CloudError('invalid-answer', 'list nodes: the answer is not a NodeList');
     let cpu = 0;
     let mem = 0;
     let gpu = 0;
@@ -301,7 +336,9 @@ class KubernetesAdapter implements CloudAdapter {
     return out;
   }
 
-  private async ensureNamespace(t: ProjectTarget): Promise<{ ns: V1Namespace | undefined; created: boolean }> {
+  private async ensureNamespace(
+    t: ProjectTarget,
+  ): Promise<{ ns: V1Namespace | undefined; created: boolean }> {
     const name = t.externalName;
     const labels = { ...t.labels, [MANAGED_BY]: 'tianshu' };
     const hint = this.listed && Date.now() - this.listed.at < HINT_MS ? this.listed.namespaces : undefined;
@@ -371,7 +408,8 @@ class KubernetesAdapter implements CloudAdapter {
         } else {
           const q = checkQuota(current, `quota ${namespace}/${QUOTA_NAME}`);
           const have = (q.spec?.hard ?? {}) as Record<string, string>;
-          if (sameHard(want, have) && labelsMatch(labels, q.metadata?.labels)) return stateOf(namespace, q, ns);
+          if (sameHard(want, have) && labelsMatch(labels, q.metadata?.labels))
+            return stateOf(namespace, q, ns);
           written = await this.call(`quota ${namespace}/${QUOTA_NAME}: replace`, () =>
             this.api.replaceNamespacedResourceQuota({
               name: QUOTA_NAME,
@@ -401,7 +439,11 @@ class KubernetesAdapter implements CloudAdapter {
           continue;
         }
         if (e.kind === 'conflict') {
-          throw new CloudError('conflict', `${e.message} (still conflicting after ${CONFLICT_RETRIES} retries)`, e.status);
+          throw new CloudError(
+            'conflict',
+            `${e.message} (still conflicting after ${CONFLICT_RETRIES} retries)`,
+            e.status,
+          );
         }
         throw e;
       }
@@ -424,19 +466,24 @@ class KubernetesAdapter implements CloudAdapter {
       return out;
     }
     const [nsList, qList] = await Promise.all([
-      this.call('list namespaces', () => this.api.listNamespace({ labelSelector: MANAGED_SELECTOR })),
-      this.call('list resource quotas', () =>
-        this.api.listResourceQuotaForAllNamespaces({ labelSelector: MANAGED_SELECTOR }),
+      this.call('list namespaces', () => this.api.listNamespace({ labelSelector: MANAGED_SELECTOR }), true),
+      this.call(
+        'list resource quotas',
+        () => this.api.listResourceQuotaForAllNamespaces({ labelSelector: MANAGED_SELECTOR }),
+        true,
       ),
     ]);
-    if (!nsList || !Array.isArray(nsList.items)) throw new CloudError('invalid-answer', 'list namespaces: the answer is not a NamespaceList');
+    if (!nsList || !Array.isArray(nsList.items))
+      throw new CloudError('invalid-answer', 'list namespaces: the answer is not a NamespaceList');
     if (!qList || !Array.isArray(qList.items)) {
       throw new CloudError('invalid-answer', 'list resource quotas: the answer is not a ResourceQuotaList');
     }
     this.listed = {
       at: Date.now(),
       namespaces: new Map(
-        nsList.items.filter((n) => n.metadata?.name).map((n) => [n.metadata!.name!, { ...(n.metadata!.labels ?? {}) }]),
+        nsList.items
+          .filter((n) => n.metadata?.name)
+          .map((n) => [n.metadata!.name!, { ...(n.metadata!.labels ?? {}) }]),
       ),
     };
     const quotas = new Map<string, V1ResourceQuota>();
@@ -474,11 +521,24 @@ class KubernetesAdapter implements CloudAdapter {
           allowWatchBookmarks: true,
           ...(resourceVersion ? { resourceVersion } : {}),
         },
-        (type: string, obj: { metadata?: { name?: string; namespace?: string; resourceVersion?: string }; code?: number; message?: string }) => {
+        (
+          type: string,
+          obj: {
+            metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+            code?: number;
+            message?: string;
+          },
+        ) => {
           if (type === 'ERROR') {
             // 410 Gone: our resourceVersion is too old; start again from now (a full pass notices the rest).
             resourceVersion = undefined;
-            onError(new CloudError('invalid-answer', `watch resource quotas: ${obj.message ?? 'error event'}`, obj.code));
+            onError(
+              new CloudError(
+                'invalid-answer',
+                `watch resource quotas: ${obj.message ?? 'error event'}`,
+                obj.code,
+              ),
+            );
             return;
           }
           failures = 0;

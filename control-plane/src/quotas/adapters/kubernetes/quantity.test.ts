@@ -54,7 +54,15 @@ describe('Kubernetes quantities', () => {
   });
 
   it('maps classes to ResourceQuota keys and back; classes without a Kubernetes quota are left out', () => {
-    const hard = hardFromAmounts({ vcpu: 8, memory: 16, 'block-storage': 200, gpu: 1, 'public-ip': 2, bandwidth: 100, 'object-storage': 50 });
+    const hard = hardFromAmounts({
+      vcpu: 8,
+      memory: 16,
+      'block-storage': 200,
+      gpu: 1,
+      'public-ip': 2,
+      bandwidth: 100,
+      'object-storage': 50,
+    });
     expect(hard).toEqual({
       'requests.cpu': '8',
       'limits.cpu': '8',
@@ -92,7 +100,10 @@ describe('Kubernetes error mapping', () => {
       [504, 'timeout'],
     ];
     for (const [code, kind] of cases) {
-      const e = toCloudError(new ApiException(code, 'x', status(code, `because ${code}`), {}), 'quota ns/tianshu');
+      const e = toCloudError(
+        new ApiException(code, 'x', status(code, `because ${code}`), {}),
+        'quota ns/tianshu',
+      );
       expect(e).toBeInstanceOf(CloudError);
       expect(e.kind, String(code)).toBe(kind);
       expect(e.status).toBe(code);

@@ -82,7 +82,9 @@ export function gibOf(q: string): number {
  * `requests.nvidia.com/gpu`. Object storage, public IPs and bandwidth have no Kubernetes quota: they
  * are left out of the ResourceQuota (the adapter neither writes nor reads them).
  */
-export const CLASS_KEYS: Readonly<Record<string, { keys: readonly string[]; unit: 'cpu' | 'gib' | 'count' }>> = {
+export const CLASS_KEYS: Readonly<
+  Record<string, { keys: readonly string[]; unit: 'cpu' | 'gib' | 'count' }>
+> = {
   vcpu: { keys: ['requests.cpu', 'limits.cpu'], unit: 'cpu' },
   memory: { keys: ['requests.memory', 'limits.memory'], unit: 'gib' },
   'block-storage': { keys: ['requests.storage'], unit: 'gib' },
@@ -90,7 +92,9 @@ export const CLASS_KEYS: Readonly<Record<string, { keys: readonly string[]; unit
 };
 
 /** The ResourceQuota key that is read back for each class (the first of its keys). */
-const PRIMARY: ReadonlyMap<string, string> = new Map(Object.entries(CLASS_KEYS).map(([c, m]) => [m.keys[0]!, c]));
+const PRIMARY: ReadonlyMap<string, string> = new Map(
+  Object.entries(CLASS_KEYS).map(([c, m]) => [m.keys[0]!, c]),
+);
 
 function format(unit: 'cpu' | 'gib' | 'count', v: number): string {
   if (unit === 'cpu') return formatCpu(v);
