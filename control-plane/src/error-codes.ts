@@ -113,6 +113,36 @@ export const errorCodes = {
       'The record is still referred to by others (or still holds records); remove or move them first.',
   },
   'quota.exceeded': { status: 409, description: 'The change would exceed a quota.' },
+  'quota.unknown_class': {
+    status: 400,
+    description:
+      'A resource class named is not one of `policies/quotas.yaml`; `details[0].params.class` names it.',
+  },
+  'quota.not_whole': {
+    status: 400,
+    description:
+      'A fractional amount for a class counted in whole units; `details[0].params` `class`, `amount`.',
+  },
+  'quota.exceeds_parent': {
+    status: 400,
+    description:
+      'More than the parent org unit has free on the cloud; `details[0].params` `unit`, `class`, `asked`, `free`.',
+  },
+  'quota.exceeds_capacity': {
+    status: 400,
+    description:
+      'More than the cloud can allocate (capacity × overcommit, or no capacity known); `details[0].params` `cloud`, `class`, `asked`, `free`.',
+  },
+  'quota.below_allocated': {
+    status: 400,
+    description:
+      'An org unit’s quota would drop below what its sub-units and projects hold; `details[0].params` `unit`, `class`, `held`, `quota`.',
+  },
+  'quota.below_usage': {
+    status: 400,
+    description:
+      'The quota would drop below what the cloud reports as used (only a reclaim may); `details[0].params` `class`, `used`, `quota`.',
+  },
 
   // --- users and second factor --------------------------------------------------------------
   'user.self_change': {
@@ -261,6 +291,29 @@ export const errorCodes = {
   'sigma.rule_read_only': {
     status: 409,
     description: 'The rule comes from a file under policies/detections/sigma/; change the file instead.',
+  },
+  // quota requests (issue 11, part C)
+  'quota.package_unknown': {
+    status: 400,
+    description: 'The package is not in the service catalogue (`policies/quotas.yaml`); `details[0].params.package`.',
+  },
+  'quota.request_state': {
+    status: 409,
+    description:
+      'The quota request is no longer pending (approved, rejected, withdrawn …), so it cannot be decided or withdrawn; `details[0].params` give `status` and `action`.',
+  },
+  'quota.approver_level': {
+    status: 403,
+    description:
+      'The request’s current approval step needs an approver whose org unit is at a higher level; `details[0].params` give `required`, `level` and `step`.',
+  },
+  'quota.self_approval': {
+    status: 403,
+    description: 'The applicant cannot approve or reject their own quota request; another approver must.',
+  },
+  'quota.not_applicant': {
+    status: 403,
+    description: 'Only the applicant can withdraw a quota request; `details[0].params.applicant` names them.',
   },
 
   // --- the server --------------------------------------------------------------------------

@@ -145,6 +145,63 @@ const texts: { [K in ErrorCode]: Text } = {
   'conflict.in_use': () =>
     msg('Other records still refer to it; remove or move them first.', { id: 'error.conflict.in_use' }),
   'quota.exceeded': () => msg('The change would exceed a quota.', { id: 'error.quota.exceeded' }),
+  'quota.unknown_class': (e) => {
+    const cls = param(e, 'class');
+    return cls === undefined
+      ? msg('A resource class named is not known.', { id: 'error.quota.unknown_class' })
+      : msg(str`Unknown resource class: ${cls}.`, { id: 'error.quota.unknown_class.named' });
+  },
+  'quota.not_whole': (e) => {
+    const cls = param(e, 'class');
+    return cls === undefined
+      ? msg('This resource class is counted in whole units.', { id: 'error.quota.not_whole' })
+      : msg(str`${cls} is counted in whole units.`, { id: 'error.quota.not_whole.named' });
+  },
+  'quota.exceeds_parent': (e) => {
+    const unit = param(e, 'unit');
+    const cls = param(e, 'class');
+    const asked = numberParam(e, 'asked');
+    const free = numberParam(e, 'free');
+    return unit === undefined || cls === undefined || asked === undefined || free === undefined
+      ? msg('More than the parent org unit has free.', { id: 'error.quota.exceeds_parent' })
+      : msg(
+          str`${unit} has ${formatNumber(free)} ${cls} free, ${formatNumber(asked)} asked.`,
+          { id: 'error.quota.exceeds_parent.named' },
+        );
+  },
+  'quota.exceeds_capacity': (e) => {
+    const cloud = param(e, 'cloud');
+    const cls = param(e, 'class');
+    const asked = numberParam(e, 'asked');
+    const free = numberParam(e, 'free');
+    return cloud === undefined || cls === undefined || asked === undefined || free === undefined
+      ? msg('More than the cloud can allocate.', { id: 'error.quota.exceeds_capacity' })
+      : msg(
+          str`Cloud ${cloud} can allocate ${formatNumber(free)} more ${cls}, ${formatNumber(asked)} asked.`,
+          { id: 'error.quota.exceeds_capacity.named' },
+        );
+  },
+  'quota.below_allocated': (e) => {
+    const unit = param(e, 'unit');
+    const cls = param(e, 'class');
+    const held = numberParam(e, 'held');
+    return unit === undefined || cls === undefined || held === undefined
+      ? msg('An org unit’s quota cannot drop below what its sub-units and projects hold.', {
+          id: 'error.quota.below_allocated',
+        })
+      : msg(str`The sub-units and projects of ${unit} hold ${formatNumber(held)} ${cls}; its quota cannot be lower.`, {
+          id: 'error.quota.below_allocated.named',
+        });
+  },
+  'quota.below_usage': (e) => {
+    const cls = param(e, 'class');
+    const used = numberParam(e, 'used');
+    return cls === undefined || used === undefined
+      ? msg('A quota cannot drop below what the cloud reports as used.', { id: 'error.quota.below_usage' })
+      : msg(str`The ${cls} quota cannot drop below the ${formatNumber(used)} in use.`, {
+          id: 'error.quota.below_usage.named',
+        });
+  },
   'user.self_change': () =>
     msg('You cannot delete or disable yourself, nor change your own roles.', {
       id: 'error.user.self_change',
@@ -264,6 +321,18 @@ const texts: { [K in ErrorCode]: Text } = {
     msg('The Sigma rule is not valid; the message gives the reason.', { id: 'error.sigma.rule_invalid' }),
   'sigma.rule_read_only': () =>
     msg('This rule comes from a rule file; change the file instead.', { id: 'error.sigma.rule_read_only' }),
+  'quota.package_unknown': () =>
+    msg('This package is not in the service catalogue.', { id: 'error.quota.package_unknown' }),
+  'quota.request_state': () =>
+    msg('This request is no longer pending; reload it to see its status.', { id: 'error.quota.request_state' }),
+  'quota.approver_level': () =>
+    msg('This approval step needs an approver of a higher-level unit than yours.', {
+      id: 'error.quota.approver_level',
+    }),
+  'quota.self_approval': () =>
+    msg('You applied for this request; another approver must decide it.', { id: 'error.quota.self_approval' }),
+  'quota.not_applicant': () =>
+    msg('Only the applicant can withdraw this request.', { id: 'error.quota.not_applicant' }),
   'rate.limited': () => msg('Too many requests. Wait a moment and try again.', { id: 'error.rate.limited' }),
   'storage.full': (e) => {
     const store = param(e, 'store') ?? e.details[0]?.path;

@@ -250,6 +250,25 @@ beforeAll(async () => {
   });
   expect(sweep.status).toBe(202);
   expect((await admin.send('POST', '/api/v1/auth/tokens', { name: 'openapi' })).status).toBeLessThan(300);
+  // A pending quota request with its step and timeline (for /api/v1/quotas/requests/{id}), written
+  // as the requests part writes it: applying needs a cloud's capacity and quotas, which this seed
+  // does not set up.
+  await t.cp.services.db.query(
+    `INSERT INTO quota_requests (id, cloud_id, project_id, new_project_name, org_unit_id, org_path,
+       applicant_id, applicant_name, package, quantity, extra_amounts, amounts, monthly_cost, justification,
+       duration_days, status, current_step, current_rank, created_at)
+     VALUES ('6f0c3b1e-0d5a-4c1e-9a43-7b2f0a9c1d01', 'sc-gov-cloud', 'jj-portal', '锦江区门户', 'sc-cd-jj',
+       '/sc/sc-cd/sc-cd-jj/', 'admin', 'admin', 'small-web', 3, '{"public-ip":1}', '{"vcpu":24,"memory":48,"block-storage":600,"public-ip":1}',
+       2360, 'openapi', 365, 'pending', 1, 1, now())`,
+  );
+  await t.cp.services.db.query(
+    `INSERT INTO quota_request_steps (request_id, step, approver_level, acting_org_unit_id, state)
+     VALUES ('6f0c3b1e-0d5a-4c1e-9a43-7b2f0a9c1d01', 1, 'city', 'sc-cd', 'waiting')`,
+  );
+  await t.cp.services.db.query(
+    `INSERT INTO quota_request_timeline (request_id, at, actor, kind, to_status, text)
+     VALUES ('6f0c3b1e-0d5a-4c1e-9a43-7b2f0a9c1d01', now(), 'admin', 'applied', 'pending', 'openapi')`,
+  );
   // A security event (for /api/v1/security/events/{id}).
   const eve = await t.request('/api/v1/security/events?format=eve', {
     method: 'POST',

@@ -1,7 +1,10 @@
-// STUB — replaced by the requests part (helper C). State migration id 18 is this part's.
 import type { PolicyRef } from '../../modules/contract.js';
 import type { Migration } from '../../store/state/migrations/index.js';
+import { sql as quotaRequests } from './0018-quota-requests.js';
 
-export const REQUESTS_STATE_MIGRATIONS: readonly Migration[] = [];
+/** Requests with their approval steps and timeline. */
+export const REQUESTS_STATE_MIGRATIONS: readonly Migration[] = [
+  { id: 18, name: 'quota-requests', sql: quotaRequests },
+];
 /** This part's policy files (besides `quotas.yaml`). */
 export const REQUESTS_POLICIES: readonly PolicyRef<unknown>[] = [];
