@@ -3,7 +3,9 @@
 // with apt-get), builds everything, then runs typecheck, lint and every test project. Tests start
 // their own real servers (PostgreSQL, the control plane, agents, Chromium) on loopback.
 import { execSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const NEEDED = [
   {
@@ -46,6 +48,11 @@ const NEEDED = [
   },
   { what: 'openssl (test certificates)', check: () => has('openssl'), pkg: 'openssl' },
   {
+    what: 'openstack (python3-openstackclient; reads back what the OpenStack adapter wrote)',
+    check: () => existsSync('/usr/bin/openstack'),
+    pkg: 'python3-openstackclient',
+  },
+  {
     what: 'Noto CJK fonts (Chinese in the screenshots)',
     check: () => existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'),
     pkg: 'fonts-noto-cjk',
@@ -85,6 +92,34 @@ if (missing.length) {
   );
   // Debian starts the packaged PostgreSQL cluster; the tests run their own, so stop it.
   spawnSync('sh', ['-c', 'service postgresql stop || true; service snmpd stop || true'], { stdio: 'ignore' });
+}
+
+// Debian's kubectl (package kubernetes-client) reads back what the Kubernetes adapter wrote. It is
+// unpacked to /opt/debian-kubectl rather than installed: a non-Debian `kubectl` package (e.g. the
+// Google Cloud SDK's dispatcher) may own /usr/bin/kubectl and block the install.
+const KUBECTL = '/opt/debian-kubectl/usr/bin/kubectl';
+if (!existsSync(KUBECTL)) {
+  if (process.getuid?.() !== 0) {
+    console.error(
+      `missing: ${KUBECTL}; as root: apt-get download kubernetes-client && dpkg-deb -x kubernetes-client_*.deb /opt/debian-kubectl`,
+    );
+    process.exit(1);
+  }
+  console.log(`== unpacking Debian's kubernetes-client to /opt/debian-kubectl`);
+  const dir = mkdtempSync(join(tmpdir(), 'kubectl-deb-'));
+  try {
+    if (!missing.length) execSync('apt-get update -qq', { stdio: 'inherit' });
+    execSync('apt-get download kubernetes-client', { cwd: dir, stdio: 'inherit' });
+    const deb = readdirSync(dir).find((f) => f.startsWith('kubernetes-client_') && f.endsWith('.deb'));
+    if (!deb) throw new Error('apt-get download kubernetes-client left no .deb');
+    execSync(`dpkg-deb -x ${join(dir, deb)} /opt/debian-kubectl`, { stdio: 'inherit' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (!existsSync(KUBECTL)) {
+    console.error(`kubernetes-client unpacked, but ${KUBECTL} is missing`);
+    process.exit(1);
+  }
 }
 
 step('build', 'npm run build');
