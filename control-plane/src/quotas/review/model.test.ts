@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   clampToCurrent,
   coverageProblem,
+  coverageSlices,
   coverageTolerance,
   DAY_SECONDS,
   judgeProject,
@@ -22,7 +23,7 @@ const covered = (cls: string, peakUsed: number, peakPhysical: number | null = nu
   samples: 2880,
   peakUsed,
   peakPhysical,
-  maxGap: 900,
+  slicesCovered: 40,
 });
 const judge = (
   quota: Record<string, number>,
@@ -41,21 +42,24 @@ const judge = (
   });
 
 describe('coverage of the window', () => {
-  it('tolerates one hour or 5 % of the window', () => {
+  it('tolerates one hour or 5 % of the window, checked in slices of half of it', () => {
     expect(coverageTolerance(1)).toBe(3600 * 1.2);
     expect(coverageTolerance(30)).toBe(36 * 3600);
     expect(coverageTolerance(0.1)).toBe(3600);
+    expect(coverageSlices(from, to, 30)).toEqual({ slice: 18 * 3600, count: 40 });
+    expect(coverageSlices(0, DAY_SECONDS, 1)).toEqual({ slice: 36 * 60, count: 40 });
+    // A short window: 1 hour tolerance, slices of 30 minutes, the partial last one unchecked.
+    expect(coverageSlices(0, 7000, 0.081)).toEqual({ slice: 1800, count: 3 });
   });
-  it('judges no project younger than the window, none with a gap, none gone quiet', () => {
-    const tol = coverageTolerance(30);
+  it('judges no project younger than the window, none with a hole', () => {
+    const slice = 18 * 3600;
     const ok = covered('vcpu', 1);
     expect(coverageProblem(ok, from, to, 30)).toBeNull();
-    expect(coverageProblem({ ...ok, first: from + tol + 1 }, from, to, 30)).toMatch(
-      /younger than the window/,
+    expect(coverageProblem({ ...ok, first: from + slice }, from, to, 30)).toMatch(/younger than the window/);
+    expect(coverageProblem({ ...ok, first: from + slice - 1 }, from, to, 30)).toBeNull();
+    expect(coverageProblem({ ...ok, slicesCovered: 39 }, from, to, 30)).toMatch(
+      /no sample in 1 of the window's 40 slices of 18.0 h/,
     );
-    expect(coverageProblem({ ...ok, first: from + tol }, from, to, 30)).toBeNull();
-    expect(coverageProblem({ ...ok, last: to - tol - 1 }, from, to, 30)).toMatch(/no sample in the last/);
-    expect(coverageProblem({ ...ok, maxGap: tol + 1 }, from, to, 30)).toMatch(/gap/);
     expect(coverageProblem({ ...ok, samples: 0 }, from, to, 30)).toMatch(/no samples/);
   });
 });

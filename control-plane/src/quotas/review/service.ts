@@ -12,6 +12,7 @@ import type { QuotaRequests } from '../requests/service.js';
 import type { AdapterFactory, Amounts, CloudDirectory, QuotaLedger } from '../types.js';
 import {
   clampToCurrent,
+  coverageSlices,
   DAY_SECONDS,
   judgeProject,
   monthRange,
@@ -643,7 +644,9 @@ export class QuotaReview {
     cloudId: string,
     from: number,
     to: number,
+    windowDays: number,
   ): Promise<Map<string, Map<string, SeriesStats>>> {
+    const { slice, count } = coverageSlices(from, to, windowDays);
     const rows = await this.d.telemetry.query<{
       project_id: string;
       class: string;
@@ -652,17 +655,18 @@ export class QuotaReview {
       samples: number;
       peak_used: number;
       peak_physical: number | null;
-      max_gap: number;
+      slices: number;
     }>(
       `SELECT project_id, toString(class) AS class,
               toUInt32(min(ts)) AS first, toUInt32(max(ts)) AS last, toUInt32(count()) AS samples,
               max(used) AS peak_used, maxOrNull(physical) AS peak_physical,
-              toUInt32(arrayMax(arrayDifference(arraySort(groupArray(toUInt32(ts)))))) AS max_gap
+              toUInt32(uniqExactIf(intDiv(toUInt32(ts) - {from:UInt32}, {slice:UInt32}),
+                                   intDiv(toUInt32(ts) - {from:UInt32}, {slice:UInt32}) < {count:UInt32})) AS slices
          FROM ${QUOTA_TELEMETRY_TABLES.samples}
         WHERE cloud_id = {cloud:String}
           AND ts >= toDateTime({from:UInt32}, 'UTC') AND ts <= toDateTime({to:UInt32}, 'UTC')
         GROUP BY project_id, class`,
-      { cloud: cloudId, from: Math.floor(from), to: Math.floor(to) },
+      { cloud: cloudId, from: Math.floor(from), to: Math.floor(to), slice, count },
     );
     const out = new Map<string, Map<string, SeriesStats>>();
     for (const r of rows) {
@@ -674,7 +678,7 @@ export class QuotaReview {
         samples: Number(r.samples),
         peakUsed: Number(r.peak_used),
         peakPhysical: r.peak_physical === null ? null : Number(r.peak_physical),
-        maxGap: Number(r.max_gap),
+        slicesCovered: Number(r.slices),
       });
       out.set(r.project_id, m);
     }
@@ -684,11 +688,11 @@ export class QuotaReview {
   private async reviewCloud(identity: Identity, cloudId: string, result: ReviewRunResult): Promise<void> {
     const settings = this.policy().review;
     const nowMs = this.now();
-    const to = nowMs / 1000;
+    const to = Math.floor(nowMs / 1000);
     const from = to - settings.windowDays * DAY_SECONDS;
     const projects = await this.parts.ledger.projectsOf(cloudId);
     if (projects.length === 0) return;
-    const stats = await this.windowStats(cloudId, from, to);
+    const stats = await this.windowStats(cloudId, from, to, settings.windowDays);
     const open = await this.d.db.query<ReclaimRow>(
       `SELECT * FROM quota_reclaims WHERE cloud_id = $1 AND status = 'proposed'`,
       [cloudId],
