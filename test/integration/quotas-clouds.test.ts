@@ -169,13 +169,11 @@ describe('clouds over HTTP', () => {
 
   it('a county holding quota on the city cloud sees it read-only, never its connection', async () => {
     // Through the quota tree's service (its route is the tree part's).
-    await t.cp.services.modules
-      .use(quotasRef)
-      .tree.setOrgUnitQuota(systemIdentity(), {
-        cloudId: 'sc-cd-cloud',
-        orgUnitId: 'sc-cd-jj',
-        amounts: { vcpu: 100 },
-      });
+    await t.cp.services.modules.use(quotasRef).tree.setOrgUnitQuota(systemIdentity(), {
+      cloudId: 'sc-cd-cloud',
+      orgUnitId: 'sc-cd-jj',
+      amounts: { vcpu: 100 },
+    });
     const res = await county.get('/api/v1/quotas/clouds/sc-cd-cloud');
     const text = await res.text();
     expect(res.status, text).toBe(200);

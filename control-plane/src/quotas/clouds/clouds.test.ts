@@ -11,7 +11,7 @@ import { QUOTAS_POLICY } from '../module.js';
 import { QuotasPolicy } from '../policy.js';
 import { CloudError, type AdapterFactory, type Amounts, type CloudAdapter } from '../types.js';
 import { monthlyCost } from './routes.js';
-import { QuotaClouds } from './service.js';
+import { QuotaClouds, type CloudConnectionsFile } from './service.js';
 import { allocatableOf, scrubSecrets } from './validate.js';
 
 const POLICIES = fileURLToPath(new URL('../../../../policies', import.meta.url));
@@ -388,8 +388,8 @@ describe('capacity read from the cloud', () => {
 
 describe('the cloud connections file', () => {
   it('loads connections and entered capacity, and loading it again changes nothing', async () => {
-    const file = {
-      version: 1 as const,
+    const file: CloudConnectionsFile = {
+      version: 1,
       clouds: [
         {
           cloudId: 'sc-k8s',
