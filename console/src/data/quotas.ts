@@ -520,7 +520,8 @@ export function parseRequest(v: unknown, path = 'request'): QuotaRequest {
   if (o['error'] !== undefined && o['error'] !== null) {
     const e = obj(o['error'], `${path}.error`);
     error = {
-      code: optStr(e, 'code', `${path}.error`) || optStr(e, 'kind', `${path}.error`),
+      kind: optStr(e, 'kind', `${path}.error`),
+      code: optStr(e, 'code', `${path}.error`),
       message: str(e, 'message', `${path}.error`),
     };
   }
