@@ -118,11 +118,12 @@ export const errorCodes = {
   'quota.unknown_class': {
     status: 400,
     description:
-      'A resource class named in the request is not one of `policies/quotas.yaml`; the message lists the known classes.',
+      'A resource class named is not one of `policies/quotas.yaml`; `details[0].params.class` names it.',
   },
   'quota.not_whole': {
     status: 400,
-    description: 'An amount of a class counted in whole units (vCPU, GiB, cards …) has a fractional part.',
+    description:
+      'A fractional amount for a class counted in whole units; `details[0].params` `class`, `amount`.',
   },
   'quota.negative': { status: 400, description: 'An amount or capacity is negative.' },
   'quota.overcommit_range': { status: 400, description: 'An overcommit factor is outside 1 to 100.' },

@@ -92,6 +92,11 @@ const technical = new Set([
   'ICMP',
   'DDoS',
   'AS',
+  // Cloud platforms and resource units named as they are in every language.
+  'Kubernetes',
+  'OpenStack',
+  'vCPU',
+  'GPU',
   // The flow filter language: its keywords and dimension names are the same in every locale.
   'AND',
   'OR',
@@ -256,6 +261,14 @@ const pages = (): [string, string][] => [
   ['security-incidents', '/security/incidents'],
   ['security-events', '/security/events'],
   ['security-rules', '/security/rules'],
+  ['quotas', '/quotas'],
+  ['quota-tree', '/quotas/tree'],
+  ['quota-request-new', '/quotas/requests/new'],
+  ['quota-requests', '/quotas/requests'],
+  ['quota-inbox', '/quotas/inbox'],
+  ['quota-reclaims', '/quotas/reclaims'],
+  ['quota-showback', '/quotas/showback'],
+  ['quota-scorecards', '/quotas/scorecards'],
   ['agents', '/admin/agents'],
   ['audit', '/admin/audit'],
 ];

@@ -112,3 +112,27 @@ describe('security routes', () => {
       expect(typeof pageLoaders[page]).toBe('function');
   });
 });
+
+describe('quota routes', () => {
+  it('lists the quota area with its pages; the form is not taken for a request id', () => {
+    const quotas = navigation.find((e) => isGroup(e) && e.id === 'quotas');
+    const items = quotas && isGroup(quotas) ? quotas.items : [];
+    expect(items.map((i) => i.path)).toEqual([
+      '/quotas',
+      '/quotas/tree',
+      '/quotas/requests/new',
+      '/quotas/requests',
+      '/quotas/inbox',
+      '/quotas/reclaims',
+      '/quotas/showback',
+      '/quotas/scorecards',
+    ]);
+    expect(resolveRoute(routes, '/quotas')?.route.item?.page).toBe('quotas');
+    expect(resolveRoute(routes, '/quotas/requests/new')?.route.item?.page).toBe('quota-request-new');
+    const detail = resolveRoute(routes, '/quotas/requests/rq-7');
+    expect(detail?.route.item?.page).toBe('quota-request');
+    expect(detail?.route.group?.id).toBe('quotas');
+    expect(detail?.params).toEqual({ id: 'rq-7' });
+    expect(resolveRoute(routes, '/quotas/inbox')?.route.item?.page).toBe('quota-inbox');
+  });
+});

@@ -29,7 +29,16 @@ export type PageKind =
   | 'security-incidents'
   | 'security-incident'
   | 'security-events'
-  | 'security-rules';
+  | 'security-rules'
+  | 'quotas'
+  | 'quota-tree'
+  | 'quota-request-new'
+  | 'quota-requests'
+  | 'quota-request'
+  | 'quota-inbox'
+  | 'quota-reclaims'
+  | 'quota-showback'
+  | 'quota-scorecards';
 
 export interface NavItem {
   /** Used for `data-testid="nav-<id>"`. */
@@ -150,6 +159,60 @@ export const navigation: NavEntry[] = [
     ],
   },
   {
+    id: 'quotas',
+    label: () => msg('Cloud quotas', { id: 'nav.quotas' }),
+    items: [
+      {
+        id: 'quota-clouds',
+        label: () => msg('Clouds', { id: 'nav.quotaClouds' }),
+        path: '/quotas',
+        page: 'quotas',
+      },
+      {
+        id: 'quota-tree',
+        label: () => msg('Quota tree', { id: 'nav.quotaTree' }),
+        path: '/quotas/tree',
+        page: 'quota-tree',
+      },
+      {
+        id: 'quota-request-new',
+        label: () => msg('Apply for resources', { id: 'nav.quotaApply' }),
+        path: '/quotas/requests/new',
+        page: 'quota-request-new',
+      },
+      {
+        id: 'quota-requests',
+        label: () => msg('Applications', { id: 'nav.quotaRequests' }),
+        path: '/quotas/requests',
+        page: 'quota-requests',
+      },
+      {
+        id: 'quota-inbox',
+        label: () => msg('Approval inbox', { id: 'nav.quotaInbox' }),
+        path: '/quotas/inbox',
+        page: 'quota-inbox',
+      },
+      {
+        id: 'quota-reclaims',
+        label: () => msg('Reclaim proposals', { id: 'nav.quotaReclaims' }),
+        path: '/quotas/reclaims',
+        page: 'quota-reclaims',
+      },
+      {
+        id: 'quota-showback',
+        label: () => msg('Showback', { id: 'nav.quotaShowback' }),
+        path: '/quotas/showback',
+        page: 'quota-showback',
+      },
+      {
+        id: 'quota-scorecards',
+        label: () => msg('Provider scorecards', { id: 'nav.quotaScorecards' }),
+        path: '/quotas/scorecards',
+        page: 'quota-scorecards',
+      },
+    ],
+  },
+  {
     id: 'admin',
     label: () => msg('Admin', { id: 'nav.admin' }),
     items: [
@@ -218,6 +281,13 @@ const detailPages: (NavItem & { groupId?: string })[] = [
     page: 'security-incident',
     groupId: 'security',
   },
+  {
+    id: 'quota-request',
+    label: () => msg('Application', { id: 'nav.quotaRequest' }),
+    path: '/quotas/requests/:id',
+    page: 'quota-request',
+    groupId: 'quotas',
+  },
 ];
 
 /** The user menu's pages; each link has `data-testid="nav-<id>"`. */
@@ -274,4 +344,13 @@ export const pageLoaders: Record<PageKind, () => Promise<unknown>> = {
   'security-incident': () => import('../pages/ts-page-security-incident.js'),
   'security-events': () => import('../pages/ts-page-security-events.js'),
   'security-rules': () => import('../pages/ts-page-security-rules.js'),
+  quotas: () => import('../pages/ts-page-quotas.js'),
+  'quota-tree': () => import('../pages/ts-page-quota-tree.js'),
+  'quota-request-new': () => import('../pages/ts-page-quota-request-new.js'),
+  'quota-requests': () => import('../pages/ts-page-quota-requests.js'),
+  'quota-request': () => import('../pages/ts-page-quota-request.js'),
+  'quota-inbox': () => import('../pages/ts-page-quota-requests.js'),
+  'quota-reclaims': () => import('../pages/ts-page-quota-reclaims.js'),
+  'quota-showback': () => import('../pages/ts-page-quota-reports.js'),
+  'quota-scorecards': () => import('../pages/ts-page-quota-reports.js'),
 };

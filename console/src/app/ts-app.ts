@@ -591,6 +591,27 @@ export class TsApp extends LitElement {
         return html`<ts-page-security-events></ts-page-security-events>`;
       case 'security-rules':
         return html`<ts-page-security-rules></ts-page-security-rules>`;
+      case 'quotas':
+        return html`<ts-page-quotas .user=${this._user ?? undefined}></ts-page-quotas>`;
+      case 'quota-tree':
+        return html`<ts-page-quota-tree></ts-page-quota-tree>`;
+      case 'quota-request-new':
+        return html`<ts-page-quota-request-new .user=${this._user ?? undefined}></ts-page-quota-request-new>`;
+      case 'quota-requests':
+        return html`<ts-page-quota-requests></ts-page-quota-requests>`;
+      case 'quota-request':
+        return html`<ts-page-quota-request
+          .requestId=${params['id'] ?? ''}
+          .user=${this._user ?? undefined}
+        ></ts-page-quota-request>`;
+      case 'quota-inbox':
+        return html`<ts-page-quota-inbox .user=${this._user ?? undefined}></ts-page-quota-inbox>`;
+      case 'quota-reclaims':
+        return html`<ts-page-quota-reclaims .user=${this._user ?? undefined}></ts-page-quota-reclaims>`;
+      case 'quota-showback':
+        return html`<ts-page-quota-showback></ts-page-quota-showback>`;
+      case 'quota-scorecards':
+        return html`<ts-page-quota-scorecards></ts-page-quota-scorecards>`;
     }
   }
 

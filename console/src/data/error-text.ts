@@ -145,15 +145,40 @@ const texts: { [K in ErrorCode]: Text } = {
   'conflict.in_use': () =>
     msg('Other records still refer to it; remove or move them first.', { id: 'error.conflict.in_use' }),
   'quota.exceeded': () => msg('The change would exceed a quota.', { id: 'error.quota.exceeded' }),
-  'quota.unknown_class': () =>
-    msg('The resource class is not known; choose one of the listed classes.', {
-      id: 'error.quota.unknown_class',
-    }),
-  'quota.not_whole': () =>
-    msg('This resource is counted in whole units; enter a whole number.', { id: 'error.quota.not_whole' }),
   'quota.negative': () => msg('Amounts cannot be negative.', { id: 'error.quota.negative' }),
   'quota.overcommit_range': () =>
     msg('An overcommit factor is between 1 and 100.', { id: 'error.quota.overcommit_range' }),
+  'cloud.kind_unmanaged': () =>
+    msg('This cloud is not of a kind under quota management (Kubernetes, OpenStack or manual).', {
+      id: 'error.cloud.kind_unmanaged',
+    }),
+  'cloud.connection_invalid': () =>
+    msg('The cloud connection is not valid; check the highlighted field.', {
+      id: 'error.cloud.connection_invalid',
+    }),
+  'cloud.endpoint_insecure': () =>
+    msg('Plain http is allowed only to this machine (loopback); use https.', {
+      id: 'error.cloud.endpoint_insecure',
+    }),
+  'cloud.secret_missing': () =>
+    msg('A required secret of the connection is missing.', { id: 'error.cloud.secret_missing' }),
+  'cloud.no_connection': () => msg('This cloud has no connection.', { id: 'error.cloud.no_connection' }),
+  'cloud.not_connected': () =>
+    msg('The cloud has no connection yet; set one first.', { id: 'error.cloud.not_connected' }),
+  'cloud.manual': () =>
+    msg('A manual cloud has no API to read; enter its capacity instead.', { id: 'error.cloud.manual' }),
+  'quota.unknown_class': (e) => {
+    const cls = param(e, 'class');
+    return cls === undefined
+      ? msg('A resource class named is not known.', { id: 'error.quota.unknown_class' })
+      : msg(str`Unknown resource class: ${cls}.`, { id: 'error.quota.unknown_class.named' });
+  },
+  'quota.not_whole': (e) => {
+    const cls = param(e, 'class');
+    return cls === undefined
+      ? msg('This resource class is counted in whole units.', { id: 'error.quota.not_whole' })
+      : msg(str`${cls} is counted in whole units.`, { id: 'error.quota.not_whole.named' });
+  },
   'quota.exceeds_parent': (e) => {
     const unit = param(e, 'unit');
     const cls = param(e, 'class');
@@ -201,25 +226,6 @@ const texts: { [K in ErrorCode]: Text } = {
           id: 'error.quota.below_usage.named',
         });
   },
-  'cloud.kind_unmanaged': () =>
-    msg('This cloud is not of a kind under quota management (Kubernetes, OpenStack or manual).', {
-      id: 'error.cloud.kind_unmanaged',
-    }),
-  'cloud.connection_invalid': () =>
-    msg('The cloud connection is not valid; check the highlighted field.', {
-      id: 'error.cloud.connection_invalid',
-    }),
-  'cloud.endpoint_insecure': () =>
-    msg('Plain http is allowed only to this machine (loopback); use https.', {
-      id: 'error.cloud.endpoint_insecure',
-    }),
-  'cloud.secret_missing': () =>
-    msg('A required secret of the connection is missing.', { id: 'error.cloud.secret_missing' }),
-  'cloud.no_connection': () => msg('This cloud has no connection.', { id: 'error.cloud.no_connection' }),
-  'cloud.not_connected': () =>
-    msg('The cloud has no connection yet; set one first.', { id: 'error.cloud.not_connected' }),
-  'cloud.manual': () =>
-    msg('A manual cloud has no API to read; enter its capacity instead.', { id: 'error.cloud.manual' }),
   'user.self_change': () =>
     msg('You cannot delete or disable yourself, nor change your own roles.', {
       id: 'error.user.self_change',
@@ -342,17 +348,13 @@ const texts: { [K in ErrorCode]: Text } = {
   'quota.package_unknown': () =>
     msg('This package is not in the service catalogue.', { id: 'error.quota.package_unknown' }),
   'quota.request_state': () =>
-    msg('This request is no longer pending; reload it to see its status.', {
-      id: 'error.quota.request_state',
-    }),
+    msg('This request is no longer pending; reload it to see its status.', { id: 'error.quota.request_state' }),
   'quota.approver_level': () =>
     msg('This approval step needs an approver of a higher-level unit than yours.', {
       id: 'error.quota.approver_level',
     }),
   'quota.self_approval': () =>
-    msg('You applied for this request; another approver must decide it.', {
-      id: 'error.quota.self_approval',
-    }),
+    msg('You applied for this request; another approver must decide it.', { id: 'error.quota.self_approval' }),
   'quota.not_applicant': () =>
     msg('Only the applicant can withdraw this request.', { id: 'error.quota.not_applicant' }),
   'rate.limited': () => msg('Too many requests. Wait a moment and try again.', { id: 'error.rate.limited' }),

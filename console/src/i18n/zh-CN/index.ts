@@ -16,6 +16,7 @@ import { templates as login } from './login.js';
 import { templates as network } from './network.js';
 import { templates as overview } from './overview.js';
 import { templates as security } from './security.js';
+import { templates as quotas } from './quotas.js';
 
 import { templates as linkDetail } from './link-detail.js';
 import { templates as topology } from './topology.js';
@@ -36,5 +37,6 @@ export const templates = {
   ...network,
   ...overview,
   ...security,
+  ...quotas,
   ...wall,
 };
