@@ -269,6 +269,32 @@ beforeAll(async () => {
     `INSERT INTO quota_request_timeline (request_id, at, actor, kind, to_status, text)
      VALUES ('6f0c3b1e-0d5a-4c1e-9a43-7b2f0a9c1d01', now(), 'admin', 'applied', 'pending', 'openapi')`,
   );
+  // A project and a reclaim proposal with its evidence (for /api/v1/quotas/projects/{id}/hosts and
+  // /api/v1/quotas/reclaims/{id}), written as the tree and the review write them.
+  await t.cp.services.db.query(
+    `INSERT INTO quota_projects (id, org_unit_id, name, external_name, created_by)
+     VALUES ('jj-portal', 'sc-cd-jj', '锦江区门户', 'ts-jj-portal', 'admin') ON CONFLICT DO NOTHING`,
+  );
+  await t.cp.services.db.query(
+    `INSERT INTO quota_reclaims (id, cloud_id, project_id, org_unit_id, org_path, amounts, evidence, status, apply_after)
+     VALUES ('0b7e5c2a-3f1d-4e8b-9c6a-5d4e3f2a1b0c', 'sc-gov-cloud', 'jj-portal', 'sc-cd-jj', '/sc/sc-cd/sc-cd-jj/',
+       '{"vcpu":12}', $1::jsonb, 'proposed', now() + interval '7 days')`,
+    [
+      JSON.stringify({
+        windowDays: 30,
+        from: '2026-01-01T00:00:00.000Z',
+        to: '2026-01-31T00:00:00.000Z',
+        idleThreshold: 0.3,
+        headroom: 0.2,
+        peakUsed: { vcpu: 3 },
+        peakPhysical: {},
+        quota: { vcpu: 16 },
+        used: { vcpu: 2 },
+        keep: { vcpu: 4 },
+        samples: { vcpu: 2880 },
+      }),
+    ],
+  );
   // A security event (for /api/v1/security/events/{id}).
   const eve = await t.request('/api/v1/security/events?format=eve', {
     method: 'POST',

@@ -115,17 +115,24 @@ beforeAll(async () => {
     now: () => now,
     alarms,
   });
-  const project = (
+  const project = async (
     projectId: string,
     unit: string,
     quota: Record<string, number>,
     used: Record<string, number>,
-  ) => ledger.add(CLOUD, { projectId, orgUnitId: unit, orgPath: paths[unit]!, quota, used });
-  project('jj-idle', 'sc-cd-jj', { vcpu: 16, memory: 64 }, { vcpu: 2, memory: 8 });
-  project('jj-busy', 'sc-cd-jj', { vcpu: 8 }, { vcpu: 6 });
-  project('jj-young', 'sc-cd-jj', { vcpu: 32 }, { vcpu: 0 });
-  project('jj-holes', 'sc-cd-jj', { vcpu: 40 }, { vcpu: 0 });
-  project('sl-idle', 'sc-cd-sl', { vcpu: 10, memory: 20 }, { vcpu: 1, memory: 2 });
+  ) => {
+    ledger.add(CLOUD, { projectId, orgUnitId: unit, orgPath: paths[unit]!, quota, used });
+    // The tree's project row (the hosts routes look the project up there).
+    await inv.db.query(
+      `INSERT INTO quota_projects (id, org_unit_id, name, external_name, created_by) VALUES ($1, $2, $1, $3, 'test')`,
+      [projectId, unit, `ts-${projectId}`],
+    );
+  };
+  await project('jj-idle', 'sc-cd-jj', { vcpu: 16, memory: 64 }, { vcpu: 2, memory: 8 });
+  await project('jj-busy', 'sc-cd-jj', { vcpu: 8 }, { vcpu: 6 });
+  await project('jj-young', 'sc-cd-jj', { vcpu: 32 }, { vcpu: 0 });
+  await project('jj-holes', 'sc-cd-jj', { vcpu: 40 }, { vcpu: 0 });
+  await project('sl-idle', 'sc-cd-sl', { vcpu: 10, memory: 20 }, { vcpu: 1, memory: 2 });
   const samples = [
     ...idleSamples({
       cloudId: CLOUD,

@@ -525,8 +525,16 @@ export class QuotaReview {
     hostIds: readonly string[],
   ): Promise<{ projectId: string; hosts: ProjectHost[] }> {
     requirePermission(identity, 'quotas:write');
-    const project = await this.visibleProject(identity, projectId);
     const unique = [...new Set(hostIds)];
+    const hostClouds = await this.d.db.query<{ cloud_id: string }>(
+      'SELECT DISTINCT cloud_id FROM hosts WHERE id = ANY($1::text[]) AND cloud_id IS NOT NULL',
+      [unique],
+    );
+    const project = await this.visibleProject(
+      identity,
+      projectId,
+      hostClouds.rows.map((h) => h.cloud_id),
+    );
     await this.d.db.transaction(async (tx) => {
       const found = await tx.query<{
         id: string;
@@ -582,21 +590,27 @@ export class QuotaReview {
     return this.hosts(identity, projectId);
   }
 
-  /** A project with quota on some managed cloud whose unit is in the caller's subtree (404 otherwise). */
+  /**
+   * A project (the tree's `quota_projects`) whose unit is in the caller's subtree (404 otherwise),
+   * with the clouds where it holds quota (read through the ledger, for the clouds asked about).
+   */
   private async visibleProject(
     identity: Identity,
     projectId: string,
+    cloudIds: readonly string[] = [],
   ): Promise<{ orgUnitId: string; orgPath: string; clouds: string[] }> {
-    let found: { orgUnitId: string; orgPath: string; clouds: string[] } | undefined;
-    for (const cloud of await this.parts.clouds.managedClouds()) {
-      const p = (await this.parts.ledger.projectsOf(cloud.cloudId)).find((x) => x.projectId === projectId);
-      if (!p) continue;
-      found ??= { orgUnitId: p.orgUnitId, orgPath: p.orgPath, clouds: [] };
-      found.clouds.push(cloud.cloudId);
+    const r = await this.d.db.query<{ org_unit_id: string; path: string }>(
+      `SELECT p.org_unit_id, u.path FROM quota_projects p JOIN org_units u ON u.id = p.org_unit_id WHERE p.id = $1`,
+      [projectId],
+    );
+    const row = r.rows[0];
+    if (!row || !inScope(identity, row.path)) throw new NotFoundError(`project "${projectId}" not found`);
+    const clouds: string[] = [];
+    for (const cloudId of new Set(cloudIds)) {
+      const p = (await this.parts.ledger.projectsOf(cloudId)).find((x) => x.projectId === projectId);
+      if (p && Object.values(p.quota).some((v) => v > 0)) clouds.push(cloudId);
     }
-    if (!found || !inScope(identity, found.orgPath))
-      throw new NotFoundError(`project "${projectId}" not found`);
-    return found;
+    return { orgUnitId: row.org_unit_id, orgPath: row.path, clouds };
   }
 
   /* ───────────────────────────── review ───────────────────────────── */
