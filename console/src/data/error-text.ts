@@ -348,13 +348,17 @@ const texts: { [K in ErrorCode]: Text } = {
   'quota.package_unknown': () =>
     msg('This package is not in the service catalogue.', { id: 'error.quota.package_unknown' }),
   'quota.request_state': () =>
-    msg('This request is no longer pending; reload it to see its status.', { id: 'error.quota.request_state' }),
+    msg('This request is no longer pending; reload it to see its status.', {
+      id: 'error.quota.request_state',
+    }),
   'quota.approver_level': () =>
     msg('This approval step needs an approver of a higher-level unit than yours.', {
       id: 'error.quota.approver_level',
     }),
   'quota.self_approval': () =>
-    msg('You applied for this request; another approver must decide it.', { id: 'error.quota.self_approval' }),
+    msg('You applied for this request; another approver must decide it.', {
+      id: 'error.quota.self_approval',
+    }),
   'quota.not_applicant': () =>
     msg('Only the applicant can withdraw this request.', { id: 'error.quota.not_applicant' }),
   'rate.limited': () => msg('Too many requests. Wait a moment and try again.', { id: 'error.rate.limited' }),

@@ -128,16 +128,20 @@ describe('the approval chain from policy', () => {
     });
   });
 
-  it('orders steps from the lowest level up whatever their order in the file', () => {
+  it('refuses steps out of order in the file, and goes up the levels in the listed order', () => {
+    const steps = [
+      { aboveMonthlyCost: 1000, approverLevel: 'province' },
+      { aboveMonthlyCost: 100, approverLevel: 'county' },
+      { aboveMonthlyCost: 500, approverLevel: 'city' },
+    ];
+    expect(() =>
+      QuotasPolicy.parse({ ...shipped, approval: { autoApproveMonthlyCost: 100, steps } }),
+    ).toThrow(/approval steps are listed by rising aboveMonthlyCost/);
     const policy = QuotasPolicy.parse({
       ...shipped,
       approval: {
         autoApproveMonthlyCost: 100,
-        steps: [
-          { aboveMonthlyCost: 1000, approverLevel: 'province' },
-          { aboveMonthlyCost: 100, approverLevel: 'county' },
-          { aboveMonthlyCost: 500, approverLevel: 'city' },
-        ],
+        steps: [...steps].sort((x, y) => x.aboveMonthlyCost - y.aboveMonthlyCost),
       },
     });
     expect(buildChain(policy, 2000, county, 'province').steps.map((s) => s.approverLevel)).toEqual([
