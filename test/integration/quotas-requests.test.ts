@@ -322,7 +322,7 @@ describe('bad requests are refused with their code and reason, and change nothin
       [{ amounts: { vcpu: 2 }, durationDays: 5000 }, 400, 'input.invalid', 'durationDays'],
       [{ amounts: { vcpu: 2 }, cloudId: 'no-such-cloud' }, 404, 'scope.not_found'],
       // 成都市 holds 1,000 vCPU in all: more than the parent has.
-      [{ amounts: { vcpu: CD_QUOTA.vcpu + 1 } }, 400, 'quota.exceeds_parent'],
+      [{ amounts: { vcpu: CD_QUOTA.vcpu + 1 } }, 409, 'quota.exceeds_parent'],
     ];
     for (const [body, status, code, path] of cases) {
       const e = await refused(await apply(u.applicant, body), status, code);
@@ -346,7 +346,7 @@ describe('bad requests are refused with their code and reason, and change nothin
     await json(await u.cdAdmin.send('POST', `/api/v1/quotas/requests/${a.id}/approve`, {}));
     const e = await refused(
       await u.cdAdmin.send('POST', `/api/v1/quotas/requests/${b.id}/approve`, {}),
-      400,
+      409,
       'quota.exceeds_parent',
     );
     expect(e.message).toMatch(/memory/);
@@ -391,9 +391,9 @@ describe('concurrency', () => {
     };
     const [x, y] = await Promise.all([decide(u.cdAdmin, ids), decide(u.cdAdmin2, [...ids].reverse())]);
     const statuses = [...x, ...y];
-    // 200 approved; 409 already decided by the other admin; 400 the ledger's refusal (over the parent).
+    // 200 approved; 409 already decided by the other admin, or the ledger's refusal (over the parent).
     expect(
-      statuses.every((s) => s === 200 || s === 409 || s === 400),
+      statuses.every((s) => s === 200 || s === 409),
       String(statuses),
     ).toBe(true);
     const after = await allocated('vcpu');
