@@ -150,6 +150,45 @@ describe('Kubernetes adapter against the fake API server', () => {
     expect(await adapter.read()).toEqual([]);
   });
 
+  it('maps failures of the creates a full read hints at (the direct POST path) like the others', async () => {
+    // After a full read, a namespace it did not list is created at once: namespace and quota creates
+    // go straight to the API server (not through client-node's generated client).
+    expect(await adapter.read()).toEqual([]);
+    const created = await adapter.ensure(target('hot'), { vcpu: 2, memory: 4 });
+    expect(created).toMatchObject({ externalName: 'ts-hot', exists: true, hard: { vcpu: 2, memory: 4 } });
+    expect(fake.state.namespaces.get('ts-hot')!.metadata.labels).toMatchObject(target('hot').labels);
+    expect(fake.state.quotas.get(`ts-hot/${QUOTA_NAME}`)!.spec!.hard).toMatchObject({ 'requests.cpu': '2' });
+
+    await adapter.read();
+    fake.faults.failNext(503, 1);
+    const e503 = await caught(adapter.ensure(target('a1'), { vcpu: 1 }));
+    expect(e503).toMatchObject({ kind: 'unreachable', status: 503 });
+    expect(e503.message).toMatch(/^namespace ts-a1: create: /);
+
+    await adapter.read();
+    const e422 = await caught(adapter.ensure({ ...target('x'), externalName: 'Not_A_Label' }, { vcpu: 1 }));
+    expect(e422).toMatchObject({ kind: 'rejected', status: 422 });
+    expect(e422.message).toMatch(/RFC 1123/);
+
+    await adapter.read();
+    fake.faults.garbage(true);
+    const eg = await caught(adapter.ensure(target('a2'), { vcpu: 1 }));
+    fake.faults.garbage(false);
+    expect(eg.kind).toBe('invalid-answer');
+    expect(eg.message).toMatch(/does not parse/);
+
+    await adapter.read();
+    fake.faults.down(true);
+    const ed = await caught(adapter.ensure(target('a3'), { vcpu: 1 }));
+    fake.faults.down(false);
+    expect(ed.kind).toBe('unreachable');
+
+    // Nothing half-made by the failed creates; the one that went through carried the token (the
+    // fake answers 401 without it).
+    expect(fake.state.namespaces.has('ts-a1')).toBe(false);
+    expect(fake.state.namespaces.has('ts-a3')).toBe(false);
+  });
+
   it('refuses plain http without insecureSkipTlsVerify, and a CA it does not trust', async () => {
     const conn = { cloudId: 'k', kind: 'kubernetes' as const, region: null, secrets: { token: TOKEN } };
     expect(() => kubernetesAdapter({ ...conn, endpoint: 'http://127.0.0.1:1', settings: {} })).toThrow(
