@@ -30,15 +30,15 @@ async function tableCounts(): Promise<Record<string, number>> {
 }
 
 describe('inventory file', () => {
-  it('loads the demo province: a dual-plane extranet, two clouds, hosts and dedicated networks', async () => {
+  it('loads the demo province: a dual-plane extranet, four clouds, hosts and dedicated networks', async () => {
     const r = await apply(demoText(), DEMO_INVENTORY);
     expect(r.sections.devices.created).toBe(13);
     expect(r.sections.links.created).toBe(22);
-    expect(r.sections.clouds.created).toBe(2);
+    expect(r.sections.clouds.created).toBe(4);
     expect(r.sections.dedicatedNetworks.created).toBeGreaterThanOrEqual(4);
     const counts = await tableCounts();
     // 44 link ends and the provincial core's internet exit (sc-core-a:9).
-    expect(counts).toMatchObject({ devices: 13, interfaces: 45, links: 22, clouds: 2 });
+    expect(counts).toMatchObject({ devices: 13, interfaces: 45, links: 22, clouds: 4 });
 
     const links = await t.inventory.links.list(t.system);
     // Every hop has one primary on plane A and one backup on plane B.
